@@ -1,0 +1,381 @@
+//! Layer archives: writing reproducible tars of suite files, and extracting layers safely.
+//!
+//! Writing sets every header field by hand (tar's `HeaderMode::Deterministic` still leaks
+//! mtimes and `read_dir` order). Extraction is ours too, not `unpack_in`: each file must be
+//! checked against the size and sha256 the manifest records while it is written, and anything
+//! but regular files and folders is refused.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufReader, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use sha2::{Digest as _, Sha256};
+
+use crate::digest::{self, HashingReader, HashingWriter};
+use crate::error::{Error, Result};
+use crate::suite::{Entry, EntryKind};
+
+/// zstd level: 3 is zstd's default, ~0.3-0.5 GB/s a core, and what registries' other tools use.
+pub const ZSTD_LEVEL: i32 = 3;
+/// Fixed worker count: zstd's output depends on it, and the same suite must give the same bytes
+/// on every machine.
+pub const ZSTD_WORKERS: u32 = 2;
+
+/// How a tar layer is compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// Plain tar.
+    None,
+    /// zstd-compressed tar.
+    Zstd,
+}
+
+/// The size and digest of one file as packed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileRecord {
+    /// Suite-relative path.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// `sha256:<hex>`.
+    pub sha256: String,
+    /// Packed with mode 0755 (else 0644).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub executable: bool,
+}
+
+/// What writing a layer produced.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// Digest of the uncompressed tar (the ModelPack `diffIds` entry).
+    pub diff_id: String,
+    /// Per-file records, when asked for.
+    pub files: Vec<FileRecord>,
+}
+
+/// File mode for a packed entry.
+pub fn mode_of(kind: EntryKind) -> u32 {
+    match kind {
+        EntryKind::Dir | EntryKind::File { executable: true, .. } => 0o755,
+        EntryKind::File { executable: false, .. } => 0o644,
+    }
+}
+
+/// Writes the reproducible tar of `entries` (read from under `root`) to `out`.
+/// With `record_files`, also hashes each file, for the manifest's file list.
+pub fn write_tar<W: Write>(
+    root: &Path,
+    entries: &[Entry],
+    compression: Compression,
+    out: W,
+    record_files: bool,
+) -> Result<(W, Written)> {
+    match compression {
+        Compression::None => {
+            let (out, written) = write_plain(root, entries, HashingWriter::new(out), record_files)?;
+            let (out, diff_id, _) = out.finish();
+            Ok((out, Written { diff_id, ..written }))
+        }
+        Compression::Zstd => {
+            let mut encoder = zstd::Encoder::new(out, ZSTD_LEVEL).map_err(zstd_error)?;
+            encoder.multithread(ZSTD_WORKERS).map_err(zstd_error)?;
+            encoder.include_checksum(false).map_err(zstd_error)?;
+            let (tar_out, written) = write_plain(root, entries, HashingWriter::new(encoder), record_files)?;
+            let (encoder, diff_id, _) = tar_out.finish();
+            let out = encoder.finish().map_err(zstd_error)?;
+            Ok((out, Written { diff_id, ..written }))
+        }
+    }
+}
+
+fn zstd_error(e: io::Error) -> Error {
+    Error::failed("zstd compression failed").with_cause(e)
+}
+
+fn write_plain<W: Write>(root: &Path, entries: &[Entry], out: W, record_files: bool) -> Result<(W, Written)> {
+    let mut builder = tar::Builder::new(out);
+    let mut files = Vec::new();
+    for entry in entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_mtime(0);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mode(mode_of(entry.kind));
+        let write_err = |e: io::Error| Error::failed(format!("could not write the tar entry {}", entry.path)).with_cause(e);
+        match entry.kind {
+            EntryKind::Dir => {
+                header.set_entry_type(tar::EntryType::Directory);
+                header.set_size(0);
+                builder.append_data(&mut header, &entry.path, io::empty()).map_err(write_err)?;
+            }
+            EntryKind::File { size, executable } => {
+                header.set_entry_type(tar::EntryType::Regular);
+                header.set_size(size);
+                let full = root.join(&entry.path);
+                let file = File::open(&full).map_err(|e| Error::io("read", &full, e))?;
+                let mut reader = HashingReader::new(file.take(size));
+                if record_files {
+                    builder.append_data(&mut header, &entry.path, &mut reader).map_err(write_err)?;
+                } else {
+                    builder.append_data(&mut header, &entry.path, reader.by_ref()).map_err(write_err)?;
+                }
+                if reader.bytes_read() != size {
+                    return Err(changed_while_packing(&entry.path));
+                }
+                if record_files {
+                    let (sha256, _) = reader.finish();
+                    files.push(FileRecord { path: entry.path.clone(), size, sha256, executable });
+                }
+            }
+        }
+    }
+    let out = builder.into_inner().map_err(|e| Error::failed("could not finish the tar").with_cause(e))?;
+    Ok((out, Written { diff_id: String::new(), files }))
+}
+
+/// The error for a file whose size changed between reading the suite and packing it.
+pub fn changed_while_packing(path: &str) -> Error {
+    Error::failed(format!("{path} changed while it was being packed"))
+        .with_hint("wait until nothing writes to the suite, then push again")
+}
+
+/// What a layer is expected to hold, to check while extracting.
+#[derive(Debug, Clone)]
+pub enum Expected {
+    /// Exactly these files, with these sizes and digests (a zoo-oci layer with a file list).
+    Files(BTreeMap<String, FileRecord>),
+    /// Files totalling at most this many bytes (a large zoo-oci layer, or another tool's).
+    Bound(u64),
+}
+
+/// What extraction wrote.
+#[derive(Debug, Clone, Default)]
+pub struct Extracted {
+    /// Files written, with their sizes and digests.
+    pub files: Vec<FileRecord>,
+}
+
+/// Extracts a tar layer read from `raw` (the blob bytes, possibly compressed) into `dest`,
+/// keeping only files `include` accepts. Verifies the blob's digest over every byte of `raw`
+/// and each file against `expected`. On error, what was written stays in `dest`: callers
+/// extract into a scratch folder they delete on failure.
+pub fn extract_tar<R: Read>(
+    raw: R,
+    blob_digest: &str,
+    blob_size: u64,
+    compression: Compression,
+    dest: &Path,
+    expected: &Expected,
+    include: &dyn Fn(&str) -> bool,
+) -> Result<Extracted> {
+    // A blob may not be longer than its descriptor says: read one byte more to notice.
+    let mut hashed = HashingReader::new(raw.take(blob_size + 1));
+    let mut extracted = Extracted::default();
+    let bound = match expected {
+        Expected::Files(files) => files.values().map(|f| f.size + 1024).sum::<u64>() + 64 * 1024,
+        Expected::Bound(b) => *b,
+    };
+    {
+        let plain: Box<dyn Read + '_> = match compression {
+            Compression::None => Box::new(&mut hashed),
+            Compression::Zstd => Box::new(
+                zstd::Decoder::with_buffer(BufReader::new(&mut hashed))
+                    .map_err(|e| Error::integrity(format!("layer {blob_digest} is not zstd")).with_cause(e))?,
+            ),
+        };
+        let limited = LimitedReader { inner: plain, left: bound, layer: blob_digest };
+        let mut archive = tar::Archive::new(limited);
+        let entries = archive.entries().map_err(|e| tar_error(blob_digest, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| tar_error(blob_digest, e))?;
+            extract_entry(entry, blob_digest, dest, expected, include, &mut extracted)?;
+        }
+    }
+    // Whatever follows the tar's end marker is still part of the blob and of its digest.
+    io::copy(&mut hashed.by_ref(), &mut io::sink()).map_err(|e| read_error(blob_digest, e))?;
+    let (actual, size) = hashed.finish();
+    digest::verify(&format!("layer {blob_digest}"), blob_digest, blob_size, &actual, size)?;
+    if let Expected::Files(files) = expected {
+        let got: std::collections::BTreeSet<&str> = extracted.files.iter().map(|f| f.path.as_str()).collect();
+        if let Some(missing) = files.keys().find(|p| include(p) && !got.contains(p.as_str())) {
+            return Err(Error::integrity(format!("layer {blob_digest} lacks {missing}, which the manifest lists")));
+        }
+    }
+    Ok(extracted)
+}
+
+fn tar_error(layer: &str, e: io::Error) -> Error {
+    if e.kind() == io::ErrorKind::Other && e.to_string().contains("expands past") {
+        return Error::integrity(e.to_string()).with_hint("if the layer is genuine, raise the bound with --max-expansion");
+    }
+    Error::integrity(format!("layer {layer} is not a valid tar archive")).with_cause(e)
+}
+
+fn read_error(layer: &str, e: io::Error) -> Error {
+    Error::failed(format!("could not read layer {layer}")).with_cause(e)
+}
+
+/// A reader that fails once more than `left` bytes came through: the guard against
+/// decompression bombs.
+struct LimitedReader<'a, R> {
+    inner: R,
+    left: u64,
+    layer: &'a str,
+}
+
+impl<R: Read> Read for LimitedReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.left {
+            return Err(io::Error::other(format!("layer {} expands past its bound", self.layer)));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Checks an archive path: relative, no `..`, no empty or `.` parts inside. Returns it without
+/// a leading `./` and trailing `/`.
+pub fn safe_relative_path(raw: &str) -> Option<&str> {
+    let path = raw.strip_prefix("./").unwrap_or(raw).trim_end_matches('/');
+    if path.is_empty() || path.starts_with('/') || path.contains('\0') {
+        return None;
+    }
+    path.split('/').all(|c| !c.is_empty() && c != "." && c != "..").then_some(path)
+}
+
+fn hostile(layer: &str, what: String) -> Error {
+    Error::integrity(format!("layer {layer} is refused: {what}"))
+        .with_hint("the artifact is corrupt or hostile; nothing was written")
+}
+
+fn extract_entry<R: Read>(
+    mut entry: tar::Entry<'_, R>,
+    layer: &str,
+    dest: &Path,
+    expected: &Expected,
+    include: &dyn Fn(&str) -> bool,
+    extracted: &mut Extracted,
+) -> Result<()> {
+    let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+    let Some(path) = safe_relative_path(&raw_path) else {
+        return Err(hostile(layer, format!("entry {raw_path:?} leaves the destination (absolute or ..)")));
+    };
+    let path = path.to_string();
+    let kind = entry.header().entry_type();
+    if kind.is_dir() {
+        let full = dest.join(&path);
+        fs::create_dir_all(&full).map_err(|e| Error::io("create", &full, e))?;
+        return Ok(());
+    }
+    if !kind.is_file() {
+        return Err(hostile(layer, format!("entry {path:?} is a {kind:?}; only files and folders are allowed")));
+    }
+    let claimed = entry.header().size().map_err(|e| tar_error(layer, e))?;
+    let record = match expected {
+        Expected::Files(files) => {
+            let Some(record) = files.get(&path) else {
+                return Err(hostile(layer, format!("entry {path:?} is not in the manifest's file list")));
+            };
+            if claimed != record.size {
+                return Err(hostile(layer, format!("entry {path:?} is {claimed} bytes; the manifest says {}", record.size)));
+            }
+            Some(record)
+        }
+        Expected::Bound(_) => None,
+    };
+    if !include(&path) {
+        return Ok(());
+    }
+    let full = dest.join(&path);
+    if let Some(parent) = full.parent() {
+        fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+    }
+    let executable = entry.header().mode().map(|m| m & 0o111 != 0).unwrap_or(false);
+    let mode = if executable { 0o755 } else { 0o644 };
+    // create_new: an archive naming one file twice must not overwrite what it wrote first.
+    let file = OpenOptions::new().write(true).create_new(true).mode(mode).open(&full).map_err(|e| {
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            hostile(layer, format!("entry {path:?} appears twice"))
+        } else {
+            Error::io("write", &full, e)
+        }
+    })?;
+    let mut out = HashingWriter::new(io::BufWriter::with_capacity(256 * 1024, file));
+    io::copy(&mut (&mut entry).take(claimed), &mut out).map_err(|e| {
+        if e.kind() == io::ErrorKind::Other && e.to_string().contains("expands past") {
+            tar_error(layer, e)
+        } else {
+            Error::failed(format!("could not extract {path}")).with_cause(e)
+        }
+    })?;
+    let (writer, sha256, size) = out.finish();
+    let file = writer.into_inner().map_err(|e| Error::io("write", &full, e.into_error()))?;
+    // Umask may have cleared bits; the packed mode is part of the suite.
+    file.set_permissions(fs::Permissions::from_mode(mode)).map_err(|e| Error::io("set the mode of", &full, e))?;
+    if size != claimed {
+        return Err(hostile(layer, format!("entry {path:?} is truncated")));
+    }
+    if let Some(record) = record
+        && record.sha256 != sha256
+    {
+        return Err(Error::integrity(format!(
+            "{path}: digest mismatch: the manifest says {}, the layer holds {sha256}",
+            record.sha256
+        )));
+    }
+    extracted.files.push(FileRecord { path, size, sha256, executable });
+    Ok(())
+}
+
+/// Writes a raw layer's bytes to `dest/path`, checking the blob's size and digest.
+pub fn extract_raw<R: Read>(raw: R, blob_digest: &str, blob_size: u64, dest: &Path, path: &str, executable: bool) -> Result<FileRecord> {
+    let Some(rel) = safe_relative_path(path) else {
+        return Err(hostile(blob_digest, format!("file path {path:?} leaves the destination")));
+    };
+    let full = dest.join(rel);
+    if let Some(parent) = full.parent() {
+        fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+    }
+    let mode = if executable { 0o755 } else { 0o644 };
+    let file = OpenOptions::new().write(true).create_new(true).mode(mode).open(&full).map_err(|e| Error::io("write", &full, e))?;
+    let mut out = HashingWriter::new(io::BufWriter::with_capacity(256 * 1024, file));
+    io::copy(&mut raw.take(blob_size + 1), &mut out).map_err(|e| read_error(blob_digest, e))?;
+    let (writer, sha256, size) = out.finish();
+    writer.into_inner().map_err(|e| Error::io("write", &full, e.into_error()))?;
+    digest::verify(&format!("layer {blob_digest}"), blob_digest, blob_size, &sha256, size)?;
+    Ok(FileRecord { path: rel.to_string(), size, sha256, executable })
+}
+
+/// sha256 of a file on disk, streamed.
+pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
+    let mut file = File::open(path).map_err(|e| Error::io("read", path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = file.read(&mut buf).map_err(|e| Error::io("read", path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        total += n as u64;
+    }
+    Ok((digest::format(hasher), total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn safe_paths_stay_inside() {
+        assert_eq!(safe_relative_path("./a/b.txt"), Some("a/b.txt"));
+        assert_eq!(safe_relative_path("models/"), Some("models"));
+        for bad in ["/etc/passwd", "../x", "a/../../x", "a//b", "", "./", "a/./b"] {
+            assert_eq!(safe_relative_path(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Decoding: a manifest read from any store becomes a [`SuiteView`] — the suite's metadata and
+//! what each layer holds — without reading a layer. Works for zoo-oci's artifacts and, from
+//! media types and `org.cncf.model.filepath` alone, for ModelPack artifacts of other tools.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::archive::{Compression, FileRecord};
+use super::manifest::{Descriptor, Manifest};
+use super::media;
+use super::pack::SuiteRecord;
+use crate::error::{Error, Result};
+use crate::suite::{Class, Descriptor as SuiteDescriptor};
+
+/// How a layer's bytes are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// A tar, possibly compressed.
+    Tar(Compression),
+    /// One file as-is.
+    Raw,
+}
+
+/// One layer, as the manifest describes it.
+#[derive(Debug, Clone)]
+pub struct LayerView {
+    /// The layer's descriptor.
+    pub descriptor: Descriptor,
+    /// Its class.
+    pub class: Class,
+    /// Variant (model) or dataset name.
+    pub name: Option<String>,
+    /// Framework of a model layer.
+    pub framework: Option<String>,
+    /// `org.cncf.model.filepath`.
+    pub filepath: Option<String>,
+    /// How it is stored.
+    pub storage: Storage,
+    /// Its files, when the manifest lists them.
+    pub files: Option<Vec<FileRecord>>,
+    /// File count, when known.
+    pub file_count: Option<u64>,
+    /// Total bytes of its files, when known.
+    pub unpacked_size: Option<u64>,
+}
+
+/// A suite as its manifest describes it.
+#[derive(Debug, Clone)]
+pub struct SuiteView {
+    /// The manifest's descriptor.
+    pub manifest_descriptor: Descriptor,
+    /// The manifest.
+    pub manifest: Manifest,
+    /// The descriptor recorded by zoo-oci (absent for other tools' artifacts).
+    pub descriptor: Option<SuiteDescriptor>,
+    /// The layers, in manifest order.
+    pub layers: Vec<LayerView>,
+}
+
+impl SuiteView {
+    /// The suite's name: from the descriptor, else the title annotation.
+    pub fn name(&self) -> Option<&str> {
+        self.descriptor.as_ref().map(|d| d.name.as_str()).or_else(|| self.annotation(media::ANN_TITLE))
+    }
+    /// A manifest annotation.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.manifest.annotations.get(key).map(String::as_str)
+    }
+}
+
+/// Decodes a manifest. Refuses manifests that are not model artifacts, naming what they are.
+pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteView> {
+    if manifest_descriptor.media_type != media::OCI_MANIFEST {
+        return Err(not_a_suite(&format!("an artifact of media type {}", manifest_descriptor.media_type)));
+    }
+    let manifest = super::manifest::parse_manifest(bytes, &format!("manifest {}", manifest_descriptor.digest))?;
+    let is_model = manifest.artifact_type.as_deref() == Some(media::MODEL_ARTIFACT) || manifest.config.media_type == media::MODEL_CONFIG;
+    if !is_model {
+        let kind = manifest.artifact_type.clone().unwrap_or_else(|| format!("config type {}", manifest.config.media_type));
+        return Err(not_a_suite(&format!("of artifact type {kind}")));
+    }
+    let record: Option<SuiteRecord> = match manifest.annotations.get(media::ANN_SUITE) {
+        Some(text) => Some(serde_json::from_str(text).map_err(|e| {
+            Error::integrity(format!("manifest {}: the {} annotation is malformed", manifest_descriptor.digest, media::ANN_SUITE)).with_cause(e)
+        })?),
+        None => None,
+    };
+    let descriptor = match &record {
+        Some(r) => Some(serde_json::from_value::<SuiteDescriptor>(r.descriptor.clone()).map_err(|e| {
+            Error::integrity(format!("manifest {}: the recorded descriptor is malformed", manifest_descriptor.digest)).with_cause(e)
+        })?),
+        None => None,
+    };
+    let by_digest: BTreeMap<&str, &super::pack::LayerRecord> =
+        record.iter().flat_map(|r| r.layers.iter()).map(|l| (l.digest.as_str(), l)).collect();
+    let mut layers = Vec::new();
+    for layer in &manifest.layers {
+        let Some(storage) = storage_of(&layer.media_type) else {
+            continue; // not a model layer (e.g. an SBOM another tool attached): left alone
+        };
+        let filepath = layer.annotation(media::ANN_FILEPATH).or_else(|| layer.annotation(media::ANN_TITLE)).map(String::from);
+        let recorded = by_digest.get(layer.digest.as_str());
+        let class = match layer.annotation(media::ANN_CLASS) {
+            Some(name) => Class::parse(name).map_err(|_| {
+                Error::integrity(format!("layer {} has an unknown class {name:?}", layer.digest))
+            })?,
+            None => class_from_media_type(&layer.media_type, filepath.as_deref()),
+        };
+        let name = layer
+            .annotation(media::ANN_VARIANT)
+            .or_else(|| layer.annotation(media::ANN_DATASET))
+            .map(String::from)
+            .or_else(|| recorded.and_then(|r| r.name.clone()))
+            .or_else(|| (class == Class::Model).then(|| filepath.clone().map(|p| p.trim_end_matches('/').to_string())).flatten());
+        layers.push(LayerView {
+            class,
+            name,
+            framework: layer.annotation(media::ANN_FRAMEWORK).map(String::from),
+            filepath,
+            storage,
+            files: recorded.and_then(|r| r.files.clone()),
+            file_count: recorded.map(|r| r.file_count),
+            unpacked_size: recorded.map(|r| r.size),
+            descriptor: layer.clone(),
+        });
+    }
+    Ok(SuiteView { manifest_descriptor: manifest_descriptor.clone(), manifest, descriptor, layers })
+}
+
+fn not_a_suite(what: &str) -> Error {
+    Error::failed(format!("this is not a model suite: it is {what}"))
+        .with_hint("zoo-oci copy can still mirror it; pull and inspect read ModelPack artifacts")
+}
+
+fn storage_of(media_type: &str) -> Option<Storage> {
+    if !media_type.starts_with("application/vnd.cncf.model.") {
+        return None;
+    }
+    if media_type.ends_with(".tar") {
+        Some(Storage::Tar(Compression::None))
+    } else if media_type.ends_with(".tar+zstd") {
+        Some(Storage::Tar(Compression::Zstd))
+    } else if media_type.ends_with(".raw") {
+        Some(Storage::Raw)
+    } else {
+        None
+    }
+}
+
+fn class_from_media_type(media_type: &str, filepath: Option<&str>) -> Class {
+    let file = filepath.unwrap_or_default().trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
+    if media_type.contains(".weight.") {
+        Class::Model
+    } else if media_type.contains(".dataset.") {
+        Class::Dataset
+    } else if media_type.contains(".code.") {
+        if file.ends_with(".ipynb") { Class::Notebooks } else { Class::Scripts }
+    } else if file.starts_with("readme") {
+        Class::Readme
+    } else if file.starts_with("license") || file.starts_with("licence") || file.starts_with("copying") {
+        Class::License
+    } else {
+        Class::Docs
+    }
+}
+
+/// The descriptor recorded in a manifest, as JSON (for `inspect --format json`).
+pub fn descriptor_json(view: &SuiteView) -> Value {
+    view.descriptor.as_ref().map(|d| serde_json::to_value(d).expect("descriptors serialise")).unwrap_or(Value::Null)
+}

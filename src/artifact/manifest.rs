@@ -1,0 +1,138 @@
+//! OCI descriptors, image manifests and indexes, as zoo-oci reads and writes them.
+//!
+//! Why not `oci-spec`'s types: they keep annotations in a `HashMap`, so serialising them gives a
+//! different byte order on every run, and a manifest's digest is the hash of its bytes. These
+//! types keep annotations in a `BTreeMap` (sorted), serialise fields in a fixed order, and keep
+//! fields they don't know (`platform`, `urls`, …) so that nothing is lost when read.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::media;
+use crate::error::{Error, Result};
+
+/// An OCI content descriptor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Descriptor {
+    /// Media type of the content.
+    pub media_type: String,
+    /// `sha256:<hex>` of the content.
+    pub digest: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Artifact type (manifests in an index).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
+    /// Annotations, sorted.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    /// Fields this version does not model, kept as read.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, Value>,
+}
+
+impl Descriptor {
+    /// A descriptor for `bytes` of `media_type`.
+    pub fn for_bytes(media_type: &str, bytes: &[u8]) -> Descriptor {
+        Descriptor::new(media_type, crate::digest::of_bytes(bytes), bytes.len() as u64)
+    }
+    /// A descriptor with no annotations.
+    pub fn new(media_type: &str, digest: String, size: u64) -> Descriptor {
+        Descriptor {
+            media_type: media_type.to_string(),
+            digest,
+            size,
+            artifact_type: None,
+            annotations: BTreeMap::new(),
+            other: BTreeMap::new(),
+        }
+    }
+    /// One annotation.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations.get(key).map(String::as_str)
+    }
+    /// Whether this descriptor points at a manifest or index (rather than a plain blob).
+    pub fn is_manifest(&self) -> bool {
+        is_manifest_type(&self.media_type)
+    }
+}
+
+/// Whether a media type is a manifest or index type that `copy` walks into.
+pub fn is_manifest_type(media_type: &str) -> bool {
+    matches!(media_type, media::OCI_MANIFEST | media::OCI_INDEX | media::DOCKER_MANIFEST | media::DOCKER_MANIFEST_LIST)
+}
+
+/// An OCI image manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    /// Always 2.
+    pub schema_version: u32,
+    /// `application/vnd.oci.image.manifest.v1+json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// What kind of artifact this is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
+    /// The config blob.
+    pub config: Descriptor,
+    /// The layers, in order.
+    #[serde(default)]
+    pub layers: Vec<Descriptor>,
+    /// The manifest this one refers to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Descriptor>,
+    /// Annotations, sorted.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// An OCI image index (also the shape of a layout's `index.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Index {
+    /// Always 2.
+    pub schema_version: u32,
+    /// `application/vnd.oci.image.index.v1+json`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// The manifests.
+    #[serde(default)]
+    pub manifests: Vec<Descriptor>,
+    /// Annotations, sorted.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    /// Fields this version does not model.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, Value>,
+}
+
+/// Parses manifest bytes read from a store; `what` names them in the error.
+pub fn parse_manifest(bytes: &[u8], what: &str) -> Result<Manifest> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        Error::integrity(format!("{what} is not a valid OCI image manifest")).with_cause(e)
+    })
+}
+
+/// Parses index bytes read from a store.
+pub fn parse_index(bytes: &[u8], what: &str) -> Result<Index> {
+    serde_json::from_slice(bytes).map_err(|e| Error::integrity(format!("{what} is not a valid OCI image index")).with_cause(e))
+}
+
+/// The descriptors a manifest or index points at, children before nothing: config and layers
+/// of a manifest, manifests of an index.
+pub fn children(descriptor: &Descriptor, bytes: &[u8]) -> Result<Vec<Descriptor>> {
+    let what = format!("manifest {}", descriptor.digest);
+    match descriptor.media_type.as_str() {
+        media::OCI_INDEX | media::DOCKER_MANIFEST_LIST => Ok(parse_index(bytes, &what)?.manifests),
+        _ => {
+            let m = parse_manifest(bytes, &what)?;
+            let mut out = vec![m.config];
+            out.extend(m.layers);
+            Ok(out)
+        }
+    }
+}

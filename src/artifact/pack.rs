@@ -1,0 +1,441 @@
+//! Packing: a checked [`Suite`] becomes a ModelPack config, one layer per file class, and a
+//! manifest whose bytes are the same for the same suite on every machine (DESIGN §2).
+//!
+//! Packing does not copy the suite anywhere: it streams each layer once to learn its digest,
+//! and [`PackedSuite::write_layer`] streams it again, byte for byte the same, when a target asks
+//! for it. Disk use stays nil and memory flat whatever the model size.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Read, Write};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::archive::{self, Compression, FileRecord};
+use super::manifest::{Descriptor, Manifest};
+use super::media;
+use crate::digest::HashingWriter;
+use crate::error::{Error, Result};
+use crate::suite::{Class, EntryKind, LayerContent, LayerPlan, Suite};
+
+/// Options for packing.
+#[derive(Debug, Clone)]
+pub struct PackOptions {
+    /// zstd for code, datasets and docs (the default), or plain tar everywhere.
+    pub compression: Compression,
+    /// `org.opencontainers.image.created`, RFC 3339; only when the user asks for it.
+    pub created: Option<String>,
+}
+
+impl Default for PackOptions {
+    fn default() -> Self {
+        PackOptions { compression: Compression::Zstd, created: None }
+    }
+}
+
+/// One packed layer: its descriptor and how to produce its bytes again.
+#[derive(Debug, Clone)]
+pub struct PackedLayer {
+    /// The manifest's descriptor of the layer.
+    pub descriptor: Descriptor,
+    /// Digest of the uncompressed content.
+    pub diff_id: String,
+    /// The plan it was packed from.
+    pub plan: LayerPlan,
+    /// How it is compressed.
+    pub compression: Compression,
+    /// Per-file sizes and digests.
+    pub files: Vec<FileRecord>,
+}
+
+/// A suite packed into an artifact, ready to copy to any target.
+#[derive(Debug, Clone)]
+pub struct PackedSuite {
+    /// The suite.
+    pub suite: Suite,
+    /// The manifest's descriptor.
+    pub manifest: Descriptor,
+    /// The manifest's exact bytes.
+    pub manifest_bytes: Vec<u8>,
+    /// The config's descriptor.
+    pub config: Descriptor,
+    /// The config's exact bytes.
+    pub config_bytes: Vec<u8>,
+    /// The layers, in manifest order.
+    pub layers: Vec<PackedLayer>,
+}
+
+/// The `io.zoo-oci.suite` annotation: the normalised descriptor with what each layer holds.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct SuiteRecord {
+    /// Format version of this record.
+    pub zoo_oci: u32,
+    /// The normalised descriptor.
+    pub descriptor: Value,
+    /// One entry per layer, in layer order.
+    pub layers: Vec<LayerRecord>,
+}
+
+/// What one layer holds, in the `io.zoo-oci.suite` annotation.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct LayerRecord {
+    /// The layer's digest.
+    pub digest: String,
+    /// Its class.
+    pub class: Class,
+    /// Variant or dataset name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Every file, when there are at most 1,000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<Vec<FileRecord>>,
+    /// File count.
+    pub file_count: u64,
+    /// Total bytes of the files.
+    pub size: u64,
+}
+
+impl PackedSuite {
+    /// The layer with this digest.
+    pub fn layer(&self, digest: &str) -> Option<&PackedLayer> {
+        self.layers.iter().find(|l| l.descriptor.digest == digest)
+    }
+
+    /// Streams a layer's bytes to `out`, exactly as when it was packed.
+    pub fn write_layer<W: Write>(&self, layer: &PackedLayer, out: W) -> Result<W> {
+        let (out, _) = produce(&self.suite, &layer.plan, layer.compression, out, false)?;
+        Ok(out)
+    }
+}
+
+fn compression_of(class: Class, chosen: Compression) -> Option<Compression> {
+    match class {
+        Class::Model => Some(Compression::None), // weights don't compress
+        Class::Readme | Class::License => None,  // raw: registry UIs render them
+        Class::Scripts | Class::Notebooks | Class::Dataset | Class::Docs => Some(chosen),
+    }
+}
+
+fn media_type_of(class: Class, compression: Option<Compression>) -> &'static str {
+    let zstd = compression == Some(Compression::Zstd);
+    match class {
+        Class::Model => media::WEIGHT_TAR,
+        Class::Scripts | Class::Notebooks if zstd => media::CODE_TAR_ZSTD,
+        Class::Scripts | Class::Notebooks => media::CODE_TAR,
+        Class::Dataset if zstd => media::DATASET_TAR_ZSTD,
+        Class::Dataset => media::DATASET_TAR,
+        Class::Docs if zstd => media::DOC_TAR_ZSTD,
+        Class::Docs => media::DOC_TAR,
+        Class::Readme | Class::License => media::DOC_RAW,
+    }
+}
+
+/// Writes a layer's bytes; returns the diff_id and, with `record`, the file records.
+fn produce<W: Write>(suite: &Suite, plan: &LayerPlan, compression: Compression, out: W, record: bool) -> Result<(W, archive::Written)> {
+    match &plan.content {
+        LayerContent::Tar(entries) => archive::write_tar(&suite.root, entries, compression, out, record),
+        LayerContent::Raw(entry) => {
+            let EntryKind::File { size, executable } = entry.kind else {
+                unreachable!("raw layers hold one file, checked when planned")
+            };
+            let full = suite.root.join(&entry.path);
+            let file = File::open(&full).map_err(|e| Error::io("read", &full, e))?;
+            let mut hashing = HashingWriter::new(out);
+            let copied = io::copy(&mut file.take(size), &mut hashing).map_err(|e| Error::io("read", &full, e))?;
+            if copied != size {
+                return Err(archive::changed_while_packing(&entry.path));
+            }
+            let (out, sha256, _) = hashing.finish();
+            let files = if record { vec![FileRecord { path: entry.path.clone(), size, sha256: sha256.clone(), executable }] } else { vec![] };
+            Ok((out, archive::Written { diff_id: sha256, files }))
+        }
+    }
+}
+
+/// Packs a checked suite. Reads every file once (on as many threads as there are cores) to learn
+/// the digests; writes nothing.
+pub fn pack(suite: Suite, options: &PackOptions) -> Result<PackedSuite> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(suite.layers.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Result<(usize, PackedLayer)>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(plan) = suite.layers.get(i) else { break };
+                        done.push(pack_layer(&suite, plan, options.compression).map(|l| (i, l)));
+                    }
+                    done
+                })
+            })
+            .map(|h| h)
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("packing thread panicked")).collect()
+    });
+    let mut layers: Vec<Option<PackedLayer>> = vec![None; suite.layers.len()];
+    for r in results {
+        let (i, layer) = r?;
+        layers[i] = Some(layer);
+    }
+    let layers: Vec<PackedLayer> = layers.into_iter().map(|l| l.expect("every layer packed")).collect();
+
+    let config_bytes = config_json(&suite, &layers, options)?;
+    let config = Descriptor::for_bytes(media::MODEL_CONFIG, &config_bytes);
+    let annotations = manifest_annotations(&suite, &layers, options)?;
+    let manifest = Manifest {
+        schema_version: 2,
+        media_type: Some(media::OCI_MANIFEST.into()),
+        artifact_type: Some(media::MODEL_ARTIFACT.into()),
+        config: config.clone(),
+        layers: layers.iter().map(|l| l.descriptor.clone()).collect(),
+        subject: None,
+        annotations,
+    };
+    let manifest_bytes = serde_json::to_vec(&manifest).expect("manifests serialise");
+    check_manifest_size(&manifest, manifest_bytes.len())?;
+    let manifest_desc = Descriptor {
+        artifact_type: Some(media::MODEL_ARTIFACT.into()),
+        ..Descriptor::for_bytes(media::OCI_MANIFEST, &manifest_bytes)
+    };
+    Ok(PackedSuite { suite, manifest: manifest_desc, manifest_bytes, config, config_bytes, layers })
+}
+
+fn pack_layer(suite: &Suite, plan: &LayerPlan, chosen: Compression) -> Result<PackedLayer> {
+    let compression = compression_of(plan.class, chosen);
+    let (sink, written) = produce(suite, plan, compression.unwrap_or(Compression::None), HashingWriter::new(io::sink()), true)?;
+    let (_, digest, size) = sink.finish();
+    let mut descriptor = Descriptor::new(media_type_of(plan.class, compression), digest, size);
+    let a = &mut descriptor.annotations;
+    a.insert(media::ANN_FILEPATH.into(), plan.filepath.clone());
+    a.insert(media::ANN_TITLE.into(), plan.filepath.clone());
+    a.insert(media::ANN_CLASS.into(), plan.class.as_str().into());
+    if let Some(model) = &plan.model {
+        a.insert(media::ANN_VARIANT.into(), model.name.clone());
+        a.insert(media::ANN_FRAMEWORK.into(), model.framework.clone());
+        if let Some(v) = &model.framework_version {
+            a.insert(media::ANN_FRAMEWORK_VERSION.into(), v.clone());
+        }
+        if let Some(p) = &model.precision {
+            a.insert(media::ANN_PRECISION.into(), p.clone());
+        }
+    }
+    if plan.class == Class::Dataset
+        && let Some(name) = &plan.name
+    {
+        a.insert(media::ANN_DATASET.into(), name.clone());
+    }
+    if let LayerContent::Raw(entry) = &plan.content {
+        a.insert(media::ANN_FILE_METADATA.into(), file_metadata_json(&entry.path, entry.kind));
+    }
+    Ok(PackedLayer { descriptor, diff_id: written.diff_id, plan: plan.clone(), compression: compression.unwrap_or(Compression::None), files: written.files })
+}
+
+/// ModelPack's file metadata annotation for a raw layer (model-spec `FileMetadata`).
+fn file_metadata_json(path: &str, kind: EntryKind) -> String {
+    #[derive(Serialize)]
+    struct FileMetadata<'a> {
+        name: &'a str,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+        size: u64,
+        mtime: &'a str,
+        typeflag: u8,
+    }
+    let size = match kind {
+        EntryKind::File { size, .. } => size,
+        EntryKind::Dir => 0,
+    };
+    let meta = FileMetadata { name: path, mode: archive::mode_of(kind), uid: 0, gid: 0, size, mtime: "1970-01-01T00:00:00Z", typeflag: b'0' };
+    serde_json::to_string(&meta).expect("metadata serialises")
+}
+
+/// The ModelPack config blob (closed schema: nothing else goes in).
+fn config_json(suite: &Suite, layers: &[PackedLayer], options: &PackOptions) -> Result<Vec<u8>> {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ModelDescriptor<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        created_at: Option<&'a str>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        authors: Vec<&'a str>,
+        name: &'a str,
+        #[serde(rename = "sourceURL", skip_serializing_if = "Option::is_none")]
+        source_url: Option<&'a str>,
+        #[serde(rename = "datasetsURL", skip_serializing_if = "Vec::is_empty")]
+        datasets_url: Vec<&'a str>,
+        version: &'a str,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        licenses: Vec<&'a str>,
+        title: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        description: Option<&'a str>,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ModelConfig<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        format: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        param_size: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        precision: Option<&'a str>,
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ModelFs<'a> {
+        #[serde(rename = "type")]
+        kind: &'a str,
+        diff_ids: Vec<&'a str>,
+    }
+    #[derive(Serialize)]
+    struct Config<'a> {
+        descriptor: ModelDescriptor<'a>,
+        config: ModelConfig<'a>,
+        modelfs: ModelFs<'a>,
+    }
+    let d = &suite.descriptor;
+    let first = d.models.first();
+    let config = Config {
+        descriptor: ModelDescriptor {
+            created_at: options.created.as_deref(),
+            authors: d.authors.iter().map(String::as_str).collect(),
+            name: &d.name,
+            source_url: d.source.as_deref(),
+            datasets_url: d.datasets.iter().filter_map(|s| s.url.as_deref()).collect(),
+            version: &d.version,
+            licenses: d.license.iter().map(String::as_str).collect(),
+            title: &d.name,
+            description: d.summary.as_deref(),
+        },
+        config: ModelConfig {
+            format: first.map(|m| m.format.as_deref().unwrap_or(&m.framework)),
+            param_size: first.and_then(|m| m.params).map(param_size),
+            precision: first.and_then(|m| m.precision.as_deref()),
+        },
+        modelfs: ModelFs { kind: "layers", diff_ids: layers.iter().map(|l| l.diff_id.as_str()).collect() },
+    };
+    Ok(serde_json::to_vec(&config).expect("config serialises"))
+}
+
+/// A parameter count as people write it: `22.7M`, `1.2B`, `850`.
+pub fn param_size(params: u64) -> String {
+    const UNITS: [(f64, &str); 4] = [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")];
+    for (scale, unit) in UNITS {
+        if params as f64 >= scale {
+            let v = params as f64 / scale;
+            return if v >= 100.0 { format!("{v:.0}{unit}") } else { format!("{v:.1}{unit}") };
+        }
+    }
+    params.to_string()
+}
+
+fn manifest_annotations(suite: &Suite, layers: &[PackedLayer], options: &PackOptions) -> Result<BTreeMap<String, String>> {
+    let d = &suite.descriptor;
+    let mut a = BTreeMap::new();
+    let mut put = |k: &str, v: Option<String>| {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            a.insert(k.to_string(), v);
+        }
+    };
+    put(media::ANN_TITLE, Some(d.name.clone()));
+    put(media::ANN_DESCRIPTION, d.summary.clone());
+    put(media::ANN_VERSION, Some(d.version.clone()));
+    put(media::ANN_LICENSES, d.license.clone());
+    put(media::ANN_AUTHORS, Some(d.authors.join(", ")));
+    put(media::ANN_SOURCE, d.source.clone());
+    put(media::ANN_URL, d.source.clone());
+    put(media::ANN_DOCUMENTATION, d.references.iter().find_map(|r| r.url.clone()));
+    put(media::ANN_CREATED, options.created.clone());
+    put(media::ANN_TASK, d.task.clone());
+    put(media::ANN_MODALITY, suite.modality.clone());
+    let mut frameworks: Vec<&str> = d.models.iter().map(|m| m.framework.as_str()).collect();
+    frameworks.sort();
+    frameworks.dedup();
+    put(media::ANN_FRAMEWORKS, Some(frameworks.join(",")));
+    let mut tags = d.tags.clone();
+    tags.sort();
+    put(media::ANN_TAGS, Some(tags.join(",")));
+
+    let record = SuiteRecord {
+        zoo_oci: 1,
+        descriptor: serde_json::to_value(d).expect("descriptors serialise"),
+        layers: layers.iter().map(layer_record).collect(),
+    };
+    put(media::ANN_SUITE, Some(serde_json::to_string(&record).expect("records serialise")));
+
+    if let Some(readme) = layers.iter().find(|l| l.plan.class == Class::Readme) {
+        let path = suite.root.join(&readme.plan.filepath);
+        let bytes = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let (cut, truncated) = cut_at_char_boundary(&text, media::README_ANNOTATION_LIMIT);
+        put(media::ANN_README, Some(cut.to_string()));
+        if truncated {
+            put(media::ANN_README_TRUNCATED, Some("true".into()));
+        }
+    }
+    Ok(a)
+}
+
+fn layer_record(layer: &PackedLayer) -> LayerRecord {
+    let file_count = layer.files.len() as u64;
+    let size = layer.files.iter().map(|f| f.size).sum();
+    let files = (layer.files.len() <= media::FILE_LIST_LIMIT).then(|| layer.files.clone());
+    LayerRecord { digest: layer.descriptor.digest.clone(), class: layer.plan.class, name: layer.plan.name.clone(), files, file_count, size }
+}
+
+/// The longest prefix of `text` of at most `limit` bytes that ends on a character boundary.
+pub fn cut_at_char_boundary(text: &str, limit: usize) -> (&str, bool) {
+    if text.len() <= limit {
+        return (text, false);
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (&text[..end], true)
+}
+
+fn check_manifest_size(manifest: &Manifest, len: usize) -> Result<()> {
+    if len <= media::MANIFEST_LIMIT {
+        return Ok(());
+    }
+    let (key, value) = manifest.annotations.iter().max_by_key(|(_, v)| v.len()).expect("an oversized manifest has annotations");
+    let fix = match key.as_str() {
+        media::ANN_SUITE => "the suite lists too many files: gather small files in dataset folders (over 1,000 files a layer are counted, not listed)".to_string(),
+        media::ANN_README => "shorten the README".to_string(),
+        _ => format!("shorten {key}"),
+    };
+    Err(Error::failed(format!(
+        "the manifest would be {len} bytes, over the {} bytes registries accept; its largest annotation is {key} ({} bytes)",
+        media::MANIFEST_LIMIT,
+        value.len()
+    ))
+    .with_hint(fix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn param_sizes_read_like_papers() {
+        assert_eq!(param_size(1_235_496), "1.2M");
+        assert_eq!(param_size(22_700_000), "22.7M");
+        assert_eq!(param_size(7_000_000_000), "7.0B");
+        assert_eq!(param_size(850), "850");
+        assert_eq!(param_size(175_000_000_000), "175B");
+    }
+
+    #[test]
+    fn readme_is_cut_on_a_char_boundary() {
+        let text = "é".repeat(10); // 2 bytes each
+        let (cut, truncated) = cut_at_char_boundary(&text, 5);
+        assert!(truncated);
+        assert_eq!(cut, "éé");
+        assert_eq!(cut_at_char_boundary("abc", 5), ("abc", false));
+    }
+}

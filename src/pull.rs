@@ -1,0 +1,387 @@
+//! Pull: select layers of a suite, copy them into a scratch folder beside the destination
+//! (every byte verified), record what was pulled, and rename the folder into place. A failed
+//! pull leaves the destination as it was; an identical pull is a no-op (DESIGN §3).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::archive::{Compression, Expected, FileRecord};
+use crate::artifact::decode::{self, LayerView, Storage, SuiteView};
+use crate::artifact::manifest::Descriptor;
+use crate::artifact::media;
+use crate::copy::{self, CopyOptions};
+use crate::error::{Error, Result};
+use crate::reference::Reference;
+use crate::suite::Class;
+use crate::target::Target;
+use crate::target::dir::{DirTarget, Unpack};
+
+/// The file written into every pulled folder.
+pub const RECORD_FILE: &str = ".zoo-oci.json";
+
+/// Default bound on how far a layer of another tool may expand, as a multiple of its size.
+pub const DEFAULT_MAX_EXPANSION: u64 = 50;
+
+/// What to pull.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Selection {
+    /// Classes to keep (empty: all).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub only: BTreeSet<Class>,
+    /// Model variants to keep (empty: all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<String>,
+    /// Model frameworks to keep (empty: all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frameworks: Vec<String>,
+    /// File globs to keep (empty: all). A glob without `/` matches file names in any folder.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+}
+
+/// How to pull.
+#[derive(Debug, Clone)]
+pub struct PullOptions {
+    /// What to keep.
+    pub selection: Selection,
+    /// Where to write; default `./NAME`.
+    pub destination: Option<PathBuf>,
+    /// Replace a non-empty folder that zoo-oci did not create.
+    pub force: bool,
+    /// Bound for layers without a file list, as a multiple of their compressed size.
+    pub max_expansion: u64,
+    /// Blobs in flight.
+    pub concurrency: usize,
+    /// How the source was named, for the record.
+    pub source_name: String,
+}
+
+/// What `.zoo-oci.json` holds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PullRecord {
+    /// Format version.
+    pub zoo_oci: u32,
+    /// Where it came from, as typed.
+    pub source: String,
+    /// The manifest digest pulled.
+    pub manifest: String,
+    /// Suite name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Suite version.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// The selection.
+    pub selection: Selection,
+    /// Every file written.
+    pub files: Vec<FileRecord>,
+}
+
+/// What a pull did.
+#[derive(Debug, Clone)]
+pub struct PullOutcome {
+    /// The folder.
+    pub destination: PathBuf,
+    /// The manifest pulled.
+    pub manifest: String,
+    /// Nothing to do: the folder already held this.
+    pub up_to_date: bool,
+    /// Layers downloaded.
+    pub layers: usize,
+    /// Bytes downloaded.
+    pub bytes: u64,
+    /// Files written.
+    pub files: usize,
+}
+
+/// Pulls `reference` from `source` as `options` say.
+pub async fn pull(source: &dyn Target, reference: &Reference, options: &PullOptions, events: &(dyn Fn(&copy::Event) + Sync)) -> Result<PullOutcome> {
+    let root = source.resolve(reference).await?;
+    let bytes = source.fetch_manifest(&root).await?;
+    let view = decode::decode(&root, &bytes)?;
+    let include = compile_globs(&options.selection.include)?;
+    let chosen = select(&view, &options.selection, include.as_ref())?;
+
+    let name = view.name().unwrap_or("suite").to_string();
+    let destination = match &options.destination {
+        Some(d) => d.clone(),
+        None => PathBuf::from(crate::suite::safe_folder_name(&name)),
+    };
+    let state = destination_state(&destination)?;
+    if let DestinationState::Pulled(record) = &state
+        && record.manifest == root.digest
+        && record.selection == options.selection
+        && files_present(&destination, &record.files)
+    {
+        return Ok(PullOutcome { destination, manifest: root.digest, up_to_date: true, layers: 0, bytes: 0, files: record.files.len() });
+    }
+    if let DestinationState::Foreign = state
+        && !options.force
+    {
+        return Err(Error::failed(format!("{} is not empty and was not written by zoo-oci", destination.display()))
+            .with_hint("choose another folder with -o, or pass --force to replace it"));
+    }
+
+    let parent = parent_of(&destination);
+    let created = create_parents(&parent)?;
+    let result = pull_into_scratch(source, &view, &chosen, include, options, &destination, &parent, events).await;
+    let result = result.and_then(|(scratch, record)| {
+        swap_into_place(scratch, &destination, &state).map(|()| record)
+    });
+    match result {
+        Ok((record, layers, bytes)) => Ok(PullOutcome { destination, manifest: root.digest, up_to_date: false, layers, bytes, files: record.files.len() }),
+        Err(e) => {
+            remove_created(&created);
+            Err(e)
+        }
+    }
+}
+
+type Scratch = (tempfile::TempDir, (PullRecord, usize, u64));
+
+#[allow(clippy::too_many_arguments)]
+async fn pull_into_scratch(
+    source: &dyn Target,
+    view: &SuiteView,
+    chosen: &[&LayerView],
+    include: Option<GlobSet>,
+    options: &PullOptions,
+    destination: &Path,
+    parent: &Path,
+    events: &(dyn Fn(&copy::Event) + Sync),
+) -> Result<Scratch> {
+    let base = destination.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "suite".into());
+    let scratch = tempfile::Builder::new()
+        .prefix(&format!("{base}.partial-"))
+        .tempdir_in(parent)
+        .map_err(|e| Error::io("create a scratch folder in", parent, e))?;
+    let mut unpacks = BTreeMap::new();
+    for layer in chosen {
+        unpacks.insert(layer.descriptor.digest.clone(), unpack_of(layer, options.max_expansion));
+    }
+    let filter: crate::target::dir::Filter = match include {
+        Some(set) => Arc::new(move |path: &str| matches(&set, path)),
+        None => Arc::new(|_: &str| true),
+    };
+    let sink = DirTarget::new(scratch.path().to_path_buf(), unpacks, filter);
+    let blobs: Vec<Descriptor> = chosen.iter().map(|l| l.descriptor.clone()).collect();
+    let copy_options = CopyOptions { concurrency: options.concurrency, on_event: events };
+    let report = copy::copy_blobs(source, &sink, &blobs, &copy_options).await?;
+    let record = PullRecord {
+        zoo_oci: 1,
+        source: options.source_name.clone(),
+        manifest: view.manifest_descriptor.digest.clone(),
+        name: view.name().map(String::from),
+        version: view.descriptor.as_ref().map(|d| d.version.clone()).or_else(|| view.annotation(media::ANN_VERSION).map(String::from)),
+        selection: options.selection.clone(),
+        files: sink.written(),
+    };
+    let path = scratch.path().join(RECORD_FILE);
+    let json = serde_json::to_vec_pretty(&record).expect("records serialise");
+    fs::write(&path, json).map_err(|e| Error::io("write", &path, e))?;
+    Ok((scratch, (record, report.copied as usize, report.copied_bytes)))
+}
+
+fn unpack_of(layer: &LayerView, max_expansion: u64) -> Unpack {
+    let expected = match (&layer.files, layer.unpacked_size, layer.file_count) {
+        (Some(files), _, _) => Expected::Files(files.iter().map(|f| (f.path.clone(), f.clone())).collect()),
+        (None, Some(size), Some(count)) => Expected::Bound(size + count * 1536 + (1 << 20)),
+        _ => match layer.storage {
+            Storage::Tar(Compression::None) | Storage::Raw => Expected::Bound(layer.descriptor.size),
+            Storage::Tar(Compression::Zstd) => Expected::Bound(layer.descriptor.size.saturating_mul(max_expansion).max(1 << 20)),
+        },
+    };
+    let raw_file = match layer.storage {
+        Storage::Raw => layer.filepath.clone().map(|p| (p, raw_executable(&layer.descriptor))),
+        Storage::Tar(_) => None,
+    };
+    Unpack { storage: layer.storage, expected, raw_file }
+}
+
+fn raw_executable(descriptor: &Descriptor) -> bool {
+    #[derive(Deserialize)]
+    struct Mode {
+        mode: u32,
+    }
+    descriptor
+        .annotation(media::ANN_FILE_METADATA)
+        .and_then(|m| serde_json::from_str::<Mode>(m).ok())
+        .is_some_and(|m| m.mode & 0o111 != 0)
+}
+
+fn compile_globs(globs: &[String]) -> Result<Option<GlobSet>> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = GlobSetBuilder::new();
+    for g in globs {
+        // A glob without '/' matches a file name in any folder, as in .gitignore.
+        let pattern = if g.contains('/') { g.trim_start_matches("./").to_string() } else { format!("**/{g}") };
+        let glob = globset::GlobBuilder::new(&pattern).literal_separator(true).build().map_err(|e| {
+            Error::usage(format!("invalid --include glob {g:?}: {e}"))
+        })?;
+        builder.add(glob);
+        if !g.contains('/') {
+            builder.add(Glob::new(g).map_err(|e| Error::usage(format!("invalid --include glob {g:?}: {e}")))?);
+        }
+    }
+    builder.build().map(Some).map_err(|e| Error::usage(format!("invalid --include globs: {e}")))
+}
+
+fn matches(set: &GlobSet, path: &str) -> bool {
+    set.is_match(path)
+}
+
+/// The layers a selection keeps, or a not-found error that lists what there is.
+pub fn select<'v>(view: &'v SuiteView, selection: &Selection, include: Option<&GlobSet>) -> Result<Vec<&'v LayerView>> {
+    let models: Vec<&LayerView> = view.layers.iter().filter(|l| l.class == Class::Model).collect();
+    for wanted in &selection.variants {
+        if !models.iter().any(|l| l.name.as_deref() == Some(wanted)) {
+            return Err(nothing_matches(view, &format!("no model variant {wanted:?}")));
+        }
+    }
+    for wanted in &selection.frameworks {
+        if !models.iter().any(|l| l.framework.as_deref() == Some(wanted)) {
+            return Err(nothing_matches(view, &format!("no model in framework {wanted:?}")));
+        }
+    }
+    let chosen: Vec<&LayerView> = view
+        .layers
+        .iter()
+        .filter(|l| selection.only.is_empty() || selection.only.contains(&l.class))
+        .filter(|l| {
+            l.class != Class::Model
+                || ((selection.variants.is_empty() || l.name.as_ref().is_some_and(|n| selection.variants.contains(n)))
+                    && (selection.frameworks.is_empty() || l.framework.as_ref().is_some_and(|f| selection.frameworks.contains(f))))
+        })
+        .filter(|l| match include {
+            None => true,
+            Some(set) => match (&l.files, l.storage) {
+                (_, Storage::Raw) => l.filepath.as_deref().is_some_and(|p| matches(set, p)),
+                (Some(files), _) => files.iter().any(|f| matches(set, &f.path)),
+                (None, _) => true, // no file list: the layer must be read to know
+            },
+        })
+        .collect();
+    if chosen.is_empty() {
+        return Err(nothing_matches(view, "the selection matches nothing"));
+    }
+    Ok(chosen)
+}
+
+fn nothing_matches(view: &SuiteView, what: &str) -> Error {
+    let classes: BTreeSet<&str> = view.layers.iter().map(|l| l.class.as_str()).collect();
+    let variants: Vec<String> = view
+        .layers
+        .iter()
+        .filter(|l| l.class == Class::Model)
+        .map(|l| format!("{} ({})", l.name.as_deref().unwrap_or("?"), l.framework.as_deref().unwrap_or("unknown framework")))
+        .collect();
+    Error::not_found(what.to_string()).with_hint(format!(
+        "this suite has classes {}; model variants {}",
+        classes.into_iter().collect::<Vec<_>>().join(", "),
+        if variants.is_empty() { "none".into() } else { variants.join(", ") }
+    ))
+}
+
+enum DestinationState {
+    Missing,
+    Empty,
+    Pulled(Box<PullRecord>),
+    Foreign,
+}
+
+fn destination_state(destination: &Path) -> Result<DestinationState> {
+    let meta = match fs::symlink_metadata(destination) {
+        Err(_) => return Ok(DestinationState::Missing),
+        Ok(m) => m,
+    };
+    if !meta.is_dir() {
+        return Err(Error::failed(format!("{} exists and is not a folder", destination.display()))
+            .with_hint("choose another destination with -o"));
+    }
+    let mut entries = fs::read_dir(destination).map_err(|e| Error::io("read", destination, e))?;
+    if entries.next().is_none() {
+        return Ok(DestinationState::Empty);
+    }
+    let record_path = destination.join(RECORD_FILE);
+    match fs::read(&record_path) {
+        Ok(bytes) => match serde_json::from_slice::<PullRecord>(&bytes) {
+            Ok(r) => Ok(DestinationState::Pulled(Box::new(r))),
+            Err(_) => Ok(DestinationState::Foreign),
+        },
+        Err(_) => Ok(DestinationState::Foreign),
+    }
+}
+
+/// Reads the record of a pulled folder.
+pub fn read_record(destination: &Path) -> Option<PullRecord> {
+    fs::read(destination.join(RECORD_FILE)).ok().and_then(|b| serde_json::from_slice(&b).ok())
+}
+
+fn files_present(root: &Path, files: &[FileRecord]) -> bool {
+    files.iter().all(|f| fs::metadata(root.join(&f.path)).map(|m| m.len() == f.size).unwrap_or(false))
+}
+
+fn parent_of(destination: &Path) -> PathBuf {
+    match destination.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Creates missing parent folders; returns the ones it created, deepest last.
+fn create_parents(parent: &Path) -> Result<Vec<PathBuf>> {
+    let mut missing = Vec::new();
+    let mut p = parent.to_path_buf();
+    while !p.as_os_str().is_empty() && !p.exists() {
+        missing.push(p.clone());
+        match p.parent() {
+            Some(up) => p = up.to_path_buf(),
+            None => break,
+        }
+    }
+    missing.reverse();
+    for dir in &missing {
+        fs::create_dir(dir).map_err(|e| Error::io("create", dir, e))?;
+    }
+    Ok(missing)
+}
+
+fn remove_created(created: &[PathBuf]) {
+    for dir in created.iter().rev() {
+        let _ = fs::remove_dir(dir); // only removes it if still empty
+    }
+}
+
+fn swap_into_place(scratch: tempfile::TempDir, destination: &Path, state: &DestinationState) -> Result<()> {
+    let scratch_path = scratch.path().to_path_buf();
+    match state {
+        DestinationState::Missing => {}
+        DestinationState::Empty => fs::remove_dir(destination).map_err(|e| Error::io("replace", destination, e))?,
+        DestinationState::Pulled(_) | DestinationState::Foreign => {
+            // Move the old content aside first, so that a failure can put it back.
+            let old = tempfile::Builder::new()
+                .prefix(&format!("{}.old-", destination.file_name().unwrap_or_default().to_string_lossy()))
+                .tempdir_in(parent_of(destination))
+                .map_err(|e| Error::io("create a scratch folder beside", destination, e))?;
+            let old_path = old.path().join("content");
+            fs::rename(destination, &old_path).map_err(|e| Error::io("move aside", destination, e))?;
+            if let Err(e) = fs::rename(&scratch_path, destination) {
+                let _ = fs::rename(&old_path, destination);
+                return Err(Error::io("move into place", destination, e));
+            }
+            let _ = scratch.keep();
+            drop(old); // deletes the old content
+            return Ok(());
+        }
+    }
+    fs::rename(&scratch_path, destination).map_err(|e| Error::io("move into place", destination, e))?;
+    let _ = scratch.keep();
+    Ok(())
+}

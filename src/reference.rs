@@ -1,0 +1,131 @@
+//! Where suites live: a [`Location`] is an OCI image layout directory (`oci:PATH[:TAG|@DIGEST]`)
+//! or, from the registry issue on, a registry repository.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+
+/// What a location points at inside its store: a tag, a digest, or nothing yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reference {
+    /// A tag, e.g. `1.1.0` or `latest`.
+    Tag(String),
+    /// A manifest digest, `sha256:<hex>`.
+    Digest(String),
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reference::Tag(t) => write!(f, ":{t}"),
+            Reference::Digest(d) => write!(f, "@{d}"),
+        }
+    }
+}
+
+/// A place suites are read from or written to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// An OCI image layout directory (image-layout spec), the embedded default store.
+    Layout {
+        /// The layout's root folder.
+        path: PathBuf,
+        /// The tag or digest named, if any.
+        reference: Option<Reference>,
+    },
+}
+
+impl Location {
+    /// Parses a location as typed on the command line.
+    ///
+    /// ```
+    /// use zoo_oci::reference::{Location, Reference};
+    /// let loc = Location::parse("oci:./zoo:1.1.0").unwrap();
+    /// assert_eq!(loc, Location::Layout { path: "./zoo".into(), reference: Some(Reference::Tag("1.1.0".into())) });
+    /// let loc = Location::parse("oci:/srv/zoo").unwrap();
+    /// assert_eq!(loc, Location::Layout { path: "/srv/zoo".into(), reference: None });
+    /// let d = format!("sha256:{}", "a".repeat(64));
+    /// let loc = Location::parse(&format!("oci:zoo@{d}")).unwrap();
+    /// assert_eq!(loc, Location::Layout { path: "zoo".into(), reference: Some(Reference::Digest(d)) });
+    /// assert!(Location::parse("oci:").is_err());
+    /// assert!(Location::parse("oci:zoo:bad tag").is_err());
+    /// ```
+    pub fn parse(text: &str) -> Result<Location> {
+        if let Some(rest) = text.strip_prefix("oci:") {
+            return parse_layout(text, rest);
+        }
+        Err(Error::usage(format!("unsupported location {text:?}"))
+            .with_hint("name an OCI image layout as oci:PATH[:TAG|@DIGEST], e.g. oci:./zoo:1.0.0"))
+    }
+
+    /// The tag or digest, if the location names one.
+    pub fn reference(&self) -> Option<&Reference> {
+        match self {
+            Location::Layout { reference, .. } => reference.as_ref(),
+        }
+    }
+
+    /// The same store with another reference.
+    pub fn with_reference(&self, reference: Option<Reference>) -> Location {
+        match self {
+            Location::Layout { path, .. } => Location::Layout { path: path.clone(), reference },
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Layout { path, reference } => {
+                write!(f, "oci:{}", path.display())?;
+                if let Some(r) = reference {
+                    write!(f, "{r}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn parse_layout(text: &str, rest: &str) -> Result<Location> {
+    let (path, reference) = if let Some((path, digest)) = rest.rsplit_once('@') {
+        crate::digest::hex_part(digest).map_err(|e| Error::usage(format!("{text:?}: {}", e.message())))?;
+        (path, Some(Reference::Digest(digest.to_string())))
+    } else {
+        // A tag never contains '/', so a ':' after the last '/' separates it from the path.
+        let last_segment_start = rest.rfind('/').map_or(0, |i| i + 1);
+        match rest[last_segment_start..].rfind(':') {
+            Some(i) => {
+                let split = last_segment_start + i;
+                let tag = &rest[split + 1..];
+                validate_tag(tag).map_err(|e| e.context(text))?;
+                (&rest[..split], Some(Reference::Tag(tag.to_string())))
+            }
+            None => (rest, None),
+        }
+    };
+    if path.is_empty() {
+        return Err(Error::usage(format!("{text:?} names no folder")).with_hint("write oci:PATH[:TAG], e.g. oci:./zoo:1.0.0"));
+    }
+    Ok(Location::Layout { path: PathBuf::from(path), reference })
+}
+
+/// Checks a tag against the OCI distribution grammar `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`.
+pub fn validate_tag(tag: &str) -> Result<()> {
+    let mut bytes = tag.bytes();
+    let ok = match bytes.next() {
+        Some(first) => {
+            (first.is_ascii_alphanumeric() || first == b'_')
+                && tag.len() <= 128
+                && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        }
+        None => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::usage(format!("invalid tag {tag:?}"))
+            .with_hint("a tag is 1 to 128 of A-Z a-z 0-9 _ . - and does not start with . or -"))
+    }
+}

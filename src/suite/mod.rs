@@ -1,0 +1,553 @@
+//! A model suite on disk (DESIGN §1): find and read its descriptor, check every declared path,
+//! and plan the layers it packs into, one per file class.
+
+pub mod descriptor;
+pub mod problems;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use descriptor::Descriptor;
+pub use problems::{Problem, Problems, Severity};
+
+use crate::error::{Error, Result};
+use crate::taxonomy;
+
+/// The file classes, one or more layers each (DESIGN §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Class {
+    /// Model files, one layer per variant.
+    Model,
+    /// Scripts.
+    Scripts,
+    /// Jupyter notebooks.
+    Notebooks,
+    /// A shipped dataset, one layer each.
+    Dataset,
+    /// The README, stored raw.
+    Readme,
+    /// The licence text, stored raw.
+    License,
+    /// The descriptor and other documents.
+    Docs,
+}
+
+impl Class {
+    /// Every class, in layer order.
+    pub const ALL: [Class; 7] =
+        [Class::Model, Class::Scripts, Class::Notebooks, Class::Dataset, Class::Readme, Class::License, Class::Docs];
+
+    /// The name used in annotations and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Model => "model",
+            Class::Scripts => "scripts",
+            Class::Notebooks => "notebooks",
+            Class::Dataset => "dataset",
+            Class::Readme => "readme",
+            Class::License => "license",
+            Class::Docs => "docs",
+        }
+    }
+
+    /// Parses a class name as written in `--only` (singular or plural).
+    pub fn parse(name: &str) -> Result<Class> {
+        let found = match name.trim().to_ascii_lowercase().as_str() {
+            "model" | "models" => Class::Model,
+            "scripts" | "script" => Class::Scripts,
+            "notebooks" | "notebook" => Class::Notebooks,
+            "dataset" | "datasets" => Class::Dataset,
+            "readme" => Class::Readme,
+            "license" | "licence" => Class::License,
+            "docs" | "doc" => Class::Docs,
+            _ => {
+                let known: Vec<&str> = Class::ALL.iter().map(|c| c.as_str()).collect();
+                return Err(Error::usage(format!("unknown class {name:?}"))
+                    .with_hint(format!("the classes are {}", known.join(", "))));
+            }
+        };
+        Ok(found)
+    }
+}
+
+impl std::fmt::Display for Class {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One tar entry or raw file of a layer, by suite-relative path (`/`-separated; a folder ends
+/// with `/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Suite-relative path.
+    pub path: String,
+    /// Folder, or file with its size and executable bit.
+    pub kind: EntryKind,
+}
+
+/// What an [`Entry`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A folder.
+    Dir,
+    /// A regular file.
+    File {
+        /// Size in bytes when the suite was read.
+        size: u64,
+        /// Whether any execute bit is set (packed as 0755, else 0644).
+        executable: bool,
+    },
+}
+
+/// How a layer stores its files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LayerContent {
+    /// A tar of these entries, sorted, parents before children.
+    Tar(Vec<Entry>),
+    /// One file stored as-is.
+    Raw(Entry),
+}
+
+impl LayerContent {
+    /// The files (not folders) of the layer.
+    pub fn files(&self) -> impl Iterator<Item = &Entry> {
+        let entries: &[Entry] = match self {
+            LayerContent::Tar(e) => e,
+            LayerContent::Raw(e) => std::slice::from_ref(e),
+        };
+        entries.iter().filter(|e| matches!(e.kind, EntryKind::File { .. }))
+    }
+}
+
+/// One layer to pack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerPlan {
+    /// Its class.
+    pub class: Class,
+    /// The variant (model) or dataset name.
+    pub name: Option<String>,
+    /// `org.cncf.model.filepath`: the path, or the longest common folder of several.
+    pub filepath: String,
+    /// The model entry of a model layer.
+    pub model: Option<descriptor::ModelEntry>,
+    /// What goes in.
+    pub content: LayerContent,
+}
+
+/// A suite read from disk and found valid enough to pack.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    /// The suite folder.
+    pub root: PathBuf,
+    /// The descriptor, normalised: defaults filled in, task canonical.
+    pub descriptor: Descriptor,
+    /// The task's modality, when the task is known.
+    pub modality: Option<String>,
+    /// The layers, in manifest order.
+    pub layers: Vec<LayerPlan>,
+}
+
+/// The result of reading a suite: the suite when it could be planned, and every finding.
+#[derive(Debug)]
+pub struct Checked {
+    /// The suite, unless an error stopped the plan.
+    pub suite: Option<Suite>,
+    /// Everything found, errors and warnings.
+    pub problems: Problems,
+}
+
+/// A folder name made from a suite name that may come from another tool: path separators and
+/// leading dots removed, so it names one folder here.
+pub fn safe_folder_name(name: &str) -> String {
+    let cleaned: String = name.chars().map(|c| if c == '/' || c == '\\' || c.is_control() { '-' } else { c }).collect();
+    let cleaned = cleaned.trim_start_matches('.').trim();
+    if cleaned.is_empty() { "suite".into() } else { cleaned.to_string() }
+}
+
+/// Default licence file names, tried in order when `license_file` is not set.
+const LICENSE_DEFAULTS: [&str; 4] = ["LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING"];
+
+/// Reads the suite in `dir` and checks it. Errors only when `dir` itself cannot be read;
+/// everything wrong inside the suite is a [`Problem`].
+pub fn check(dir: &Path) -> Result<Checked> {
+    let meta = fs::metadata(dir).map_err(|e| {
+        Error::io("read the suite folder", dir, e).with_hint("name the folder that holds zoo.yaml")
+    })?;
+    if !meta.is_dir() {
+        return Err(Error::failed(format!("{} is not a folder", dir.display()))
+            .with_hint("name the suite folder, the one that holds zoo.yaml"));
+    }
+    let mut problems = Problems::default();
+    let Some(descriptor_file) = descriptor::DESCRIPTOR_NAMES.iter().find(|n| dir.join(n).is_file()) else {
+        problems.error(
+            dir.display().to_string(),
+            "no zoo.yaml here",
+            Some("write a zoo.yaml (see the README's descriptor reference) or run zoo-oci init".into()),
+        );
+        return Ok(Checked { suite: None, problems });
+    };
+    let path = dir.join(descriptor_file);
+    let text = match fs::read(&path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(_) => {
+                problems.error(*descriptor_file, "not valid UTF-8", Some("save the file as UTF-8".into()));
+                return Ok(Checked { suite: None, problems });
+            }
+        },
+        Err(e) => return Err(Error::io("read", &path, e)),
+    };
+    let Some(descriptor) = descriptor::parse(&text, descriptor_file, &mut problems) else {
+        return Ok(Checked { suite: None, problems });
+    };
+    let suite = Planner { root: dir, descriptor_file, problems: &mut problems, owners: BTreeMap::new() }.plan(descriptor);
+    Ok(Checked { suite, problems })
+}
+
+struct Planner<'a> {
+    root: &'a Path,
+    descriptor_file: &'a str,
+    problems: &'a mut Problems,
+    /// Every shipped file, and the field that declares it: a file is shipped once.
+    owners: BTreeMap<String, String>,
+}
+
+impl Planner<'_> {
+    fn at(&self, field: &str) -> String {
+        format!("{}: {field}", self.descriptor_file)
+    }
+
+    fn plan(mut self, mut d: Descriptor) -> Option<Suite> {
+        let modality = self.canonical_task(&mut d);
+        self.unique_names(d.models.iter().map(|m| m.name.as_str()), "models", "variant");
+        self.unique_names(d.datasets.iter().map(|s| s.name.as_str()), "datasets", "dataset");
+        if d.license.is_none() {
+            self.problems.warning(
+                self.at("license"),
+                "no licence declared: users cannot tell whether they may use the model",
+                Some("add license: with an SPDX identifier, e.g. license: Apache-2.0".into()),
+            );
+        }
+        if d.summary.is_none() {
+            self.problems.warning(self.at("summary"), "no summary: registry UIs and the index show it", None);
+        }
+
+        let mut layers = Vec::new();
+        for (i, model) in d.models.iter().enumerate() {
+            let entries = self.collect(&format!("models[{i}].path"), &model.path);
+            layers.push(tar_layer(Class::Model, Some(model.name.clone()), Some(model.clone()), &[&model.path], entries));
+        }
+        let scripts = d.scripts.declared();
+        self.gather(&mut layers, Class::Scripts, &scripts);
+        let notebooks: Vec<(String, &str)> =
+            d.notebooks.iter().enumerate().map(|(i, p)| (format!("notebooks[{i}]"), p.as_str())).collect();
+        self.gather(&mut layers, Class::Notebooks, &notebooks);
+        for (i, set) in d.datasets.iter().enumerate() {
+            if let Some(path) = &set.path {
+                let entries = self.collect(&format!("datasets[{i}].path"), path);
+                layers.push(tar_layer(Class::Dataset, Some(set.name.clone()), None, &[path], entries));
+            }
+        }
+        let readme = d.readme.clone().unwrap_or_else(|| "README.md".into());
+        match self.raw_file("readme", &readme) {
+            Some(entry) => layers.push(raw_layer(Class::Readme, entry)),
+            None if d.readme.is_none() => {
+                // raw_file reported "missing"; say what the default means.
+                self.problems.error(
+                    self.at("readme"),
+                    "a suite needs a README: README.md is missing",
+                    Some("write README.md (task, model details, inputs/outputs, usage, licence) or set readme:".into()),
+                );
+            }
+            None => {}
+        }
+        d.readme = Some(readme);
+        let license_file = d.license_file.clone().or_else(|| {
+            LICENSE_DEFAULTS.iter().find(|n| self.root.join(n).is_file()).map(|n| n.to_string())
+        });
+        if let Some(path) = &license_file
+            && let Some(entry) = self.raw_file("license_file", path)
+        {
+            layers.push(raw_layer(Class::License, entry));
+        }
+        d.license_file = license_file;
+        let mut docs: Vec<(String, &str)> = vec![("the descriptor".to_string(), self.descriptor_file)];
+        docs.extend(d.docs.iter().enumerate().map(|(i, p)| (format!("docs[{i}]"), p.as_str())));
+        self.gather(&mut layers, Class::Docs, &docs);
+
+        self.report_undeclared();
+        if self.problems.error_count() > 0 {
+            return None;
+        }
+        Some(Suite { root: self.root.to_path_buf(), descriptor: d, modality, layers })
+    }
+
+    fn canonical_task(&mut self, d: &mut Descriptor) -> Option<String> {
+        let task = d.task.as_ref()?;
+        match taxonomy::canonical(task) {
+            Some(c) => {
+                d.task = Some(c.task);
+                Some(c.modality)
+            }
+            None => {
+                let hint = match taxonomy::nearest(task) {
+                    Some(near) => format!("did you mean {near:?}? The tasks are in schemas/taxonomy.json"),
+                    None => "use a Hugging Face pipeline tag such as image-classification (see schemas/taxonomy.json)".into(),
+                };
+                self.problems.error(self.at("task"), format!("unknown task {task:?}"), Some(hint));
+                None
+            }
+        }
+    }
+
+    fn unique_names<'n>(&mut self, names: impl Iterator<Item = &'n str>, field: &str, what: &str) {
+        let mut seen = BTreeMap::new();
+        for (i, name) in names.enumerate() {
+            if let Some(first) = seen.insert(name, i) {
+                self.problems.error(
+                    self.at(&format!("{field}[{i}].name")),
+                    format!("duplicate {what} name {name:?} (also {field}[{first}])"),
+                    Some(format!("give each {what} its own name: `pull --{what}` selects by it")),
+                );
+            }
+        }
+    }
+
+    /// One layer gathering several declared paths (scripts, notebooks, docs).
+    fn gather(&mut self, layers: &mut Vec<LayerPlan>, class: Class, declared: &[(String, &str)]) {
+        if declared.is_empty() {
+            return;
+        }
+        let mut entries = Vec::new();
+        for (field, path) in declared {
+            entries.extend(self.collect(field, path));
+        }
+        let paths: Vec<&str> = declared.iter().map(|(_, p)| *p).collect();
+        layers.push(tar_layer(class, None, None, &paths, entries));
+    }
+
+    fn raw_file(&mut self, field: &str, path: &str) -> Option<Entry> {
+        let entries = self.collect(field, path);
+        match entries.as_slice() {
+            [] => None,
+            [one] if matches!(one.kind, EntryKind::File { .. }) => Some(one.clone()),
+            _ => {
+                self.problems.error(self.at(field), format!("{path} is a folder; {field} must name one file"), None);
+                None
+            }
+        }
+    }
+
+    /// The files and folders under one declared path, after checking it stays in the suite,
+    /// exists, and holds no links. Reports problems and returns what it could read.
+    fn collect(&mut self, field: &str, declared: &str) -> Vec<Entry> {
+        let rel = declared.trim_start_matches("./").trim_end_matches('/');
+        let lexical_ok = !declared.starts_with('/')
+            && !declared.contains('\\')
+            && (rel.is_empty() || rel.split('/').all(|c| c != ".." && c != "." && !c.is_empty()));
+        if !lexical_ok {
+            self.problems.error(
+                self.at(field),
+                format!("{declared:?} leaves the suite folder"),
+                Some("paths are relative to the suite folder and may not contain .. or start with /".into()),
+            );
+            return Vec::new();
+        }
+        // Every folder on the way must be a real folder: a link could lead out of the suite.
+        let mut walked = PathBuf::new();
+        let components: Vec<&str> = if rel.is_empty() { Vec::new() } else { rel.split('/').collect() };
+        for (i, component) in components.iter().enumerate() {
+            walked.push(component);
+            match fs::symlink_metadata(self.root.join(&walked)) {
+                Err(_) => {
+                    self.problems.error(
+                        self.at(field),
+                        format!("{declared} does not exist"),
+                        Some(format!("create it in {} or fix the path", self.root.display())),
+                    );
+                    return Vec::new();
+                }
+                Ok(m) if m.file_type().is_symlink() => {
+                    self.link_error(&walked);
+                    return Vec::new();
+                }
+                Ok(m) if i + 1 < components.len() && !m.is_dir() => {
+                    self.problems.error(self.at(field), format!("{declared} does not exist"), None);
+                    return Vec::new();
+                }
+                Ok(_) => {}
+            }
+        }
+        let full = self.root.join(rel);
+        let mut out = Vec::new();
+        if full.is_dir() {
+            // Folders are written with their trailing slash; the root folder is "./".
+            self.walk(field, &full, rel, &mut out);
+        } else {
+            if declared.ends_with('/') {
+                self.problems.error(self.at(field), format!("{declared} is a file, not a folder"), Some("drop the trailing /".into()));
+                return Vec::new();
+            }
+            if let Some(e) = self.file_entry(field, &full, rel) {
+                out.push(e);
+            }
+        }
+        out
+    }
+
+    fn walk(&mut self, field: &str, dir: &Path, rel: &str, out: &mut Vec<Entry>) {
+        if !rel.is_empty() {
+            out.push(Entry { path: format!("{rel}/"), kind: EntryKind::Dir });
+        }
+        let mut children: Vec<(String, PathBuf)> = match fs::read_dir(dir) {
+            Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| (e.file_name().to_string_lossy().into_owned(), e.path())).collect(),
+            Err(e) => {
+                self.problems.error(self.at(field), format!("cannot read {}: {e}", dir.display()), None);
+                return;
+            }
+        };
+        children.sort();
+        for (name, path) in children {
+            if name.starts_with('.') {
+                continue; // hidden files are never shipped (documented in the README)
+            }
+            let child_rel = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            match fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_symlink() => self.link_error(Path::new(&child_rel)),
+                Ok(m) if m.is_dir() => self.walk(field, &path, &child_rel, out),
+                Ok(_) => out.extend(self.file_entry(field, &path, &child_rel)),
+                Err(e) => self.problems.error(child_rel, format!("cannot read: {e}"), None),
+            }
+        }
+    }
+
+    fn file_entry(&mut self, field: &str, full: &Path, rel: &str) -> Option<Entry> {
+        let meta = match fs::symlink_metadata(full) {
+            Ok(m) => m,
+            Err(e) => {
+                self.problems.error(rel.to_string(), format!("cannot read: {e}"), None);
+                return None;
+            }
+        };
+        if !meta.is_file() {
+            self.problems.error(rel.to_string(), "not a regular file or folder", Some("a suite holds files and folders only".into()));
+            return None;
+        }
+        if let Some(owner) = self.owners.insert(rel.to_string(), field.to_string()) {
+            self.problems.error(
+                self.at(field),
+                format!("{rel} is already declared by {owner}"),
+                Some("declare each file once: it is shipped in exactly one layer".into()),
+            );
+            return None;
+        }
+        let executable = meta.permissions().mode() & 0o111 != 0;
+        Some(Entry { path: rel.to_string(), kind: EntryKind::File { size: meta.len(), executable } })
+    }
+
+    fn link_error(&mut self, rel: &Path) {
+        self.problems.error(
+            rel.display().to_string(),
+            "is a symbolic link; a suite may not hold links",
+            Some("replace the link with the file it points to, or remove it".into()),
+        );
+    }
+
+    fn report_undeclared(&mut self) {
+        let mut all = Vec::new();
+        let mut scratch = Problems::default();
+        let mut walker = Planner { root: self.root, descriptor_file: self.descriptor_file, problems: &mut scratch, owners: BTreeMap::new() };
+        walker.walk("", self.root, "", &mut all);
+        for entry in all {
+            if matches!(entry.kind, EntryKind::File { .. }) && !self.owners.contains_key(&entry.path) {
+                self.problems.warning(
+                    entry.path,
+                    "not declared in the descriptor, so it will not be shipped",
+                    Some("declare it (models, scripts, notebooks, datasets, docs) or remove it".into()),
+                );
+            }
+        }
+    }
+}
+
+fn tar_layer(class: Class, name: Option<String>, model: Option<descriptor::ModelEntry>, declared: &[&str], entries: Vec<Entry>) -> LayerPlan {
+    LayerPlan { class, name, filepath: common_folder(declared), model, content: LayerContent::Tar(with_parents(entries)) }
+}
+
+fn raw_layer(class: Class, entry: Entry) -> LayerPlan {
+    LayerPlan { class, name: None, filepath: entry.path.clone(), model: None, content: LayerContent::Raw(entry) }
+}
+
+/// Adds the folders above every entry and sorts, so a tar creates parents before children.
+fn with_parents(entries: Vec<Entry>) -> Vec<Entry> {
+    let mut by_path: BTreeMap<String, EntryKind> = BTreeMap::new();
+    for e in entries {
+        let mut end = 0;
+        while let Some(i) = e.path[end..].find('/') {
+            end += i + 1;
+            if end < e.path.len() {
+                by_path.entry(e.path[..end].to_string()).or_insert(EntryKind::Dir);
+            }
+        }
+        by_path.insert(e.path, e.kind);
+    }
+    by_path.into_iter().map(|(path, kind)| Entry { path, kind }).collect()
+}
+
+/// The `filepath` of a layer: the one declared path, or the longest folder the paths share
+/// (`./` when none).
+pub fn common_folder(declared: &[&str]) -> String {
+    let normal: Vec<String> = declared
+        .iter()
+        .map(|p| p.trim_start_matches("./").to_string())
+        .collect();
+    if let [one] = normal.as_slice() {
+        return if one.is_empty() { "./".into() } else { one.clone() };
+    }
+    let folders: Vec<Vec<&str>> = normal
+        .iter()
+        .map(|p| {
+            let mut parts: Vec<&str> = p.split('/').collect();
+            parts.pop(); // a file's name, or the empty part after a folder's slash
+            parts
+        })
+        .collect();
+    let mut common: Vec<&str> = folders.first().cloned().unwrap_or_default();
+    for f in &folders[1..] {
+        let n = common.iter().zip(f).take_while(|(a, b)| a == b).count();
+        common.truncate(n);
+    }
+    if common.is_empty() { "./".into() } else { format!("{}/", common.join("/")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_folder_of_scripts_and_of_unrelated_paths() {
+        assert_eq!(common_folder(&["scripts/train.py", "scripts/infer.py"]), "scripts/");
+        assert_eq!(common_folder(&["scripts/a/x.py", "scripts/b/"]), "scripts/");
+        assert_eq!(common_folder(&["zoo.yaml", "docs/"]), "./");
+        assert_eq!(common_folder(&["models/onnx/"]), "models/onnx/");
+    }
+
+    #[test]
+    fn parents_come_before_children() {
+        let e = with_parents(vec![Entry { path: "a/b/c.txt".into(), kind: EntryKind::File { size: 1, executable: false } }]);
+        let paths: Vec<&str> = e.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["a/", "a/b/", "a/b/c.txt"]);
+    }
+
+    #[test]
+    fn unknown_class_lists_the_known_ones() {
+        let e = Class::parse("weights").unwrap_err();
+        assert!(e.hint().unwrap().contains("model, scripts"));
+    }
+}

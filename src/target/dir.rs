@@ -1,0 +1,122 @@
+//! The pull sink: a folder that layers are extracted into as they stream in, every file checked
+//! against what the manifest records. It only takes blobs; `crate::pull` decides which.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use tokio_util::io::SyncIoBridge;
+
+use super::{BlobReader, Target};
+use crate::artifact::archive::{self, Expected, FileRecord};
+use crate::artifact::decode::Storage;
+use crate::artifact::manifest::Descriptor;
+use crate::error::{Error, Result};
+use crate::reference::Reference;
+
+/// How to unpack one layer.
+#[derive(Debug, Clone)]
+pub struct Unpack {
+    /// Tar or raw.
+    pub storage: Storage,
+    /// What a tar must hold.
+    pub expected: Expected,
+    /// A raw layer's file path and executable bit.
+    pub raw_file: Option<(String, bool)>,
+}
+
+/// Which files of a tar to write.
+pub type Filter = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// A folder being pulled into.
+pub struct DirTarget {
+    root: PathBuf,
+    layers: BTreeMap<String, Unpack>,
+    filter: Filter,
+    written: Mutex<Vec<FileRecord>>,
+}
+
+impl DirTarget {
+    /// A sink writing into `root` (an empty scratch folder), unpacking the layers in `layers`
+    /// (by digest) and keeping the files `filter` accepts.
+    pub fn new(root: PathBuf, layers: BTreeMap<String, Unpack>, filter: Filter) -> Self {
+        DirTarget { root, layers, filter, written: Mutex::new(Vec::new()) }
+    }
+
+    /// Every file written so far, sorted by path.
+    pub fn written(&self) -> Vec<FileRecord> {
+        let mut files = self.written.lock().expect("no panics").clone();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files
+    }
+}
+
+fn not_supported(what: &str) -> Error {
+    Error::failed(format!("a pull folder does not support {what}"))
+}
+
+#[async_trait]
+impl Target for DirTarget {
+    fn name(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    async fn resolve(&self, _reference: &Reference) -> Result<Descriptor> {
+        Err(not_supported("resolving references"))
+    }
+
+    async fn fetch_manifest(&self, _descriptor: &Descriptor) -> Result<Vec<u8>> {
+        Err(not_supported("reading manifests"))
+    }
+
+    async fn exists(&self, _descriptor: &Descriptor) -> Result<bool> {
+        Ok(false) // a fresh scratch folder holds nothing yet
+    }
+
+    async fn fetch_blob(&self, _descriptor: &Descriptor) -> Result<BlobReader> {
+        Err(not_supported("reading blobs"))
+    }
+
+    async fn push_blob(&self, descriptor: &Descriptor, data: BlobReader) -> Result<()> {
+        let unpack = self
+            .layers
+            .get(&descriptor.digest)
+            .cloned()
+            .ok_or_else(|| Error::failed(format!("layer {} was not selected", descriptor.digest)))?;
+        let root = self.root.clone();
+        let filter = self.filter.clone();
+        let digest = descriptor.digest.clone();
+        let size = descriptor.size;
+        // tar and zstd are blocking readers: run them on a blocking thread over the stream.
+        let files = tokio::task::spawn_blocking(move || {
+            let reader = SyncIoBridge::new(data);
+            match (unpack.storage, unpack.raw_file) {
+                (Storage::Raw, Some((path, executable))) => {
+                    archive::extract_raw(reader, &digest, size, &root, &path, executable).map(|f| vec![f])
+                }
+                (Storage::Raw, None) => Err(Error::integrity(format!("raw layer {digest} names no file path"))
+                    .with_hint("the layer lacks the org.cncf.model.filepath annotation")),
+                (Storage::Tar(compression), _) => {
+                    archive::extract_tar(reader, &digest, size, compression, &root, &unpack.expected, &*filter).map(|x| x.files)
+                }
+            }
+        })
+        .await
+        .map_err(|e| Error::failed("extraction thread failed").with_cause(e))??;
+        self.written.lock().expect("no panics").extend(files);
+        Ok(())
+    }
+
+    async fn push_manifest(&self, _descriptor: &Descriptor, _bytes: &[u8], _tag: Option<&str>) -> Result<()> {
+        Err(not_supported("storing manifests"))
+    }
+
+    async fn tag(&self, _descriptor: &Descriptor, _tag: &str) -> Result<()> {
+        Err(not_supported("tags"))
+    }
+
+    async fn tags(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+}

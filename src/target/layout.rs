@@ -1,0 +1,261 @@
+//! The OCI image layout target (image-spec `image-layout.md`): `oci-layout`, `index.json` with
+//! tags as `org.opencontainers.image.ref.name`, and `blobs/sha256/<hex>`.
+//!
+//! Safe under concurrent writers: blobs are streamed into a temp file, verified, then renamed
+//! into place (same bytes under the same name, so racing writers agree); `index.json` is
+//! read-modify-written under an exclusive lock on the `oci-layout` file (never replaced, so
+//! the lock is stable) and replaced by rename.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use sha2::{Digest as _, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::{BlobReader, Target};
+use crate::artifact::manifest::{self, Descriptor, Index};
+use crate::artifact::media;
+use crate::digest;
+use crate::error::{Error, Result};
+use crate::reference::Reference;
+
+const LAYOUT_FILE: &str = "oci-layout";
+const LAYOUT_CONTENT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
+/// Scratch space for blobs being written; on the same file system as `blobs/`, so renames work.
+const INGEST_DIR: &str = ".zoo-oci-ingest";
+
+/// An OCI image layout directory.
+pub struct LayoutTarget {
+    root: PathBuf,
+}
+
+impl LayoutTarget {
+    /// Opens an existing layout for reading.
+    pub fn open(root: &Path) -> Result<Self> {
+        let marker = root.join(LAYOUT_FILE);
+        if !marker.is_file() {
+            let what = if root.exists() { "is not an OCI image layout (no oci-layout file)" } else { "does not exist" };
+            return Err(Error::not_found(format!("{} {what}", root.display()))
+                .with_hint("push a suite there first: zoo-oci push SUITE_DIR oci:PATH:TAG"));
+        }
+        Ok(LayoutTarget { root: root.to_path_buf() })
+    }
+
+    /// Opens a layout for writing, creating it (and missing parent folders) if needed.
+    pub fn create(root: &Path) -> Result<Self> {
+        for dir in [root.to_path_buf(), root.join("blobs").join("sha256")] {
+            fs::create_dir_all(&dir).map_err(|e| Error::io("create the layout folder", &dir, e))?;
+        }
+        let marker = root.join(LAYOUT_FILE);
+        if !marker.exists() {
+            if fs::read_dir(root).map(|mut d| d.next().is_some()).unwrap_or(false) && !root.join("index.json").exists() {
+                return Err(Error::failed(format!("{} is a non-empty folder that is not an OCI image layout", root.display()))
+                    .with_hint("name an empty or new folder, or an existing layout"));
+            }
+            write_atomically(root, &marker, LAYOUT_CONTENT)?;
+        }
+        let target = LayoutTarget { root: root.to_path_buf() };
+        if !root.join("index.json").exists() {
+            target.with_index(|_| Ok(()))?;
+        }
+        Ok(target)
+    }
+
+    fn blob_path(&self, digest: &str) -> Result<PathBuf> {
+        Ok(self.root.join("blobs").join("sha256").join(digest::hex_part(digest)?))
+    }
+
+    /// Reads `index.json`.
+    pub fn read_index(&self) -> Result<Index> {
+        let path = self.root.join("index.json");
+        let bytes = fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+        manifest::parse_index(&bytes, &path.display().to_string())
+    }
+
+    /// Changes `index.json` under the layout's lock, then replaces it atomically.
+    fn with_index(&self, change: impl FnOnce(&mut Index) -> Result<()>) -> Result<()> {
+        let marker = self.root.join(LAYOUT_FILE);
+        let lock = File::open(&marker).map_err(|e| Error::io("open", &marker, e))?;
+        lock.lock().map_err(|e| Error::io("lock", &marker, e))?;
+        let path = self.root.join("index.json");
+        let mut index = if path.exists() {
+            self.read_index()?
+        } else {
+            Index {
+                schema_version: 2,
+                media_type: Some(media::OCI_INDEX.into()),
+                manifests: Vec::new(),
+                annotations: BTreeMap::new(),
+                other: BTreeMap::new(),
+            }
+        };
+        change(&mut index)?;
+        let bytes = serde_json::to_vec(&index).expect("indexes serialise");
+        write_atomically(&self.root, &path, &bytes)
+        // the lock is released when `lock` drops
+    }
+
+    fn ingest_dir(&self) -> Result<PathBuf> {
+        let dir = self.root.join(INGEST_DIR);
+        fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+        Ok(dir)
+    }
+
+    fn store_bytes(&self, descriptor: &Descriptor, bytes: &[u8]) -> Result<()> {
+        let actual = digest::of_bytes(bytes);
+        digest::verify(&descriptor.digest, &descriptor.digest, descriptor.size, &actual, bytes.len() as u64)?;
+        let path = self.blob_path(&descriptor.digest)?;
+        if path.exists() {
+            return Ok(());
+        }
+        write_atomically(&self.ingest_dir()?, &path, bytes)
+    }
+}
+
+/// Writes `bytes` to a temp file in `scratch`, syncs it, and renames it to `path`.
+fn write_atomically(scratch: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = tempfile::NamedTempFile::new_in(scratch).map_err(|e| Error::io("create a temp file in", scratch, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io("write", tmp.path(), e))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io("sync", tmp.path(), e))?;
+    tmp.persist(path).map_err(|e| Error::io("replace", path, e.error))?;
+    Ok(())
+}
+
+#[async_trait]
+impl Target for LayoutTarget {
+    fn name(&self) -> String {
+        format!("oci:{}", self.root.display())
+    }
+
+    async fn resolve(&self, reference: &Reference) -> Result<Descriptor> {
+        let index = self.read_index()?;
+        match reference {
+            Reference::Tag(tag) => index
+                .manifests
+                .iter()
+                .find(|m| m.annotation(media::ANN_REF_NAME) == Some(tag.as_str()))
+                .cloned()
+                .ok_or_else(|| {
+                    let tags = tag_names(&index);
+                    let hint = if tags.is_empty() {
+                        "the layout holds no tags".to_string()
+                    } else {
+                        format!("the tags are: {}", tags.join(", "))
+                    };
+                    Error::not_found(format!("tag {tag:?} not found in {}", self.name())).with_hint(hint)
+                }),
+            Reference::Digest(digest) => {
+                if let Some(found) = index.manifests.iter().find(|m| &m.digest == digest) {
+                    return Ok(found.clone());
+                }
+                // A manifest below an index: read it to learn its media type.
+                let path = self.blob_path(digest)?;
+                let bytes = fs::read(&path)
+                    .map_err(|_| Error::not_found(format!("manifest {digest} not found in {}", self.name())))?;
+                #[derive(serde::Deserialize)]
+                #[serde(rename_all = "camelCase")]
+                struct MediaTypeOnly {
+                    media_type: Option<String>,
+                }
+                let m: MediaTypeOnly = serde_json::from_slice(&bytes)
+                    .map_err(|e| Error::integrity(format!("blob {digest} is not a manifest")).with_cause(e))?;
+                Ok(Descriptor::new(&m.media_type.unwrap_or_else(|| media::OCI_MANIFEST.into()), digest.clone(), bytes.len() as u64))
+            }
+        }
+    }
+
+    async fn fetch_manifest(&self, descriptor: &Descriptor) -> Result<Vec<u8>> {
+        if descriptor.size > media::MANIFEST_LIMIT as u64 {
+            return Err(Error::integrity(format!("manifest {} claims {} bytes, over the 4 MiB limit", descriptor.digest, descriptor.size)));
+        }
+        let path = self.blob_path(&descriptor.digest)?;
+        let bytes = tokio::fs::read(&path).await.map_err(|e| {
+            Error::io("read", &path, e).context(format!("manifest {} is missing from {}", descriptor.digest, self.name()))
+        })?;
+        let actual = digest::of_bytes(&bytes);
+        digest::verify(&format!("manifest {} in {}", descriptor.digest, self.name()), &descriptor.digest, descriptor.size, &actual, bytes.len() as u64)?;
+        Ok(bytes)
+    }
+
+    async fn exists(&self, descriptor: &Descriptor) -> Result<bool> {
+        let path = self.blob_path(&descriptor.digest)?;
+        Ok(tokio::fs::metadata(&path).await.map(|m| m.len() == descriptor.size).unwrap_or(false))
+    }
+
+    async fn fetch_blob(&self, descriptor: &Descriptor) -> Result<BlobReader> {
+        let path = self.blob_path(&descriptor.digest)?;
+        let file = tokio::fs::File::open(&path).await.map_err(|e| {
+            Error::io("read", &path, e).context(format!("blob {} is missing from {}", descriptor.digest, self.name()))
+        })?;
+        Ok(Box::pin(file))
+    }
+
+    async fn push_blob(&self, descriptor: &Descriptor, mut data: BlobReader) -> Result<()> {
+        let path = self.blob_path(&descriptor.digest)?;
+        let tmp = tempfile::NamedTempFile::new_in(self.ingest_dir()?).map_err(|e| Error::io("create a temp file in", &self.root, e))?;
+        let (std_file, tmp_path) = tmp.into_parts();
+        let mut file = tokio::fs::File::from_std(std_file);
+        let mut hasher = Sha256::new();
+        let mut total = 0u64;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = data.read(&mut buf).await.map_err(|e| {
+                super::pipe::into_error(e, |e| Error::failed(format!("could not read blob {}", descriptor.digest)).with_cause(e))
+            })?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            if total > descriptor.size {
+                break; // verify() below reports the overflow; don't write past the claim
+            }
+            hasher.update(&buf[..n]);
+            file.write_all(&buf[..n]).await.map_err(|e| Error::io("write", &tmp_path, e))?;
+        }
+        digest::verify(&format!("blob {}", descriptor.digest), &descriptor.digest, descriptor.size, &digest::format(hasher), total)?;
+        file.sync_all().await.map_err(|e| Error::io("sync", &tmp_path, e))?;
+        drop(file);
+        tmp_path.persist(&path).map_err(|e| Error::io("store", &path, e.error))?;
+        Ok(())
+    }
+
+    async fn push_manifest(&self, descriptor: &Descriptor, bytes: &[u8], tag: Option<&str>) -> Result<()> {
+        self.store_bytes(descriptor, bytes)?;
+        let mut entry = descriptor.clone();
+        entry.annotations.clear();
+        if let Some(tag) = tag {
+            entry.annotations.insert(media::ANN_REF_NAME.into(), tag.to_string());
+        }
+        self.with_index(|index| {
+            match tag {
+                // A tag names one manifest: moving it drops the old entry.
+                Some(tag) => index.manifests.retain(|m| m.annotation(media::ANN_REF_NAME) != Some(tag)),
+                None => index.manifests.retain(|m| !(m.digest == entry.digest && m.annotations.is_empty())),
+            }
+            index.manifests.push(entry);
+            Ok(())
+        })
+    }
+
+    async fn tag(&self, descriptor: &Descriptor, tag: &str) -> Result<()> {
+        if !self.exists(descriptor).await? {
+            return Err(Error::not_found(format!("manifest {} is not in {}", descriptor.digest, self.name())));
+        }
+        let bytes = self.fetch_manifest(descriptor).await?;
+        self.push_manifest(descriptor, &bytes, Some(tag)).await
+    }
+
+    async fn tags(&self) -> Result<Vec<String>> {
+        Ok(tag_names(&self.read_index()?))
+    }
+}
+
+fn tag_names(index: &Index) -> Vec<String> {
+    let mut tags: Vec<String> = index.manifests.iter().filter_map(|m| m.annotation(media::ANN_REF_NAME).map(String::from)).collect();
+    tags.sort();
+    tags.dedup();
+    tags
+}

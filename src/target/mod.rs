@@ -1,0 +1,50 @@
+//! Targets: places blobs and manifests are read from and written to (the idea of oras-go's
+//! `Target`). A layout, a registry, a suite being packed and a folder being pulled into all
+//! implement [`Target`], so push, pull and copy are one algorithm (`crate::copy`).
+
+pub mod dir;
+pub mod pipe;
+pub mod layout;
+pub mod packed;
+
+use std::pin::Pin;
+
+use async_trait::async_trait;
+use tokio::io::AsyncRead;
+
+use crate::artifact::manifest::Descriptor;
+use crate::error::Result;
+
+/// A stream of blob bytes.
+pub type BlobReader = Pin<Box<dyn AsyncRead + Send>>;
+
+/// A store of content-addressed blobs and tagged manifests.
+#[async_trait]
+pub trait Target: Send + Sync {
+    /// How to name this target in messages, e.g. `oci:./zoo`.
+    fn name(&self) -> String;
+
+    /// The manifest a tag or digest points at.
+    async fn resolve(&self, reference: &crate::reference::Reference) -> Result<Descriptor>;
+
+    /// The bytes of a manifest or index, verified against its descriptor.
+    async fn fetch_manifest(&self, descriptor: &Descriptor) -> Result<Vec<u8>>;
+
+    /// Whether the target already holds this blob or manifest.
+    async fn exists(&self, descriptor: &Descriptor) -> Result<bool>;
+
+    /// A stream of a blob's bytes. Callers verify what they read.
+    async fn fetch_blob(&self, descriptor: &Descriptor) -> Result<BlobReader>;
+
+    /// Stores a blob read from `data`; must verify size and digest before it becomes visible.
+    async fn push_blob(&self, descriptor: &Descriptor, data: BlobReader) -> Result<()>;
+
+    /// Stores a manifest as these exact bytes, and tags it when `tag` is given.
+    async fn push_manifest(&self, descriptor: &Descriptor, bytes: &[u8], tag: Option<&str>) -> Result<()>;
+
+    /// Points `tag` at a manifest the target holds.
+    async fn tag(&self, descriptor: &Descriptor, tag: &str) -> Result<()>;
+
+    /// The tags, sorted.
+    async fn tags(&self) -> Result<Vec<String>>;
+}

@@ -1,0 +1,107 @@
+//! A bounded pipe from blocking code (tar, zstd, file reads) to an async reader, carrying errors
+//! through: when producing fails, the reader gets the error, not a short stream.
+
+use std::io::{self, Write};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio::sync::mpsc;
+
+const CHUNK: usize = 1 << 20;
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// Runs `produce` on a blocking thread, writing into a pipe; returns the pipe's reading end.
+/// Memory held is at most a few chunks, whatever the stream's length.
+pub fn spawn_producer<F>(produce: F) -> PipeReader
+where
+    F: FnOnce(&mut PipeWriter) -> crate::error::Result<()> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
+    tokio::task::spawn_blocking(move || {
+        let mut writer = PipeWriter { tx, buf: Vec::with_capacity(CHUNK) };
+        let result = produce(&mut writer).and_then(|()| {
+            writer.flush().map_err(|e| crate::error::Error::failed("pipe closed").with_cause(e))
+        });
+        if let Err(e) = result {
+            let _ = writer.tx.blocking_send(Err(io::Error::other(ProducerError(e))));
+        }
+    });
+    PipeReader { rx, current: Vec::new(), pos: 0 }
+}
+
+/// An error from the producing side, carried through `io::Error` to the reader.
+#[derive(Debug)]
+pub struct ProducerError(pub crate::error::Error);
+
+impl std::fmt::Display for ProducerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+impl std::error::Error for ProducerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// The writing end: buffers a chunk, then hands it over.
+pub struct PipeWriter {
+    tx: mpsc::Sender<io::Result<Vec<u8>>>,
+    buf: Vec<u8>,
+}
+
+impl Write for PipeWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let n = data.len().min(CHUNK - self.buf.len());
+        self.buf.extend_from_slice(&data[..n]);
+        if self.buf.len() == CHUNK {
+            self.flush()?;
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the reader went away"))
+    }
+}
+
+/// The reading end.
+pub struct PipeReader {
+    rx: mpsc::Receiver<io::Result<Vec<u8>>>,
+    current: Vec<u8>,
+    pos: usize,
+}
+
+impl AsyncRead for PipeReader {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        while this.pos == this.current.len() {
+            match this.rx.poll_recv(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(Ok(())),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
+                Poll::Ready(Some(Ok(chunk))) => {
+                    this.current = chunk;
+                    this.pos = 0;
+                }
+            }
+        }
+        let n = buf.remaining().min(this.current.len() - this.pos);
+        buf.put_slice(&this.current[this.pos..this.pos + n]);
+        this.pos += n;
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Turns an I/O error from a stream back into the library error it carries, if it carries one.
+pub fn into_error(e: io::Error, fallback: impl FnOnce(io::Error) -> crate::error::Error) -> crate::error::Error {
+    if e.get_ref().is_some_and(|inner| inner.is::<ProducerError>()) {
+        let inner = e.into_inner().expect("checked above");
+        return inner.downcast::<ProducerError>().expect("checked above").0;
+    }
+    fallback(e)
+}
