@@ -1,1 +1,27 @@
-fn main(){}
+//! The `zoo-oci` binary: parse, run one command, render an error once, exit with its code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod cli;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    let quiet = args.global.quiet;
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(cli::run(args)) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            let _ = quiet; // errors are printed even with -q: they are what the user must read
+            eprint!("{}", cli::render_error(&err));
+            ExitCode::from(err.kind().exit_code() as u8)
+        }
+    }
+}

@@ -46,15 +46,18 @@ impl LayoutTarget {
 
     /// Opens a layout for writing, creating it (and missing parent folders) if needed.
     pub fn create(root: &Path) -> Result<Self> {
-        for dir in [root.to_path_buf(), root.join("blobs").join("sha256")] {
-            fs::create_dir_all(&dir).map_err(|e| Error::io("create the layout folder", &dir, e))?;
-        }
         let marker = root.join(LAYOUT_FILE);
         if !marker.exists() {
-            if fs::read_dir(root).map(|mut d| d.next().is_some()).unwrap_or(false) && !root.join("index.json").exists() {
+            let non_empty = fs::read_dir(root).map(|mut d| d.next().is_some()).unwrap_or(false);
+            if non_empty {
                 return Err(Error::failed(format!("{} is a non-empty folder that is not an OCI image layout", root.display()))
                     .with_hint("name an empty or new folder, or an existing layout"));
             }
+        }
+        for dir in [root.to_path_buf(), root.join("blobs").join("sha256")] {
+            fs::create_dir_all(&dir).map_err(|e| Error::io("create the layout folder", &dir, e))?;
+        }
+        if !marker.exists() {
             write_atomically(root, &marker, LAYOUT_CONTENT)?;
         }
         let target = LayoutTarget { root: root.to_path_buf() };

@@ -1,0 +1,42 @@
+//! `zoo-oci copy SOURCE TARGET`.
+
+use clap::Args;
+use zoo_oci::copy::{self, CopyOptions};
+use zoo_oci::error::{Error, Result};
+use zoo_oci::reference::Reference;
+
+use super::{Global, location, open_destination, open_source, progress, source_reference};
+
+/// Arguments of `copy`.
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// What to copy: oci:PATH[:TAG|@DIGEST].
+    pub source: String,
+    /// Where to: oci:PATH[:TAG]. Without a tag, the source's tag is kept.
+    pub target: String,
+}
+
+pub async fn run(args: CopyArgs, global: &Global) -> Result<u8> {
+    let from = location(&args.source)?;
+    let to = location(&args.target)?;
+    let src = open_source(&from)?;
+    let reference = source_reference(&from, src.as_ref()).await?;
+    let tag = match (to.reference(), &reference) {
+        (Some(Reference::Tag(t)), _) => Some(t.clone()),
+        (Some(Reference::Digest(_)), _) => {
+            return Err(Error::usage("a copy target takes a tag, not a digest").with_hint("the digest stays the same; name a tag or none"));
+        }
+        (None, Reference::Tag(t)) => Some(t.clone()),
+        (None, Reference::Digest(_)) => None,
+    };
+    let dst = open_destination(&to)?;
+    let on_event = progress(global);
+    let options = CopyOptions { concurrency: global.concurrency, on_event: &on_event };
+    let report = copy::copy(src.as_ref(), &reference, dst.as_ref(), tag.as_deref(), &options).await?;
+    let root = report.root.expect("copy reports its root");
+    if !global.quiet {
+        eprintln!("copied {from} to {}: {} blobs copied, {} already there", to.with_reference(tag.map(Reference::Tag)), report.copied, report.skipped);
+    }
+    println!("{}", root.digest);
+    Ok(0)
+}

@@ -1,0 +1,170 @@
+//! Command-line definitions and the dispatch to one short handler per command. No OCI logic
+//! lives here: handlers parse, open locations, call the library, render.
+
+mod check;
+mod copy;
+mod inspect;
+mod pull;
+mod push;
+mod tag;
+
+use std::io::IsTerminal;
+
+use clap::{Args, Parser, Subcommand};
+use zoo_oci::copy::{Event, describe};
+use zoo_oci::error::{Error, Result};
+use zoo_oci::reference::Location;
+use zoo_oci::target::Target;
+use zoo_oci::target::layout::LayoutTarget;
+
+/// zoo-oci: push, pull and browse model suites in OCI image layouts and registries.
+#[derive(Debug, Parser)]
+#[command(name = "zoo-oci", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes, before or after its name.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Print nothing but errors and the result.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more about what is happening.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Blobs copied at once.
+    #[arg(long, global = true, default_value_t = zoo_oci::copy::DEFAULT_CONCURRENCY, value_name = "N")]
+    pub concurrency: usize,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate a suite's descriptor and files; list every problem.
+    Check(check::CheckArgs),
+    /// Pack a suite folder and upload it to a location.
+    Push(push::PushArgs),
+    /// Download a suite (or part of it) into a folder.
+    Pull(pull::PullArgs),
+    /// Copy an artifact from one location to another, unchanged.
+    Copy(copy::CopyArgs),
+    /// Show a suite's metadata, README and layers without downloading layers.
+    Inspect(inspect::InspectArgs),
+    /// Add tags to an artifact.
+    Tag(tag::TagArgs),
+}
+
+/// Runs the parsed command; returns the exit code on success (`check` may return 1).
+pub async fn run(cli: Cli) -> Result<u8> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Check(a) => check::run(a, g),
+        Command::Push(a) => push::run(a, g).await,
+        Command::Pull(a) => pull::run(a, g).await,
+        Command::Copy(a) => copy::run(a, g).await,
+        Command::Inspect(a) => inspect::run(a, g).await,
+        Command::Tag(a) => tag::run(a, g).await,
+    }
+}
+
+/// Output formats of commands that report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For programs.
+    Json,
+}
+
+/// Opens a location to read from.
+pub fn open_source(location: &Location) -> Result<Box<dyn Target>> {
+    match location {
+        Location::Layout { path, .. } => Ok(Box::new(LayoutTarget::open(path)?)),
+    }
+}
+
+/// Opens a location to write to, creating it if needed.
+pub fn open_destination(location: &Location) -> Result<Box<dyn Target>> {
+    match location {
+        Location::Layout { path, .. } => Ok(Box::new(LayoutTarget::create(path)?)),
+    }
+}
+
+/// Parses a location argument.
+pub fn location(text: &str) -> Result<Location> {
+    Location::parse(text)
+}
+
+/// The reference a read needs: the one named, or the only tag there is.
+pub async fn source_reference(location: &Location, target: &dyn Target) -> Result<zoo_oci::reference::Reference> {
+    if let Some(r) = location.reference() {
+        return Ok(r.clone());
+    }
+    let tags = target.tags().await?;
+    match tags.as_slice() {
+        [only] => Ok(zoo_oci::reference::Reference::Tag(only.clone())),
+        [] => Err(Error::not_found(format!("{location} holds no tagged suite")).with_hint("push one first")),
+        many => Err(Error::usage(format!("{location} holds several tags; name one"))
+            .with_hint(format!("e.g. {}, tags: {}", location.with_reference(Some(zoo_oci::reference::Reference::Tag(many[0].clone()))), many.join(", ")))),
+    }
+}
+
+/// A progress printer: one line per blob on stderr, unless quiet.
+pub fn progress(global: &Global) -> impl Fn(&Event) + Sync + use<> {
+    let quiet = global.quiet;
+    move |event: &Event| {
+        if quiet {
+            return;
+        }
+        match event {
+            Event::Copied(d, took) => {
+                let secs = took.as_secs_f64();
+                let rate = if secs > 0.0 { format!(", {}/s", human_bytes((d.size as f64 / secs) as u64)) } else { String::new() };
+                eprintln!("  copied  {}  {}  {:.1}s{rate}", describe(d), human_bytes(d.size), secs);
+            }
+            Event::Skipped(d) => eprintln!("  exists  {}  {}", describe(d), human_bytes(d.size)),
+        }
+    }
+}
+
+/// Whether stderr is a terminal (for friendlier, non-log output).
+#[allow(dead_code)]
+pub fn is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+/// `1.2 MB`: decimal units, as registries and `du --si` show.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
+    if n < 1000 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64;
+    let mut unit = "B";
+    for u in UNITS {
+        if v < 1000.0 {
+            break;
+        }
+        v /= 1000.0;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
+}
+
+/// Renders an error once: `error:`, each `caused by:`, then `hint:`.
+pub fn render_error(err: &Error) -> String {
+    let mut out = format!("error: {err}\n");
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        out.push_str(&format!("  caused by: {cause}\n"));
+        source = cause.source();
+    }
+    if let Some(hint) = err.hint() {
+        out.push_str(&format!("  hint: {hint}\n"));
+    }
+    out
+}

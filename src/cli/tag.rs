@@ -1,0 +1,34 @@
+//! `zoo-oci tag SOURCE TAG...`.
+
+use clap::Args;
+use zoo_oci::error::Result;
+use zoo_oci::reference::validate_tag;
+
+use super::{Global, location, open_source, source_reference};
+
+/// Arguments of `tag`.
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    /// The artifact to tag: oci:PATH[:TAG|@DIGEST].
+    pub source: String,
+    /// New tags, in the same store.
+    #[arg(required = true)]
+    pub tags: Vec<String>,
+}
+
+pub async fn run(args: TagArgs, global: &Global) -> Result<u8> {
+    for t in &args.tags {
+        validate_tag(t)?;
+    }
+    let loc = location(&args.source)?;
+    let target = open_source(&loc)?;
+    let reference = source_reference(&loc, target.as_ref()).await?;
+    let descriptor = target.resolve(&reference).await?;
+    for t in &args.tags {
+        target.tag(&descriptor, t).await?;
+        if !global.quiet {
+            eprintln!("tagged {} as {t}", descriptor.digest);
+        }
+    }
+    Ok(0)
+}
