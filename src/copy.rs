@@ -63,7 +63,13 @@ struct Run<'a> {
 }
 
 /// Copies what `reference` names in `src` to `dst`, tagging it `tag` there.
-pub async fn copy(src: &dyn Target, reference: &Reference, dst: &dyn Target, tag: Option<&str>, options: &CopyOptions<'_>) -> Result<CopyReport> {
+pub async fn copy(
+    src: &dyn Target,
+    reference: &Reference,
+    dst: &dyn Target,
+    tag: Option<&str>,
+    options: &CopyOptions<'_>,
+) -> Result<CopyReport> {
     let root = src.resolve(reference).await.map_err(|e| e.context(format!("source {}", src.name())))?;
     let bytes = src.fetch_manifest(&root).await.map_err(|e| e.context(format!("source {}", src.name())))?;
     let run = Run::new(src, dst, options);
@@ -77,7 +83,12 @@ pub async fn copy(src: &dyn Target, reference: &Reference, dst: &dyn Target, tag
 
 /// Copies plain blobs (no manifests) from `src` to `dst`: what pull uses for the layers it
 /// selected.
-pub async fn copy_blobs(src: &dyn Target, dst: &dyn Target, blobs: &[Descriptor], options: &CopyOptions<'_>) -> Result<CopyReport> {
+pub async fn copy_blobs(
+    src: &dyn Target,
+    dst: &dyn Target,
+    blobs: &[Descriptor],
+    options: &CopyOptions<'_>,
+) -> Result<CopyReport> {
     let run = Run::new(src, dst, options);
     run.copy_children(blobs).await?;
     Ok(run.report.into_inner().expect("no panics while copying"))
@@ -127,7 +138,10 @@ impl<'a> Run<'a> {
 
 /// A short name for a blob in messages: its file path when it has one, else its digest.
 pub fn describe(node: &Descriptor) -> String {
-    match node.annotation(crate::artifact::media::ANN_FILEPATH).or_else(|| node.annotation(crate::artifact::media::ANN_TITLE)) {
+    match node
+        .annotation(crate::artifact::media::ANN_FILEPATH)
+        .or_else(|| node.annotation(crate::artifact::media::ANN_TITLE))
+    {
         Some(path) => format!("{path} ({})", short_digest(&node.digest)),
         None => node.digest.clone(),
     }

@@ -30,7 +30,9 @@ pub fn hex_part(digest: &str) -> Result<&str> {
         .strip_prefix("sha256:")
         .ok_or_else(|| Error::integrity(format!("unsupported digest {digest:?}: zoo-oci reads sha256 digests only")))?;
     if hex.len() != 64 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        return Err(Error::integrity(format!("malformed digest {digest:?}: expected sha256: and 64 lowercase hex digits")));
+        return Err(Error::integrity(format!(
+            "malformed digest {digest:?}: expected sha256: and 64 lowercase hex digits"
+        )));
     }
     Ok(hex)
 }
@@ -115,7 +117,13 @@ impl<R: AsyncRead + Unpin> AsyncRead for HashingReader<R> {
 }
 
 /// Checks that a blob's bytes matched its descriptor: size first (the cheaper, clearer message).
-pub fn verify(what: &str, expected_digest: &str, expected_size: u64, actual_digest: &str, actual_size: u64) -> Result<()> {
+pub fn verify(
+    what: &str,
+    expected_digest: &str,
+    expected_size: u64,
+    actual_digest: &str,
+    actual_size: u64,
+) -> Result<()> {
     if actual_size != expected_size {
         return Err(Error::integrity(format!(
             "{what}: size mismatch: expected {expected_size} bytes, got {actual_size}"

@@ -78,9 +78,7 @@ impl Error {
         };
         let hint = match err.kind() {
             std::io::ErrorKind::StorageFull => Some("free some disk space and try again".to_string()),
-            std::io::ErrorKind::PermissionDenied => {
-                Some(format!("check the permissions of {}", path.display()))
-            }
+            std::io::ErrorKind::PermissionDenied => Some(format!("check the permissions of {}", path.display())),
             _ => None,
         };
         Error { kind, message: format!("could not {action} {}", path.display()), hint, cause: Some(Box::new(err)) }

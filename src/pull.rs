@@ -100,7 +100,12 @@ pub struct PullOutcome {
 }
 
 /// Pulls `reference` from `source` as `options` say.
-pub async fn pull(source: &dyn Target, reference: &Reference, options: &PullOptions, events: &(dyn Fn(&copy::Event) + Sync)) -> Result<PullOutcome> {
+pub async fn pull(
+    source: &dyn Target,
+    reference: &Reference,
+    options: &PullOptions,
+    events: &(dyn Fn(&copy::Event) + Sync),
+) -> Result<PullOutcome> {
     let root = source.resolve(reference).await?;
     let bytes = source.fetch_manifest(&root).await?;
     let view = decode::decode(&root, &bytes)?;
@@ -118,7 +123,14 @@ pub async fn pull(source: &dyn Target, reference: &Reference, options: &PullOpti
         && record.selection == options.selection
         && files_present(&destination, &record.files)
     {
-        return Ok(PullOutcome { destination, manifest: root.digest, up_to_date: true, layers: 0, bytes: 0, files: record.files.len() });
+        return Ok(PullOutcome {
+            destination,
+            manifest: root.digest,
+            up_to_date: true,
+            layers: 0,
+            bytes: 0,
+            files: record.files.len(),
+        });
     }
     if let DestinationState::Foreign = state
         && !options.force
@@ -130,11 +142,16 @@ pub async fn pull(source: &dyn Target, reference: &Reference, options: &PullOpti
     let parent = parent_of(&destination);
     let created = create_parents(&parent)?;
     let result = pull_into_scratch(source, &view, &chosen, include, options, &destination, &parent, events).await;
-    let result = result.and_then(|(scratch, record)| {
-        swap_into_place(scratch, &destination, &state).map(|()| record)
-    });
+    let result = result.and_then(|(scratch, record)| swap_into_place(scratch, &destination, &state).map(|()| record));
     match result {
-        Ok((record, layers, bytes)) => Ok(PullOutcome { destination, manifest: root.digest, up_to_date: false, layers, bytes, files: record.files.len() }),
+        Ok((record, layers, bytes)) => Ok(PullOutcome {
+            destination,
+            manifest: root.digest,
+            up_to_date: false,
+            layers,
+            bytes,
+            files: record.files.len(),
+        }),
         Err(e) => {
             remove_created(&created);
             Err(e)
@@ -177,7 +194,11 @@ async fn pull_into_scratch(
         source: options.source_name.clone(),
         manifest: view.manifest_descriptor.digest.clone(),
         name: view.name().map(String::from),
-        version: view.descriptor.as_ref().map(|d| d.version.clone()).or_else(|| view.annotation(media::ANN_VERSION).map(String::from)),
+        version: view
+            .descriptor
+            .as_ref()
+            .map(|d| d.version.clone())
+            .or_else(|| view.annotation(media::ANN_VERSION).map(String::from)),
         selection: options.selection.clone(),
         files: sink.written(),
     };
@@ -193,7 +214,9 @@ fn unpack_of(layer: &LayerView, max_expansion: u64) -> Unpack {
         (None, Some(size), Some(count)) => Expected::Bound(size + count * 1536 + (1 << 20)),
         _ => match layer.storage {
             Storage::Tar(Compression::None) | Storage::Raw => Expected::Bound(layer.descriptor.size),
-            Storage::Tar(Compression::Zstd) => Expected::Bound(layer.descriptor.size.saturating_mul(max_expansion).max(1 << 20)),
+            Storage::Tar(Compression::Zstd) => {
+                Expected::Bound(layer.descriptor.size.saturating_mul(max_expansion).max(1 << 20))
+            }
         },
     };
     let raw_file = match layer.storage {
@@ -222,9 +245,10 @@ fn compile_globs(globs: &[String]) -> Result<Option<GlobSet>> {
     for g in globs {
         // A glob without '/' matches a file name in any folder, as in .gitignore.
         let pattern = if g.contains('/') { g.trim_start_matches("./").to_string() } else { format!("**/{g}") };
-        let glob = globset::GlobBuilder::new(&pattern).literal_separator(true).build().map_err(|e| {
-            Error::usage(format!("invalid --include glob {g:?}: {e}"))
-        })?;
+        let glob = globset::GlobBuilder::new(&pattern)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| Error::usage(format!("invalid --include glob {g:?}: {e}")))?;
         builder.add(glob);
         if !g.contains('/') {
             builder.add(Glob::new(g).map_err(|e| Error::usage(format!("invalid --include glob {g:?}: {e}")))?);
@@ -257,7 +281,8 @@ pub fn select<'v>(view: &'v SuiteView, selection: &Selection, include: Option<&G
         .filter(|l| {
             l.class != Class::Model
                 || ((selection.variants.is_empty() || l.name.as_ref().is_some_and(|n| selection.variants.contains(n)))
-                    && (selection.frameworks.is_empty() || l.framework.as_ref().is_some_and(|f| selection.frameworks.contains(f))))
+                    && (selection.frameworks.is_empty()
+                        || l.framework.as_ref().is_some_and(|f| selection.frameworks.contains(f))))
         })
         .filter(|l| match include {
             None => true,
@@ -280,7 +305,9 @@ fn nothing_matches(view: &SuiteView, what: &str) -> Error {
         .layers
         .iter()
         .filter(|l| l.class == Class::Model)
-        .map(|l| format!("{} ({})", l.name.as_deref().unwrap_or("?"), l.framework.as_deref().unwrap_or("unknown framework")))
+        .map(|l| {
+            format!("{} ({})", l.name.as_deref().unwrap_or("?"), l.framework.as_deref().unwrap_or("unknown framework"))
+        })
         .collect();
     Error::not_found(what.to_string()).with_hint(format!(
         "this suite has classes {}; model variants {}",

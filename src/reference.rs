@@ -106,7 +106,9 @@ fn parse_layout(text: &str, rest: &str) -> Result<Location> {
         }
     };
     if path.is_empty() {
-        return Err(Error::usage(format!("{text:?} names no folder")).with_hint("write oci:PATH[:TAG], e.g. oci:./zoo:1.0.0"));
+        return Err(
+            Error::usage(format!("{text:?} names no folder")).with_hint("write oci:PATH[:TAG], e.g. oci:./zoo:1.0.0")
+        );
     }
     Ok(Location::Layout { path: PathBuf::from(path), reference })
 }

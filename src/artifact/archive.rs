@@ -103,7 +103,8 @@ fn write_plain<W: Write>(root: &Path, entries: &[Entry], out: W, record_files: b
         header.set_uid(0);
         header.set_gid(0);
         header.set_mode(mode_of(entry.kind));
-        let write_err = |e: io::Error| Error::failed(format!("could not write the tar entry {}", entry.path)).with_cause(e);
+        let write_err =
+            |e: io::Error| Error::failed(format!("could not write the tar entry {}", entry.path)).with_cause(e);
         match entry.kind {
             EntryKind::Dir => {
                 header.set_entry_type(tar::EntryType::Directory);
@@ -208,7 +209,8 @@ pub fn extract_tar<R: Read>(
 
 fn tar_error(layer: &str, e: io::Error) -> Error {
     if e.kind() == io::ErrorKind::Other && e.to_string().contains("expands past") {
-        return Error::integrity(e.to_string()).with_hint("if the layer is genuine, raise the bound with --max-expansion");
+        return Error::integrity(e.to_string())
+            .with_hint("if the layer is genuine, raise the bound with --max-expansion");
     }
     Error::integrity(format!("layer {layer} is not a valid tar archive")).with_cause(e)
 }
@@ -280,7 +282,10 @@ fn extract_entry<R: Read>(
                 return Err(hostile(layer, format!("entry {path:?} is not in the manifest's file list")));
             };
             if claimed != record.size {
-                return Err(hostile(layer, format!("entry {path:?} is {claimed} bytes; the manifest says {}", record.size)));
+                return Err(hostile(
+                    layer,
+                    format!("entry {path:?} is {claimed} bytes; the manifest says {}", record.size),
+                ));
             }
             Some(record)
         }
@@ -331,7 +336,14 @@ fn extract_entry<R: Read>(
 }
 
 /// Writes a raw layer's bytes to `dest/path`, checking the blob's size and digest.
-pub fn extract_raw<R: Read>(raw: R, blob_digest: &str, blob_size: u64, dest: &Path, path: &str, executable: bool) -> Result<FileRecord> {
+pub fn extract_raw<R: Read>(
+    raw: R,
+    blob_digest: &str,
+    blob_size: u64,
+    dest: &Path,
+    path: &str,
+    executable: bool,
+) -> Result<FileRecord> {
     let Some(rel) = safe_relative_path(path) else {
         return Err(hostile(blob_digest, format!("file path {path:?} leaves the destination")));
     };
@@ -340,7 +352,12 @@ pub fn extract_raw<R: Read>(raw: R, blob_digest: &str, blob_size: u64, dest: &Pa
         fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
     }
     let mode = if executable { 0o755 } else { 0o644 };
-    let file = OpenOptions::new().write(true).create_new(true).mode(mode).open(&full).map_err(|e| Error::io("write", &full, e))?;
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&full)
+        .map_err(|e| Error::io("write", &full, e))?;
     let mut out = HashingWriter::new(io::BufWriter::with_capacity(256 * 1024, file));
     io::copy(&mut raw.take(blob_size + 1), &mut out).map_err(|e| read_error(blob_digest, e))?;
     let (writer, sha256, size) = out.finish();

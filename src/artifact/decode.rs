@@ -75,20 +75,28 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
         return Err(not_a_suite(&format!("an artifact of media type {}", manifest_descriptor.media_type)));
     }
     let manifest = super::manifest::parse_manifest(bytes, &format!("manifest {}", manifest_descriptor.digest))?;
-    let is_model = manifest.artifact_type.as_deref() == Some(media::MODEL_ARTIFACT) || manifest.config.media_type == media::MODEL_CONFIG;
+    let is_model = manifest.artifact_type.as_deref() == Some(media::MODEL_ARTIFACT)
+        || manifest.config.media_type == media::MODEL_CONFIG;
     if !is_model {
-        let kind = manifest.artifact_type.clone().unwrap_or_else(|| format!("config type {}", manifest.config.media_type));
+        let kind =
+            manifest.artifact_type.clone().unwrap_or_else(|| format!("config type {}", manifest.config.media_type));
         return Err(not_a_suite(&format!("of artifact type {kind}")));
     }
     let record: Option<SuiteRecord> = match manifest.annotations.get(media::ANN_SUITE) {
         Some(text) => Some(serde_json::from_str(text).map_err(|e| {
-            Error::integrity(format!("manifest {}: the {} annotation is malformed", manifest_descriptor.digest, media::ANN_SUITE)).with_cause(e)
+            Error::integrity(format!(
+                "manifest {}: the {} annotation is malformed",
+                manifest_descriptor.digest,
+                media::ANN_SUITE
+            ))
+            .with_cause(e)
         })?),
         None => None,
     };
     let descriptor = match &record {
         Some(r) => Some(serde_json::from_value::<SuiteDescriptor>(r.descriptor.clone()).map_err(|e| {
-            Error::integrity(format!("manifest {}: the recorded descriptor is malformed", manifest_descriptor.digest)).with_cause(e)
+            Error::integrity(format!("manifest {}: the recorded descriptor is malformed", manifest_descriptor.digest))
+                .with_cause(e)
         })?),
         None => None,
     };
@@ -99,12 +107,12 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
         let Some(storage) = storage_of(&layer.media_type) else {
             continue; // not a model layer (e.g. an SBOM another tool attached): left alone
         };
-        let filepath = layer.annotation(media::ANN_FILEPATH).or_else(|| layer.annotation(media::ANN_TITLE)).map(String::from);
+        let filepath =
+            layer.annotation(media::ANN_FILEPATH).or_else(|| layer.annotation(media::ANN_TITLE)).map(String::from);
         let recorded = by_digest.get(layer.digest.as_str());
         let class = match layer.annotation(media::ANN_CLASS) {
-            Some(name) => Class::parse(name).map_err(|_| {
-                Error::integrity(format!("layer {} has an unknown class {name:?}", layer.digest))
-            })?,
+            Some(name) => Class::parse(name)
+                .map_err(|_| Error::integrity(format!("layer {} has an unknown class {name:?}", layer.digest)))?,
             None => class_from_media_type(&layer.media_type, filepath.as_deref()),
         };
         let name = layer
@@ -112,7 +120,9 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
             .or_else(|| layer.annotation(media::ANN_DATASET))
             .map(String::from)
             .or_else(|| recorded.and_then(|r| r.name.clone()))
-            .or_else(|| (class == Class::Model).then(|| filepath.clone().map(|p| p.trim_end_matches('/').to_string())).flatten());
+            .or_else(|| {
+                (class == Class::Model).then(|| filepath.clone().map(|p| p.trim_end_matches('/').to_string())).flatten()
+            });
         layers.push(LayerView {
             class,
             name,
@@ -149,7 +159,8 @@ fn storage_of(media_type: &str) -> Option<Storage> {
 }
 
 fn class_from_media_type(media_type: &str, filepath: Option<&str>) -> Class {
-    let file = filepath.unwrap_or_default().trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
+    let file =
+        filepath.unwrap_or_default().trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
     if media_type.contains(".weight.") {
         Class::Model
     } else if media_type.contains(".dataset.") {

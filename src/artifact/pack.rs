@@ -132,7 +132,13 @@ fn media_type_of(class: Class, compression: Option<Compression>) -> &'static str
 }
 
 /// Writes a layer's bytes; returns the diff_id and, with `record`, the file records.
-fn produce<W: Write>(suite: &Suite, plan: &LayerPlan, compression: Compression, out: W, record: bool) -> Result<(W, archive::Written)> {
+fn produce<W: Write>(
+    suite: &Suite,
+    plan: &LayerPlan,
+    compression: Compression,
+    out: W,
+    record: bool,
+) -> Result<(W, archive::Written)> {
     match &plan.content {
         LayerContent::Tar(entries) => archive::write_tar(&suite.root, entries, compression, out, record),
         LayerContent::Raw(entry) => {
@@ -147,7 +153,11 @@ fn produce<W: Write>(suite: &Suite, plan: &LayerPlan, compression: Compression, 
                 return Err(archive::changed_while_packing(&entry.path));
             }
             let (out, sha256, _) = hashing.finish();
-            let files = if record { vec![FileRecord { path: entry.path.clone(), size, sha256: sha256.clone(), executable }] } else { vec![] };
+            let files = if record {
+                vec![FileRecord { path: entry.path.clone(), size, sha256: sha256.clone(), executable }]
+            } else {
+                vec![]
+            };
             Ok((out, archive::Written { diff_id: sha256, files }))
         }
     }
@@ -205,7 +215,8 @@ pub fn pack(suite: Suite, options: &PackOptions) -> Result<PackedSuite> {
 
 fn pack_layer(suite: &Suite, plan: &LayerPlan, chosen: Compression) -> Result<PackedLayer> {
     let compression = compression_of(plan.class, chosen);
-    let (sink, written) = produce(suite, plan, compression.unwrap_or(Compression::None), HashingWriter::new(io::sink()), true)?;
+    let (sink, written) =
+        produce(suite, plan, compression.unwrap_or(Compression::None), HashingWriter::new(io::sink()), true)?;
     let (_, digest, size) = sink.finish();
     let mut descriptor = Descriptor::new(media_type_of(plan.class, compression), digest, size);
     let a = &mut descriptor.annotations;
@@ -230,7 +241,13 @@ fn pack_layer(suite: &Suite, plan: &LayerPlan, chosen: Compression) -> Result<Pa
     if let LayerContent::Raw(entry) = &plan.content {
         a.insert(media::ANN_FILE_METADATA.into(), file_metadata_json(&entry.path, entry.kind));
     }
-    Ok(PackedLayer { descriptor, diff_id: written.diff_id, plan: plan.clone(), compression: compression.unwrap_or(Compression::None), files: written.files })
+    Ok(PackedLayer {
+        descriptor,
+        diff_id: written.diff_id,
+        plan: plan.clone(),
+        compression: compression.unwrap_or(Compression::None),
+        files: written.files,
+    })
 }
 
 /// ModelPack's file metadata annotation for a raw layer (model-spec `FileMetadata`).
@@ -249,7 +266,15 @@ fn file_metadata_json(path: &str, kind: EntryKind) -> String {
         EntryKind::File { size, .. } => size,
         EntryKind::Dir => 0,
     };
-    let meta = FileMetadata { name: path, mode: archive::mode_of(kind), uid: 0, gid: 0, size, mtime: "1970-01-01T00:00:00Z", typeflag: b'0' };
+    let meta = FileMetadata {
+        name: path,
+        mode: archive::mode_of(kind),
+        uid: 0,
+        gid: 0,
+        size,
+        mtime: "1970-01-01T00:00:00Z",
+        typeflag: b'0',
+    };
     serde_json::to_string(&meta).expect("metadata serialises")
 }
 
@@ -333,7 +358,11 @@ pub fn param_size(params: u64) -> String {
     params.to_string()
 }
 
-fn manifest_annotations(suite: &Suite, layers: &[PackedLayer], options: &PackOptions) -> Result<BTreeMap<String, String>> {
+fn manifest_annotations(
+    suite: &Suite,
+    layers: &[PackedLayer],
+    options: &PackOptions,
+) -> Result<BTreeMap<String, String>> {
     let d = &suite.descriptor;
     let mut a = BTreeMap::new();
     let mut put = |k: &str, v: Option<String>| {
@@ -384,7 +413,14 @@ fn layer_record(layer: &PackedLayer) -> LayerRecord {
     let file_count = layer.files.len() as u64;
     let size = layer.files.iter().map(|f| f.size).sum();
     let files = (layer.files.len() <= media::FILE_LIST_LIMIT).then(|| layer.files.clone());
-    LayerRecord { digest: layer.descriptor.digest.clone(), class: layer.plan.class, name: layer.plan.name.clone(), files, file_count, size }
+    LayerRecord {
+        digest: layer.descriptor.digest.clone(),
+        class: layer.plan.class,
+        name: layer.plan.name.clone(),
+        files,
+        file_count,
+        size,
+    }
 }
 
 /// The longest prefix of `text` of at most `limit` bytes that ends on a character boundary.
@@ -403,7 +439,8 @@ fn check_manifest_size(manifest: &Manifest, len: usize) -> Result<()> {
     if len <= media::MANIFEST_LIMIT {
         return Ok(());
     }
-    let (key, value) = manifest.annotations.iter().max_by_key(|(_, v)| v.len()).expect("an oversized manifest has annotations");
+    let (key, value) =
+        manifest.annotations.iter().max_by_key(|(_, v)| v.len()).expect("an oversized manifest has annotations");
     let fix = match key.as_str() {
         media::ANN_SUITE => "the suite lists too many files: gather small files in dataset folders (over 1,000 files a layer are counted, not listed)".to_string(),
         media::ANN_README => "shorten the README".to_string(),

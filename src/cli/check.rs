@@ -41,10 +41,11 @@ pub fn run(args: CheckArgs, global: &Global) -> Result<u8> {
                 && !blocked
                 && !global.quiet
             {
-                let (files, bytes) = s.layers.iter().flat_map(|l| l.content.files()).fold((0u64, 0u64), |(n, b), e| match e.kind {
-                    EntryKind::File { size, .. } => (n + 1, b + size),
-                    EntryKind::Dir => (n, b),
-                });
+                let (files, bytes) =
+                    s.layers.iter().flat_map(|l| l.content.files()).fold((0u64, 0u64), |(n, b), e| match e.kind {
+                        EntryKind::File { size, .. } => (n + 1, b + size),
+                        EntryKind::Dir => (n, b),
+                    });
                 println!(
                     "ok: {} {}: {} layers, {files} files, {}",
                     s.descriptor.name,
@@ -58,7 +59,11 @@ pub fn run(args: CheckArgs, global: &Global) -> Result<u8> {
                     args.dir.display(),
                     checked.problems.error_count(),
                     checked.problems.warning_count(),
-                    if args.strict && checked.problems.error_count() == 0 { " (--strict makes warnings errors)" } else { "" }
+                    if args.strict && checked.problems.error_count() == 0 {
+                        " (--strict makes warnings errors)"
+                    } else {
+                        ""
+                    }
                 );
             }
         }

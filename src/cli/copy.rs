@@ -24,7 +24,8 @@ pub async fn run(args: CopyArgs, global: &Global) -> Result<u8> {
     let tag = match (to.reference(), &reference) {
         (Some(Reference::Tag(t)), _) => Some(t.clone()),
         (Some(Reference::Digest(_)), _) => {
-            return Err(Error::usage("a copy target takes a tag, not a digest").with_hint("the digest stays the same; name a tag or none"));
+            return Err(Error::usage("a copy target takes a tag, not a digest")
+                .with_hint("the digest stays the same; name a tag or none"));
         }
         (None, Reference::Tag(t)) => Some(t.clone()),
         (None, Reference::Digest(_)) => None,
@@ -35,7 +36,12 @@ pub async fn run(args: CopyArgs, global: &Global) -> Result<u8> {
     let report = copy::copy(src.as_ref(), &reference, dst.as_ref(), tag.as_deref(), &options).await?;
     let root = report.root.expect("copy reports its root");
     if !global.quiet {
-        eprintln!("copied {from} to {}: {} blobs copied, {} already there", to.with_reference(tag.map(Reference::Tag)), report.copied, report.skipped);
+        eprintln!(
+            "copied {from} to {}: {} blobs copied, {} already there",
+            to.with_reference(tag.map(Reference::Tag)),
+            report.copied,
+            report.skipped
+        );
     }
     println!("{}", root.digest);
     Ok(0)

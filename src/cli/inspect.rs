@@ -116,7 +116,8 @@ fn to_text(view: &SuiteView, at: &zoo_oci::reference::Location) -> String {
             for (dir, tensors) in [("in ", &io.inputs), ("out", &io.outputs)] {
                 for t in tensors {
                     let shape = t.shape.as_ref().map(|s| {
-                        let dims: Vec<String> = s.iter().map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).collect();
+                        let dims: Vec<String> =
+                            s.iter().map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).collect();
                         format!("[{}]", dims.join(", "))
                     });
                     let _ = writeln!(

@@ -108,8 +108,11 @@ pub async fn source_reference(location: &Location, target: &dyn Target) -> Resul
     match tags.as_slice() {
         [only] => Ok(zoo_oci::reference::Reference::Tag(only.clone())),
         [] => Err(Error::not_found(format!("{location} holds no tagged suite")).with_hint("push one first")),
-        many => Err(Error::usage(format!("{location} holds several tags; name one"))
-            .with_hint(format!("e.g. {}, tags: {}", location.with_reference(Some(zoo_oci::reference::Reference::Tag(many[0].clone()))), many.join(", ")))),
+        many => Err(Error::usage(format!("{location} holds several tags; name one")).with_hint(format!(
+            "e.g. {}, tags: {}",
+            location.with_reference(Some(zoo_oci::reference::Reference::Tag(many[0].clone()))),
+            many.join(", ")
+        ))),
     }
 }
 
@@ -123,7 +126,11 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Sync + use<> {
         match event {
             Event::Copied(d, took) => {
                 let secs = took.as_secs_f64();
-                let rate = if secs > 0.0 { format!(", {}/s", human_bytes((d.size as f64 / secs) as u64)) } else { String::new() };
+                let rate = if secs > 0.0 {
+                    format!(", {}/s", human_bytes((d.size as f64 / secs) as u64))
+                } else {
+                    String::new()
+                };
                 eprintln!("  copied  {}  {}  {:.1}s{rate}", describe(d), human_bytes(d.size), secs);
             }
             Event::Skipped(d) => eprintln!("  exists  {}  {}", describe(d), human_bytes(d.size)),

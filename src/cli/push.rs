@@ -120,14 +120,14 @@ pub async fn run(args: PushArgs, global: &Global) -> Result<u8> {
 fn created_time(flag: Option<&str>) -> Result<Option<String>> {
     let when = match flag {
         Some("now") => SystemTime::now(),
-        Some(text) => {
-            humantime::parse_rfc3339_weak(text).map_err(|e| Error::usage(format!("--created {text:?} is not an RFC 3339 time: {e}")))?
-        }
+        Some(text) => humantime::parse_rfc3339_weak(text)
+            .map_err(|e| Error::usage(format!("--created {text:?} is not an RFC 3339 time: {e}")))?,
         None => match std::env::var("SOURCE_DATE_EPOCH") {
             Ok(secs) => {
-                let secs: u64 = secs.trim().parse().map_err(|_| {
-                    Error::usage(format!("SOURCE_DATE_EPOCH={secs:?} is not a number of seconds"))
-                })?;
+                let secs: u64 = secs
+                    .trim()
+                    .parse()
+                    .map_err(|_| Error::usage(format!("SOURCE_DATE_EPOCH={secs:?} is not a number of seconds")))?;
                 UNIX_EPOCH + Duration::from_secs(secs)
             }
             Err(_) => return Ok(None),

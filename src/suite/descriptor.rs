@@ -245,7 +245,11 @@ impl Scripts {
 
     /// Every declared script path with the field that declares it.
     pub fn declared(&self) -> Vec<(String, &str)> {
-        let roles = [("scripts.train", &self.train), ("scripts.inference", &self.inference), ("scripts.validate", &self.validate)];
+        let roles = [
+            ("scripts.train", &self.train),
+            ("scripts.inference", &self.inference),
+            ("scripts.validate", &self.validate),
+        ];
         let mut out: Vec<(String, &str)> =
             roles.iter().filter_map(|(field, p)| p.as_deref().map(|p| (field.to_string(), p))).collect();
         out.extend(self.other.iter().enumerate().map(|(i, p)| (format!("scripts.other[{i}]"), p.as_str())));

@@ -176,9 +176,8 @@ const LICENSE_DEFAULTS: [&str; 4] = ["LICENSE", "LICENSE.md", "LICENSE.txt", "CO
 /// Reads the suite in `dir` and checks it. Errors only when `dir` itself cannot be read;
 /// everything wrong inside the suite is a [`Problem`].
 pub fn check(dir: &Path) -> Result<Checked> {
-    let meta = fs::metadata(dir).map_err(|e| {
-        Error::io("read the suite folder", dir, e).with_hint("name the folder that holds zoo.yaml")
-    })?;
+    let meta = fs::metadata(dir)
+        .map_err(|e| Error::io("read the suite folder", dir, e).with_hint("name the folder that holds zoo.yaml"))?;
     if !meta.is_dir() {
         return Err(Error::failed(format!("{} is not a folder", dir.display()))
             .with_hint("name the suite folder, the one that holds zoo.yaml"));
@@ -206,7 +205,8 @@ pub fn check(dir: &Path) -> Result<Checked> {
     let Some(descriptor) = descriptor::parse(&text, descriptor_file, &mut problems) else {
         return Ok(Checked { suite: None, problems });
     };
-    let suite = Planner { root: dir, descriptor_file, problems: &mut problems, owners: BTreeMap::new() }.plan(descriptor);
+    let suite =
+        Planner { root: dir, descriptor_file, problems: &mut problems, owners: BTreeMap::new() }.plan(descriptor);
     Ok(Checked { suite, problems })
 }
 
@@ -241,7 +241,13 @@ impl Planner<'_> {
         let mut layers = Vec::new();
         for (i, model) in d.models.iter().enumerate() {
             let entries = self.collect(&format!("models[{i}].path"), &model.path);
-            layers.push(tar_layer(Class::Model, Some(model.name.clone()), Some(model.clone()), &[&model.path], entries));
+            layers.push(tar_layer(
+                Class::Model,
+                Some(model.name.clone()),
+                Some(model.clone()),
+                &[&model.path],
+                entries,
+            ));
         }
         let scripts = d.scripts.declared();
         self.gather(&mut layers, Class::Scripts, &scripts);
@@ -268,9 +274,10 @@ impl Planner<'_> {
             None => {}
         }
         d.readme = Some(readme);
-        let license_file = d.license_file.clone().or_else(|| {
-            LICENSE_DEFAULTS.iter().find(|n| self.root.join(n).is_file()).map(|n| n.to_string())
-        });
+        let license_file = d
+            .license_file
+            .clone()
+            .or_else(|| LICENSE_DEFAULTS.iter().find(|n| self.root.join(n).is_file()).map(|n| n.to_string()));
         if let Some(path) = &license_file
             && let Some(entry) = self.raw_file("license_file", path)
         {
@@ -298,7 +305,8 @@ impl Planner<'_> {
             None => {
                 let hint = match taxonomy::nearest(task) {
                     Some(near) => format!("did you mean {near:?}? The tasks are in schemas/taxonomy.json"),
-                    None => "use a Hugging Face pipeline tag such as image-classification (see schemas/taxonomy.json)".into(),
+                    None => "use a Hugging Face pipeline tag such as image-classification (see schemas/taxonomy.json)"
+                        .into(),
                 };
                 self.problems.error(self.at("task"), format!("unknown task {task:?}"), Some(hint));
                 None
@@ -391,7 +399,11 @@ impl Planner<'_> {
             self.walk(field, &full, rel, &mut out);
         } else {
             if declared.ends_with('/') {
-                self.problems.error(self.at(field), format!("{declared} is a file, not a folder"), Some("drop the trailing /".into()));
+                self.problems.error(
+                    self.at(field),
+                    format!("{declared} is a file, not a folder"),
+                    Some("drop the trailing /".into()),
+                );
                 return Vec::new();
             }
             if let Some(e) = self.file_entry(field, &full, rel) {
@@ -406,7 +418,9 @@ impl Planner<'_> {
             out.push(Entry { path: format!("{rel}/"), kind: EntryKind::Dir });
         }
         let mut children: Vec<(String, PathBuf)> = match fs::read_dir(dir) {
-            Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| (e.file_name().to_string_lossy().into_owned(), e.path())).collect(),
+            Ok(rd) => {
+                rd.filter_map(|e| e.ok()).map(|e| (e.file_name().to_string_lossy().into_owned(), e.path())).collect()
+            }
             Err(e) => {
                 self.problems.error(self.at(field), format!("cannot read {}: {e}", dir.display()), None);
                 return;
@@ -436,7 +450,11 @@ impl Planner<'_> {
             }
         };
         if !meta.is_file() {
-            self.problems.error(rel.to_string(), "not a regular file or folder", Some("a suite holds files and folders only".into()));
+            self.problems.error(
+                rel.to_string(),
+                "not a regular file or folder",
+                Some("a suite holds files and folders only".into()),
+            );
             return None;
         }
         if let Some(owner) = self.owners.insert(rel.to_string(), field.to_string()) {
@@ -462,7 +480,12 @@ impl Planner<'_> {
     fn report_undeclared(&mut self) {
         let mut all = Vec::new();
         let mut scratch = Problems::default();
-        let mut walker = Planner { root: self.root, descriptor_file: self.descriptor_file, problems: &mut scratch, owners: BTreeMap::new() };
+        let mut walker = Planner {
+            root: self.root,
+            descriptor_file: self.descriptor_file,
+            problems: &mut scratch,
+            owners: BTreeMap::new(),
+        };
         walker.walk("", self.root, "", &mut all);
         for entry in all {
             if matches!(entry.kind, EntryKind::File { .. }) && !self.owners.contains_key(&entry.path) {
@@ -476,8 +499,20 @@ impl Planner<'_> {
     }
 }
 
-fn tar_layer(class: Class, name: Option<String>, model: Option<descriptor::ModelEntry>, declared: &[&str], entries: Vec<Entry>) -> LayerPlan {
-    LayerPlan { class, name, filepath: common_folder(declared), model, content: LayerContent::Tar(with_parents(entries)) }
+fn tar_layer(
+    class: Class,
+    name: Option<String>,
+    model: Option<descriptor::ModelEntry>,
+    declared: &[&str],
+    entries: Vec<Entry>,
+) -> LayerPlan {
+    LayerPlan {
+        class,
+        name,
+        filepath: common_folder(declared),
+        model,
+        content: LayerContent::Tar(with_parents(entries)),
+    }
 }
 
 fn raw_layer(class: Class, entry: Entry) -> LayerPlan {
@@ -503,10 +538,7 @@ fn with_parents(entries: Vec<Entry>) -> Vec<Entry> {
 /// The `filepath` of a layer: the one declared path, or the longest folder the paths share
 /// (`./` when none).
 pub fn common_folder(declared: &[&str]) -> String {
-    let normal: Vec<String> = declared
-        .iter()
-        .map(|p| p.trim_start_matches("./").to_string())
-        .collect();
+    let normal: Vec<String> = declared.iter().map(|p| p.trim_start_matches("./").to_string()).collect();
     if let [one] = normal.as_slice() {
         return if one.is_empty() { "./".into() } else { one.clone() };
     }
@@ -540,7 +572,10 @@ mod tests {
 
     #[test]
     fn parents_come_before_children() {
-        let e = with_parents(vec![Entry { path: "a/b/c.txt".into(), kind: EntryKind::File { size: 1, executable: false } }]);
+        let e = with_parents(vec![Entry {
+            path: "a/b/c.txt".into(),
+            kind: EntryKind::File { size: 1, executable: false },
+        }]);
         let paths: Vec<&str> = e.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(paths, ["a/", "a/b/", "a/b/c.txt"]);
     }

@@ -98,7 +98,8 @@ impl Target for DirTarget {
                 (Storage::Raw, None) => Err(Error::integrity(format!("raw layer {digest} names no file path"))
                     .with_hint("the layer lacks the org.cncf.model.filepath annotation")),
                 (Storage::Tar(compression), _) => {
-                    archive::extract_tar(reader, &digest, size, compression, &root, &unpack.expected, &*filter).map(|x| x.files)
+                    archive::extract_tar(reader, &digest, size, compression, &root, &unpack.expected, &*filter)
+                        .map(|x| x.files)
                 }
             }
         })

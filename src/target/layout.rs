@@ -50,8 +50,11 @@ impl LayoutTarget {
         if !marker.exists() {
             let non_empty = fs::read_dir(root).map(|mut d| d.next().is_some()).unwrap_or(false);
             if non_empty {
-                return Err(Error::failed(format!("{} is a non-empty folder that is not an OCI image layout", root.display()))
-                    .with_hint("name an empty or new folder, or an existing layout"));
+                return Err(Error::failed(format!(
+                    "{} is a non-empty folder that is not an OCI image layout",
+                    root.display()
+                ))
+                .with_hint("name an empty or new folder, or an existing layout"));
             }
         }
         for dir in [root.to_path_buf(), root.join("blobs").join("sha256")] {
@@ -120,7 +123,8 @@ impl LayoutTarget {
 
 /// Writes `bytes` to a temp file in `scratch`, syncs it, and renames it to `path`.
 fn write_atomically(scratch: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp = tempfile::NamedTempFile::new_in(scratch).map_err(|e| Error::io("create a temp file in", scratch, e))?;
+    let mut tmp =
+        tempfile::NamedTempFile::new_in(scratch).map_err(|e| Error::io("create a temp file in", scratch, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io("write", tmp.path(), e))?;
     tmp.as_file().sync_all().map_err(|e| Error::io("sync", tmp.path(), e))?;
     tmp.persist(path).map_err(|e| Error::io("replace", path, e.error))?;
@@ -165,21 +169,38 @@ impl Target for LayoutTarget {
                 }
                 let m: MediaTypeOnly = serde_json::from_slice(&bytes)
                     .map_err(|e| Error::integrity(format!("blob {digest} is not a manifest")).with_cause(e))?;
-                Ok(Descriptor::new(&m.media_type.unwrap_or_else(|| media::OCI_MANIFEST.into()), digest.clone(), bytes.len() as u64))
+                Ok(Descriptor::new(
+                    &m.media_type.unwrap_or_else(|| media::OCI_MANIFEST.into()),
+                    digest.clone(),
+                    bytes.len() as u64,
+                ))
             }
         }
     }
 
     async fn fetch_manifest(&self, descriptor: &Descriptor) -> Result<Vec<u8>> {
         if descriptor.size > media::MANIFEST_LIMIT as u64 {
-            return Err(Error::integrity(format!("manifest {} claims {} bytes, over the 4 MiB limit", descriptor.digest, descriptor.size)));
+            return Err(Error::integrity(format!(
+                "manifest {} claims {} bytes, over the 4 MiB limit",
+                descriptor.digest, descriptor.size
+            )));
         }
         let path = self.blob_path(&descriptor.digest)?;
         let bytes = tokio::fs::read(&path).await.map_err(|e| {
-            Error::io("read", &path, e).context(format!("manifest {} is missing from {}", descriptor.digest, self.name()))
+            Error::io("read", &path, e).context(format!(
+                "manifest {} is missing from {}",
+                descriptor.digest,
+                self.name()
+            ))
         })?;
         let actual = digest::of_bytes(&bytes);
-        digest::verify(&format!("manifest {} in {}", descriptor.digest, self.name()), &descriptor.digest, descriptor.size, &actual, bytes.len() as u64)?;
+        digest::verify(
+            &format!("manifest {} in {}", descriptor.digest, self.name()),
+            &descriptor.digest,
+            descriptor.size,
+            &actual,
+            bytes.len() as u64,
+        )?;
         Ok(bytes)
     }
 
@@ -198,7 +219,8 @@ impl Target for LayoutTarget {
 
     async fn push_blob(&self, descriptor: &Descriptor, mut data: BlobReader) -> Result<()> {
         let path = self.blob_path(&descriptor.digest)?;
-        let tmp = tempfile::NamedTempFile::new_in(self.ingest_dir()?).map_err(|e| Error::io("create a temp file in", &self.root, e))?;
+        let tmp = tempfile::NamedTempFile::new_in(self.ingest_dir()?)
+            .map_err(|e| Error::io("create a temp file in", &self.root, e))?;
         let (std_file, tmp_path) = tmp.into_parts();
         let mut file = tokio::fs::File::from_std(std_file);
         let mut hasher = Sha256::new();
@@ -206,7 +228,9 @@ impl Target for LayoutTarget {
         let mut buf = vec![0u8; 1 << 20];
         loop {
             let n = data.read(&mut buf).await.map_err(|e| {
-                super::pipe::into_error(e, |e| Error::failed(format!("could not read blob {}", descriptor.digest)).with_cause(e))
+                super::pipe::into_error(e, |e| {
+                    Error::failed(format!("could not read blob {}", descriptor.digest)).with_cause(e)
+                })
             })?;
             if n == 0 {
                 break;
@@ -218,7 +242,13 @@ impl Target for LayoutTarget {
             hasher.update(&buf[..n]);
             file.write_all(&buf[..n]).await.map_err(|e| Error::io("write", &tmp_path, e))?;
         }
-        digest::verify(&format!("blob {}", descriptor.digest), &descriptor.digest, descriptor.size, &digest::format(hasher), total)?;
+        digest::verify(
+            &format!("blob {}", descriptor.digest),
+            &descriptor.digest,
+            descriptor.size,
+            &digest::format(hasher),
+            total,
+        )?;
         file.sync_all().await.map_err(|e| Error::io("sync", &tmp_path, e))?;
         drop(file);
         tmp_path.persist(&path).map_err(|e| Error::io("store", &path, e.error))?;
@@ -257,7 +287,8 @@ impl Target for LayoutTarget {
 }
 
 fn tag_names(index: &Index) -> Vec<String> {
-    let mut tags: Vec<String> = index.manifests.iter().filter_map(|m| m.annotation(media::ANN_REF_NAME).map(String::from)).collect();
+    let mut tags: Vec<String> =
+        index.manifests.iter().filter_map(|m| m.annotation(media::ANN_REF_NAME).map(String::from)).collect();
     tags.sort();
     tags.dedup();
     tags

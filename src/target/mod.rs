@@ -3,9 +3,9 @@
 //! implement [`Target`], so push, pull and copy are one algorithm (`crate::copy`).
 
 pub mod dir;
-pub mod pipe;
 pub mod layout;
 pub mod packed;
+pub mod pipe;
 
 use std::pin::Pin;
 

@@ -49,7 +49,9 @@ impl Target for PackedTarget {
 
     async fn exists(&self, descriptor: &Descriptor) -> Result<bool> {
         let p = &self.packed;
-        Ok(descriptor.digest == p.manifest.digest || descriptor.digest == p.config.digest || p.layer(&descriptor.digest).is_some())
+        Ok(descriptor.digest == p.manifest.digest
+            || descriptor.digest == p.config.digest
+            || p.layer(&descriptor.digest).is_some())
     }
 
     async fn fetch_blob(&self, descriptor: &Descriptor) -> Result<BlobReader> {

@@ -20,9 +20,8 @@ where
     let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
     tokio::task::spawn_blocking(move || {
         let mut writer = PipeWriter { tx, buf: Vec::with_capacity(CHUNK) };
-        let result = produce(&mut writer).and_then(|()| {
-            writer.flush().map_err(|e| crate::error::Error::failed("pipe closed").with_cause(e))
-        });
+        let result = produce(&mut writer)
+            .and_then(|()| writer.flush().map_err(|e| crate::error::Error::failed("pipe closed").with_cause(e)));
         if let Err(e) = result {
             let _ = writer.tx.blocking_send(Err(io::Error::other(ProducerError(e))));
         }
