@@ -312,18 +312,21 @@ pub fn parse(text: &str, file: &str, problems: &mut Problems) -> Option<Descript
         return None;
     }
     let errors: Vec<_> = schema_validator().iter_errors(&value).collect();
-    if !errors.is_empty() {
+    let schema_failed = !errors.is_empty();
+    if schema_failed {
         for e in errors {
             let field = pointer_to_field(&e.instance_path().to_string());
             let at = if field.is_empty() { file.to_string() } else { format!("{file}: {field}") };
             let instance = e.instance();
             let hint = number_where_string_hint(&e.to_string(), &instance);
-            problems.error(at, schema_message(&e.to_string()), hint);
+            problems.error(at, schema_message(&e.to_string(), &instance), hint);
         }
-        return None;
     }
+    // Even when the schema found problems, a descriptor that still reads goes on to the file
+    // checks, so that `check` lists every problem at once.
     match serde_json::from_value::<Descriptor>(value) {
         Ok(d) => Some(d),
+        Err(_) if schema_failed => None,
         Err(e) => {
             // The schema is meant to reject everything serde rejects; if this fires, they drifted.
             problems.error(file, format!("invalid descriptor: {e}"), None);
@@ -340,8 +343,27 @@ fn number_where_string_hint(message: &str, instance: &Value) -> Option<String> {
     }
 }
 
-/// jsonschema's messages quote whole instances; keep them one line and short.
-fn schema_message(message: &str) -> String {
+/// The patterns of the schema's shared definitions, with the description users should read
+/// instead of a regular expression.
+fn pattern_descriptions() -> &'static [(String, String)] {
+    static PATTERNS: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        let schema: Value = serde_json::from_str(SCHEMA_JSON).expect("schemas/zoo.schema.json is valid JSON");
+        let defs = schema["$defs"].as_object().cloned().unwrap_or_default();
+        defs.values()
+            .filter_map(|d| Some((d["pattern"].as_str()?.to_string(), d["description"].as_str()?.to_string())))
+            .collect()
+    })
+}
+
+/// jsonschema's messages quote whole instances and raw patterns; say what is expected instead,
+/// on one short line.
+fn schema_message(message: &str, instance: &Value) -> String {
+    for (pattern, description) in pattern_descriptions() {
+        if message.ends_with(&format!("{:?}", pattern)) || message.contains(&format!("\"{pattern}\"")) {
+            return format!("{instance} is not valid here: {description}");
+        }
+    }
     let one_line = message.replace('\n', " ");
     if one_line.chars().count() > 300 { one_line.chars().take(300).collect::<String>() + "…" } else { one_line }
 }

@@ -355,6 +355,9 @@ impl Planner<'_> {
     /// The files and folders under one declared path, after checking it stays in the suite,
     /// exists, and holds no links. Reports problems and returns what it could read.
     fn collect(&mut self, field: &str, declared: &str) -> Vec<Entry> {
+        if self.problems.has_error_at(&self.at(field)) {
+            return Vec::new(); // the schema already said what is wrong with this path
+        }
         let rel = declared.trim_start_matches("./").trim_end_matches('/');
         let lexical_ok = !declared.starts_with('/')
             && !declared.contains('\\')

@@ -42,6 +42,10 @@ impl Problems {
     pub fn warning(&mut self, at: impl Into<String>, message: impl Into<String>, hint: Option<String>) {
         self.0.push(Problem { severity: Severity::Warning, at: at.into(), message: message.into(), hint });
     }
+    /// Whether an error was already recorded at `at` (so later checks don't repeat it).
+    pub fn has_error_at(&self, at: &str) -> bool {
+        self.0.iter().any(|p| p.severity == Severity::Error && p.at == at)
+    }
     /// All findings.
     pub fn iter(&self) -> impl Iterator<Item = &Problem> {
         self.0.iter()

@@ -1,0 +1,204 @@
+//! `zoo-oci check`: the descriptor, the schema, and every problem listed at once.
+
+use std::fs;
+use std::os::unix::fs::symlink;
+
+use serde_json::Value;
+
+use crate::util::*;
+
+fn schema() -> jsonschema::Validator {
+    let schema: Value =
+        serde_json::from_str(&fs::read_to_string(repo().join("schemas/zoo.schema.json")).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+fn yaml_to_json(text: &str) -> Value {
+    serde_saphyr::from_str(text).unwrap()
+}
+
+#[test]
+fn a_valid_suite_checks_clean() {
+    let tmp = scratch();
+    let dir = small_suite(tmp.path());
+    run_in(tmp.path(), &["check", dir.to_str().unwrap()]).ok().stdout_has("ok: tiny 1.0.0: 8 layers");
+}
+
+#[test]
+fn every_example_suite_validates_against_the_schema() {
+    let validator = schema();
+    let mut seen = 0;
+    for entry in fs::read_dir(repo().join("examples")).unwrap() {
+        let path = entry.unwrap().path().join("zoo.yaml");
+        if !path.is_file() {
+            continue;
+        }
+        let value = yaml_to_json(&fs::read_to_string(&path).unwrap());
+        let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+        seen += 1;
+    }
+    assert!(seen >= 2, "expected at least two example suites, found {seen}");
+    let value = yaml_to_json(SMALL_SUITE_YAML);
+    assert!(validator.is_valid(&value));
+}
+
+#[test]
+fn the_schema_rejects_what_the_parser_rejects() {
+    // Each of these fails to deserialise into the descriptor type; the schema must say so too,
+    // so that editors using the schema and zoo-oci agree.
+    let validator = schema();
+    let bad = [
+        "version: '1'\nmodels: [{name: a, path: a, framework: onnx}]", // no name
+        "name: a\nmodels: [{name: a, path: a, framework: onnx}]",      // no version
+        "name: a\nversion: '1'",                                       // no models
+        "name: a\nversion: '1'\nmodels: [{name: a, framework: onnx}]", // model without path
+        "name: a\nversion: '1'\nmodels: [{name: a, path: a}]",         // model without framework
+        "name: a\nversion: '1'\nmodels: [{name: a, path: a, framework: onnx, params: -1}]",
+        "name: a\nversion: '1'\nmodels: [{name: a, path: a, framework: onnx, opset: nine}]",
+        "name: a\nversion: '1'\nmodels: {name: a}",
+        "name: a\nversion: '1'\ntags: tagged\nmodels: [{name: a, path: a, framework: onnx}]",
+        "name: a\nversion: '1'\nmodels: [{name: a, path: a, framework: onnx}]\nresults: [{dataset: {name: x}, metrics: [{type: acc, value: high}]}]",
+        "name: a\nversion: '1'\nmodels: [{name: a, path: a, framework: onnx}]\ndatasets: [{name: d, role: test, path: d, size: -3}]",
+        "name: a\nversion: 1.0\nmodels: [{name: a, path: a, framework: onnx}]",
+    ];
+    for text in bad {
+        let value = yaml_to_json(text);
+        let parsed: Result<zoo_oci::suite::Descriptor, _> = serde_json::from_value(value.clone());
+        assert!(parsed.is_err(), "the parser accepts {text:?}");
+        assert!(!validator.is_valid(&value), "the schema accepts {text:?}");
+    }
+}
+
+#[test]
+fn check_lists_every_problem_at_once_with_its_field() {
+    let tmp = scratch();
+    let dir = small_suite(tmp.path());
+    let yaml = SMALL_SUITE_YAML
+        .replace("path: models/model.safetensors", "path: models/missing.safetensors")
+        .replace("name: safetensors", "name: onnx-opset13")
+        .replace("path: data/test/", "path: ../outside/")
+        .replace("task: image-classification", "task: image-clasification");
+    write(&dir, "zoo.yaml", yaml, false);
+    let run = run_in(tmp.path(), &["check", dir.to_str().unwrap()]);
+    run.code(1)
+        .stderr_has("zoo.yaml: models[1].path: models/missing.safetensors does not exist")
+        .stderr_has("duplicate variant name \"onnx-opset13\"")
+        .stderr_has("datasets[0].path")
+        .stderr_has("unknown task \"image-clasification\"")
+        .stderr_has("did you mean \"image-classification\"");
+}
+
+#[test]
+fn yaml_syntax_errors_name_line_and_column() {
+    let tmp = scratch();
+    let dir = small_suite(tmp.path());
+    write(&dir, "zoo.yaml", "name: tiny\nversion: \"1\"\nmodels: [{name: a, path: b\n", false);
+    run_in(tmp.path(), &["check", dir.to_str().unwrap()]).code(1).stderr_has("zoo.yaml: invalid YAML: line 3");
+}
+
+#[test]
+fn schema_errors_name_the_field_and_suggest_quoting_numbers() {
+    let tmp = scratch();
+    let dir = small_suite(tmp.path());
+    write(
+        &dir,
+        "zoo.yaml",
+        SMALL_SUITE_YAML.replace("version: \"1.0.0\"", "version: 1.0").replace("name: tiny", "name: Tiny"),
+        false,
+    );
+    run_in(tmp.path(), &["check", dir.to_str().unwrap()])
+        .code(1)
+        .stderr_has("zoo.yaml: version")
+        .stderr_has("quote it")
+        .stderr_has("zoo.yaml: name");
+}
+
+#[test]
+fn a_missing_descriptor_says_what_to_write() {
+    let tmp = scratch();
+    run_in(tmp.path(), &["check", "."]).code(1).stderr_has("no zoo.yaml here");
+}
+
+#[test]
+fn zoo_json_is_accepted_too() {
+    let tmp = scratch();
+    let dir = small_suite(tmp.path());
+    let value = yaml_to_json(SMALL_SUITE_YAML);
+    fs::remove_file(dir.join("zoo.yaml")).unwrap();
+    fs::write(dir.join("zoo.json"), serde_json::to_vec_pretty(&value).unwrap()).unwrap();
+    run_in(tmp.path(), &["check", dir.to_str().unwrap()]).ok();
+}
+
+#[test]
+fn undeclared_files_are_warned_about_and_strict_makes_them_errors() {
+    let tmp = scratch();
+    let dir = small_suite(tmp.path());
+    write(&dir, "notes/todo.txt", "stray", false);
+    write(&dir, ".hidden", "hidden files are ignored", false);
+    let d = dir.to_str().unwrap();
+    run_in(tmp.path(), &["check", d]).ok().stderr_has("warning: notes/todo.txt: not declared");
+    let strict = run_in(tmp.path(), &["check", "--strict", d]);
+    strict.code(1).stderr_has("notes/todo.txt");
+    assert!(!strict.stderr.contains(".hidden"), "{}", strict.stderr);
+    // push --strict refuses too, and writes nothing
+    let layout = tmp.path().join("layout");
+    run_in(tmp.path(), &["push", "--strict", d, &format!("oci:{}", layout.display())]).code(1);
+    assert!(!layout.exists(), "a refused push created the layout");
+}
+
+#[test]
+fn a_symlink_in_the_suite_is_an_error_naming_it() {
+    let tmp = scratch();
+    let dir = small_suite(tmp.path());
+    symlink("/etc/passwd", dir.join("data/test/passwd")).unwrap();
+    run_in(tmp.path(), &["check", dir.to_str().unwrap()]).code(1).stderr_has("data/test/passwd: is a symbolic link");
+}
+
+#[test]
+fn a_symlinked_folder_cannot_lead_out_of_the_suite() {
+    let tmp = scratch();
+    let dir = small_suite(tmp.path());
+    fs::create_dir_all(tmp.path().join("elsewhere")).unwrap();
+    write(tmp.path(), "elsewhere/secret.bin", "secret", false);
+    symlink(tmp.path().join("elsewhere"), dir.join("linked")).unwrap();
+    write(&dir, "zoo.yaml", SMALL_SUITE_YAML.replace("docs: [docs/]", "docs: [docs/, linked/secret.bin]"), false);
+    run_in(tmp.path(), &["check", dir.to_str().unwrap()]).code(1).stderr_has("linked: is a symbolic link");
+}
+
+#[test]
+fn a_file_declared_twice_is_an_error() {
+    let tmp = scratch();
+    let dir = small_suite(tmp.path());
+    write(
+        &dir,
+        "zoo.yaml",
+        SMALL_SUITE_YAML.replace("other: [scripts/common.py]", "other: [scripts/common.py, scripts/infer.py]"),
+        false,
+    );
+    run_in(tmp.path(), &["check", dir.to_str().unwrap()])
+        .code(1)
+        .stderr_has("scripts/infer.py is already declared by scripts.inference");
+}
+
+#[test]
+fn a_suite_without_readme_is_refused() {
+    let tmp = scratch();
+    let dir = small_suite(tmp.path());
+    fs::remove_file(dir.join("README.md")).unwrap();
+    run_in(tmp.path(), &["check", dir.to_str().unwrap()]).code(1).stderr_has("a suite needs a README");
+}
+
+#[test]
+fn check_json_lists_problems_for_programs() {
+    let tmp = scratch();
+    let dir = small_suite(tmp.path());
+    write(&dir, "stray.txt", "x", false);
+    let run = run_in(tmp.path(), &["check", "--format", "json", dir.to_str().unwrap()]);
+    run.ok();
+    let v: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["warnings"], 1);
+    assert_eq!(v["problems"][0]["at"], "stray.txt");
+    assert_eq!(v["problems"][0]["severity"], "warning");
+}

@@ -1,0 +1,9 @@
+//! One integration test binary: the real `zoo-oci` against real OCI layouts and real skopeo.
+
+mod util;
+
+mod artifact;
+mod check;
+mod hostile;
+mod layout;
+mod pull;

@@ -1,0 +1,253 @@
+//! Shared helpers for the integration tests: run the real `zoo-oci` binary, build suites, and
+//! read layouts.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// The binary under test.
+pub fn zoo() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_zoo-oci"));
+    cmd.env_remove("SOURCE_DATE_EPOCH");
+    cmd
+}
+
+/// The result of one run, with helpers to assert on it.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+    /// Panics unless the exit code is `code`.
+    #[track_caller]
+    pub fn code(&self, code: i32) -> &Run {
+        assert_eq!(self.code, code, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+    /// Panics unless the run succeeded.
+    #[track_caller]
+    pub fn ok(&self) -> &Run {
+        self.code(0)
+    }
+    /// Panics unless stderr contains `text`.
+    #[track_caller]
+    pub fn stderr_has(&self, text: &str) -> &Run {
+        assert!(self.stderr.contains(text), "stderr lacks {text:?}:\n{}", self.stderr);
+        self
+    }
+    /// Panics unless stdout contains `text`.
+    #[track_caller]
+    pub fn stdout_has(&self, text: &str) -> &Run {
+        assert!(self.stdout.contains(text), "stdout lacks {text:?}:\n{}", self.stdout);
+        self
+    }
+}
+
+/// Runs `zoo-oci ARGS` in `cwd`.
+pub fn run_in(cwd: &Path, args: &[&str]) -> Run {
+    Run::from(zoo().current_dir(cwd).args(args).output().expect("zoo-oci runs"))
+}
+
+/// Runs `zoo-oci ARGS` with extra environment.
+pub fn run_env(cwd: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut cmd = zoo();
+    cmd.current_dir(cwd).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Run::from(cmd.output().expect("zoo-oci runs"))
+}
+
+/// A fresh temp folder for one test.
+pub fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("zoo-oci-test-").tempdir().expect("temp dir")
+}
+
+/// Writes `content` at `root/rel`, creating folders; `exec` sets mode 0755.
+pub fn write(root: &Path, rel: &str, content: impl AsRef<[u8]>, exec: bool) {
+    let path = root.join(rel);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(&path, content).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(if exec { 0o755 } else { 0o644 })).unwrap();
+}
+
+/// A small multi-framework suite, made here: two model variants (a folder and a file),
+/// scripts (one executable), a notebook, a test set, a UTF-8 README, a licence, docs.
+pub fn small_suite(root: &Path) -> PathBuf {
+    let dir = root.join("suite");
+    write(&dir, "models/onnx/model.onnx", pseudo_random(70_000, 1), false);
+    write(&dir, "models/onnx/extra/weights.bin", pseudo_random(5_000, 2), false);
+    write(&dir, "models/model.safetensors", pseudo_random(20_000, 3), false);
+    write(&dir, "scripts/infer.py", "#!/usr/bin/env python3\nprint('infer')\n", true);
+    write(&dir, "scripts/validate.py", "#!/usr/bin/env python3\nprint('validate')\n", true);
+    write(&dir, "scripts/common.py", "X = 1\n", false);
+    write(&dir, "notebooks/demo.ipynb", r#"{"cells":[],"metadata":{},"nbformat":4,"nbformat_minor":5}"#, false);
+    for i in 0..5 {
+        write(&dir, &format!("data/test/sample-{i}.csv"), format!("a,b\n{i},{}\n", i * 2), false);
+    }
+    write(&dir, "README.md", "# Tiny — a test suite\n\nÜbung macht den Meister. 模型 ×2\n", false);
+    write(&dir, "LICENSE", "MIT License\n", false);
+    write(&dir, "docs/card.md", "More docs.\n", false);
+    write(&dir, "zoo.yaml", SMALL_SUITE_YAML, false);
+    dir
+}
+
+/// The descriptor of [`small_suite`].
+pub const SMALL_SUITE_YAML: &str = r#"name: tiny
+version: "1.0.0"
+summary: A tiny suite for tests
+task: image-classification
+tags: [test, tiny]
+license: MIT
+authors: ["Zoë Tester"]
+source: https://example.org/tiny
+models:
+  - {name: onnx-opset13, path: models/onnx/, framework: onnx, framework_version: "1.14", opset: 13, precision: fp32, params: 17500}
+  - {name: safetensors, path: models/model.safetensors, framework: safetensors, precision: fp32}
+io:
+  inputs: [{name: input, dtype: float32, shape: [1, 3, 224, 224], layout: NCHW}]
+  outputs: [{name: logits, dtype: float32, shape: [1, 1000]}]
+results:
+  - dataset: {name: tiny-test, split: test}
+    metrics: [{type: accuracy, value: 0.5}]
+scripts: {inference: scripts/infer.py, validate: scripts/validate.py, other: [scripts/common.py]}
+notebooks: [notebooks/demo.ipynb]
+datasets:
+  - {name: tiny-test, role: test, path: data/test/}
+  - {name: tiny-train, role: train, url: https://example.org/train.tar, sha256: null, size: null}
+docs: [docs/]
+"#;
+
+/// Deterministic pseudo-random bytes (weights don't compress; neither does this).
+pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// Reads a layout's `index.json`.
+pub fn index_json(layout: &Path) -> Value {
+    serde_json::from_slice(&fs::read(layout.join("index.json")).unwrap()).unwrap()
+}
+
+/// The bytes of a blob in a layout.
+pub fn blob(layout: &Path, digest: &str) -> Vec<u8> {
+    fs::read(blob_path(layout, digest)).unwrap()
+}
+
+/// The path of a blob in a layout.
+pub fn blob_path(layout: &Path, digest: &str) -> PathBuf {
+    layout.join("blobs/sha256").join(digest.trim_start_matches("sha256:"))
+}
+
+/// The manifest a tag points at in a layout, parsed.
+pub fn manifest(layout: &Path, tag: &str) -> Value {
+    let index = index_json(layout);
+    let entry = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == tag)
+        .unwrap_or_else(|| panic!("tag {tag} not in {index}"));
+    serde_json::from_slice(&blob(layout, entry["digest"].as_str().unwrap())).unwrap()
+}
+
+/// Every file below `root` with its bytes and mode, skipping the pull record.
+pub fn tree(root: &Path) -> Vec<(String, Vec<u8>, u32)> {
+    let mut out = Vec::new();
+    walk(root, root, &mut out);
+    out.sort();
+    out
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>, u32)>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        if rel == ".zoo-oci.json" {
+            continue;
+        }
+        let meta = fs::symlink_metadata(&path).unwrap();
+        if meta.is_dir() {
+            walk(root, &path, out);
+        } else {
+            out.push((rel, fs::read(&path).unwrap(), meta.permissions().mode() & 0o777));
+        }
+    }
+}
+
+/// Asserts two folders hold the same files, bytes and modes.
+#[track_caller]
+pub fn assert_same_tree(expected: &Path, actual: &Path) {
+    let a = tree(expected);
+    let b = tree(actual);
+    let names = |t: &[(String, Vec<u8>, u32)]| t.iter().map(|(n, _, m)| format!("{n} {m:o}")).collect::<Vec<_>>();
+    assert_eq!(names(&a), names(&b), "file lists or modes differ");
+    for ((name, x, _), (_, y, _)) in a.iter().zip(&b) {
+        assert!(x == y, "{name} differs");
+    }
+}
+
+/// Panics with a setup message when a tool the tests need is missing.
+pub fn require_tool(name: &str) {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(found, "setup error: `{name}` is not installed; run scripts/test.sh (it installs what the tests need)");
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// An example suite, after checking its model files were fetched.
+pub fn example(name: &str) -> PathBuf {
+    let dir = repo().join("examples").join(name);
+    assert!(dir.join("zoo.yaml").is_file(), "no example {name}");
+    let check = run_in(&repo(), &["check", dir.to_str().unwrap()]);
+    assert!(
+        check.code == 0,
+        "setup error: example {name} is incomplete (run scripts/fetch-examples.sh; scripts/test.sh does):\n{}",
+        check.stderr
+    );
+    dir
+}
+
+/// Copies a folder tree (files and modes).
+pub fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
