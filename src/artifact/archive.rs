@@ -178,7 +178,7 @@ pub fn extract_tar<R: Read>(
         Expected::Files(files) => files.values().map(|f| f.size + 1024).sum::<u64>() + 64 * 1024,
         Expected::Bound(b) => *b,
     };
-    {
+    let unpacked = (|| -> Result<()> {
         let plain: Box<dyn Read + '_> = match compression {
             Compression::None => Box::new(&mut hashed),
             Compression::Zstd => Box::new(
@@ -193,11 +193,20 @@ pub fn extract_tar<R: Read>(
             let entry = entry.map_err(|e| tar_error(blob_digest, e))?;
             extract_entry(entry, blob_digest, dest, expected, include, &mut extracted)?;
         }
-    }
-    // Whatever follows the tar's end marker is still part of the blob and of its digest.
-    io::copy(&mut hashed.by_ref(), &mut io::sink()).map_err(|e| read_error(blob_digest, e))?;
+        Ok(())
+    })();
+    // Whatever follows the tar's end marker is still part of the blob and of its digest. And when
+    // unpacking failed, the digest tells whether the blob was corrupt (the root cause to report)
+    // or is genuine and hostile.
+    let drained = io::copy(&mut hashed.by_ref(), &mut io::sink()).map_err(|e| read_error(blob_digest, e));
     let (actual, size) = hashed.finish();
-    digest::verify(&format!("layer {blob_digest}"), blob_digest, blob_size, &actual, size)?;
+    let verified =
+        drained.and_then(|_| digest::verify(&format!("layer {blob_digest}"), blob_digest, blob_size, &actual, size));
+    match (unpacked, verified) {
+        (_, Err(corrupt)) => return Err(corrupt),
+        (Err(e), Ok(())) => return Err(e),
+        (Ok(()), Ok(())) => {}
+    }
     if let Expected::Files(files) = expected {
         let got: std::collections::BTreeSet<&str> = extracted.files.iter().map(|f| f.path.as_str()).collect();
         if let Some(missing) = files.keys().find(|p| include(p) && !got.contains(p.as_str())) {

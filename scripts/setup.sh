@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a fresh Debian machine: skopeo (interoperability with the
+# OCI layouts we write) and the example model files. Safe to run again: it skips what is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+      echo "setup: need root (or sudo) to install: ${need_apt[*]}" >&2; exit 1
+    fi
+  else SUDO=""; fi
+  echo "setup: installing ${need_apt[*]} from Debian" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+command -v skopeo >/dev/null || { echo "setup: skopeo is still missing after install" >&2; exit 1; }
+
+# skopeo refuses to run without a signature policy; a fresh machine may have none.
+if [ ! -f /etc/containers/policy.json ] && [ ! -f "${HOME}/.config/containers/policy.json" ]; then
+  mkdir -p "${HOME}/.config/containers"
+  echo '{"default":[{"type":"insecureAcceptAnything"}]}' > "${HOME}/.config/containers/policy.json"
+fi
+
+scripts/fetch-examples.sh
