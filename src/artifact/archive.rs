@@ -23,6 +23,10 @@ pub const ZSTD_LEVEL: i32 = 3;
 /// on every machine.
 pub const ZSTD_WORKERS: u32 = 2;
 
+/// Buffer size for streaming file contents: large enough that syscalls and runtime round trips
+/// cost nothing next to hashing.
+pub const COPY_BUFFER: usize = 1 << 20;
+
 /// How a tar layer is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
@@ -116,7 +120,7 @@ fn write_plain<W: Write>(root: &Path, entries: &[Entry], out: W, record_files: b
                 header.set_size(size);
                 let full = root.join(&entry.path);
                 let file = File::open(&full).map_err(|e| Error::io("read", &full, e))?;
-                let mut reader = HashingReader::new(file.take(size));
+                let mut reader = HashingReader::new(BufReader::with_capacity(COPY_BUFFER, file).take(size));
                 if record_files {
                     builder.append_data(&mut header, &entry.path, &mut reader).map_err(write_err)?;
                 } else {
@@ -317,16 +321,15 @@ fn extract_entry<R: Read>(
             Error::io("write", &full, e)
         }
     })?;
-    let mut out = HashingWriter::new(io::BufWriter::with_capacity(256 * 1024, file));
-    io::copy(&mut (&mut entry).take(claimed), &mut out).map_err(|e| {
+    let mut out = HashingWriter::new(file);
+    copy_large(&mut (&mut entry).take(claimed), &mut out).map_err(|e| {
         if e.kind() == io::ErrorKind::Other && e.to_string().contains("expands past") {
             tar_error(layer, e)
         } else {
             Error::failed(format!("could not extract {path}")).with_cause(e)
         }
     })?;
-    let (writer, sha256, size) = out.finish();
-    let file = writer.into_inner().map_err(|e| Error::io("write", &full, e.into_error()))?;
+    let (file, sha256, size) = out.finish();
     // Umask may have cleared bits; the packed mode is part of the suite.
     file.set_permissions(fs::Permissions::from_mode(mode)).map_err(|e| Error::io("set the mode of", &full, e))?;
     if size != claimed {
@@ -367,12 +370,27 @@ pub fn extract_raw<R: Read>(
         .mode(mode)
         .open(&full)
         .map_err(|e| Error::io("write", &full, e))?;
-    let mut out = HashingWriter::new(io::BufWriter::with_capacity(256 * 1024, file));
-    io::copy(&mut raw.take(blob_size + 1), &mut out).map_err(|e| read_error(blob_digest, e))?;
-    let (writer, sha256, size) = out.finish();
-    writer.into_inner().map_err(|e| Error::io("write", &full, e.into_error()))?;
+    let mut out = HashingWriter::new(file);
+    copy_large(&mut raw.take(blob_size + 1), &mut out).map_err(|e| read_error(blob_digest, e))?;
+    let (_, sha256, size) = out.finish();
     digest::verify(&format!("layer {blob_digest}"), blob_digest, blob_size, &sha256, size)?;
     Ok(FileRecord { path: rel.to_string(), size, sha256, executable })
+}
+
+/// `io::copy` with a large buffer (its own is 8 KiB): one write and one hash update per MiB.
+fn copy_large<R: Read + ?Sized, W: Write>(reader: &mut R, writer: &mut W) -> io::Result<u64> {
+    let mut buf = vec![0u8; COPY_BUFFER];
+    let mut total = 0;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        writer.write_all(&buf[..n])?;
+        total += n as u64;
+    }
 }
 
 /// sha256 of a file on disk, streamed.

@@ -181,7 +181,6 @@ pub fn pack(suite: Suite, options: &PackOptions) -> Result<PackedSuite> {
                     done
                 })
             })
-            .map(|h| h)
             .collect();
         workers.into_iter().flat_map(|w| w.join().expect("packing thread panicked")).collect()
     });

@@ -318,8 +318,8 @@ pub fn parse(text: &str, file: &str, problems: &mut Problems) -> Option<Descript
             let field = pointer_to_field(&e.instance_path().to_string());
             let at = if field.is_empty() { file.to_string() } else { format!("{file}: {field}") };
             let instance = e.instance();
-            let hint = number_where_string_hint(&e.to_string(), &instance);
-            problems.error(at, schema_message(&e.to_string(), &instance), hint);
+            let hint = number_where_string_hint(&e.to_string(), instance);
+            problems.error(at, schema_message(&e.to_string(), instance), hint);
         }
     }
     // Even when the schema found problems, a descriptor that still reads goes on to the file

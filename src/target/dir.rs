@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use tokio_util::io::SyncIoBridge;
 
 use super::{BlobReader, Target};
-use crate::artifact::archive::{self, Expected, FileRecord};
+use crate::artifact::archive::{self, COPY_BUFFER, Expected, FileRecord};
 use crate::artifact::decode::Storage;
 use crate::artifact::manifest::Descriptor;
 use crate::error::{Error, Result};
@@ -90,7 +90,9 @@ impl Target for DirTarget {
         let size = descriptor.size;
         // tar and zstd are blocking readers: run them on a blocking thread over the stream.
         let files = tokio::task::spawn_blocking(move || {
-            let reader = SyncIoBridge::new(data);
+            // Large reads: tar and io::copy ask for 8 KiB at a time, and each read of the bridge is
+            // a round trip to the runtime.
+            let reader = std::io::BufReader::with_capacity(COPY_BUFFER, SyncIoBridge::new(data));
             match (unpack.storage, unpack.raw_file) {
                 (Storage::Raw, Some((path, executable))) => {
                     archive::extract_raw(reader, &digest, size, &root, &path, executable).map(|f| vec![f])
