@@ -188,7 +188,13 @@ async fn pull_into_scratch(
     let sink = DirTarget::new(scratch.path().to_path_buf(), unpacks, filter);
     let blobs: Vec<Descriptor> = chosen.iter().map(|l| l.descriptor.clone()).collect();
     let copy_options = CopyOptions { concurrency: options.concurrency, on_event: events };
-    let report = copy::copy_blobs(source, &sink, &blobs, &copy_options).await?;
+    let report = match copy::copy_blobs(source, &sink, &blobs, &copy_options).await {
+        Ok(r) => r,
+        Err(e) => {
+            sink.stop().await; // before the scratch folder is deleted
+            return Err(e);
+        }
+    };
     let record = PullRecord {
         zoo_oci: 1,
         source: options.source_name.clone(),

@@ -263,7 +263,7 @@ pub fn safe_relative_path(raw: &str) -> Option<&str> {
 
 fn hostile(layer: &str, what: String) -> Error {
     Error::integrity(format!("layer {layer} is refused: {what}"))
-        .with_hint("the artifact is corrupt or hostile; nothing was written")
+        .with_hint("the artifact is corrupt or hostile; the pull was stopped and nothing of it was kept")
 }
 
 fn extract_entry<R: Read>(
@@ -364,12 +364,13 @@ pub fn extract_raw<R: Read>(
         fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
     }
     let mode = if executable { 0o755 } else { 0o644 };
-    let file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(&full)
-        .map_err(|e| Error::io("write", &full, e))?;
+    let file = OpenOptions::new().write(true).create_new(true).mode(mode).open(&full).map_err(|e| {
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            hostile(blob_digest, format!("file path {rel:?} is also written by another layer"))
+        } else {
+            Error::io("write", &full, e)
+        }
+    })?;
     let mut out = HashingWriter::new(file);
     copy_large(&mut raw.take(blob_size + 1), &mut out).map_err(|e| read_error(blob_digest, e))?;
     let (_, sha256, size) = out.finish();

@@ -2,7 +2,9 @@
 //! against what the manifest records. It only takes blobs; `crate::pull` decides which.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -35,13 +37,57 @@ pub struct DirTarget {
     layers: BTreeMap<String, Unpack>,
     filter: Filter,
     written: Mutex<Vec<FileRecord>>,
+    /// Set when the pull failed: extractions still running stop at their next read.
+    cancelled: Arc<AtomicBool>,
+    /// Extractions running on blocking threads, which outlive a dropped `push_blob` future.
+    running: Arc<AtomicUsize>,
+}
+
+/// Counts a running extraction for as long as it lives.
+struct Running(Arc<AtomicUsize>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A reader that fails once the pull is cancelled.
+struct Cancellable<R> {
+    inner: R,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl<R: Read> Read for Cancellable<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.cancelled.load(Ordering::SeqCst) {
+            return Err(std::io::Error::other("the pull was cancelled"));
+        }
+        self.inner.read(buf)
+    }
 }
 
 impl DirTarget {
     /// A sink writing into `root` (an empty scratch folder), unpacking the layers in `layers`
     /// (by digest) and keeping the files `filter` accepts.
     pub fn new(root: PathBuf, layers: BTreeMap<String, Unpack>, filter: Filter) -> Self {
-        DirTarget { root, layers, filter, written: Mutex::new(Vec::new()) }
+        DirTarget {
+            root,
+            layers,
+            filter,
+            written: Mutex::new(Vec::new()),
+            cancelled: Arc::new(AtomicBool::new(false)),
+            running: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Stops extractions still running (after another layer failed) and waits for them, so
+    /// that nothing writes into the folder once the caller deletes it.
+    pub async fn stop(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        while self.running.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 
     /// Every file written so far, sorted by path.
@@ -88,11 +134,16 @@ impl Target for DirTarget {
         let filter = self.filter.clone();
         let digest = descriptor.digest.clone();
         let size = descriptor.size;
+        let cancelled = self.cancelled.clone();
+        self.running.fetch_add(1, Ordering::SeqCst);
+        let running = Running(self.running.clone());
         // tar and zstd are blocking readers: run them on a blocking thread over the stream.
         let files = tokio::task::spawn_blocking(move || {
             // Large reads: tar and io::copy ask for 8 KiB at a time, and each read of the bridge is
             // a round trip to the runtime.
-            let reader = std::io::BufReader::with_capacity(COPY_BUFFER, SyncIoBridge::new(data));
+            let _running = running;
+            let bridge = Cancellable { inner: SyncIoBridge::new(data), cancelled };
+            let reader = std::io::BufReader::with_capacity(COPY_BUFFER, bridge);
             match (unpack.storage, unpack.raw_file) {
                 (Storage::Raw, Some((path, executable))) => {
                     archive::extract_raw(reader, &digest, size, &root, &path, executable).map(|f| vec![f])
