@@ -13,7 +13,7 @@ use std::path::Path;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::digest::{self, HashingReader, HashingWriter};
+use crate::digest::{self, ChunkHashingReader, ChunkHashingWriter, HashingReader, HashingWriter};
 use crate::error::{Error, Result};
 use crate::suite::{Entry, EntryKind};
 
@@ -120,18 +120,20 @@ fn write_plain<W: Write>(root: &Path, entries: &[Entry], out: W, record_files: b
                 header.set_size(size);
                 let full = root.join(&entry.path);
                 let file = File::open(&full).map_err(|e| Error::io("read", &full, e))?;
-                let mut reader = HashingReader::new(BufReader::with_capacity(COPY_BUFFER, file).take(size));
                 if record_files {
+                    let mut reader = ChunkHashingReader::new(file.take(size), size);
                     builder.append_data(&mut header, &entry.path, &mut reader).map_err(write_err)?;
-                } else {
-                    builder.append_data(&mut header, &entry.path, reader.by_ref()).map_err(write_err)?;
-                }
-                if reader.bytes_read() != size {
-                    return Err(changed_while_packing(&entry.path));
-                }
-                if record_files {
-                    let (sha256, _) = reader.finish();
+                    let (sha256, read) = reader.finish();
+                    if read != size {
+                        return Err(changed_while_packing(&entry.path));
+                    }
                     files.push(FileRecord { path: entry.path.clone(), size, sha256, executable });
+                } else {
+                    let mut reader = BufReader::with_capacity(COPY_BUFFER, file).take(size);
+                    builder.append_data(&mut header, &entry.path, &mut reader).map_err(write_err)?;
+                    if reader.limit() != 0 {
+                        return Err(changed_while_packing(&entry.path));
+                    }
                 }
             }
         }
@@ -321,7 +323,7 @@ fn extract_entry<R: Read>(
             Error::io("write", &full, e)
         }
     })?;
-    let mut out = HashingWriter::new(file);
+    let mut out = ChunkHashingWriter::new(file, claimed);
     copy_large(&mut (&mut entry).take(claimed), &mut out).map_err(|e| {
         if e.kind() == io::ErrorKind::Other && e.to_string().contains("expands past") {
             tar_error(layer, e)
@@ -329,7 +331,7 @@ fn extract_entry<R: Read>(
             Error::failed(format!("could not extract {path}")).with_cause(e)
         }
     })?;
-    let (file, sha256, size) = out.finish();
+    let (file, sha256, size) = out.finish().map_err(|e| Error::io("write", &full, e))?;
     // Umask may have cleared bits; the packed mode is part of the suite.
     file.set_permissions(fs::Permissions::from_mode(mode)).map_err(|e| Error::io("set the mode of", &full, e))?;
     if size != claimed {
