@@ -35,26 +35,32 @@ fn leftovers(parent: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Every example suite, by name, checked complete.
+fn examples() -> Vec<(String, PathBuf)> {
+    let mut found: Vec<String> = fs::read_dir(repo().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|dir| dir.join("zoo.yaml").is_file())
+        .map(|dir| dir.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    found.sort();
+    found.into_iter().map(|name| (name.clone(), example(&name))).collect()
+}
+
 #[test]
 fn every_example_suite_round_trips_through_a_layout_byte_for_byte() {
     let tmp = scratch();
-    let mut examples = 0;
-    for entry in fs::read_dir(repo().join("examples")).unwrap() {
-        let dir = entry.unwrap().path();
-        if !dir.join("zoo.yaml").is_file() {
-            continue;
-        }
-        let name = dir.file_name().unwrap().to_str().unwrap().to_string();
-        let suite = example(&name);
+    let mut round_trips = 0;
+    for (name, suite) in examples() {
         let layout = tmp.path().join("zoo");
         let location = format!("oci:{}:{name}", layout.display());
         run_in(tmp.path(), &["push", "-q", "--strict", suite.to_str().unwrap(), &location]).ok();
         let out = tmp.path().join("pulled").join(&name);
         run_in(tmp.path(), &["pull", "-q", &location, "-o", out.to_str().unwrap()]).ok();
         assert_same_tree(&suite, &out);
-        examples += 1;
+        round_trips += 1;
     }
-    assert!(examples >= 2, "expected at least two example suites");
+    assert!(round_trips >= 2, "expected at least two example suites");
 }
 
 #[test]
@@ -62,13 +68,7 @@ fn the_multi_framework_example_has_several_frameworks_scripts_a_notebook_and_a_t
     // Pins what the round trip above covers: a real suite with all the classes.
     let tmp = scratch();
     let mut best: Option<(usize, Value)> = None;
-    for entry in fs::read_dir(repo().join("examples")).unwrap() {
-        let dir = entry.unwrap().path();
-        if !dir.join("zoo.yaml").is_file() {
-            continue;
-        }
-        let name = dir.file_name().unwrap().to_str().unwrap().to_string();
-        let suite = example(&name);
+    for (name, suite) in examples() {
         let layout = tmp.path().join(&name);
         run_in(tmp.path(), &["push", "-q", suite.to_str().unwrap(), &format!("oci:{}:x", layout.display())]).ok();
         let m = manifest(&layout, "x");

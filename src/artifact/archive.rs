@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 
@@ -309,20 +309,9 @@ fn extract_entry<R: Read>(
     if !include(&path) {
         return Ok(());
     }
-    let full = dest.join(&path);
-    if let Some(parent) = full.parent() {
-        fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
-    }
     let executable = entry.header().mode().map(|m| m & 0o111 != 0).unwrap_or(false);
     let mode = if executable { 0o755 } else { 0o644 };
-    // create_new: an archive naming one file twice must not overwrite what it wrote first.
-    let file = OpenOptions::new().write(true).create_new(true).mode(mode).open(&full).map_err(|e| {
-        if e.kind() == io::ErrorKind::AlreadyExists {
-            hostile(layer, format!("entry {path:?} appears twice"))
-        } else {
-            Error::io("write", &full, e)
-        }
-    })?;
+    let (file, full) = create_new_file(dest, &path, mode, || hostile(layer, format!("entry {path:?} appears twice")))?;
     let mut out = ChunkHashingWriter::new(file, claimed);
     copy_large(&mut (&mut entry).take(claimed), &mut out).map_err(|e| {
         if e.kind() == io::ErrorKind::Other && e.to_string().contains("expands past") {
@@ -361,23 +350,29 @@ pub fn extract_raw<R: Read>(
     let Some(rel) = safe_relative_path(path) else {
         return Err(hostile(blob_digest, format!("file path {path:?} leaves the destination")));
     };
-    let full = dest.join(rel);
-    if let Some(parent) = full.parent() {
-        fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
-    }
     let mode = if executable { 0o755 } else { 0o644 };
-    let file = OpenOptions::new().write(true).create_new(true).mode(mode).open(&full).map_err(|e| {
-        if e.kind() == io::ErrorKind::AlreadyExists {
-            hostile(blob_digest, format!("file path {rel:?} is also written by another layer"))
-        } else {
-            Error::io("write", &full, e)
-        }
+    let (file, _) = create_new_file(dest, rel, mode, || {
+        hostile(blob_digest, format!("file path {rel:?} is also written by another layer"))
     })?;
     let mut out = HashingWriter::new(file);
     copy_large(&mut raw.take(blob_size + 1), &mut out).map_err(|e| read_error(blob_digest, e))?;
     let (_, sha256, size) = out.finish();
     digest::verify(&format!("layer {blob_digest}"), blob_digest, blob_size, &sha256, size)?;
     Ok(FileRecord { path: rel.to_string(), size, sha256, executable })
+}
+
+/// Creates `dest/rel` (and its folders) with `mode`. Never overwrites: a second write of one
+/// path is hostile (`twice` says how), not something to resolve by replacing.
+fn create_new_file(dest: &Path, rel: &str, mode: u32, twice: impl FnOnce() -> Error) -> Result<(File, PathBuf)> {
+    let full = dest.join(rel);
+    if let Some(parent) = full.parent() {
+        fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
+    }
+    match OpenOptions::new().write(true).create_new(true).mode(mode).open(&full) {
+        Ok(file) => Ok((file, full)),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(twice()),
+        Err(e) => Err(Error::io("write", &full, e)),
+    }
 }
 
 /// `io::copy` with a large buffer (its own is 8 KiB): one write and one hash update per MiB.
