@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v skopeo >/dev/null 2>&1 || need_apt+=(skopeo)
+command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
+command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
@@ -16,7 +19,18 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
-command -v skopeo >/dev/null || { echo "setup: skopeo is still missing after install" >&2; exit 1; }
+for tool in skopeo docker-registry htpasswd openssl; do
+  command -v "$tool" >/dev/null || { echo "setup: $tool is still missing after install" >&2; exit 1; }
+done
+# Debian starts the registry as a service on :5000 when it can; the tests start their own.
+
+# The ORAS Python SDK, an independent OCI client for interoperability tests, in a virtualenv.
+venv="${ZOO_OCI_CACHE:-$HOME/.cache/zoo-oci}/venv"
+if ! "$venv/bin/python" -c 'import oras' 2>/dev/null; then
+  echo "setup: installing the ORAS Python SDK into $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check 'oras==0.2.43'
+fi
 
 # skopeo refuses to run without a signature policy; a fresh machine may have none.
 if [ ! -f /etc/containers/policy.json ] && [ ! -f "${HOME}/.config/containers/policy.json" ]; then

@@ -4,15 +4,17 @@
 //! copied once; concurrency is bounded.
 
 use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures::stream::{self, TryStreamExt};
 
 use crate::artifact::manifest::{self, Descriptor};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::reference::Reference;
-use crate::target::Target;
+use crate::target::{BlobReader, Target};
 
 /// Default number of blobs copied at once (containerd's and oras's default).
 pub const DEFAULT_CONCURRENCY: usize = 3;
@@ -22,6 +24,10 @@ pub const DEFAULT_CONCURRENCY: usize = 3;
 pub enum Event {
     /// The destination had it.
     Skipped(Descriptor),
+    /// The destination mounted it from the source's repository: no bytes moved.
+    Mounted(Descriptor),
+    /// A transient failure; it is being tried again.
+    Retrying(Descriptor, String),
     /// It was copied, in this time.
     Copied(Descriptor, Duration),
 }
@@ -32,11 +38,16 @@ pub struct CopyOptions<'a> {
     pub concurrency: usize,
     /// Told about each blob as it is done.
     pub on_event: &'a (dyn Fn(&Event) + Sync),
+    /// How many times a blob is tried again after a transient failure.
+    pub retries: u32,
 }
+
+/// Default number of retries of a blob after a transient failure.
+pub const DEFAULT_RETRIES: u32 = 4;
 
 impl Default for CopyOptions<'_> {
     fn default() -> Self {
-        CopyOptions { concurrency: DEFAULT_CONCURRENCY, on_event: &|_| {} }
+        CopyOptions { concurrency: DEFAULT_CONCURRENCY, on_event: &|_| {}, retries: DEFAULT_RETRIES }
     }
 }
 
@@ -51,6 +62,8 @@ pub struct CopyReport {
     pub copied_bytes: u64,
     /// Blobs the destination already had.
     pub skipped: u64,
+    /// Blobs mounted from another repository of the same registry.
+    pub mounted: u64,
 }
 
 struct Run<'a> {
@@ -70,12 +83,19 @@ pub async fn copy(
     tag: Option<&str>,
     options: &CopyOptions<'_>,
 ) -> Result<CopyReport> {
-    let root = src.resolve(reference).await.map_err(|e| e.context(format!("source {}", src.name())))?;
-    let bytes = src.fetch_manifest(&root).await.map_err(|e| e.context(format!("source {}", src.name())))?;
+    let retries = options.retries;
+    let root = with_retries(retries, || src.resolve(reference))
+        .await
+        .map_err(|e| e.context(format!("source {}", src.name())))?;
+    let bytes = with_retries(retries, || src.fetch_manifest(&root))
+        .await
+        .map_err(|e| e.context(format!("source {}", src.name())))?;
     let run = Run::new(src, dst, options);
     let children = manifest::children(&root, &bytes)?;
     run.copy_children(&children).await?;
-    dst.push_manifest(&root, &bytes, tag).await.map_err(|e| e.context(format!("destination {}", dst.name())))?;
+    with_retries(retries, || dst.push_manifest(&root, &bytes, tag))
+        .await
+        .map_err(|e| e.context(format!("destination {}", dst.name())))?;
     let mut report = run.report.into_inner().expect("no panics while copying");
     report.root = Some(root);
     Ok(report)
@@ -110,22 +130,47 @@ impl<'a> Run<'a> {
         if !self.seen.lock().expect("no panics").insert(node.digest.clone()) {
             return Ok(());
         }
-        if self.dst.exists(node).await.map_err(|e| e.context(format!("destination {}", self.dst.name())))? {
+        let retries = self.options.retries;
+        let exists = with_retries(retries, || self.dst.exists(node)).await;
+        if exists.map_err(|e| e.context(format!("destination {}", self.dst.name())))? {
             self.report.lock().expect("no panics").skipped += 1;
             (self.options.on_event)(&Event::Skipped(node.clone()));
             return Ok(());
         }
         if node.is_manifest() {
-            let bytes = self.src.fetch_manifest(node).await?;
+            let bytes = with_retries(retries, || self.src.fetch_manifest(node)).await?;
             let children = manifest::children(node, &bytes)?;
             // Recursion in an async fn needs a box.
             Box::pin(self.copy_children(&children)).await?;
-            self.dst.push_manifest(node, &bytes, None).await?;
+            with_retries(retries, || self.dst.push_manifest(node, &bytes, None)).await?;
+            return Ok(());
+        }
+        if self.dst.mount(node, self.src).await.unwrap_or(false) {
+            self.report.lock().expect("no panics").mounted += 1;
+            (self.options.on_event)(&Event::Mounted(node.clone()));
             return Ok(());
         }
         let started = Instant::now();
-        let data = self.src.fetch_blob(node).await.map_err(|e| e.context(format!("source {}", self.src.name())))?;
-        self.dst.push_blob(node, data).await.map_err(|e: Error| e.context(format!("copying {}", describe(node))))?;
+        let src = self.src;
+        let open = || -> Pin<Box<dyn Future<Output = Result<BlobReader>> + Send + '_>> {
+            Box::pin(async move { src.fetch_blob(node).await.map_err(|e| e.context(format!("source {}", src.name()))) })
+        };
+        let mut attempt = 0;
+        loop {
+            match self.dst.push_blob(node, &open).await {
+                Ok(()) => break,
+                Err(e) if e.is_retryable() && attempt < self.options.retries => {
+                    attempt += 1;
+                    (self.options.on_event)(&Event::Retrying(node.clone(), e.to_string()));
+                    tokio::time::sleep(backoff(attempt)).await;
+                    // An upload that finished before the connection broke is not repeated.
+                    if self.dst.exists(node).await.unwrap_or(false) {
+                        break;
+                    }
+                }
+                Err(e) => return Err(e.context(format!("copying {}", describe(node)))),
+            }
+        }
         {
             let mut report = self.report.lock().expect("no panics");
             report.copied += 1;
@@ -134,6 +179,32 @@ impl<'a> Run<'a> {
         (self.options.on_event)(&Event::Copied(node.clone(), started.elapsed()));
         Ok(())
     }
+}
+
+/// Runs `op` until it succeeds, fails for good, or has been tried `retries` more times after
+/// transient failures.
+pub async fn with_retries<T, F, Fut>(retries: u32, mut op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        match op().await {
+            Err(e) if e.is_retryable() && attempt < retries => {
+                attempt += 1;
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Exponential backoff with jitter: 0.5 s, 1 s, 2 s, … capped at 30 s.
+pub fn backoff(attempt: u32) -> Duration {
+    let base = Duration::from_millis(500).saturating_mul(1 << attempt.saturating_sub(1).min(6));
+    let jitter = Duration::from_millis(u64::from(std::process::id() % 7 + attempt) * 37 % 250);
+    base.min(Duration::from_secs(30)) + jitter
 }
 
 /// A short name for a blob in messages: its file path when it has one, else its digest.

@@ -44,6 +44,7 @@ pub struct Error {
     message: String,
     hint: Option<String>,
     cause: Option<Cause>,
+    retryable: bool,
 }
 
 /// Shorthand for results of this library.
@@ -52,7 +53,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// A new error of `kind` with `message`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), hint: None, cause: None }
+        Error { kind, message: message.into(), hint: None, cause: None, retryable: false }
     }
     /// A generic failure (exit 1).
     pub fn failed(message: impl Into<String>) -> Self {
@@ -81,7 +82,13 @@ impl Error {
             std::io::ErrorKind::PermissionDenied => Some(format!("check the permissions of {}", path.display())),
             _ => None,
         };
-        Error { kind, message: format!("could not {action} {}", path.display()), hint, cause: Some(Box::new(err)) }
+        Error {
+            kind,
+            message: format!("could not {action} {}", path.display()),
+            hint,
+            cause: Some(Box::new(err)),
+            retryable: false,
+        }
     }
     /// Adds a hint line that tells the user what to do.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
@@ -97,6 +104,15 @@ impl Error {
     pub fn context(mut self, context: impl fmt::Display) -> Self {
         self.message = format!("{context}: {}", self.message);
         self
+    }
+    /// Marks the failure as transient (a reset connection, 429, 5xx): worth trying again.
+    pub fn retryable(mut self) -> Self {
+        self.retryable = true;
+        self
+    }
+    /// Whether trying again may succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.retryable
     }
     /// The kind, for matching and for the exit code.
     pub fn kind(&self) -> ErrorKind {

@@ -7,6 +7,7 @@
 
 pub mod artifact;
 pub mod copy;
+pub mod credentials;
 pub mod digest;
 pub mod error;
 pub mod pull;

@@ -106,8 +106,8 @@ pub async fn pull(
     options: &PullOptions,
     events: &(dyn Fn(&copy::Event) + Sync),
 ) -> Result<PullOutcome> {
-    let root = source.resolve(reference).await?;
-    let bytes = source.fetch_manifest(&root).await?;
+    let root = copy::with_retries(copy::DEFAULT_RETRIES, || source.resolve(reference)).await?;
+    let bytes = copy::with_retries(copy::DEFAULT_RETRIES, || source.fetch_manifest(&root)).await?;
     let view = decode::decode(&root, &bytes)?;
     let include = compile_globs(&options.selection.include)?;
     let chosen = select(&view, &options.selection, include.as_ref())?;
@@ -187,7 +187,8 @@ async fn pull_into_scratch(
     };
     let sink = DirTarget::new(scratch.path().to_path_buf(), unpacks, filter);
     let blobs: Vec<Descriptor> = chosen.iter().map(|l| l.descriptor.clone()).collect();
-    let copy_options = CopyOptions { concurrency: options.concurrency, on_event: events };
+    let copy_options =
+        CopyOptions { concurrency: options.concurrency, on_event: events, retries: copy::DEFAULT_RETRIES };
     let report = match copy::copy_blobs(source, &sink, &blobs, &copy_options).await {
         Ok(r) => r,
         Err(e) => {

@@ -1,5 +1,5 @@
 //! Where suites live: a [`Location`] is an OCI image layout directory (`oci:PATH[:TAG|@DIGEST]`)
-//! or, from the registry issue on, a registry repository.
+//! or a registry repository (`HOST[:PORT]/REPO[:TAG|@DIGEST]`).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -34,6 +34,15 @@ pub enum Location {
         /// The tag or digest named, if any.
         reference: Option<Reference>,
     },
+    /// A repository in an OCI registry (distribution spec).
+    Registry {
+        /// `HOST[:PORT]`.
+        registry: String,
+        /// The repository path, e.g. `team/squeezenet`.
+        repository: String,
+        /// The tag or digest named, if any.
+        reference: Option<Reference>,
+    },
 }
 
 impl Location {
@@ -48,6 +57,12 @@ impl Location {
     /// let d = format!("sha256:{}", "a".repeat(64));
     /// let loc = Location::parse(&format!("oci:zoo@{d}")).unwrap();
     /// assert_eq!(loc, Location::Layout { path: "zoo".into(), reference: Some(Reference::Digest(d)) });
+    /// let reg = Location::parse("localhost:5000/zoo/squeezenet:1.1").unwrap();
+    /// assert_eq!(reg, Location::Registry {
+    ///     registry: "localhost:5000".into(), repository: "zoo/squeezenet".into(),
+    ///     reference: Some(Reference::Tag("1.1".into())) });
+    /// assert!(Location::parse("team/model:1").is_err(), "a host must be named");
+    /// assert!(Location::parse("ghcr.io/Team/model").is_err(), "repositories are lower-case");
     /// assert!(Location::parse("oci:").is_err());
     /// assert!(Location::parse("oci:zoo:bad tag").is_err());
     /// ```
@@ -55,14 +70,13 @@ impl Location {
         if let Some(rest) = text.strip_prefix("oci:") {
             return parse_layout(text, rest);
         }
-        Err(Error::usage(format!("unsupported location {text:?}"))
-            .with_hint("name an OCI image layout as oci:PATH[:TAG|@DIGEST], e.g. oci:./zoo:1.0.0"))
+        parse_registry(text)
     }
 
     /// The tag or digest, if the location names one.
     pub fn reference(&self) -> Option<&Reference> {
         match self {
-            Location::Layout { reference, .. } => reference.as_ref(),
+            Location::Layout { reference, .. } | Location::Registry { reference, .. } => reference.as_ref(),
         }
     }
 
@@ -70,6 +84,9 @@ impl Location {
     pub fn with_reference(&self, reference: Option<Reference>) -> Location {
         match self {
             Location::Layout { path, .. } => Location::Layout { path: path.clone(), reference },
+            Location::Registry { registry, repository, .. } => {
+                Location::Registry { registry: registry.clone(), repository: repository.clone(), reference }
+            }
         }
     }
 }
@@ -79,6 +96,13 @@ impl fmt::Display for Location {
         match self {
             Location::Layout { path, reference } => {
                 write!(f, "oci:{}", path.display())?;
+                if let Some(r) = reference {
+                    write!(f, "{r}")?;
+                }
+                Ok(())
+            }
+            Location::Registry { registry, repository, reference } => {
+                write!(f, "{registry}/{repository}")?;
                 if let Some(r) = reference {
                     write!(f, "{r}")?;
                 }
@@ -111,6 +135,43 @@ fn parse_layout(text: &str, rest: &str) -> Result<Location> {
         );
     }
     Ok(Location::Layout { path: PathBuf::from(path), reference })
+}
+
+/// Parses `HOST[:PORT]/REPO[:TAG|@DIGEST]`. The host must be named: a bare `team/model` would
+/// silently mean Docker Hub, which is rarely what a model zoo user wants.
+fn parse_registry(text: &str) -> Result<Location> {
+    let hint = "name a registry as HOST[:PORT]/REPO[:TAG], e.g. ghcr.io/team/squeezenet:1.1.0 or localhost:5000/zoo/squeezenet, \
+                or a local OCI layout as oci:PATH[:TAG]";
+    let (host, rest) = text
+        .split_once('/')
+        .filter(|(host, rest)| !rest.is_empty() && (host.contains('.') || host.contains(':') || *host == "localhost"))
+        .ok_or_else(|| Error::usage(format!("unsupported location {text:?}")).with_hint(hint))?;
+    let (repository, reference) = if let Some((repo, digest)) = rest.rsplit_once('@') {
+        crate::digest::hex_part(digest).map_err(|e| Error::usage(format!("{text:?}: {}", e.message())))?;
+        (repo, Some(Reference::Digest(digest.to_string())))
+    } else {
+        let last_segment_start = rest.rfind('/').map_or(0, |i| i + 1);
+        match rest[last_segment_start..].rfind(':') {
+            Some(i) => {
+                let split = last_segment_start + i;
+                let tag = &rest[split + 1..];
+                validate_tag(tag).map_err(|e| e.context(text))?;
+                (&rest[..split], Some(Reference::Tag(tag.to_string())))
+            }
+            None => (rest, None),
+        }
+    };
+    let valid_repo = !repository.is_empty()
+        && repository.split('/').all(|part| {
+            !part.is_empty()
+                && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
+                && part.as_bytes()[0].is_ascii_alphanumeric()
+        });
+    if !valid_repo {
+        return Err(Error::usage(format!("invalid repository name {repository:?} in {text:?}"))
+            .with_hint("repository names are lower-case letters, digits and . _ - separated by /"));
+    }
+    Ok(Location::Registry { registry: host.to_string(), repository: repository.to_string(), reference })
 }
 
 /// Checks a tag against the OCI distribution grammar `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`.

@@ -5,5 +5,7 @@ mod util;
 mod artifact;
 mod check;
 mod hostile;
+mod interop;
 mod layout;
 mod pull;
+mod registry;

@@ -160,8 +160,10 @@ pub enum Expected {
 /// What extraction wrote.
 #[derive(Debug, Clone, Default)]
 pub struct Extracted {
-    /// Files written, with their sizes and digests.
+    /// Files written and verified, with their sizes and digests.
     pub files: Vec<FileRecord>,
+    /// Every file created, finished or not: what to remove before trying a layer again.
+    pub created: Vec<PathBuf>,
 }
 
 /// Extracts a tar layer read from `raw` (the blob bytes, possibly compressed) into `dest`,
@@ -176,10 +178,10 @@ pub fn extract_tar<R: Read>(
     dest: &Path,
     expected: &Expected,
     include: &dyn Fn(&str) -> bool,
-) -> Result<Extracted> {
+    extracted: &mut Extracted,
+) -> Result<()> {
     // A blob may not be longer than its descriptor says: read one byte more to notice.
     let mut hashed = HashingReader::new(raw.take(blob_size + 1));
-    let mut extracted = Extracted::default();
     let bound = match expected {
         Expected::Files(files) => files.values().map(|f| f.size + 1024).sum::<u64>() + 64 * 1024,
         Expected::Bound(b) => *b,
@@ -197,7 +199,7 @@ pub fn extract_tar<R: Read>(
         let entries = archive.entries().map_err(|e| tar_error(blob_digest, e))?;
         for entry in entries {
             let entry = entry.map_err(|e| tar_error(blob_digest, e))?;
-            extract_entry(entry, blob_digest, dest, expected, include, &mut extracted)?;
+            extract_entry(entry, blob_digest, dest, expected, include, extracted)?;
         }
         Ok(())
     })();
@@ -219,7 +221,7 @@ pub fn extract_tar<R: Read>(
             return Err(Error::integrity(format!("layer {blob_digest} lacks {missing}, which the manifest lists")));
         }
     }
-    Ok(extracted)
+    Ok(())
 }
 
 fn tar_error(layer: &str, e: io::Error) -> Error {
@@ -230,8 +232,11 @@ fn tar_error(layer: &str, e: io::Error) -> Error {
     Error::integrity(format!("layer {layer} is not a valid tar archive")).with_cause(e)
 }
 
+/// A failure to read the blob's stream: the source's fault (a reset connection), worth another try.
 fn read_error(layer: &str, e: io::Error) -> Error {
-    Error::failed(format!("could not read layer {layer}")).with_cause(e)
+    crate::target::pipe::into_error(e, |e| {
+        Error::failed(format!("could not read layer {layer}")).with_cause(e).retryable()
+    })
 }
 
 /// A reader that fails once more than `left` bytes came through: the guard against
@@ -312,6 +317,7 @@ fn extract_entry<R: Read>(
     let executable = entry.header().mode().map(|m| m & 0o111 != 0).unwrap_or(false);
     let mode = if executable { 0o755 } else { 0o644 };
     let (file, full) = create_new_file(dest, &path, mode, || hostile(layer, format!("entry {path:?} appears twice")))?;
+    extracted.created.push(full.clone());
     let mut out = ChunkHashingWriter::new(file, claimed);
     copy_large(&mut (&mut entry).take(claimed), &mut out).map_err(|e| {
         if e.kind() == io::ErrorKind::Other && e.to_string().contains("expands past") {
@@ -346,19 +352,22 @@ pub fn extract_raw<R: Read>(
     dest: &Path,
     path: &str,
     executable: bool,
-) -> Result<FileRecord> {
+    extracted: &mut Extracted,
+) -> Result<()> {
     let Some(rel) = safe_relative_path(path) else {
         return Err(hostile(blob_digest, format!("file path {path:?} leaves the destination")));
     };
     let mode = if executable { 0o755 } else { 0o644 };
-    let (file, _) = create_new_file(dest, rel, mode, || {
+    let (file, full) = create_new_file(dest, rel, mode, || {
         hostile(blob_digest, format!("file path {rel:?} is also written by another layer"))
     })?;
+    extracted.created.push(full);
     let mut out = HashingWriter::new(file);
     copy_large(&mut raw.take(blob_size + 1), &mut out).map_err(|e| read_error(blob_digest, e))?;
     let (_, sha256, size) = out.finish();
     digest::verify(&format!("layer {blob_digest}"), blob_digest, blob_size, &sha256, size)?;
-    Ok(FileRecord { path: rel.to_string(), size, sha256, executable })
+    extracted.files.push(FileRecord { path: rel.to_string(), size, sha256, executable });
+    Ok(())
 }
 
 /// Creates `dest/rel` (and its folders) with `mode`. Never overwrites: a second write of one

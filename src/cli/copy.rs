@@ -12,14 +12,20 @@ use super::{Global, location, open_destination, open_source, progress, source_re
 pub struct CopyArgs {
     /// What to copy: oci:PATH[:TAG|@DIGEST].
     pub source: String,
-    /// Where to: oci:PATH[:TAG]. Without a tag, the source's tag is kept.
+    /// Where to: oci:PATH[:TAG] or HOST/REPO[:TAG]. Without a tag, the source's tag is kept.
     pub target: String,
+    /// Talk plain HTTP to the source registry only.
+    #[arg(long)]
+    pub from_plain_http: bool,
+    /// Talk plain HTTP to the target registry only.
+    #[arg(long)]
+    pub to_plain_http: bool,
 }
 
 pub async fn run(args: CopyArgs, global: &Global) -> Result<u8> {
     let from = location(&args.source)?;
     let to = location(&args.target)?;
-    let src = open_source(&from)?;
+    let src = open_source(&from, &global.transport(global.plain_http || args.from_plain_http)).await?;
     let reference = source_reference(&from, src.as_ref()).await?;
     let tag = match (to.reference(), &reference) {
         (Some(Reference::Tag(t)), _) => Some(t.clone()),
@@ -30,9 +36,10 @@ pub async fn run(args: CopyArgs, global: &Global) -> Result<u8> {
         (None, Reference::Tag(t)) => Some(t.clone()),
         (None, Reference::Digest(_)) => None,
     };
-    let dst = open_destination(&to)?;
+    let dst = open_destination(&to, &global.transport(global.plain_http || args.to_plain_http)).await?;
     let on_event = progress(global);
-    let options = CopyOptions { concurrency: global.concurrency, on_event: &on_event };
+    let options =
+        CopyOptions { concurrency: global.concurrency, on_event: &on_event, retries: zoo_oci::copy::DEFAULT_RETRIES };
     let report = copy::copy(src.as_ref(), &reference, dst.as_ref(), tag.as_deref(), &options).await?;
     let root = report.root.expect("copy reports its root");
     if !global.quiet {

@@ -21,9 +21,9 @@ pub struct InspectArgs {
     pub format: Format,
 }
 
-pub async fn run(args: InspectArgs, _global: &Global) -> Result<u8> {
+pub async fn run(args: InspectArgs, global: &Global) -> Result<u8> {
     let loc = location(&args.source)?;
-    let src = open_source(&loc)?;
+    let src = open_source(&loc, &global.transport(global.plain_http)).await?;
     let reference = source_reference(&loc, src.as_ref()).await?;
     let root = src.resolve(&reference).await?;
     let bytes = src.fetch_manifest(&root).await?;

@@ -4,11 +4,13 @@
 mod check;
 mod copy;
 mod inspect;
+mod login;
 mod pull;
 mod push;
 mod tag;
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use zoo_oci::copy::{Event, describe};
@@ -16,6 +18,7 @@ use zoo_oci::error::{Error, Result};
 use zoo_oci::reference::Location;
 use zoo_oci::target::Target;
 use zoo_oci::target::layout::LayoutTarget;
+use zoo_oci::target::registry::{RegistryTarget, Transport};
 
 /// zoo-oci: push, pull and browse model suites in OCI image layouts and registries.
 #[derive(Debug, Parser)]
@@ -39,6 +42,19 @@ pub struct Global {
     /// Blobs copied at once.
     #[arg(long, global = true, default_value_t = zoo_oci::copy::DEFAULT_CONCURRENCY, value_name = "N")]
     pub concurrency: usize,
+    /// Talk plain HTTP to the registries of this command (otherwise always TLS).
+    #[arg(long, global = true)]
+    pub plain_http: bool,
+    /// Trust this CA (PEM) besides the system's roots; repeatable.
+    #[arg(long = "ca-file", global = true, value_name = "PEM")]
+    pub ca_files: Vec<PathBuf>,
+}
+
+impl Global {
+    /// The transport for registries, with `plain_http` decided by the caller (copy has two).
+    pub fn transport(&self, plain_http: bool) -> Transport {
+        Transport { plain_http, ca_files: self.ca_files.clone(), credentials: Default::default() }
+    }
 }
 
 /// The commands.
@@ -56,6 +72,10 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Add tags to an artifact.
     Tag(tag::TagArgs),
+    /// Check credentials against a registry and store them in the Docker config.
+    Login(login::LoginArgs),
+    /// Remove a registry's credentials from the Docker config.
+    Logout(login::LogoutArgs),
 }
 
 /// Runs the parsed command; returns the exit code on success (`check` may return 1).
@@ -68,6 +88,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Copy(a) => copy::run(a, g).await,
         Command::Inspect(a) => inspect::run(a, g).await,
         Command::Tag(a) => tag::run(a, g).await,
+        Command::Login(a) => login::login(a, g).await,
+        Command::Logout(a) => login::logout(a, g),
     }
 }
 
@@ -81,16 +103,22 @@ pub enum Format {
 }
 
 /// Opens a location to read from.
-pub fn open_source(location: &Location) -> Result<Box<dyn Target>> {
+pub async fn open_source(location: &Location, transport: &Transport) -> Result<Box<dyn Target>> {
     match location {
         Location::Layout { path, .. } => Ok(Box::new(LayoutTarget::open(path)?)),
+        Location::Registry { registry, repository, .. } => {
+            Ok(Box::new(RegistryTarget::connect(registry, repository, transport, false).await?))
+        }
     }
 }
 
 /// Opens a location to write to, creating it if needed.
-pub fn open_destination(location: &Location) -> Result<Box<dyn Target>> {
+pub async fn open_destination(location: &Location, transport: &Transport) -> Result<Box<dyn Target>> {
     match location {
         Location::Layout { path, .. } => Ok(Box::new(LayoutTarget::create(path)?)),
+        Location::Registry { registry, repository, .. } => {
+            Ok(Box::new(RegistryTarget::connect(registry, repository, transport, true).await?))
+        }
     }
 }
 
@@ -134,6 +162,8 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Sync + use<> {
                 eprintln!("  copied  {}  {}  {:.1}s{rate}", describe(d), human_bytes(d.size), secs);
             }
             Event::Skipped(d) => eprintln!("  exists  {}  {}", describe(d), human_bytes(d.size)),
+            Event::Mounted(d) => eprintln!("  mounted {}  {}", describe(d), human_bytes(d.size)),
+            Event::Retrying(d, why) => eprintln!("  retry   {}: {why}", describe(d)),
         }
     }
 }

@@ -83,10 +83,11 @@ pub async fn run(args: PushArgs, global: &Global) -> Result<u8> {
     let packed = tokio::task::spawn_blocking(move || pack::pack(suite, &options))
         .await
         .map_err(|e| Error::failed("packing failed").with_cause(e))??;
-    let dst = open_destination(&destination)?;
+    let dst = open_destination(&destination, &global.transport(global.plain_http)).await?;
     let source = PackedTarget::new(packed);
     let on_event = progress(global);
-    let options = CopyOptions { concurrency: global.concurrency, on_event: &on_event };
+    let options =
+        CopyOptions { concurrency: global.concurrency, on_event: &on_event, retries: zoo_oci::copy::DEFAULT_RETRIES };
     let report = copy::copy(&source, &Reference::Tag(tag.clone()), dst.as_ref(), Some(&tag), &options).await?;
     let manifest = &source.packed().manifest;
     let pushed_to = destination.with_reference(Some(Reference::Tag(tag)));

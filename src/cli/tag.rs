@@ -4,7 +4,9 @@ use clap::Args;
 use zoo_oci::error::Result;
 use zoo_oci::reference::validate_tag;
 
-use super::{Global, location, open_source, source_reference};
+use zoo_oci::reference::Location;
+
+use super::{Global, location, open_destination, open_source, source_reference};
 
 /// Arguments of `tag`.
 #[derive(Debug, Args)]
@@ -21,7 +23,12 @@ pub async fn run(args: TagArgs, global: &Global) -> Result<u8> {
         validate_tag(t)?;
     }
     let loc = location(&args.source)?;
-    let target = open_source(&loc)?;
+    let transport = global.transport(global.plain_http);
+    // Tagging writes: a registry needs push rights; a layout must already exist.
+    let target = match loc {
+        Location::Layout { .. } => open_source(&loc, &transport).await?,
+        Location::Registry { .. } => open_destination(&loc, &transport).await?,
+    };
     let reference = source_reference(&loc, target.as_ref()).await?;
     let descriptor = target.resolve(&reference).await?;
     for t in &args.tags {

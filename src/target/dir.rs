@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use tokio_util::io::SyncIoBridge;
 
-use super::{BlobReader, Target};
-use crate::artifact::archive::{self, COPY_BUFFER, Expected, FileRecord};
+use super::{BlobOpener, BlobReader, Target};
+use crate::artifact::archive::{self, COPY_BUFFER, Expected, Extracted, FileRecord};
 use crate::artifact::decode::Storage;
 use crate::artifact::manifest::Descriptor;
 use crate::error::{Error, Result};
@@ -124,7 +124,7 @@ impl Target for DirTarget {
         Err(not_supported("reading blobs"))
     }
 
-    async fn push_blob(&self, descriptor: &Descriptor, data: BlobReader) -> Result<()> {
+    async fn push_blob(&self, descriptor: &Descriptor, open: BlobOpener<'_>) -> Result<()> {
         let unpack = self
             .layers
             .get(&descriptor.digest)
@@ -137,28 +137,44 @@ impl Target for DirTarget {
         let cancelled = self.cancelled.clone();
         self.running.fetch_add(1, Ordering::SeqCst);
         let running = Running(self.running.clone());
+        let data = open().await?;
         // tar and zstd are blocking readers: run them on a blocking thread over the stream.
-        let files = tokio::task::spawn_blocking(move || {
-            // Large reads: tar and io::copy ask for 8 KiB at a time, and each read of the bridge is
-            // a round trip to the runtime.
+        let (result, extracted) = tokio::task::spawn_blocking(move || {
             let _running = running;
+            // Large reads: tar and io::copy ask for 8 KiB at a time, and each read of the bridge
+            // is a round trip to the runtime.
             let bridge = Cancellable { inner: SyncIoBridge::new(data), cancelled };
             let reader = std::io::BufReader::with_capacity(COPY_BUFFER, bridge);
-            match (unpack.storage, unpack.raw_file) {
+            let mut extracted = Extracted::default();
+            let result = match (unpack.storage, unpack.raw_file) {
                 (Storage::Raw, Some((path, executable))) => {
-                    archive::extract_raw(reader, &digest, size, &root, &path, executable).map(|f| vec![f])
+                    archive::extract_raw(reader, &digest, size, &root, &path, executable, &mut extracted)
                 }
                 (Storage::Raw, None) => Err(Error::integrity(format!("raw layer {digest} names no file path"))
                     .with_hint("the layer lacks the org.cncf.model.filepath annotation")),
-                (Storage::Tar(compression), _) => {
-                    archive::extract_tar(reader, &digest, size, compression, &root, &unpack.expected, &*filter)
-                        .map(|x| x.files)
-                }
-            }
+                (Storage::Tar(compression), _) => archive::extract_tar(
+                    reader,
+                    &digest,
+                    size,
+                    compression,
+                    &root,
+                    &unpack.expected,
+                    &*filter,
+                    &mut extracted,
+                ),
+            };
+            (result, extracted)
         })
         .await
-        .map_err(|e| Error::failed("extraction thread failed").with_cause(e))??;
-        self.written.lock().expect("no panics").extend(files);
+        .map_err(|e| Error::failed("extraction thread failed").with_cause(e))?;
+        if let Err(e) = result {
+            // Whatever this attempt wrote goes, so that a retry starts from a clean slate.
+            for path in &extracted.created {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(e);
+        }
+        self.written.lock().expect("no panics").extend(extracted.files);
         Ok(())
     }
 

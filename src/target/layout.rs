@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{BlobReader, Target};
+use super::{BlobOpener, BlobReader, Target};
 use crate::artifact::manifest::{self, Descriptor, Index};
 use crate::artifact::media;
 use crate::digest;
@@ -217,7 +217,8 @@ impl Target for LayoutTarget {
         Ok(Box::pin(file))
     }
 
-    async fn push_blob(&self, descriptor: &Descriptor, mut data: BlobReader) -> Result<()> {
+    async fn push_blob(&self, descriptor: &Descriptor, open: BlobOpener<'_>) -> Result<()> {
+        let mut data = open().await?;
         let path = self.blob_path(&descriptor.digest)?;
         let tmp = tempfile::NamedTempFile::new_in(self.ingest_dir()?)
             .map_err(|e| Error::io("create a temp file in", &self.root, e))?;

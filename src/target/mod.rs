@@ -6,7 +6,9 @@ pub mod dir;
 pub mod layout;
 pub mod packed;
 pub mod pipe;
+pub mod registry;
 
+use std::future::Future;
 use std::pin::Pin;
 
 use async_trait::async_trait;
@@ -17,6 +19,10 @@ use crate::error::Result;
 
 /// A stream of blob bytes.
 pub type BlobReader = Pin<Box<dyn AsyncRead + Send>>;
+
+/// Opens the stream of a blob being copied, again if needed: a destination may need a second
+/// attempt (a registry refusing a monolithic upload) and a stream can be read only once.
+pub type BlobOpener<'a> = &'a (dyn Fn() -> Pin<Box<dyn Future<Output = Result<BlobReader>> + Send + 'a>> + Send + Sync);
 
 /// A store of content-addressed blobs and tagged manifests.
 #[async_trait]
@@ -36,8 +42,21 @@ pub trait Target: Send + Sync {
     /// A stream of a blob's bytes. Callers verify what they read.
     async fn fetch_blob(&self, descriptor: &Descriptor) -> Result<BlobReader>;
 
-    /// Stores a blob read from `data`; must verify size and digest before it becomes visible.
-    async fn push_blob(&self, descriptor: &Descriptor, data: BlobReader) -> Result<()>;
+    /// Stores a blob read from the stream `open` gives; must verify size and digest before it
+    /// becomes visible.
+    async fn push_blob(&self, descriptor: &Descriptor, open: BlobOpener<'_>) -> Result<()>;
+
+    /// For a registry repository, its `(registry, repository)`: what a destination on the same
+    /// registry needs to mount blobs instead of uploading them.
+    fn registry_repository(&self) -> Option<(&str, &str)> {
+        None
+    }
+
+    /// Makes a blob of `from` appear here without copying its bytes, when this target can
+    /// (a cross-repository mount); `false` means "copy it".
+    async fn mount(&self, _descriptor: &Descriptor, _from: &dyn Target) -> Result<bool> {
+        Ok(false)
+    }
 
     /// Stores a manifest as these exact bytes, and tags it when `tag` is given.
     async fn push_manifest(&self, descriptor: &Descriptor, bytes: &[u8], tag: Option<&str>) -> Result<()>;

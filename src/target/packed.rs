@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{BlobReader, Target, pipe};
+use super::{BlobOpener, BlobReader, Target, pipe};
 use crate::artifact::manifest::Descriptor;
 use crate::artifact::pack::PackedSuite;
 use crate::error::{Error, Result};
@@ -69,7 +69,7 @@ impl Target for PackedTarget {
         })))
     }
 
-    async fn push_blob(&self, _descriptor: &Descriptor, _data: BlobReader) -> Result<()> {
+    async fn push_blob(&self, _descriptor: &Descriptor, _open: BlobOpener<'_>) -> Result<()> {
         Err(read_only())
     }
 

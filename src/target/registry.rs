@@ -1,0 +1,504 @@
+//! The registry target: a repository in an OCI registry, over `oci-client` (rustls).
+//!
+//! Blobs stream from disk in one monolithic PUT (2-3x faster than oci-client's chunked push);
+//! a registry that refuses it gets the chunked upload, from a re-opened stream. Manifests go up as
+//! the exact bytes we hold (`push_manifest_raw`). Errors are mapped to the library's kinds
+//! (authentication → exit 3, not found → 4) with hints, and transient ones are marked retryable
+//! for `copy` to try again.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::TryStreamExt;
+use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
+use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, RegistryOperation};
+use tokio_util::io::{ReaderStream, StreamReader};
+
+use super::{BlobOpener, BlobReader, Target, pipe};
+use crate::artifact::manifest::{Descriptor, is_manifest_type};
+use crate::artifact::media;
+use crate::credentials::{self, Credential, Lookup};
+use crate::digest;
+use crate::error::{Error, ErrorKind, Result};
+use crate::reference::Reference;
+
+const USER_AGENT: &str = concat!("zoo-oci/", env!("CARGO_PKG_VERSION"));
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// No byte for this long on an open connection: the registry is stuck, try again.
+const READ_TIMEOUT: Duration = Duration::from_secs(120);
+const ACCEPTED_MANIFESTS: [&str; 4] =
+    [media::OCI_MANIFEST, media::OCI_INDEX, media::DOCKER_MANIFEST, media::DOCKER_MANIFEST_LIST];
+
+/// How to reach registries.
+#[derive(Debug, Clone, Default)]
+pub struct Transport {
+    /// Speak plain HTTP (the user named the registry as one).
+    pub plain_http: bool,
+    /// PEM files of extra CAs to trust, besides the system's.
+    pub ca_files: Vec<PathBuf>,
+    /// Where to find credentials.
+    pub credentials: Lookup,
+}
+
+/// A repository in a registry.
+pub struct RegistryTarget {
+    registry: String,
+    repository: String,
+    /// Monolithic blob uploads.
+    client: Client,
+    /// Chunked uploads, for registries that refuse monolithic ones.
+    chunked: Client,
+    auth: RegistryAuth,
+    plain_http: bool,
+    /// Manifests read while resolving, so copy does not fetch them twice.
+    manifests: Mutex<HashMap<String, Vec<u8>>>,
+}
+
+impl RegistryTarget {
+    /// Connects to `registry/repository`, authenticating for `push` or pull first, so that bad
+    /// credentials fail before any transfer.
+    pub async fn connect(registry: &str, repository: &str, transport: &Transport, push: bool) -> Result<Self> {
+        let (credential, _source) = credentials::find(registry, &transport.credentials)?;
+        Self::connect_with(registry, repository, transport, credential, push).await
+    }
+
+    /// Like [`connect`](Self::connect), with these credentials rather than the configured ones.
+    pub async fn connect_with(
+        registry: &str,
+        repository: &str,
+        transport: &Transport,
+        credential: Credential,
+        push: bool,
+    ) -> Result<Self> {
+        let auth = match credential {
+            Credential::Anonymous => RegistryAuth::Anonymous,
+            Credential::Basic { username, password } => RegistryAuth::Basic(username, password),
+            Credential::Token(token) => RegistryAuth::Bearer(token),
+        };
+        let mut roots = Vec::new();
+        for path in &transport.ca_files {
+            let data = std::fs::read(path).map_err(|e| Error::io("read the CA file", path, e))?;
+            if !String::from_utf8_lossy(&data).contains("-----BEGIN CERTIFICATE-----") {
+                return Err(Error::usage(format!("{} holds no PEM certificate", path.display()))
+                    .with_hint("--ca-file takes a PEM file with one or more CERTIFICATE blocks"));
+            }
+            roots.push(Certificate { encoding: CertificateEncoding::Pem, data });
+        }
+        let config = |monolithic: bool| ClientConfig {
+            protocol: if transport.plain_http { ClientProtocol::Http } else { ClientProtocol::Https },
+            extra_root_certificates: roots.clone(),
+            use_monolithic_push: monolithic,
+            platform_resolver: None,
+            connect_timeout: Some(CONNECT_TIMEOUT),
+            read_timeout: Some(READ_TIMEOUT),
+            user_agent: USER_AGENT,
+            ..ClientConfig::default()
+        };
+        // try_from, not new: `Client::new` silently drops an invalid configuration.
+        let build = |monolithic| {
+            Client::try_from(config(monolithic))
+                .map_err(|e| Error::failed("could not set up the HTTP client").with_cause(e))
+        };
+        let target = RegistryTarget {
+            registry: registry.to_string(),
+            repository: repository.to_string(),
+            client: build(true)?,
+            chunked: build(false)?,
+            auth,
+            plain_http: transport.plain_http,
+            manifests: Mutex::new(HashMap::new()),
+        };
+        let operation = if push { RegistryOperation::Push } else { RegistryOperation::Pull };
+        let probe = target.reference(None);
+        for client in [&target.client, &target.chunked] {
+            client.auth(&probe, &target.auth, operation).await.map_err(|e| target.error(e, "authenticating"))?;
+        }
+        Ok(target)
+    }
+
+    /// `HOST[:PORT]`.
+    pub fn registry(&self) -> &str {
+        &self.registry
+    }
+
+    /// Checks that the registry accepts the credentials. A token service checks them when
+    /// [`connect`](Self::connect) asks for a token; a registry with Basic authentication is
+    /// only asked on a request, so list the tags of a repository that need not exist: not
+    /// found means the credentials were accepted.
+    pub async fn verify_credentials(&self) -> Result<()> {
+        match self.tags().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn reference(&self, r: Option<&str>) -> oci_client::Reference {
+        let (registry, repository) = (self.registry.clone(), self.repository.clone());
+        match r {
+            Some(d) if d.starts_with("sha256:") => {
+                oci_client::Reference::with_digest(registry, repository, d.to_string())
+            }
+            Some(tag) => oci_client::Reference::with_tag(registry, repository, tag.to_string()),
+            None => oci_client::Reference::with_tag(registry, repository, "latest".into()),
+        }
+    }
+
+    fn host_port(&self) -> String {
+        if self.registry.contains(':') {
+            self.registry.clone()
+        } else {
+            format!("{}:{}", self.registry, if self.plain_http { 80 } else { 443 })
+        }
+    }
+
+    /// Maps an oci-client error to ours, saying what was being done.
+    fn error(&self, e: OciDistributionError, doing: &str) -> Error {
+        let at = format!("{}/{}", self.registry, self.repository);
+        let login = format!("log in with: zoo-oci login {}", self.registry);
+        let auth = |msg: String| Error::new(ErrorKind::Auth, msg).with_hint(login.clone());
+        match e {
+            OciDistributionError::UnauthorizedError { .. } => auth(format!("{doing} in {at}: not authorised")),
+            OciDistributionError::AuthenticationFailure(msg) => {
+                auth(format!("{doing} in {at}: authentication failed: {}", scrub(&msg)))
+            }
+            OciDistributionError::RegistryError { envelope, .. } => {
+                let codes: Vec<&OciErrorCode> = envelope.errors.iter().map(|e| &e.code).collect();
+                let text: Vec<String> =
+                    envelope.errors.iter().map(|e| format!("{:?}: {}", e.code, e.message)).collect();
+                let msg = format!("{doing} in {at}: the registry says {}", text.join("; "));
+                if codes.iter().any(|c| matches!(c, OciErrorCode::Unauthorized | OciErrorCode::Denied)) {
+                    auth(msg)
+                } else if codes.iter().any(|c| {
+                    matches!(
+                        c,
+                        OciErrorCode::NameUnknown
+                            | OciErrorCode::ManifestUnknown
+                            | OciErrorCode::BlobUnknown
+                            | OciErrorCode::NotFound
+                    )
+                }) {
+                    Error::not_found(msg)
+                } else if codes.iter().any(|c| matches!(c, OciErrorCode::Toomanyrequests)) {
+                    Error::failed(msg).retryable()
+                } else {
+                    Error::failed(msg)
+                }
+            }
+            OciDistributionError::ServerError { code, message, .. } => {
+                let msg = format!("{doing} in {at}: HTTP {code}: {}", scrub(message.trim()));
+                if message.contains("HTTP request to an HTTPS server") {
+                    return Error::failed(format!("{doing}: {} speaks TLS, not plain HTTP", self.host_port()))
+                        .with_hint("drop --plain-http");
+                }
+                match code {
+                    401 | 403 => auth(msg),
+                    404 => Error::not_found(msg),
+                    408 | 429 | 500..=599 => Error::failed(msg).retryable(),
+                    _ => Error::failed(msg),
+                }
+            }
+            OciDistributionError::ImageManifestNotFoundError(_) => {
+                Error::not_found(format!("{doing} in {at}: not found"))
+            }
+            OciDistributionError::IoError(io) => pipe::into_error(io, |io| {
+                Error::failed(format!("{doing} in {at}: I/O error")).with_cause(io).retryable()
+            }),
+            OciDistributionError::RequestError(re) => self.request_error(re, doing),
+            other => Error::failed(format!("{doing} in {at}: {}", scrub(&other.to_string()))),
+        }
+    }
+
+    fn request_error(&self, re: reqwest::Error, doing: &str) -> Error {
+        // Some oci-client calls (blob HEAD, for one) report HTTP statuses as reqwest errors.
+        if let Some(status) = re.status() {
+            let code = status.as_u16();
+            let message = status.canonical_reason().unwrap_or("").to_string();
+            return self.error(OciDistributionError::ServerError { code, url: String::new(), message }, doing);
+        }
+        let mut chain = re.to_string();
+        let mut source = std::error::Error::source(&re);
+        while let Some(s) = source {
+            chain.push_str(": ");
+            chain.push_str(&s.to_string());
+            source = s.source();
+        }
+        let lower = chain.to_lowercase();
+        let addr = self.host_port();
+        let scheme = if self.plain_http { "http" } else { "https" };
+        if lower.contains("certificate") || lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+            return Error::failed(format!("{doing}: the TLS certificate of {addr} is not trusted"))
+                .with_cause(Scrubbed(chain))
+                .with_hint("if the registry uses a private CA, pass its certificate with --ca-file PEM");
+        }
+        if lower.contains("connection refused") {
+            return Error::failed(format!("{doing}: connection refused by {addr} ({scheme})"))
+                .with_hint("is the registry running and listening on that address?")
+                .retryable();
+        }
+        if re.is_timeout() {
+            return Error::failed(format!("{doing}: timed out talking to {addr}")).retryable();
+        }
+        let mismatch = [
+            "invalidcontenttype",
+            "corrupt message",
+            "wrong version number",
+            "invalid http version",
+            "record overflow",
+        ];
+        if !self.plain_http && mismatch.iter().any(|m| lower.contains(m)) {
+            return Error::failed(format!("{doing}: {addr} did not answer TLS")).with_hint(format!(
+                "the port seems to speak plain HTTP: if that is intended, add --plain-http ({})",
+                self.registry
+            ));
+        }
+        if self.plain_http
+            && (lower.contains("connection closed") || lower.contains("invalid") || lower.contains("parse"))
+        {
+            return Error::failed(format!("{doing}: {addr} did not answer plain HTTP"))
+                .with_hint("the registry may speak TLS: drop --plain-http");
+        }
+        Error::failed(format!("{doing}: could not talk to {addr}")).with_cause(Scrubbed(chain)).retryable()
+    }
+
+    async fn cached_manifest(&self, digest: &str) -> Option<Vec<u8>> {
+        self.manifests.lock().expect("no panics").get(digest).cloned()
+    }
+
+    async fn upload(
+        &self,
+        client: &Client,
+        descriptor: &Descriptor,
+        data: BlobReader,
+    ) -> std::result::Result<(), OciDistributionError> {
+        let stream = ReaderStream::with_capacity(data, crate::artifact::archive::COPY_BUFFER)
+            .map_err(OciDistributionError::IoError);
+        let reference = self.reference(None);
+        client.push_blob_stream(&reference, stream, &descriptor.digest, Some(descriptor.size)).await.map(|_| ())
+    }
+}
+
+/// Whether a failed monolithic upload should be tried again in chunks: the registry refused
+/// the method or the size, not the request's content or our rights.
+fn refuses_monolithic(e: &OciDistributionError) -> bool {
+    match e {
+        OciDistributionError::ServerError { code, .. } => matches!(code, 400 | 405 | 411 | 413 | 415 | 416 | 501),
+        OciDistributionError::SpecViolationError(_) => true,
+        OciDistributionError::RegistryError { envelope, .. } => {
+            envelope.errors.iter().any(|e| matches!(e.code, OciErrorCode::Unsupported | OciErrorCode::SizeInvalid))
+        }
+        _ => false,
+    }
+}
+
+/// Registry messages may echo request headers; never let an Authorization value through.
+fn scrub(text: &str) -> String {
+    let mut out = String::new();
+    for word in text.split_inclusive(' ') {
+        let lower = word.to_lowercase();
+        if out.to_lowercase().ends_with("basic ") || out.to_lowercase().ends_with("bearer ") {
+            out.push_str("*** ");
+        } else if lower.starts_with("authorization") {
+            out.push_str("authorization: ");
+        } else {
+            out.push_str(word);
+        }
+    }
+    out
+}
+
+#[derive(Debug)]
+struct Scrubbed(String);
+
+impl std::fmt::Display for Scrubbed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&scrub(&self.0))
+    }
+}
+impl std::error::Error for Scrubbed {}
+
+fn describe_reference(reference: &Reference) -> String {
+    match reference {
+        Reference::Tag(t) => format!("tag {t}"),
+        Reference::Digest(d) => format!("manifest {d}"),
+    }
+}
+
+fn media_type_of(bytes: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Probe {
+        media_type: Option<String>,
+        manifests: Option<serde_json::Value>,
+    }
+    match serde_json::from_slice::<Probe>(bytes) {
+        Ok(Probe { media_type: Some(m), .. }) => m,
+        Ok(Probe { manifests: Some(_), .. }) => media::OCI_INDEX.into(),
+        _ => media::OCI_MANIFEST.into(),
+    }
+}
+
+#[async_trait]
+impl Target for RegistryTarget {
+    fn name(&self) -> String {
+        format!("{}/{}", self.registry, self.repository)
+    }
+
+    fn registry_repository(&self) -> Option<(&str, &str)> {
+        Some((&self.registry, &self.repository))
+    }
+
+    async fn resolve(&self, reference: &Reference) -> Result<Descriptor> {
+        let r = match reference {
+            Reference::Tag(t) => self.reference(Some(t)),
+            Reference::Digest(d) => self.reference(Some(d)),
+        };
+        let (bytes, _) = self
+            .client
+            .pull_manifest_raw(&r, &self.auth, &ACCEPTED_MANIFESTS)
+            .await
+            .map_err(|e| self.error(e, &format!("reading {}", describe_reference(reference))))?;
+        if bytes.len() > media::MANIFEST_LIMIT {
+            return Err(Error::integrity(format!("the manifest of {}{reference} is over 4 MiB", self.name())));
+        }
+        let digest = digest::of_bytes(&bytes);
+        if let Reference::Digest(d) = reference
+            && *d != digest
+        {
+            return Err(Error::integrity(format!(
+                "{}{reference}: the registry sent a manifest with digest {digest}",
+                self.name()
+            )));
+        }
+        let descriptor = Descriptor::new(&media_type_of(&bytes), digest.clone(), bytes.len() as u64);
+        self.manifests.lock().expect("no panics").insert(digest, bytes.to_vec());
+        Ok(descriptor)
+    }
+
+    async fn fetch_manifest(&self, descriptor: &Descriptor) -> Result<Vec<u8>> {
+        let bytes = match self.cached_manifest(&descriptor.digest).await {
+            Some(b) => b,
+            None => {
+                let r = self.reference(Some(&descriptor.digest));
+                let accepted = [descriptor.media_type.as_str()];
+                let (bytes, _) = self
+                    .client
+                    .pull_manifest_raw(&r, &self.auth, &accepted)
+                    .await
+                    .map_err(|e| self.error(e, &format!("reading manifest {}", descriptor.digest)))?;
+                bytes.to_vec()
+            }
+        };
+        let actual = digest::of_bytes(&bytes);
+        digest::verify(
+            &format!("manifest {} from {}", descriptor.digest, self.name()),
+            &descriptor.digest,
+            descriptor.size,
+            &actual,
+            bytes.len() as u64,
+        )?;
+        Ok(bytes)
+    }
+
+    async fn exists(&self, descriptor: &Descriptor) -> Result<bool> {
+        if is_manifest_type(&descriptor.media_type) {
+            let r = self.reference(Some(&descriptor.digest));
+            return match self.client.fetch_manifest_digest(&r, &self.auth).await {
+                Ok(_) => Ok(true),
+                Err(e) => match self.error(e, "checking a manifest") {
+                    e if e.kind() == ErrorKind::NotFound => Ok(false),
+                    e => Err(e),
+                },
+            };
+        }
+        self.client
+            .blob_exists(&self.reference(None), &descriptor.digest)
+            .await
+            .map_err(|e| self.error(e, &format!("checking blob {}", descriptor.digest)))
+    }
+
+    async fn fetch_blob(&self, descriptor: &Descriptor) -> Result<BlobReader> {
+        let sized = self
+            .client
+            .pull_blob_stream(&self.reference(None), descriptor.digest.as_str())
+            .await
+            .map_err(|e| self.error(e, &format!("downloading blob {}", descriptor.digest)))?;
+        let stream = sized.stream.map_err(|e| {
+            // A reset connection mid-blob: copy tries again from the start.
+            std::io::Error::new(std::io::ErrorKind::ConnectionReset, e)
+        });
+        Ok(Box::pin(StreamReader::new(stream)))
+    }
+
+    async fn push_blob(&self, descriptor: &Descriptor, open: BlobOpener<'_>) -> Result<()> {
+        let data = open().await?;
+        match self.upload(&self.client, descriptor, data).await {
+            Ok(()) => Ok(()),
+            Err(e) if refuses_monolithic(&e) => {
+                // The stream was consumed: open it again for the chunked upload.
+                let data = open().await?;
+                self.upload(&self.chunked, descriptor, data)
+                    .await
+                    .map_err(|e| self.error(e, &format!("uploading blob {} in chunks", descriptor.digest)))
+            }
+            Err(e) => Err(self.error(e, &format!("uploading blob {}", descriptor.digest))),
+        }
+    }
+
+    async fn mount(&self, descriptor: &Descriptor, from: &dyn Target) -> Result<bool> {
+        let Some((registry, repository)) = from.registry_repository() else { return Ok(false) };
+        if registry != self.registry || repository == self.repository || descriptor.is_manifest() {
+            return Ok(false);
+        }
+        let source = oci_client::Reference::with_tag(registry.to_string(), repository.to_string(), "latest".into());
+        // Any failure means "upload it instead" (a 202 starts an upload session we drop).
+        Ok(self.client.mount_blob(&self.reference(None), &source, &descriptor.digest).await.is_ok())
+    }
+
+    async fn push_manifest(&self, descriptor: &Descriptor, bytes: &[u8], tag: Option<&str>) -> Result<()> {
+        let r = self.reference(Some(tag.unwrap_or(&descriptor.digest)));
+        let content_type = descriptor
+            .media_type
+            .parse()
+            .map_err(|_| Error::failed(format!("invalid media type {:?}", descriptor.media_type)))?;
+        self.client
+            .push_manifest_raw(&r, bytes.to_vec(), content_type)
+            .await
+            .map_err(|e| self.error(e, &format!("storing manifest {}", descriptor.digest)))?;
+        Ok(())
+    }
+
+    async fn tag(&self, descriptor: &Descriptor, tag: &str) -> Result<()> {
+        let bytes = self.fetch_manifest(descriptor).await?;
+        self.push_manifest(descriptor, &bytes, Some(tag)).await
+    }
+
+    async fn tags(&self) -> Result<Vec<String>> {
+        let response = self
+            .client
+            .list_tags(&self.reference(None), &self.auth, None, None)
+            .await
+            .map_err(|e| self.error(e, "listing tags"))?;
+        let mut tags = response.tags;
+        tags.sort();
+        Ok(tags)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrub_hides_authorization_values() {
+        let s = scrub("bad header Authorization: Basic dXNlcjpwYXNz here");
+        assert!(!s.contains("dXNlcjpwYXNz"), "{s}");
+        assert_eq!(media_type_of(br#"{"manifests":[]}"#), media::OCI_INDEX);
+        assert_eq!(media_type_of(br#"{"mediaType":"x"}"#), "x");
+    }
+}

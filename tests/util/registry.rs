@@ -1,0 +1,194 @@
+//! Real registry processes for the tests: CNCF Distribution (`docker-registry` from Debian),
+//! plain HTTP or TLS with htpasswd, on free loopback ports, stopped on drop.
+
+use std::fs;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use super::require_tool;
+
+/// The user and password of the authenticated registries.
+pub const USER: &str = "zoo-tester";
+/// A password that must never show up in any output.
+pub const PASSWORD: &str = "pw-Never-Print-7f3a9c";
+
+/// A running registry.
+pub struct Registry {
+    child: Child,
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    /// The CA that signed its certificate (TLS registries).
+    pub ca: Option<PathBuf>,
+    dir: tempfile::TempDir,
+}
+
+struct Tls {
+    dir: PathBuf,
+}
+
+/// A CA and a server certificate for 127.0.0.1/localhost, made once per test run with openssl.
+fn tls() -> &'static Tls {
+    static TLS: OnceLock<Tls> = OnceLock::new();
+    TLS.get_or_init(|| {
+        require_tool("openssl");
+        let dir = std::env::temp_dir().join(format!("zoo-oci-test-tls-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let run = |args: &[&str]| {
+            let out = Command::new("openssl").args(args).current_dir(&dir).output().expect("openssl runs");
+            assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        run(&[&["req", "-x509"], &ec[..], &["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=zoo-oci test CA"]].concat());
+        run(&[&["req"], &ec[..], &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"]].concat());
+        fs::write(
+            dir.join("ext.cnf"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        run(&[
+            "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem",
+            "-days", "2", "-extfile", "ext.cnf",
+        ]);
+        Tls { dir }
+    })
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Registry {
+    /// A plain-HTTP registry without authentication.
+    pub fn plain() -> Registry {
+        Registry::start(false, false)
+    }
+
+    /// A TLS registry with htpasswd authentication ([`USER`], [`PASSWORD`]).
+    pub fn tls_auth() -> Registry {
+        Registry::start(true, true)
+    }
+
+    /// A TLS registry without authentication.
+    pub fn tls() -> Registry {
+        Registry::start(true, false)
+    }
+
+    fn start(tls_on: bool, auth: bool) -> Registry {
+        require_tool("docker-registry");
+        let dir = tempfile::Builder::new().prefix("zoo-oci-registry-").tempdir().unwrap();
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
+            dir.path().join("data").display()
+        );
+        let mut ca = None;
+        if tls_on {
+            let t = tls();
+            config.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                t.dir.join("server.pem").display(),
+                t.dir.join("server.key").display()
+            ));
+            ca = Some(t.dir.join("ca.pem"));
+        }
+        if auth {
+            require_tool("htpasswd");
+            let htpasswd = dir.path().join("htpasswd");
+            let out = Command::new("htpasswd").args(["-Bbc"]).arg(&htpasswd).args([USER, PASSWORD]).output().unwrap();
+            assert!(out.status.success(), "htpasswd failed");
+            config
+                .push_str(&format!("auth:\n  htpasswd:\n    realm: zoo-oci-tests\n    path: {}\n", htpasswd.display()));
+        }
+        fs::write(dir.path().join("config.yml"), config).unwrap();
+        let log = fs::File::create(dir.path().join("registry.log")).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(dir.path().join("config.yml"))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("docker-registry starts");
+        let registry = Registry { child, addr, ca, dir };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(&registry.addr).is_err() {
+            assert!(Instant::now() < deadline, "the registry did not start:\n{}", registry.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        registry
+    }
+
+    /// `ADDR/REPO:TAG`.
+    pub fn at(&self, repo_tag: &str) -> String {
+        format!("{}/{repo_tag}", self.addr)
+    }
+
+    /// The registry's log so far.
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
+    }
+
+    /// The requests in the access log, as `METHOD PATH` (query included), in order.
+    pub fn requests(&self) -> Vec<String> {
+        self.log()
+            .lines()
+            .filter_map(|line| {
+                let start =
+                    line.find("\"GET ").or_else(|| line.find("\"HEAD ")).or_else(|| line.find("\"PUT ")).or_else(
+                        || line.find("\"POST ").or_else(|| line.find("\"PATCH ")).or_else(|| line.find("\"DELETE ")),
+                    )?;
+                let rest = &line[start + 1..];
+                let end = rest.find(" HTTP/")?;
+                Some(rest[..end].to_string())
+            })
+            .collect()
+    }
+
+    /// Forgets the requests so far (by truncating the log).
+    pub fn clear_requests(&self) {
+        // The registry appends with O_APPEND? It holds the file open: truncation works either way.
+        fs::OpenOptions::new().write(true).truncate(true).open(self.dir.path().join("registry.log")).unwrap();
+    }
+
+    /// The CA file as a string argument.
+    pub fn ca_arg(&self) -> String {
+        self.ca.as_ref().expect("a TLS registry").display().to_string()
+    }
+
+    /// Where the registry stores its data.
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Blob uploads started (POST …/blobs/uploads/ without mount) in these requests.
+pub fn uploads(requests: &[String]) -> usize {
+    requests.iter().filter(|r| r.starts_with("POST ") && r.contains("/blobs/uploads/") && !r.contains("mount=")).count()
+}
+
+/// The Python interpreter of the virtualenv holding the ORAS SDK (made by scripts/setup.sh).
+pub fn oras_python() -> PathBuf {
+    let cache = std::env::var_os("ZOO_OCI_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/zoo-oci"));
+    let python = cache.join("venv/bin/python");
+    let ok =
+        Command::new(&python).args(["-c", "import oras.client"]).output().map(|o| o.status.success()).unwrap_or(false);
+    assert!(
+        ok,
+        "setup error: the ORAS Python SDK is not installed in {}; run scripts/test.sh (it installs it)",
+        python.display()
+    );
+    python
+}
