@@ -315,6 +315,7 @@ fn secrets_never_appear_in_output_at_any_verbosity() {
         }
     }
     assert_eq!(runs[0].code, 0);
+    runs[0].stderr_has(&format!("credentials for {}: from ZOO_OCI_USERNAME/ZOO_OCI_PASSWORD", reg.addr));
     assert_eq!(runs[2].code, 1, "no --ca-file: untrusted certificate");
 }
 
@@ -355,4 +356,56 @@ fn transport_mistakes_get_hints_naming_the_address() {
     zoo_in(tmp.path(), &["inspect", &format!("127.0.0.1:{closed}/zoo/tiny:1")])
         .code(1)
         .stderr_has(&format!("connection refused by 127.0.0.1:{closed}"));
+}
+
+#[test]
+fn a_registry_refusing_monolithic_uploads_gets_chunked_ones() {
+    let reg = Registry::plain();
+    let proxy = crate::util::proxy::FaultProxy::start(&reg.addr, crate::util::proxy::Fault::RefuseMonolithic);
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    zoo_in(tmp.path(), &["push", "-q", "--plain-http", suite.to_str().unwrap(), &proxy.at("zoo/tiny:1")]).ok();
+    assert!(!proxy.faults().is_empty(), "the monolithic PUT was tried first");
+    assert!(reg.requests().iter().any(|r| r.starts_with("PATCH ")), "then chunks: {:?}", reg.requests());
+    let out = tmp.path().join("out");
+    zoo_in(tmp.path(), &["pull", "-q", "--plain-http", &reg.at("zoo/tiny:1"), "-o", out.to_str().unwrap()]).ok();
+    assert_same_tree(&suite, &out);
+}
+
+#[test]
+fn transient_failures_are_retried_without_repeating_finished_uploads() {
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    // Two 503s on blob uploads: each blob is tried again after a HEAD.
+    let proxy =
+        crate::util::proxy::FaultProxy::start(&reg.addr, crate::util::proxy::Fault::Unavailable("/blobs/uploads/", 2));
+    let pushed = zoo_in(tmp.path(), &["push", "--plain-http", suite.to_str().unwrap(), &proxy.at("zoo/tiny:1")]);
+    pushed.ok().stderr_has("retry");
+    assert_eq!(proxy.faults().len(), 2, "{:?}", proxy.faults());
+    // A download cut mid-blob is started again, and the pull still verifies every byte.
+    let proxy =
+        crate::util::proxy::FaultProxy::start(&reg.addr, crate::util::proxy::Fault::CutResponse("/blobs/sha256:", 1));
+    let out = tmp.path().join("out");
+    zoo_in(tmp.path(), &["pull", "--plain-http", &proxy.at("zoo/tiny:1"), "-o", out.to_str().unwrap()]).ok();
+    assert_eq!(proxy.faults().len(), 1, "{:?}", proxy.faults());
+    assert_same_tree(&suite, &out);
+}
+
+#[test]
+fn a_registry_that_stays_down_fails_with_the_error_after_retrying() {
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    let proxy = crate::util::proxy::FaultProxy::start(
+        &reg.addr,
+        crate::util::proxy::Fault::Unavailable("/blobs/uploads/", 1000),
+    );
+    zoo_in(tmp.path(), &["push", "--plain-http", suite.to_str().unwrap(), &proxy.at("zoo/tiny:1")])
+        .code(1)
+        .stderr_has("HTTP 503");
+    assert!(
+        reg.requests().iter().all(|r| !r.contains("/manifests/") || !r.starts_with("PUT")),
+        "no manifest without its blobs"
+    );
 }

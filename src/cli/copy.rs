@@ -25,7 +25,7 @@ pub struct CopyArgs {
 pub async fn run(args: CopyArgs, global: &Global) -> Result<u8> {
     let from = location(&args.source)?;
     let to = location(&args.target)?;
-    let src = open_source(&from, &global.transport(global.plain_http || args.from_plain_http)).await?;
+    let src = open_source(&from, global, global.plain_http || args.from_plain_http).await?;
     let reference = source_reference(&from, src.as_ref()).await?;
     let tag = match (to.reference(), &reference) {
         (Some(Reference::Tag(t)), _) => Some(t.clone()),
@@ -36,7 +36,7 @@ pub async fn run(args: CopyArgs, global: &Global) -> Result<u8> {
         (None, Reference::Tag(t)) => Some(t.clone()),
         (None, Reference::Digest(_)) => None,
     };
-    let dst = open_destination(&to, &global.transport(global.plain_http || args.to_plain_http)).await?;
+    let dst = open_destination(&to, global, global.plain_http || args.to_plain_http).await?;
     let on_event = progress(global);
     let options =
         CopyOptions { concurrency: global.concurrency, on_event: &on_event, retries: zoo_oci::copy::DEFAULT_RETRIES };

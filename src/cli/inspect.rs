@@ -23,7 +23,7 @@ pub struct InspectArgs {
 
 pub async fn run(args: InspectArgs, global: &Global) -> Result<u8> {
     let loc = location(&args.source)?;
-    let src = open_source(&loc, &global.transport(global.plain_http)).await?;
+    let src = open_source(&loc, global, global.plain_http).await?;
     let reference = source_reference(&loc, src.as_ref()).await?;
     let root = src.resolve(&reference).await?;
     let bytes = src.fetch_manifest(&root).await?;

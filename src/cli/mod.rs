@@ -14,6 +14,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use zoo_oci::copy::{Event, describe};
+use zoo_oci::credentials::Source;
 use zoo_oci::error::{Error, Result};
 use zoo_oci::reference::Location;
 use zoo_oci::target::Target;
@@ -103,21 +104,31 @@ pub enum Format {
 }
 
 /// Opens a location to read from.
-pub async fn open_source(location: &Location, transport: &Transport) -> Result<Box<dyn Target>> {
-    match location {
-        Location::Layout { path, .. } => Ok(Box::new(LayoutTarget::open(path)?)),
-        Location::Registry { registry, repository, .. } => {
-            Ok(Box::new(RegistryTarget::connect(registry, repository, transport, false).await?))
-        }
-    }
+pub async fn open_source(location: &Location, global: &Global, plain_http: bool) -> Result<Box<dyn Target>> {
+    open(location, global, plain_http, false).await
 }
 
 /// Opens a location to write to, creating it if needed.
-pub async fn open_destination(location: &Location, transport: &Transport) -> Result<Box<dyn Target>> {
+pub async fn open_destination(location: &Location, global: &Global, plain_http: bool) -> Result<Box<dyn Target>> {
+    open(location, global, plain_http, true).await
+}
+
+async fn open(location: &Location, global: &Global, plain_http: bool, write: bool) -> Result<Box<dyn Target>> {
     match location {
-        Location::Layout { path, .. } => Ok(Box::new(LayoutTarget::create(path)?)),
+        Location::Layout { path, .. } if write => Ok(Box::new(LayoutTarget::create(path)?)),
+        Location::Layout { path, .. } => Ok(Box::new(LayoutTarget::open(path)?)),
         Location::Registry { registry, repository, .. } => {
-            Ok(Box::new(RegistryTarget::connect(registry, repository, transport, true).await?))
+            let target = RegistryTarget::connect(registry, repository, &global.transport(plain_http), write).await?;
+            if global.verbose {
+                let from = match target.credential_source() {
+                    Source::Environment => "ZOO_OCI_USERNAME/ZOO_OCI_PASSWORD".to_string(),
+                    Source::DockerConfig(p) => format!("the Docker config {}", p.display()),
+                    Source::Podman(p) => format!("Podman's {}", p.display()),
+                    Source::None => "nowhere: anonymous".to_string(),
+                };
+                eprintln!("credentials for {registry}: from {from}");
+            }
+            Ok(Box::new(target))
         }
     }
 }

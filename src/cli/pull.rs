@@ -44,7 +44,7 @@ pub struct PullArgs {
 pub async fn run(args: PullArgs, global: &Global) -> Result<u8> {
     let loc = location(&args.source)?;
     let only = args.only.iter().map(|c| Class::parse(c)).collect::<Result<_>>()?;
-    let src = open_source(&loc, &global.transport(global.plain_http)).await?;
+    let src = open_source(&loc, global, global.plain_http).await?;
     let reference = source_reference(&loc, src.as_ref()).await?;
     let options = PullOptions {
         selection: Selection { only, variants: args.variant, frameworks: args.framework, include: args.include },

@@ -83,7 +83,7 @@ pub async fn run(args: PushArgs, global: &Global) -> Result<u8> {
     let packed = tokio::task::spawn_blocking(move || pack::pack(suite, &options))
         .await
         .map_err(|e| Error::failed("packing failed").with_cause(e))??;
-    let dst = open_destination(&destination, &global.transport(global.plain_http)).await?;
+    let dst = open_destination(&destination, global, global.plain_http).await?;
     let source = PackedTarget::new(packed);
     let on_event = progress(global);
     let options =

@@ -23,11 +23,10 @@ pub async fn run(args: TagArgs, global: &Global) -> Result<u8> {
         validate_tag(t)?;
     }
     let loc = location(&args.source)?;
-    let transport = global.transport(global.plain_http);
     // Tagging writes: a registry needs push rights; a layout must already exist.
     let target = match loc {
-        Location::Layout { .. } => open_source(&loc, &transport).await?,
-        Location::Registry { .. } => open_destination(&loc, &transport).await?,
+        Location::Layout { .. } => open_source(&loc, global, global.plain_http).await?,
+        Location::Registry { .. } => open_destination(&loc, global, global.plain_http).await?,
     };
     let reference = source_reference(&loc, target.as_ref()).await?;
     let descriptor = target.resolve(&reference).await?;

@@ -55,6 +55,7 @@ pub struct RegistryTarget {
     chunked: Client,
     auth: RegistryAuth,
     plain_http: bool,
+    credential_source: credentials::Source,
     /// Manifests read while resolving, so copy does not fetch them twice.
     manifests: Mutex<HashMap<String, Vec<u8>>>,
 }
@@ -63,8 +64,15 @@ impl RegistryTarget {
     /// Connects to `registry/repository`, authenticating for `push` or pull first, so that bad
     /// credentials fail before any transfer.
     pub async fn connect(registry: &str, repository: &str, transport: &Transport, push: bool) -> Result<Self> {
-        let (credential, _source) = credentials::find(registry, &transport.credentials)?;
-        Self::connect_with(registry, repository, transport, credential, push).await
+        let (credential, source) = credentials::find(registry, &transport.credentials)?;
+        let mut target = Self::connect_with(registry, repository, transport, credential, push).await?;
+        target.credential_source = source;
+        Ok(target)
+    }
+
+    /// Where the credentials in use came from (never the secret itself).
+    pub fn credential_source(&self) -> &credentials::Source {
+        &self.credential_source
     }
 
     /// Like [`connect`](Self::connect), with these credentials rather than the configured ones.
@@ -111,6 +119,7 @@ impl RegistryTarget {
             chunked: build(false)?,
             auth,
             plain_http: transport.plain_http,
+            credential_source: credentials::Source::None,
             manifests: Mutex::new(HashMap::new()),
         };
         let operation = if push { RegistryOperation::Push } else { RegistryOperation::Pull };
