@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 
+use super::manifest::Descriptor;
 use crate::digest::{self, ChunkHashingReader, ChunkHashingWriter, HashingReader, HashingWriter};
 use crate::error::{Error, Result};
 use crate::suite::{Entry, EntryKind};
@@ -172,14 +173,14 @@ pub struct Extracted {
 /// extract into a scratch folder they delete on failure.
 pub fn extract_tar<R: Read>(
     raw: R,
-    blob_digest: &str,
-    blob_size: u64,
+    blob: &Descriptor,
     compression: Compression,
     dest: &Path,
     expected: &Expected,
     include: &dyn Fn(&str) -> bool,
     extracted: &mut Extracted,
 ) -> Result<()> {
+    let (blob_digest, blob_size) = (blob.digest.as_str(), blob.size);
     // A blob may not be longer than its descriptor says: read one byte more to notice.
     let mut hashed = HashingReader::new(raw.take(blob_size + 1));
     let bound = match expected {
@@ -347,13 +348,13 @@ fn extract_entry<R: Read>(
 /// Writes a raw layer's bytes to `dest/path`, checking the blob's size and digest.
 pub fn extract_raw<R: Read>(
     raw: R,
-    blob_digest: &str,
-    blob_size: u64,
+    blob: &Descriptor,
     dest: &Path,
     path: &str,
     executable: bool,
     extracted: &mut Extracted,
 ) -> Result<()> {
+    let (blob_digest, blob_size) = (blob.digest.as_str(), blob.size);
     let Some(rel) = safe_relative_path(path) else {
         return Err(hostile(blob_digest, format!("file path {path:?} leaves the destination")));
     };

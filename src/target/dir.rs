@@ -132,8 +132,8 @@ impl Target for DirTarget {
             .ok_or_else(|| Error::failed(format!("layer {} was not selected", descriptor.digest)))?;
         let root = self.root.clone();
         let filter = self.filter.clone();
+        let blob = descriptor.clone();
         let digest = descriptor.digest.clone();
-        let size = descriptor.size;
         let cancelled = self.cancelled.clone();
         self.running.fetch_add(1, Ordering::SeqCst);
         let running = Running(self.running.clone());
@@ -148,20 +148,13 @@ impl Target for DirTarget {
             let mut extracted = Extracted::default();
             let result = match (unpack.storage, unpack.raw_file) {
                 (Storage::Raw, Some((path, executable))) => {
-                    archive::extract_raw(reader, &digest, size, &root, &path, executable, &mut extracted)
+                    archive::extract_raw(reader, &blob, &root, &path, executable, &mut extracted)
                 }
                 (Storage::Raw, None) => Err(Error::integrity(format!("raw layer {digest} names no file path"))
                     .with_hint("the layer lacks the org.cncf.model.filepath annotation")),
-                (Storage::Tar(compression), _) => archive::extract_tar(
-                    reader,
-                    &digest,
-                    size,
-                    compression,
-                    &root,
-                    &unpack.expected,
-                    &*filter,
-                    &mut extracted,
-                ),
+                (Storage::Tar(compression), _) => {
+                    archive::extract_tar(reader, &blob, compression, &root, &unpack.expected, &*filter, &mut extracted)
+                }
             };
             (result, extracted)
         })
