@@ -78,9 +78,11 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
     let is_model = manifest.artifact_type.as_deref() == Some(media::MODEL_ARTIFACT)
         || manifest.config.media_type == media::MODEL_CONFIG;
     if !is_model {
-        let kind =
-            manifest.artifact_type.clone().unwrap_or_else(|| format!("config type {}", manifest.config.media_type));
-        return Err(not_a_suite(&format!("of artifact type {kind}")));
+        let what = match &manifest.artifact_type {
+            Some(t) => format!("of artifact type {t}"),
+            None => format!("an artifact with config media type {}", manifest.config.media_type),
+        };
+        return Err(not_a_suite(&what));
     }
     let record: Option<SuiteRecord> = match manifest.annotations.get(media::ANN_SUITE) {
         Some(text) => Some(serde_json::from_str(text).map_err(|e| {
