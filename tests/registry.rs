@@ -252,11 +252,13 @@ fn credentials_come_from_the_environment_podman_and_credential_helpers() {
 
     // A credential helper named in the Docker config's credHelpers.
     let bin = tmp.path().join("bin");
+    let stored = tmp.path().join("helper-stored.json");
     write(
         &bin,
         "docker-credential-zootest",
         format!(
-            "#!/bin/sh\nread server\nprintf '{{\"ServerURL\":\"%s\",\"Username\":\"{USER}\",\"Secret\":\"{PASSWORD}\"}}' \"$server\"\n"
+            "#!/bin/sh\ncase \"$1\" in\n  get) read server; printf '{{\"ServerURL\":\"%s\",\"Username\":\"{USER}\",\"Secret\":\"{PASSWORD}\"}}' \"$server\" ;;\n  store) cat > {} ;;\n  erase) cat > /dev/null ;;\nesac\n",
+            stored.display()
         ),
         true,
     );
@@ -270,6 +272,26 @@ fn credentials_come_from_the_environment_podman_and_credential_helpers() {
         &["inspect", "--ca-file", &ca, &at],
     );
     run.ok().stdout_has("tiny 1.0.0");
+
+    // credsStore: the same helper for every registry; login stores through it, not in the file.
+    fs::write(config_dir.join("config.json"), r#"{"credsStore":"zootest"}"#).unwrap();
+    let env = [("DOCKER_CONFIG", config_dir.to_str().unwrap()), ("PATH", path.as_str())];
+    run_env(tmp.path(), &env, &["inspect", "--ca-file", &ca, &at]).ok();
+    let mut login = zoo()
+        .current_dir(tmp.path())
+        .envs(env)
+        .args(["login", &reg.addr, "-u", USER, "--password-stdin", "--ca-file", &ca])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut login.stdin.take().unwrap(), PASSWORD.as_bytes()).unwrap();
+    assert!(login.wait_with_output().unwrap().status.success());
+    let handed: Value = serde_json::from_slice(&fs::read(&stored).unwrap()).unwrap();
+    assert_eq!(handed["Secret"], PASSWORD);
+    assert_eq!(handed["ServerURL"], reg.addr.as_str());
+    let config = fs::read_to_string(config_dir.join("config.json")).unwrap();
+    assert!(!config.contains(&base64(&format!("{USER}:{PASSWORD}"))), "the secret went to the helper, not the file");
 }
 
 fn base64(text: &str) -> String {
@@ -408,4 +430,35 @@ fn a_registry_that_stays_down_fails_with_the_error_after_retrying() {
         reg.requests().iter().all(|r| !r.contains("/manifests/") || !r.starts_with("PUT")),
         "no manifest without its blobs"
     );
+}
+
+#[test]
+fn bearer_token_challenges_are_answered_with_the_configured_credentials() {
+    use crate::util::proxy::{Fault, FaultProxy, TOKEN};
+    let reg = Registry::plain();
+    let proxy = FaultProxy::start(&reg.addr, Fault::BearerAuth(USER, PASSWORD));
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    let at = proxy.at("zoo/tiny:1");
+    zoo_in(tmp.path(), &["push", "--plain-http", suite.to_str().unwrap(), &at]).code(3).stderr_has("zoo-oci login");
+    let login = zoo_in_stdin(
+        tmp.path(),
+        PASSWORD,
+        &["login", "-v", "--plain-http", &proxy.addr, "-u", USER, "--password-stdin"],
+    );
+    login.ok();
+    let push = zoo_in(tmp.path(), &["push", "-v", "--plain-http", suite.to_str().unwrap(), &at]);
+    push.ok();
+    let out = tmp.path().join("out");
+    zoo_in(tmp.path(), &["pull", "-q", "--plain-http", &at, "-o", out.to_str().unwrap()]).ok();
+    assert_same_tree(&suite, &out);
+    let seen = proxy.seen.lock().unwrap().clone();
+    assert!(seen.iter().any(|l| l == "TOKEN granted"), "{seen:?}");
+    for run in [&login, &push] {
+        assert!(!run.stderr.contains(TOKEN) && !run.stdout.contains(TOKEN), "the token leaked");
+        assert!(!run.stderr.contains(PASSWORD), "the password leaked");
+    }
+    let wrong =
+        zoo_in_stdin(tmp.path(), "nope", &["login", "--plain-http", &proxy.addr, "-u", USER, "--password-stdin"]);
+    wrong.code(3);
 }

@@ -17,7 +17,13 @@ pub enum Fault {
     Unavailable(&'static str, usize),
     /// Forward the first N matching GETs but cut the response after half of its body.
     CutResponse(&'static str, usize),
+    /// Act as a registry with a token service: requests need `Authorization: Bearer` with the
+    /// token that `/token` hands out for Basic credentials `user:password`.
+    BearerAuth(&'static str, &'static str),
 }
+
+/// The token the [`Fault::BearerAuth`] proxy hands out.
+pub const TOKEN: &str = "tok-Never-Print-91c2";
 
 /// A running proxy; stops accepting when dropped.
 pub struct FaultProxy {
@@ -36,16 +42,16 @@ impl FaultProxy {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let matched = Arc::new(AtomicUsize::new(0));
-        let (upstream, seen2, stop2) = (upstream.to_string(), seen.clone(), stop.clone());
+        let (upstream, seen2, stop2, me) = (upstream.to_string(), seen.clone(), stop.clone(), addr.clone());
         thread::spawn(move || {
             for conn in listener.incoming() {
                 if stop2.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (upstream, seen, matched) = (upstream.clone(), seen2.clone(), matched.clone());
+                let (upstream, seen, matched, me) = (upstream.clone(), seen2.clone(), matched.clone(), me.clone());
                 thread::spawn(move || {
-                    let _ = handle(conn, &upstream, fault, &seen, &matched);
+                    let _ = handle(conn, &upstream, fault, &seen, &matched, &me);
                 });
             }
         });
@@ -76,11 +82,13 @@ fn handle(
     fault: Fault,
     seen: &Mutex<Vec<String>>,
     matched: &AtomicUsize,
+    me: &str,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
     let mut head = Vec::new();
     let mut request_line = String::new();
     let mut content_length = 0usize;
+    let mut authorization = String::new();
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 {
@@ -96,6 +104,12 @@ fn handle(
         if lower.starts_with("connection:") {
             continue; // replaced below
         }
+        if lower.starts_with("authorization:") {
+            authorization = line["authorization:".len()..].trim().to_string();
+            if matches!(fault, Fault::BearerAuth(..)) {
+                continue; // the upstream registry has no authentication
+            }
+        }
         if line == "\r\n" {
             head.extend_from_slice(b"Connection: close\r\n\r\n");
             break;
@@ -107,12 +121,39 @@ fn handle(
     let mut client = client;
     let is_match =
         |pattern: &str, limit: usize| request_line.contains(pattern) && matched.fetch_add(1, Ordering::SeqCst) < limit;
+    if let Fault::BearerAuth(user, password) = fault {
+        use base64::Engine as _;
+        let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")));
+        if request_line.starts_with("GET /token") {
+            seen.lock().unwrap().push(format!("TOKEN {}", if authorization == basic { "granted" } else { "refused" }));
+            if authorization == basic {
+                let body = format!(r#"{{"token":"{TOKEN}","access_token":"{TOKEN}","expires_in":300}}"#);
+                write!(
+                    client,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )?;
+            } else {
+                write!(client, "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+            }
+            return Ok(());
+        }
+        if authorization != format!("Bearer {TOKEN}") {
+            let body = r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#;
+            write!(
+                client,
+                "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://{me}/token\",service=\"zoo-test\"\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )?;
+            return Ok(());
+        }
+    }
     let answer_fault = match fault {
         Fault::RefuseMonolithic => {
             request_line.starts_with("PUT ") && request_line.contains("/blobs/uploads/") && content_length > 0
         }
         Fault::Unavailable(pattern, n) => is_match(pattern, n),
-        Fault::CutResponse(..) => false,
+        Fault::CutResponse(..) | Fault::BearerAuth(..) => false,
     };
     if answer_fault {
         let status =
