@@ -76,6 +76,17 @@ pub fn docker_config_path() -> Option<PathBuf> {
     }
 }
 
+/// The Docker config files to read, in order. A Kubernetes `kubernetes.io/dockerconfigjson`
+/// Secret mounted as a folder holds `.dockerconfigjson`, not `config.json`: pointing
+/// `DOCKER_CONFIG` at the mount works too.
+fn docker_config_candidates() -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = docker_config_path().into_iter().collect();
+    if let Some(dir) = std::env::var_os("DOCKER_CONFIG") {
+        paths.push(PathBuf::from(dir).join(".dockerconfigjson"));
+    }
+    paths
+}
+
 /// The key Docker uses for a registry in its config: Docker Hub has a historical one.
 pub fn config_key(registry: &str) -> String {
     match registry {
@@ -98,8 +109,16 @@ pub fn find(registry: &str, lookup: &Lookup) -> Result<(Credential, Source)> {
     let key = config_key(registry);
     let mut docker_files: Vec<PathBuf> = Vec::new();
     match &lookup.docker_config {
-        Some(path) => docker_files.push(path.clone()),
-        None => docker_files.extend(docker_config_path()),
+        Some(path) => {
+            if !path.is_file() {
+                return Err(Error::not_found(format!("the Docker config {} does not exist", path.display()))
+                    .with_hint(
+                        "--docker-config names a file: config.json, or the .dockerconfigjson of a Kubernetes Secret",
+                    ));
+            }
+            docker_files.push(path.clone());
+        }
+        None => docker_files.extend(docker_config_candidates()),
     }
     for path in &docker_files {
         if let Some(found) = from_file(path, &key)? {

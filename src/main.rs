@@ -8,7 +8,7 @@ mod cli;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
-    let quiet = args.global.quiet;
+    let log_format = args.global.log_format;
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -19,8 +19,8 @@ fn main() -> ExitCode {
     match runtime.block_on(cli::run(args)) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            let _ = quiet; // errors are printed even with -q: they are what the user must read
-            eprint!("{}", cli::render_error(&err));
+            // Errors are printed even with -q: they are what the user must read.
+            eprint!("{}", cli::render_error_as(&err, log_format));
             ExitCode::from(err.kind().exit_code() as u8)
         }
     }

@@ -375,7 +375,7 @@ fn transport_mistakes_get_hints_naming_the_address() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    zoo_in(tmp.path(), &["inspect", &format!("127.0.0.1:{closed}/zoo/tiny:1")])
+    zoo_in(tmp.path(), &["inspect", "--retry-timeout", "0", &format!("127.0.0.1:{closed}/zoo/tiny:1")])
         .code(1)
         .stderr_has(&format!("connection refused by 127.0.0.1:{closed}"));
 }

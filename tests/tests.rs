@@ -6,6 +6,7 @@ mod artifact;
 mod check;
 mod hostile;
 mod interop;
+mod kubernetes;
 mod layout;
 mod pull;
 mod registry;

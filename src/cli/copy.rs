@@ -5,7 +5,7 @@ use zoo_oci::copy::{self, CopyOptions};
 use zoo_oci::error::{Error, Result};
 use zoo_oci::reference::Reference;
 
-use super::{Global, location, open_destination, open_source, progress, source_reference};
+use super::{Global, location, open_destination, open_source, progress, say, source_reference};
 
 /// Arguments of `copy`.
 #[derive(Debug, Args)]
@@ -42,14 +42,18 @@ pub async fn run(args: CopyArgs, global: &Global) -> Result<u8> {
         CopyOptions { concurrency: global.concurrency, on_event: &on_event, retries: zoo_oci::copy::DEFAULT_RETRIES };
     let report = copy::copy(src.as_ref(), &reference, dst.as_ref(), tag.as_deref(), &options).await?;
     let root = report.root.expect("copy reports its root");
-    if !global.quiet {
-        eprintln!(
-            "copied {from} to {}: {} blobs copied, {} already there",
-            to.with_reference(tag.map(Reference::Tag)),
-            report.copied,
-            report.skipped
-        );
-    }
+    let to = to.with_reference(tag.map(Reference::Tag));
+    let text = || {
+        format!(
+            "copied {from} to {to}: {} blobs copied, {} mounted, {} already there",
+            report.copied, report.mounted, report.skipped
+        )
+    };
+    let event = serde_json::json!({
+        "event": "copied", "from": from.to_string(), "to": to.to_string(), "digest": root.digest,
+        "copied": report.copied, "mounted": report.mounted, "skipped": report.skipped,
+    });
+    say(global, text, event);
     println!("{}", root.digest);
     Ok(0)
 }

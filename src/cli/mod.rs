@@ -11,10 +11,11 @@ mod tag;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use zoo_oci::copy::{Event, describe};
-use zoo_oci::credentials::Source;
+use zoo_oci::credentials::{Lookup, Source};
 use zoo_oci::error::{Error, Result};
 use zoo_oci::reference::Location;
 use zoo_oci::target::Target;
@@ -49,12 +50,43 @@ pub struct Global {
     /// Trust this CA (PEM) besides the system's roots; repeatable.
     #[arg(long = "ca-file", global = true, value_name = "PEM")]
     pub ca_files: Vec<PathBuf>,
+    /// Read credentials from this Docker config file only (config.json, or the
+    /// .dockerconfigjson of a Kubernetes Secret).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub docker_config: Option<PathBuf>,
+    /// Keep trying to reach a registry that is not up yet for this long (e.g. 60s, 5m, 0).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub retry_timeout: Duration,
+    /// How progress and errors are written to stderr: text lines, or one JSON object per line.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// Formats of progress and error output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One line per event, for people and plain logs.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    humantime::parse_duration(text).map_err(|e| format!("{e} (write e.g. 30s, 2m, 0)"))
 }
 
 impl Global {
     /// The transport for registries, with `plain_http` decided by the caller (copy has two).
     pub fn transport(&self, plain_http: bool) -> Transport {
-        Transport { plain_http, ca_files: self.ca_files.clone(), credentials: Default::default() }
+        Transport {
+            plain_http,
+            ca_files: self.ca_files.clone(),
+            credentials: Lookup { docker_config: self.docker_config.clone() },
+            retry_timeout: self.retry_timeout,
+        }
     }
 }
 
@@ -118,7 +150,18 @@ async fn open(location: &Location, global: &Global, plain_http: bool, write: boo
         Location::Layout { path, .. } if write => Ok(Box::new(LayoutTarget::create(path)?)),
         Location::Layout { path, .. } => Ok(Box::new(LayoutTarget::open(path)?)),
         Location::Registry { registry, repository, .. } => {
-            let target = RegistryTarget::connect(registry, repository, &global.transport(plain_http), write).await?;
+            let json = global.log_format == LogFormat::Json;
+            let quiet = global.quiet;
+            let on_wait = |e: &Error, pause: Duration| {
+                if json {
+                    let line = serde_json::json!({"event": "waiting", "registry": registry, "reason": e.to_string(), "retry_in_seconds": pause.as_secs_f64()});
+                    eprintln!("{line}");
+                } else if !quiet {
+                    eprintln!("  waiting for {registry}: {e}; trying again in {:.1}s", pause.as_secs_f64());
+                }
+            };
+            let transport = global.transport(plain_http);
+            let target = RegistryTarget::connect_waiting(registry, repository, &transport, write, &on_wait).await?;
             if global.verbose {
                 let from = match target.credential_source() {
                     Source::Environment => "ZOO_OCI_USERNAME/ZOO_OCI_PASSWORD".to_string(),
@@ -155,10 +198,31 @@ pub async fn source_reference(location: &Location, target: &dyn Target) -> Resul
     }
 }
 
-/// A progress printer: one line per blob on stderr, unless quiet.
+/// A progress printer: one line per blob on stderr (text or JSON), unless quiet. Never a
+/// terminal control character: the lines go to container logs as they are.
 pub fn progress(global: &Global) -> impl Fn(&Event) + Sync + use<> {
     let quiet = global.quiet;
+    let json = global.log_format == LogFormat::Json;
     move |event: &Event| {
+        if json {
+            let (name, d, seconds, reason) = match event {
+                Event::Copied(d, took) => ("copied", d, Some(took.as_secs_f64()), None),
+                Event::Skipped(d) => ("exists", d, None, None),
+                Event::Mounted(d) => ("mounted", d, None, None),
+                Event::Retrying(d, why) => ("retrying", d, None, Some(why.as_str())),
+            };
+            let line = serde_json::json!({
+                "event": name,
+                "path": d.annotation(zoo_oci::artifact::media::ANN_FILEPATH),
+                "mediaType": d.media_type,
+                "digest": d.digest,
+                "size": d.size,
+                "seconds": seconds,
+                "reason": reason,
+            });
+            eprintln!("{line}");
+            return;
+        }
         if quiet {
             return;
         }
@@ -176,6 +240,18 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Sync + use<> {
             Event::Mounted(d) => eprintln!("  mounted {}  {}", describe(d), human_bytes(d.size)),
             Event::Retrying(d, why) => eprintln!("  retry   {}: {why}", describe(d)),
         }
+    }
+}
+
+/// Reports a step's outcome on stderr: a line of text, or the JSON `event` under
+/// `--log-format json`. Nothing under `-q`.
+pub fn say(global: &Global, text: impl FnOnce() -> String, event: serde_json::Value) {
+    if global.quiet {
+        return;
+    }
+    match global.log_format {
+        LogFormat::Json => eprintln!("{event}"),
+        LogFormat::Text => eprintln!("{}", text()),
     }
 }
 
@@ -201,6 +277,27 @@ pub fn human_bytes(n: u64) -> String {
         unit = u;
     }
     format!("{v:.1} {unit}")
+}
+
+/// Renders an error once, as text or as one JSON line.
+pub fn render_error_as(err: &Error, format: LogFormat) -> String {
+    if format == LogFormat::Text {
+        return render_error(err);
+    }
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    let line = serde_json::json!({
+        "event": "error",
+        "message": err.to_string(),
+        "causes": causes,
+        "hint": err.hint(),
+        "exit_code": err.kind().exit_code(),
+    });
+    format!("{line}\n")
 }
 
 /// Renders an error once: `error:`, each `caused by:`, then `hint:`.

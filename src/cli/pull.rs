@@ -7,7 +7,7 @@ use zoo_oci::error::Result;
 use zoo_oci::pull::{self, DEFAULT_MAX_EXPANSION, PullOptions, Selection};
 use zoo_oci::suite::Class;
 
-use super::{Format, Global, human_bytes, location, open_source, progress, source_reference};
+use super::{Format, Global, human_bytes, location, open_source, progress, say, source_reference};
 
 /// Arguments of `pull`.
 #[derive(Debug, Args)]
@@ -69,19 +69,28 @@ pub async fn run(args: PullArgs, global: &Global) -> Result<u8> {
             })
         ),
         Format::Text => {
-            if !global.quiet {
+            let text = || {
                 if outcome.up_to_date {
-                    eprintln!("{} already holds {}: nothing to do", outcome.destination.display(), outcome.manifest);
+                    format!("{} already holds {}: nothing to do", outcome.destination.display(), outcome.manifest)
                 } else {
-                    eprintln!(
+                    format!(
                         "pulled {} layers ({}), {} files into {}",
                         outcome.layers,
                         human_bytes(outcome.bytes),
                         outcome.files,
                         outcome.destination.display()
-                    );
+                    )
                 }
-            }
+            };
+            let event = serde_json::json!({
+                "event": if outcome.up_to_date { "up-to-date" } else { "pulled" },
+                "destination": outcome.destination,
+                "digest": outcome.manifest,
+                "layers": outcome.layers,
+                "bytes": outcome.bytes,
+                "files": outcome.files,
+            });
+            say(global, text, event);
             println!("{}", outcome.destination.display());
         }
     }

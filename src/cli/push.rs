@@ -12,7 +12,7 @@ use zoo_oci::reference::{Reference, validate_tag};
 use zoo_oci::suite;
 use zoo_oci::target::packed::PackedTarget;
 
-use super::{Format, Global, human_bytes, location, open_destination, progress};
+use super::{Format, Global, human_bytes, location, open_destination, progress, say};
 
 /// Arguments of `push`.
 #[derive(Debug, Args)]
@@ -104,14 +104,21 @@ pub async fn run(args: PushArgs, global: &Global) -> Result<u8> {
             })
         ),
         Format::Text => {
-            if !global.quiet {
-                eprintln!(
-                    "pushed {name} to {pushed_to}: {} blobs uploaded ({}), {} already there",
+            let text = || {
+                format!(
+                    "pushed {name} to {pushed_to}: {} blobs uploaded ({}), {} mounted, {} already there",
                     report.copied,
                     human_bytes(report.copied_bytes),
+                    report.mounted,
                     report.skipped
-                );
-            }
+                )
+            };
+            let event = serde_json::json!({
+                "event": "pushed", "location": pushed_to.to_string(), "digest": manifest.digest,
+                "uploaded": report.copied, "uploaded_bytes": report.copied_bytes,
+                "mounted": report.mounted, "skipped": report.skipped,
+            });
+            say(global, text, event);
             println!("{}", manifest.digest);
         }
     }

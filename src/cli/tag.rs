@@ -6,7 +6,7 @@ use zoo_oci::reference::validate_tag;
 
 use zoo_oci::reference::Location;
 
-use super::{Global, location, open_destination, open_source, source_reference};
+use super::{Global, location, open_destination, open_source, say, source_reference};
 
 /// Arguments of `tag`.
 #[derive(Debug, Args)]
@@ -32,9 +32,8 @@ pub async fn run(args: TagArgs, global: &Global) -> Result<u8> {
     let descriptor = target.resolve(&reference).await?;
     for t in &args.tags {
         target.tag(&descriptor, t).await?;
-        if !global.quiet {
-            eprintln!("tagged {} as {t}", descriptor.digest);
-        }
+        let event = serde_json::json!({"event": "tagged", "digest": descriptor.digest, "tag": t});
+        say(global, || format!("tagged {} as {t}", descriptor.digest), event);
     }
     Ok(0)
 }

@@ -43,6 +43,8 @@ pub struct Transport {
     pub ca_files: Vec<PathBuf>,
     /// Where to find credentials.
     pub credentials: Lookup,
+    /// How long to keep trying to reach a registry that is not up yet.
+    pub retry_timeout: Duration,
 }
 
 /// A repository in a registry.
@@ -64,10 +66,41 @@ impl RegistryTarget {
     /// Connects to `registry/repository`, authenticating for `push` or pull first, so that bad
     /// credentials fail before any transfer.
     pub async fn connect(registry: &str, repository: &str, transport: &Transport, push: bool) -> Result<Self> {
+        Self::connect_waiting(registry, repository, transport, push, &|_, _| {}).await
+    }
+
+    /// Like [`connect`](Self::connect), but keeps trying for `transport.retry_timeout` while the
+    /// registry cannot be reached (not up yet, restarting), with backoff; `on_wait` hears about
+    /// each failed attempt and the time before the next.
+    pub async fn connect_waiting(
+        registry: &str,
+        repository: &str,
+        transport: &Transport,
+        push: bool,
+        on_wait: &(dyn Fn(&Error, Duration) + Sync),
+    ) -> Result<Self> {
         let (credential, source) = credentials::find(registry, &transport.credentials)?;
-        let mut target = Self::connect_with(registry, repository, transport, credential, push).await?;
-        target.credential_source = source;
-        Ok(target)
+        let deadline = std::time::Instant::now() + transport.retry_timeout;
+        let mut attempt = 0;
+        loop {
+            match Self::connect_with(registry, repository, transport, credential.clone(), push).await {
+                Ok(mut target) => {
+                    target.credential_source = source;
+                    return Ok(target);
+                }
+                Err(e) if e.is_retryable() => {
+                    attempt += 1;
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        return Err(e);
+                    }
+                    let pause = crate::copy::backoff(attempt).min(left);
+                    on_wait(&e, pause);
+                    tokio::time::sleep(pause).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Where the credentials in use came from (never the secret itself).
@@ -192,7 +225,7 @@ impl RegistryTarget {
                             | OciErrorCode::NotFound
                     )
                 }) {
-                    Error::not_found(msg)
+                    Error::not_found(format!("{doing} in {at}: not found ({})", text.join("; ")))
                 } else if codes.iter().any(|c| matches!(c, OciErrorCode::Toomanyrequests)) {
                     Error::failed(msg).retryable()
                 } else {
@@ -367,11 +400,22 @@ impl Target for RegistryTarget {
             Reference::Tag(t) => self.reference(Some(t)),
             Reference::Digest(d) => self.reference(Some(d)),
         };
-        let (bytes, _) = self
-            .client
-            .pull_manifest_raw(&r, &self.auth, &ACCEPTED_MANIFESTS)
-            .await
-            .map_err(|e| self.error(e, &format!("reading {}", describe_reference(reference))))?;
+        let pulled = self.client.pull_manifest_raw(&r, &self.auth, &ACCEPTED_MANIFESTS).await;
+        let (bytes, _) = match pulled {
+            Ok(found) => found,
+            Err(e) => {
+                let e = self.error(e, &format!("reading {}", describe_reference(reference)));
+                if e.kind() != ErrorKind::NotFound || !matches!(reference, Reference::Tag(_)) {
+                    return Err(e);
+                }
+                // Say which tags there are, when the repository lists them.
+                return Err(match self.tags().await {
+                    Ok(tags) if !tags.is_empty() => e.with_hint(format!("the tags are: {}", tags.join(", "))),
+                    Ok(_) => e.with_hint("the repository holds no tags"),
+                    Err(_) => e,
+                });
+            }
+        };
         if bytes.len() > media::MANIFEST_LIMIT {
             return Err(Error::integrity(format!("the manifest of {}{reference} is over 4 MiB", self.name())));
         }

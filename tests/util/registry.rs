@@ -122,6 +122,30 @@ impl Registry {
         registry
     }
 
+    /// Stops the registry process; its data and address stay for [`start_again`](Self::start_again).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the registry again on the same address with the same data.
+    pub fn start_again(&mut self) {
+        let log = fs::OpenOptions::new().append(true).open(self.dir.path().join("registry.log")).unwrap();
+        self.child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(self.dir.path().join("config.yml"))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("docker-registry starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(&self.addr).is_err() {
+            assert!(Instant::now() < deadline, "the registry did not start again");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// `ADDR/REPO:TAG`.
     pub fn at(&self, repo_tag: &str) -> String {
         format!("{}/{repo_tag}", self.addr)
