@@ -15,7 +15,9 @@ esac
 [ -f "$(gcc -print-file-name=libc.a)" ] || { echo "build-static: needs glibc's static libraries (apt-get install libc6-dev)" >&2; exit 1; }
 # The glibc linker warns that getaddrinfo needs NSS at run time: zoo-oci resolves names with
 # hickory-dns, so that path is never taken.
-RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
+# getrandom finds the getrandom(2) wrapper with dlsym, which a static glibc binary lacks, and
+# would fall back to /dev/urandom: call the system call directly instead.
+RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static --cfg getrandom_backend=\"linux_getrandom\"" \
   cargo build --locked --profile "$profile" --target "$triple" --target-dir "$target_dir" --bin zoo-oci >&2
 dir=$profile
 [ "$profile" = dev ] && dir=debug

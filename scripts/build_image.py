@@ -222,8 +222,6 @@ def main():
     created = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     version, repository = crate_package(args.cargo_toml)
     source = args.source or repository
-    if not source:
-        print("build-image: no org.opencontainers.image.source: set SOURCE_URL or `repository` in Cargo.toml", file=sys.stderr)
     tag = args.tag or version
     if not TAG_RE.match(tag):
         fail(f"{tag!r} is not a valid tag ([A-Za-z0-9_][A-Za-z0-9._-]{{0,127}})")
@@ -232,6 +230,8 @@ def main():
             fail(f"{path} is not a file")
     arch = elf_architecture(args.binary)
     root = os.path.abspath(args.out)
+    if not source:
+        print("build-image: no org.opencontainers.image.source: set SOURCE_URL or `repository` in Cargo.toml", file=sys.stderr)
     blobs = open_layout(root)
 
     diff_id, layer = write_layer(blobs, args.binary, args.ca_bundle, epoch)

@@ -10,6 +10,7 @@ pub mod copy;
 pub mod credentials;
 pub mod digest;
 pub mod error;
+pub mod index;
 pub mod pull;
 pub mod reference;
 pub mod suite;

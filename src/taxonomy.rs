@@ -17,7 +17,6 @@ struct TaxonomyFile {
 
 #[derive(Debug, Deserialize)]
 struct ModalityEntry {
-    #[allow(dead_code)]
     title: String,
     tasks: BTreeMap<String, String>,
 }
@@ -34,6 +33,8 @@ pub struct CanonicalTask {
 struct Taxonomy {
     modality_of: BTreeMap<String, String>,
     aliases: BTreeMap<String, String>,
+    modality_titles: BTreeMap<String, String>,
+    task_titles: BTreeMap<String, String>,
 }
 
 fn taxonomy() -> &'static Taxonomy {
@@ -41,12 +42,16 @@ fn taxonomy() -> &'static Taxonomy {
     TAXONOMY.get_or_init(|| {
         let file: TaxonomyFile = serde_json::from_str(TAXONOMY_JSON).expect("schemas/taxonomy.json is valid");
         let mut modality_of = BTreeMap::new();
+        let mut modality_titles = BTreeMap::new();
+        let mut task_titles = BTreeMap::new();
         for (modality, entry) in file.modalities {
-            for task in entry.tasks.into_keys() {
-                modality_of.insert(task, modality.clone());
+            for (task, title) in entry.tasks {
+                modality_of.insert(task.clone(), modality.clone());
+                task_titles.insert(task, title);
             }
+            modality_titles.insert(modality, entry.title);
         }
-        Taxonomy { modality_of, aliases: file.aliases }
+        Taxonomy { modality_of, aliases: file.aliases, modality_titles, task_titles }
     })
 }
 
@@ -82,6 +87,19 @@ pub fn canonical(task: &str) -> Option<CanonicalTask> {
     let modality = tax.modality_of.get(&tag)?.clone();
     Some(CanonicalTask { task: tag, modality })
 }
+
+/// A modality's human title, e.g. `Computer vision` for `cv`.
+pub fn modality_title(modality: &str) -> String {
+    taxonomy().modality_titles.get(modality).cloned().unwrap_or_else(|| modality.to_string())
+}
+
+/// A task's human title, e.g. `Image Classification`.
+pub fn task_title(task: &str) -> String {
+    taxonomy().task_titles.get(task).cloned().unwrap_or_else(|| task.to_string())
+}
+
+/// The modalities, in display order.
+pub const MODALITIES: [&str; 7] = ["cv", "nlp", "audio", "multimodal", "tabular", "rl", "other"];
 
 /// The known task or alias nearest to `task`, to suggest on a typo.
 pub fn nearest(task: &str) -> Option<String> {

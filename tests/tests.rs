@@ -4,6 +4,7 @@ mod util;
 
 mod artifact;
 mod check;
+mod container;
 mod hostile;
 mod interop;
 mod kubernetes;

@@ -148,8 +148,9 @@ fn to_text(view: &SuiteView, at: &zoo_oci::reference::Location) -> String {
         );
     }
     if let Some(readme) = view.annotation(media::ANN_README) {
-        let _ = writeln!(out, "\nREADME");
-        for line in readme.lines() {
+        let _ = writeln!(out, "\nREADME\n");
+        let color = std::io::IsTerminal::is_terminal(&std::io::stdout());
+        for line in zoo_oci::index::render::terminal_markdown(readme, color).lines() {
             let _ = writeln!(out, "  {line}");
         }
         if view.annotation(media::ANN_README_TRUNCATED) == Some("true") {

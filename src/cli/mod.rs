@@ -3,6 +3,7 @@
 
 mod check;
 mod copy;
+mod index;
 mod inspect;
 mod login;
 mod pull;
@@ -103,6 +104,8 @@ pub enum Command {
     Copy(copy::CopyArgs),
     /// Show a suite's metadata, README and layers without downloading layers.
     Inspect(inspect::InspectArgs),
+    /// List every suite of a registry or layout, grouped by modality and task.
+    Index(index::IndexArgs),
     /// Add tags to an artifact.
     Tag(tag::TagArgs),
     /// Check credentials against a registry and store them in the Docker config.
@@ -120,6 +123,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Pull(a) => pull::run(a, g).await,
         Command::Copy(a) => copy::run(a, g).await,
         Command::Inspect(a) => inspect::run(a, g).await,
+        Command::Index(a) => index::run(a, g).await,
         Command::Tag(a) => tag::run(a, g).await,
         Command::Login(a) => login::login(a, g).await,
         Command::Logout(a) => login::logout(a, g),

@@ -168,6 +168,53 @@ impl RegistryTarget {
         &self.registry
     }
 
+    /// The same registry and credentials, another repository: no new connection.
+    pub fn for_repository(&self, repository: &str) -> RegistryTarget {
+        RegistryTarget {
+            registry: self.registry.clone(),
+            repository: repository.to_string(),
+            client: self.client.clone(),
+            chunked: self.chunked.clone(),
+            auth: self.auth.clone(),
+            plain_http: self.plain_http,
+            credential_source: self.credential_source.clone(),
+            manifests: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The registry's repositories (`/v2/_catalog`, page by page), those under `prefix` if given.
+    pub async fn catalog(&self, prefix: Option<&str>) -> Result<Vec<String>> {
+        const PAGE: usize = 100;
+        let mut all = Vec::new();
+        let mut last: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .catalog(&self.reference(None), &self.auth, Some(PAGE), last.as_deref())
+                .await
+                .map_err(|e| {
+                    let e = self.error(e, "listing the repositories (/v2/_catalog)");
+                    e.with_hint("this registry may not offer its catalogue (GHCR, Docker Hub don't): name repositories with --repo")
+                })?;
+            let n = page.repositories.len();
+            // A registry that ignores `n` returns everything at once; one that honours it needs
+            // another page while pages come back full.
+            let next = page.repositories.last().cloned();
+            all.extend(page.repositories);
+            if n < PAGE || next.is_none() || next == last {
+                break;
+            }
+            last = next;
+        }
+        if let Some(prefix) = prefix {
+            let prefix = prefix.trim_end_matches('/');
+            all.retain(|r| r == prefix || r.starts_with(&format!("{prefix}/")));
+        }
+        all.sort();
+        all.dedup();
+        Ok(all)
+    }
+
     /// Checks that the registry accepts the credentials. A token service checks them when
     /// [`connect`](Self::connect) asks for a token; a registry with Basic authentication is
     /// only asked on a request, so list the tags of a repository that need not exist: not

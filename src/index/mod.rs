@@ -1,0 +1,370 @@
+//! The catalogue: every suite a registry (or layout) holds, read from manifests alone, grouped by
+//! modality and task, filtered, and rendered as a terminal table, JSON, Markdown or one
+//! self-contained HTML page. The JSON shape is `schemas/index.schema.json`.
+
+pub mod render;
+
+use std::collections::BTreeMap;
+
+use futures::stream::{self, StreamExt};
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::decode::{self, SuiteView};
+use crate::artifact::media;
+use crate::error::{Error, Result};
+use crate::reference::Reference;
+use crate::suite::Class;
+use crate::target::Target;
+use crate::target::layout::LayoutTarget;
+use crate::target::registry::RegistryTarget;
+use crate::taxonomy;
+
+/// Version of the index JSON shape.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A catalogue of suites.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Index {
+    /// Shape version, [`FORMAT_VERSION`].
+    pub zoo_oci_index: u32,
+    /// What was walked: `HOST[:PORT]`, `HOST/NAMESPACE` or `oci:PATH`.
+    pub source: String,
+    /// Suites per modality, after filtering.
+    pub counts: BTreeMap<String, usize>,
+    /// One entry per suite version (tags pointing at one manifest are merged), sorted by
+    /// modality, task, name, version.
+    pub suites: Vec<SuiteEntry>,
+    /// Manifests that are not model suites, or could not be read, and why.
+    pub skipped: Vec<Skipped>,
+}
+
+/// One suite version.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SuiteEntry {
+    /// Suite name.
+    pub name: String,
+    /// Suite version.
+    pub version: String,
+    /// One-line summary.
+    pub summary: Option<String>,
+    /// Canonical task (a Hugging Face pipeline tag), or `null`.
+    pub task: Option<String>,
+    /// Modality of the task; `other` when unknown.
+    pub modality: String,
+    /// SPDX licence expression.
+    pub license: Option<String>,
+    /// Frameworks of the model variants, sorted.
+    pub frameworks: Vec<String>,
+    /// Free tags of the suite.
+    pub keywords: Vec<String>,
+    /// Authors.
+    pub authors: Vec<String>,
+    /// Repository (registry) or layout path.
+    pub repository: String,
+    /// The tags that point at this manifest, sorted.
+    pub tags: Vec<String>,
+    /// Where to pull it from, with its first tag.
+    pub location: String,
+    /// The manifest digest.
+    pub digest: String,
+    /// Total size of the layers, in bytes.
+    pub size: u64,
+    /// The model variants.
+    pub variants: Vec<Variant>,
+    /// Evaluation results.
+    pub metrics: Vec<MetricEntry>,
+    /// Where the model comes from.
+    pub source_url: Option<String>,
+    /// The README (as the manifest annotation holds it).
+    pub readme: Option<String>,
+    /// The command that pulls it.
+    pub pull: String,
+}
+
+/// A model variant.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Variant {
+    /// Variant name.
+    pub name: String,
+    /// Framework.
+    pub framework: Option<String>,
+    /// Framework version.
+    pub framework_version: Option<String>,
+    /// Precision.
+    pub precision: Option<String>,
+    /// Parameter count.
+    pub params: Option<u64>,
+    /// Layer size in bytes.
+    pub size: u64,
+}
+
+/// One metric value.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MetricEntry {
+    /// Dataset name.
+    pub dataset: String,
+    /// Split.
+    pub split: Option<String>,
+    /// Metric type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Value.
+    pub value: f64,
+}
+
+/// A manifest left out of the index.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Skipped {
+    /// Where.
+    pub location: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Filters; all given ones must match.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// Task or alias.
+    pub task: Option<String>,
+    /// Framework.
+    pub framework: Option<String>,
+    /// Licence (case-insensitive; matches a part of an SPDX expression).
+    pub license: Option<String>,
+    /// Free text, in name, summary, task, keywords, frameworks and README.
+    pub query: Option<String>,
+}
+
+/// Walks a layout.
+pub async fn walk_layout(layout: &LayoutTarget, source: &str) -> Result<Index> {
+    let tags = layout.tags().await?;
+    let mut found = Vec::new();
+    for tag in tags {
+        let location = format!("{source}:{tag}");
+        found.push(read_one(layout, &tag, &location, source).await);
+    }
+    Ok(assemble(source, found))
+}
+
+/// Walks a registry: the repositories named, or those its catalogue lists (under `namespace`),
+/// their tags and manifests, `concurrency` repositories at a time.
+pub async fn walk_registry(
+    registry: &RegistryTarget,
+    namespace: Option<&str>,
+    repositories: &[String],
+    concurrency: usize,
+) -> Result<Index> {
+    let repos = if repositories.is_empty() { registry.catalog(namespace).await? } else { repositories.to_vec() };
+    let source = match namespace {
+        Some(ns) => format!("{}/{ns}", registry.registry()),
+        None => registry.registry().to_string(),
+    };
+    let per_repo: Vec<Vec<Found>> = stream::iter(repos)
+        .map(|repo| async move {
+            let target = registry.for_repository(&repo);
+            let base = format!("{}/{repo}", registry.registry());
+            match target.tags().await {
+                Ok(tags) => {
+                    let mut found = Vec::new();
+                    for tag in tags {
+                        found.push(read_one(&target, &tag, &format!("{base}:{tag}"), &base).await);
+                    }
+                    found
+                }
+                Err(e) => vec![Found::Skipped(Skipped { location: base, reason: e.to_string() })],
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    Ok(assemble(&source, per_repo.into_iter().flatten().collect()))
+}
+
+enum Found {
+    Suite(Box<SuiteEntry>),
+    Skipped(Skipped),
+}
+
+async fn read_one(target: &dyn Target, tag: &str, location: &str, repository: &str) -> Found {
+    let read = async {
+        let descriptor = target.resolve(&Reference::Tag(tag.to_string())).await?;
+        let bytes = target.fetch_manifest(&descriptor).await?;
+        decode::decode(&descriptor, &bytes)
+    };
+    match read.await {
+        Ok(view) => Found::Suite(Box::new(entry(&view, tag, location, repository))),
+        Err(e) => Found::Skipped(Skipped { location: location.to_string(), reason: e.to_string() }),
+    }
+}
+
+fn entry(view: &SuiteView, tag: &str, location: &str, repository: &str) -> SuiteEntry {
+    let d = view.descriptor.as_ref();
+    let ann = |k: &str| view.annotation(k).map(String::from);
+    let task = ann(media::ANN_TASK).or_else(|| d.and_then(|d| d.task.clone()));
+    let modality = ann(media::ANN_MODALITY)
+        .or_else(|| task.as_deref().and_then(taxonomy::canonical).map(|c| c.modality))
+        .unwrap_or_else(|| "other".into());
+    let models: BTreeMap<&str, &crate::suite::descriptor::ModelEntry> =
+        d.map(|d| d.models.iter().map(|m| (m.name.as_str(), m)).collect()).unwrap_or_default();
+    let variants: Vec<Variant> = view
+        .layers
+        .iter()
+        .filter(|l| l.class == Class::Model)
+        .map(|l| {
+            let name = l.name.clone().unwrap_or_else(|| "model".into());
+            let m = models.get(name.as_str());
+            Variant {
+                framework: l.framework.clone().or_else(|| m.map(|m| m.framework.clone())),
+                framework_version: m.and_then(|m| m.framework_version.clone()),
+                precision: m.and_then(|m| m.precision.clone()),
+                params: m.and_then(|m| m.params),
+                size: l.descriptor.size,
+                name,
+            }
+        })
+        .collect();
+    let mut frameworks: Vec<String> = match ann(media::ANN_FRAMEWORKS) {
+        Some(f) => f.split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
+        None => variants.iter().filter_map(|v| v.framework.clone()).collect(),
+    };
+    frameworks.sort();
+    frameworks.dedup();
+    let metrics = d
+        .map(|d| {
+            d.results
+                .iter()
+                .flat_map(|r| {
+                    r.metrics.iter().map(|m| MetricEntry {
+                        dataset: r.dataset.name.clone(),
+                        split: r.dataset.split.clone(),
+                        kind: m.kind.clone(),
+                        value: m.value,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let name = view.name().unwrap_or("unnamed").to_string();
+    SuiteEntry {
+        version: d.map(|d| d.version.clone()).or_else(|| ann(media::ANN_VERSION)).unwrap_or_else(|| tag.to_string()),
+        summary: d.and_then(|d| d.summary.clone()).or_else(|| ann(media::ANN_DESCRIPTION)),
+        task,
+        modality,
+        license: d.and_then(|d| d.license.clone()).or_else(|| ann(media::ANN_LICENSES)),
+        frameworks,
+        keywords: d.map(|d| d.tags.clone()).unwrap_or_default(),
+        authors: d.map(|d| d.authors.clone()).unwrap_or_default(),
+        repository: repository.to_string(),
+        tags: vec![tag.to_string()],
+        location: location.to_string(),
+        digest: view.manifest_descriptor.digest.clone(),
+        size: view.layers.iter().map(|l| l.descriptor.size).sum(),
+        variants,
+        metrics,
+        source_url: d.and_then(|d| d.source.clone()).or_else(|| ann(media::ANN_SOURCE)),
+        readme: ann(media::ANN_README),
+        pull: format!("zoo-oci pull {location} -o {}", crate::suite::safe_folder_name(&name)),
+        name,
+    }
+}
+
+fn assemble(source: &str, found: Vec<Found>) -> Index {
+    let mut by_digest: BTreeMap<(String, String), SuiteEntry> = BTreeMap::new();
+    let mut skipped = Vec::new();
+    for f in found {
+        match f {
+            Found::Suite(e) => {
+                let key = (e.repository.clone(), e.digest.clone());
+                match by_digest.get_mut(&key) {
+                    Some(existing) => {
+                        existing.tags.extend(e.tags);
+                        existing.tags.sort();
+                        existing.tags.dedup();
+                        // Pull by the version's tag when there is one, else the first tag.
+                        let best =
+                            existing.tags.iter().find(|t| **t == existing.version).unwrap_or(&existing.tags[0]).clone();
+                        existing.location = format!("{}:{best}", location_base(&existing.location));
+                        existing.pull = format!(
+                            "zoo-oci pull {} -o {}",
+                            existing.location,
+                            crate::suite::safe_folder_name(&existing.name)
+                        );
+                    }
+                    None => {
+                        by_digest.insert(key, *e);
+                    }
+                }
+            }
+            Found::Skipped(s) => skipped.push(s),
+        }
+    }
+    let mut suites: Vec<SuiteEntry> = by_digest.into_values().collect();
+    suites.sort_by(|a, b| {
+        (&a.modality, &a.task, &a.name, &a.version, &a.repository).cmp(&(
+            &b.modality,
+            &b.task,
+            &b.name,
+            &b.version,
+            &b.repository,
+        ))
+    });
+    skipped.sort_by(|a, b| a.location.cmp(&b.location));
+    let mut index =
+        Index { zoo_oci_index: FORMAT_VERSION, source: source.to_string(), counts: BTreeMap::new(), suites, skipped };
+    recount(&mut index);
+    index
+}
+
+fn location_base(location: &str) -> &str {
+    let last_slash = location.rfind('/').map_or(0, |i| i + 1);
+    match location[last_slash..].rfind(':') {
+        Some(i) => &location[..last_slash + i],
+        None => location,
+    }
+}
+
+fn recount(index: &mut Index) {
+    index.counts.clear();
+    for s in &index.suites {
+        *index.counts.entry(s.modality.clone()).or_default() += 1;
+    }
+}
+
+/// Keeps the suites every given filter accepts. An unknown task is an error that suggests one.
+pub fn filter(mut index: Index, filters: &Filters) -> Result<Index> {
+    let task = match &filters.task {
+        Some(t) => Some(taxonomy::canonical(t).map(|c| c.task).ok_or_else(|| {
+            let hint = taxonomy::nearest(t)
+                .map(|n| format!("did you mean {n:?}?"))
+                .unwrap_or_else(|| "see schemas/taxonomy.json".into());
+            Error::usage(format!("unknown task {t:?}")).with_hint(hint)
+        })?),
+        None => None,
+    };
+    let lower = |s: &Option<String>| s.as_ref().map(|s| s.to_lowercase());
+    let (framework, license, query) = (lower(&filters.framework), lower(&filters.license), lower(&filters.query));
+    index.suites.retain(|s| {
+        task.as_ref().is_none_or(|t| s.task.as_ref() == Some(t))
+            && framework.as_ref().is_none_or(|f| s.frameworks.iter().any(|x| x.to_lowercase() == *f))
+            && license.as_ref().is_none_or(|l| {
+                s.license.as_ref().is_some_and(|x| {
+                    let x = x.to_lowercase();
+                    x == *l || x.split(|c: char| c.is_whitespace() || c == '(' || c == ')').any(|part| part == l)
+                })
+            })
+            && query.as_ref().is_none_or(|q| searchable_text(s).contains(q.as_str()))
+    });
+    recount(&mut index);
+    Ok(index)
+}
+
+/// What the free-text query searches, lower-cased.
+pub fn searchable_text(s: &SuiteEntry) -> String {
+    let mut parts = vec![s.name.clone(), s.version.clone(), s.repository.clone()];
+    parts.extend(s.summary.clone());
+    parts.extend(s.task.clone());
+    parts.extend(s.keywords.clone());
+    parts.extend(s.frameworks.clone());
+    parts.extend(s.authors.clone());
+    parts.extend(s.readme.clone());
+    parts.join("\n").to_lowercase()
+}
