@@ -36,8 +36,11 @@ fn trim_float(v: f64) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// Suites of one task.
+type TaskGroup<'a> = (String, Vec<&'a SuiteEntry>);
+
 /// Suites grouped by modality (in taxonomy order) then task.
-fn grouped(index: &Index) -> Vec<(String, Vec<(String, Vec<&SuiteEntry>)>)> {
+fn grouped(index: &Index) -> Vec<(String, Vec<TaskGroup<'_>>)> {
     let mut out = Vec::new();
     for modality in taxonomy::MODALITIES {
         let mut tasks: BTreeMap<String, Vec<&SuiteEntry>> = BTreeMap::new();
@@ -261,23 +264,23 @@ pub fn html(index: &Index) -> String {
         let _ = write!(out, "<option value=\"{0}\">{0}</option>", html_escape(l));
     }
     out.push_str("</select></div></div></header>\n<div class=\"wrap layout\">\n<nav id=\"categories\" aria-label=\"Categories\">\n");
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<button class=\"cat active\" data-modality=\"\" data-task=\"\">All <span class=\"count\">{}</span></button>\n",
+        "<button class=\"cat active\" data-modality=\"\" data-task=\"\">All <span class=\"count\">{}</span></button>",
         index.suites.len()
     );
     for (modality, tasks) in grouped(index) {
         let n: usize = tasks.iter().map(|(_, s)| s.len()).sum();
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<button class=\"cat modality\" data-modality=\"{}\" data-task=\"\">{} <span class=\"count\">{n}</span></button>\n",
+            "<button class=\"cat modality\" data-modality=\"{}\" data-task=\"\">{} <span class=\"count\">{n}</span></button>",
             html_escape(&modality),
             html_escape(&taxonomy::modality_title(&modality))
         );
         for (task, suites) in tasks {
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "<button class=\"cat task\" data-modality=\"{}\" data-task=\"{}\">{} <span class=\"count\">{}</span></button>\n",
+                "<button class=\"cat task\" data-modality=\"{}\" data-task=\"{}\">{} <span class=\"count\">{}</span></button>",
                 html_escape(&modality),
                 html_escape(&task),
                 html_escape(&taxonomy::task_title(&task)),
@@ -311,9 +314,9 @@ fn license_parts(license: Option<&str>) -> Vec<String> {
 
 fn card(out: &mut String, s: &SuiteEntry) {
     let search = super::searchable_text(s);
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<article class=\"card\" id=\"{}\" data-name=\"{}\" data-modality=\"{}\" data-task=\"{}\" data-frameworks=\"{}\" data-licenses=\"{}\" data-search=\"{}\">\n",
+        "<article class=\"card\" id=\"{}\" data-name=\"{}\" data-modality=\"{}\" data-task=\"{}\" data-frameworks=\"{}\" data-licenses=\"{}\" data-search=\"{}\">",
         html_escape(&anchor(s)),
         html_escape(&s.name),
         html_escape(&s.modality),
@@ -322,9 +325,9 @@ fn card(out: &mut String, s: &SuiteEntry) {
         html_escape(&license_parts(s.license.as_deref()).join(" ")),
         html_escape(&search)
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<header><h2>{} <span class=\"version\">{}</span></h2><span class=\"badge task\">{}</span></header>\n",
+        "<header><h2>{} <span class=\"version\">{}</span></h2><span class=\"badge task\">{}</span></header>",
         html_escape(&s.name),
         html_escape(&s.version),
         html_escape(s.task.as_deref().unwrap_or("unspecified"))
@@ -377,9 +380,9 @@ fn card(out: &mut String, s: &SuiteEntry) {
         }
         out.push_str("</tbody></table>\n");
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<div class=\"pull\"><code>{0}</code><button type=\"button\" class=\"copy\" data-copy=\"{0}\">Copy</button></div>\n",
+        "<div class=\"pull\"><code>{0}</code><button type=\"button\" class=\"copy\" data-copy=\"{0}\">Copy</button></div>",
         html_escape(&s.pull)
     );
     let _ = writeln!(
@@ -389,9 +392,9 @@ fn card(out: &mut String, s: &SuiteEntry) {
         html_escape(&s.digest[..s.digest.len().min(19)])
     );
     if let Some(readme) = &s.readme {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<details class=\"readme\"><summary>README</summary><div class=\"md\">{}</div></details>\n",
+            "<details class=\"readme\"><summary>README</summary><div class=\"md\">{}</div></details>",
             readme_html(readme)
         );
     }
@@ -434,10 +437,8 @@ pub fn terminal_markdown(markdown: &str, color: bool) -> String {
             Event::Start(Tag::Item) => {
                 let _ = write!(out, "{}• ", "  ".repeat(list_depth.saturating_sub(1)));
             }
-            Event::End(TagEnd::Item) => {
-                if !out.ends_with('\n') {
-                    out.push('\n');
-                }
+            Event::End(TagEnd::Item) if !out.ends_with('\n') => {
+                out.push('\n');
             }
             Event::Start(Tag::CodeBlock(_)) => in_code = true,
             Event::End(TagEnd::CodeBlock) => {
