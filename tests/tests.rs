@@ -3,6 +3,7 @@
 mod util;
 
 mod artifact;
+mod browse;
 mod check;
 mod container;
 mod hostile;
