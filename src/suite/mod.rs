@@ -2,6 +2,7 @@
 //! and plan the layers it packs into, one per file class.
 
 pub mod descriptor;
+pub mod inspect;
 pub mod problems;
 
 use std::collections::BTreeMap;
