@@ -4,6 +4,7 @@
 mod check;
 mod copy;
 mod index;
+mod init;
 mod inspect;
 mod login;
 mod pull;
@@ -94,6 +95,8 @@ impl Global {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write DIR/zoo.yaml from the model files, scripts and README the folder holds.
+    Init(init::InitArgs),
     /// Validate a suite's descriptor and files; list every problem.
     Check(check::CheckArgs),
     /// Pack a suite folder and upload it to a location.
@@ -118,6 +121,7 @@ pub enum Command {
 pub async fn run(cli: Cli) -> Result<u8> {
     let g = &cli.global;
     match cli.command {
+        Command::Init(a) => init::run(a, g),
         Command::Check(a) => check::run(a, g),
         Command::Push(a) => push::run(a, g).await,
         Command::Pull(a) => pull::run(a, g).await,

@@ -4,6 +4,7 @@
 pub mod descriptor;
 pub mod inspect;
 pub mod problems;
+pub mod scan;
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -1,0 +1,680 @@
+//! `zoo-oci init`: turn a folder of model files into a `zoo.yaml`. Files are classified by name
+//! and extension, model files are read for their facts (format, opset, inputs and outputs,
+//! parameters, precision), and a Hugging Face model card's front matter is imported.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use super::descriptor::{
+    Citation, Dataset, DatasetRef, Descriptor, EvalResult, Io, Metric, ModelEntry, Scripts, Tensor,
+};
+use super::inspect::{self, Facts, Recognised};
+use crate::error::{Error, Result};
+use crate::taxonomy;
+
+/// What `init` produced.
+#[derive(Debug, Clone)]
+pub struct InitPlan {
+    /// The descriptor to write.
+    pub descriptor: Descriptor,
+    /// What was guessed, to tell the user.
+    pub guessed: Vec<String>,
+    /// What the user should still fill in.
+    pub todo: Vec<String>,
+    /// A README skeleton, when the folder has none.
+    pub readme_skeleton: Option<String>,
+    /// Model files whose content could not be read, and why.
+    pub warnings: Vec<String>,
+}
+
+const MODEL_EXTENSIONS: &[&str] = &[
+    "onnx",
+    "safetensors",
+    "gguf",
+    "pt",
+    "pth",
+    "jit",
+    "ckpt",
+    "tflite",
+    "pb",
+    "h5",
+    "keras",
+    "pdmodel",
+    "pdiparams",
+    "mlmodel",
+    "engine",
+    "plan",
+    "mar",
+    "xml",
+    "bin",
+    "ggml",
+    "npz",
+    "pkl",
+    "joblib",
+    "msgpack",
+];
+const SCRIPT_EXTENSIONS: &[&str] = &["py", "sh", "r", "jl", "js", "ts", "lua", "cpp", "c", "go", "rs", "java"];
+const DATA_FOLDERS: &[&str] = &["data", "dataset", "datasets", "samples", "test_data", "testdata", "examples"];
+
+/// Scans `dir` and plans its descriptor. Reads model headers; writes nothing.
+pub fn plan(dir: &Path) -> Result<InitPlan> {
+    let meta = fs::metadata(dir).map_err(|e| Error::io("read the folder", dir, e))?;
+    if !meta.is_dir() {
+        return Err(Error::failed(format!("{} is not a folder", dir.display())));
+    }
+    let files = list_files(dir)?;
+    let mut guessed = Vec::new();
+    let mut todo = Vec::new();
+    let mut warnings = Vec::new();
+    let mut claimed: BTreeSet<String> = BTreeSet::new();
+
+    // The README, and a Hugging Face card's front matter in it.
+    let readme = files.iter().find(|f| f.eq_ignore_ascii_case("README.md")).cloned();
+    let card = readme.as_ref().and_then(|r| fs::read_to_string(dir.join(r)).ok()).and_then(|t| front_matter(&t));
+    if let Some(r) = &readme {
+        claimed.insert(r.clone());
+    }
+    let license_file = files
+        .iter()
+        .find(|f| {
+            let upper = f.to_ascii_uppercase();
+            !f.contains('/')
+                && (upper.starts_with("LICENSE") || upper.starts_with("LICENCE") || upper.starts_with("COPYING"))
+        })
+        .cloned();
+    if let Some(l) = &license_file {
+        claimed.insert(l.clone());
+    }
+
+    // Model files, read for their facts, grouped into variants.
+    let mut model_files: Vec<(String, Facts)> = Vec::new();
+    for f in &files {
+        if claimed.contains(f) || !has_extension(f, MODEL_EXTENSIONS) {
+            continue;
+        }
+        let facts = inspect::read(&dir.join(f));
+        // An XML or .bin that is not a model (OpenVINO's .bin is claimed with its .xml) stays a doc.
+        if extension(f) == "xml" && facts.recognised != Recognised::Content {
+            continue;
+        }
+        if extension(f) == "bin" && files.iter().any(|x| x == &format!("{}.xml", f.trim_end_matches(".bin"))) {
+            continue;
+        }
+        for w in &facts.warnings {
+            warnings.push(format!("{f}: {w}"));
+        }
+        model_files.push((f.clone(), facts));
+    }
+    let variants = group_variants(&files, &model_files);
+    let mut models = Vec::new();
+    let mut io = None;
+    for v in &variants {
+        for f in &v.files {
+            claimed.insert(f.clone());
+        }
+        let facts = &v.facts;
+        if io.is_none() && (!facts.inputs.is_empty() || !facts.outputs.is_empty()) {
+            io = Some(Io {
+                inputs: facts.inputs.iter().map(tensor).collect(),
+                outputs: facts.outputs.iter().map(tensor).collect(),
+                preprocessing: None,
+                postprocessing: None,
+            });
+            guessed.push(format!("io: inputs and outputs from {}", v.path));
+        }
+        let how =
+            if facts.recognised == Recognised::Content { "read from the file" } else { "from the extension only" };
+        guessed.push(format!("models: {} = {} ({}, {how})", v.name, v.path, facts.format));
+        models.push(ModelEntry {
+            name: v.name.clone(),
+            path: v.path.clone(),
+            framework: facts.framework.clone(),
+            framework_version: None,
+            opset: facts.opset,
+            precision: facts.precision.clone(),
+            params: facts.params,
+            format: (facts.format != facts.framework && facts.recognised == Recognised::Content)
+                .then(|| facts.format.clone()),
+            description: None,
+            extensions: BTreeMap::new(),
+        });
+    }
+    if models.is_empty() {
+        return Err(Error::not_found(format!("no model file in {}", dir.display())).with_hint(
+            "zoo-oci init recognises .onnx, .safetensors, .gguf, .pt/.pth, .tflite, OpenVINO .xml/.bin, .mar, .h5, .pb, …",
+        ));
+    }
+
+    // Notebooks, scripts by role, datasets, and everything else as docs: nothing undeclared.
+    let notebooks: Vec<String> =
+        files.iter().filter(|f| !claimed.contains(*f) && extension(f) == "ipynb").cloned().collect();
+    claimed.extend(notebooks.iter().cloned());
+    let mut scripts = Scripts::default();
+    let candidates: Vec<String> = files
+        .iter()
+        .filter(|f| !claimed.contains(*f) && (has_extension(f, SCRIPT_EXTENSIONS) || is_requirements(f)))
+        .cloned()
+        .collect();
+    for f in &candidates {
+        if top_folder(f).is_some_and(|t| DATA_FOLDERS.contains(&t.as_str())) {
+            continue;
+        }
+        let stem = file_name(f).to_ascii_lowercase();
+        let slot = if is_requirements(f) {
+            None
+        } else if stem.contains("train") || stem.contains("finetune") || stem.contains("fine_tune") {
+            Some(&mut scripts.train)
+        } else if ["infer", "predict", "serve", "demo", "run"].iter().any(|k| stem.contains(k)) {
+            Some(&mut scripts.inference)
+        } else if ["eval", "valid", "test", "bench"].iter().any(|k| stem.contains(k)) {
+            Some(&mut scripts.validate)
+        } else {
+            None
+        };
+        match slot {
+            Some(s) if s.is_none() => *s = Some(f.clone()),
+            _ => scripts.other.push(f.clone()),
+        }
+        claimed.insert(f.clone());
+    }
+    for (role, path) in [("train", &scripts.train), ("inference", &scripts.inference), ("validate", &scripts.validate)]
+    {
+        if let Some(p) = path {
+            guessed.push(format!("scripts.{role}: {p} (from its name)"));
+        }
+    }
+    let mut datasets = Vec::new();
+    let data_folders: BTreeSet<String> = files
+        .iter()
+        .filter(|f| !claimed.contains(*f))
+        .filter_map(|f| top_folder(f))
+        .filter(|t| DATA_FOLDERS.contains(&t.as_str()))
+        .collect();
+    for folder in data_folders {
+        let inside: Vec<&String> =
+            files.iter().filter(|f| f.starts_with(&format!("{folder}/")) && !claimed.contains(*f)).collect();
+        let subfolders: BTreeSet<String> =
+            inside.iter().filter_map(|f| f[folder.len() + 1..].split_once('/').map(|(s, _)| s.to_string())).collect();
+        let loose = inside.iter().any(|f| !f[folder.len() + 1..].contains('/'));
+        if subfolders.is_empty() || loose {
+            datasets.push(dataset(&format!("{folder}/"), &folder));
+        } else {
+            for sub in subfolders {
+                datasets.push(dataset(&format!("{folder}/{sub}/"), &sub));
+            }
+        }
+        for f in inside {
+            claimed.insert(f.clone());
+        }
+    }
+    for d in &datasets {
+        guessed.push(format!("datasets: {} ({}) = {}", d.name, d.role, d.path.as_deref().unwrap_or("")));
+    }
+    let docs: Vec<String> = files.iter().filter(|f| !claimed.contains(*f)).cloned().collect();
+    let docs = collapse_folders(&files, &docs);
+
+    // The card's facts, and what is left to fill in.
+    let folder_name = dir
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    let mut d = Descriptor {
+        name: sanitise_name(&folder_name),
+        version: "0.1.0".into(),
+        summary: readme.as_ref().and_then(|r| fs::read_to_string(dir.join(r)).ok()).and_then(|t| first_paragraph(&t)),
+        task: None,
+        tags: Vec::new(),
+        license: None,
+        authors: Vec::new(),
+        contributors: Vec::new(),
+        source: None,
+        references: Vec::new(),
+        models,
+        io,
+        results: Vec::new(),
+        performance: Vec::new(),
+        scripts,
+        notebooks,
+        datasets,
+        readme: None,
+        license_file: None,
+        docs,
+        extensions: BTreeMap::new(),
+    };
+    if license_file.as_deref().is_some_and(|l| l != "LICENSE") {
+        d.license_file = license_file.clone();
+    }
+    if let Some(card) = &card {
+        import_card(card, &mut d, &mut guessed);
+    }
+    if d.task.is_none()
+        && let Some(task) = guess_task(&d)
+    {
+        guessed.push(format!("task: {task} (from the inputs and outputs; check it)"));
+        d.task = Some(task);
+    }
+    if d.summary.is_none() {
+        todo.push("summary: one line saying what the model does".into());
+    }
+    todo.push(format!("version: {} is a placeholder; set the model's version", d.version));
+    if d.task.is_none() {
+        todo.push("task: a Hugging Face pipeline tag, e.g. image-classification (see schemas/taxonomy.json)".into());
+    }
+    if d.license.is_none() {
+        todo.push("license: the SPDX identifier of the model's licence".into());
+    }
+    if d.authors.is_empty() {
+        todo.push("authors: who made the model".into());
+    }
+    if d.results.is_empty() {
+        todo.push("results: the metrics you measured, with their dataset".into());
+    }
+    if d.io.as_ref().is_none_or(|io| io.preprocessing.is_none()) {
+        todo.push("io.preprocessing and io.postprocessing: how to prepare inputs and read outputs".into());
+    }
+    let readme_skeleton = readme.is_none().then(|| skeleton(&d));
+    Ok(InitPlan { descriptor: d, guessed, todo, readme_skeleton, warnings })
+}
+
+struct VariantPlan {
+    name: String,
+    path: String,
+    files: Vec<String>,
+    facts: Facts,
+}
+
+/// Groups model files into variants: a folder whose model files share one format is one variant
+/// (with everything else in it: configs, tokenizers, external data); other files are one each.
+fn group_variants(files: &[String], model_files: &[(String, Facts)]) -> Vec<VariantPlan> {
+    let mut by_folder: BTreeMap<String, Vec<&(String, Facts)>> = BTreeMap::new();
+    for m in model_files {
+        by_folder.entry(parent(&m.0).to_string()).or_default().push(m);
+    }
+    let mut plans: Vec<VariantPlan> = Vec::new();
+    for (folder, members) in by_folder {
+        let formats: BTreeSet<&str> = members.iter().map(|(_, f)| f.framework.as_str()).collect();
+        let other_models_below =
+            model_files.iter().any(|(p, _)| p.starts_with(&format!("{folder}/")) && parent(p) != folder);
+        if !folder.is_empty() && formats.len() == 1 && !other_models_below {
+            let inside: Vec<String> = files.iter().filter(|f| f.starts_with(&format!("{folder}/"))).cloned().collect();
+            let main = members
+                .iter()
+                .max_by_key(|(p, f)| (f.recognised == Recognised::Content, size_hint(f), p.len()))
+                .unwrap();
+            let mut facts = main.1.clone();
+            if members.len() > 1 {
+                facts.params = members.iter().map(|(_, f)| f.params).sum::<Option<u64>>().or(facts.params);
+            }
+            plans.push(VariantPlan { name: String::new(), path: format!("{folder}/"), files: inside, facts });
+        } else {
+            for (path, facts) in members {
+                plans.push(VariantPlan {
+                    name: String::new(),
+                    path: path.clone(),
+                    files: vec![path.clone()],
+                    facts: facts.clone(),
+                });
+            }
+        }
+    }
+    // Names: the framework when it is unique, else framework and a distinguishing part.
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for p in &plans {
+        *counts.entry(p.facts.framework.clone()).or_default() += 1;
+    }
+    let mut used = BTreeSet::new();
+    for p in &mut plans {
+        let base = sanitise_name(&p.facts.framework);
+        let mut name = if counts[&p.facts.framework] == 1 {
+            base.clone()
+        } else {
+            let stem = sanitise_name(file_name(p.path.trim_end_matches('/')).split('.').next().unwrap_or("model"));
+            match p.facts.opset {
+                Some(o) if !stem.contains(&base) => format!("{base}-{stem}-opset{o}"),
+                _ if stem.contains(&base) => stem,
+                _ => format!("{base}-{stem}"),
+            }
+        };
+        let mut n = 2;
+        while !used.insert(name.clone()) {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
+        p.name = name;
+    }
+    plans
+}
+
+fn size_hint(f: &Facts) -> u64 {
+    f.params.unwrap_or(0)
+}
+
+fn tensor(t: &inspect::TensorFacts) -> Tensor {
+    Tensor { name: t.name.clone(), dtype: t.dtype.clone(), shape: t.shape.clone(), layout: None, description: None }
+}
+
+fn dataset(path: &str, name: &str) -> Dataset {
+    let lower = name.to_ascii_lowercase();
+    let role = if lower.contains("train") {
+        "train"
+    } else if lower.contains("val") || lower.contains("dev") {
+        "validation"
+    } else if lower.contains("calib") {
+        "calibration"
+    } else {
+        "test"
+    };
+    Dataset {
+        name: sanitise_name(name),
+        role: role.into(),
+        path: Some(path.to_string()),
+        url: None,
+        sha256: None,
+        size: None,
+        description: None,
+        license: None,
+    }
+}
+
+/// Every file below `dir`, suite-relative, sorted; hidden entries and the descriptor skipped.
+fn list_files(dir: &Path) -> Result<Vec<String>> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
+        let entries = fs::read_dir(dir).map_err(|e| Error::io("read", dir, e))?;
+        for entry in entries.filter_map(|e| e.ok()) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            let meta = fs::symlink_metadata(&path).map_err(|e| Error::io("read", &path, e))?;
+            let rel = path.strip_prefix(root).expect("below root").to_string_lossy().into_owned();
+            if meta.is_dir() {
+                walk(root, &path, out)?;
+            } else if meta.is_file() && rel != "zoo.yaml" && rel != "zoo.json" {
+                out.push(rel);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
+/// Declares whole folders where every file of the folder is in `chosen`.
+fn collapse_folders(all: &[String], chosen: &[String]) -> Vec<String> {
+    let chosen_set: BTreeSet<&String> = chosen.iter().collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut covered: BTreeSet<String> = BTreeSet::new();
+    for f in chosen {
+        if covered.contains(f) {
+            continue;
+        }
+        // The highest folder of f whose files are all chosen.
+        let mut best: Option<String> = None;
+        let mut prefix = String::new();
+        for part in f.split('/').take(f.split('/').count() - 1) {
+            prefix.push_str(part);
+            prefix.push('/');
+            if all.iter().filter(|x| x.starts_with(&prefix)).all(|x| chosen_set.contains(x)) {
+                best = Some(prefix.clone());
+                break;
+            }
+        }
+        match best {
+            Some(folder) => {
+                for x in all.iter().filter(|x| x.starts_with(&folder)) {
+                    covered.insert(x.clone());
+                }
+                out.push(folder);
+            }
+            None => out.push(f.clone()),
+        }
+    }
+    out
+}
+
+fn extension(path: &str) -> String {
+    file_name(path).rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default()
+}
+
+fn has_extension(path: &str, list: &[&str]) -> bool {
+    list.contains(&extension(path).as_str())
+}
+
+fn is_requirements(path: &str) -> bool {
+    let n = file_name(path).to_ascii_lowercase();
+    n.starts_with("requirements") && n.ends_with(".txt") || n == "environment.yml" || n == "pyproject.toml"
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map(|(p, _)| p).unwrap_or("")
+}
+
+fn top_folder(path: &str) -> Option<String> {
+    path.split_once('/').map(|(t, _)| t.to_ascii_lowercase())
+}
+
+/// A name zoo.yaml accepts, `[a-z0-9][a-z0-9._-]*`.
+pub fn sanitise_name(text: &str) -> String {
+    let mut out: String = text
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
+        .collect();
+    while out.starts_with(|c: char| !c.is_ascii_alphanumeric()) {
+        out.remove(0);
+    }
+    if out.is_empty() { "model".into() } else { out.chars().take(128).collect() }
+}
+
+/// The YAML front matter of a Markdown file, when it has one.
+pub fn front_matter(text: &str) -> Option<Value> {
+    let rest = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n"))?;
+    let end = rest.find("\n---")?;
+    serde_saphyr::from_str::<Value>(&rest[..end]).ok().filter(Value::is_object)
+}
+
+fn first_paragraph(text: &str) -> Option<String> {
+    let body = match text.strip_prefix("---\n") {
+        Some(rest) => rest.split_once("\n---").map(|(_, b)| b).unwrap_or(rest),
+        None => text,
+    };
+    let para: Vec<&str> = body
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| {
+            l.is_empty()
+                || l.starts_with('#')
+                || l.starts_with('-')
+                || l.starts_with('!')
+                || l.starts_with('<')
+                || l.starts_with('[')
+        })
+        .take_while(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let joined = para.join(" ");
+    if joined.is_empty() {
+        return None;
+    }
+    let cut: String = joined.chars().take(200).collect();
+    Some(if joined.chars().count() > 200 { format!("{}…", cut.trim_end()) } else { cut })
+}
+
+fn spdx(license: &str) -> String {
+    let known = [
+        ("apache-2.0", "Apache-2.0"),
+        ("mit", "MIT"),
+        ("bsd-2-clause", "BSD-2-Clause"),
+        ("bsd-3-clause", "BSD-3-Clause"),
+        ("cc-by-4.0", "CC-BY-4.0"),
+        ("cc-by-sa-4.0", "CC-BY-SA-4.0"),
+        ("cc-by-nc-4.0", "CC-BY-NC-4.0"),
+        ("cc0-1.0", "CC0-1.0"),
+        ("gpl-3.0", "GPL-3.0-only"),
+        ("lgpl-3.0", "LGPL-3.0-only"),
+        ("agpl-3.0", "AGPL-3.0-only"),
+        ("mpl-2.0", "MPL-2.0"),
+        ("unlicense", "Unlicense"),
+        ("artistic-2.0", "Artistic-2.0"),
+    ];
+    let lower = license.trim().to_ascii_lowercase();
+    known.iter().find(|(k, _)| *k == lower).map(|(_, v)| v.to_string()).unwrap_or_else(|| license.trim().to_string())
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Imports a Hugging Face card: license, pipeline_tag, tags, datasets, base_model, model-index.
+fn import_card(card: &Value, d: &mut Descriptor, guessed: &mut Vec<String>) {
+    if let Some(l) = card["license"].as_str() {
+        d.license = Some(spdx(l));
+        guessed.push(format!("license: {} (model card)", spdx(l)));
+    }
+    if let Some(t) = card["pipeline_tag"].as_str() {
+        if let Some(c) = taxonomy::canonical(t) {
+            d.task = Some(c.task.clone());
+            guessed.push(format!("task: {} (model card pipeline_tag)", c.task));
+        }
+    }
+    let mut tags: Vec<String> =
+        strings(&card["tags"]).into_iter().map(|t| t.replace(',', " ")).filter(|t| !t.trim().is_empty()).collect();
+    tags.sort();
+    tags.dedup();
+    if !tags.is_empty() {
+        guessed.push(format!("tags: {} (model card)", tags.len()));
+        d.tags = tags;
+    }
+    for (i, id) in strings(&card["datasets"]).iter().enumerate() {
+        let name = sanitise_name(id.rsplit('/').next().unwrap_or(id));
+        if d.datasets.iter().any(|x| x.name == name) {
+            continue;
+        }
+        d.datasets.push(Dataset {
+            name,
+            role: "train".into(),
+            path: None,
+            url: Some(format!("https://huggingface.co/datasets/{id}")),
+            sha256: None,
+            size: None,
+            description: Some(format!("Training data named by the model card ({id})")),
+            license: None,
+        });
+        if i == 0 {
+            guessed.push("datasets: the model card's training sets, by URL".into());
+        }
+    }
+    for base in strings(&card["base_model"]) {
+        d.references.push(Citation {
+            title: format!("Base model: {base}"),
+            url: Some(format!("https://huggingface.co/{base}")),
+            doi: None,
+        });
+    }
+    if let Some(language) = card.get("language").filter(|l| !l.is_null()) {
+        d.extensions.insert("x-language".into(), language.clone());
+    }
+    if let Some(library) = card["library_name"].as_str() {
+        d.extensions.insert("x-library".into(), json!(library));
+    }
+    if let Some(index) = card["model-index"].as_array() {
+        for model in index {
+            for result in model["results"].as_array().into_iter().flatten() {
+                let ds = &result["dataset"];
+                let metrics: Vec<Metric> = result["metrics"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|m| {
+                        Some(Metric {
+                            kind: m["type"].as_str()?.to_string(),
+                            value: m["value"].as_f64()?,
+                            name: m["name"].as_str().map(String::from),
+                        })
+                    })
+                    .collect();
+                let Some(name) = ds["name"].as_str().or_else(|| ds["type"].as_str()) else { continue };
+                if metrics.is_empty() {
+                    continue;
+                }
+                d.results.push(EvalResult {
+                    dataset: DatasetRef {
+                        name: name.to_string(),
+                        split: ds["split"].as_str().map(String::from),
+                        kind: ds["type"].as_str().map(String::from),
+                        config: ds["config"].as_str().map(String::from),
+                    },
+                    metrics,
+                });
+            }
+        }
+        if !d.results.is_empty() {
+            guessed.push(format!("results: {} from the model card's model-index", d.results.len()));
+        }
+    }
+}
+
+/// A task from the shape of the first model's inputs: a 4-D float image tensor with 1000 outputs
+/// is almost always ImageNet classification. Only used when nothing better is known.
+fn guess_task(d: &Descriptor) -> Option<String> {
+    let io = d.io.as_ref()?;
+    let input = io.inputs.first()?;
+    let shape = input.shape.as_ref()?;
+    let dims: Vec<i64> = shape.iter().map(|v| v.as_i64().unwrap_or(-1)).collect();
+    let image = dims.len() == 4 && (dims[1] == 3 || dims[3] == 3);
+    let classes = io.outputs.first().and_then(|o| o.shape.as_ref()).and_then(|s| s.last()).and_then(Value::as_i64);
+    (image && classes.is_some_and(|c| c >= 2)).then(|| "image-classification".to_string())
+}
+
+/// A README with the sections a model-zoo user looks for, to fill in.
+fn skeleton(d: &Descriptor) -> String {
+    let variants: Vec<String> =
+        d.models.iter().map(|m| format!("| {} | {} | {} |", m.name, m.framework, m.path)).collect();
+    format!(
+        "# {name}\n\nTODO: one paragraph: what the model does, and for whom.\n\n## Task and background\n\nTODO: the task ({task}), the data it was trained on, and the paper or project it comes from.\n\n## Model details\n\n| Variant | Framework | Path |\n|---|---|---|\n{variants}\n\nTODO: size, parameters, metrics and how they were measured.\n\n## Inputs and outputs\n\nTODO: formats and shapes; preprocessing (resize, normalise, tokenise); postprocessing (softmax, labels, decoding).\n\n## Usage\n\n### Inference\n\n```sh\nzoo-oci pull REGISTRY/{name}:{version} -o {name} --only model\n```\n\nTODO: how to run inference.\n\n### Validation\n\nTODO: how to reproduce the reported metrics on the test set.\n\n### Training\n\nTODO: how the model was trained, and how to train it again.\n\n## References\n\nTODO: papers, source repository.\n\n## Contributors\n\nTODO\n\n## License\n\nTODO: the licence of the weights, and of the code.\n",
+        name = d.name,
+        version = d.version,
+        task = d.task.as_deref().unwrap_or("TODO"),
+        variants = variants.join("\n"),
+    )
+}
+
+/// Writes the plan into `dir`: `zoo.yaml` (refused if present unless `force`), and the README
+/// skeleton when there was no README. Returns the paths written.
+pub fn write(dir: &Path, plan: &InitPlan, force: bool) -> Result<Vec<PathBuf>> {
+    let target = dir.join("zoo.yaml");
+    if (target.exists() || dir.join("zoo.json").exists()) && !force {
+        return Err(Error::failed(format!("{} already has a descriptor", dir.display()))
+            .with_hint("pass --force to replace it, or edit it by hand"));
+    }
+    let yaml =
+        serde_saphyr::to_string(&plan.descriptor).map_err(|e| Error::failed("could not write YAML").with_cause(e))?;
+    let text = format!(
+        "# Written by zoo-oci init: check the guesses, fill in the TODOs it printed, then run zoo-oci check.\n# Reference: the README's descriptor section; schema: schemas/zoo.schema.json.\n{yaml}"
+    );
+    let mut written = Vec::new();
+    if let Some(readme) = &plan.readme_skeleton {
+        let path = dir.join("README.md");
+        if !path.exists() {
+            fs::write(&path, readme).map_err(|e| Error::io("write", &path, e))?;
+            written.push(path);
+        }
+    }
+    fs::write(&target, text).map_err(|e| Error::io("write", &target, e))?;
+    written.push(target);
+    Ok(written)
+}
