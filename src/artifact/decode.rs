@@ -43,6 +43,18 @@ pub struct LayerView {
     pub file_count: Option<u64>,
     /// Total bytes of its files, when known.
     pub unpacked_size: Option<u64>,
+    /// What its model files say about themselves, when recorded.
+    pub facts: BTreeMap<String, crate::suite::inspect::Facts>,
+}
+
+impl LayerView {
+    /// The facts of the layer's main model file: read from content, most parameters.
+    pub fn main_facts(&self) -> Option<&crate::suite::inspect::Facts> {
+        self.facts
+            .values()
+            .filter(|f| f.recognised == crate::suite::inspect::Recognised::Content)
+            .max_by_key(|f| f.params.unwrap_or(0))
+    }
 }
 
 /// A suite as its manifest describes it.
@@ -134,6 +146,7 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
             files: recorded.and_then(|r| r.files.clone()),
             file_count: recorded.map(|r| r.file_count),
             unpacked_size: recorded.map(|r| r.size),
+            facts: recorded.map(|r| r.facts.clone()).unwrap_or_default(),
             descriptor: layer.clone(),
         });
     }

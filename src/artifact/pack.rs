@@ -94,6 +94,10 @@ pub struct LayerRecord {
     pub file_count: u64,
     /// Total bytes of the files.
     pub size: u64,
+    /// Model layers: what each model file says about itself (format, opset, inputs and
+    /// outputs, parameters, precision).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub facts: BTreeMap<String, crate::suite::inspect::Facts>,
 }
 
 impl PackedSuite {
@@ -323,6 +327,9 @@ fn config_json(suite: &Suite, layers: &[PackedLayer], options: &PackOptions) -> 
     }
     let d = &suite.descriptor;
     let first = d.models.first();
+    // What the first model's files say beats what the descriptor says.
+    let read = suite.layers.iter().find(|l| l.class == Class::Model).and_then(|l| l.main_facts());
+    let read = read.filter(|f| f.recognised == crate::suite::inspect::Recognised::Content);
     let config = Config {
         descriptor: ModelDescriptor {
             created_at: options.created.as_deref(),
@@ -336,9 +343,15 @@ fn config_json(suite: &Suite, layers: &[PackedLayer], options: &PackOptions) -> 
             description: d.summary.as_deref(),
         },
         config: ModelConfig {
-            format: first.map(|m| m.format.as_deref().unwrap_or(&m.framework)),
-            param_size: first.and_then(|m| m.params).map(param_size),
-            precision: first.and_then(|m| m.precision.as_deref()),
+            format: read
+                .map(|f| f.format.as_str())
+                .or_else(|| first.map(|m| m.format.as_deref().unwrap_or(&m.framework))),
+            param_size: read
+                .and_then(|f| f.params)
+                .filter(|p| *p > 0)
+                .or_else(|| first.and_then(|m| m.params))
+                .map(param_size),
+            precision: read.and_then(|f| f.precision.as_deref()).or_else(|| first.and_then(|m| m.precision.as_deref())),
         },
         modelfs: ModelFs { kind: "layers", diff_ids: layers.iter().map(|l| l.diff_id.as_str()).collect() },
     };
@@ -412,6 +425,13 @@ fn layer_record(layer: &PackedLayer) -> LayerRecord {
     let file_count = layer.files.len() as u64;
     let size = layer.files.iter().map(|f| f.size).sum();
     let files = (layer.files.len() <= media::FILE_LIST_LIMIT).then(|| layer.files.clone());
+    // Warnings are for the person packing, not for the manifest.
+    let facts = layer
+        .plan
+        .facts
+        .iter()
+        .map(|(p, f)| (p.clone(), crate::suite::inspect::Facts { warnings: Vec::new(), ..f.clone() }))
+        .collect();
     LayerRecord {
         digest: layer.descriptor.digest.clone(),
         class: layer.plan.class,
@@ -419,6 +439,7 @@ fn layer_record(layer: &PackedLayer) -> LayerRecord {
         files,
         file_count,
         size,
+        facts,
     }
 }
 

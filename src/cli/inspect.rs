@@ -102,6 +102,64 @@ fn to_text(view: &SuiteView, at: &zoo_oci::reference::Location) -> String {
     let total: u64 = view.layers.iter().map(|l| l.descriptor.size).sum();
     field("size", Some(human_bytes(total)));
 
+    let models: Vec<_> = view.layers.iter().filter(|l| l.class == zoo_oci::suite::Class::Model).collect();
+    if !models.is_empty() {
+        let _ = writeln!(out, "\nVariants");
+        for l in &models {
+            let declared =
+                view.descriptor.as_ref().and_then(|d| d.models.iter().find(|m| Some(&m.name) == l.name.as_ref()));
+            let facts = l.main_facts();
+            let mut parts: Vec<String> = Vec::new();
+            if let Some(f) = facts {
+                parts.push(f.format.clone());
+                if let Some(v) = &f.format_version {
+                    parts.push(format!("format version {v}"));
+                }
+            } else if let Some(fw) = &l.framework {
+                parts.push(fw.clone());
+            }
+            if let Some(o) = facts.and_then(|f| f.opset).or_else(|| declared.and_then(|m| m.opset)) {
+                parts.push(format!("opset {o}"));
+            }
+            if let Some(p) = facts.and_then(|f| f.params).filter(|p| *p > 0).or_else(|| declared.and_then(|m| m.params))
+            {
+                parts.push(format!("{} params", zoo_oci::artifact::pack::param_size(p)));
+            }
+            if let Some(p) =
+                facts.and_then(|f| f.precision.clone()).or_else(|| declared.and_then(|m| m.precision.clone()))
+            {
+                parts.push(p);
+            }
+            if let Some(a) = facts.and_then(|f| f.architecture.clone()) {
+                parts.push(a);
+            }
+            parts.push(human_bytes(l.descriptor.size));
+            let _ = writeln!(out, "  {:<22} {}", l.name.as_deref().unwrap_or("-"), parts.join(", "));
+        }
+    }
+    // Inputs and outputs: as declared, else as the first model file says.
+    let read_io = models.iter().filter_map(|l| l.main_facts()).find(|f| !f.inputs.is_empty() || !f.outputs.is_empty());
+    if view.descriptor.as_ref().is_none_or(|d| d.io.is_none())
+        && let Some(f) = read_io
+    {
+        let _ = writeln!(out, "\nInputs and outputs (read from the model file)");
+        for (dir, tensors) in [("in ", &f.inputs), ("out", &f.outputs)] {
+            for t in tensors {
+                let shape = t.shape.as_ref().map(|s| {
+                    let dims: Vec<String> =
+                        s.iter().map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).collect();
+                    format!("[{}]", dims.join(", "))
+                });
+                let _ = writeln!(
+                    out,
+                    "  {dir} {}  {} {}",
+                    t.name,
+                    t.dtype.as_deref().unwrap_or(""),
+                    shape.unwrap_or_default()
+                );
+            }
+        }
+    }
     if let Some(d) = &view.descriptor {
         if !d.results.is_empty() {
             let _ = writeln!(out, "\nResults");

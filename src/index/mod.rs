@@ -96,6 +96,10 @@ pub struct Variant {
     pub params: Option<u64>,
     /// Layer size in bytes.
     pub size: u64,
+    /// File format read from the model file (`onnx`, `safetensors`, `gguf`, …).
+    pub format: Option<String>,
+    /// ONNX opset read from the model file, or declared.
+    pub opset: Option<u64>,
 }
 
 /// One metric value.
@@ -212,12 +216,15 @@ fn entry(view: &SuiteView, tag: &str, location: &str, repository: &str) -> Suite
         .map(|l| {
             let name = l.name.clone().unwrap_or_else(|| "model".into());
             let m = models.get(name.as_str());
+            let facts = l.main_facts();
             Variant {
                 framework: l.framework.clone().or_else(|| m.map(|m| m.framework.clone())),
                 framework_version: m.and_then(|m| m.framework_version.clone()),
-                precision: m.and_then(|m| m.precision.clone()),
-                params: m.and_then(|m| m.params),
+                precision: facts.and_then(|f| f.precision.clone()).or_else(|| m.and_then(|m| m.precision.clone())),
+                params: facts.and_then(|f| f.params).filter(|p| *p > 0).or_else(|| m.and_then(|m| m.params)),
                 size: l.descriptor.size,
+                format: facts.map(|f| f.format.clone()),
+                opset: facts.and_then(|f| f.opset).or_else(|| m.and_then(|m| m.opset)),
                 name,
             }
         })

@@ -27,6 +27,16 @@ pub fn human_bytes(n: u64) -> String {
     format!("{v:.1} {unit}")
 }
 
+/// `onnx opset 13`, `gguf`, or empty.
+fn format_with_opset(v: &super::Variant) -> String {
+    match (&v.format, v.opset) {
+        (Some(f), Some(o)) => format!("{f} opset {o}"),
+        (Some(f), None) => f.clone(),
+        (None, Some(o)) => format!("opset {o}"),
+        (None, None) => String::new(),
+    }
+}
+
 fn headline_metric(s: &SuiteEntry) -> String {
     s.metrics.first().map(|m| format!("{} {}", m.kind, trim_float(m.value))).unwrap_or_default()
 }
@@ -140,11 +150,14 @@ pub fn markdown(index: &Index) -> String {
         let _ = writeln!(out, "- **Digest**: `{}`", s.digest);
         let _ = writeln!(out, "- **Pull**: `{}`\n", s.pull);
         if !s.variants.is_empty() {
-            let _ = writeln!(out, "| Variant | Framework | Precision | Parameters | Size |\n|---|---|---|---|---|");
+            let _ = writeln!(
+                out,
+                "| Variant | Framework | Format | Precision | Parameters | Size |\n|---|---|---|---|---|---|"
+            );
             for v in &s.variants {
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} | {} |",
                     md_escape(&v.name),
                     md_escape(
                         &[v.framework.clone(), v.framework_version.clone()]
@@ -153,6 +166,7 @@ pub fn markdown(index: &Index) -> String {
                             .collect::<Vec<_>>()
                             .join(" ")
                     ),
+                    md_escape(&format_with_opset(v)),
                     v.precision.as_deref().unwrap_or(""),
                     v.params.map(crate::artifact::pack::param_size).unwrap_or_default(),
                     human_bytes(v.size)
@@ -345,15 +359,16 @@ fn card(out: &mut String, s: &SuiteEntry) {
     let _ = write!(out, "<span class=\"badge size\">{}</span>", human_bytes(s.size));
     out.push_str("</p>\n");
     if !s.variants.is_empty() {
-        out.push_str("<table class=\"variants\"><thead><tr><th>Variant</th><th>Framework</th><th>Precision</th><th>Params</th><th>Size</th></tr></thead><tbody>");
+        out.push_str("<table class=\"variants\"><thead><tr><th>Variant</th><th>Framework</th><th>Format</th><th>Precision</th><th>Params</th><th>Size</th></tr></thead><tbody>");
         for v in &s.variants {
             let fw =
                 [v.framework.clone(), v.framework_version.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ");
             let _ = write!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 html_escape(&v.name),
                 html_escape(&fw),
+                html_escape(&format_with_opset(v)),
                 html_escape(v.precision.as_deref().unwrap_or("")),
                 v.params.map(crate::artifact::pack::param_size).unwrap_or_default(),
                 human_bytes(v.size)

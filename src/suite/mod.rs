@@ -140,6 +140,15 @@ pub struct LayerPlan {
     pub model: Option<descriptor::ModelEntry>,
     /// What goes in.
     pub content: LayerContent,
+    /// Model layers: the facts read from its model files, by path.
+    pub facts: BTreeMap<String, inspect::Facts>,
+}
+
+impl LayerPlan {
+    /// The facts of the layer's main model file: the readable one with the most parameters.
+    pub fn main_facts(&self) -> Option<&inspect::Facts> {
+        self.facts.values().max_by_key(|f| (f.recognised == inspect::Recognised::Content, f.params.unwrap_or(0)))
+    }
 }
 
 /// A suite read from disk and found valid enough to pack.
@@ -243,13 +252,11 @@ impl Planner<'_> {
         let mut layers = Vec::new();
         for (i, model) in d.models.iter().enumerate() {
             let entries = self.collect(&format!("models[{i}].path"), &model.path);
-            layers.push(tar_layer(
-                Class::Model,
-                Some(model.name.clone()),
-                Some(model.clone()),
-                &[&model.path],
-                entries,
-            ));
+            let mut layer =
+                tar_layer(Class::Model, Some(model.name.clone()), Some(model.clone()), &[&model.path], entries);
+            layer.facts = model_facts(self.root, &layer.content);
+            self.compare_facts(i, model, &layer);
+            layers.push(layer);
         }
         let scripts = d.scripts.declared();
         self.gather(&mut layers, Class::Scripts, &scripts);
@@ -295,6 +302,51 @@ impl Planner<'_> {
             return None;
         }
         Some(Suite { root: self.root.to_path_buf(), descriptor: d, modality, layers })
+    }
+
+    /// Warns where the descriptor says something the model file contradicts: a README must
+    /// not lie about its model.
+    fn compare_facts(&mut self, i: usize, model: &descriptor::ModelEntry, layer: &LayerPlan) {
+        let Some(facts) = layer.main_facts().filter(|f| f.recognised == inspect::Recognised::Content) else { return };
+        let file =
+            layer.facts.iter().find(|(_, f)| std::ptr::eq(*f, facts)).map(|(p, _)| p.clone()).unwrap_or_default();
+        let same_family =
+            |a: &str, b: &str| a == b || matches!((a, b), ("pytorch", "torchscript") | ("torchscript", "pytorch"));
+        if !facts.framework.is_empty() && !same_family(&model.framework, &facts.framework) {
+            self.problems.warning(
+                self.at(&format!("models[{i}].framework")),
+                format!("says {}, but {file} is {}", model.framework, facts.format),
+                Some(format!("set framework: {}", facts.framework)),
+            );
+        }
+        if let (Some(declared), Some(read)) = (model.opset, facts.opset)
+            && declared != read
+        {
+            self.problems.warning(
+                self.at(&format!("models[{i}].opset")),
+                format!("says {declared}, but {file} imports opset {read}"),
+                Some(format!("set opset: {read}")),
+            );
+        }
+        if let (Some(declared), Some(read)) = (model.params, facts.params)
+            && read > 0
+            && (declared as f64 - read as f64).abs() / read as f64 > 0.01
+        {
+            self.problems.warning(
+                self.at(&format!("models[{i}].params")),
+                format!("says {declared}, but {file} holds {read} weights"),
+                Some("check the count; params counts the weight tensors' elements".into()),
+            );
+        }
+        if let (Some(declared), Some(read)) = (&model.precision, &facts.precision)
+            && !declared.eq_ignore_ascii_case(read)
+        {
+            self.problems.warning(
+                self.at(&format!("models[{i}].precision")),
+                format!("says {declared}, but most of {file}'s weights are {read}"),
+                Some(format!("set precision: {read}")),
+            );
+        }
     }
 
     fn canonical_task(&mut self, d: &mut Descriptor) -> Option<String> {
@@ -517,11 +569,52 @@ fn tar_layer(
         filepath: common_folder(declared),
         model,
         content: LayerContent::Tar(with_parents(entries)),
+        facts: BTreeMap::new(),
     }
 }
 
+/// Files whose facts are worth recording: model formats read from their content, or known model
+/// extensions (configs and tokenizers in a model folder are not).
+fn model_facts(root: &Path, content: &LayerContent) -> BTreeMap<String, inspect::Facts> {
+    const MODEL_EXTENSIONS: [&str; 16] = [
+        "onnx",
+        "safetensors",
+        "gguf",
+        "pt",
+        "pth",
+        "jit",
+        "tflite",
+        "pb",
+        "h5",
+        "keras",
+        "pdmodel",
+        "mlmodel",
+        "engine",
+        "mar",
+        "ckpt",
+        "xml",
+    ];
+    let mut out = BTreeMap::new();
+    for entry in content.files() {
+        let facts = inspect::read(&root.join(&entry.path));
+        let ext = entry.path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+        let is_model = facts.recognised == inspect::Recognised::Content || MODEL_EXTENSIONS.contains(&ext.as_str());
+        if is_model && !(ext == "xml" && facts.recognised != inspect::Recognised::Content) {
+            out.insert(entry.path.clone(), facts);
+        }
+    }
+    out
+}
+
 fn raw_layer(class: Class, entry: Entry) -> LayerPlan {
-    LayerPlan { class, name: None, filepath: entry.path.clone(), model: None, content: LayerContent::Raw(entry) }
+    LayerPlan {
+        class,
+        name: None,
+        filepath: entry.path.clone(),
+        model: None,
+        content: LayerContent::Raw(entry),
+        facts: BTreeMap::new(),
+    }
 }
 
 /// Adds the folders above every entry and sorts, so a tar creates parents before children.
