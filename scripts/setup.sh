@@ -40,3 +40,4 @@ if [ ! -f /etc/containers/policy.json ] && [ ! -f "${HOME}/.config/containers/po
 fi
 
 scripts/fetch-examples.sh
+scripts/fetch-fixtures.sh >/dev/null
