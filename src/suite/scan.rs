@@ -545,11 +545,9 @@ fn import_card(card: &Value, d: &mut Descriptor, guessed: &mut Vec<String>) {
         d.license = Some(spdx(l));
         guessed.push(format!("license: {} (model card)", spdx(l)));
     }
-    if let Some(t) = card["pipeline_tag"].as_str() {
-        if let Some(c) = taxonomy::canonical(t) {
-            d.task = Some(c.task.clone());
-            guessed.push(format!("task: {} (model card pipeline_tag)", c.task));
-        }
+    if let Some(c) = card["pipeline_tag"].as_str().and_then(taxonomy::canonical) {
+        d.task = Some(c.task.clone());
+        guessed.push(format!("task: {} (model card pipeline_tag)", c.task));
     }
     let mut tags: Vec<String> =
         strings(&card["tags"]).into_iter().map(|t| t.replace(',', " ")).filter(|t| !t.trim().is_empty()).collect();
