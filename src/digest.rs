@@ -116,6 +116,11 @@ impl<R: AsyncRead + Unpin> AsyncRead for HashingReader<R> {
     }
 }
 
+/// Checks bytes held in memory (a manifest) against the digest and size they should have.
+pub fn verify_bytes(what: &str, expected_digest: &str, expected_size: u64, bytes: &[u8]) -> Result<()> {
+    verify(what, expected_digest, expected_size, &of_bytes(bytes), bytes.len() as u64)
+}
+
 /// Checks that a blob's bytes matched its descriptor: size first (the cheaper, clearer message).
 pub fn verify(
     what: &str,

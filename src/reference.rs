@@ -112,23 +112,27 @@ impl fmt::Display for Location {
     }
 }
 
-fn parse_layout(text: &str, rest: &str) -> Result<Location> {
-    let (path, reference) = if let Some((path, digest)) = rest.rsplit_once('@') {
+/// Splits `NAME[:TAG|@DIGEST]` (a path or a repository) from its reference. A tag never contains
+/// '/', so a ':' after the last '/' starts one; `text` is the whole location, for messages.
+fn split_reference<'a>(text: &str, rest: &'a str) -> Result<(&'a str, Option<Reference>)> {
+    if let Some((name, digest)) = rest.rsplit_once('@') {
         crate::digest::hex_part(digest).map_err(|e| Error::usage(format!("{text:?}: {}", e.message())))?;
-        (path, Some(Reference::Digest(digest.to_string())))
-    } else {
-        // A tag never contains '/', so a ':' after the last '/' separates it from the path.
-        let last_segment_start = rest.rfind('/').map_or(0, |i| i + 1);
-        match rest[last_segment_start..].rfind(':') {
-            Some(i) => {
-                let split = last_segment_start + i;
-                let tag = &rest[split + 1..];
-                validate_tag(tag).map_err(|e| e.context(text))?;
-                (&rest[..split], Some(Reference::Tag(tag.to_string())))
-            }
-            None => (rest, None),
+        return Ok((name, Some(Reference::Digest(digest.to_string()))));
+    }
+    let last_segment_start = rest.rfind('/').map_or(0, |i| i + 1);
+    match rest[last_segment_start..].rfind(':') {
+        Some(i) => {
+            let split = last_segment_start + i;
+            let tag = &rest[split + 1..];
+            validate_tag(tag).map_err(|e| e.context(text))?;
+            Ok((&rest[..split], Some(Reference::Tag(tag.to_string()))))
         }
-    };
+        None => Ok((rest, None)),
+    }
+}
+
+fn parse_layout(text: &str, rest: &str) -> Result<Location> {
+    let (path, reference) = split_reference(text, rest)?;
     if path.is_empty() {
         return Err(
             Error::usage(format!("{text:?} names no folder")).with_hint("write oci:PATH[:TAG], e.g. oci:./zoo:1.0.0")
@@ -146,21 +150,7 @@ fn parse_registry(text: &str) -> Result<Location> {
         .split_once('/')
         .filter(|(host, rest)| !rest.is_empty() && (host.contains('.') || host.contains(':') || *host == "localhost"))
         .ok_or_else(|| Error::usage(format!("unsupported location {text:?}")).with_hint(hint))?;
-    let (repository, reference) = if let Some((repo, digest)) = rest.rsplit_once('@') {
-        crate::digest::hex_part(digest).map_err(|e| Error::usage(format!("{text:?}: {}", e.message())))?;
-        (repo, Some(Reference::Digest(digest.to_string())))
-    } else {
-        let last_segment_start = rest.rfind('/').map_or(0, |i| i + 1);
-        match rest[last_segment_start..].rfind(':') {
-            Some(i) => {
-                let split = last_segment_start + i;
-                let tag = &rest[split + 1..];
-                validate_tag(tag).map_err(|e| e.context(text))?;
-                (&rest[..split], Some(Reference::Tag(tag.to_string())))
-            }
-            None => (rest, None),
-        }
-    };
+    let (repository, reference) = split_reference(text, rest)?;
     let valid_repo = !repository.is_empty()
         && repository.split('/').all(|part| {
             !part.is_empty()

@@ -145,18 +145,8 @@ fn to_text(view: &SuiteView, at: &zoo_oci::reference::Location) -> String {
         let _ = writeln!(out, "\nInputs and outputs (read from the model file)");
         for (dir, tensors) in [("in ", &f.inputs), ("out", &f.outputs)] {
             for t in tensors {
-                let shape = t.shape.as_ref().map(|s| {
-                    let dims: Vec<String> =
-                        s.iter().map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).collect();
-                    format!("[{}]", dims.join(", "))
-                });
-                let _ = writeln!(
-                    out,
-                    "  {dir} {}  {} {}",
-                    t.name,
-                    t.dtype.as_deref().unwrap_or(""),
-                    shape.unwrap_or_default()
-                );
+                let line = tensor_line(&t.name, t.dtype.as_deref(), t.shape.as_deref(), None);
+                let _ = writeln!(out, "  {dir} {line}");
             }
         }
     }
@@ -173,19 +163,8 @@ fn to_text(view: &SuiteView, at: &zoo_oci::reference::Location) -> String {
             let _ = writeln!(out, "\nInputs and outputs");
             for (dir, tensors) in [("in ", &io.inputs), ("out", &io.outputs)] {
                 for t in tensors {
-                    let shape = t.shape.as_ref().map(|s| {
-                        let dims: Vec<String> =
-                            s.iter().map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).collect();
-                        format!("[{}]", dims.join(", "))
-                    });
-                    let _ = writeln!(
-                        out,
-                        "  {dir} {}  {} {} {}",
-                        t.name,
-                        t.dtype.as_deref().unwrap_or(""),
-                        shape.unwrap_or_default(),
-                        t.layout.as_deref().unwrap_or("")
-                    );
+                    let line = tensor_line(&t.name, t.dtype.as_deref(), t.shape.as_deref(), t.layout.as_deref());
+                    let _ = writeln!(out, "  {dir} {line}");
                 }
             }
         }
@@ -221,4 +200,15 @@ fn to_text(view: &SuiteView, at: &zoo_oci::reference::Location) -> String {
     };
     let _ = writeln!(out, "\nPull it with\n  zoo-oci pull {pull_ref} -o {name}");
     out
+}
+
+/// `name  float32 [1, 3, 224, 224] NCHW`: named dimensions as written, unknown ones as null.
+fn tensor_line(name: &str, dtype: Option<&str>, shape: Option<&[serde_json::Value]>, layout: Option<&str>) -> String {
+    let shape = shape.map(|s| {
+        let dims: Vec<String> =
+            s.iter().map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).collect();
+        format!("[{}]", dims.join(", "))
+    });
+    let parts: Vec<&str> = [dtype, shape.as_deref(), layout].into_iter().flatten().collect();
+    format!("{name}  {}", parts.join(" "))
 }

@@ -269,23 +269,7 @@ pub fn is_terminal() -> bool {
     std::io::stderr().is_terminal()
 }
 
-/// `1.2 MB`: decimal units, as registries and `du --si` show.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
-    if n < 1000 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64;
-    let mut unit = "B";
-    for u in UNITS {
-        if v < 1000.0 {
-            break;
-        }
-        v /= 1000.0;
-        unit = u;
-    }
-    format!("{v:.1} {unit}")
-}
+pub use zoo_oci::index::render::human_bytes;
 
 /// Renders an error once, as text or as one JSON line.
 pub fn render_error_as(err: &Error, format: LogFormat) -> String {

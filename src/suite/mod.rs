@@ -576,29 +576,12 @@ fn tar_layer(
 /// Files whose facts are worth recording: model formats read from their content, or known model
 /// extensions (configs and tokenizers in a model folder are not).
 fn model_facts(root: &Path, content: &LayerContent) -> BTreeMap<String, inspect::Facts> {
-    const MODEL_EXTENSIONS: [&str; 16] = [
-        "onnx",
-        "safetensors",
-        "gguf",
-        "pt",
-        "pth",
-        "jit",
-        "tflite",
-        "pb",
-        "h5",
-        "keras",
-        "pdmodel",
-        "mlmodel",
-        "engine",
-        "mar",
-        "ckpt",
-        "xml",
-    ];
     let mut out = BTreeMap::new();
     for entry in content.files() {
         let facts = inspect::read(&root.join(&entry.path));
         let ext = entry.path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-        let is_model = facts.recognised == inspect::Recognised::Content || MODEL_EXTENSIONS.contains(&ext.as_str());
+        let is_model =
+            facts.recognised == inspect::Recognised::Content || inspect::MODEL_EXTENSIONS.contains(&ext.as_str());
         if is_model && !(ext == "xml" && facts.recognised != inspect::Recognised::Content) {
             out.insert(entry.path.clone(), facts);
         }

@@ -30,32 +30,6 @@ pub struct InitPlan {
     pub warnings: Vec<String>,
 }
 
-const MODEL_EXTENSIONS: &[&str] = &[
-    "onnx",
-    "safetensors",
-    "gguf",
-    "pt",
-    "pth",
-    "jit",
-    "ckpt",
-    "tflite",
-    "pb",
-    "h5",
-    "keras",
-    "pdmodel",
-    "pdiparams",
-    "mlmodel",
-    "engine",
-    "plan",
-    "mar",
-    "xml",
-    "bin",
-    "ggml",
-    "npz",
-    "pkl",
-    "joblib",
-    "msgpack",
-];
 const SCRIPT_EXTENSIONS: &[&str] = &["py", "sh", "r", "jl", "js", "ts", "lua", "cpp", "c", "go", "rs", "java"];
 const DATA_FOLDERS: &[&str] = &["data", "dataset", "datasets", "samples", "test_data", "testdata", "examples"];
 
@@ -92,7 +66,7 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
     // Model files, read for their facts, grouped into variants.
     let mut model_files: Vec<(String, Facts)> = Vec::new();
     for f in &files {
-        if claimed.contains(f) || !has_extension(f, MODEL_EXTENSIONS) {
+        if claimed.contains(f) || !has_extension(f, inspect::MODEL_EXTENSIONS) {
             continue;
         }
         let facts = inspect::read(&dir.join(f));

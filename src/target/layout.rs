@@ -111,8 +111,7 @@ impl LayoutTarget {
     }
 
     fn store_bytes(&self, descriptor: &Descriptor, bytes: &[u8]) -> Result<()> {
-        let actual = digest::of_bytes(bytes);
-        digest::verify(&descriptor.digest, &descriptor.digest, descriptor.size, &actual, bytes.len() as u64)?;
+        digest::verify_bytes(&descriptor.digest, &descriptor.digest, descriptor.size, bytes)?;
         let path = self.blob_path(&descriptor.digest)?;
         if path.exists() {
             return Ok(());
@@ -193,14 +192,8 @@ impl Target for LayoutTarget {
                 self.name()
             ))
         })?;
-        let actual = digest::of_bytes(&bytes);
-        digest::verify(
-            &format!("manifest {} in {}", descriptor.digest, self.name()),
-            &descriptor.digest,
-            descriptor.size,
-            &actual,
-            bytes.len() as u64,
-        )?;
+        let what = format!("manifest {} in {}", descriptor.digest, self.name());
+        digest::verify_bytes(&what, &descriptor.digest, descriptor.size, &bytes)?;
         Ok(bytes)
     }
 

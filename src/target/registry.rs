@@ -494,14 +494,8 @@ impl Target for RegistryTarget {
                 bytes.to_vec()
             }
         };
-        let actual = digest::of_bytes(&bytes);
-        digest::verify(
-            &format!("manifest {} from {}", descriptor.digest, self.name()),
-            &descriptor.digest,
-            descriptor.size,
-            &actual,
-            bytes.len() as u64,
-        )?;
+        let what = format!("manifest {} from {}", descriptor.digest, self.name());
+        digest::verify_bytes(&what, &descriptor.digest, descriptor.size, &bytes)?;
         Ok(bytes)
     }
 

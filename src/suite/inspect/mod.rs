@@ -90,6 +90,36 @@ pub struct Facts {
     pub warnings: Vec<String>,
 }
 
+/// Extensions of model files: what `init` reads as candidate variants and `push` records facts
+/// for (an OpenVINO `.xml` only when its content is a network).
+pub const MODEL_EXTENSIONS: &[&str] = &[
+    "onnx",
+    "safetensors",
+    "gguf",
+    "pt",
+    "pth",
+    "pt2",
+    "jit",
+    "ckpt",
+    "tflite",
+    "pb",
+    "h5",
+    "keras",
+    "pdmodel",
+    "pdiparams",
+    "mlmodel",
+    "engine",
+    "plan",
+    "mar",
+    "xml",
+    "bin",
+    "ggml",
+    "npz",
+    "pkl",
+    "joblib",
+    "msgpack",
+];
+
 /// Reads what `path` says about itself. Never fails: an unreadable file gives facts from its
 /// extension with a warning.
 ///
