@@ -6,8 +6,13 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, ReadBuf};
 
 use futures::stream::{self, TryStreamExt};
 
@@ -28,6 +33,8 @@ pub enum Event {
     Mounted(Descriptor),
     /// A transient failure; it is being tried again.
     Retrying(Descriptor, String),
+    /// Bytes of it read so far (a few times a second while it is copied).
+    Progress(Descriptor, u64),
     /// It was copied, in this time.
     Copied(Descriptor, Duration),
 }
@@ -152,12 +159,28 @@ impl<'a> Run<'a> {
         }
         let started = Instant::now();
         let src = self.src;
+        let read = Arc::new(AtomicU64::new(0));
         let open = || -> Pin<Box<dyn Future<Output = Result<BlobReader>> + Send + '_>> {
-            Box::pin(async move { src.fetch_blob(node).await.map_err(|e| e.context(format!("source {}", src.name()))) })
+            let read = read.clone();
+            Box::pin(async move {
+                let inner = src.fetch_blob(node).await.map_err(|e| e.context(format!("source {}", src.name())))?;
+                read.store(0, Ordering::Relaxed);
+                Ok(Box::pin(Counting { inner, read }) as BlobReader)
+            })
         };
         let mut attempt = 0;
         loop {
-            match self.dst.push_blob(node, &open).await {
+            // Report progress while the destination takes the blob.
+            let push = self.dst.push_blob(node, &open);
+            tokio::pin!(push);
+            let mut ticker = tokio::time::interval(Duration::from_millis(250));
+            let pushed = loop {
+                tokio::select! {
+                    result = &mut push => break result,
+                    _ = ticker.tick() => (self.options.on_event)(&Event::Progress(node.clone(), read.load(Ordering::Relaxed))),
+                }
+            };
+            match pushed {
                 Ok(()) => break,
                 Err(e) if e.is_retryable() && attempt < self.options.retries => {
                     attempt += 1;
@@ -200,6 +223,23 @@ where
     }
 }
 
+/// Counts the bytes read from a blob stream, for progress.
+struct Counting {
+    inner: BlobReader,
+    read: Arc<AtomicU64>,
+}
+
+impl AsyncRead for Counting {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = self.inner.as_mut().poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = &poll {
+            self.read.fetch_add((buf.filled().len() - before) as u64, Ordering::Relaxed);
+        }
+        poll
+    }
+}
+
 /// Exponential backoff with jitter: 0.5 s, 1 s, 2 s, … capped at 30 s.
 pub fn backoff(attempt: u32) -> Duration {
     let base = Duration::from_millis(500).saturating_mul(1 << attempt.saturating_sub(1).min(6));
@@ -214,6 +254,7 @@ pub fn describe(node: &Descriptor) -> String {
         .or_else(|| node.annotation(crate::artifact::media::ANN_TITLE))
     {
         Some(path) => format!("{path} ({})", short_digest(&node.digest)),
+        None if node.media_type.ends_with("config.v1+json") => format!("config ({})", short_digest(&node.digest)),
         None => node.digest.clone(),
     }
 }

@@ -205,3 +205,24 @@ fn a_layout_with_several_tags_needs_one_named() {
     run_in(tmp.path(), &["tag", &format!("oci:{}:a", layout.display()), "b"]).ok();
     run_in(tmp.path(), &["inspect", &format!("oci:{}", layout.display())]).code(2).stderr_has("tags: a, b");
 }
+
+#[test]
+fn progress_bars_on_a_terminal_and_plain_lines_otherwise() {
+    require_tool("script");
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    let bin = env!("CARGO_BIN_EXE_zoo-oci");
+    let target = format!("oci:{}:tty", tmp.path().join("zoo").display());
+    // `script` gives the command a terminal.
+    let out = Command::new("script")
+        .args(["-qfc", &format!("{bin} push {} {target}", suite.display()), "/dev/null"])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains('\u{1b}'), "a terminal gets progress bars");
+    assert!(shown.contains("copied  config (sha256:"), "and a line per blob: {shown}");
+    let plain = run_in(tmp.path(), &["push", suite.to_str().unwrap(), &target.replace(":tty", ":plain")]);
+    plain.ok().stderr_has("exists  models/onnx/");
+    assert!(!plain.stderr.contains('\u{1b}') && !plain.stderr.contains('\r'), "{:?}", plain.stderr);
+}

@@ -206,11 +206,14 @@ pub async fn source_reference(location: &Location, target: &dyn Target) -> Resul
     }
 }
 
-/// A progress printer: one line per blob on stderr (text or JSON), unless quiet. Never a
-/// terminal control character: the lines go to container logs as they are.
+/// A progress printer. On a terminal: a bar per blob in flight, and a line per blob when done.
+/// Otherwise one line per blob (text or JSON), never a terminal control character, so container
+/// logs stay readable. Nothing under `-q`.
 pub fn progress(global: &Global) -> impl Fn(&Event) + Sync + use<> {
     let quiet = global.quiet;
     let json = global.log_format == LogFormat::Json;
+    let bars = (!quiet && !json && std::io::stderr().is_terminal())
+        .then(|| (indicatif::MultiProgress::new(), std::sync::Mutex::new(std::collections::HashMap::new())));
     move |event: &Event| {
         if json {
             let (name, d, seconds, reason) = match event {
@@ -218,6 +221,7 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Sync + use<> {
                 Event::Skipped(d) => ("exists", d, None, None),
                 Event::Mounted(d) => ("mounted", d, None, None),
                 Event::Retrying(d, why) => ("retrying", d, None, Some(why.as_str())),
+                Event::Progress(..) => return,
             };
             let line = serde_json::json!({
                 "event": name,
@@ -234,19 +238,44 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Sync + use<> {
         if quiet {
             return;
         }
-        match event {
+        let line = match event {
+            Event::Progress(d, read) => {
+                if let Some((multi, map)) = &bars {
+                    let mut map = map.lock().expect("no panics");
+                    let bar = map.entry(d.digest.clone()).or_insert_with(|| {
+                        let style = indicatif::ProgressStyle::with_template(
+                            "  {msg:40!} {bar:30} {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12}",
+                        )
+                        .expect("valid template");
+                        multi.add(indicatif::ProgressBar::new(d.size).with_style(style).with_message(describe(d)))
+                    });
+                    bar.set_position(*read);
+                }
+                return;
+            }
             Event::Copied(d, took) => {
+                if let Some((_, map)) = &bars
+                    && let Some(bar) = map.lock().expect("no panics").remove(&d.digest)
+                {
+                    bar.finish_and_clear();
+                }
                 let secs = took.as_secs_f64();
                 let rate = if secs > 0.0 {
                     format!(", {}/s", human_bytes((d.size as f64 / secs) as u64))
                 } else {
                     String::new()
                 };
-                eprintln!("  copied  {}  {}  {:.1}s{rate}", describe(d), human_bytes(d.size), secs);
+                format!("  copied  {}  {}  {:.1}s{rate}", describe(d), human_bytes(d.size), secs)
             }
-            Event::Skipped(d) => eprintln!("  exists  {}  {}", describe(d), human_bytes(d.size)),
-            Event::Mounted(d) => eprintln!("  mounted {}  {}", describe(d), human_bytes(d.size)),
-            Event::Retrying(d, why) => eprintln!("  retry   {}: {why}", describe(d)),
+            Event::Skipped(d) => format!("  exists  {}  {}", describe(d), human_bytes(d.size)),
+            Event::Mounted(d) => format!("  mounted {}  {}", describe(d), human_bytes(d.size)),
+            Event::Retrying(d, why) => format!("  retry   {}: {why}", describe(d)),
+        };
+        match &bars {
+            Some((multi, _)) => {
+                let _ = multi.println(line);
+            }
+            None => eprintln!("{line}"),
         }
     }
 }
@@ -261,12 +290,6 @@ pub fn say(global: &Global, text: impl FnOnce() -> String, event: serde_json::Va
         LogFormat::Json => eprintln!("{event}"),
         LogFormat::Text => eprintln!("{}", text()),
     }
-}
-
-/// Whether stderr is a terminal (for friendlier, non-log output).
-#[allow(dead_code)]
-pub fn is_terminal() -> bool {
-    std::io::stderr().is_terminal()
 }
 
 pub use zoo_oci::index::render::human_bytes;
