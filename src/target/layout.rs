@@ -48,8 +48,12 @@ impl LayoutTarget {
     pub fn create(root: &Path) -> Result<Self> {
         let marker = root.join(LAYOUT_FILE);
         if !marker.exists() {
-            let non_empty = fs::read_dir(root).map(|mut d| d.next().is_some()).unwrap_or(false);
-            if non_empty {
+            // Another process may be creating this very layout: its entries are not foreign.
+            let ours = [LAYOUT_FILE, "index.json", "blobs", INGEST_DIR];
+            let foreign = fs::read_dir(root)
+                .map(|d| d.filter_map(|e| e.ok()).any(|e| !ours.contains(&e.file_name().to_string_lossy().as_ref())))
+                .unwrap_or(false);
+            if foreign {
                 return Err(Error::failed(format!(
                     "{} is a non-empty folder that is not an OCI image layout",
                     root.display()
@@ -60,8 +64,12 @@ impl LayoutTarget {
         for dir in [root.to_path_buf(), root.join("blobs").join("sha256")] {
             fs::create_dir_all(&dir).map_err(|e| Error::io("create the layout folder", &dir, e))?;
         }
-        if !marker.exists() {
-            write_atomically(root, &marker, LAYOUT_CONTENT)?;
+        // Created in place, never replaced: `oci-layout` is the file writers lock, and a rename
+        // would give racing writers two different files to lock.
+        match fs::OpenOptions::new().write(true).create_new(true).open(&marker) {
+            Ok(mut file) => file.write_all(LAYOUT_CONTENT).map_err(|e| Error::io("write", &marker, e))?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io("create", &marker, e)),
         }
         let target = LayoutTarget { root: root.to_path_buf() };
         if !root.join("index.json").exists() {
