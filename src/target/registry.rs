@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::TryStreamExt;
-use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
+use oci_client::client::{BlobResponse, Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, RegistryOperation};
@@ -372,6 +372,43 @@ impl RegistryTarget {
     }
 }
 
+/// A blob stream that fails with `ConnectionReset` if it ends before the expected length.
+struct Complete<S> {
+    inner: S,
+    expected: u64,
+    seen: u64,
+    ended: bool,
+}
+
+impl<S> futures::Stream for Complete<S>
+where
+    S: futures::Stream<Item = std::io::Result<bytes::Bytes>> + Unpin,
+{
+    type Item = std::io::Result<bytes::Bytes>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        use std::task::Poll;
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        match std::pin::Pin::new(&mut self.inner).poll_next(cx) {
+            Poll::Ready(Some(Ok(chunk))) => {
+                self.seen += chunk.len() as u64;
+                Poll::Ready(Some(Ok(chunk)))
+            }
+            Poll::Ready(None) if self.seen < self.expected => {
+                self.ended = true;
+                let message = format!("the connection closed after {} of {} bytes", self.seen, self.expected);
+                Poll::Ready(Some(Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, message))))
+            }
+            other => other,
+        }
+    }
+}
+
 /// Whether a failed monolithic upload should be tried again in chunks: the registry refused
 /// the method or the size, not the request's content or our rights.
 fn refuses_monolithic(e: &OciDistributionError) -> bool {
@@ -517,15 +554,26 @@ impl Target for RegistryTarget {
     }
 
     async fn fetch_blob(&self, descriptor: &Descriptor) -> Result<BlobReader> {
-        let sized = self
-            .client
-            .pull_blob_stream(&self.reference(None), descriptor.digest.as_str())
-            .await
-            .map_err(|e| self.error(e, &format!("downloading blob {}", descriptor.digest)))?;
+        // Every destination verifies what it reads (the Target contract), so ask for the whole
+        // blob as a range: oci-client then skips its own hash of the stream, a full sha256 pass
+        // per blob. A registry that ignores ranges answers 200, and oci-client verifies that.
+        let reference = self.reference(None);
+        let layer = descriptor.digest.as_str();
+        let response = if descriptor.size > 0 {
+            self.client.pull_blob_stream_partial(&reference, layer, 0, Some(descriptor.size)).await
+        } else {
+            self.client.pull_blob_stream(&reference, layer).await.map(BlobResponse::Full)
+        };
+        let sized = match response.map_err(|e| self.error(e, &format!("downloading blob {}", descriptor.digest)))? {
+            BlobResponse::Full(s) | BlobResponse::Partial(s) => s,
+        };
         let stream = sized.stream.map_err(|e| {
             // A reset connection mid-blob: copy tries again from the start.
             std::io::Error::new(std::io::ErrorKind::ConnectionReset, e)
         });
+        // A connection closed early can look like a clean end of stream: say it is not, so the
+        // copy tries again instead of reporting a corrupt blob.
+        let stream = Complete { inner: stream, expected: descriptor.size, seen: 0, ended: false };
         Ok(Box::pin(StreamReader::new(stream)))
     }
 
