@@ -53,10 +53,6 @@ impl<W: Write> HashingWriter<W> {
     pub fn finish(self) -> (W, String, u64) {
         (self.inner, format(self.hasher), self.written)
     }
-    /// The inner writer.
-    pub fn get_mut(&mut self) -> &mut W {
-        &mut self.inner
-    }
 }
 
 impl<W: Write> Write for HashingWriter<W> {
@@ -86,10 +82,6 @@ impl<R> HashingReader<R> {
     /// The digest and byte count of everything read so far.
     pub fn finish(self) -> (String, u64) {
         (format(self.hasher), self.read)
-    }
-    /// Bytes read so far.
-    pub fn bytes_read(&self) -> u64 {
-        self.read
     }
 }
 

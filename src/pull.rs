@@ -343,14 +343,10 @@ fn destination_state(destination: &Path) -> Result<DestinationState> {
     if entries.next().is_none() {
         return Ok(DestinationState::Empty);
     }
-    let record_path = destination.join(RECORD_FILE);
-    match fs::read(&record_path) {
-        Ok(bytes) => match serde_json::from_slice::<PullRecord>(&bytes) {
-            Ok(r) => Ok(DestinationState::Pulled(Box::new(r))),
-            Err(_) => Ok(DestinationState::Foreign),
-        },
-        Err(_) => Ok(DestinationState::Foreign),
-    }
+    Ok(match read_record(destination) {
+        Some(r) => DestinationState::Pulled(Box::new(r)),
+        None => DestinationState::Foreign,
+    })
 }
 
 /// Reads the record of a pulled folder.

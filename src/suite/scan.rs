@@ -284,7 +284,7 @@ fn group_variants(files: &[String], model_files: &[(String, Facts)]) -> Vec<Vari
             let inside: Vec<String> = files.iter().filter(|f| f.starts_with(&format!("{folder}/"))).cloned().collect();
             let main = members
                 .iter()
-                .max_by_key(|(p, f)| (f.recognised == Recognised::Content, size_hint(f), p.len()))
+                .max_by_key(|(p, f)| (f.recognised == Recognised::Content, f.params.unwrap_or(0), p.len()))
                 .unwrap();
             let mut facts = main.1.clone();
             if members.len() > 1 {
@@ -328,10 +328,6 @@ fn group_variants(files: &[String], model_files: &[(String, Facts)]) -> Vec<Vari
         p.name = name;
     }
     plans
-}
-
-fn size_hint(f: &Facts) -> u64 {
-    f.params.unwrap_or(0)
 }
 
 fn tensor(t: &inspect::TensorFacts) -> Tensor {

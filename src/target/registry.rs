@@ -355,7 +355,7 @@ impl RegistryTarget {
         Error::failed(format!("{doing}: could not talk to {addr}")).with_cause(Scrubbed(chain)).retryable()
     }
 
-    async fn cached_manifest(&self, digest: &str) -> Option<Vec<u8>> {
+    fn cached_manifest(&self, digest: &str) -> Option<Vec<u8>> {
         self.manifests.lock().expect("no panics").get(digest).cloned()
     }
 
@@ -518,7 +518,7 @@ impl Target for RegistryTarget {
     }
 
     async fn fetch_manifest(&self, descriptor: &Descriptor) -> Result<Vec<u8>> {
-        let bytes = match self.cached_manifest(&descriptor.digest).await {
+        let bytes = match self.cached_manifest(&descriptor.digest) {
             Some(b) => b,
             None => {
                 let r = self.reference(Some(&descriptor.digest));
