@@ -19,7 +19,7 @@ use futures::stream::{self, TryStreamExt};
 use crate::artifact::manifest::{self, Descriptor};
 use crate::error::Result;
 use crate::reference::Reference;
-use crate::target::{BlobReader, Target};
+use crate::store::{BlobReader, Target};
 
 /// Default number of blobs copied at once (containerd's and oras's default).
 pub const DEFAULT_CONCURRENCY: usize = 3;

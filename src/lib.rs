@@ -2,7 +2,7 @@
 //!
 //! A suite folder (`zoo.yaml` and the files it declares) is [checked](suite::check),
 //! [packed](artifact::pack) into one layer per file class, and [copied](copy) to a
-//! [target](target). Pulling is the same copy into a folder, with [selection](pull).
+//! [store](store). Pulling is the same copy into a folder, with [selection](pull).
 #![deny(missing_docs)]
 
 pub mod artifact;
@@ -13,8 +13,9 @@ pub mod error;
 pub mod index;
 pub mod pull;
 pub mod reference;
+pub mod store;
+pub mod stream;
 pub mod suite;
-pub mod target;
 pub mod taxonomy;
 
 pub use error::{Error, ErrorKind, Result};

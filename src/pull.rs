@@ -17,9 +17,9 @@ use crate::artifact::media;
 use crate::copy::{self, CopyOptions};
 use crate::error::{Error, Result};
 use crate::reference::Reference;
+use crate::store::Target;
+use crate::store::dir::{DirTarget, Unpack};
 use crate::suite::Class;
-use crate::target::Target;
-use crate::target::dir::{DirTarget, Unpack};
 
 /// The file written into every pulled folder.
 pub const RECORD_FILE: &str = ".zoo-oci.json";
@@ -181,7 +181,7 @@ async fn pull_into_scratch(
     for layer in chosen {
         unpacks.insert(layer.descriptor.digest.clone(), unpack_of(layer, options.max_expansion));
     }
-    let filter: crate::target::dir::Filter = match include {
+    let filter: crate::store::dir::Filter = match include {
         Some(set) => Arc::new(move |path: &str| matches(&set, path)),
         None => Arc::new(|_: &str| true),
     };
@@ -202,7 +202,7 @@ async fn pull_into_scratch(
         manifest: view.manifest_descriptor.digest.clone(),
         name: view.name().map(String::from),
         version: view
-            .descriptor
+            .spec
             .as_ref()
             .map(|d| d.version.clone())
             .or_else(|| view.annotation(media::ANN_VERSION).map(String::from)),

@@ -64,7 +64,7 @@ fn the_schema_rejects_what_the_parser_rejects() {
     ];
     for text in bad {
         let value = yaml_to_json(text);
-        let parsed: Result<zoo_oci::suite::Descriptor, _> = serde_json::from_value(value.clone());
+        let parsed: Result<zoo_oci::suite::SuiteSpec, _> = serde_json::from_value(value.clone());
         assert!(parsed.is_err(), "the parser accepts {text:?}");
         assert!(!validator.is_valid(&value), "the schema accepts {text:?}");
     }

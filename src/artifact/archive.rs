@@ -235,9 +235,7 @@ fn tar_error(layer: &str, e: io::Error) -> Error {
 
 /// A failure to read the blob's stream: the source's fault (a reset connection), worth another try.
 fn read_error(layer: &str, e: io::Error) -> Error {
-    crate::target::pipe::into_error(e, |e| {
-        Error::failed(format!("could not read layer {layer}")).with_cause(e).retryable()
-    })
+    crate::stream::into_error(e, |e| Error::failed(format!("could not read layer {layer}")).with_cause(e).retryable())
 }
 
 /// A reader that fails once more than `left` bytes came through: the guard against

@@ -11,7 +11,7 @@ use super::manifest::{Descriptor, Manifest};
 use super::media;
 use super::pack::SuiteRecord;
 use crate::error::{Error, Result};
-use crate::suite::{Class, Descriptor as SuiteDescriptor};
+use crate::suite::{Class, SuiteSpec};
 
 /// How a layer's bytes are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +65,7 @@ pub struct SuiteView {
     /// The manifest.
     pub manifest: Manifest,
     /// The descriptor recorded by zoo-oci (absent for other tools' artifacts).
-    pub descriptor: Option<SuiteDescriptor>,
+    pub spec: Option<SuiteSpec>,
     /// The layers, in manifest order.
     pub layers: Vec<LayerView>,
 }
@@ -73,7 +73,7 @@ pub struct SuiteView {
 impl SuiteView {
     /// The suite's name: from the descriptor, else the title annotation.
     pub fn name(&self) -> Option<&str> {
-        self.descriptor.as_ref().map(|d| d.name.as_str()).or_else(|| self.annotation(media::ANN_TITLE))
+        self.spec.as_ref().map(|d| d.name.as_str()).or_else(|| self.annotation(media::ANN_TITLE))
     }
     /// A manifest annotation.
     pub fn annotation(&self, key: &str) -> Option<&str> {
@@ -108,7 +108,7 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
         None => None,
     };
     let descriptor = match &record {
-        Some(r) => Some(serde_json::from_value::<SuiteDescriptor>(r.descriptor.clone()).map_err(|e| {
+        Some(r) => Some(serde_json::from_value::<SuiteSpec>(r.descriptor.clone()).map_err(|e| {
             Error::integrity(format!("manifest {}: the recorded descriptor is malformed", manifest_descriptor.digest))
                 .with_cause(e)
         })?),
@@ -150,7 +150,7 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
             descriptor: layer.clone(),
         });
     }
-    Ok(SuiteView { manifest_descriptor: manifest_descriptor.clone(), manifest, descriptor, layers })
+    Ok(SuiteView { manifest_descriptor: manifest_descriptor.clone(), manifest, spec: descriptor, layers })
 }
 
 fn not_a_suite(what: &str) -> Error {
@@ -193,5 +193,5 @@ fn class_from_media_type(media_type: &str, filepath: Option<&str>) -> Class {
 
 /// The descriptor recorded in a manifest, as JSON (for `inspect --format json`).
 pub fn descriptor_json(view: &SuiteView) -> Value {
-    view.descriptor.as_ref().map(|d| serde_json::to_value(d).expect("descriptors serialise")).unwrap_or(Value::Null)
+    view.spec.as_ref().map(|d| serde_json::to_value(d).expect("descriptors serialise")).unwrap_or(Value::Null)
 }

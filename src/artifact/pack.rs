@@ -325,7 +325,7 @@ fn config_json(suite: &Suite, layers: &[PackedLayer], options: &PackOptions) -> 
         config: ModelConfig<'a>,
         modelfs: ModelFs<'a>,
     }
-    let d = &suite.descriptor;
+    let d = &suite.spec;
     let first = d.models.first();
     // What the first model's files say beats what the descriptor says.
     let read = suite.layers.iter().find(|l| l.class == Class::Model).and_then(|l| l.main_facts());
@@ -375,7 +375,7 @@ fn manifest_annotations(
     layers: &[PackedLayer],
     options: &PackOptions,
 ) -> Result<BTreeMap<String, String>> {
-    let d = &suite.descriptor;
+    let d = &suite.spec;
     let mut a = BTreeMap::new();
     let mut put = |k: &str, v: Option<String>| {
         if let Some(v) = v.filter(|v| !v.is_empty()) {

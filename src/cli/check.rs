@@ -48,8 +48,8 @@ pub fn run(args: CheckArgs, global: &Global) -> Result<u8> {
                     });
                 println!(
                     "ok: {} {}: {} layers, {files} files, {}",
-                    s.descriptor.name,
-                    s.descriptor.version,
+                    s.spec.name,
+                    s.spec.version,
                     s.layers.len(),
                     human_bytes(bytes)
                 );

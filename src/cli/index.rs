@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use clap::Args;
 use zoo_oci::error::{Error, Result};
 use zoo_oci::index::{self, Filters, render};
-use zoo_oci::target::layout::LayoutTarget;
-use zoo_oci::target::registry::RegistryTarget;
+use zoo_oci::store::layout::LayoutTarget;
+use zoo_oci::store::registry::RegistryTarget;
 
 use super::Global;
 

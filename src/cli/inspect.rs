@@ -106,8 +106,7 @@ fn to_text(view: &SuiteView, at: &zoo_oci::reference::Location) -> String {
     if !models.is_empty() {
         let _ = writeln!(out, "\nVariants");
         for l in &models {
-            let declared =
-                view.descriptor.as_ref().and_then(|d| d.models.iter().find(|m| Some(&m.name) == l.name.as_ref()));
+            let declared = view.spec.as_ref().and_then(|d| d.models.iter().find(|m| Some(&m.name) == l.name.as_ref()));
             let facts = l.main_facts();
             let mut parts: Vec<String> = Vec::new();
             if let Some(f) = facts {
@@ -139,7 +138,7 @@ fn to_text(view: &SuiteView, at: &zoo_oci::reference::Location) -> String {
     }
     // Inputs and outputs: as declared, else as the first model file says.
     let read_io = models.iter().filter_map(|l| l.main_facts()).find(|f| !f.inputs.is_empty() || !f.outputs.is_empty());
-    if view.descriptor.as_ref().is_none_or(|d| d.io.is_none())
+    if view.spec.as_ref().is_none_or(|d| d.io.is_none())
         && let Some(f) = read_io
     {
         let _ = writeln!(out, "\nInputs and outputs (read from the model file)");
@@ -150,7 +149,7 @@ fn to_text(view: &SuiteView, at: &zoo_oci::reference::Location) -> String {
             }
         }
     }
-    if let Some(d) = &view.descriptor {
+    if let Some(d) = &view.spec {
         if !d.results.is_empty() {
             let _ = writeln!(out, "\nResults");
             for r in &d.results {

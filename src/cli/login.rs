@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Read};
 use clap::Args;
 use zoo_oci::credentials::{self, Credential};
 use zoo_oci::error::{Error, Result};
-use zoo_oci::target::registry::RegistryTarget;
+use zoo_oci::store::registry::RegistryTarget;
 
 use super::Global;
 

@@ -20,9 +20,9 @@ use zoo_oci::copy::{Event, describe};
 use zoo_oci::credentials::{Lookup, Source};
 use zoo_oci::error::{Error, Result};
 use zoo_oci::reference::Location;
-use zoo_oci::target::Target;
-use zoo_oci::target::layout::LayoutTarget;
-use zoo_oci::target::registry::{RegistryTarget, Transport};
+use zoo_oci::store::Target;
+use zoo_oci::store::layout::LayoutTarget;
+use zoo_oci::store::registry::{RegistryTarget, Transport};
 
 /// zoo-oci: push, pull and browse model suites in OCI image layouts and registries.
 #[derive(Debug, Parser)]

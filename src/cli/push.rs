@@ -9,8 +9,8 @@ use zoo_oci::artifact::pack::{self, PackOptions};
 use zoo_oci::copy::{self, CopyOptions};
 use zoo_oci::error::{Error, Result};
 use zoo_oci::reference::{Reference, validate_tag};
+use zoo_oci::store::packed::PackedTarget;
 use zoo_oci::suite;
-use zoo_oci::target::packed::PackedTarget;
 
 use super::{Format, Global, human_bytes, location, open_destination, progress, say};
 
@@ -69,7 +69,7 @@ pub async fn run(args: PushArgs, global: &Global) -> Result<u8> {
             return Err(Error::usage("push needs a tag, not a digest: the digest is computed from the suite")
                 .with_hint("write TARGET as oci:PATH:TAG, or leave the tag out to use the suite's version"));
         }
-        None => suite.descriptor.version.replace('+', "_"),
+        None => suite.spec.version.replace('+', "_"),
     };
     validate_tag(&tag)?;
     let options = PackOptions {
@@ -79,7 +79,7 @@ pub async fn run(args: PushArgs, global: &Global) -> Result<u8> {
         },
         created: created_time(args.created.as_deref())?,
     };
-    let name = format!("{} {}", suite.descriptor.name, suite.descriptor.version);
+    let name = format!("{} {}", suite.spec.name, suite.spec.version);
     let packed = tokio::task::spawn_blocking(move || pack::pack(suite, &options))
         .await
         .map_err(|e| Error::failed("packing failed").with_cause(e))??;

@@ -13,10 +13,10 @@ use crate::artifact::decode::{self, SuiteView};
 use crate::artifact::media;
 use crate::error::{Error, Result};
 use crate::reference::Reference;
+use crate::store::Target;
+use crate::store::layout::LayoutTarget;
+use crate::store::registry::RegistryTarget;
 use crate::suite::Class;
-use crate::target::Target;
-use crate::target::layout::LayoutTarget;
-use crate::target::registry::RegistryTarget;
 use crate::taxonomy;
 
 /// Version of the index JSON shape.
@@ -201,13 +201,13 @@ async fn read_one(target: &dyn Target, tag: &str, location: &str, repository: &s
 }
 
 fn entry(view: &SuiteView, tag: &str, location: &str, repository: &str) -> SuiteEntry {
-    let d = view.descriptor.as_ref();
+    let d = view.spec.as_ref();
     let ann = |k: &str| view.annotation(k).map(String::from);
     let task = ann(media::ANN_TASK).or_else(|| d.and_then(|d| d.task.clone()));
     let modality = ann(media::ANN_MODALITY)
         .or_else(|| task.as_deref().and_then(taxonomy::canonical).map(|c| c.modality))
         .unwrap_or_else(|| "other".into());
-    let models: BTreeMap<&str, &crate::suite::descriptor::ModelEntry> =
+    let models: BTreeMap<&str, &crate::suite::spec::ModelEntry> =
         d.map(|d| d.models.iter().map(|m| (m.name.as_str(), m)).collect()).unwrap_or_default();
     let variants: Vec<Variant> = view
         .layers

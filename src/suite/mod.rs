@@ -1,10 +1,10 @@
 //! A model suite on disk (DESIGN §1): find and read its descriptor, check every declared path,
 //! and plan the layers it packs into, one per file class.
 
-pub mod descriptor;
 pub mod inspect;
 pub mod problems;
 pub mod scan;
+pub mod spec;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use descriptor::Descriptor;
 pub use problems::{Problem, Problems, Severity};
+pub use spec::SuiteSpec;
 
 use crate::error::{Error, Result};
 use crate::taxonomy;
@@ -137,7 +137,7 @@ pub struct LayerPlan {
     /// `org.cncf.model.filepath`: the path, or the longest common folder of several.
     pub filepath: String,
     /// The model entry of a model layer.
-    pub model: Option<descriptor::ModelEntry>,
+    pub model: Option<spec::ModelEntry>,
     /// What goes in.
     pub content: LayerContent,
     /// Model layers: the facts read from its model files, by path.
@@ -157,7 +157,7 @@ pub struct Suite {
     /// The suite folder.
     pub root: PathBuf,
     /// The descriptor, normalised: defaults filled in, task canonical.
-    pub descriptor: Descriptor,
+    pub spec: SuiteSpec,
     /// The task's modality, when the task is known.
     pub modality: Option<String>,
     /// The layers, in manifest order.
@@ -194,7 +194,7 @@ pub fn check(dir: &Path) -> Result<Checked> {
             .with_hint("name the suite folder, the one that holds zoo.yaml"));
     }
     let mut problems = Problems::default();
-    let Some(descriptor_file) = descriptor::DESCRIPTOR_NAMES.iter().find(|n| dir.join(n).is_file()) else {
+    let Some(descriptor_file) = spec::DESCRIPTOR_NAMES.iter().find(|n| dir.join(n).is_file()) else {
         problems.error(
             dir.display().to_string(),
             "no zoo.yaml here",
@@ -213,7 +213,7 @@ pub fn check(dir: &Path) -> Result<Checked> {
         },
         Err(e) => return Err(Error::io("read", &path, e)),
     };
-    let Some(descriptor) = descriptor::parse(&text, descriptor_file, &mut problems) else {
+    let Some(descriptor) = spec::parse(&text, descriptor_file, &mut problems) else {
         return Ok(Checked { suite: None, problems });
     };
     let suite =
@@ -234,7 +234,7 @@ impl Planner<'_> {
         format!("{}: {field}", self.descriptor_file)
     }
 
-    fn plan(mut self, mut d: Descriptor) -> Option<Suite> {
+    fn plan(mut self, mut d: SuiteSpec) -> Option<Suite> {
         let modality = self.canonical_task(&mut d);
         self.unique_names(d.models.iter().map(|m| m.name.as_str()), "models", "variant");
         self.unique_names(d.datasets.iter().map(|s| s.name.as_str()), "datasets", "dataset");
@@ -301,12 +301,12 @@ impl Planner<'_> {
         if self.problems.error_count() > 0 {
             return None;
         }
-        Some(Suite { root: self.root.to_path_buf(), descriptor: d, modality, layers })
+        Some(Suite { root: self.root.to_path_buf(), spec: d, modality, layers })
     }
 
     /// Warns where the descriptor says something the model file contradicts: a README must
     /// not lie about its model.
-    fn compare_facts(&mut self, i: usize, model: &descriptor::ModelEntry, layer: &LayerPlan) {
+    fn compare_facts(&mut self, i: usize, model: &spec::ModelEntry, layer: &LayerPlan) {
         let Some(facts) = layer.main_facts().filter(|f| f.recognised == inspect::Recognised::Content) else { return };
         let file =
             layer.facts.iter().find(|(_, f)| std::ptr::eq(*f, facts)).map(|(p, _)| p.clone()).unwrap_or_default();
@@ -349,7 +349,7 @@ impl Planner<'_> {
         }
     }
 
-    fn canonical_task(&mut self, d: &mut Descriptor) -> Option<String> {
+    fn canonical_task(&mut self, d: &mut SuiteSpec) -> Option<String> {
         let task = d.task.as_ref()?;
         match taxonomy::canonical(task) {
             Some(c) => {
@@ -559,7 +559,7 @@ impl Planner<'_> {
 fn tar_layer(
     class: Class,
     name: Option<String>,
-    model: Option<descriptor::ModelEntry>,
+    model: Option<spec::ModelEntry>,
     declared: &[&str],
     entries: Vec<Entry>,
 ) -> LayerPlan {

@@ -8,10 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::descriptor::{
-    Citation, Dataset, DatasetRef, Descriptor, EvalResult, Io, Metric, ModelEntry, Scripts, Tensor,
-};
 use super::inspect::{self, Facts, Recognised};
+use super::spec::{Citation, Dataset, DatasetRef, EvalResult, Io, Metric, ModelEntry, Scripts, SuiteSpec, Tensor};
 use crate::error::{Error, Result};
 use crate::taxonomy;
 
@@ -19,7 +17,7 @@ use crate::taxonomy;
 #[derive(Debug, Clone)]
 pub struct InitPlan {
     /// The descriptor to write.
-    pub descriptor: Descriptor,
+    pub spec: SuiteSpec,
     /// What was guessed, to tell the user.
     pub guessed: Vec<String>,
     /// What the user should still fill in.
@@ -196,7 +194,7 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
-    let mut d = Descriptor {
+    let mut d = SuiteSpec {
         name: sanitise_name(&folder_name),
         version: "0.1.0".into(),
         summary: readme.as_ref().and_then(|r| fs::read_to_string(dir.join(r)).ok()).and_then(|t| first_paragraph(&t)),
@@ -258,7 +256,7 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
         todo.push("io.preprocessing and io.postprocessing: how to prepare inputs and read outputs".into());
     }
     let readme_skeleton = readme.is_none().then(|| skeleton(&d));
-    Ok(InitPlan { descriptor: d, guessed, todo, readme_skeleton, warnings })
+    Ok(InitPlan { spec: d, guessed, todo, readme_skeleton, warnings })
 }
 
 struct VariantPlan {
@@ -538,7 +536,7 @@ fn strings(v: &Value) -> Vec<String> {
 }
 
 /// Imports a Hugging Face card: license, pipeline_tag, tags, datasets, base_model, model-index.
-fn import_card(card: &Value, d: &mut Descriptor, guessed: &mut Vec<String>) {
+fn import_card(card: &Value, d: &mut SuiteSpec, guessed: &mut Vec<String>) {
     if let Some(l) = card["license"].as_str() {
         d.license = Some(spdx(l));
         guessed.push(format!("license: {} (model card)", spdx(l)));
@@ -626,7 +624,7 @@ fn import_card(card: &Value, d: &mut Descriptor, guessed: &mut Vec<String>) {
 
 /// A task from the shape of the first model's inputs: a 4-D float image tensor with 1000 outputs
 /// is almost always ImageNet classification. Only used when nothing better is known.
-fn guess_task(d: &Descriptor) -> Option<String> {
+fn guess_task(d: &SuiteSpec) -> Option<String> {
     let io = d.io.as_ref()?;
     let input = io.inputs.first()?;
     let shape = input.shape.as_ref()?;
@@ -637,7 +635,7 @@ fn guess_task(d: &Descriptor) -> Option<String> {
 }
 
 /// A README with the sections a model-zoo user looks for, to fill in.
-fn skeleton(d: &Descriptor) -> String {
+fn skeleton(d: &SuiteSpec) -> String {
     let variants: Vec<String> =
         d.models.iter().map(|m| format!("| {} | {} | {} |", m.name, m.framework, m.path)).collect();
     format!(
@@ -657,8 +655,7 @@ pub fn write(dir: &Path, plan: &InitPlan, force: bool) -> Result<Vec<PathBuf>> {
         return Err(Error::failed(format!("{} already has a descriptor", dir.display()))
             .with_hint("pass --force to replace it, or edit it by hand"));
     }
-    let yaml =
-        serde_saphyr::to_string(&plan.descriptor).map_err(|e| Error::failed("could not write YAML").with_cause(e))?;
+    let yaml = serde_saphyr::to_string(&plan.spec).map_err(|e| Error::failed("could not write YAML").with_cause(e))?;
     let text = format!(
         "# Written by zoo-oci init: check the guesses, fill in the TODOs it printed, then run zoo-oci check.\n# Reference: the README's descriptor section; schema: schemas/zoo.schema.json.\n{yaml}"
     );

@@ -17,7 +17,7 @@ pub const DESCRIPTOR_NAMES: [&str; 2] = ["zoo.yaml", "zoo.json"];
 
 /// A model suite's descriptor. Field names follow the Hugging Face model card where one exists.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Descriptor {
+pub struct SuiteSpec {
     /// Suite name, `[a-z0-9][a-z0-9._-]*`.
     pub name: String,
     /// Suite version.
@@ -295,7 +295,7 @@ fn schema_validator() -> &'static jsonschema::Validator {
 /// Parses descriptor text (YAML, or JSON, which is YAML too) and checks it against the schema.
 /// Returns the descriptor when it is well-formed; every problem found goes into `problems`
 /// under `file` (the name shown to the user).
-pub fn parse(text: &str, file: &str, problems: &mut Problems) -> Option<Descriptor> {
+pub fn parse(text: &str, file: &str, problems: &mut Problems) -> Option<SuiteSpec> {
     let value: Value = match serde_saphyr::from_str(text) {
         Ok(v) => v,
         Err(e) => {
@@ -324,7 +324,7 @@ pub fn parse(text: &str, file: &str, problems: &mut Problems) -> Option<Descript
     }
     // Even when the schema found problems, a descriptor that still reads goes on to the file
     // checks, so that `check` lists every problem at once.
-    match serde_json::from_value::<Descriptor>(value) {
+    match serde_json::from_value::<SuiteSpec>(value) {
         Ok(d) => Some(d),
         Err(_) if schema_failed => None,
         Err(e) => {

@@ -5,7 +5,6 @@
 pub mod dir;
 pub mod layout;
 pub mod packed;
-pub mod pipe;
 pub mod registry;
 
 use std::future::Future;

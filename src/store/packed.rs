@@ -3,11 +3,12 @@
 
 use async_trait::async_trait;
 
-use super::{BlobOpener, BlobReader, Target, pipe};
+use super::{BlobOpener, BlobReader, Target};
 use crate::artifact::manifest::Descriptor;
 use crate::artifact::pack::PackedSuite;
 use crate::error::{Error, Result};
 use crate::reference::Reference;
+use crate::stream as pipe;
 
 /// A packed suite as a source.
 pub struct PackedTarget {
@@ -82,6 +83,6 @@ impl Target for PackedTarget {
     }
 
     async fn tags(&self) -> Result<Vec<String>> {
-        Ok(vec![self.packed.suite.descriptor.version.clone()])
+        Ok(vec![self.packed.suite.spec.version.clone()])
     }
 }

@@ -19,13 +19,14 @@ use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, RegistryOperation};
 use tokio_util::io::{ReaderStream, StreamReader};
 
-use super::{BlobOpener, BlobReader, Target, pipe};
+use super::{BlobOpener, BlobReader, Target};
 use crate::artifact::manifest::{Descriptor, is_manifest_type};
 use crate::artifact::media;
 use crate::credentials::{self, Credential, Lookup};
 use crate::digest;
 use crate::error::{Error, ErrorKind, Result};
 use crate::reference::Reference;
+use crate::stream as pipe;
 
 const USER_AGENT: &str = concat!("zoo-oci/", env!("CARGO_PKG_VERSION"));
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);

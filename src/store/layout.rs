@@ -230,7 +230,7 @@ impl Target for LayoutTarget {
         let mut buf = vec![0u8; 1 << 20];
         loop {
             let n = data.read(&mut buf).await.map_err(|e| {
-                super::pipe::into_error(e, |e| {
+                crate::stream::into_error(e, |e| {
                     Error::failed(format!("could not read blob {}", descriptor.digest)).with_cause(e)
                 })
             })?;
