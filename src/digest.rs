@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncRead, ReadBuf};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, IntegrityFailure, Result};
 
 /// The only digest algorithm zoo-oci writes.
 pub const ALGORITHM: &str = "sha256";
@@ -28,9 +28,9 @@ pub fn of_bytes(bytes: &[u8]) -> String {
 pub fn hex_part(digest: &str) -> Result<&str> {
     let hex = digest
         .strip_prefix("sha256:")
-        .ok_or_else(|| Error::integrity(format!("unsupported digest {digest:?}: zoo-oci reads sha256 digests only")))?;
+        .ok_or_else(|| Error::malformed(format!("unsupported digest {digest:?}: zoo-oci reads sha256 digests only")))?;
     if hex.len() != 64 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        return Err(Error::integrity(format!(
+        return Err(Error::malformed(format!(
             "malformed digest {digest:?}: expected sha256: and 64 lowercase hex digits"
         )));
     }
@@ -122,14 +122,16 @@ pub fn verify(
     actual_size: u64,
 ) -> Result<()> {
     if actual_size != expected_size {
-        return Err(Error::integrity(format!(
-            "{what}: size mismatch: expected {expected_size} bytes, got {actual_size}"
-        )));
+        return Err(Error::integrity(
+            IntegrityFailure::DigestMismatch,
+            format!("{what}: size mismatch: expected {expected_size} bytes, got {actual_size}"),
+        ));
     }
     if actual_digest != expected_digest {
-        return Err(Error::integrity(format!(
-            "{what}: digest mismatch: expected {expected_digest}, got {actual_digest}"
-        ))
+        return Err(Error::integrity(
+            IntegrityFailure::DigestMismatch,
+            format!("{what}: digest mismatch: expected {expected_digest}, got {actual_digest}"),
+        )
         .with_hint("the content is corrupt or was changed; fetch it again from a trusted source"));
     }
     Ok(())

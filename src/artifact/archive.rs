@@ -15,7 +15,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::manifest::Descriptor;
 use crate::digest::{self, ChunkHashingReader, ChunkHashingWriter, HashingReader, HashingWriter};
-use crate::error::{Error, Result};
+use crate::error::{Error, IntegrityFailure, Result};
 use crate::suite::{Entry, EntryKind};
 
 /// zstd level: 3 is zstd's default, ~0.3-0.5 GB/s a core, and what registries' other tools use.
@@ -192,10 +192,10 @@ pub fn extract_tar<R: Read>(
             Compression::None => Box::new(&mut hashed),
             Compression::Zstd => Box::new(
                 zstd::Decoder::with_buffer(BufReader::new(&mut hashed))
-                    .map_err(|e| Error::integrity(format!("layer {blob_digest} is not zstd")).with_cause(e))?,
+                    .map_err(|e| Error::malformed(format!("layer {blob_digest} is not zstd")).with_cause(e))?,
             ),
         };
-        let limited = LimitedReader { inner: plain, left: bound, layer: blob_digest };
+        let limited = LimitedReader { inner: plain, left: bound, bound };
         let mut archive = tar::Archive::new(limited);
         let entries = archive.entries().map_err(|e| tar_error(blob_digest, e))?;
         for entry in entries {
@@ -219,18 +219,34 @@ pub fn extract_tar<R: Read>(
     if let Expected::Files(files) = expected {
         let got: std::collections::BTreeSet<&str> = extracted.files.iter().map(|f| f.path.as_str()).collect();
         if let Some(missing) = files.keys().find(|p| include(p) && !got.contains(p.as_str())) {
-            return Err(Error::integrity(format!("layer {blob_digest} lacks {missing}, which the manifest lists")));
+            return Err(Error::malformed(format!("layer {blob_digest} lacks {missing}, which the manifest lists")));
         }
     }
     Ok(())
 }
 
 fn tar_error(layer: &str, e: io::Error) -> Error {
-    if e.kind() == io::ErrorKind::Other && e.to_string().contains("expands past") {
-        return Error::integrity(e.to_string())
+    if let Some(bound) = past_bound(&e) {
+        return Error::integrity(IntegrityFailure::ExpansionBound, format!("layer {layer} expands past {bound} bytes"))
             .with_hint("if the layer is genuine, raise the bound with --max-expansion");
     }
-    Error::integrity(format!("layer {layer} is not a valid tar archive")).with_cause(e)
+    Error::malformed(format!("layer {layer} is not a valid tar archive")).with_cause(e)
+}
+
+/// The error [`LimitedReader`] fails with, carried through `io::Error` by the tar and zstd
+/// readers above it.
+#[derive(Debug)]
+struct PastBound(u64);
+
+impl std::fmt::Display for PastBound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the layer expands past its bound of {} bytes", self.0)
+    }
+}
+impl std::error::Error for PastBound {}
+
+fn past_bound(e: &io::Error) -> Option<u64> {
+    e.get_ref().and_then(|inner| inner.downcast_ref::<PastBound>()).map(|b| b.0)
 }
 
 /// A failure to read the blob's stream: the source's fault (a reset connection), worth another try.
@@ -240,17 +256,17 @@ fn read_error(layer: &str, e: io::Error) -> Error {
 
 /// A reader that fails once more than `left` bytes came through: the guard against
 /// decompression bombs.
-struct LimitedReader<'a, R> {
+struct LimitedReader<R> {
     inner: R,
     left: u64,
-    layer: &'a str,
+    bound: u64,
 }
 
-impl<R: Read> Read for LimitedReader<'_, R> {
+impl<R: Read> Read for LimitedReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         if n as u64 > self.left {
-            return Err(io::Error::other(format!("layer {} expands past its bound", self.layer)));
+            return Err(io::Error::other(PastBound(self.bound)));
         }
         self.left -= n as u64;
         Ok(n)
@@ -268,7 +284,7 @@ pub fn safe_relative_path(raw: &str) -> Option<&str> {
 }
 
 fn hostile(layer: &str, what: String) -> Error {
-    Error::integrity(format!("layer {layer} is refused: {what}"))
+    Error::integrity(IntegrityFailure::HostileEntry, format!("layer {layer} is refused: {what}"))
         .with_hint("the artifact is corrupt or hostile; the pull was stopped and nothing of it was kept")
 }
 
@@ -319,7 +335,7 @@ fn extract_entry<R: Read>(
     extracted.created.push(full.clone());
     let mut out = ChunkHashingWriter::new(file, claimed);
     copy_large(&mut (&mut entry).take(claimed), &mut out).map_err(|e| {
-        if e.kind() == io::ErrorKind::Other && e.to_string().contains("expands past") {
+        if past_bound(&e).is_some() {
             tar_error(layer, e)
         } else {
             Error::failed(format!("could not extract {path}")).with_cause(e)
@@ -334,10 +350,10 @@ fn extract_entry<R: Read>(
     if let Some(record) = record
         && record.sha256 != sha256
     {
-        return Err(Error::integrity(format!(
-            "{path}: digest mismatch: the manifest says {}, the layer holds {sha256}",
-            record.sha256
-        )));
+        return Err(Error::integrity(
+            IntegrityFailure::DigestMismatch,
+            format!("{path}: digest mismatch: the manifest says {}, the layer holds {sha256}", record.sha256),
+        ));
     }
     extracted.files.push(FileRecord { path, size, sha256, executable });
     Ok(())

@@ -98,7 +98,7 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
     }
     let record: Option<SuiteRecord> = match manifest.annotations.get(media::ANN_SUITE) {
         Some(text) => Some(serde_json::from_str(text).map_err(|e| {
-            Error::integrity(format!(
+            Error::malformed(format!(
                 "manifest {}: the {} annotation is malformed",
                 manifest_descriptor.digest,
                 media::ANN_SUITE
@@ -109,7 +109,7 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
     };
     let descriptor = match &record {
         Some(r) => Some(serde_json::from_value::<SuiteSpec>(r.descriptor.clone()).map_err(|e| {
-            Error::integrity(format!("manifest {}: the recorded descriptor is malformed", manifest_descriptor.digest))
+            Error::malformed(format!("manifest {}: the recorded descriptor is malformed", manifest_descriptor.digest))
                 .with_cause(e)
         })?),
         None => None,
@@ -126,7 +126,7 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
         let recorded = by_digest.get(layer.digest.as_str());
         let class = match layer.annotation(media::ANN_CLASS) {
             Some(name) => Class::parse(name)
-                .map_err(|_| Error::integrity(format!("layer {} has an unknown class {name:?}", layer.digest)))?,
+                .map_err(|_| Error::malformed(format!("layer {} has an unknown class {name:?}", layer.digest)))?,
             None => class_from_media_type(&layer.media_type, filepath.as_deref()),
         };
         let name = layer

@@ -113,13 +113,13 @@ pub struct Index {
 /// Parses manifest bytes read from a store; `what` names them in the error.
 pub fn parse_manifest(bytes: &[u8], what: &str) -> Result<Manifest> {
     serde_json::from_slice(bytes)
-        .map_err(|e| Error::integrity(format!("{what} is not a valid OCI image manifest")).with_cause(e))
+        .map_err(|e| Error::malformed(format!("{what} is not a valid OCI image manifest")).with_cause(e))
 }
 
 /// Parses index bytes read from a store.
 pub fn parse_index(bytes: &[u8], what: &str) -> Result<Index> {
     serde_json::from_slice(bytes)
-        .map_err(|e| Error::integrity(format!("{what} is not a valid OCI image index")).with_cause(e))
+        .map_err(|e| Error::malformed(format!("{what} is not a valid OCI image index")).with_cause(e))
 }
 
 /// The descriptors a manifest or index points at, children before nothing: config and layers

@@ -150,7 +150,7 @@ impl Target for DirTarget {
                 (Storage::Raw, Some((path, executable))) => {
                     archive::extract_raw(reader, &blob, &root, &path, executable, &mut extracted)
                 }
-                (Storage::Raw, None) => Err(Error::integrity(format!("raw layer {digest} names no file path"))
+                (Storage::Raw, None) => Err(Error::malformed(format!("raw layer {digest} names no file path"))
                     .with_hint("the layer lacks the org.cncf.model.filepath annotation")),
                 (Storage::Tar(compression), _) => {
                     archive::extract_tar(reader, &blob, compression, &root, &unpack.expected, &*filter, &mut extracted)

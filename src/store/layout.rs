@@ -175,7 +175,7 @@ impl Target for LayoutTarget {
                     media_type: Option<String>,
                 }
                 let m: MediaTypeOnly = serde_json::from_slice(&bytes)
-                    .map_err(|e| Error::integrity(format!("blob {digest} is not a manifest")).with_cause(e))?;
+                    .map_err(|e| Error::malformed(format!("blob {digest} is not a manifest")).with_cause(e))?;
                 Ok(Descriptor::new(
                     &m.media_type.unwrap_or_else(|| media::OCI_MANIFEST.into()),
                     digest.clone(),
@@ -187,7 +187,7 @@ impl Target for LayoutTarget {
 
     async fn fetch_manifest(&self, descriptor: &Descriptor) -> Result<Vec<u8>> {
         if descriptor.size > media::MANIFEST_LIMIT as u64 {
-            return Err(Error::integrity(format!(
+            return Err(Error::malformed(format!(
                 "manifest {} claims {} bytes, over the 4 MiB limit",
                 descriptor.digest, descriptor.size
             )));

@@ -24,7 +24,7 @@ use crate::artifact::manifest::{Descriptor, is_manifest_type};
 use crate::artifact::media;
 use crate::credentials::{self, Credential, Lookup};
 use crate::digest;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, IntegrityFailure, Result, TransportFailure};
 use crate::reference::Reference;
 use crate::stream as pipe;
 
@@ -297,7 +297,8 @@ impl RegistryTarget {
                 Error::not_found(format!("{doing} in {at}: not found"))
             }
             OciDistributionError::IoError(io) => pipe::into_error(io, |io| {
-                Error::failed(format!("{doing} in {at}: I/O error")).with_cause(io).retryable()
+                Error::transport(TransportFailure::Reset, format!("{doing} in {at}: the connection broke off"))
+                    .with_cause(io)
             }),
             OciDistributionError::RequestError(re) => self.request_error(re, doing),
             other => Error::failed(format!("{doing} in {at}: {}", scrub(&other.to_string()))),
@@ -311,49 +312,37 @@ impl RegistryTarget {
             let message = status.canonical_reason().unwrap_or("").to_string();
             return self.error(OciDistributionError::ServerError { code, url: String::new(), message }, doing);
         }
-        let mut chain = re.to_string();
-        let mut source = std::error::Error::source(&re);
-        while let Some(s) = source {
-            chain.push_str(": ");
-            chain.push_str(&s.to_string());
-            source = s.source();
-        }
-        let lower = chain.to_lowercase();
         let addr = self.host_port();
         let scheme = if self.plain_http { "http" } else { "https" };
-        if lower.contains("certificate") || lower.contains("unknownissuer") || lower.contains("unknown issuer") {
-            return Error::failed(format!("{doing}: the TLS certificate of {addr} is not trusted"))
-                .with_cause(Scrubbed(chain))
-                .with_hint("if the registry uses a private CA, pass its certificate with --ca-file PEM");
+        let failure = transport_failure(&re, self.plain_http);
+        let chain = Scrubbed(error_chain(&re));
+        match failure {
+            TransportFailure::UntrustedCertificate => {
+                Error::transport(failure, format!("{doing}: the TLS certificate of {addr} is not trusted"))
+                    .with_cause(chain)
+                    .with_hint("if the registry uses a private CA, pass its certificate with --ca-file PEM")
+            }
+            TransportFailure::Refused => {
+                Error::transport(failure, format!("{doing}: connection refused by {addr} ({scheme})"))
+                    .with_hint("is the registry running and listening on that address?")
+            }
+            TransportFailure::Timeout => Error::transport(failure, format!("{doing}: timed out talking to {addr}")),
+            TransportFailure::NotTls => Error::transport(failure, format!("{doing}: {addr} did not answer TLS"))
+                .with_hint(format!(
+                    "the port seems to speak plain HTTP: if that is intended, add --plain-http ({})",
+                    self.registry
+                )),
+            TransportFailure::NotPlainHttp => {
+                Error::transport(failure, format!("{doing}: {addr} did not answer plain HTTP"))
+                    .with_hint("the registry may speak TLS: drop --plain-http")
+            }
+            TransportFailure::NameResolution => {
+                Error::transport(failure, format!("{doing}: the host name of {addr} does not resolve"))
+                    .with_cause(chain)
+                    .with_hint("check the registry's name for typos")
+            }
+            _ => Error::transport(failure, format!("{doing}: could not talk to {addr}")).with_cause(chain),
         }
-        if lower.contains("connection refused") {
-            return Error::failed(format!("{doing}: connection refused by {addr} ({scheme})"))
-                .with_hint("is the registry running and listening on that address?")
-                .retryable();
-        }
-        if re.is_timeout() {
-            return Error::failed(format!("{doing}: timed out talking to {addr}")).retryable();
-        }
-        let mismatch = [
-            "invalidcontenttype",
-            "corrupt message",
-            "wrong version number",
-            "invalid http version",
-            "record overflow",
-        ];
-        if !self.plain_http && mismatch.iter().any(|m| lower.contains(m)) {
-            return Error::failed(format!("{doing}: {addr} did not answer TLS")).with_hint(format!(
-                "the port seems to speak plain HTTP: if that is intended, add --plain-http ({})",
-                self.registry
-            ));
-        }
-        if self.plain_http
-            && (lower.contains("connection closed") || lower.contains("invalid") || lower.contains("parse"))
-        {
-            return Error::failed(format!("{doing}: {addr} did not answer plain HTTP"))
-                .with_hint("the registry may speak TLS: drop --plain-http");
-        }
-        Error::failed(format!("{doing}: could not talk to {addr}")).with_cause(Scrubbed(chain)).retryable()
     }
 
     fn cached_manifest(&self, digest: &str) -> Option<Vec<u8>> {
@@ -449,6 +438,67 @@ impl std::fmt::Display for Scrubbed {
 }
 impl std::error::Error for Scrubbed {}
 
+/// Reads what went wrong on a connection from the types in the error's chain (rustls, hyper,
+/// the resolver, the OS), never from its text.
+fn transport_failure(re: &reqwest::Error, plain_http: bool) -> TransportFailure {
+    if re.is_timeout() {
+        return TransportFailure::Timeout;
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(re);
+    while let Some(e) = cause {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return match tls {
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented => {
+                    TransportFailure::UntrustedCertificate
+                }
+                // Bytes that are no TLS record: the server speaks plain HTTP.
+                rustls::Error::InvalidMessage(_) | rustls::Error::PeerSentOversizedRecord => TransportFailure::NotTls,
+                _ => TransportFailure::Other,
+            };
+        }
+        if e.downcast_ref::<hickory_net::NetError>().is_some() {
+            return TransportFailure::NameResolution;
+        }
+        if let Some(h) = e.downcast_ref::<hyper::Error>() {
+            if h.is_parse() && plain_http {
+                return TransportFailure::NotPlainHttp;
+            }
+            if h.is_incomplete_message() && plain_http {
+                // A TLS server closes on bytes that are no TLS handshake.
+                return TransportFailure::NotPlainHttp;
+            }
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return TransportFailure::Refused,
+                std::io::ErrorKind::TimedOut => return TransportFailure::Timeout,
+                std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::UnexpectedEof => return TransportFailure::Reset,
+                _ => {}
+            }
+            // rustls reports through io::Error; look inside.
+            if let Some(inner) = io.get_ref() {
+                cause = Some(inner);
+                continue;
+            }
+        }
+        cause = e.source();
+    }
+    TransportFailure::Other
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut chain = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        source = s.source();
+    }
+    chain
+}
+
 fn describe_reference(reference: &Reference) -> String {
     match reference {
         Reference::Tag(t) => format!("tag {t}"),
@@ -502,16 +552,16 @@ impl Target for RegistryTarget {
             }
         };
         if bytes.len() > media::MANIFEST_LIMIT {
-            return Err(Error::integrity(format!("the manifest of {}{reference} is over 4 MiB", self.name())));
+            return Err(Error::malformed(format!("the manifest of {}{reference} is over 4 MiB", self.name())));
         }
         let digest = digest::of_bytes(&bytes);
         if let Reference::Digest(d) = reference
             && *d != digest
         {
-            return Err(Error::integrity(format!(
-                "{}{reference}: the registry sent a manifest with digest {digest}",
-                self.name()
-            )));
+            return Err(Error::integrity(
+                IntegrityFailure::DigestMismatch,
+                format!("{}{reference}: the registry sent a manifest with digest {digest}", self.name()),
+            ));
         }
         let descriptor = Descriptor::new(&media_type_of(&bytes), digest.clone(), bytes.len() as u64);
         self.manifests.lock().expect("no panics").insert(digest, bytes.to_vec());
