@@ -1,199 +1,235 @@
-//! Copy a graph of content-addressed blobs from one target to another (oras-go's `Copy`):
-//! push, pull and mirror are all this. Children go before parents, so a manifest never
-//! reaches a store before its blobs; blobs the destination has are skipped; each digest is
-//! copied once; concurrency is bounded.
+//! Copy a graph of content-addressed blobs from a [`Source`] to a [`Sink`] (the idea of oras-go's
+//! `CopyGraph`): push, pull and mirror are all this.
+//!
+//! - Children go before parents, so a manifest never reaches a store before what it points at.
+//! - Each digest has one state for the whole graph: the first branch to reach it copies it, any
+//!   other branch waits for that copy to end and shares its outcome. A parent whose blob another
+//!   branch is still uploading waits for it instead of pushing early.
+//! - One limiter for the whole graph: at most `concurrency` transfers at once, whatever the
+//!   depth. A manifest waiting for its children holds no slot, so the graph cannot starve itself.
+//! - A failed child fails its parents: no parent of a failed node is pushed.
+//! - Content the sink has is skipped; a blob the sink can mount is mounted (a capability, probed
+//!   for, never a question about the backend).
 
-use std::collections::BTreeSet;
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
-
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, ReadBuf};
 
-use futures::stream::{self, TryStreamExt};
+use futures::future::try_join_all;
+use tokio::sync::{OnceCell, Semaphore};
 
 use crate::artifact::manifest::{self, Descriptor};
-use crate::error::Result;
+use crate::error::{Error, Result, Side};
+use crate::event::Event;
 use crate::reference::Reference;
-use crate::store::{BlobReader, Target};
+use crate::retry::{self, Policy};
+use crate::store::{BlobReader, Sink, Source};
+use crate::stream::Counting;
 
 /// Default number of blobs copied at once (containerd's and oras's default).
 pub const DEFAULT_CONCURRENCY: usize = 3;
 
-/// What happened to one blob.
-#[derive(Debug, Clone)]
-pub enum Event {
-    /// The destination had it.
-    Skipped(Descriptor),
-    /// The destination mounted it from the source's repository: no bytes moved.
-    Mounted(Descriptor),
-    /// A transient failure; it is being tried again.
-    Retrying(Descriptor, String),
-    /// Bytes of it read so far (a few times a second while it is copied).
-    Progress(Descriptor, u64),
-    /// It was copied, in this time.
-    Copied(Descriptor, Duration),
-}
+/// Which children of a node to copy, given the node and all its children. Pull keeps the layers
+/// the user selected; a plain copy keeps everything.
+pub type Successors<'a> = dyn Fn(&Descriptor, Vec<Descriptor>) -> Vec<Descriptor> + Send + Sync + 'a;
 
 /// How to copy.
 pub struct CopyOptions<'a> {
-    /// Blobs in flight at once.
+    /// Transfers in flight at once, across the whole graph.
     pub concurrency: usize,
-    /// Told about each blob as it is done.
+    /// Told about each node as it is done.
     pub on_event: &'a (dyn Fn(&Event) + Sync),
-    /// How many times a blob is tried again after a transient failure.
+    /// How many times a transfer is tried again after a transient failure.
     pub retries: u32,
+    /// Which children to follow; `None` follows all.
+    pub successors: Option<&'a Successors<'a>>,
 }
-
-/// Default number of retries of a blob after a transient failure.
-pub const DEFAULT_RETRIES: u32 = 4;
 
 impl Default for CopyOptions<'_> {
     fn default() -> Self {
-        CopyOptions { concurrency: DEFAULT_CONCURRENCY, on_event: &|_| {}, retries: DEFAULT_RETRIES }
+        CopyOptions {
+            concurrency: DEFAULT_CONCURRENCY,
+            on_event: &|_| {},
+            retries: retry::DEFAULT_RETRIES,
+            successors: None,
+        }
     }
 }
 
 /// What a copy did.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct CopyReport {
-    /// The root manifest.
-    pub root: Option<Descriptor>,
-    /// Blobs copied and their bytes.
+    /// Blobs copied.
     pub copied: u64,
     /// Bytes copied.
     pub copied_bytes: u64,
-    /// Blobs the destination already had.
+    /// Blobs and manifests the destination already had.
     pub skipped: u64,
     /// Blobs mounted from another repository of the same registry.
     pub mounted: u64,
 }
 
-struct Run<'a> {
-    src: &'a dyn Target,
-    dst: &'a dyn Target,
-    options: &'a CopyOptions<'a>,
-    /// Digests already handled in this run: a blob reached twice is copied once.
-    seen: Mutex<BTreeSet<String>>,
-    report: Mutex<CopyReport>,
+/// The manifest a reference names in a source, with its bytes: read once, in one place, for
+/// copy, pull and inspect.
+#[derive(Debug, Clone)]
+pub struct Root {
+    /// Its descriptor.
+    pub descriptor: Descriptor,
+    /// Its exact bytes, verified against the descriptor.
+    pub bytes: Vec<u8>,
+}
+
+/// Resolves `reference` in `src` and reads its manifest, retrying transient failures.
+pub async fn resolve(src: &dyn Source, reference: &Reference, retries: u32) -> Result<Root> {
+    let at_source = |e: Error| e.on(Side::Source, src.name());
+    let policy = Policy::Retries(retries);
+    let descriptor = retry::run(policy, |_, _| {}, |_| src.resolve(reference)).await.map_err(at_source)?;
+    let bytes = retry::run(policy, |_, _| {}, |_| src.fetch_manifest(&descriptor)).await.map_err(at_source)?;
+    Ok(Root { descriptor, bytes })
 }
 
 /// Copies what `reference` names in `src` to `dst`, tagging it `tag` there.
 pub async fn copy(
-    src: &dyn Target,
+    src: &dyn Source,
     reference: &Reference,
-    dst: &dyn Target,
+    dst: &dyn Sink,
+    tag: Option<&str>,
+    options: &CopyOptions<'_>,
+) -> Result<(Root, CopyReport)> {
+    let root = resolve(src, reference, options.retries).await?;
+    let report = copy_graph(src, &root, dst, tag, options).await?;
+    Ok((root, report))
+}
+
+/// Copies the graph below `root` (already resolved) from `src` to `dst`, then `root` itself,
+/// tagged `tag`.
+pub async fn copy_graph(
+    src: &dyn Source,
+    root: &Root,
+    dst: &dyn Sink,
     tag: Option<&str>,
     options: &CopyOptions<'_>,
 ) -> Result<CopyReport> {
-    let retries = options.retries;
-    let root = with_retries(retries, || src.resolve(reference))
-        .await
-        .map_err(|e| e.context(format!("source {}", src.name())))?;
-    let bytes = with_retries(retries, || src.fetch_manifest(&root))
-        .await
-        .map_err(|e| e.context(format!("source {}", src.name())))?;
-    let run = Run::new(src, dst, options);
-    let children = manifest::children(&root, &bytes)?;
-    run.copy_children(&children).await?;
-    with_retries(retries, || dst.push_manifest(&root, &bytes, tag))
-        .await
-        .map_err(|e| e.context(format!("destination {}", dst.name())))?;
-    let mut report = run.report.into_inner().expect("no panics while copying");
-    report.root = Some(root);
-    Ok(report)
+    let graph = Graph {
+        src,
+        dst,
+        options,
+        root,
+        limiter: Semaphore::new(options.concurrency.max(1)),
+        nodes: Mutex::new(HashMap::new()),
+        report: Mutex::new(CopyReport::default()),
+    };
+    graph.copy_manifest(&root.descriptor, tag, true).await?;
+    Ok(graph.report.into_inner().expect("no panics while copying"))
 }
 
-/// Copies plain blobs (no manifests) from `src` to `dst`: what pull uses for the layers it
-/// selected.
-pub async fn copy_blobs(
-    src: &dyn Target,
-    dst: &dyn Target,
-    blobs: &[Descriptor],
-    options: &CopyOptions<'_>,
-) -> Result<CopyReport> {
-    let run = Run::new(src, dst, options);
-    run.copy_children(blobs).await?;
-    Ok(run.report.into_inner().expect("no panics while copying"))
+struct Graph<'a> {
+    src: &'a dyn Source,
+    dst: &'a dyn Sink,
+    options: &'a CopyOptions<'a>,
+    root: &'a Root,
+    limiter: Semaphore,
+    /// The state of every digest reached: being copied (the cell is initialising) or done.
+    nodes: Mutex<HashMap<String, Arc<OnceCell<Result<()>>>>>,
+    report: Mutex<CopyReport>,
 }
 
-impl<'a> Run<'a> {
-    fn new(src: &'a dyn Target, dst: &'a dyn Target, options: &'a CopyOptions<'a>) -> Self {
-        Run { src, dst, options, seen: Mutex::new(BTreeSet::new()), report: Mutex::new(CopyReport::default()) }
+impl Graph<'_> {
+    /// Copies a node once for the whole graph; a second branch reaching it waits for the first.
+    async fn node(&self, node: &Descriptor) -> Result<()> {
+        let cell = self.nodes.lock().expect("no panics").entry(node.digest.clone()).or_default().clone();
+        let outcome = cell
+            .get_or_init(|| async {
+                if node.is_manifest() {
+                    // Recursion in an async fn needs a box.
+                    Box::pin(self.copy_manifest(node, None, false)).await
+                } else {
+                    self.copy_blob(node).await
+                }
+            })
+            .await;
+        outcome.clone()
     }
 
-    async fn copy_children(&self, children: &[Descriptor]) -> Result<()> {
-        stream::iter(children.iter().map(Ok))
-            .try_for_each_concurrent(self.options.concurrency.max(1), |child| self.copy_node(child))
-            .await
+    fn policy(&self) -> Policy {
+        Policy::Retries(self.options.retries)
     }
 
-    /// Copies one node and, for a manifest, everything below it first.
-    async fn copy_node(&self, node: &Descriptor) -> Result<()> {
-        if !self.seen.lock().expect("no panics").insert(node.digest.clone()) {
+    fn at_source(&self) -> impl Fn(Error) -> Error + '_ {
+        |e| e.on(Side::Source, self.src.name())
+    }
+
+    fn at_destination(&self) -> impl Fn(Error) -> Error + '_ {
+        |e| e.on(Side::Destination, self.dst.name())
+    }
+
+    async fn slot(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.limiter.acquire().await.expect("the limiter is never closed")
+    }
+
+    /// Copies a manifest's children, then the manifest. The root is never pruned: it is pushed
+    /// (and tagged) even when the destination has it.
+    async fn copy_manifest(&self, node: &Descriptor, tag: Option<&str>, is_root: bool) -> Result<()> {
+        let bytes = if is_root {
+            self.root.bytes.clone()
+        } else {
+            let slot = self.slot().await;
+            if self.exists(node).await? {
+                drop(slot);
+                self.skipped(node);
+                return Ok(());
+            }
+            let fetched = retry::run(self.policy(), |_, _| {}, |_| self.src.fetch_manifest(node)).await;
+            fetched.map_err(self.at_source())?
+        };
+        let children = manifest::children(node, &bytes).map_err(self.at_source())?;
+        let children = match self.options.successors {
+            Some(keep) => keep(node, children),
+            None => children,
+        };
+        try_join_all(children.iter().map(|child| self.node(child))).await?;
+        let _slot = self.slot().await;
+        let pushed = retry::run(self.policy(), |_, _| {}, |_| self.dst.push_manifest(node, &bytes, tag)).await;
+        pushed.map_err(self.at_destination())
+    }
+
+    async fn exists(&self, node: &Descriptor) -> Result<bool> {
+        let found = retry::run(self.policy(), |_, _| {}, |_| self.dst.exists(node)).await;
+        found.map_err(self.at_destination())
+    }
+
+    fn skipped(&self, node: &Descriptor) {
+        self.report.lock().expect("no panics").skipped += 1;
+        (self.options.on_event)(&Event::Skipped(node.clone()));
+    }
+
+    async fn copy_blob(&self, node: &Descriptor) -> Result<()> {
+        let _slot = self.slot().await;
+        if self.exists(node).await? {
+            self.skipped(node);
             return Ok(());
         }
-        let retries = self.options.retries;
-        let exists = with_retries(retries, || self.dst.exists(node)).await;
-        if exists.map_err(|e| e.context(format!("destination {}", self.dst.name())))? {
-            self.report.lock().expect("no panics").skipped += 1;
-            (self.options.on_event)(&Event::Skipped(node.clone()));
-            return Ok(());
-        }
-        if node.is_manifest() {
-            let bytes = with_retries(retries, || self.src.fetch_manifest(node)).await?;
-            let children = manifest::children(node, &bytes)?;
-            // Recursion in an async fn needs a box.
-            Box::pin(self.copy_children(&children)).await?;
-            with_retries(retries, || self.dst.push_manifest(node, &bytes, None)).await?;
-            return Ok(());
-        }
-        if self.dst.mount(node, self.src).await.unwrap_or(false) {
+        if let (Some(mounter), Some(origin)) = (self.dst.mounter(), self.src.mount_origin())
+            && mounter.mount(node, origin).await.unwrap_or(false)
+        {
             self.report.lock().expect("no panics").mounted += 1;
             (self.options.on_event)(&Event::Mounted(node.clone()));
             return Ok(());
         }
         let started = Instant::now();
-        let src = self.src;
-        let read = Arc::new(AtomicU64::new(0));
-        let open = || -> Pin<Box<dyn Future<Output = Result<BlobReader>> + Send + '_>> {
-            let read = read.clone();
-            Box::pin(async move {
-                let inner = src.fetch_blob(node).await.map_err(|e| e.context(format!("source {}", src.name())))?;
-                read.store(0, Ordering::Relaxed);
-                Ok(Box::pin(Counting { inner, read }) as BlobReader)
-            })
-        };
-        let mut attempt = 0;
-        loop {
-            // Report progress while the destination takes the blob.
-            let push = self.dst.push_blob(node, &open);
-            tokio::pin!(push);
-            let mut ticker = tokio::time::interval(Duration::from_millis(250));
-            let pushed = loop {
-                tokio::select! {
-                    result = &mut push => break result,
-                    _ = ticker.tick() => (self.options.on_event)(&Event::Progress(node.clone(), read.load(Ordering::Relaxed))),
-                }
-            };
-            match pushed {
-                Ok(()) => break,
-                Err(e) if e.is_retryable() && attempt < self.options.retries => {
-                    attempt += 1;
-                    (self.options.on_event)(&Event::Retrying(node.clone(), e.to_string()));
-                    tokio::time::sleep(backoff(attempt)).await;
-                    // An upload that finished before the connection broke is not repeated.
-                    if self.dst.exists(node).await.unwrap_or(false) {
-                        break;
-                    }
-                }
-                Err(e) => return Err(e.context(format!("copying {}", describe(node)))),
+        let on_retry = |e: &Error, _: Duration| (self.options.on_event)(&Event::Retrying(node.clone(), e.to_string()));
+        retry::run(self.policy(), on_retry, |attempt| async move {
+            // An upload that finished before the connection broke is not repeated.
+            if attempt > 0 && self.dst.exists(node).await.unwrap_or(false) {
+                return Ok(());
             }
-        }
+            self.transfer(node).await
+        })
+        .await
+        .map_err(|e| self.at_destination()(e).context(format!("copying {}", describe(node))))?;
         {
             let mut report = self.report.lock().expect("no panics");
             report.copied += 1;
@@ -202,49 +238,29 @@ impl<'a> Run<'a> {
         (self.options.on_event)(&Event::Copied(node.clone(), started.elapsed()));
         Ok(())
     }
-}
 
-/// Runs `op` until it succeeds, fails for good, or has been tried `retries` more times after
-/// transient failures.
-pub async fn with_retries<T, F, Fut>(retries: u32, mut op: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T>>,
-{
-    let mut attempt = 0;
-    loop {
-        match op().await {
-            Err(e) if e.is_retryable() && attempt < retries => {
-                attempt += 1;
-                tokio::time::sleep(backoff(attempt)).await;
+    /// One attempt at moving a blob's bytes, reporting progress while the sink takes them.
+    async fn transfer(&self, node: &Descriptor) -> Result<()> {
+        let src = self.src;
+        let read = Arc::new(AtomicU64::new(0));
+        let open = || -> Pin<Box<dyn Future<Output = Result<BlobReader>> + Send + '_>> {
+            let read = read.clone();
+            Box::pin(async move {
+                let inner = src.fetch_blob(node).await.map_err(|e| e.on(Side::Source, src.name()))?;
+                read.store(0, Ordering::Relaxed);
+                Ok(Box::pin(Counting::new(inner, read)) as BlobReader)
+            })
+        };
+        let push = self.dst.push_blob(node, &open);
+        tokio::pin!(push);
+        let mut ticker = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            tokio::select! {
+                result = &mut push => return result,
+                _ = ticker.tick() => (self.options.on_event)(&Event::Progress(node.clone(), read.load(Ordering::Relaxed))),
             }
-            result => return result,
         }
     }
-}
-
-/// Counts the bytes read from a blob stream, for progress.
-struct Counting {
-    inner: BlobReader,
-    read: Arc<AtomicU64>,
-}
-
-impl AsyncRead for Counting {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let poll = self.inner.as_mut().poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = &poll {
-            self.read.fetch_add((buf.filled().len() - before) as u64, Ordering::Relaxed);
-        }
-        poll
-    }
-}
-
-/// Exponential backoff with jitter: 0.5 s, 1 s, 2 s, … capped at 30 s.
-pub fn backoff(attempt: u32) -> Duration {
-    let base = Duration::from_millis(500).saturating_mul(1 << attempt.saturating_sub(1).min(6));
-    let jitter = Duration::from_millis(u64::from(std::process::id() % 7 + attempt) * 37 % 250);
-    base.min(Duration::from_secs(30)) + jitter
 }
 
 /// A short name for a blob in messages: its file path when it has one, else its digest.
@@ -263,3 +279,6 @@ pub fn describe(node: &Descriptor) -> String {
 pub fn short_digest(digest: &str) -> &str {
     &digest[..digest.len().min(19)]
 }
+
+#[cfg(test)]
+mod tests;

@@ -18,6 +18,9 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(cli::run(args)) {
         Ok(code) => ExitCode::from(code),
+        // A reader that went away (`zoo-oci inspect … | head -1`) has what it wanted: like
+        // ripgrep, end quietly and successfully rather than report a failure nobody can act on.
+        Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
         Err(err) => {
             // Errors are printed even with -q: they are what the user must read.
             eprint!("{}", cli::render_error_as(&err, log_format));

@@ -16,9 +16,10 @@ use crate::artifact::manifest::Descriptor;
 use crate::artifact::media;
 use crate::copy::{self, CopyOptions};
 use crate::error::{Error, Result};
+use crate::event::Event;
 use crate::reference::Reference;
-use crate::store::Target;
-use crate::store::dir::{DirTarget, Unpack};
+use crate::store::Source;
+use crate::store::dir::{FolderSink, Unpack};
 use crate::suite::Class;
 
 /// The file written into every pulled folder.
@@ -44,9 +45,9 @@ pub struct Selection {
     pub include: Vec<String>,
 }
 
-/// How to pull.
+/// How to pull into a folder.
 #[derive(Debug, Clone)]
-pub struct PullOptions {
+pub struct FolderOptions {
     /// What to keep.
     pub selection: Selection,
     /// Where to write; default `./NAME`.
@@ -83,11 +84,12 @@ pub struct PullRecord {
 }
 
 /// What a pull did.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PullOutcome {
     /// The folder.
     pub destination: PathBuf,
     /// The manifest pulled.
+    #[serde(rename = "digest")]
     pub manifest: String,
     /// Nothing to do: the folder already held this.
     pub up_to_date: bool,
@@ -99,16 +101,16 @@ pub struct PullOutcome {
     pub files: usize,
 }
 
-/// Pulls `reference` from `source` as `options` say.
-pub async fn pull(
-    source: &dyn Target,
+/// Pulls `reference` from `source` into a folder as `options` say: the graph copy of the
+/// selected layers into a [`FolderSink`] over a scratch folder, then the swap into place.
+pub async fn into_folder(
+    source: &dyn Source,
     reference: &Reference,
-    options: &PullOptions,
-    events: &(dyn Fn(&copy::Event) + Sync),
+    options: &FolderOptions,
+    events: &(dyn Fn(&Event) + Sync),
 ) -> Result<PullOutcome> {
-    let root = copy::with_retries(copy::DEFAULT_RETRIES, || source.resolve(reference)).await?;
-    let bytes = copy::with_retries(copy::DEFAULT_RETRIES, || source.fetch_manifest(&root)).await?;
-    let view = decode::decode(&root, &bytes)?;
+    let root = copy::resolve(source, reference, crate::retry::DEFAULT_RETRIES).await?;
+    let view = decode::decode(&root.descriptor, &root.bytes)?;
     let include = compile_globs(&options.selection.include)?;
     let chosen = select(&view, &options.selection, include.as_ref())?;
 
@@ -119,13 +121,13 @@ pub async fn pull(
     };
     let state = destination_state(&destination)?;
     if let DestinationState::Pulled(record) = &state
-        && record.manifest == root.digest
+        && record.manifest == root.descriptor.digest
         && record.selection == options.selection
         && files_present(&destination, &record.files)
     {
         return Ok(PullOutcome {
             destination,
-            manifest: root.digest,
+            manifest: root.descriptor.digest.clone(),
             up_to_date: true,
             layers: 0,
             bytes: 0,
@@ -141,12 +143,13 @@ pub async fn pull(
 
     let parent = parent_of(&destination);
     let created = create_parents(&parent)?;
-    let result = pull_into_scratch(source, &view, &chosen, include, options, &destination, &parent, events).await;
+    let result =
+        pull_into_scratch(source, &root, &view, &chosen, include, options, &destination, &parent, events).await;
     let result = result.and_then(|(scratch, record)| swap_into_place(scratch, &destination, &state).map(|()| record));
     match result {
         Ok((record, layers, bytes)) => Ok(PullOutcome {
             destination,
-            manifest: root.digest,
+            manifest: root.descriptor.digest.clone(),
             up_to_date: false,
             layers,
             bytes,
@@ -163,14 +166,15 @@ type Scratch = (tempfile::TempDir, (PullRecord, usize, u64));
 
 #[allow(clippy::too_many_arguments)]
 async fn pull_into_scratch(
-    source: &dyn Target,
+    source: &dyn Source,
+    root: &copy::Root,
     view: &SuiteView,
     chosen: &[&LayerView],
     include: Option<GlobSet>,
-    options: &PullOptions,
+    options: &FolderOptions,
     destination: &Path,
     parent: &Path,
-    events: &(dyn Fn(&copy::Event) + Sync),
+    events: &(dyn Fn(&Event) + Sync),
 ) -> Result<Scratch> {
     let base = destination.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "suite".into());
     let scratch = tempfile::Builder::new()
@@ -185,11 +189,21 @@ async fn pull_into_scratch(
         Some(set) => Arc::new(move |path: &str| matches(&set, path)),
         None => Arc::new(|_: &str| true),
     };
-    let sink = DirTarget::new(scratch.path().to_path_buf(), unpacks, filter);
-    let blobs: Vec<Descriptor> = chosen.iter().map(|l| l.descriptor.clone()).collect();
-    let copy_options =
-        CopyOptions { concurrency: options.concurrency, on_event: events, retries: copy::DEFAULT_RETRIES };
-    let report = match copy::copy_blobs(source, &sink, &blobs, &copy_options).await {
+    let sink = FolderSink::new(scratch.path().to_path_buf(), destination.display().to_string(), unpacks, filter);
+    // Of the root's children, only the selected layers: the config and the rest stay behind.
+    let keep_selected = |node: &Descriptor, children: Vec<Descriptor>| -> Vec<Descriptor> {
+        if node.digest != root.descriptor.digest {
+            return children;
+        }
+        children.into_iter().filter(|c| chosen.iter().any(|l| l.descriptor.digest == c.digest)).collect()
+    };
+    let copy_options = CopyOptions {
+        concurrency: options.concurrency,
+        on_event: events,
+        retries: crate::retry::DEFAULT_RETRIES,
+        successors: Some(&keep_selected),
+    };
+    let report = match copy::copy_graph(source, root, &sink, None, &copy_options).await {
         Ok(r) => r,
         Err(e) => {
             sink.stop().await; // before the scratch folder is deleted

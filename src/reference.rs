@@ -148,20 +148,98 @@ fn parse_registry(text: &str) -> Result<Location> {
                 or a local OCI layout as oci:PATH[:TAG]";
     let (host, rest) = text
         .split_once('/')
-        .filter(|(host, rest)| !rest.is_empty() && (host.contains('.') || host.contains(':') || *host == "localhost"))
+        .filter(|(host, rest)| !rest.is_empty() && is_registry_host(host))
         .ok_or_else(|| Error::usage(format!("unsupported location {text:?}")).with_hint(hint))?;
     let (repository, reference) = split_reference(text, rest)?;
-    let valid_repo = !repository.is_empty()
+    validate_repository(repository, text)?;
+    Ok(Location::Registry { registry: host.to_string(), repository: repository.to_string(), reference })
+}
+
+/// The one rule for "this first path component is a registry host", as docker reads names: it
+/// has a dot or a port, or is `localhost`.
+pub fn is_registry_host(host: &str) -> bool {
+    !host.is_empty() && (host.contains('.') || host.contains(':') || host == "localhost")
+}
+
+fn validate_repository(repository: &str, text: &str) -> Result<()> {
+    let valid = !repository.is_empty()
         && repository.split('/').all(|part| {
             !part.is_empty()
                 && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
                 && part.as_bytes()[0].is_ascii_alphanumeric()
         });
-    if !valid_repo {
-        return Err(Error::usage(format!("invalid repository name {repository:?} in {text:?}"))
-            .with_hint("repository names are lower-case letters, digits and . _ - separated by /"));
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::usage(format!("invalid repository name {repository:?} in {text:?}"))
+            .with_hint("repository names are lower-case letters, digits and . _ - separated by /"))
     }
-    Ok(Location::Registry { registry: host.to_string(), repository: repository.to_string(), reference })
+}
+
+/// A place that holds many suites, for `index`: a whole registry, a namespace in one, or an OCI
+/// layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every tag of an OCI image layout.
+    Layout {
+        /// The layout's root folder.
+        path: PathBuf,
+    },
+    /// The repositories of a registry, or those under a namespace.
+    Registry {
+        /// `HOST[:PORT]`.
+        registry: String,
+        /// A repository prefix, e.g. `team` for `team/*`.
+        namespace: Option<String>,
+    },
+}
+
+impl Scope {
+    /// Parses `HOST[:PORT]`, `HOST[:PORT]/NAMESPACE` or `oci:PATH`.
+    ///
+    /// ```
+    /// use zoo_oci::reference::Scope;
+    /// assert_eq!(Scope::parse("oci:./zoo").unwrap(), Scope::Layout { path: "./zoo".into() });
+    /// assert_eq!(Scope::parse("localhost:5000").unwrap(),
+    ///     Scope::Registry { registry: "localhost:5000".into(), namespace: None });
+    /// assert_eq!(Scope::parse("ghcr.io/team/").unwrap(),
+    ///     Scope::Registry { registry: "ghcr.io".into(), namespace: Some("team".into()) });
+    /// assert!(Scope::parse("team").is_err(), "a host must be named");
+    /// assert!(Scope::parse("ghcr.io/Team").is_err(), "namespaces are lower-case");
+    /// ```
+    pub fn parse(text: &str) -> Result<Scope> {
+        if let Some(path) = text.strip_prefix("oci:") {
+            if path.is_empty() {
+                return Err(
+                    Error::usage(format!("{text:?} names no folder")).with_hint("write oci:PATH, e.g. oci:./zoo")
+                );
+            }
+            return Ok(Scope::Layout { path: PathBuf::from(path) });
+        }
+        let trimmed = text.trim_end_matches('/');
+        let (host, namespace) = match trimmed.split_once('/') {
+            Some((h, ns)) => (h, Some(ns)),
+            None => (trimmed, None),
+        };
+        if !is_registry_host(host) {
+            return Err(Error::usage(format!("{text:?} names no registry"))
+                .with_hint("write HOST[:PORT], HOST/NAMESPACE or oci:PATH"));
+        }
+        if let Some(ns) = namespace {
+            validate_repository(ns, text)?;
+        }
+        Ok(Scope::Registry { registry: host.to_string(), namespace: namespace.map(String::from) })
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Layout { path } => write!(f, "oci:{}", path.display()),
+            Scope::Registry { registry, namespace: Some(ns) } => write!(f, "{registry}/{ns}"),
+            Scope::Registry { registry, namespace: None } => f.write_str(registry),
+        }
+    }
 }
 
 /// Checks a tag against the OCI distribution grammar `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`.

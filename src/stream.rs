@@ -1,5 +1,6 @@
-//! A bounded pipe from blocking code (tar, zstd, file reads) to an async reader, carrying errors
-//! through: when producing fails, the reader gets the error, not a short stream.
+//! Stream plumbing: a bounded pipe from blocking code (tar, zstd, file reads) to an async reader,
+//! carrying errors through (when producing fails, the reader gets the error, not a short stream),
+//! and a reader that counts bytes for progress.
 
 use std::io::{self, Write};
 use std::pin::Pin;
@@ -103,4 +104,28 @@ pub fn into_error(e: io::Error, fallback: impl FnOnce(io::Error) -> crate::error
         return inner.downcast::<ProducerError>().expect("checked above").0;
     }
     fallback(e)
+}
+
+/// Counts the bytes read from a blob stream, for progress.
+pub struct Counting {
+    inner: Pin<Box<dyn AsyncRead + Send>>,
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Counting {
+    /// Counts what is read from `inner` into `read`.
+    pub fn new(inner: Pin<Box<dyn AsyncRead + Send>>, read: std::sync::Arc<std::sync::atomic::AtomicU64>) -> Self {
+        Counting { inner, read }
+    }
+}
+
+impl AsyncRead for Counting {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = self.inner.as_mut().poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = &poll {
+            self.read.fetch_add((buf.filled().len() - before) as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+        poll
+    }
 }

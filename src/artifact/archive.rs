@@ -227,8 +227,11 @@ pub fn extract_tar<R: Read>(
 
 fn tar_error(layer: &str, e: io::Error) -> Error {
     if let Some(bound) = past_bound(&e) {
-        return Error::integrity(IntegrityFailure::ExpansionBound, format!("layer {layer} expands past {bound} bytes"))
-            .with_hint("if the layer is genuine, raise the bound with --max-expansion");
+        return Error::integrity(
+            IntegrityFailure::ExpansionBound,
+            format!("layer {layer} expands past its bound of {bound} bytes"),
+        )
+        .with_hint("if the layer is genuine, raise the bound with --max-expansion");
     }
     Error::malformed(format!("layer {layer} is not a valid tar archive")).with_cause(e)
 }

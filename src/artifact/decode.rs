@@ -9,7 +9,9 @@ use serde_json::Value;
 use super::archive::{Compression, FileRecord};
 use super::manifest::{Descriptor, Manifest};
 use super::media;
-use super::pack::SuiteRecord;
+use super::media::{LayerContent, LayerEncoding};
+use super::record::{LayerRecord, SuiteRecord};
+use super::variant::Variant;
 use crate::error::{Error, Result};
 use crate::suite::{Class, SuiteSpec};
 
@@ -68,6 +70,8 @@ pub struct SuiteView {
     pub spec: Option<SuiteSpec>,
     /// The layers, in manifest order.
     pub layers: Vec<LayerView>,
+    /// The model variants (one per model layer, in layer order): declared ⊕ read from files.
+    pub variants: Vec<Variant>,
 }
 
 impl SuiteView {
@@ -114,20 +118,21 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
         })?),
         None => None,
     };
-    let by_digest: BTreeMap<&str, &super::pack::LayerRecord> =
+    let by_digest: BTreeMap<&str, &LayerRecord> =
         record.iter().flat_map(|r| r.layers.iter()).map(|l| (l.digest.as_str(), l)).collect();
     let mut layers = Vec::new();
     for layer in &manifest.layers {
-        let Some(storage) = storage_of(&layer.media_type) else {
+        let Some((content, encoding)) = media::layer_type(&layer.media_type) else {
             continue; // not a model layer (e.g. an SBOM another tool attached): left alone
         };
+        let storage = storage_of(encoding);
         let filepath =
             layer.annotation(media::ANN_FILEPATH).or_else(|| layer.annotation(media::ANN_TITLE)).map(String::from);
         let recorded = by_digest.get(layer.digest.as_str());
         let class = match layer.annotation(media::ANN_CLASS) {
             Some(name) => Class::parse(name)
                 .map_err(|_| Error::malformed(format!("layer {} has an unknown class {name:?}", layer.digest)))?,
-            None => class_from_media_type(&layer.media_type, filepath.as_deref()),
+            None => class_from_media_type(content, filepath.as_deref()),
         };
         let name = layer
             .annotation(media::ANN_VARIANT)
@@ -150,7 +155,16 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
             descriptor: layer.clone(),
         });
     }
-    Ok(SuiteView { manifest_descriptor: manifest_descriptor.clone(), manifest, spec: descriptor, layers })
+    let variants = layers
+        .iter()
+        .filter(|l| l.class == Class::Model)
+        .map(|l| {
+            let name = l.name.clone().unwrap_or_else(|| "model".into());
+            let declared = descriptor.as_ref().and_then(|d| d.models.iter().find(|m| m.name == name));
+            Variant::merge(name, l.framework.clone(), declared, l.main_facts(), l.descriptor.size)
+        })
+        .collect();
+    Ok(SuiteView { manifest_descriptor: manifest_descriptor.clone(), manifest, spec: descriptor, layers, variants })
 }
 
 fn not_a_suite(what: &str) -> Error {
@@ -158,36 +172,29 @@ fn not_a_suite(what: &str) -> Error {
         .with_hint("zoo-oci copy can still mirror it; pull and inspect read ModelPack artifacts")
 }
 
-fn storage_of(media_type: &str) -> Option<Storage> {
-    if !media_type.starts_with("application/vnd.cncf.model.") {
-        return None;
-    }
-    if media_type.ends_with(".tar") {
-        Some(Storage::Tar(Compression::None))
-    } else if media_type.ends_with(".tar+zstd") {
-        Some(Storage::Tar(Compression::Zstd))
-    } else if media_type.ends_with(".raw") {
-        Some(Storage::Raw)
-    } else {
-        None
+fn storage_of(encoding: LayerEncoding) -> Storage {
+    match encoding {
+        LayerEncoding::Raw => Storage::Raw,
+        LayerEncoding::Tar => Storage::Tar(Compression::None),
+        LayerEncoding::TarZstd => Storage::Tar(Compression::Zstd),
     }
 }
 
-fn class_from_media_type(media_type: &str, filepath: Option<&str>) -> Class {
+fn class_from_media_type(content: LayerContent, filepath: Option<&str>) -> Class {
     let file =
         filepath.unwrap_or_default().trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
-    if media_type.contains(".weight.") {
-        Class::Model
-    } else if media_type.contains(".dataset.") {
-        Class::Dataset
-    } else if media_type.contains(".code.") {
-        if file.ends_with(".ipynb") { Class::Notebooks } else { Class::Scripts }
-    } else if file.starts_with("readme") {
-        Class::Readme
-    } else if file.starts_with("license") || file.starts_with("licence") || file.starts_with("copying") {
-        Class::License
-    } else {
-        Class::Docs
+    match content {
+        LayerContent::Weight => Class::Model,
+        LayerContent::Dataset => Class::Dataset,
+        LayerContent::Code if file.ends_with(".ipynb") => Class::Notebooks,
+        LayerContent::Code => Class::Scripts,
+        LayerContent::Doc if file.starts_with("readme") => Class::Readme,
+        LayerContent::Doc
+            if file.starts_with("license") || file.starts_with("licence") || file.starts_with("copying") =>
+        {
+            Class::License
+        }
+        LayerContent::Doc => Class::Docs,
     }
 }
 

@@ -97,3 +97,73 @@ pub const README_ANNOTATION_LIMIT: usize = 256 * 1024;
 pub const MANIFEST_LIMIT: usize = 4 * 1024 * 1024;
 /// A layer with more files than this records a count and total in `io.zoo-oci.suite`.
 pub const FILE_LIST_LIMIT: usize = 1000;
+
+/// What a layer holds, as its media type says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerContent {
+    /// Model weights.
+    Weight,
+    /// Code: scripts, notebooks.
+    Code,
+    /// A dataset.
+    Dataset,
+    /// Documents: README, licence, the descriptor.
+    Doc,
+}
+
+/// How a layer's bytes are laid out, as its media type says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerEncoding {
+    /// One file as it is.
+    Raw,
+    /// An uncompressed tar.
+    Tar,
+    /// A zstd-compressed tar.
+    TarZstd,
+}
+
+/// Every layer media type zoo-oci reads, with what it means: the one table decoding consults.
+pub const LAYER_TYPES: [(&str, LayerContent, LayerEncoding); 12] = [
+    (WEIGHT_RAW, LayerContent::Weight, LayerEncoding::Raw),
+    (WEIGHT_TAR, LayerContent::Weight, LayerEncoding::Tar),
+    (WEIGHT_TAR_ZSTD, LayerContent::Weight, LayerEncoding::TarZstd),
+    (CODE_RAW, LayerContent::Code, LayerEncoding::Raw),
+    (CODE_TAR, LayerContent::Code, LayerEncoding::Tar),
+    (CODE_TAR_ZSTD, LayerContent::Code, LayerEncoding::TarZstd),
+    (DATASET_RAW, LayerContent::Dataset, LayerEncoding::Raw),
+    (DATASET_TAR, LayerContent::Dataset, LayerEncoding::Tar),
+    (DATASET_TAR_ZSTD, LayerContent::Dataset, LayerEncoding::TarZstd),
+    (DOC_RAW, LayerContent::Doc, LayerEncoding::Raw),
+    (DOC_TAR, LayerContent::Doc, LayerEncoding::Tar),
+    (DOC_TAR_ZSTD, LayerContent::Doc, LayerEncoding::TarZstd),
+];
+
+/// What a layer media type means, if it is one zoo-oci reads.
+pub fn layer_type(media_type: &str) -> Option<(LayerContent, LayerEncoding)> {
+    LAYER_TYPES.iter().find(|(name, _, _)| *name == media_type).map(|(_, content, encoding)| (*content, *encoding))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_layer_type_is_a_modelpack_name_that_says_its_content_and_encoding() {
+        for (name, content, encoding) in LAYER_TYPES {
+            let kind = match content {
+                LayerContent::Weight => ".weight.v1.",
+                LayerContent::Code => ".code.v1.",
+                LayerContent::Dataset => ".dataset.v1.",
+                LayerContent::Doc => ".doc.v1.",
+            };
+            let suffix = match encoding {
+                LayerEncoding::Raw => "raw",
+                LayerEncoding::Tar => "tar",
+                LayerEncoding::TarZstd => "tar+zstd",
+            };
+            assert_eq!(name, format!("application/vnd.cncf.model{kind}{suffix}"));
+        }
+        assert_eq!(layer_type("application/vnd.cncf.model.weight.v1.tar+gzip"), None);
+        assert_eq!(layer_type(CODE_TAR_ZSTD), Some((LayerContent::Code, LayerEncoding::TarZstd)));
+    }
+}

@@ -6,3 +6,5 @@ pub mod decode;
 pub mod manifest;
 pub mod media;
 pub mod pack;
+pub mod record;
+pub mod variant;

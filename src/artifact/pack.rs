@@ -10,11 +10,12 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 
 use serde::Serialize;
-use serde_json::Value;
 
 use super::archive::{self, Compression, FileRecord};
 use super::manifest::{Descriptor, Manifest};
 use super::media;
+use super::record::{LayerRecord, SuiteRecord};
+use super::variant::Variant;
 use crate::digest::HashingWriter;
 use crate::error::{Error, Result};
 use crate::suite::{Class, EntryKind, LayerContent, LayerPlan, Suite};
@@ -64,40 +65,6 @@ pub struct PackedSuite {
     pub config_bytes: Vec<u8>,
     /// The layers, in manifest order.
     pub layers: Vec<PackedLayer>,
-}
-
-/// The `io.zoo-oci.suite` annotation: the normalised descriptor with what each layer holds.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct SuiteRecord {
-    /// Format version of this record.
-    pub zoo_oci: u32,
-    /// The normalised descriptor.
-    pub descriptor: Value,
-    /// One entry per layer, in layer order.
-    pub layers: Vec<LayerRecord>,
-}
-
-/// What one layer holds, in the `io.zoo-oci.suite` annotation.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct LayerRecord {
-    /// The layer's digest.
-    pub digest: String,
-    /// Its class.
-    pub class: Class,
-    /// Variant or dataset name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Every file, when there are at most 1,000.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub files: Option<Vec<FileRecord>>,
-    /// File count.
-    pub file_count: u64,
-    /// Total bytes of the files.
-    pub size: u64,
-    /// Model layers: what each model file says about itself (format, opset, inputs and
-    /// outputs, parameters, precision).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub facts: BTreeMap<String, crate::suite::inspect::Facts>,
 }
 
 impl PackedSuite {
@@ -326,10 +293,12 @@ fn config_json(suite: &Suite, layers: &[PackedLayer], options: &PackOptions) -> 
         modelfs: ModelFs<'a>,
     }
     let d = &suite.spec;
-    let first = d.models.first();
-    // What the first model's files say beats what the descriptor says.
-    let read = suite.layers.iter().find(|l| l.class == Class::Model).and_then(|l| l.main_facts());
-    let read = read.filter(|f| f.recognised == crate::suite::inspect::Recognised::Content);
+    // The first model variant, declared ⊕ read from its files, as inspect and index show it.
+    let first = suite
+        .layers
+        .iter()
+        .find(|l| l.class == Class::Model)
+        .map(|l| Variant::merge(String::new(), None, l.model.as_ref(), l.main_facts(), 0));
     let config = Config {
         descriptor: ModelDescriptor {
             created_at: options.created.as_deref(),
@@ -343,15 +312,9 @@ fn config_json(suite: &Suite, layers: &[PackedLayer], options: &PackOptions) -> 
             description: d.summary.as_deref(),
         },
         config: ModelConfig {
-            format: read
-                .map(|f| f.format.as_str())
-                .or_else(|| first.map(|m| m.format.as_deref().unwrap_or(&m.framework))),
-            param_size: read
-                .and_then(|f| f.params)
-                .filter(|p| *p > 0)
-                .or_else(|| first.and_then(|m| m.params))
-                .map(param_size),
-            precision: read.and_then(|f| f.precision.as_deref()).or_else(|| first.and_then(|m| m.precision.as_deref())),
+            format: first.as_ref().and_then(|v| v.format.as_deref().or(v.framework.as_deref())),
+            param_size: first.as_ref().and_then(|v| v.params).map(param_size),
+            precision: first.as_ref().and_then(|v| v.precision.as_deref()),
         },
         modelfs: ModelFs { kind: "layers", diff_ids: layers.iter().map(|l| l.diff_id.as_str()).collect() },
     };

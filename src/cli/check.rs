@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 use zoo_oci::error::Result;
-use zoo_oci::suite::{self, EntryKind};
+use zoo_oci::ops::{self, CheckOptions};
 
-use super::{Format, Global, human_bytes};
+use super::{Format, Global, human_bytes, print_json, println_out};
 
 /// Arguments of `check`.
 #[derive(Debug, Args)]
@@ -23,50 +23,30 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: CheckArgs, global: &Global) -> Result<u8> {
-    let checked = suite::check(&args.dir)?;
-    let blocked = checked.problems.blocks(args.strict);
+    let report = ops::check(&CheckOptions { dir: args.dir.clone(), strict: args.strict })?;
     match args.format {
-        Format::Json => {
-            let json = serde_json::json!({
-                "ok": !blocked,
-                "errors": checked.problems.error_count(),
-                "warnings": checked.problems.warning_count(),
-                "problems": checked.problems,
-            });
-            println!("{}", serde_json::to_string_pretty(&json).expect("json"));
-        }
+        Format::Json => print_json(&report)?,
         Format::Text => {
-            eprint!("{}", checked.problems);
-            if let Some(s) = &checked.suite
-                && !blocked
-                && !global.quiet
-            {
-                let (files, bytes) =
-                    s.layers.iter().flat_map(|l| l.content.files()).fold((0u64, 0u64), |(n, b), e| match e.kind {
-                        EntryKind::File { size, .. } => (n + 1, b + size),
-                        EntryKind::Dir => (n, b),
-                    });
-                println!(
-                    "ok: {} {}: {} layers, {files} files, {}",
-                    s.spec.name,
-                    s.spec.version,
-                    s.layers.len(),
-                    human_bytes(bytes)
-                );
-            } else if blocked {
-                eprintln!(
+            eprint!("{}", report.problems);
+            match &report.suite {
+                Some(s) if report.ok && !global.quiet => println_out(format!(
+                    "ok: {} {}: {} layers, {} files, {}",
+                    s.name,
+                    s.version,
+                    s.layers,
+                    s.files,
+                    human_bytes(s.bytes)
+                ))?,
+                _ if !report.ok => eprintln!(
                     "{}: {} errors, {} warnings{}",
                     args.dir.display(),
-                    checked.problems.error_count(),
-                    checked.problems.warning_count(),
-                    if args.strict && checked.problems.error_count() == 0 {
-                        " (--strict makes warnings errors)"
-                    } else {
-                        ""
-                    }
-                );
+                    report.errors,
+                    report.warnings,
+                    if args.strict && report.errors == 0 { " (--strict makes warnings errors)" } else { "" }
+                ),
+                _ => {}
             }
         }
     }
-    Ok(if blocked { 1 } else { 0 })
+    Ok(if report.ok { 0 } else { 1 })
 }

@@ -1,11 +1,10 @@
 //! `zoo-oci copy SOURCE TARGET`.
 
 use clap::Args;
-use zoo_oci::copy::{self, CopyOptions};
-use zoo_oci::error::{Error, Result};
-use zoo_oci::reference::Reference;
+use zoo_oci::error::Result;
+use zoo_oci::ops::{self, CopyOptions};
 
-use super::{Global, location, open_destination, open_source, progress, say, source_reference};
+use super::{Global, location, println_out, say};
 
 /// Arguments of `copy`.
 #[derive(Debug, Args)]
@@ -23,37 +22,23 @@ pub struct CopyArgs {
 }
 
 pub async fn run(args: CopyArgs, global: &Global) -> Result<u8> {
-    let from = location(&args.source)?;
-    let to = location(&args.target)?;
-    let src = open_source(&from, global, global.plain_http || args.from_plain_http).await?;
-    let reference = source_reference(&from, src.as_ref()).await?;
-    let tag = match (to.reference(), &reference) {
-        (Some(Reference::Tag(t)), _) => Some(t.clone()),
-        (Some(Reference::Digest(_)), _) => {
-            return Err(Error::usage("a copy target takes a tag, not a digest")
-                .with_hint("the digest stays the same; name a tag or none"));
-        }
-        (None, Reference::Tag(t)) => Some(t.clone()),
-        (None, Reference::Digest(_)) => None,
+    let options = CopyOptions {
+        source: location(&args.source)?,
+        destination: location(&args.target)?,
+        source_plain_http: args.from_plain_http,
+        destination_plain_http: args.to_plain_http,
     };
-    let dst = open_destination(&to, global, global.plain_http || args.to_plain_http).await?;
-    let on_event = progress(global);
-    let options =
-        CopyOptions { concurrency: global.concurrency, on_event: &on_event, retries: zoo_oci::copy::DEFAULT_RETRIES };
-    let report = copy::copy(src.as_ref(), &reference, dst.as_ref(), tag.as_deref(), &options).await?;
-    let root = report.root.expect("copy reports its root");
-    let to = to.with_reference(tag.map(Reference::Tag));
+    let report = ops::copy(&options, &global.context()).await?;
+    let t = &report.transferred;
     let text = || {
         format!(
-            "copied {from} to {to}: {} blobs copied, {} mounted, {} already there",
-            report.copied, report.mounted, report.skipped
+            "copied {} to {}: {} blobs copied, {} mounted, {} already there",
+            report.from, report.to, t.copied, t.mounted, t.skipped
         )
     };
-    let event = serde_json::json!({
-        "event": "copied", "from": from.to_string(), "to": to.to_string(), "digest": root.digest,
-        "copied": report.copied, "mounted": report.mounted, "skipped": report.skipped,
-    });
+    let mut event = serde_json::to_value(&report).expect("reports serialise");
+    event["event"] = "copied".into();
     say(global, text, event);
-    println!("{}", root.digest);
+    println_out(&report.digest)?;
     Ok(0)
 }

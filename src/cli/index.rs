@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 use zoo_oci::error::{Error, Result};
-use zoo_oci::index::{self, Filters, render};
-use zoo_oci::store::layout::LayoutTarget;
-use zoo_oci::store::registry::RegistryTarget;
+use zoo_oci::index::{Filters, render};
+use zoo_oci::ops::{self, IndexOptions};
+use zoo_oci::reference::Scope;
 
-use super::Global;
+use super::{Global, print_out};
 
 /// Arguments of `index`.
 #[derive(Debug, Args)]
@@ -54,33 +54,12 @@ pub enum IndexFormat {
 }
 
 pub async fn run(args: IndexArgs, global: &Global) -> Result<u8> {
-    let index = if let Some(path) = args.location.strip_prefix("oci:") {
-        let layout = LayoutTarget::open(std::path::Path::new(path))?;
-        index::walk_layout(&layout, &args.location).await?
-    } else {
-        let text = args.location.trim_end_matches('/');
-        let (host, namespace) = match text.split_once('/') {
-            Some((h, ns)) => (h, Some(ns)),
-            None => (text, None),
-        };
-        if host.is_empty() || !(host.contains('.') || host.contains(':') || host == "localhost") {
-            return Err(Error::usage(format!("{:?} names no registry", args.location))
-                .with_hint("write HOST[:PORT], HOST/NAMESPACE or oci:PATH"));
-        }
-        let probe = args.repos.first().map(String::as_str).unwrap_or("zoo-oci/index");
-        let registry = RegistryTarget::connect(host, probe, &global.transport(global.plain_http), false).await?;
-        let repos: Vec<String> = args
-            .repos
-            .iter()
-            .map(|r| match namespace {
-                Some(ns) if !r.starts_with(&format!("{ns}/")) => format!("{ns}/{r}"),
-                _ => r.clone(),
-            })
-            .collect();
-        index::walk_registry(&registry, namespace, &repos, global.concurrency.max(4)).await?
+    let options = IndexOptions {
+        scope: Scope::parse(&args.location)?,
+        repositories: args.repos,
+        filters: Filters { task: args.task, framework: args.framework, license: args.license, query: args.query },
     };
-    let filters = Filters { task: args.task, framework: args.framework, license: args.license, query: args.query };
-    let index = index::filter(index, &filters)?;
+    let index = ops::index(&options, &global.context()).await?;
     let text = match args.format {
         IndexFormat::Table => render::table(&index),
         IndexFormat::Json => serde_json::to_string_pretty(&index).expect("json") + "\n",
@@ -97,7 +76,7 @@ pub async fn run(args: IndexArgs, global: &Global) -> Result<u8> {
                 eprintln!("wrote {} suites to {}", index.suites.len(), path.display());
             }
         }
-        None => print!("{text}"),
+        None => print_out(&text)?,
     }
     Ok(0)
 }

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 use zoo_oci::error::Result;
-use zoo_oci::suite::{self, scan};
+use zoo_oci::ops::{self, InitOptions};
 
-use super::Global;
+use super::{Global, println_out};
 
 /// Arguments of `init`.
 #[derive(Debug, Args)]
@@ -20,36 +20,34 @@ pub struct InitArgs {
 }
 
 pub fn run(args: InitArgs, global: &Global) -> Result<u8> {
-    let plan = scan::plan(&args.dir)?;
-    let written = scan::write(&args.dir, &plan, args.force)?;
+    let report = ops::init(&InitOptions { dir: args.dir, force: args.force })?;
     if !global.quiet {
-        for path in &written {
+        for path in &report.written {
             eprintln!("wrote {}", path.display());
         }
         eprintln!("\nguessed:");
-        for g in &plan.guessed {
+        for g in &report.guessed {
             eprintln!("  {g}");
         }
-        if !plan.warnings.is_empty() {
+        if !report.warnings.is_empty() {
             eprintln!("\ncould not read:");
-            for w in &plan.warnings {
+            for w in &report.warnings {
                 eprintln!("  {w}");
             }
         }
         eprintln!("\nto fill in:");
-        for t in &plan.todo {
+        for t in &report.todo {
             eprintln!("  {t}");
         }
-        if plan.readme_skeleton.is_some() {
+        if report.readme_skeleton {
             eprintln!("  README.md: the skeleton's TODO sections");
         }
     }
     // Show what check thinks of the result straight away.
-    let checked = suite::check(&args.dir)?;
-    if !checked.problems.is_empty() {
+    if !report.problems.is_empty() {
         eprintln!("\nzoo-oci check says:");
-        eprint!("{}", checked.problems);
+        eprint!("{}", report.problems);
     }
-    println!("{}", args.dir.join("zoo.yaml").display());
+    println_out(report.descriptor.display())?;
     Ok(0)
 }

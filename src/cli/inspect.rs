@@ -3,13 +3,11 @@
 use std::fmt::Write as _;
 
 use clap::Args;
-use serde_json::json;
-use zoo_oci::artifact::decode::{self, SuiteView};
 use zoo_oci::artifact::media;
 use zoo_oci::error::Result;
-use zoo_oci::reference::Reference;
+use zoo_oci::ops::{self, InspectOptions, InspectReport};
 
-use super::{Format, Global, human_bytes, location, open_source, source_reference};
+use super::{Format, Global, human_bytes, location, print_json, print_out};
 
 /// Arguments of `inspect`.
 #[derive(Debug, Args)]
@@ -22,63 +20,20 @@ pub struct InspectArgs {
 }
 
 pub async fn run(args: InspectArgs, global: &Global) -> Result<u8> {
-    let loc = location(&args.source)?;
-    let src = open_source(&loc, global, global.plain_http).await?;
-    let reference = source_reference(&loc, src.as_ref()).await?;
-    let root = src.resolve(&reference).await?;
-    let bytes = src.fetch_manifest(&root).await?;
-    let view = decode::decode(&root, &bytes)?;
-    let at = loc.with_reference(Some(reference));
+    let options = InspectOptions { source: location(&args.source)? };
+    let report = ops::inspect(&options, &global.context()).await?;
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&to_json(&view, &at.to_string())).expect("json")),
-        Format::Text => print!("{}", to_text(&view, &at)),
+        Format::Json => print_json(&report)?,
+        Format::Text => print_out(&to_text(&report))?,
     }
     Ok(0)
 }
 
-fn to_json(view: &SuiteView, location: &str) -> serde_json::Value {
-    let layers: Vec<_> = view
-        .layers
-        .iter()
-        .map(|l| {
-            json!({
-                "class": l.class,
-                "name": l.name,
-                "framework": l.framework,
-                "path": l.filepath,
-                "mediaType": l.descriptor.media_type,
-                "digest": l.descriptor.digest,
-                "size": l.descriptor.size,
-                "files": l.file_count,
-                "unpackedSize": l.unpacked_size,
-            })
-        })
-        .collect();
-    json!({
-        "location": location,
-        "digest": view.manifest_descriptor.digest,
-        "artifactType": view.manifest.artifact_type,
-        "name": view.name(),
-        "version": view.annotation(media::ANN_VERSION),
-        "task": view.annotation(media::ANN_TASK),
-        "modality": view.annotation(media::ANN_MODALITY),
-        "descriptor": decode::descriptor_json(view),
-        "layers": layers,
-        "size": view.layers.iter().map(|l| l.descriptor.size).sum::<u64>(),
-        "readme": view.annotation(media::ANN_README),
-        "readmeTruncated": view.annotation(media::ANN_README_TRUNCATED) == Some("true"),
-        "annotations": view.manifest.annotations.iter()
-            .filter(|(k, _)| k.as_str() != media::ANN_SUITE && k.as_str() != media::ANN_README)
-            .collect::<std::collections::BTreeMap<_, _>>(),
-    })
-}
-
-fn to_text(view: &SuiteView, at: &zoo_oci::reference::Location) -> String {
+fn to_text(report: &InspectReport) -> String {
     let mut out = String::new();
-    let name = view.name().unwrap_or("(unnamed)");
-    let version = view.annotation(media::ANN_VERSION).unwrap_or("");
-    let _ = writeln!(out, "{name} {version}");
-    if let Some(s) = view.annotation(media::ANN_DESCRIPTION) {
+    let name = report.name.as_deref().unwrap_or("(unnamed)");
+    let _ = writeln!(out, "{name} {}", report.version.as_deref().unwrap_or(""));
+    if let Some(s) = report.annotation(media::ANN_DESCRIPTION) {
         let _ = writeln!(out, "{s}");
     }
     let _ = writeln!(out);
@@ -87,58 +42,51 @@ fn to_text(view: &SuiteView, at: &zoo_oci::reference::Location) -> String {
             let _ = writeln!(out, "  {label:<12}{v}");
         }
     };
-    let task = view.annotation(media::ANN_TASK).map(|t| match view.annotation(media::ANN_MODALITY) {
+    let task = report.task.as_ref().map(|t| match &report.modality {
         Some(m) => format!("{t} ({m})"),
         None => t.to_string(),
     });
     field("task", task);
-    field("frameworks", view.annotation(media::ANN_FRAMEWORKS).map(|f| f.replace(',', ", ")));
-    field("license", view.annotation(media::ANN_LICENSES).map(String::from));
-    field("authors", view.annotation(media::ANN_AUTHORS).map(String::from));
-    field("source", view.annotation(media::ANN_SOURCE).map(String::from));
-    field("tags", view.annotation(media::ANN_TAGS).map(|t| t.replace(',', ", ")));
-    field("created", view.annotation(media::ANN_CREATED).map(String::from));
-    field("digest", Some(view.manifest_descriptor.digest.clone()));
-    let total: u64 = view.layers.iter().map(|l| l.descriptor.size).sum();
-    field("size", Some(human_bytes(total)));
+    field("frameworks", report.annotation(media::ANN_FRAMEWORKS).map(|f| f.replace(',', ", ")));
+    field("license", report.annotation(media::ANN_LICENSES).map(String::from));
+    field("authors", report.annotation(media::ANN_AUTHORS).map(String::from));
+    field("source", report.annotation(media::ANN_SOURCE).map(String::from));
+    field("tags", report.annotation(media::ANN_TAGS).map(|t| t.replace(',', ", ")));
+    field("created", report.annotation(media::ANN_CREATED).map(String::from));
+    field("digest", Some(report.digest.clone()));
+    field("size", Some(human_bytes(report.size)));
 
-    let models: Vec<_> = view.layers.iter().filter(|l| l.class == zoo_oci::suite::Class::Model).collect();
-    if !models.is_empty() {
+    if !report.variants.is_empty() {
         let _ = writeln!(out, "\nVariants");
-        for l in &models {
-            let declared = view.spec.as_ref().and_then(|d| d.models.iter().find(|m| Some(&m.name) == l.name.as_ref()));
-            let facts = l.main_facts();
+        for v in &report.variants {
             let mut parts: Vec<String> = Vec::new();
-            if let Some(f) = facts {
-                parts.push(f.format.clone());
-                if let Some(v) = &f.format_version {
-                    parts.push(format!("format version {v}"));
-                }
-            } else if let Some(fw) = &l.framework {
-                parts.push(fw.clone());
+            if let Some(format) = v.format.as_ref().or(v.framework.as_ref()) {
+                parts.push(format.clone());
             }
-            if let Some(o) = facts.and_then(|f| f.opset).or_else(|| declared.and_then(|m| m.opset)) {
+            if let Some(version) = v.facts.as_ref().and_then(|f| f.format_version.as_ref()) {
+                parts.push(format!("format version {version}"));
+            }
+            if let Some(o) = v.opset {
                 parts.push(format!("opset {o}"));
             }
-            if let Some(p) = facts.and_then(|f| f.params).filter(|p| *p > 0).or_else(|| declared.and_then(|m| m.params))
-            {
+            if let Some(p) = v.params {
                 parts.push(format!("{} params", zoo_oci::artifact::pack::param_size(p)));
             }
-            if let Some(p) =
-                facts.and_then(|f| f.precision.clone()).or_else(|| declared.and_then(|m| m.precision.clone()))
-            {
-                parts.push(p);
+            if let Some(p) = &v.precision {
+                parts.push(p.clone());
             }
-            if let Some(a) = facts.and_then(|f| f.architecture.clone()) {
+            if let Some(a) = v.facts.as_ref().and_then(|f| f.architecture.clone()) {
                 parts.push(a);
             }
-            parts.push(human_bytes(l.descriptor.size));
-            let _ = writeln!(out, "  {:<22} {}", l.name.as_deref().unwrap_or("-"), parts.join(", "));
+            parts.push(human_bytes(v.size));
+            let _ = writeln!(out, "  {:<22} {}", v.name, parts.join(", "));
         }
     }
+    let spec = report.descriptor.as_ref();
     // Inputs and outputs: as declared, else as the first model file says.
-    let read_io = models.iter().filter_map(|l| l.main_facts()).find(|f| !f.inputs.is_empty() || !f.outputs.is_empty());
-    if view.spec.as_ref().is_none_or(|d| d.io.is_none())
+    let read_io =
+        report.variants.iter().filter_map(|v| v.facts.as_ref()).find(|f| !f.inputs.is_empty() || !f.outputs.is_empty());
+    if spec.is_none_or(|d| d.io.is_none())
         && let Some(f) = read_io
     {
         let _ = writeln!(out, "\nInputs and outputs (read from the model file)");
@@ -149,7 +97,7 @@ fn to_text(view: &SuiteView, at: &zoo_oci::reference::Location) -> String {
             }
         }
     }
-    if let Some(d) = &view.spec {
+    if let Some(d) = spec {
         if !d.results.is_empty() {
             let _ = writeln!(out, "\nResults");
             for r in &d.results {
@@ -171,33 +119,29 @@ fn to_text(view: &SuiteView, at: &zoo_oci::reference::Location) -> String {
 
     let _ = writeln!(out, "\nLayers");
     let _ = writeln!(out, "  {:<10} {:<22} {:<12} {:>10} {:>6}  PATH", "CLASS", "NAME", "FRAMEWORK", "SIZE", "FILES");
-    for l in &view.layers {
+    for l in &report.layers {
         let _ = writeln!(
             out,
             "  {:<10} {:<22} {:<12} {:>10} {:>6}  {}",
             l.class.as_str(),
             l.name.as_deref().unwrap_or("-"),
             l.framework.as_deref().unwrap_or("-"),
-            human_bytes(l.descriptor.size),
-            l.file_count.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
-            l.filepath.as_deref().unwrap_or("-")
+            human_bytes(l.size),
+            l.files.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
+            l.path.as_deref().unwrap_or("-")
         );
     }
-    if let Some(readme) = view.annotation(media::ANN_README) {
+    if let Some(readme) = &report.readme {
         let _ = writeln!(out, "\nREADME\n");
         let color = std::io::IsTerminal::is_terminal(&std::io::stdout());
         for line in zoo_oci::index::render::terminal_markdown(readme, color).lines() {
             let _ = writeln!(out, "  {line}");
         }
-        if view.annotation(media::ANN_README_TRUNCATED) == Some("true") {
+        if report.readme_truncated {
             let _ = writeln!(out, "  … (cut; the full README is in the readme layer)");
         }
     }
-    let pull_ref = match at.reference() {
-        Some(Reference::Tag(_)) | None => at.clone(),
-        Some(Reference::Digest(_)) => at.clone(),
-    };
-    let _ = writeln!(out, "\nPull it with\n  zoo-oci pull {pull_ref} -o {name}");
+    let _ = writeln!(out, "\nPull it with\n  zoo-oci pull {} -o {name}", report.location);
     out
 }
 

@@ -3,9 +3,8 @@
 use std::io::{IsTerminal, Read};
 
 use clap::Args;
-use zoo_oci::credentials::{self, Credential};
 use zoo_oci::error::{Error, Result};
-use zoo_oci::store::registry::RegistryTarget;
+use zoo_oci::ops::{self, LoginOptions, LogoutOptions};
 
 use super::Global;
 
@@ -29,26 +28,15 @@ pub struct LogoutArgs {
     pub registry: String,
 }
 
-fn registry_host(text: &str) -> Result<String> {
-    let host = text.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/');
-    if host.is_empty() || host.contains('/') {
-        return Err(
-            Error::usage(format!("{text:?} is not a registry host")).with_hint("name it as HOST[:PORT], e.g. ghcr.io")
-        );
-    }
-    Ok(host.to_string())
-}
-
 pub async fn login(args: LoginArgs, global: &Global) -> Result<u8> {
-    let registry = registry_host(&args.registry)?;
     if !args.password_stdin {
         return Err(Error::usage("give the password on standard input with --password-stdin").with_hint(format!(
-            "e.g. printf '%s' \"$TOKEN\" | zoo-oci login {registry} -u {} --password-stdin",
-            args.username
+            "e.g. printf '%s' \"$TOKEN\" | zoo-oci login {} -u {} --password-stdin",
+            args.registry, args.username
         )));
     }
     if std::io::stdin().is_terminal() {
-        eprintln!("password for {} at {registry} (then Ctrl-D):", args.username);
+        eprintln!("password for {} at {} (then Ctrl-D):", args.username, args.registry);
     }
     let mut password = String::new();
     std::io::stdin()
@@ -58,25 +46,26 @@ pub async fn login(args: LoginArgs, global: &Global) -> Result<u8> {
     if password.is_empty() {
         return Err(Error::usage("the password on standard input is empty"));
     }
-    let credential = Credential::Basic { username: args.username.clone(), password: password.clone() };
-    let transport = global.transport(global.plain_http);
-    let target = RegistryTarget::connect_with(&registry, "zoo-oci/login-check", &transport, credential, false).await?;
-    target.verify_credentials().await?;
-    let path = credentials::store(&registry, &args.username, &password)?;
+    let options = LoginOptions { registry: args.registry, username: args.username, password };
+    let report = ops::login(&options, &global.context()).await?;
     if !global.quiet {
-        eprintln!("logged in to {registry} as {}; credentials saved in {}", args.username, path.display());
+        eprintln!(
+            "logged in to {} as {}; credentials saved in {}",
+            report.registry,
+            report.username,
+            report.config.display()
+        );
     }
     Ok(0)
 }
 
 pub fn logout(args: LogoutArgs, global: &Global) -> Result<u8> {
-    let registry = registry_host(&args.registry)?;
-    let removed = credentials::remove(&registry)?;
+    let report = ops::logout(&LogoutOptions { registry: args.registry })?;
     if !global.quiet {
-        if removed {
-            eprintln!("removed the credentials of {registry}");
+        if report.removed {
+            eprintln!("removed the credentials of {}", report.registry);
         } else {
-            eprintln!("no credentials were stored for {registry}");
+            eprintln!("no credentials were stored for {}", report.registry);
         }
     }
     Ok(0)

@@ -1,5 +1,6 @@
 //! Command-line definitions and the dispatch to one short handler per command. No OCI logic
-//! lives here: handlers parse, open locations, call the library, render.
+//! lives here: each handler parses its arguments into the options of one library operation
+//! (`zoo_oci::ops`), calls it, and renders its report.
 
 mod check;
 mod copy;
@@ -15,14 +16,16 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use clap::{Args, Parser, Subcommand};
-use zoo_oci::copy::{Event, describe};
+use zoo_oci::copy::describe;
 use zoo_oci::credentials::{Lookup, Source};
 use zoo_oci::error::{Error, Result};
+use zoo_oci::event::Event;
+use zoo_oci::ops::Context;
 use zoo_oci::reference::Location;
-use zoo_oci::store::Target;
-use zoo_oci::store::layout::LayoutTarget;
-use zoo_oci::store::registry::{RegistryTarget, Transport};
+use zoo_oci::store::Transport;
 
 /// zoo-oci: push, pull and browse model suites in OCI image layouts and registries.
 #[derive(Debug, Parser)]
@@ -92,7 +95,7 @@ impl Global {
     }
 }
 
-/// The commands.
+/// One subcommand per operation.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write DIR/zoo.yaml from the model files, scripts and README the folder holds.
@@ -143,85 +146,84 @@ pub enum Format {
     Json,
 }
 
-/// Opens a location to read from.
-pub async fn open_source(location: &Location, global: &Global, plain_http: bool) -> Result<Box<dyn Target>> {
-    open(location, global, plain_http, false).await
-}
-
-/// Opens a location to write to, creating it if needed.
-pub async fn open_destination(location: &Location, global: &Global, plain_http: bool) -> Result<Box<dyn Target>> {
-    open(location, global, plain_http, true).await
-}
-
-async fn open(location: &Location, global: &Global, plain_http: bool, write: bool) -> Result<Box<dyn Target>> {
-    match location {
-        Location::Layout { path, .. } if write => Ok(Box::new(LayoutTarget::create(path)?)),
-        Location::Layout { path, .. } => Ok(Box::new(LayoutTarget::open(path)?)),
-        Location::Registry { registry, repository, .. } => {
-            let json = global.log_format == LogFormat::Json;
-            let quiet = global.quiet;
-            let on_wait = |e: &Error, pause: Duration| {
-                if json {
-                    let line = serde_json::json!({"event": "waiting", "registry": registry, "reason": e.to_string(), "retry_in_seconds": pause.as_secs_f64()});
-                    eprintln!("{line}");
-                } else if !quiet {
-                    eprintln!("  waiting for {registry}: {e}; trying again in {:.1}s", pause.as_secs_f64());
-                }
-            };
-            let transport = global.transport(plain_http);
-            let target = RegistryTarget::connect_waiting(registry, repository, &transport, write, &on_wait).await?;
-            if global.verbose {
-                let from = match target.credential_source() {
-                    Source::Environment => "ZOO_OCI_USERNAME/ZOO_OCI_PASSWORD".to_string(),
-                    Source::DockerConfig(p) => format!("the Docker config {}", p.display()),
-                    Source::Podman(p) => format!("Podman's {}", p.display()),
-                    Source::None => "nowhere: anonymous".to_string(),
-                };
-                eprintln!("credentials for {registry}: from {from}");
-            }
-            Ok(Box::new(target))
-        }
-    }
-}
-
 /// Parses a location argument.
 pub fn location(text: &str) -> Result<Location> {
     Location::parse(text)
 }
 
-/// The reference a read needs: the one named, or the only tag there is.
-pub async fn source_reference(location: &Location, target: &dyn Target) -> Result<zoo_oci::reference::Reference> {
-    if let Some(r) = location.reference() {
-        return Ok(r.clone());
-    }
-    let tags = target.tags().await?;
-    match tags.as_slice() {
-        [only] => Ok(zoo_oci::reference::Reference::Tag(only.clone())),
-        [] => Err(Error::not_found(format!("{location} holds no tagged suite")).with_hint("push one first")),
-        many => Err(Error::usage(format!("{location} holds several tags; name one")).with_hint(format!(
-            "e.g. {}, tags: {}",
-            location.with_reference(Some(zoo_oci::reference::Reference::Tag(many[0].clone()))),
-            many.join(", ")
-        ))),
+/// Writes a command's result to standard output. A reader that went away (`| head`) surfaces
+/// as a broken-pipe error, which `main` turns into a quiet success.
+pub fn print_out(text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::failed("could not write to standard output").with_cause(e))
+}
+
+/// [`print_out`] with a newline.
+pub fn println_out(text: impl std::fmt::Display) -> Result<()> {
+    print_out(&format!("{text}\n"))
+}
+
+/// Pretty JSON of a report, on standard output.
+pub fn print_json(report: &impl serde::Serialize) -> Result<()> {
+    println_out(serde_json::to_string_pretty(report).expect("reports serialise"))
+}
+
+impl Global {
+    /// What the library's operations need from the global flags: the transport, the concurrency,
+    /// and a renderer for their events.
+    pub fn context(&self) -> Context {
+        Context {
+            transport: self.transport(self.plain_http),
+            concurrency: self.concurrency,
+            events: Arc::new(progress(self)),
+        }
     }
 }
 
 /// A progress printer. On a terminal: a bar per blob in flight, and a line per blob when done.
 /// Otherwise one line per blob (text or JSON), never a terminal control character, so container
 /// logs stay readable. Nothing under `-q`.
-pub fn progress(global: &Global) -> impl Fn(&Event) + Sync + use<> {
+pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
     let quiet = global.quiet;
+    let verbose = global.verbose;
     let json = global.log_format == LogFormat::Json;
     let bars = (!quiet && !json && std::io::stderr().is_terminal())
         .then(|| (indicatif::MultiProgress::new(), std::sync::Mutex::new(std::collections::HashMap::new())));
     move |event: &Event| {
+        match event {
+            Event::Waiting { registry, reason, retry_in } => {
+                if json {
+                    let line = serde_json::json!({"event": "waiting", "registry": registry, "reason": reason, "retry_in_seconds": retry_in.as_secs_f64()});
+                    eprintln!("{line}");
+                } else if !quiet {
+                    eprintln!("  waiting for {registry}: {reason}; trying again in {:.1}s", retry_in.as_secs_f64());
+                }
+                return;
+            }
+            Event::Credentials { registry, source } => {
+                if verbose {
+                    eprintln!("credentials for {registry}: from {}", credential_source(source));
+                }
+                return;
+            }
+            Event::Checked { problems, blocks } => {
+                if !quiet || *blocks {
+                    eprint!("{problems}");
+                }
+                return;
+            }
+            _ => {}
+        }
         if json {
             let (name, d, seconds, reason) = match event {
                 Event::Copied(d, took) => ("copied", d, Some(took.as_secs_f64()), None),
                 Event::Skipped(d) => ("exists", d, None, None),
                 Event::Mounted(d) => ("mounted", d, None, None),
                 Event::Retrying(d, why) => ("retrying", d, None, Some(why.as_str())),
-                Event::Progress(..) => return,
+                _ => return,
             };
             let line = serde_json::json!({
                 "event": name,
@@ -270,6 +272,7 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Sync + use<> {
             Event::Skipped(d) => format!("  exists  {}  {}", describe(d), human_bytes(d.size)),
             Event::Mounted(d) => format!("  mounted {}  {}", describe(d), human_bytes(d.size)),
             Event::Retrying(d, why) => format!("  retry   {}: {why}", describe(d)),
+            _ => return,
         };
         match &bars {
             Some((multi, _)) => {
@@ -277,6 +280,15 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Sync + use<> {
             }
             None => eprintln!("{line}"),
         }
+    }
+}
+
+fn credential_source(source: &Source) -> String {
+    match source {
+        Source::Environment => "ZOO_OCI_USERNAME/ZOO_OCI_PASSWORD".to_string(),
+        Source::DockerConfig(p) => format!("the Docker config {}", p.display()),
+        Source::Podman(p) => format!("Podman's {}", p.display()),
+        Source::None => "nowhere: anonymous".to_string(),
     }
 }
 

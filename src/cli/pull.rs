@@ -4,10 +4,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 use zoo_oci::error::Result;
-use zoo_oci::pull::{self, DEFAULT_MAX_EXPANSION, PullOptions, Selection};
+use zoo_oci::ops::{self, PullOptions};
+use zoo_oci::pull::{DEFAULT_MAX_EXPANSION, Selection};
 use zoo_oci::suite::Class;
 
-use super::{Format, Global, human_bytes, location, open_source, progress, say, source_reference};
+use super::{Format, Global, human_bytes, location, println_out, say};
 
 /// Arguments of `pull`.
 #[derive(Debug, Args)]
@@ -42,56 +43,39 @@ pub struct PullArgs {
 }
 
 pub async fn run(args: PullArgs, global: &Global) -> Result<u8> {
-    let loc = location(&args.source)?;
-    let only = args.only.iter().map(|c| Class::parse(c)).collect::<Result<_>>()?;
-    let src = open_source(&loc, global, global.plain_http).await?;
-    let reference = source_reference(&loc, src.as_ref()).await?;
     let options = PullOptions {
-        selection: Selection { only, variants: args.variant, frameworks: args.framework, include: args.include },
+        source: location(&args.source)?,
         destination: args.output,
+        selection: Selection {
+            only: args.only.iter().map(|c| Class::parse(c)).collect::<Result<_>>()?,
+            variants: args.variant,
+            frameworks: args.framework,
+            include: args.include,
+        },
         force: args.force,
         max_expansion: args.max_expansion,
-        concurrency: global.concurrency,
-        source_name: loc.with_reference(Some(reference.clone())).to_string(),
     };
-    let on_event = progress(global);
-    let outcome = pull::pull(src.as_ref(), &reference, &options, &on_event).await?;
+    let report = ops::pull(&options, &global.context()).await?;
     match args.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::json!({
-                "destination": outcome.destination,
-                "digest": outcome.manifest,
-                "up_to_date": outcome.up_to_date,
-                "layers": outcome.layers,
-                "bytes": outcome.bytes,
-                "files": outcome.files,
-            })
-        ),
+        Format::Json => println_out(serde_json::to_string(&report).expect("reports serialise"))?,
         Format::Text => {
             let text = || {
-                if outcome.up_to_date {
-                    format!("{} already holds {}: nothing to do", outcome.destination.display(), outcome.manifest)
+                if report.up_to_date {
+                    format!("{} already holds {}: nothing to do", report.destination.display(), report.manifest)
                 } else {
                     format!(
                         "pulled {} layers ({}), {} files into {}",
-                        outcome.layers,
-                        human_bytes(outcome.bytes),
-                        outcome.files,
-                        outcome.destination.display()
+                        report.layers,
+                        human_bytes(report.bytes),
+                        report.files,
+                        report.destination.display()
                     )
                 }
             };
-            let event = serde_json::json!({
-                "event": if outcome.up_to_date { "up-to-date" } else { "pulled" },
-                "destination": outcome.destination,
-                "digest": outcome.manifest,
-                "layers": outcome.layers,
-                "bytes": outcome.bytes,
-                "files": outcome.files,
-            });
+            let mut event = serde_json::to_value(&report).expect("reports serialise");
+            event["event"] = if report.up_to_date { "up-to-date" } else { "pulled" }.into();
             say(global, text, event);
-            println!("{}", outcome.destination.display());
+            println_out(report.destination.display())?;
         }
     }
     Ok(0)

@@ -1,18 +1,13 @@
 //! `zoo-oci push DIR TARGET`.
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 use zoo_oci::artifact::archive::Compression;
-use zoo_oci::artifact::pack::{self, PackOptions};
-use zoo_oci::copy::{self, CopyOptions};
-use zoo_oci::error::{Error, Result};
-use zoo_oci::reference::{Reference, validate_tag};
-use zoo_oci::store::packed::PackedTarget;
-use zoo_oci::suite;
+use zoo_oci::error::Result;
+use zoo_oci::ops::{self, Created, PushOptions};
 
-use super::{Format, Global, human_bytes, location, open_destination, progress, say};
+use super::{Format, Global, human_bytes, location, print_json, println_out, say};
 
 /// Arguments of `push`.
 #[derive(Debug, Args)]
@@ -46,100 +41,41 @@ pub enum CompressionArg {
 }
 
 pub async fn run(args: PushArgs, global: &Global) -> Result<u8> {
-    let destination = location(&args.target)?;
-    let checked = suite::check(&args.dir)?;
-    if !global.quiet || checked.problems.blocks(args.strict) {
-        eprint!("{}", checked.problems);
-    }
-    let suite = match checked.suite {
-        Some(s) if !checked.problems.blocks(args.strict) => s,
-        _ => {
-            return Err(Error::failed(format!(
-                "{} has {} errors and {} warnings; nothing was pushed",
-                args.dir.display(),
-                checked.problems.error_count(),
-                checked.problems.warning_count()
-            ))
-            .with_hint("fix the problems listed above (zoo-oci check shows them again)"));
-        }
-    };
-    let tag = match destination.reference() {
-        Some(Reference::Tag(t)) => t.clone(),
-        Some(Reference::Digest(_)) => {
-            return Err(Error::usage("push needs a tag, not a digest: the digest is computed from the suite")
-                .with_hint("write TARGET as oci:PATH:TAG, or leave the tag out to use the suite's version"));
-        }
-        None => suite.spec.version.replace('+', "_"),
-    };
-    validate_tag(&tag)?;
-    let options = PackOptions {
+    let options = PushOptions {
+        dir: args.dir,
+        destination: location(&args.target)?,
+        strict: args.strict,
         compression: match args.compression {
             CompressionArg::Zstd => Compression::Zstd,
             CompressionArg::None => Compression::None,
         },
-        created: created_time(args.created.as_deref())?,
+        created: match args.created {
+            None => Created::FromEnvironment,
+            Some(t) if t == "now" => Created::Now,
+            Some(t) => Created::At(t),
+        },
     };
-    let name = format!("{} {}", suite.spec.name, suite.spec.version);
-    let packed = tokio::task::spawn_blocking(move || pack::pack(suite, &options))
-        .await
-        .map_err(|e| Error::failed("packing failed").with_cause(e))??;
-    let dst = open_destination(&destination, global, global.plain_http).await?;
-    let source = PackedTarget::new(packed);
-    let on_event = progress(global);
-    let options =
-        CopyOptions { concurrency: global.concurrency, on_event: &on_event, retries: zoo_oci::copy::DEFAULT_RETRIES };
-    let report = copy::copy(&source, &Reference::Tag(tag.clone()), dst.as_ref(), Some(&tag), &options).await?;
-    let manifest = &source.packed().manifest;
-    let pushed_to = destination.with_reference(Some(Reference::Tag(tag)));
+    let report = ops::push(&options, &global.context()).await?;
     match args.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::json!({
-                "location": pushed_to.to_string(),
-                "digest": manifest.digest,
-                "layers": source.packed().layers.len(),
-                "uploaded": report.copied,
-                "uploaded_bytes": report.copied_bytes,
-                "skipped": report.skipped,
-            })
-        ),
+        Format::Json => print_json(&report)?,
         Format::Text => {
             let text = || {
                 format!(
-                    "pushed {name} to {pushed_to}: {} blobs uploaded ({}), {} mounted, {} already there",
-                    report.copied,
-                    human_bytes(report.copied_bytes),
+                    "pushed {} {} to {}: {} blobs uploaded ({}), {} mounted, {} already there",
+                    report.name,
+                    report.version,
+                    report.location,
+                    report.uploaded,
+                    human_bytes(report.uploaded_bytes),
                     report.mounted,
                     report.skipped
                 )
             };
-            let event = serde_json::json!({
-                "event": "pushed", "location": pushed_to.to_string(), "digest": manifest.digest,
-                "uploaded": report.copied, "uploaded_bytes": report.copied_bytes,
-                "mounted": report.mounted, "skipped": report.skipped,
-            });
+            let mut event = serde_json::to_value(&report).expect("reports serialise");
+            event["event"] = "pushed".into();
             say(global, text, event);
-            println!("{}", manifest.digest);
+            println_out(&report.digest)?;
         }
     }
     Ok(0)
-}
-
-fn created_time(flag: Option<&str>) -> Result<Option<String>> {
-    let when = match flag {
-        Some("now") => SystemTime::now(),
-        Some(text) => humantime::parse_rfc3339_weak(text)
-            .map_err(|e| Error::usage(format!("--created {text:?} is not an RFC 3339 time: {e}")))?,
-        None => match std::env::var("SOURCE_DATE_EPOCH") {
-            Ok(secs) => {
-                let secs: u64 = secs
-                    .trim()
-                    .parse()
-                    .map_err(|_| Error::usage(format!("SOURCE_DATE_EPOCH={secs:?} is not a number of seconds")))?;
-                UNIX_EPOCH + Duration::from_secs(secs)
-            }
-            Err(_) => return Ok(None),
-        },
-    };
-    Ok(Some(humantime::format_rfc3339_seconds(when).to_string()))
 }

@@ -13,11 +13,12 @@ use crate::artifact::decode::{self, SuiteView};
 use crate::artifact::media;
 use crate::error::{Error, Result};
 use crate::reference::Reference;
-use crate::store::Target;
-use crate::store::layout::LayoutTarget;
-use crate::store::registry::RegistryTarget;
-use crate::suite::Class;
+use crate::store::Source;
+use crate::store::layout::LayoutStore;
+use crate::store::registry::RegistryStore;
 use crate::taxonomy;
+
+pub use crate::artifact::variant::Variant;
 
 /// Version of the index JSON shape.
 pub const FORMAT_VERSION: u32 = 1;
@@ -81,27 +82,6 @@ pub struct SuiteEntry {
     pub pull: String,
 }
 
-/// A model variant.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Variant {
-    /// Variant name.
-    pub name: String,
-    /// Framework.
-    pub framework: Option<String>,
-    /// Framework version.
-    pub framework_version: Option<String>,
-    /// Precision.
-    pub precision: Option<String>,
-    /// Parameter count.
-    pub params: Option<u64>,
-    /// Layer size in bytes.
-    pub size: u64,
-    /// File format read from the model file (`onnx`, `safetensors`, `gguf`, …).
-    pub format: Option<String>,
-    /// ONNX opset read from the model file, or declared.
-    pub opset: Option<u64>,
-}
-
 /// One metric value.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct MetricEntry {
@@ -139,7 +119,7 @@ pub struct Filters {
 }
 
 /// Walks a layout.
-pub async fn walk_layout(layout: &LayoutTarget, source: &str) -> Result<Index> {
+pub async fn walk_layout(layout: &LayoutStore, source: &str) -> Result<Index> {
     let tags = layout.tags().await?;
     let mut found = Vec::new();
     for tag in tags {
@@ -152,7 +132,7 @@ pub async fn walk_layout(layout: &LayoutTarget, source: &str) -> Result<Index> {
 /// Walks a registry: the repositories named, or those its catalogue lists (under `namespace`),
 /// their tags and manifests, `concurrency` repositories at a time.
 pub async fn walk_registry(
-    registry: &RegistryTarget,
+    registry: &RegistryStore,
     namespace: Option<&str>,
     repositories: &[String],
     concurrency: usize,
@@ -164,8 +144,11 @@ pub async fn walk_registry(
     };
     let per_repo: Vec<Vec<Found>> = stream::iter(repos)
         .map(|repo| async move {
-            let target = registry.for_repository(&repo);
             let base = format!("{}/{repo}", registry.registry());
+            let target = match registry.repository(&repo).await {
+                Ok(t) => t,
+                Err(e) => return vec![Found::Skipped(Skipped { location: base, reason: e.to_string() })],
+            };
             match target.tags().await {
                 Ok(tags) => {
                     let mut found = Vec::new();
@@ -188,7 +171,7 @@ enum Found {
     Skipped(Skipped),
 }
 
-async fn read_one(target: &dyn Target, tag: &str, location: &str, repository: &str) -> Found {
+async fn read_one(target: &dyn Source, tag: &str, location: &str, repository: &str) -> Found {
     let read = async {
         let descriptor = target.resolve(&Reference::Tag(tag.to_string())).await?;
         let bytes = target.fetch_manifest(&descriptor).await?;
@@ -207,28 +190,8 @@ fn entry(view: &SuiteView, tag: &str, location: &str, repository: &str) -> Suite
     let modality = ann(media::ANN_MODALITY)
         .or_else(|| task.as_deref().and_then(taxonomy::canonical).map(|c| c.modality))
         .unwrap_or_else(|| "other".into());
-    let models: BTreeMap<&str, &crate::suite::spec::ModelEntry> =
-        d.map(|d| d.models.iter().map(|m| (m.name.as_str(), m)).collect()).unwrap_or_default();
-    let variants: Vec<Variant> = view
-        .layers
-        .iter()
-        .filter(|l| l.class == Class::Model)
-        .map(|l| {
-            let name = l.name.clone().unwrap_or_else(|| "model".into());
-            let m = models.get(name.as_str());
-            let facts = l.main_facts();
-            Variant {
-                framework: l.framework.clone().or_else(|| m.map(|m| m.framework.clone())),
-                framework_version: m.and_then(|m| m.framework_version.clone()),
-                precision: facts.and_then(|f| f.precision.clone()).or_else(|| m.and_then(|m| m.precision.clone())),
-                params: facts.and_then(|f| f.params).filter(|p| *p > 0).or_else(|| m.and_then(|m| m.params)),
-                size: l.descriptor.size,
-                format: facts.map(|f| f.format.clone()),
-                opset: facts.and_then(|f| f.opset).or_else(|| m.and_then(|m| m.opset)),
-                name,
-            }
-        })
-        .collect();
+    // The catalogue keeps the merged values, not every fact of every file.
+    let variants: Vec<Variant> = view.variants.iter().map(|v| Variant { facts: None, ..v.clone() }).collect();
     let mut frameworks: Vec<String> = match ann(media::ANN_FRAMEWORKS) {
         Some(f) => f.split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
         None => variants.iter().filter_map(|v| v.framework.clone()).collect(),

@@ -10,12 +10,11 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use tokio_util::io::SyncIoBridge;
 
-use super::{BlobOpener, BlobReader, Target};
+use super::{BlobOpener, Sink, Store};
 use crate::artifact::archive::{self, COPY_BUFFER, Expected, Extracted, FileRecord};
 use crate::artifact::decode::Storage;
 use crate::artifact::manifest::Descriptor;
 use crate::error::{Error, Result};
-use crate::reference::Reference;
 
 /// How to unpack one layer.
 #[derive(Debug, Clone)]
@@ -32,8 +31,10 @@ pub struct Unpack {
 pub type Filter = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// A folder being pulled into.
-pub struct DirTarget {
+pub struct FolderSink {
     root: PathBuf,
+    /// The destination folder, for messages (`root` is its scratch folder).
+    name: String,
     layers: BTreeMap<String, Unpack>,
     filter: Filter,
     written: Mutex<Vec<FileRecord>>,
@@ -67,12 +68,13 @@ impl<R: Read> Read for Cancellable<R> {
     }
 }
 
-impl DirTarget {
-    /// A sink writing into `root` (an empty scratch folder), unpacking the layers in `layers`
-    /// (by digest) and keeping the files `filter` accepts.
-    pub fn new(root: PathBuf, layers: BTreeMap<String, Unpack>, filter: Filter) -> Self {
-        DirTarget {
+impl FolderSink {
+    /// A sink writing into `root` (an empty scratch folder that becomes the folder `name`),
+    /// unpacking the layers in `layers` (by digest) and keeping the files `filter` accepts.
+    pub fn new(root: PathBuf, name: String, layers: BTreeMap<String, Unpack>, filter: Filter) -> Self {
+        FolderSink {
             root,
+            name,
             layers,
             filter,
             written: Mutex::new(Vec::new()),
@@ -98,32 +100,19 @@ impl DirTarget {
     }
 }
 
-fn not_supported(what: &str) -> Error {
-    Error::failed(format!("a pull folder does not support {what}"))
-}
-
 #[async_trait]
-impl Target for DirTarget {
+impl Store for FolderSink {
     fn name(&self) -> String {
-        self.root.display().to_string()
-    }
-
-    async fn resolve(&self, _reference: &Reference) -> Result<Descriptor> {
-        Err(not_supported("resolving references"))
-    }
-
-    async fn fetch_manifest(&self, _descriptor: &Descriptor) -> Result<Vec<u8>> {
-        Err(not_supported("reading manifests"))
+        self.name.clone()
     }
 
     async fn exists(&self, _descriptor: &Descriptor) -> Result<bool> {
         Ok(false) // a fresh scratch folder holds nothing yet
     }
+}
 
-    async fn fetch_blob(&self, _descriptor: &Descriptor) -> Result<BlobReader> {
-        Err(not_supported("reading blobs"))
-    }
-
+#[async_trait]
+impl Sink for FolderSink {
     async fn push_blob(&self, descriptor: &Descriptor, open: BlobOpener<'_>) -> Result<()> {
         let unpack = self
             .layers
@@ -171,15 +160,9 @@ impl Target for DirTarget {
         Ok(())
     }
 
+    /// A folder keeps files, not manifests: the manifest arrives once every selected layer is
+    /// extracted, and the pull records it in the folder's record.
     async fn push_manifest(&self, _descriptor: &Descriptor, _bytes: &[u8], _tag: Option<&str>) -> Result<()> {
-        Err(not_supported("storing manifests"))
-    }
-
-    async fn tag(&self, _descriptor: &Descriptor, _tag: &str) -> Result<()> {
-        Err(not_supported("tags"))
-    }
-
-    async fn tags(&self) -> Result<Vec<String>> {
-        Ok(Vec::new())
+        Ok(())
     }
 }

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{BlobOpener, BlobReader, Target};
+use super::{BlobOpener, BlobReader, Sink, Source, Store, Tagger};
 use crate::artifact::manifest::{self, Descriptor, Index};
 use crate::artifact::media;
 use crate::digest;
@@ -28,11 +28,11 @@ const LAYOUT_CONTENT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
 const INGEST_DIR: &str = ".zoo-oci-ingest";
 
 /// An OCI image layout directory.
-pub struct LayoutTarget {
+pub struct LayoutStore {
     root: PathBuf,
 }
 
-impl LayoutTarget {
+impl LayoutStore {
     /// Opens an existing layout for reading.
     pub fn open(root: &Path) -> Result<Self> {
         let marker = root.join(LAYOUT_FILE);
@@ -41,7 +41,7 @@ impl LayoutTarget {
             return Err(Error::not_found(format!("{} {what}", root.display()))
                 .with_hint("push a suite there first: zoo-oci push SUITE_DIR oci:PATH:TAG"));
         }
-        Ok(LayoutTarget { root: root.to_path_buf() })
+        Ok(LayoutStore { root: root.to_path_buf() })
     }
 
     /// Opens a layout for writing, creating it (and missing parent folders) if needed.
@@ -71,7 +71,7 @@ impl LayoutTarget {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(Error::io("create", &marker, e)),
         }
-        let target = LayoutTarget { root: root.to_path_buf() };
+        let target = LayoutStore { root: root.to_path_buf() };
         if !root.join("index.json").exists() {
             target.with_index(|_| Ok(()))?;
         }
@@ -139,11 +139,19 @@ fn write_atomically(scratch: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 #[async_trait]
-impl Target for LayoutTarget {
+impl Store for LayoutStore {
     fn name(&self) -> String {
         format!("oci:{}", self.root.display())
     }
 
+    async fn exists(&self, descriptor: &Descriptor) -> Result<bool> {
+        let path = self.blob_path(&descriptor.digest)?;
+        Ok(tokio::fs::metadata(&path).await.map(|m| m.len() == descriptor.size).unwrap_or(false))
+    }
+}
+
+#[async_trait]
+impl Source for LayoutStore {
     async fn resolve(&self, reference: &Reference) -> Result<Descriptor> {
         let index = self.read_index()?;
         match reference {
@@ -205,11 +213,6 @@ impl Target for LayoutTarget {
         Ok(bytes)
     }
 
-    async fn exists(&self, descriptor: &Descriptor) -> Result<bool> {
-        let path = self.blob_path(&descriptor.digest)?;
-        Ok(tokio::fs::metadata(&path).await.map(|m| m.len() == descriptor.size).unwrap_or(false))
-    }
-
     async fn fetch_blob(&self, descriptor: &Descriptor) -> Result<BlobReader> {
         let path = self.blob_path(&descriptor.digest)?;
         let file = tokio::fs::File::open(&path).await.map_err(|e| {
@@ -218,6 +221,13 @@ impl Target for LayoutTarget {
         Ok(Box::pin(file))
     }
 
+    async fn tags(&self) -> Result<Vec<String>> {
+        Ok(tag_names(&self.read_index()?))
+    }
+}
+
+#[async_trait]
+impl Sink for LayoutStore {
     async fn push_blob(&self, descriptor: &Descriptor, open: BlobOpener<'_>) -> Result<()> {
         let mut data = open().await?;
         let path = self.blob_path(&descriptor.digest)?;
@@ -274,17 +284,16 @@ impl Target for LayoutTarget {
             Ok(())
         })
     }
+}
 
+#[async_trait]
+impl Tagger for LayoutStore {
     async fn tag(&self, descriptor: &Descriptor, tag: &str) -> Result<()> {
         if !self.exists(descriptor).await? {
             return Err(Error::not_found(format!("manifest {} is not in {}", descriptor.digest, self.name())));
         }
         let bytes = self.fetch_manifest(descriptor).await?;
         self.push_manifest(descriptor, &bytes, Some(tag)).await
-    }
-
-    async fn tags(&self) -> Result<Vec<String>> {
-        Ok(tag_names(&self.read_index()?))
     }
 }
 

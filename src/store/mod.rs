@@ -1,9 +1,14 @@
-//! Targets: places blobs and manifests are read from and written to (the idea of oras-go's
-//! `Target`). A layout, a registry, a suite being packed and a folder being pulled into all
-//! implement [`Target`], so push, pull and copy are one algorithm (`crate::copy`).
+//! Stores: places blobs and manifests are read from and written to, described by what they can
+//! do (the idea of oras-go's small interfaces). A [`Source`] resolves references and gives
+//! content; a [`Sink`] takes it; a [`Target`] (a layout, a registry repository) is both and can
+//! tag. A suite being packed is only a source, a folder being pulled into only a sink.
+//!
+//! Speed-ups are optional capabilities that [`crate::copy`] asks for and falls back from
+//! ([`Sink::mounter`] with [`Source::mount_origin`]); copy never asks which backend it has.
 
 pub mod dir;
 pub mod layout;
+pub mod memory;
 pub mod packed;
 pub mod registry;
 
@@ -14,7 +19,11 @@ use async_trait::async_trait;
 use tokio::io::AsyncRead;
 
 use crate::artifact::manifest::Descriptor;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::event::{Event, Events};
+use crate::reference::{Location, Reference};
+
+pub use registry::Transport;
 
 /// A stream of blob bytes.
 pub type BlobReader = Pin<Box<dyn AsyncRead + Send>>;
@@ -23,46 +32,123 @@ pub type BlobReader = Pin<Box<dyn AsyncRead + Send>>;
 /// attempt (a registry refusing a monolithic upload) and a stream can be read only once.
 pub type BlobOpener<'a> = &'a (dyn Fn() -> Pin<Box<dyn Future<Output = Result<BlobReader>> + Send + 'a>> + Send + Sync);
 
-/// A store of content-addressed blobs and tagged manifests.
+/// What every store answers: how to name it, and whether it holds some content.
 #[async_trait]
-pub trait Target: Send + Sync {
-    /// How to name this target in messages, e.g. `oci:./zoo`.
+pub trait Store: Send + Sync {
+    /// How to name this store in messages, e.g. `oci:./zoo`.
     fn name(&self) -> String;
 
+    /// Whether the store already holds this blob or manifest.
+    async fn exists(&self, descriptor: &Descriptor) -> Result<bool>;
+}
+
+/// A store content is read from.
+#[async_trait]
+pub trait Source: Store {
     /// The manifest a tag or digest points at.
-    async fn resolve(&self, reference: &crate::reference::Reference) -> Result<Descriptor>;
+    async fn resolve(&self, reference: &Reference) -> Result<Descriptor>;
 
     /// The bytes of a manifest or index, verified against its descriptor.
     async fn fetch_manifest(&self, descriptor: &Descriptor) -> Result<Vec<u8>>;
 
-    /// Whether the target already holds this blob or manifest.
-    async fn exists(&self, descriptor: &Descriptor) -> Result<bool>;
-
     /// A stream of a blob's bytes. Callers verify what they read.
     async fn fetch_blob(&self, descriptor: &Descriptor) -> Result<BlobReader>;
 
+    /// The tags, sorted.
+    async fn tags(&self) -> Result<Vec<String>>;
+
+    /// Capability: the registry repository this source is, whose blobs a sink on the same
+    /// registry may mount instead of uploading.
+    fn mount_origin(&self) -> Option<MountOrigin<'_>> {
+        None
+    }
+}
+
+/// A store content is written to.
+#[async_trait]
+pub trait Sink: Store {
     /// Stores a blob read from the stream `open` gives; must verify size and digest before it
     /// becomes visible.
     async fn push_blob(&self, descriptor: &Descriptor, open: BlobOpener<'_>) -> Result<()>;
 
-    /// For a registry repository, its `(registry, repository)`: what a destination on the same
-    /// registry needs to mount blobs instead of uploading them.
-    fn registry_repository(&self) -> Option<(&str, &str)> {
-        None
-    }
-
-    /// Makes a blob of `from` appear here without copying its bytes, when this target can
-    /// (a cross-repository mount); `false` means "copy it".
-    async fn mount(&self, _descriptor: &Descriptor, _from: &dyn Target) -> Result<bool> {
-        Ok(false)
-    }
-
-    /// Stores a manifest as these exact bytes, and tags it when `tag` is given.
+    /// Stores a manifest as these exact bytes, and tags it when `tag` is given. Called only
+    /// once everything the manifest points at is stored.
     async fn push_manifest(&self, descriptor: &Descriptor, bytes: &[u8], tag: Option<&str>) -> Result<()>;
 
-    /// Points `tag` at a manifest the target holds.
-    async fn tag(&self, descriptor: &Descriptor, tag: &str) -> Result<()>;
+    /// Capability: makes blobs of another repository appear here without copying them.
+    fn mounter(&self) -> Option<&dyn Mounter> {
+        None
+    }
+}
 
-    /// The tags, sorted.
-    async fn tags(&self) -> Result<Vec<String>>;
+/// Where a blob can be mounted from: a repository of a registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MountOrigin<'a> {
+    /// `HOST[:PORT]`.
+    pub registry: &'a str,
+    /// The repository.
+    pub repository: &'a str,
+}
+
+/// The cross-repository mount capability of a sink.
+#[async_trait]
+pub trait Mounter: Send + Sync {
+    /// Makes the blob of `from` appear here; `false` means "copy it instead".
+    async fn mount(&self, descriptor: &Descriptor, from: MountOrigin<'_>) -> Result<bool>;
+}
+
+/// Points tags at manifests a store holds.
+#[async_trait]
+pub trait Tagger: Send + Sync {
+    /// Points `tag` at a manifest the store holds.
+    async fn tag(&self, descriptor: &Descriptor, tag: &str) -> Result<()>;
+}
+
+/// A store that is read, written and tagged: an OCI layout, a registry repository.
+pub trait Target: Source + Sink + Tagger {}
+
+impl<T: Source + Sink + Tagger> Target for T {}
+
+/// Opens a location to read from.
+pub async fn open_source(location: &Location, transport: &Transport, events: &Events) -> Result<Box<dyn Target>> {
+    open(location, transport, events, false).await
+}
+
+/// Opens a location to write to: a layout is created if missing; a registry is asked for push
+/// rights.
+pub async fn open_target(location: &Location, transport: &Transport, events: &Events) -> Result<Box<dyn Target>> {
+    open(location, transport, events, true).await
+}
+
+async fn open(location: &Location, transport: &Transport, events: &Events, write: bool) -> Result<Box<dyn Target>> {
+    match location {
+        Location::Layout { path, .. } if write => Ok(Box::new(layout::LayoutStore::create(path)?)),
+        Location::Layout { path, .. } => Ok(Box::new(layout::LayoutStore::open(path)?)),
+        Location::Registry { registry, repository, .. } => {
+            let on_wait = |e: &Error, pause: std::time::Duration| {
+                events(&Event::Waiting { registry: registry.clone(), reason: e.to_string(), retry_in: pause })
+            };
+            let store =
+                registry::RegistryStore::connect_waiting(registry, repository, transport, write, &on_wait).await?;
+            events(&Event::Credentials { registry: registry.clone(), source: store.credential_source().clone() });
+            Ok(Box::new(store))
+        }
+    }
+}
+
+/// The reference a read needs: the one the location names, or the only tag the store has.
+pub async fn reference_or_only_tag(location: &Location, source: &dyn Source) -> Result<Reference> {
+    if let Some(r) = location.reference() {
+        return Ok(r.clone());
+    }
+    let tags = source.tags().await?;
+    match tags.as_slice() {
+        [only] => Ok(Reference::Tag(only.clone())),
+        [] => Err(Error::not_found(format!("{location} holds no tagged suite")).with_hint("push one first")),
+        many => Err(Error::usage(format!("{location} holds several tags; name one")).with_hint(format!(
+            "e.g. {}, tags: {}",
+            location.with_reference(Some(Reference::Tag(many[0].clone()))),
+            many.join(", ")
+        ))),
+    }
 }

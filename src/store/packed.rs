@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{BlobOpener, BlobReader, Target};
+use super::{BlobReader, Source, Store};
 use crate::artifact::manifest::Descriptor;
 use crate::artifact::pack::PackedSuite;
 use crate::error::{Error, Result};
@@ -11,14 +11,14 @@ use crate::reference::Reference;
 use crate::stream as pipe;
 
 /// A packed suite as a source.
-pub struct PackedTarget {
+pub struct PackedSource {
     packed: std::sync::Arc<PackedSuite>,
 }
 
-impl PackedTarget {
+impl PackedSource {
     /// Wraps a packed suite.
     pub fn new(packed: PackedSuite) -> Self {
-        PackedTarget { packed: std::sync::Arc::new(packed) }
+        PackedSource { packed: std::sync::Arc::new(packed) }
     }
     /// The packed suite.
     pub fn packed(&self) -> &PackedSuite {
@@ -26,16 +26,22 @@ impl PackedTarget {
     }
 }
 
-fn read_only() -> Error {
-    Error::failed("a suite folder is a source; it cannot be written to")
-}
-
 #[async_trait]
-impl Target for PackedTarget {
+impl Store for PackedSource {
     fn name(&self) -> String {
         self.packed.suite.root.display().to_string()
     }
 
+    async fn exists(&self, descriptor: &Descriptor) -> Result<bool> {
+        let p = &self.packed;
+        Ok(descriptor.digest == p.manifest.digest
+            || descriptor.digest == p.config.digest
+            || p.layer(&descriptor.digest).is_some())
+    }
+}
+
+#[async_trait]
+impl Source for PackedSource {
     async fn resolve(&self, _reference: &Reference) -> Result<Descriptor> {
         Ok(self.packed.manifest.clone())
     }
@@ -46,13 +52,6 @@ impl Target for PackedTarget {
         } else {
             Err(Error::not_found(format!("the suite has no manifest {}", descriptor.digest)))
         }
-    }
-
-    async fn exists(&self, descriptor: &Descriptor) -> Result<bool> {
-        let p = &self.packed;
-        Ok(descriptor.digest == p.manifest.digest
-            || descriptor.digest == p.config.digest
-            || p.layer(&descriptor.digest).is_some())
     }
 
     async fn fetch_blob(&self, descriptor: &Descriptor) -> Result<BlobReader> {
@@ -68,18 +67,6 @@ impl Target for PackedTarget {
             let layer = packed.layer(&digest).expect("checked above");
             packed.write_layer(layer, out).map(|_| ())
         })))
-    }
-
-    async fn push_blob(&self, _descriptor: &Descriptor, _open: BlobOpener<'_>) -> Result<()> {
-        Err(read_only())
-    }
-
-    async fn push_manifest(&self, _descriptor: &Descriptor, _bytes: &[u8], _tag: Option<&str>) -> Result<()> {
-        Err(read_only())
-    }
-
-    async fn tag(&self, _descriptor: &Descriptor, _tag: &str) -> Result<()> {
-        Err(read_only())
     }
 
     async fn tags(&self) -> Result<Vec<String>> {

@@ -19,7 +19,7 @@ use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, RegistryOperation};
 use tokio_util::io::{ReaderStream, StreamReader};
 
-use super::{BlobOpener, BlobReader, Target};
+use super::{BlobOpener, BlobReader, MountOrigin, Mounter, Sink, Source, Store, Tagger};
 use crate::artifact::manifest::{Descriptor, is_manifest_type};
 use crate::artifact::media;
 use crate::credentials::{self, Credential, Lookup};
@@ -49,7 +49,7 @@ pub struct Transport {
 }
 
 /// A repository in a registry.
-pub struct RegistryTarget {
+pub struct RegistryStore {
     registry: String,
     repository: String,
     /// Monolithic blob uploads.
@@ -63,7 +63,7 @@ pub struct RegistryTarget {
     manifests: Mutex<HashMap<String, Vec<u8>>>,
 }
 
-impl RegistryTarget {
+impl RegistryStore {
     /// Connects to `registry/repository`, authenticating for `push` or pull first, so that bad
     /// credentials fail before any transfer.
     pub async fn connect(registry: &str, repository: &str, transport: &Transport, push: bool) -> Result<Self> {
@@ -81,27 +81,11 @@ impl RegistryTarget {
         on_wait: &(dyn Fn(&Error, Duration) + Sync),
     ) -> Result<Self> {
         let (credential, source) = credentials::find(registry, &transport.credentials)?;
-        let deadline = std::time::Instant::now() + transport.retry_timeout;
-        let mut attempt = 0;
-        loop {
-            match Self::connect_with(registry, repository, transport, credential.clone(), push).await {
-                Ok(mut target) => {
-                    target.credential_source = source;
-                    return Ok(target);
-                }
-                Err(e) if e.is_retryable() => {
-                    attempt += 1;
-                    let left = deadline.saturating_duration_since(std::time::Instant::now());
-                    if left.is_zero() {
-                        return Err(e);
-                    }
-                    let pause = crate::copy::backoff(attempt).min(left);
-                    on_wait(&e, pause);
-                    tokio::time::sleep(pause).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let policy = crate::retry::Policy::Until(tokio::time::Instant::now() + transport.retry_timeout);
+        let connect = |_| Self::connect_with(registry, repository, transport, credential.clone(), push);
+        let mut store = crate::retry::run(policy, on_wait, connect).await?;
+        store.credential_source = source;
+        Ok(store)
     }
 
     /// Where the credentials in use came from (never the secret itself).
@@ -146,7 +130,7 @@ impl RegistryTarget {
             Client::try_from(config(monolithic))
                 .map_err(|e| Error::failed("could not set up the HTTP client").with_cause(e))
         };
-        let target = RegistryTarget {
+        let store = RegistryStore {
             registry: registry.to_string(),
             repository: repository.to_string(),
             client: build(true)?,
@@ -156,12 +140,29 @@ impl RegistryTarget {
             credential_source: credentials::Source::None,
             manifests: Mutex::new(HashMap::new()),
         };
-        let operation = if push { RegistryOperation::Push } else { RegistryOperation::Pull };
-        let probe = target.reference(None);
-        for client in [&target.client, &target.chunked] {
-            client.auth(&probe, &target.auth, operation).await.map_err(|e| target.error(e, "authenticating"))?;
+        if !repository.is_empty() {
+            store.authenticate(push).await?;
         }
-        Ok(target)
+        Ok(store)
+    }
+
+    /// A registry as a whole, for its catalogue: the configured credentials, no repository
+    /// asked for yet ([`repository`](Self::repository) opens one).
+    pub async fn connect_registry(registry: &str, transport: &Transport) -> Result<Self> {
+        let (credential, source) = credentials::find(registry, &transport.credentials)?;
+        let mut store = Self::connect_with(registry, "", transport, credential, false).await?;
+        store.credential_source = source;
+        Ok(store)
+    }
+
+    /// Asks for a token for `push` or pull, so that bad credentials fail before any transfer.
+    async fn authenticate(&self, push: bool) -> Result<()> {
+        let operation = if push { RegistryOperation::Push } else { RegistryOperation::Pull };
+        let probe = self.reference(None);
+        for client in [&self.client, &self.chunked] {
+            client.auth(&probe, &self.auth, operation).await.map_err(|e| self.error(e, "authenticating"))?;
+        }
+        Ok(())
     }
 
     /// `HOST[:PORT]`.
@@ -169,9 +170,10 @@ impl RegistryTarget {
         &self.registry
     }
 
-    /// The same registry and credentials, another repository: no new connection.
-    pub fn for_repository(&self, repository: &str) -> RegistryTarget {
-        RegistryTarget {
+    /// The same registry and credentials, another repository, authenticated for pulling: no
+    /// new connection.
+    pub async fn repository(&self, repository: &str) -> Result<RegistryStore> {
+        let store = RegistryStore {
             registry: self.registry.clone(),
             repository: repository.to_string(),
             client: self.client.clone(),
@@ -180,7 +182,9 @@ impl RegistryTarget {
             plain_http: self.plain_http,
             credential_source: self.credential_source.clone(),
             manifests: Mutex::new(HashMap::new()),
-        }
+        };
+        store.authenticate(false).await?;
+        Ok(store)
     }
 
     /// The registry's repositories (`/v2/_catalog`, page by page), those under `prefix` if given.
@@ -216,18 +220,6 @@ impl RegistryTarget {
         Ok(all)
     }
 
-    /// Checks that the registry accepts the credentials. A token service checks them when
-    /// [`connect`](Self::connect) asks for a token; a registry with Basic authentication is
-    /// only asked on a request, so list the tags of a repository that need not exist: not
-    /// found means the credentials were accepted.
-    pub async fn verify_credentials(&self) -> Result<()> {
-        match self.tags().await {
-            Ok(_) => Ok(()),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(e),
-        }
-    }
-
     fn reference(&self, r: Option<&str>) -> oci_client::Reference {
         let (registry, repository) = (self.registry.clone(), self.repository.clone());
         match r {
@@ -240,11 +232,7 @@ impl RegistryTarget {
     }
 
     fn host_port(&self) -> String {
-        if self.registry.contains(':') {
-            self.registry.clone()
-        } else {
-            format!("{}:{}", self.registry, if self.plain_http { 80 } else { 443 })
-        }
+        host_port(&self.registry, self.plain_http)
     }
 
     /// Maps an oci-client error to ours, saying what was being done.
@@ -312,37 +300,7 @@ impl RegistryTarget {
             let message = status.canonical_reason().unwrap_or("").to_string();
             return self.error(OciDistributionError::ServerError { code, url: String::new(), message }, doing);
         }
-        let addr = self.host_port();
-        let scheme = if self.plain_http { "http" } else { "https" };
-        let failure = transport_failure(&re, self.plain_http);
-        let chain = Scrubbed(error_chain(&re));
-        match failure {
-            TransportFailure::UntrustedCertificate => {
-                Error::transport(failure, format!("{doing}: the TLS certificate of {addr} is not trusted"))
-                    .with_cause(chain)
-                    .with_hint("if the registry uses a private CA, pass its certificate with --ca-file PEM")
-            }
-            TransportFailure::Refused => {
-                Error::transport(failure, format!("{doing}: connection refused by {addr} ({scheme})"))
-                    .with_hint("is the registry running and listening on that address?")
-            }
-            TransportFailure::Timeout => Error::transport(failure, format!("{doing}: timed out talking to {addr}")),
-            TransportFailure::NotTls => Error::transport(failure, format!("{doing}: {addr} did not answer TLS"))
-                .with_hint(format!(
-                    "the port seems to speak plain HTTP: if that is intended, add --plain-http ({})",
-                    self.registry
-                )),
-            TransportFailure::NotPlainHttp => {
-                Error::transport(failure, format!("{doing}: {addr} did not answer plain HTTP"))
-                    .with_hint("the registry may speak TLS: drop --plain-http")
-            }
-            TransportFailure::NameResolution => {
-                Error::transport(failure, format!("{doing}: the host name of {addr} does not resolve"))
-                    .with_cause(chain)
-                    .with_hint("check the registry's name for typos")
-            }
-            _ => Error::transport(failure, format!("{doing}: could not talk to {addr}")).with_cause(chain),
-        }
+        connection_error(re, doing, &self.registry, self.plain_http)
     }
 
     fn cached_manifest(&self, digest: &str) -> Option<Vec<u8>> {
@@ -499,6 +457,128 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     chain
 }
 
+/// Checks a user name and password against a registry the way `docker login` does, touching
+/// no repository: `GET /v2/` with the credentials; where the registry answers with a Bearer
+/// challenge, a token request to its token service with them. Refused credentials are an
+/// authorisation error naming the user.
+pub async fn check_login(registry: &str, transport: &Transport, username: &str, password: &str) -> Result<()> {
+    let scheme = if transport.plain_http { "http" } else { "https" };
+    let mut builder =
+        reqwest::Client::builder().user_agent(USER_AGENT).connect_timeout(CONNECT_TIMEOUT).read_timeout(READ_TIMEOUT);
+    for path in &transport.ca_files {
+        let pem = std::fs::read(path).map_err(|e| Error::io("read the CA file", path, e))?;
+        for cert in reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| Error::usage(format!("{} holds no PEM certificate", path.display())).with_cause(e))?
+        {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    let client = builder.build().map_err(|e| Error::failed("could not set up the HTTP client").with_cause(e))?;
+    let doing = format!("checking the credentials of {username} at {registry}");
+    let connection = |e: reqwest::Error| connection_error(e, &doing, registry, transport.plain_http);
+    let refused = || {
+        Error::auth(format!("{registry} refused the credentials of user {username}"))
+            .with_hint("check the user name and the password or token")
+    };
+    let response = client
+        .get(format!("{scheme}://{registry}/v2/"))
+        .basic_auth(username, Some(password))
+        .send()
+        .await
+        .map_err(connection)?;
+    if response.status().is_success() {
+        return Ok(());
+    }
+    if response.status() != reqwest::StatusCode::UNAUTHORIZED {
+        return Err(Error::failed(format!("{doing}: {scheme}://{registry}/v2/ answered HTTP {}", response.status()))
+            .with_hint("is this an OCI registry?"));
+    }
+    let challenge = response
+        .headers()
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let Some(bearer) = challenge.strip_prefix("Bearer ").or_else(|| challenge.strip_prefix("bearer ")) else {
+        return Err(refused()); // Basic: the registry itself said no
+    };
+    let params = challenge_params(bearer);
+    let realm = params.get("realm").ok_or_else(|| {
+        Error::failed(format!("{doing}: the registry's Bearer challenge names no token service (realm)"))
+    })?;
+    let mut query = vec![("account", username.to_string())];
+    if let Some(service) = params.get("service") {
+        query.push(("service", service.clone()));
+    }
+    let token =
+        client.get(realm).query(&query).basic_auth(username, Some(password)).send().await.map_err(connection)?;
+    match token.status() {
+        s if s.is_success() => Ok(()),
+        reqwest::StatusCode::UNAUTHORIZED | reqwest::StatusCode::FORBIDDEN => Err(refused()),
+        s => Err(Error::failed(format!("{doing}: the token service {realm} answered HTTP {s}"))),
+    }
+}
+
+/// `realm="https://auth",service="registry"` as a map.
+fn challenge_params(text: &str) -> HashMap<String, String> {
+    let mut params = HashMap::new();
+    let mut rest = text.trim();
+    while let Some((key, after)) = rest.split_once('=') {
+        let key = key.trim().trim_start_matches(',').trim().to_ascii_lowercase();
+        let (value, next) = match after.strip_prefix('"') {
+            Some(quoted) => match quoted.split_once('"') {
+                Some((v, n)) => (v, n),
+                None => (quoted, ""),
+            },
+            None => after.split_once(',').unwrap_or((after, "")),
+        };
+        params.insert(key, value.to_string());
+        rest = next.trim_start_matches(',').trim();
+    }
+    params
+}
+
+/// A failure to talk to `registry` at all, said precisely.
+fn connection_error(re: reqwest::Error, doing: &str, registry: &str, plain_http: bool) -> Error {
+    let addr = host_port(registry, plain_http);
+    let scheme = if plain_http { "http" } else { "https" };
+    let failure = transport_failure(&re, plain_http);
+    let chain = Scrubbed(error_chain(&re));
+    match failure {
+        TransportFailure::UntrustedCertificate => {
+            Error::transport(failure, format!("{doing}: the TLS certificate of {addr} is not trusted"))
+                .with_cause(chain)
+                .with_hint("if the registry uses a private CA, pass its certificate with --ca-file PEM")
+        }
+        TransportFailure::Refused => {
+            Error::transport(failure, format!("{doing}: connection refused by {addr} ({scheme})"))
+                .with_hint("is the registry running and listening on that address?")
+        }
+        TransportFailure::Timeout => Error::transport(failure, format!("{doing}: timed out talking to {addr}")),
+        TransportFailure::NotTls => Error::transport(failure, format!("{doing}: {addr} did not answer TLS")).with_hint(
+            format!("the port seems to speak plain HTTP: if that is intended, add --plain-http ({})", registry),
+        ),
+        TransportFailure::NotPlainHttp => {
+            Error::transport(failure, format!("{doing}: {addr} did not answer plain HTTP"))
+                .with_hint("the registry may speak TLS: drop --plain-http")
+        }
+        TransportFailure::NameResolution => {
+            Error::transport(failure, format!("{doing}: the host name of {addr} does not resolve"))
+                .with_cause(chain)
+                .with_hint("check the registry's name for typos")
+        }
+        _ => Error::transport(failure, format!("{doing}: could not talk to {addr}")).with_cause(chain),
+    }
+}
+
+fn host_port(registry: &str, plain_http: bool) -> String {
+    if registry.contains(':') {
+        registry.to_string()
+    } else {
+        format!("{registry}:{}", if plain_http { 80 } else { 443 })
+    }
+}
+
 fn describe_reference(reference: &Reference) -> String {
     match reference {
         Reference::Tag(t) => format!("tag {t}"),
@@ -521,13 +601,33 @@ fn media_type_of(bytes: &[u8]) -> String {
 }
 
 #[async_trait]
-impl Target for RegistryTarget {
+impl Store for RegistryStore {
     fn name(&self) -> String {
         format!("{}/{}", self.registry, self.repository)
     }
 
-    fn registry_repository(&self) -> Option<(&str, &str)> {
-        Some((&self.registry, &self.repository))
+    async fn exists(&self, descriptor: &Descriptor) -> Result<bool> {
+        if is_manifest_type(&descriptor.media_type) {
+            let r = self.reference(Some(&descriptor.digest));
+            return match self.client.fetch_manifest_digest(&r, &self.auth).await {
+                Ok(_) => Ok(true),
+                Err(e) => match self.error(e, "checking a manifest") {
+                    e if e.kind() == ErrorKind::NotFound => Ok(false),
+                    e => Err(e),
+                },
+            };
+        }
+        self.client
+            .blob_exists(&self.reference(None), &descriptor.digest)
+            .await
+            .map_err(|e| self.error(e, &format!("checking blob {}", descriptor.digest)))
+    }
+}
+
+#[async_trait]
+impl Source for RegistryStore {
+    fn mount_origin(&self) -> Option<MountOrigin<'_>> {
+        Some(MountOrigin { registry: &self.registry, repository: &self.repository })
     }
 
     async fn resolve(&self, reference: &Reference) -> Result<Descriptor> {
@@ -587,23 +687,6 @@ impl Target for RegistryTarget {
         Ok(bytes)
     }
 
-    async fn exists(&self, descriptor: &Descriptor) -> Result<bool> {
-        if is_manifest_type(&descriptor.media_type) {
-            let r = self.reference(Some(&descriptor.digest));
-            return match self.client.fetch_manifest_digest(&r, &self.auth).await {
-                Ok(_) => Ok(true),
-                Err(e) => match self.error(e, "checking a manifest") {
-                    e if e.kind() == ErrorKind::NotFound => Ok(false),
-                    e => Err(e),
-                },
-            };
-        }
-        self.client
-            .blob_exists(&self.reference(None), &descriptor.digest)
-            .await
-            .map_err(|e| self.error(e, &format!("checking blob {}", descriptor.digest)))
-    }
-
     async fn fetch_blob(&self, descriptor: &Descriptor) -> Result<BlobReader> {
         // Every destination verifies what it reads (the Target contract), so ask for the whole
         // blob as a range: oci-client then skips its own hash of the stream, a full sha256 pass
@@ -628,6 +711,20 @@ impl Target for RegistryTarget {
         Ok(Box::pin(StreamReader::new(stream)))
     }
 
+    async fn tags(&self) -> Result<Vec<String>> {
+        let response = self
+            .client
+            .list_tags(&self.reference(None), &self.auth, None, None)
+            .await
+            .map_err(|e| self.error(e, "listing tags"))?;
+        let mut tags = response.tags;
+        tags.sort();
+        Ok(tags)
+    }
+}
+
+#[async_trait]
+impl Sink for RegistryStore {
     async fn push_blob(&self, descriptor: &Descriptor, open: BlobOpener<'_>) -> Result<()> {
         let data = open().await?;
         match self.upload(&self.client, descriptor, data).await {
@@ -643,14 +740,8 @@ impl Target for RegistryTarget {
         }
     }
 
-    async fn mount(&self, descriptor: &Descriptor, from: &dyn Target) -> Result<bool> {
-        let Some((registry, repository)) = from.registry_repository() else { return Ok(false) };
-        if registry != self.registry || repository == self.repository || descriptor.is_manifest() {
-            return Ok(false);
-        }
-        let source = oci_client::Reference::with_tag(registry.to_string(), repository.to_string(), "latest".into());
-        // Any failure means "upload it instead" (a 202 starts an upload session we drop).
-        Ok(self.client.mount_blob(&self.reference(None), &source, &descriptor.digest).await.is_ok())
+    fn mounter(&self) -> Option<&dyn Mounter> {
+        Some(self)
     }
 
     async fn push_manifest(&self, descriptor: &Descriptor, bytes: &[u8], tag: Option<&str>) -> Result<()> {
@@ -665,21 +756,26 @@ impl Target for RegistryTarget {
             .map_err(|e| self.error(e, &format!("storing manifest {}", descriptor.digest)))?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl Mounter for RegistryStore {
+    async fn mount(&self, descriptor: &Descriptor, from: MountOrigin<'_>) -> Result<bool> {
+        if from.registry != self.registry || from.repository == self.repository || descriptor.is_manifest() {
+            return Ok(false);
+        }
+        let source =
+            oci_client::Reference::with_tag(from.registry.to_string(), from.repository.to_string(), "latest".into());
+        // Any failure means "upload it instead" (a 202 starts an upload session we drop).
+        Ok(self.client.mount_blob(&self.reference(None), &source, &descriptor.digest).await.is_ok())
+    }
+}
+
+#[async_trait]
+impl Tagger for RegistryStore {
     async fn tag(&self, descriptor: &Descriptor, tag: &str) -> Result<()> {
         let bytes = self.fetch_manifest(descriptor).await?;
         self.push_manifest(descriptor, &bytes, Some(tag)).await
-    }
-
-    async fn tags(&self) -> Result<Vec<String>> {
-        let response = self
-            .client
-            .list_tags(&self.reference(None), &self.auth, None, None)
-            .await
-            .map_err(|e| self.error(e, "listing tags"))?;
-        let mut tags = response.tags;
-        tags.sort();
-        Ok(tags)
     }
 }
 

@@ -1,0 +1,80 @@
+//! `copy`: an artifact from any location to any location, unchanged (mirror, promote, export).
+
+use serde::Serialize;
+
+use super::Context;
+use crate::copy as graph;
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::reference::{Location, Reference};
+use crate::store;
+
+/// What to copy, and where.
+#[derive(Debug, Clone)]
+pub struct CopyOptions {
+    /// What to copy: a location with a tag or digest, or none (the only tag).
+    pub source: Location,
+    /// Where to: a location with a tag, or none (the source's tag, if it was named by one).
+    pub destination: Location,
+    /// Talk plain HTTP to the source registry.
+    pub source_plain_http: bool,
+    /// Talk plain HTTP to the destination registry.
+    pub destination_plain_http: bool,
+}
+
+/// What a copy did.
+#[derive(Debug, Clone, Serialize)]
+pub struct CopyReport {
+    /// The source, with the reference read.
+    pub from: String,
+    /// The destination, with the tag written (if any).
+    pub to: String,
+    /// The root manifest's digest, the same on both sides.
+    pub digest: String,
+    /// Blobs copied, skipped and mounted.
+    #[serde(flatten)]
+    pub transferred: graph::CopyReport,
+}
+
+/// Copies an artifact and everything below it: children before parents, what the destination
+/// has skipped, blobs mounted where the registry can.
+///
+/// ```no_run
+/// # async fn demo() -> zoo_oci::Result<()> {
+/// use zoo_oci::ops::{self, Context, CopyOptions};
+/// use zoo_oci::reference::Location;
+/// let options = CopyOptions {
+///     source: Location::parse("oci:./zoo:1.0")?,
+///     destination: Location::parse("oci:/mnt/usb/zoo")?,
+///     source_plain_http: false,
+///     destination_plain_http: false,
+/// };
+/// let report = ops::copy(&options, &Context::default()).await?;
+/// println!("{} blobs copied", report.transferred.copied);
+/// # Ok(()) }
+/// ```
+pub async fn copy(options: &CopyOptions, context: &Context) -> Result<CopyReport> {
+    let from_context = context.with_plain_http(options.source_plain_http);
+    let src = store::open_source(&options.source, &from_context.transport, &context.events).await?;
+    let reference = store::reference_or_only_tag(&options.source, src.as_ref()).await?;
+    let tag = match (options.destination.reference(), &reference) {
+        (Some(Reference::Tag(t)), _) => Some(t.clone()),
+        (Some(Reference::Digest(_)), _) => {
+            return Err(Error::usage("a copy target takes a tag, not a digest")
+                .with_hint("the digest stays the same; name a tag or none"));
+        }
+        (None, Reference::Tag(t)) => Some(t.clone()),
+        (None, Reference::Digest(_)) => None,
+    };
+    let to_context = context.with_plain_http(options.destination_plain_http);
+    let dst = store::open_target(&options.destination, &to_context.transport, &context.events).await?;
+    let on_event = |e: &Event| (context.events)(e);
+    let (root, transferred) =
+        graph::copy(src.as_ref(), &reference, dst.as_ref(), tag.as_deref(), &context.copy_options(&on_event)).await?;
+    Ok(CopyReport {
+        from: options.source.with_reference(Some(reference)).to_string(),
+        to: options.destination.with_reference(tag.map(Reference::Tag)).to_string(),
+        digest: root.descriptor.digest,
+        transferred,
+    })
+}

@@ -1,0 +1,59 @@
+//! `init`: write a folder's `zoo.yaml` from what it holds.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::suite::problems::Problems;
+use crate::suite::{self, scan};
+
+/// Where to write a descriptor.
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// The folder holding the model files.
+    pub dir: PathBuf,
+    /// Replace an existing `zoo.yaml`.
+    pub force: bool,
+}
+
+/// What `init` wrote and what is left for the author.
+#[derive(Debug, Clone, Serialize)]
+pub struct InitReport {
+    /// The descriptor written.
+    pub descriptor: PathBuf,
+    /// Every file written (the descriptor, a README skeleton).
+    pub written: Vec<PathBuf>,
+    /// What was guessed, for the author to confirm.
+    pub guessed: Vec<String>,
+    /// Files that could not be read.
+    pub warnings: Vec<String>,
+    /// Fields left for the author to fill in.
+    pub todo: Vec<String>,
+    /// A README skeleton was written (its TODO sections are to fill in).
+    pub readme_skeleton: bool,
+    /// What `check` says of the result.
+    pub problems: Problems,
+}
+
+/// Scans a folder and writes its `zoo.yaml` (and a README skeleton when there is no README).
+///
+/// ```no_run
+/// let report = zoo_oci::ops::init(&zoo_oci::ops::InitOptions { dir: "my-model".into(), force: false })?;
+/// println!("wrote {}; still to do: {:?}", report.descriptor.display(), report.todo);
+/// # Ok::<(), zoo_oci::Error>(())
+/// ```
+pub fn init(options: &InitOptions) -> Result<InitReport> {
+    let plan = scan::plan(&options.dir)?;
+    let written = scan::write(&options.dir, &plan, options.force)?;
+    let checked = suite::check(&options.dir)?;
+    Ok(InitReport {
+        descriptor: options.dir.join("zoo.yaml"),
+        written,
+        guessed: plan.guessed,
+        warnings: plan.warnings,
+        todo: plan.todo,
+        readme_skeleton: plan.readme_skeleton.is_some(),
+        problems: checked.problems,
+    })
+}

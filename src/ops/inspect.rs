@@ -1,0 +1,149 @@
+//! `inspect`: a suite's metadata, variants, layers and README, from its manifest alone.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::Context;
+use crate::artifact::decode::{self, SuiteView};
+use crate::artifact::media;
+use crate::artifact::variant::Variant;
+use crate::copy;
+use crate::error::{Error, Result, Side};
+use crate::reference::Location;
+use crate::retry::DEFAULT_RETRIES;
+use crate::store;
+use crate::suite::{Class, SuiteSpec};
+
+/// What to inspect.
+#[derive(Debug, Clone)]
+pub struct InspectOptions {
+    /// The suite: a location with a tag or digest, or none (the only tag).
+    pub source: Location,
+}
+
+/// A suite as its manifest describes it (what `inspect --format json` prints).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InspectReport {
+    /// The location read, with its reference.
+    pub location: String,
+    /// The manifest's digest.
+    pub digest: String,
+    /// The manifest's `artifactType`.
+    pub artifact_type: Option<String>,
+    /// The suite's name.
+    pub name: Option<String>,
+    /// Its version.
+    pub version: Option<String>,
+    /// Its task (a Hugging Face pipeline tag).
+    pub task: Option<String>,
+    /// The task's modality.
+    pub modality: Option<String>,
+    /// The descriptor zoo-oci recorded (none for other tools' artifacts).
+    pub descriptor: Option<SuiteSpec>,
+    /// The model variants: declared ⊕ read from their files.
+    pub variants: Vec<Variant>,
+    /// The layers, in manifest order.
+    pub layers: Vec<LayerSummary>,
+    /// Total bytes of the layers.
+    pub size: u64,
+    /// The README (cut at 256 KiB).
+    pub readme: Option<String>,
+    /// Whether the README was cut.
+    pub readme_truncated: bool,
+    /// The manifest's other annotations.
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// One layer of an inspected suite.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LayerSummary {
+    /// Its class.
+    pub class: Class,
+    /// Variant or dataset name.
+    pub name: Option<String>,
+    /// Framework of a model layer.
+    pub framework: Option<String>,
+    /// `org.cncf.model.filepath`.
+    pub path: Option<String>,
+    /// Its media type.
+    pub media_type: String,
+    /// Its digest.
+    pub digest: String,
+    /// Its size.
+    pub size: u64,
+    /// Its file count, when recorded.
+    pub files: Option<u64>,
+    /// The bytes of its files, when recorded.
+    pub unpacked_size: Option<u64>,
+}
+
+impl InspectReport {
+    /// A manifest annotation (the README and the suite record are fields of their own).
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations.get(key).map(String::as_str)
+    }
+}
+
+/// Reads a suite's manifest and describes it; downloads no layer.
+///
+/// ```no_run
+/// # async fn demo() -> zoo_oci::Result<()> {
+/// use zoo_oci::ops::{self, Context, InspectOptions};
+/// use zoo_oci::reference::Location;
+/// let report = ops::inspect(&InspectOptions { source: Location::parse("oci:./zoo:1.0")? }, &Context::default()).await?;
+/// for v in &report.variants {
+///     println!("{}: {:?} {:?}", v.name, v.format, v.params);
+/// }
+/// # Ok(()) }
+/// ```
+pub async fn inspect(options: &InspectOptions, context: &Context) -> Result<InspectReport> {
+    let source = store::open_source(&options.source, &context.transport, &context.events).await?;
+    let reference = store::reference_or_only_tag(&options.source, source.as_ref()).await?;
+    let root = copy::resolve(source.as_ref(), &reference, DEFAULT_RETRIES).await?;
+    let view = decode::decode(&root.descriptor, &root.bytes).map_err(|e: Error| e.on(Side::Source, source.name()))?;
+    Ok(report(view, &options.source.with_reference(Some(reference)).to_string()))
+}
+
+fn report(view: SuiteView, location: &str) -> InspectReport {
+    let annotation = |key: &str| view.annotation(key).map(String::from);
+    let layers = view
+        .layers
+        .iter()
+        .map(|l| LayerSummary {
+            class: l.class,
+            name: l.name.clone(),
+            framework: l.framework.clone(),
+            path: l.filepath.clone(),
+            media_type: l.descriptor.media_type.clone(),
+            digest: l.descriptor.digest.clone(),
+            size: l.descriptor.size,
+            files: l.file_count,
+            unpacked_size: l.unpacked_size,
+        })
+        .collect();
+    InspectReport {
+        location: location.to_string(),
+        digest: view.manifest_descriptor.digest.clone(),
+        artifact_type: view.manifest.artifact_type.clone(),
+        name: view.name().map(String::from),
+        version: annotation(media::ANN_VERSION),
+        task: annotation(media::ANN_TASK),
+        modality: annotation(media::ANN_MODALITY),
+        size: view.layers.iter().map(|l| l.descriptor.size).sum(),
+        readme: annotation(media::ANN_README),
+        readme_truncated: view.annotation(media::ANN_README_TRUNCATED) == Some("true"),
+        annotations: view
+            .manifest
+            .annotations
+            .iter()
+            .filter(|(k, _)| k.as_str() != media::ANN_SUITE && k.as_str() != media::ANN_README)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        layers,
+        variants: view.variants,
+        descriptor: view.spec,
+    }
+}

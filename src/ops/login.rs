@@ -1,0 +1,95 @@
+//! `login` and `logout`: credentials for a registry, checked, then kept in the Docker config
+//! as `docker login` keeps them.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::Context;
+use crate::credentials;
+use crate::error::{Error, Result};
+use crate::store::registry;
+
+/// Whose credentials, for which registry.
+#[derive(Debug, Clone)]
+pub struct LoginOptions {
+    /// The registry, `HOST[:PORT]` (a URL's scheme and a trailing `/` are dropped).
+    pub registry: String,
+    /// The user name.
+    pub username: String,
+    /// The password or token.
+    pub password: String,
+}
+
+/// Where the credentials went.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoginReport {
+    /// The registry.
+    pub registry: String,
+    /// The user.
+    pub username: String,
+    /// The Docker config file written.
+    pub config: PathBuf,
+}
+
+/// Which registry to forget.
+#[derive(Debug, Clone)]
+pub struct LogoutOptions {
+    /// The registry, `HOST[:PORT]`.
+    pub registry: String,
+}
+
+/// What logout removed.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogoutReport {
+    /// The registry.
+    pub registry: String,
+    /// Whether credentials had been stored for it.
+    pub removed: bool,
+}
+
+/// Checks the credentials against the registry (`/v2/`, and its token service where it has
+/// one), then stores them in the Docker config. Nothing is stored when the registry refuses
+/// them.
+///
+/// ```no_run
+/// # async fn demo() -> zoo_oci::Result<()> {
+/// use zoo_oci::ops::{self, Context, LoginOptions};
+/// let options = LoginOptions { registry: "ghcr.io".into(), username: "me".into(), password: "token".into() };
+/// let report = ops::login(&options, &Context::default()).await?;
+/// println!("saved in {}", report.config.display());
+/// # Ok(()) }
+/// ```
+pub async fn login(options: &LoginOptions, context: &Context) -> Result<LoginReport> {
+    let registry = registry_host(&options.registry)?;
+    if options.password.is_empty() {
+        return Err(Error::usage("the password is empty"));
+    }
+    registry::check_login(&registry, &context.transport, &options.username, &options.password).await?;
+    let config = credentials::store(&registry, &options.username, &options.password)?;
+    Ok(LoginReport { registry, username: options.username.clone(), config })
+}
+
+/// Removes a registry's credentials from the Docker config.
+///
+/// ```no_run
+/// let report = zoo_oci::ops::logout(&zoo_oci::ops::LogoutOptions { registry: "ghcr.io".into() })?;
+/// assert_eq!(report.registry, "ghcr.io");
+/// # Ok::<(), zoo_oci::Error>(())
+/// ```
+pub fn logout(options: &LogoutOptions) -> Result<LogoutReport> {
+    let registry = registry_host(&options.registry)?;
+    let removed = credentials::remove(&registry)?;
+    Ok(LogoutReport { registry, removed })
+}
+
+/// `HOST[:PORT]` from what a user typed: `https://ghcr.io/` is `ghcr.io`.
+pub fn registry_host(text: &str) -> Result<String> {
+    let host = text.trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/');
+    if host.is_empty() || host.contains('/') {
+        return Err(
+            Error::usage(format!("{text:?} is not a registry host")).with_hint("name it as HOST[:PORT], e.g. ghcr.io")
+        );
+    }
+    Ok(host.to_string())
+}

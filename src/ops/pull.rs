@@ -1,0 +1,71 @@
+//! `pull`: download a suite, or the part of it a selection names, into a folder.
+
+use std::path::PathBuf;
+
+use super::Context;
+use crate::error::Result;
+use crate::event::Event;
+use crate::pull::{self, DEFAULT_MAX_EXPANSION, FolderOptions, Selection};
+use crate::reference::Location;
+use crate::store;
+
+/// What to pull, and into where.
+#[derive(Debug, Clone)]
+pub struct PullOptions {
+    /// The suite: a layout or registry location, with a tag or digest, or none (the only tag).
+    pub source: Location,
+    /// The folder to write; default `./NAME`. Created with its parents; replaced atomically.
+    pub destination: Option<PathBuf>,
+    /// Which classes, variants, frameworks and files to keep.
+    pub selection: Selection,
+    /// Replace a non-empty folder that zoo-oci did not create.
+    pub force: bool,
+    /// For layers that record no file list (other tools'): how many times its compressed size a
+    /// layer may expand to.
+    pub max_expansion: u64,
+}
+
+impl PullOptions {
+    /// Pulls all of `source` into `./NAME`.
+    pub fn new(source: Location) -> Self {
+        PullOptions {
+            source,
+            destination: None,
+            selection: Selection::default(),
+            force: false,
+            max_expansion: DEFAULT_MAX_EXPANSION,
+        }
+    }
+}
+
+/// What a pull did.
+pub type PullReport = pull::PullOutcome;
+
+/// Pulls a suite into a folder: every byte verified, the folder swapped into place only when
+/// complete, a repeated pull of the same digest and selection a no-op.
+///
+/// ```no_run
+/// # async fn demo() -> zoo_oci::Result<()> {
+/// use zoo_oci::ops::{self, Context, PullOptions};
+/// use zoo_oci::reference::Location;
+/// let mut options = PullOptions::new(Location::parse("oci:./zoo:1.1.0")?);
+/// options.destination = Some("serve".into());
+/// options.selection.variants = vec!["onnx-light".into()];
+/// let report = ops::pull(&options, &Context::default()).await?;
+/// assert!(report.destination.join(".zoo-oci.json").is_file());
+/// # Ok(()) }
+/// ```
+pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport> {
+    let source = store::open_source(&options.source, &context.transport, &context.events).await?;
+    let reference = store::reference_or_only_tag(&options.source, source.as_ref()).await?;
+    let folder = FolderOptions {
+        selection: options.selection.clone(),
+        destination: options.destination.clone(),
+        force: options.force,
+        max_expansion: options.max_expansion,
+        concurrency: context.concurrency,
+        source_name: options.source.with_reference(Some(reference.clone())).to_string(),
+    };
+    let on_event = |e: &Event| (context.events)(e);
+    pull::into_folder(source.as_ref(), &reference, &folder, &on_event).await
+}

@@ -1,0 +1,190 @@
+//! `push`: check a suite folder, pack it, and copy it to a location.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use super::Context;
+use crate::artifact::archive::Compression;
+use crate::artifact::pack::{self, PackOptions};
+use crate::copy;
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::reference::{Location, Reference, validate_tag};
+use crate::store::{self, packed::PackedSource};
+use crate::suite;
+
+/// What to push, and where.
+#[derive(Debug, Clone)]
+pub struct PushOptions {
+    /// The suite folder (holding `zoo.yaml`).
+    pub dir: PathBuf,
+    /// Where to: a layout or a registry repository, with a tag or none (the suite's version).
+    pub destination: Location,
+    /// Refuse to push when the check finds warnings.
+    pub strict: bool,
+    /// Compression of code, dataset and doc layers.
+    pub compression: Compression,
+    /// The creation time to record.
+    pub created: Created,
+}
+
+impl PushOptions {
+    /// Pushes `dir` to `destination` with the defaults.
+    pub fn new(dir: impl Into<PathBuf>, destination: Location) -> Self {
+        PushOptions {
+            dir: dir.into(),
+            destination,
+            strict: false,
+            compression: Compression::Zstd,
+            created: Created::FromEnvironment,
+        }
+    }
+}
+
+/// Which creation time a push records (`org.opencontainers.image.created`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created {
+    /// `SOURCE_DATE_EPOCH` when it is set, else none: the same suite gives the same digest.
+    FromEnvironment,
+    /// The time of the push.
+    Now,
+    /// This time, RFC 3339.
+    At(String),
+}
+
+/// What a push did.
+#[derive(Debug, Clone, Serialize)]
+pub struct PushReport {
+    /// Where the suite now is, with its tag.
+    pub location: String,
+    /// The manifest digest.
+    pub digest: String,
+    /// The suite's name.
+    pub name: String,
+    /// The suite's version.
+    pub version: String,
+    /// Layers in the artifact.
+    pub layers: usize,
+    /// Blobs uploaded.
+    pub uploaded: u64,
+    /// Their bytes.
+    pub uploaded_bytes: u64,
+    /// Blobs mounted from another repository of the registry.
+    pub mounted: u64,
+    /// Blobs the destination already had.
+    pub skipped: u64,
+}
+
+/// Checks, packs and uploads a suite. The check's findings go to the context's events
+/// ([`Event::Checked`]) before anything is packed; a suite with errors (or warnings, when
+/// strict) is not pushed.
+///
+/// ```no_run
+/// # async fn demo() -> zoo_oci::Result<()> {
+/// use zoo_oci::ops::{self, Context, PushOptions};
+/// use zoo_oci::reference::Location;
+/// let options = PushOptions::new("examples/iris-logreg", Location::parse("oci:./zoo")?);
+/// let report = ops::push(&options, &Context::default()).await?;
+/// println!("{} is {}", report.location, report.digest);
+/// # Ok(()) }
+/// ```
+pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport> {
+    let checked = suite::check(&options.dir)?;
+    let blocked = checked.problems.blocks(options.strict);
+    (context.events)(&Event::Checked { problems: checked.problems.clone(), blocks: blocked });
+    let suite = match checked.suite {
+        Some(s) if !blocked => s,
+        _ => {
+            return Err(Error::failed(format!(
+                "{} has {} errors and {} warnings; nothing was pushed",
+                options.dir.display(),
+                checked.problems.error_count(),
+                checked.problems.warning_count()
+            ))
+            .with_hint("fix the problems listed above (zoo-oci check shows them again)"));
+        }
+    };
+    let tag = tag_for(&options.destination, &suite.spec.version)?;
+    let pack_options = PackOptions { compression: options.compression, created: created_time(&options.created)? };
+    let (name, version) = (suite.spec.name.clone(), suite.spec.version.clone());
+    let packed = tokio::task::spawn_blocking(move || pack::pack(suite, &pack_options))
+        .await
+        .map_err(|e| Error::failed("packing failed").with_cause(e))??;
+    let destination = store::open_target(&options.destination, &context.transport, &context.events).await?;
+    let source = PackedSource::new(packed);
+    let on_event = |e: &Event| (context.events)(e);
+    let (root, transferred) = copy::copy(
+        &source,
+        &Reference::Tag(tag.clone()),
+        destination.as_ref(),
+        Some(&tag),
+        &context.copy_options(&on_event),
+    )
+    .await?;
+    Ok(PushReport {
+        location: options.destination.with_reference(Some(Reference::Tag(tag))).to_string(),
+        digest: root.descriptor.digest,
+        name,
+        version,
+        layers: source.packed().layers.len(),
+        uploaded: transferred.copied,
+        uploaded_bytes: transferred.copied_bytes,
+        mounted: transferred.mounted,
+        skipped: transferred.skipped,
+    })
+}
+
+/// The tag a push writes: the one named, else the suite's version (`+` is not allowed in tags).
+fn tag_for(destination: &Location, version: &str) -> Result<String> {
+    let tag = match destination.reference() {
+        Some(Reference::Tag(t)) => t.clone(),
+        Some(Reference::Digest(_)) => {
+            return Err(Error::usage("push needs a tag, not a digest: the digest is computed from the suite")
+                .with_hint("write TARGET as oci:PATH:TAG, or leave the tag out to use the suite's version"));
+        }
+        None => version.replace('+', "_"),
+    };
+    validate_tag(&tag)?;
+    Ok(tag)
+}
+
+fn created_time(created: &Created) -> Result<Option<String>> {
+    let when = match created {
+        Created::Now => SystemTime::now(),
+        Created::At(text) => humantime::parse_rfc3339_weak(text)
+            .map_err(|e| Error::usage(format!("--created {text:?} is not an RFC 3339 time: {e}")))?,
+        Created::FromEnvironment => match std::env::var("SOURCE_DATE_EPOCH") {
+            Ok(secs) => {
+                let secs: u64 = secs
+                    .trim()
+                    .parse()
+                    .map_err(|_| Error::usage(format!("SOURCE_DATE_EPOCH={secs:?} is not a number of seconds")))?;
+                UNIX_EPOCH + Duration::from_secs(secs)
+            }
+            Err(_) => return Ok(None),
+        },
+    };
+    Ok(Some(humantime::format_rfc3339_seconds(when).to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tag_is_the_one_named_or_the_version() {
+        let at = |text: &str| Location::parse(text).unwrap();
+        assert_eq!(tag_for(&at("oci:zoo:stable"), "1.0").unwrap(), "stable");
+        assert_eq!(tag_for(&at("oci:zoo"), "1.0+cpu").unwrap(), "1.0_cpu");
+        let digest = format!("oci:zoo@sha256:{}", "a".repeat(64));
+        assert_eq!(tag_for(&at(&digest), "1.0").unwrap_err().kind(), crate::ErrorKind::Usage);
+    }
+
+    #[test]
+    fn a_given_creation_time_is_normalised() {
+        assert_eq!(created_time(&Created::At("2026-01-02T03:04:05Z".into())).unwrap().unwrap(), "2026-01-02T03:04:05Z");
+        assert_eq!(created_time(&Created::At("yesterday".into())).unwrap_err().kind(), crate::ErrorKind::Usage);
+    }
+}
