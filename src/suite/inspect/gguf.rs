@@ -21,7 +21,7 @@ const MAX_DIMS: u32 = 8;
 const MAX_NESTING: u32 = 4;
 
 /// Keys kept in the facts' metadata as they are.
-const KEPT: &[&str] = &[
+pub(super) const KEPT: &[&str] = &[
     "general.quantization_version",
     "general.basename",
     "general.size_label",
@@ -37,7 +37,7 @@ const KEPT: &[&str] = &[
 ];
 
 /// Keys kept when they follow `{architecture}.`.
-const KEPT_FOR_ARCHITECTURE: &[&str] = &[
+pub(super) const KEPT_FOR_ARCHITECTURE: &[&str] = &[
     "context_length",
     "embedding_length",
     "block_count",
@@ -114,7 +114,12 @@ pub(super) fn read<R: Read + Seek>(src: &mut Source<R>, facts: &mut Facts) -> Re
         }
     }
     if let Some(ft) = file_type {
-        facts.precision = file_type_name(ft).map(str::to_string);
+        // A vocabulary-only file (llama.cpp's ggml-vocab-*.gguf) has no tensors, so no weights
+        // whose precision general.file_type could describe: the number is kept, the precision
+        // stays unknown.
+        if tensor_count > 0 {
+            facts.precision = file_type_name(ft).map(str::to_string);
+        }
         put_metadata(facts, "general.file_type", &ft.to_string());
     }
 
@@ -344,7 +349,6 @@ fn ggml_type_name(ty: u32) -> String {
 #[cfg(test)]
 pub(super) mod tests {
     use std::io::Cursor;
-    use std::path::Path;
 
     use super::*;
     use crate::suite::inspect::read_from;
@@ -446,16 +450,8 @@ pub(super) mod tests {
     /// fetched by scripts/fetch-fixtures.sh.
     #[test]
     fn real_vocab_files() {
-        let cache = std::env::var_os("ZOO_OCI_CACHE").map(std::path::PathBuf::from).unwrap_or_else(|| {
-            std::path::PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/zoo-oci")
-        });
-        let dir = cache.join("fixtures/gguf");
-        assert!(
-            dir.is_dir(),
-            "setup error: {} is missing; run scripts/fetch-fixtures.sh (scripts/test.sh does)",
-            dir.display()
-        );
-        let f = crate::suite::inspect::read(&Path::new(&dir).join("ggml-vocab-llama-spm.gguf"));
+        let dir = crate::suite::inspect::tests::fixtures().join("gguf");
+        let f = crate::suite::inspect::read(&dir.join("ggml-vocab-llama-spm.gguf"));
         assert_eq!(f.recognised, Recognised::Content, "{f:?}");
         assert_eq!(f.format_version.as_deref(), Some("3"));
         assert_eq!(f.architecture.as_deref(), Some("llama"));

@@ -430,4 +430,6 @@ mod tflite;
 mod zip;
 
 #[cfg(test)]
+mod oracle;
+#[cfg(test)]
 mod tests;

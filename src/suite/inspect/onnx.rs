@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::source::{Bad, Res, Source};
 use super::{
     Facts, MAX_IO, MAX_METADATA, MAX_STRING, MAX_TENSORS, Recognised, TensorFacts, dominant_precision, element_count,
-    put_metadata,
+    precision_word, put_metadata,
 };
 
 /// The types prost generates from `proto/onnx.proto`.
@@ -130,6 +130,21 @@ impl State {
             facts.params = Some(params);
         }
         facts.precision = dominant_precision(&facts.dtypes);
+        // With no weight tensor to tell (weights kept in Constant nodes or node attributes), the
+        // one float type the inputs and outputs declare is the type the model computes in; no
+        // float type, or several, say nothing.
+        if facts.precision.is_none() {
+            let floats: HashSet<&str> = facts
+                .inputs
+                .iter()
+                .chain(&facts.outputs)
+                .filter_map(|t| t.dtype.as_deref())
+                .filter(|d| d.starts_with("float") || d.starts_with("bfloat"))
+                .collect();
+            if let [only] = floats.into_iter().collect::<Vec<_>>()[..] {
+                facts.precision = precision_word(only);
+            }
+        }
         if self.dropped_io {
             facts.warnings.push(format!("more than {MAX_IO} graph inputs or outputs: the first {MAX_IO} kept"));
         }

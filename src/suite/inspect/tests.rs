@@ -111,14 +111,29 @@ fn an_empty_file_is_recognised_by_extension() {
 }
 
 /// A fetched example model file. Missing is a setup error, never a silent skip.
-fn example(path: &str) -> Option<PathBuf> {
+fn example(path: &str) -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(path);
     assert!(
         p.exists(),
         "setup error: {} is missing; run scripts/fetch-examples.sh (scripts/test.sh does)",
         p.display()
     );
-    Some(p)
+    p
+}
+
+/// The folder scripts/fetch-fixtures.sh fills, with its FACTS.json. Missing is a setup error,
+/// never a silent skip.
+pub(super) fn fixtures() -> PathBuf {
+    let cache = std::env::var_os("ZOO_OCI_CACHE").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").expect("HOME or ZOO_OCI_CACHE is set")).join(".cache/zoo-oci")
+    });
+    let dir = cache.join("fixtures");
+    assert!(
+        dir.join("FACTS.json").is_file(),
+        "setup error: {} is missing; run scripts/fetch-fixtures.sh (scripts/test.sh does)",
+        dir.join("FACTS.json").display()
+    );
+    dir
 }
 
 fn shape(dims: &[i64]) -> Option<Vec<Value>> {
@@ -130,7 +145,7 @@ fn shape(dims: &[i64]) -> Option<Vec<Value>> {
 /// at run time by `ConstantOfShape` nodes from int64 shape initializers.
 #[test]
 fn real_squeezenet_light_onnx() {
-    let Some(path) = example("squeezenet-light/models/squeezenet1.1-light.onnx") else { return };
+    let path = example("squeezenet-light/models/squeezenet1.1-light.onnx");
     let f = read(&path);
     assert_eq!(f.recognised, Recognised::Content, "{f:?}");
     assert_eq!(f.format_version.as_deref(), Some("3"));
@@ -153,7 +168,7 @@ fn real_squeezenet_light_onnx() {
 /// in the proto, the data file is not needed.
 #[test]
 fn real_squeezenet_light_onnx_with_external_data() {
-    let Some(path) = example("squeezenet-light/models/onnx/model.onnx") else { return };
+    let path = example("squeezenet-light/models/onnx/model.onnx");
     let f = read(&path);
     assert_eq!(f.recognised, Recognised::Content, "{f:?}");
     assert_eq!(f.opset, Some(9));
@@ -163,7 +178,7 @@ fn real_squeezenet_light_onnx_with_external_data() {
 
 #[test]
 fn real_squeezenet_light_safetensors() {
-    let Some(path) = example("squeezenet-light/models/squeezenet1.1-light.safetensors") else { return };
+    let path = example("squeezenet-light/models/squeezenet1.1-light.safetensors");
     let f = read(&path);
     assert_eq!((f.format.as_str(), f.recognised), ("safetensors", Recognised::Content), "{f:?}");
     assert!(f.warnings.is_empty(), "{:?}", f.warnings);
@@ -175,7 +190,7 @@ fn real_squeezenet_light_safetensors() {
 /// domain, whose probabilities output is a sequence of maps.
 #[test]
 fn real_iris_logreg_onnx() {
-    let Some(path) = example("iris-logreg/models/logreg_iris.onnx") else { return };
+    let path = example("iris-logreg/models/logreg_iris.onnx");
     let f = read(&path);
     assert_eq!(f.recognised, Recognised::Content, "{f:?}");
     assert_eq!(f.opsets.get("ai.onnx.ml"), Some(&1));
@@ -194,7 +209,7 @@ fn real_iris_logreg_onnx() {
 /// The iris model with its shapes declared as they should be: [N, 4] in, [N] out.
 #[test]
 fn real_iris_logreg_fixed_onnx() {
-    let Some(path) = example("iris-logreg/models/logreg_iris_fixed.onnx") else { return };
+    let path = example("iris-logreg/models/logreg_iris_fixed.onnx");
     let f = read(&path);
     assert_eq!(f.inputs[0].shape, Some(vec![Value::from("N"), Value::from(4)]));
     assert_eq!(f.outputs[0].shape, Some(vec![Value::from("N")]));
@@ -202,7 +217,7 @@ fn real_iris_logreg_fixed_onnx() {
 
 #[test]
 fn real_iris_logreg_safetensors() {
-    let Some(path) = example("iris-logreg/models/logreg_iris.safetensors") else { return };
+    let path = example("iris-logreg/models/logreg_iris.safetensors");
     let f = read(&path);
     assert_eq!((f.params, f.tensors, f.precision.as_deref()), (Some(15), Some(2), Some("fp32")));
     assert_eq!(f.metadata.get("format").map(String::as_str), Some("onnx-ml-linear-classifier"));
