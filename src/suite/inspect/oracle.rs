@@ -103,7 +103,7 @@ fn the_readers_find_what_the_fixture_oracle_says() {
         let folder = entry.split_once('/').map_or("", |(f, _)| f).to_string();
         let plan = plans
             .entry(folder.clone())
-            .or_insert_with(|| scan::plan(&dir.join(&folder)).map(|p| p.descriptor.license).map_err(|e| e.to_string()));
+            .or_insert_with(|| scan::plan(&dir.join(&folder)).map(|p| p.spec.license).map_err(|e| e.to_string()));
         c.same("license", || match plan {
             Ok(license) => json!(license),
             Err(e) => json!(format!("init failed: {e}")),
