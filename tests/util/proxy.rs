@@ -20,6 +20,9 @@ pub enum Fault {
     /// Act as a registry with a token service: requests need `Authorization: Bearer` with the
     /// token that `/token` hands out for Basic credentials `user:password`.
     BearerAuth(&'static str, &'static str),
+    /// Hold every request whose line contains the pattern this many milliseconds before
+    /// forwarding it: a slow blob, to see what a client does meanwhile.
+    Delay(&'static str, u64),
 }
 
 /// The token the [`Fault::BearerAuth`] proxy hands out.
@@ -61,6 +64,11 @@ impl FaultProxy {
     /// `ADDR/REPO:TAG` through the proxy.
     pub fn at(&self, repo_tag: &str) -> String {
         format!("{}/{repo_tag}", self.addr)
+    }
+
+    /// Every request line seen, and `DONE <line>` when its answer was sent, in order.
+    pub fn log(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
     }
 
     /// The requests the proxy answered with a fault.
@@ -153,7 +161,7 @@ fn handle(
             request_line.starts_with("PUT ") && request_line.contains("/blobs/uploads/") && content_length > 0
         }
         Fault::Unavailable(pattern, n) => is_match(pattern, n),
-        Fault::CutResponse(..) | Fault::BearerAuth(..) => false,
+        Fault::CutResponse(..) | Fault::BearerAuth(..) | Fault::Delay(..) => false,
     };
     if answer_fault {
         let status =
@@ -167,6 +175,11 @@ fn handle(
         _ => false,
     };
     seen.lock().unwrap().push(request_line.clone());
+    if let Fault::Delay(pattern, millis) = fault
+        && request_line.contains(pattern)
+    {
+        thread::sleep(std::time::Duration::from_millis(millis));
+    }
     let mut up = TcpStream::connect(upstream)?;
     up.write_all(&head)?;
     up.write_all(&body)?;
@@ -179,5 +192,7 @@ fn handle(
         client.write_all(&response[..keep])?;
         return Ok(()); // dropping the socket cuts the body short
     }
-    client.write_all(&response)
+    client.write_all(&response)?;
+    seen.lock().unwrap().push(format!("DONE {request_line}"));
+    Ok(())
 }

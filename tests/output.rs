@@ -1,0 +1,73 @@
+//! Standard output as a pipe: a reader that stops early (`| head -1`) has what it wanted, so
+//! zoo-oci ends quietly with 0 (it used to panic with exit 101 on the broken pipe).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::Stdio;
+
+use crate::util::*;
+
+/// A layout holding the small suite with a README far bigger than a pipe's buffer, so that
+/// `inspect` and `index --format json` are still writing when `head` goes away.
+fn layout_with_a_long_readme(root: &Path) -> String {
+    let suite = small_suite(root);
+    let line = "A line of the README that goes on for a while, to fill the pipe. ";
+    write(&suite, "README.md", format!("# Tiny\n\n{}", line.repeat(3000)), false);
+    let layout = format!("oci:{}", root.join("zoo").display());
+    run_in(root, &["push", "-q", suite.to_str().unwrap(), &format!("{layout}:1.0")]).ok();
+    layout
+}
+
+/// Runs `zoo-oci ARGS | head -1` in bash with pipefail: the exit status is zoo-oci's.
+fn piped_into_head(root: &Path, args: &[&str]) -> (i32, String, String) {
+    let script = r#"set -o pipefail; bin="$1"; shift; "$bin" "$@" 2>"$ERR" | head -1"#;
+    let err = root.join("stderr.txt");
+    let out = std::process::Command::new("bash")
+        .current_dir(root)
+        .env("ERR", &err)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .arg("-c")
+        .arg(script)
+        .arg("bash")
+        .arg(env!("CARGO_BIN_EXE_zoo-oci"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = std::fs::read_to_string(&err).unwrap_or_default();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
+#[test]
+fn inspect_and_index_piped_into_head_exit_0_with_nothing_on_stderr() {
+    let tmp = scratch();
+    let layout = layout_with_a_long_readme(tmp.path());
+    let inspect = zoo().current_dir(tmp.path()).args(["inspect", &format!("{layout}:1.0")]).output().unwrap();
+    assert!(inspect.stdout.len() > 2 * 65536, "the output must outgrow the pipe: {} bytes", inspect.stdout.len());
+    let at = format!("{layout}:1.0");
+    for args in [vec!["inspect", at.as_str()], vec!["index", "--format", "json", layout.as_str()]] {
+        let (code, first, stderr) = piped_into_head(tmp.path(), &args);
+        assert_eq!((code, stderr.as_str()), (0, ""), "zoo-oci {args:?} | head -1");
+        assert!(!first.trim().is_empty(), "head got the first line");
+    }
+}
+
+#[test]
+fn a_reader_that_closes_before_any_output_is_not_an_error() {
+    let tmp = scratch();
+    let layout = layout_with_a_long_readme(tmp.path());
+    let mut child = zoo()
+        .current_dir(tmp.path())
+        .args(["inspect", "--format", "json", &format!("{layout}:1.0")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    drop(stdout); // the reader goes away mid-output
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(first.trim(), "{");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+}
