@@ -1,8 +1,14 @@
 //! zoo-oci: model suites as ModelPack OCI artifacts, in OCI image layouts and registries.
 //!
-//! A suite folder (`zoo.yaml` and the files it declares) is [checked](suite::check),
-//! [packed](artifact::pack) into one layer per file class, and [copied](copy) to a
-//! [store](store). Pulling is the same copy into a folder, with [selection](pull).
+//! Start at [`ops`], the operation API: [`ops::check`], [`ops::init`], [`ops::push`],
+//! [`ops::pull`], [`ops::copy`], [`ops::inspect`], [`ops::index`], [`ops::tag`],
+//! [`ops::login`] and [`ops::logout`], each taking a typed options struct and returning a
+//! serde report. The `zoo-oci` command line is a thin layer over them.
+//!
+//! Underneath: a suite folder (`zoo.yaml` and the files it declares) is [checked](suite::check),
+//! [packed](artifact::pack) into one layer per file class, and copied by the [graph copy](copy)
+//! between [stores](store). Pulling is the same graph copy into a folder, keeping the
+//! [selection](pull). `ARCHITECTURE.md` at the repository's root maps the modules.
 #![deny(missing_docs)]
 
 pub mod artifact;

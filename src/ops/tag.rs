@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::Context;
 use crate::error::Result;
 use crate::reference::{Location, validate_tag};
-use crate::store;
+use crate::store::{self, Access};
 
 /// What to tag.
 #[derive(Debug, Clone)]
@@ -39,11 +39,7 @@ pub async fn tag(options: &TagOptions, context: &Context) -> Result<TagReport> {
     for t in &options.tags {
         validate_tag(t)?;
     }
-    // Tagging writes: a registry is asked for push rights. A layout must already exist.
-    let target = match &options.source {
-        Location::Layout { .. } => store::open_source(&options.source, &context.transport, &context.events).await?,
-        Location::Registry { .. } => store::open_target(&options.source, &context.transport, &context.events).await?,
-    };
+    let target = store::open(&options.source, &context.transport, &context.events, Access::Update).await?;
     let reference = store::reference_or_only_tag(&options.source, target.as_ref()).await?;
     let descriptor = target.resolve(&reference).await?;
     for t in &options.tags {

@@ -109,27 +109,47 @@ pub trait Target: Source + Sink + Tagger {}
 
 impl<T: Source + Sink + Tagger> Target for T {}
 
+/// What a caller means to do with a location it opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Read: a layout must exist; a registry is asked for pull rights.
+    Read,
+    /// Write into what exists (tagging): a layout must exist; a registry is asked for push
+    /// rights.
+    Update,
+    /// Write, creating it if needed (push, copy): a missing layout is created; a registry is
+    /// asked for push rights.
+    Create,
+}
+
 /// Opens a location to read from.
 pub async fn open_source(location: &Location, transport: &Transport, events: &Events) -> Result<Box<dyn Target>> {
-    open(location, transport, events, false).await
+    open(location, transport, events, Access::Read).await
 }
 
-/// Opens a location to write to: a layout is created if missing; a registry is asked for push
-/// rights.
+/// Opens a location to write to, creating a layout if needed.
 pub async fn open_target(location: &Location, transport: &Transport, events: &Events) -> Result<Box<dyn Target>> {
-    open(location, transport, events, true).await
+    open(location, transport, events, Access::Create).await
 }
 
-async fn open(location: &Location, transport: &Transport, events: &Events, write: bool) -> Result<Box<dyn Target>> {
+/// Opens a location for `access`. Registries that are not up yet are waited for (the
+/// transport's `retry_timeout`), each wait told to `events`.
+pub async fn open(
+    location: &Location,
+    transport: &Transport,
+    events: &Events,
+    access: Access,
+) -> Result<Box<dyn Target>> {
     match location {
-        Location::Layout { path, .. } if write => Ok(Box::new(layout::LayoutStore::create(path)?)),
+        Location::Layout { path, .. } if access == Access::Create => Ok(Box::new(layout::LayoutStore::create(path)?)),
         Location::Layout { path, .. } => Ok(Box::new(layout::LayoutStore::open(path)?)),
         Location::Registry { registry, repository, .. } => {
             let on_wait = |e: &Error, pause: std::time::Duration| {
                 events(&Event::Waiting { registry: registry.clone(), reason: e.to_string(), retry_in: pause })
             };
+            let push = access != Access::Read;
             let store =
-                registry::RegistryStore::connect_waiting(registry, repository, transport, write, &on_wait).await?;
+                registry::RegistryStore::connect_waiting(registry, repository, transport, push, &on_wait).await?;
             events(&Event::Credentials { registry: registry.clone(), source: store.credential_source().clone() });
             Ok(Box::new(store))
         }

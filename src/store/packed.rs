@@ -1,4 +1,4 @@
-//! A suite being pushed, seen as a read-only [`Target`]: its layers are produced from the suite's
+//! A suite being pushed, seen as a [`Source`]: its layers are produced from the suite's
 //! files on demand, so `push` is `copy(packed suite → destination)`.
 
 use async_trait::async_trait;

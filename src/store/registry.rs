@@ -64,14 +64,9 @@ pub struct RegistryStore {
 }
 
 impl RegistryStore {
-    /// Connects to `registry/repository`, authenticating for `push` or pull first, so that bad
-    /// credentials fail before any transfer.
-    pub async fn connect(registry: &str, repository: &str, transport: &Transport, push: bool) -> Result<Self> {
-        Self::connect_waiting(registry, repository, transport, push, &|_, _| {}).await
-    }
-
-    /// Like [`connect`](Self::connect), but keeps trying for `transport.retry_timeout` while the
-    /// registry cannot be reached (not up yet, restarting), with backoff; `on_wait` hears about
+    /// Connects to `registry/repository` with the configured credentials, authenticating for
+    /// `push` or pull first so that bad credentials fail before any transfer. Keeps trying for
+    /// `transport.retry_timeout` while the registry cannot be reached (not up yet, restarting), with backoff; `on_wait` hears about
     /// each failed attempt and the time before the next.
     pub async fn connect_waiting(
         registry: &str,
@@ -93,7 +88,7 @@ impl RegistryStore {
         &self.credential_source
     }
 
-    /// Like [`connect`](Self::connect), with these credentials rather than the configured ones.
+    /// Connects with these credentials rather than the configured ones, once.
     pub async fn connect_with(
         registry: &str,
         repository: &str,
