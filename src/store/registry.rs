@@ -265,9 +265,15 @@ impl RegistryStore {
             }
             OciDistributionError::ServerError { code, message, .. } => {
                 let msg = format!("{doing} in {at}: HTTP {code}: {}", scrub(message.trim()));
-                if message.contains("HTTP request to an HTTPS server") {
-                    return Error::failed(format!("{doing}: {} speaks TLS, not plain HTTP", self.host_port()))
-                        .with_hint("drop --plain-http");
+                // Go's TLS servers (Distribution among them) answer a plain-HTTP request with
+                // this 400 body: the server's own words are the only sign of what happened.
+                if self.plain_http && code == 400 && message.contains("HTTP request to an HTTPS server") {
+                    let failure = TransportFailure::NotPlainHttp;
+                    return Error::transport(
+                        failure,
+                        format!("{doing}: {} speaks TLS, not plain HTTP", self.host_port()),
+                    )
+                    .with_hint("drop --plain-http");
                 }
                 match code {
                     401 | 403 => auth(msg),

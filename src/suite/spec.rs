@@ -318,7 +318,7 @@ pub fn parse(text: &str, file: &str, problems: &mut Problems) -> Option<SuiteSpe
             let field = pointer_to_field(&e.instance_path().to_string());
             let at = if field.is_empty() { file.to_string() } else { format!("{file}: {field}") };
             let instance = e.instance();
-            let hint = number_where_string_hint(&e.to_string(), instance);
+            let hint = number_where_string_hint(e.kind(), instance);
             problems.error(at, schema_message(&e.to_string(), instance), hint);
         }
     }
@@ -335,8 +335,15 @@ pub fn parse(text: &str, file: &str, problems: &mut Problems) -> Option<SuiteSpe
     }
 }
 
-fn number_where_string_hint(message: &str, instance: &Value) -> Option<String> {
-    if instance.is_number() && message.contains("\"string\"") {
+/// YAML reads `version: 1.10` as the number 1.1: where the schema wanted a string, say so.
+fn number_where_string_hint(kind: &jsonschema::error::ValidationErrorKind, instance: &Value) -> Option<String> {
+    use jsonschema::error::{TypeKind, ValidationErrorKind};
+    let wants_string = match kind {
+        ValidationErrorKind::Type { kind: TypeKind::Single(t) } => *t == jsonschema::JsonType::String,
+        ValidationErrorKind::Type { kind: TypeKind::Multiple(set) } => set.contains(jsonschema::JsonType::String),
+        _ => false,
+    };
+    if instance.is_number() && wants_string {
         Some(format!("YAML reads {instance} as a number: quote it, e.g. \"{instance}\""))
     } else {
         None
