@@ -46,6 +46,9 @@ pub struct CopyOptions<'a> {
     pub retries: u32,
     /// Which children to follow; `None` follows all.
     pub successors: Option<&'a Successors<'a>>,
+    /// Also copy the manifests that refer to each manifest copied (signatures, SBOMs), where
+    /// the source can list them.
+    pub referrers: bool,
 }
 
 impl Default for CopyOptions<'_> {
@@ -55,6 +58,7 @@ impl Default for CopyOptions<'_> {
             on_event: &|_| {},
             retries: retry::DEFAULT_RETRIES,
             successors: None,
+            referrers: false,
         }
     }
 }
@@ -170,9 +174,24 @@ impl Graph<'_> {
         self.limiter.acquire().await.expect("the limiter is never closed")
     }
 
-    /// Copies a manifest's children, then the manifest. The root is never pruned: it is pushed
-    /// (and tagged) even when the destination has it.
+    /// Copies a manifest's children, then the manifest, then (when asked) what refers to it.
+    /// The root is never pruned: it is pushed (and tagged) even when the destination has it.
     async fn copy_manifest(&self, node: &Descriptor, tag: Option<&str>, is_root: bool) -> Result<()> {
+        self.copy_manifest_itself(node, tag, is_root).await?;
+        self.copy_referrers(node).await
+    }
+
+    /// The manifests that refer to `node`, each copied as a graph of its own once `node` is
+    /// there. A source that cannot list referrers has none to give.
+    async fn copy_referrers(&self, node: &Descriptor) -> Result<()> {
+        let Some(lister) = self.src.referrers().filter(|_| self.options.referrers) else { return Ok(()) };
+        let found = retry::run(self.policy(), |_, _| {}, |_| lister.referrers(node)).await;
+        let found = found.map_err(self.at_source())?;
+        try_join_all(found.iter().filter(|r| r.is_manifest()).map(|r| self.node(r))).await?;
+        Ok(())
+    }
+
+    async fn copy_manifest_itself(&self, node: &Descriptor, tag: Option<&str>, is_root: bool) -> Result<()> {
         let bytes = if is_root {
             self.root.bytes.clone()
         } else {

@@ -200,8 +200,8 @@ async fn pull_into_scratch(
     let copy_options = CopyOptions {
         concurrency: options.concurrency,
         on_event: events,
-        retries: crate::retry::DEFAULT_RETRIES,
         successors: Some(&keep_selected),
+        ..CopyOptions::default()
     };
     let report = match copy::copy_graph(source, root, &sink, None, &copy_options).await {
         Ok(r) => r,

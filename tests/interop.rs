@@ -446,3 +446,68 @@ fn copy_mirrors_an_image_index_graph_unchanged() {
         }
     }
 }
+
+/// A signature-like artifact that refers to a suite (its `subject`), stored untagged in a layout
+/// as oras stores referrers. `copy -r` brings it along into a registry without the referrers API
+/// (Distribution 2.8) through the tag schema, which skopeo reads, and back into a layout.
+#[test]
+fn copy_with_referrers_brings_a_signature_along_through_the_tag_schema() {
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    let src = tmp.path().join("src");
+    let digest = zoo_in(tmp.path(), &["push", "-q", suite.to_str().unwrap(), &format!("oci:{}:1.0", src.display())])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let subject = index_json(&src)["manifests"][0].clone();
+    let store = |bytes: &[u8]| {
+        let d = of_bytes(bytes);
+        fs::write(blob_path(&src, &d), bytes).unwrap();
+        d
+    };
+    let (config, layer) = (b"{}".as_slice(), b"signed: tiny 1.0".as_slice());
+    let signature = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.example.signature",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": store(config), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.example.signature.v1", "digest": store(layer), "size": layer.len()}],
+        "subject": {"mediaType": subject["mediaType"], "digest": digest, "size": subject["size"]},
+    }))
+    .unwrap();
+    let signature_digest = store(&signature);
+    let mut top = index_json(&src);
+    top["manifests"].as_array_mut().unwrap().push(serde_json::json!({
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": signature_digest, "size": signature.len(),
+    }));
+    fs::write(src.join("index.json"), serde_json::to_vec(&top).unwrap()).unwrap();
+
+    let at = reg.at("zoo/signed:1.0");
+    zoo_in(tmp.path(), &["copy", "-q", "--plain-http", "-r", &format!("oci:{}:1.0", src.display()), &at]).ok();
+    let tag_schema = reg.at(&format!("zoo/signed:{}", digest.replace(':', "-")));
+    let listed: Value = serde_json::from_slice(&skopeo(
+        tmp.path(),
+        &["inspect", "--raw", "--tls-verify=false", &format!("docker://{tag_schema}")],
+    ))
+    .unwrap();
+    let entries = listed["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{listed}");
+    assert_eq!(entries[0]["digest"], signature_digest.as_str());
+    assert_eq!(entries[0]["artifactType"], "application/vnd.example.signature");
+
+    // Back out of the registry: with -r the signature comes along, without it stays behind.
+    for (flag, expected) in [(Some("-r"), true), (None, false)] {
+        let dst = tmp.path().join(format!("dst{}", flag.unwrap_or("")));
+        let mut args = vec!["copy", "-q", "--plain-http"];
+        args.extend(flag);
+        let to = format!("oci:{}", dst.display());
+        args.extend([at.as_str(), to.as_str()]);
+        zoo_in(tmp.path(), &args).ok();
+        let listed =
+            index_json(&dst)["manifests"].as_array().unwrap().iter().any(|m| m["digest"] == signature_digest.as_str());
+        assert_eq!(listed, expected, "copy {flag:?}: the signature in index.json");
+        assert_eq!(blob_path(&dst, &signature_digest).is_file(), expected);
+    }
+}

@@ -136,3 +136,27 @@ pub fn children(descriptor: &Descriptor, bytes: &[u8]) -> Result<Vec<Descriptor>
         }
     }
 }
+
+/// When `bytes` is a manifest with a `subject`, the subject's digest and the descriptor a
+/// referrers list gives for it: media type, digest, size, `artifactType` (else the config's media
+/// type) and the manifest's annotations (distribution spec, "Listing Referrers").
+pub fn as_referrer(descriptor: &Descriptor, bytes: &[u8]) -> Option<(String, Descriptor)> {
+    if descriptor.media_type != media::OCI_MANIFEST && descriptor.media_type != media::OCI_INDEX {
+        return None;
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Referring {
+        subject: Option<Descriptor>,
+        artifact_type: Option<String>,
+        config: Option<Descriptor>,
+        #[serde(default)]
+        annotations: BTreeMap<String, String>,
+    }
+    let m: Referring = serde_json::from_slice(bytes).ok()?;
+    let subject = m.subject?;
+    let mut entry = Descriptor::new(&descriptor.media_type, descriptor.digest.clone(), descriptor.size);
+    entry.artifact_type = m.artifact_type.or(m.config.map(|c| c.media_type));
+    entry.annotations = m.annotations;
+    Some((subject.digest, entry))
+}

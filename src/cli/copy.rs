@@ -19,6 +19,9 @@ pub struct CopyArgs {
     /// Talk plain HTTP to the target registry only.
     #[arg(long)]
     pub to_plain_http: bool,
+    /// Also copy the artifacts that refer to it: signatures, SBOMs, attestations (like oras cp -r).
+    #[arg(short = 'r', long)]
+    pub referrers: bool,
 }
 
 pub async fn run(args: CopyArgs, global: &Global) -> Result<u8> {
@@ -27,6 +30,7 @@ pub async fn run(args: CopyArgs, global: &Global) -> Result<u8> {
         destination: location(&args.target)?,
         source_plain_http: args.from_plain_http,
         destination_plain_http: args.to_plain_http,
+        referrers: args.referrers,
     };
     let report = ops::copy(&options, &global.context()).await?;
     let t = &report.transferred;

@@ -150,3 +150,39 @@ async fn successors_filter_the_children_copied() {
     assert!(dst.holds(&wanted.digest));
     assert!(!dst.holds(&unwanted.digest) && !dst.holds(&config.digest));
 }
+
+/// A manifest that refers to another (a signature) comes along only when referrers are asked
+/// for, and only once the manifest it refers to is at the destination.
+#[tokio::test(start_paused = true)]
+async fn referrers_follow_their_subject_when_asked() {
+    let src = MemoryStore::new("src");
+    let layer = blob(&src, "weights");
+    let config = blob(&src, "config");
+    let suite = manifest(&src, &config, &[&layer]);
+    src.set_tag("1.0", &suite.digest);
+    let signature_blob = blob(&src, "signature bytes");
+    let empty = src.insert("application/vnd.oci.empty.v1+json", b"{}");
+    let signature = src.insert(
+        media::OCI_MANIFEST,
+        &serde_json::to_vec(&json!({
+            "schemaVersion": 2,
+            "mediaType": media::OCI_MANIFEST,
+            "artifactType": "application/vnd.example.signature",
+            "config": empty,
+            "layers": [signature_blob],
+            "subject": suite,
+        }))
+        .unwrap(),
+    );
+
+    let without = MemoryStore::new("dst");
+    copy_tag(&src, &without, "1.0", 3).await.expect("the copy succeeds");
+    assert!(!without.holds(&signature.digest), "referrers stay behind unless asked for");
+
+    let with = MemoryStore::new("dst");
+    let options = CopyOptions { referrers: true, ..CopyOptions::default() };
+    copy(&src, &Reference::Tag("1.0".into()), &with, Some("1.0"), &options).await.expect("the copy succeeds");
+    let arrivals = with.arrivals();
+    assert!(position(&arrivals, &suite.digest) < position(&arrivals, &signature.digest), "{arrivals:?}");
+    assert!(with.holds(&signature_blob.digest) && with.holds(&empty.digest));
+}

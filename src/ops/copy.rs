@@ -20,6 +20,9 @@ pub struct CopyOptions {
     pub source_plain_http: bool,
     /// Talk plain HTTP to the destination registry.
     pub destination_plain_http: bool,
+    /// Bring along the artifacts that refer to what is copied (signatures, SBOMs, attestations),
+    /// as `oras cp -r` does.
+    pub referrers: bool,
 }
 
 /// What a copy did.
@@ -48,6 +51,7 @@ pub struct CopyReport {
 ///     destination: Location::parse("oci:/mnt/usb/zoo")?,
 ///     source_plain_http: false,
 ///     destination_plain_http: false,
+///     referrers: false,
 /// };
 /// let report = ops::copy(&options, &Context::default()).await?;
 /// println!("{} blobs copied", report.transferred.copied);
@@ -69,8 +73,9 @@ pub async fn copy(options: &CopyOptions, context: &Context) -> Result<CopyReport
     let to_context = context.with_plain_http(options.destination_plain_http);
     let dst = store::open_target(&options.destination, &to_context.transport, &context.events).await?;
     let on_event = |e: &Event| (context.events)(e);
+    let copy_options = graph::CopyOptions { referrers: options.referrers, ..context.copy_options(&on_event) };
     let (root, transferred) =
-        graph::copy(src.as_ref(), &reference, dst.as_ref(), tag.as_deref(), &context.copy_options(&on_event)).await?;
+        graph::copy(src.as_ref(), &reference, dst.as_ref(), tag.as_deref(), &copy_options).await?;
     Ok(CopyReport {
         from: options.source.with_reference(Some(reference)).to_string(),
         to: options.destination.with_reference(tag.map(Reference::Tag)).to_string(),

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{BlobOpener, BlobReader, Sink, Source, Store, Tagger};
+use super::{BlobOpener, BlobReader, Referrers, Sink, Source, Store, Tagger};
 use crate::artifact::manifest::{self, Descriptor, Index};
 use crate::artifact::media;
 use crate::digest;
@@ -223,6 +223,32 @@ impl Source for LayoutStore {
 
     async fn tags(&self) -> Result<Vec<String>> {
         Ok(tag_names(&self.read_index()?))
+    }
+
+    fn referrers(&self) -> Option<&dyn Referrers> {
+        Some(self)
+    }
+}
+
+/// A layout has no referrers API: its referrers are the manifests `index.json` lists (tagged or
+/// not) whose `subject` is the manifest asked about, as oras and skopeo store them.
+#[async_trait]
+impl Referrers for LayoutStore {
+    async fn referrers(&self, subject: &Descriptor) -> Result<Vec<Descriptor>> {
+        let mut found = Vec::new();
+        for entry in self.read_index()?.manifests {
+            if entry.size > media::MANIFEST_LIMIT as u64 || entry.digest == subject.digest {
+                continue;
+            }
+            let Ok(bytes) = fs::read(self.blob_path(&entry.digest)?) else { continue };
+            if let Some((of, referrer)) = manifest::as_referrer(&entry, &bytes)
+                && of == subject.digest
+                && !found.iter().any(|f: &Descriptor| f.digest == referrer.digest)
+            {
+                found.push(referrer);
+            }
+        }
+        Ok(found)
     }
 }
 

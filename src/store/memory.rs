@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::io::AsyncReadExt;
 
-use super::{BlobOpener, BlobReader, Sink, Source, Store, Tagger};
+use super::{BlobOpener, BlobReader, Referrers, Sink, Source, Store, Tagger};
 use crate::artifact::manifest::Descriptor;
 use crate::digest;
 use crate::error::{Error, Result};
@@ -142,6 +142,30 @@ impl Source for MemoryStore {
 
     async fn tags(&self) -> Result<Vec<String>> {
         Ok(self.tags.lock().expect("no panics").keys().cloned().collect())
+    }
+
+    fn referrers(&self) -> Option<&dyn Referrers> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Referrers for MemoryStore {
+    async fn referrers(&self, subject: &Descriptor) -> Result<Vec<Descriptor>> {
+        let content = self.content.lock().expect("no panics");
+        let media_types = self.media_types.lock().expect("no panics");
+        let mut found: Vec<Descriptor> = content
+            .iter()
+            .filter_map(|(digest, bytes)| {
+                let media_type = media_types.get(digest)?;
+                let descriptor = Descriptor::new(media_type, digest.clone(), bytes.len() as u64);
+                crate::artifact::manifest::as_referrer(&descriptor, bytes)
+            })
+            .filter(|(of, _)| *of == subject.digest)
+            .map(|(_, entry)| entry)
+            .collect();
+        found.sort_by(|a, b| a.digest.cmp(&b.digest));
+        Ok(found)
     }
 }
 

@@ -3,8 +3,9 @@
 //! content; a [`Sink`] takes it; a [`Target`] (a layout, a registry repository) is both and can
 //! tag. A suite being packed is only a source, a folder being pulled into only a sink.
 //!
-//! Speed-ups are optional capabilities that [`crate::copy`] asks for and falls back from
-//! ([`Sink::mounter`] with [`Source::mount_origin`]); copy never asks which backend it has.
+//! Speed-ups and extras are optional capabilities that [`crate::copy`] asks for and falls back
+//! from ([`Sink::mounter`] with [`Source::mount_origin`]; [`Source::referrers`]); copy never asks
+//! which backend it has.
 
 pub mod dir;
 pub mod layout;
@@ -62,6 +63,19 @@ pub trait Source: Store {
     fn mount_origin(&self) -> Option<MountOrigin<'_>> {
         None
     }
+
+    /// Capability: listing the manifests that refer to a manifest (signatures, SBOMs,
+    /// attestations), for a copy that brings them along.
+    fn referrers(&self) -> Option<&dyn Referrers> {
+        None
+    }
+}
+
+/// The referrers capability of a source (distribution spec, "Listing Referrers").
+#[async_trait]
+pub trait Referrers: Send + Sync {
+    /// The manifests whose `subject` is `subject`, as descriptors (with their `artifactType`).
+    async fn referrers(&self, subject: &Descriptor) -> Result<Vec<Descriptor>>;
 }
 
 /// A store content is written to.

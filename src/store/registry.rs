@@ -19,8 +19,8 @@ use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, RegistryOperation};
 use tokio_util::io::{ReaderStream, StreamReader};
 
-use super::{BlobOpener, BlobReader, MountOrigin, Mounter, Sink, Source, Store, Tagger};
-use crate::artifact::manifest::{Descriptor, is_manifest_type};
+use super::{BlobOpener, BlobReader, MountOrigin, Mounter, Referrers, Sink, Source, Store, Tagger};
+use crate::artifact::manifest::{self, Descriptor, Index, is_manifest_type};
 use crate::artifact::media;
 use crate::credentials::{self, Credential, Lookup};
 use crate::digest;
@@ -631,6 +631,10 @@ impl Source for RegistryStore {
         Some(MountOrigin { registry: &self.registry, repository: &self.repository })
     }
 
+    fn referrers(&self) -> Option<&dyn Referrers> {
+        Some(self)
+    }
+
     async fn resolve(&self, reference: &Reference) -> Result<Descriptor> {
         let r = match reference {
             Reference::Tag(t) => self.reference(Some(t)),
@@ -746,6 +750,40 @@ impl Sink for RegistryStore {
     }
 
     async fn push_manifest(&self, descriptor: &Descriptor, bytes: &[u8], tag: Option<&str>) -> Result<()> {
+        self.put_manifest(descriptor, bytes, tag).await?;
+        if let Some((subject, entry)) = manifest::as_referrer(descriptor, bytes) {
+            self.list_in_referrers_tag(&subject, entry).await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Referrers for RegistryStore {
+    /// The referrers API, or the tag schema where the registry has no such API (oci-client
+    /// falls back on a 404, as the distribution spec says).
+    async fn referrers(&self, subject: &Descriptor) -> Result<Vec<Descriptor>> {
+        let image = self.reference(Some(&subject.digest));
+        let index = self
+            .client
+            .pull_referrers(&image, None)
+            .await
+            .map_err(|e| self.error(e, &format!("listing the referrers of {}", subject.digest)))?;
+        Ok(index
+            .manifests
+            .into_iter()
+            .map(|m| {
+                let mut d = Descriptor::new(&m.media_type, m.digest, m.size.max(0) as u64);
+                d.artifact_type = m.artifact_type;
+                d.annotations = m.annotations.unwrap_or_default();
+                d
+            })
+            .collect())
+    }
+}
+
+impl RegistryStore {
+    async fn put_manifest(&self, descriptor: &Descriptor, bytes: &[u8], tag: Option<&str>) -> Result<()> {
         let r = self.reference(Some(tag.unwrap_or(&descriptor.digest)));
         let content_type = descriptor
             .media_type
@@ -756,6 +794,36 @@ impl Sink for RegistryStore {
             .await
             .map_err(|e| self.error(e, &format!("storing manifest {}", descriptor.digest)))?;
         Ok(())
+    }
+
+    /// Lists a referrer in the index tagged `sha256-<hex>` of its subject: the distribution
+    /// spec's tag schema, which is how clients find referrers on registries without the
+    /// referrers API (CNCF Distribution 2.8 among them). Registries that have the API list the
+    /// referrer from its `subject` themselves; oci-client cannot tell us which kind this is
+    /// (the `OCI-Subject` header of the answer is not exposed), so the tag is always kept.
+    async fn list_in_referrers_tag(&self, subject: &str, entry: Descriptor) -> Result<()> {
+        let tag = subject.replace(':', "-");
+        let mut index = match self.resolve(&Reference::Tag(tag.clone())).await {
+            Ok(found) if found.media_type == media::OCI_INDEX => {
+                let what = format!("the referrers index {tag}");
+                manifest::parse_index(&self.fetch_manifest(&found).await?, &what)?
+            }
+            Ok(_) => return Ok(()), // something else holds the tag: leave it alone
+            Err(e) if e.kind() == ErrorKind::NotFound => Index {
+                schema_version: 2,
+                media_type: Some(media::OCI_INDEX.into()),
+                manifests: Vec::new(),
+                annotations: Default::default(),
+                other: Default::default(),
+            },
+            Err(e) => return Err(e),
+        };
+        if index.manifests.iter().any(|m| m.digest == entry.digest) {
+            return Ok(());
+        }
+        index.manifests.push(entry);
+        let bytes = serde_json::to_vec(&index).expect("indexes serialise");
+        self.put_manifest(&Descriptor::for_bytes(media::OCI_INDEX, &bytes), &bytes, Some(&tag)).await
     }
 }
 
