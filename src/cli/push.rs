@@ -7,7 +7,7 @@ use zoo_oci::artifact::archive::Compression;
 use zoo_oci::error::Result;
 use zoo_oci::ops::{self, Created, PushOptions};
 
-use super::{Format, Global, human_bytes, location, print_json, println_out, say};
+use super::{Format, Global, human_bytes, location, println_out, say};
 
 /// Arguments of `push`.
 #[derive(Debug, Args)]
@@ -57,7 +57,7 @@ pub async fn run(args: PushArgs, global: &Global) -> Result<u8> {
     };
     let report = ops::push(&options, &global.context()).await?;
     match args.format {
-        Format::Json => print_json(&report)?,
+        Format::Json => println_out(serde_json::to_string(&report).expect("reports serialise"))?,
         Format::Text => {
             let text = || {
                 format!(
