@@ -462,3 +462,36 @@ fn bearer_token_challenges_are_answered_with_the_configured_credentials() {
         zoo_in_stdin(tmp.path(), "nope", &["login", "--plain-http", &proxy.addr, "-u", USER, "--password-stdin"]);
     wrong.code(3);
 }
+
+/// A failed copy says which side failed, in the message and as data in JSON logs.
+#[test]
+fn copy_errors_name_the_side_that_failed() {
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    let layout = format!("oci:{}", tmp.path().join("zoo").display());
+    zoo_in(tmp.path(), &["push", "-q", suite.to_str().unwrap(), &format!("{layout}:1.0")]).ok();
+
+    let missing = zoo_in(tmp.path(), &["copy", "--plain-http", &format!("{layout}:2.0"), &reg.at("zoo/tiny:2.0")]);
+    missing.code(4).stderr_has(&format!("error: source {layout}: ")).stderr_has("the tags are: 1.0");
+
+    // Nothing listens on the destination's port: the destination failed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let refused = zoo_in(
+        tmp.path(),
+        &[
+            "copy",
+            "--retry-timeout",
+            "0",
+            "--log-format",
+            "json",
+            &format!("{layout}:1.0"),
+            &format!("127.0.0.1:{port}/zoo/tiny"),
+        ],
+    );
+    refused.code(1);
+    let line = refused.stderr.lines().last().unwrap();
+    let event: Value = serde_json::from_str(line).unwrap();
+    assert_eq!(event["side"], "destination", "{line}");
+    assert!(event["message"].as_str().unwrap().contains("refused"), "{line}");
+}

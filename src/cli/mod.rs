@@ -322,6 +322,7 @@ pub fn render_error_as(err: &Error, format: LogFormat) -> String {
         "message": err.to_string(),
         "causes": causes,
         "hint": err.hint(),
+        "side": err.side(),
         "exit_code": err.kind().exit_code(),
     });
     format!("{line}\n")

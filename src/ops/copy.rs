@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::Context;
 use crate::copy as graph;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Side};
 use crate::event::Event;
 use crate::reference::{Location, Reference};
 use crate::store;
@@ -59,8 +59,11 @@ pub struct CopyReport {
 /// ```
 pub async fn copy(options: &CopyOptions, context: &Context) -> Result<CopyReport> {
     let from_context = context.with_plain_http(options.source_plain_http);
-    let src = store::open_source(&options.source, &from_context.transport, &context.events).await?;
-    let reference = store::reference_or_only_tag(&options.source, src.as_ref()).await?;
+    let at_source = |e: Error| e.on(Side::Source, options.source.to_string());
+    let src = store::open_source(&options.source, &from_context.transport, &context.events).await.map_err(at_source)?;
+    let reference = store::reference_or_only_tag(&options.source, src.as_ref()).await.map_err(at_source)?;
+    // What is to be copied is read before the destination is opened: a missing tag fails first.
+    let root = graph::resolve(src.as_ref(), &reference, crate::retry::DEFAULT_RETRIES).await?;
     let tag = match (options.destination.reference(), &reference) {
         (Some(Reference::Tag(t)), _) => Some(t.clone()),
         (Some(Reference::Digest(_)), _) => {
@@ -71,7 +74,9 @@ pub async fn copy(options: &CopyOptions, context: &Context) -> Result<CopyReport
         (None, Reference::Digest(_)) => None,
     };
     let to_context = context.with_plain_http(options.destination_plain_http);
-    let dst = store::open_target(&options.destination, &to_context.transport, &context.events).await?;
+    let dst = store::open_target(&options.destination, &to_context.transport, &context.events)
+        .await
+        .map_err(|e| e.on(Side::Destination, options.destination.to_string()))?;
     let on_event = |e: &Event| (context.events)(e);
     let copy_options = graph::CopyOptions { referrers: options.referrers, ..context.copy_options(&on_event) };
     let (root, transferred) =
