@@ -79,8 +79,7 @@ pub async fn copy(options: &CopyOptions, context: &Context) -> Result<CopyReport
         .map_err(|e| e.on(Side::Destination, options.destination.to_string()))?;
     let on_event = |e: &Event| (context.events)(e);
     let copy_options = graph::CopyOptions { referrers: options.referrers, ..context.copy_options(&on_event) };
-    let (root, transferred) =
-        graph::copy(src.as_ref(), &reference, dst.as_ref(), tag.as_deref(), &copy_options).await?;
+    let transferred = graph::copy_graph(src.as_ref(), &root, dst.as_ref(), tag.as_deref(), &copy_options).await?;
     Ok(CopyReport {
         from: options.source.with_reference(Some(reference)).to_string(),
         to: options.destination.with_reference(tag.map(Reference::Tag)).to_string(),
