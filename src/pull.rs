@@ -177,8 +177,10 @@ async fn pull_into_scratch(
     events: &(dyn Fn(&Event) + Sync),
 ) -> Result<Scratch> {
     let base = destination.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "suite".into());
+    // The scratch folder becomes the destination: 0755 less the umask, not tempfile's 0700.
     let scratch = tempfile::Builder::new()
         .prefix(&format!("{base}.partial-"))
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .tempdir_in(parent)
         .map_err(|e| Error::io("create a scratch folder in", parent, e))?;
     let mut unpacks = BTreeMap::new();

@@ -12,6 +12,7 @@ mod init;
 mod interop;
 mod kubernetes;
 mod layout;
+mod modes;
 mod output;
 mod pull;
 mod registry;

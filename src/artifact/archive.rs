@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufReader, Read, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
@@ -344,9 +344,7 @@ fn extract_entry<R: Read>(
             Error::failed(format!("could not extract {path}")).with_cause(e)
         }
     })?;
-    let (file, sha256, size) = out.finish().map_err(|e| Error::io("write", &full, e))?;
-    // Umask may have cleared bits; the packed mode is part of the suite.
-    file.set_permissions(fs::Permissions::from_mode(mode)).map_err(|e| Error::io("set the mode of", &full, e))?;
+    let (_, sha256, size) = out.finish().map_err(|e| Error::io("write", &full, e))?;
     if size != claimed {
         return Err(hostile(layer, format!("entry {path:?} is truncated")));
     }

@@ -69,7 +69,11 @@ pub async fn run(args: IndexArgs, global: &Global) -> Result<u8> {
     match &args.output {
         Some(path) => {
             let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-            let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io("write in", dir, e))?;
+            // 0644 less the umask, like any file written; tempfile's own 0600 is for secrets.
+            let mut tmp = tempfile::Builder::new()
+                .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+                .tempfile_in(dir)
+                .map_err(|e| Error::io("write in", dir, e))?;
             tmp.write_all(text.as_bytes()).map_err(|e| Error::io("write", path, e))?;
             tmp.persist(path).map_err(|e| Error::io("write", path, e.error))?;
             if !global.quiet {

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
@@ -128,10 +129,19 @@ impl LayoutStore {
     }
 }
 
+/// A temp file that becomes part of the layout: 0644 less the umask, like any file a user
+/// writes, so that a layout one user pushed is readable by another (tempfile's own 0600 is for
+/// secrets).
+fn shared_temp_file(dir: &Path) -> Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .permissions(std::fs::Permissions::from_mode(0o644))
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("create a temp file in", dir, e))
+}
+
 /// Writes `bytes` to a temp file in `scratch`, syncs it, and renames it to `path`.
 fn write_atomically(scratch: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp =
-        tempfile::NamedTempFile::new_in(scratch).map_err(|e| Error::io("create a temp file in", scratch, e))?;
+    let mut tmp = shared_temp_file(scratch)?;
     tmp.write_all(bytes).map_err(|e| Error::io("write", tmp.path(), e))?;
     tmp.as_file().sync_all().map_err(|e| Error::io("sync", tmp.path(), e))?;
     tmp.persist(path).map_err(|e| Error::io("replace", path, e.error))?;
@@ -257,8 +267,7 @@ impl Sink for LayoutStore {
     async fn push_blob(&self, descriptor: &Descriptor, open: BlobOpener<'_>) -> Result<()> {
         let mut data = open().await?;
         let path = self.blob_path(&descriptor.digest)?;
-        let tmp = tempfile::NamedTempFile::new_in(self.ingest_dir()?)
-            .map_err(|e| Error::io("create a temp file in", &self.root, e))?;
+        let tmp = shared_temp_file(&self.ingest_dir()?)?;
         let (std_file, tmp_path) = tmp.into_parts();
         let mut file = tokio::fs::File::from_std(std_file);
         let mut hasher = Sha256::new();
