@@ -226,3 +226,40 @@ fn progress_bars_on_a_terminal_and_plain_lines_otherwise() {
     plain.ok().stderr_has("exists  models/onnx/");
     assert!(!plain.stderr.contains('\u{1b}') && !plain.stderr.contains('\r'), "{:?}", plain.stderr);
 }
+
+/// A tag in a shared layout belongs to one suite: another suite pushed onto it is refused,
+/// naming both, unless --force; another version of the same suite moves it.
+#[test]
+fn pushing_another_suite_onto_a_taken_tag_is_refused_unless_forced() {
+    let tmp = scratch();
+    let tiny = small_suite(tmp.path());
+    let other = tmp.path().join("other");
+    copy_tree(&tiny, &other);
+    write(&other, "zoo.yaml", SMALL_SUITE_YAML.replace("name: tiny", "name: other"), false);
+    let layout = tmp.path().join("zoo");
+    let at = format!("oci:{}:stable", layout.display());
+    let first = run_in(tmp.path(), &["push", "-q", tiny.to_str().unwrap(), &at]).ok().stdout.trim().to_string();
+
+    let refused = run_in(tmp.path(), &["push", "-q", other.to_str().unwrap(), &at]);
+    refused.code(1).stderr_has("holds the suite tiny").stderr_has("pushing other there").stderr_has("--force");
+    assert_eq!(manifest_digest(&layout, "stable"), first, "the tag did not move");
+
+    // Another version of the same suite moves the tag, as a release does.
+    write(&tiny, "zoo.yaml", SMALL_SUITE_YAML.replace("version: \"1.0.0\"", "version: \"1.0.1\""), false);
+    let second = run_in(tmp.path(), &["push", "-q", tiny.to_str().unwrap(), &at]).ok().stdout.trim().to_string();
+    assert_eq!(manifest_digest(&layout, "stable"), second);
+
+    let forced =
+        run_in(tmp.path(), &["push", "-q", "--force", other.to_str().unwrap(), &at]).ok().stdout.trim().to_string();
+    assert_eq!(manifest_digest(&layout, "stable"), forced);
+}
+
+fn manifest_digest(layout: &std::path::Path, tag: &str) -> String {
+    index_json(layout)["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == tag)
+        .map(|m| m["digest"].as_str().unwrap().to_string())
+        .unwrap_or_default()
+}

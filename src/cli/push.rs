@@ -26,6 +26,9 @@ pub struct PushArgs {
     /// so the same suite always gives the same digest.
     #[arg(long, value_name = "TIME", num_args = 0..=1, default_missing_value = "now")]
     pub created: Option<String>,
+    /// Move the tag even when it holds another suite.
+    #[arg(long)]
+    pub force: bool,
     /// Output format of the result.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -54,6 +57,7 @@ pub async fn run(args: PushArgs, global: &Global) -> Result<u8> {
             Some(t) if t == "now" => Created::Now,
             Some(t) => Created::At(t),
         },
+        force: args.force,
     };
     let report = ops::push(&options, &global.context()).await?;
     match args.format {

@@ -28,6 +28,8 @@ pub struct PushOptions {
     pub compression: Compression,
     /// The creation time to record.
     pub created: Created,
+    /// Move the tag even when it holds another suite.
+    pub force: bool,
 }
 
 impl PushOptions {
@@ -39,6 +41,7 @@ impl PushOptions {
             strict: false,
             compression: Compression::Zstd,
             created: Created::FromEnvironment,
+            force: false,
         }
     }
 }
@@ -109,10 +112,13 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
     let tag = tag_for(&options.destination, &suite.spec.version)?;
     let pack_options = PackOptions { compression: options.compression, created: created_time(&options.created)? };
     let (name, version) = (suite.spec.name.clone(), suite.spec.version.clone());
+    let destination = store::open_target(&options.destination, &context.transport, &context.events).await?;
+    if !options.force {
+        refuse_to_move_another_suites_tag(destination.as_ref(), &options.destination, &tag, &name).await?;
+    }
     let packed = tokio::task::spawn_blocking(move || pack::pack(suite, &pack_options))
         .await
         .map_err(|e| Error::failed("packing failed").with_cause(e))??;
-    let destination = store::open_target(&options.destination, &context.transport, &context.events).await?;
     let source = PackedSource::new(packed);
     let on_event = |e: &Event| (context.events)(e);
     let (root, transferred) = copy::copy(
@@ -134,6 +140,31 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
         mounted: transferred.mounted,
         skipped: transferred.skipped,
     })
+}
+
+/// A tag is a name people share: pushing `squeezenet` onto the tag that holds `iris-logreg` in the
+/// same layout or repository would silently take it from them. Another version of the same suite
+/// moves the tag as expected.
+async fn refuse_to_move_another_suites_tag(
+    destination: &dyn store::Source,
+    location: &Location,
+    tag: &str,
+    name: &str,
+) -> Result<()> {
+    let held = match destination.resolve(&Reference::Tag(tag.to_string())).await {
+        Ok(descriptor) => descriptor,
+        Err(e) if e.kind() == crate::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let bytes = destination.fetch_manifest(&held).await?;
+    let holder = match crate::artifact::decode::decode(&held, &bytes) {
+        Ok(view) if view.name() == Some(name) => return Ok(()),
+        Ok(view) => format!("the suite {}", view.name().unwrap_or("(unnamed)")),
+        Err(_) => format!("an artifact of media type {} that is not a suite", held.media_type),
+    };
+    let at = location.with_reference(Some(Reference::Tag(tag.to_string())));
+    Err(Error::failed(format!("{at} holds {holder} ({}); pushing {name} there would move the tag", held.digest))
+        .with_hint(format!("push {name} under another tag (e.g. {name}-{tag}), or pass --force to move it")))
 }
 
 /// The tag a push writes: the one named, else the suite's version (`+` is not allowed in tags).
