@@ -104,14 +104,59 @@ fn schema_errors_name_the_field_and_suggest_quoting_numbers() {
     write(
         &dir,
         "zoo.yaml",
-        SMALL_SUITE_YAML.replace("version: \"1.0.0\"", "version: 1.0").replace("name: tiny", "name: Tiny"),
+        SMALL_SUITE_YAML.replace("version: \"1.0.0\"", "version: 1.10").replace("name: tiny", "name: Tiny"),
         false,
     );
+    // YAML reads 1.10 as 1.1: the hint quotes the version as it was written.
     run_in(tmp.path(), &["check", dir.to_str().unwrap()])
         .code(1)
         .stderr_has("zoo.yaml: version")
-        .stderr_has("quote it")
+        .stderr_has("YAML reads 1.10 as the number 1.1: quote it, e.g. \"1.10\"")
         .stderr_has("zoo.yaml: name");
+}
+
+/// Model files nobody could load are caught by check and push, with the readers init uses:
+/// empty, truncated, another format than the extension says, an empty variant folder.
+#[test]
+fn broken_model_files_are_warned_about_and_strict_refuses_them() {
+    let tmp = scratch();
+    let dir = small_suite(tmp.path());
+    let onnx = fs::read(dir.join("models/onnx/model.onnx")).unwrap();
+    let safetensors = fs::read(dir.join("models/model.safetensors")).unwrap();
+    write(&dir, "models/broken/cut.onnx", &onnx[..onnx.len() / 2], false);
+    write(&dir, "models/broken/cut.safetensors", &safetensors[..100], false);
+    write(&dir, "models/broken/empty.safetensors", b"", false);
+    write(&dir, "models/broken/zip.onnx", b"PK\x03\x04 not a model at all", false);
+    fs::create_dir_all(dir.join("models/nothing")).unwrap();
+    let extra = [
+        "  - {name: cut-onnx, path: models/broken/cut.onnx, framework: onnx}",
+        "  - {name: cut-st, path: models/broken/cut.safetensors, framework: safetensors}",
+        "  - {name: empty-st, path: models/broken/empty.safetensors, framework: safetensors}",
+        "  - {name: zip, path: models/broken/zip.onnx, framework: onnx}",
+        "  - {name: nothing, path: models/nothing/, framework: onnx}",
+    ];
+    let yaml = SMALL_SUITE_YAML.replace("io:\n", &format!("{}\nio:\n", extra.join("\n")));
+    write(&dir, "zoo.yaml", yaml, false);
+    let d = dir.to_str().unwrap();
+    let checked = run_in(tmp.path(), &["check", d]);
+    checked
+        .ok()
+        .stderr_has("models/broken/cut.onnx is not a complete ONNX file")
+        .stderr_has("models/broken/cut.safetensors is not a complete safetensors file")
+        .stderr_has("models/broken/empty.safetensors is empty")
+        .stderr_has("models/broken/zip.onnx is named .onnx, but holds a zip archive")
+        .stderr_has("the variant nothing holds no file");
+    assert!(
+        !checked.stderr.contains("models/onnx/model.onnx") && !checked.stderr.contains("models/model.safetensors"),
+        "good files pass: {}",
+        checked.stderr
+    );
+    run_in(tmp.path(), &["check", "--strict", d]).code(1);
+    let layout = tmp.path().join("zoo");
+    run_in(tmp.path(), &["push", "--strict", d, &format!("oci:{}", layout.display())])
+        .code(1)
+        .stderr_has("nothing was pushed");
+    assert!(!layout.exists());
 }
 
 #[test]

@@ -112,13 +112,14 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
     let tag = tag_for(&options.destination, &suite.spec.version)?;
     let pack_options = PackOptions { compression: options.compression, created: created_time(&options.created)? };
     let (name, version) = (suite.spec.name.clone(), suite.spec.version.clone());
+    // Packing refuses an oversized manifest before anything is written, even a new layout.
+    let packed = tokio::task::spawn_blocking(move || pack::pack(suite, &pack_options))
+        .await
+        .map_err(|e| Error::failed("packing failed").with_cause(e))??;
     let destination = store::open_target(&options.destination, &context.transport, &context.events).await?;
     if !options.force {
         refuse_to_move_another_suites_tag(destination.as_ref(), &options.destination, &tag, &name).await?;
     }
-    let packed = tokio::task::spawn_blocking(move || pack::pack(suite, &pack_options))
-        .await
-        .map_err(|e| Error::failed("packing failed").with_cause(e))??;
     let source = PackedSource::new(packed);
     let on_event = |e: &Event| (context.events)(e);
     let (root, transferred) = copy::copy(

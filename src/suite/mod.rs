@@ -255,6 +255,7 @@ impl Planner<'_> {
             let mut layer =
                 tar_layer(Class::Model, Some(model.name.clone()), Some(model.clone()), &[&model.path], entries);
             layer.facts = model_facts(self.root, &layer.content);
+            self.report_broken_models(i, model, &layer);
             self.compare_facts(i, model, &layer);
             layers.push(layer);
         }
@@ -302,6 +303,28 @@ impl Planner<'_> {
             return None;
         }
         Some(Suite { root: self.root.to_path_buf(), spec: d, modality, layers })
+    }
+
+    /// Warns about a variant nobody could load: an empty folder, or model files that are empty,
+    /// truncated, corrupt or not the format their extension says (the readers `init` uses).
+    fn report_broken_models(&mut self, i: usize, model: &spec::ModelEntry, layer: &LayerPlan) {
+        let at = self.at(&format!("models[{i}].path"));
+        if layer.content.files().all(|e| matches!(e.kind, EntryKind::Dir)) {
+            self.problems.warning(
+                at.clone(),
+                format!("the variant {} holds no file: {} is an empty folder", model.name, model.path),
+                Some("put the model files there, or remove the variant".into()),
+            );
+        }
+        for (path, facts) in &layer.facts {
+            if let Some(defect) = &facts.defect {
+                self.problems.warning(
+                    at.clone(),
+                    format!("{path} {defect}"),
+                    Some(format!("replace {path} with a complete copy of the model, or fix its name")),
+                );
+            }
+        }
     }
 
     /// Warns where the descriptor says something the model file contradicts: a README must

@@ -318,7 +318,9 @@ pub fn parse(text: &str, file: &str, problems: &mut Problems) -> Option<SuiteSpe
             let field = pointer_to_field(&e.instance_path().to_string());
             let at = if field.is_empty() { file.to_string() } else { format!("{file}: {field}") };
             let instance = e.instance();
-            let hint = number_where_string_hint(e.kind(), instance);
+            let key = e.instance_path().to_string().rsplit('/').find(|k| k.parse::<usize>().is_err()).map(String::from);
+            let hint =
+                number_where_string_hint(e.kind(), instance, key.as_deref().and_then(|k| written(text, k, instance)));
             problems.error(at, schema_message(&e.to_string(), instance), hint);
         }
     }
@@ -335,8 +337,30 @@ pub fn parse(text: &str, file: &str, problems: &mut Problems) -> Option<SuiteSpe
     }
 }
 
-/// YAML reads `version: 1.10` as the number 1.1: where the schema wanted a string, say so.
-fn number_where_string_hint(kind: &jsonschema::error::ValidationErrorKind, instance: &Value) -> Option<String> {
+/// How a number was written in the YAML text, after `key:` (`1.10`, which YAML reads as 1.1).
+fn written(text: &str, key: &str, instance: &Value) -> Option<String> {
+    let value = instance.as_f64()?;
+    let needle = format!("{key}:");
+    for line in text.lines() {
+        for (at, _) in line.match_indices(&needle) {
+            let rest = line[at + needle.len()..].trim_start();
+            let token: String =
+                rest.chars().take_while(|c| !c.is_whitespace() && !matches!(c, ',' | '}' | ']' | '#')).collect();
+            if token.parse::<f64>().ok() == Some(value) {
+                return Some(token);
+            }
+        }
+    }
+    None
+}
+
+/// YAML reads `version: 1.10` as the number 1.1: where the schema wanted a string, say so, and
+/// quote the value as it was written.
+fn number_where_string_hint(
+    kind: &jsonschema::error::ValidationErrorKind,
+    instance: &Value,
+    written: Option<String>,
+) -> Option<String> {
     use jsonschema::error::{TypeKind, ValidationErrorKind};
     let wants_string = match kind {
         ValidationErrorKind::Type { kind: TypeKind::Single(t) } => *t == jsonschema::JsonType::String,
@@ -344,7 +368,8 @@ fn number_where_string_hint(kind: &jsonschema::error::ValidationErrorKind, insta
         _ => false,
     };
     if instance.is_number() && wants_string {
-        Some(format!("YAML reads {instance} as a number: quote it, e.g. \"{instance}\""))
+        let as_written = written.unwrap_or_else(|| instance.to_string());
+        Some(format!("YAML reads {as_written} as the number {instance}: quote it, e.g. \"{as_written}\""))
     } else {
         None
     }

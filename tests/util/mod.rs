@@ -92,9 +92,9 @@ pub fn write(root: &Path, rel: &str, content: impl AsRef<[u8]>, exec: bool) {
 /// scripts (one executable), a notebook, a test set, a UTF-8 README, a licence, docs.
 pub fn small_suite(root: &Path) -> PathBuf {
     let dir = root.join("suite");
-    write(&dir, "models/onnx/model.onnx", pseudo_random(70_000, 1), false);
+    write(&dir, "models/onnx/model.onnx", onnx_model(13, &pseudo_random(70_000, 1)), false);
     write(&dir, "models/onnx/extra/weights.bin", pseudo_random(5_000, 2), false);
-    write(&dir, "models/model.safetensors", pseudo_random(20_000, 3), false);
+    write(&dir, "models/model.safetensors", safetensors_model(&pseudo_random(20_000, 3)), false);
     write(&dir, "scripts/infer.py", "#!/usr/bin/env python3\nprint('infer')\n", true);
     write(&dir, "scripts/validate.py", "#!/usr/bin/env python3\nprint('validate')\n", true);
     write(&dir, "scripts/common.py", "X = 1\n", false);
@@ -134,6 +134,53 @@ datasets:
   - {name: tiny-train, role: train, url: https://example.org/train.tar, sha256: null, size: null}
 docs: [docs/]
 "#;
+
+/// A real ONNX model (opset `opset`) holding `weights` as one float32 initializer `w`: what the
+/// model-file readers read as an ONNX file of `weights.len() / 4` parameters.
+pub fn onnx_model(opset: u8, weights: &[u8]) -> Vec<u8> {
+    fn field(number: u64, bytes: &[u8]) -> Vec<u8> {
+        let mut out = varint(number << 3 | 2);
+        out.extend(varint(bytes.len() as u64));
+        out.extend_from_slice(bytes);
+        out
+    }
+    fn varint(mut n: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        loop {
+            let byte = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(byte);
+                return out;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+    // TensorProto: dims (1), data_type (2) = FLOAT, name (8), raw_data (9).
+    let mut tensor = vec![0x08];
+    tensor.extend(varint(weights.len() as u64 / 4));
+    tensor.extend([0x10, 0x01]);
+    tensor.extend(field(8, b"w"));
+    tensor.extend(field(9, weights));
+    // GraphProto: name (2), initializer (5).
+    let mut graph = field(2, b"test");
+    graph.extend(field(5, &tensor));
+    // ModelProto: ir_version (1) = 7, graph (7), opset_import (8) with version (2).
+    let mut model = vec![0x08, 0x07];
+    model.extend(field(7, &graph));
+    model.extend(field(8, &[0x10, opset]));
+    model
+}
+
+/// A real safetensors file holding `weights` as one float32 tensor `w`.
+pub fn safetensors_model(weights: &[u8]) -> Vec<u8> {
+    let n = weights.len();
+    let header = format!(r#"{{"w":{{"dtype":"F32","shape":[{}],"data_offsets":[0,{n}]}}}}"#, n / 4);
+    let mut out = (header.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(weights);
+    out
+}
 
 /// Deterministic pseudo-random bytes (weights don't compress; neither does this).
 pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {

@@ -88,6 +88,11 @@ pub struct Facts {
     /// What could not be read, and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Why the file is broken, when it is: empty, unreadable in the format its extension names
+    /// (truncated, corrupt), or another format than its extension says. `check` warns about it;
+    /// it is not recorded in the manifest.
+    #[serde(skip)]
+    pub defect: Option<String>,
 }
 
 /// Extensions of model files: what `init` reads as candidate variants and `push` records facts
@@ -144,12 +149,17 @@ pub fn read(path: &Path) -> Facts {
 /// Reads facts from `reader`, `len` bytes long, named with extension `ext`. `path`, when known,
 /// lets a reader look beside the file (OpenVINO's `.bin`).
 pub(crate) fn read_from<R: Read + Seek>(reader: R, len: u64, ext: &str, path: Option<&Path>) -> Facts {
+    let by_ext = Kind::from_extension(ext);
+    if len == 0 {
+        let mut facts = by_extension(ext, Some("the file is empty".into()));
+        facts.defect = Some("is empty".into());
+        return facts;
+    }
     let mut src = Source::new(reader, len);
     let head = match src.head(HEAD) {
         Ok(h) => h,
         Err(e) => return by_extension(ext, Some(e.0)),
     };
-    let by_ext = Kind::from_extension(ext);
     let sniffed = Kind::sniff(&head, len, ext);
     let kind = match (sniffed, by_ext) {
         (Some(k), _) => k,
@@ -157,6 +167,13 @@ pub(crate) fn read_from<R: Read + Seek>(reader: R, len: u64, ext: &str, path: Op
         (None, None) => {
             return by_extension(ext, None);
         }
+    };
+    // An old-style torch.save checkpoint is a pickle under a .pt name: not a mistake.
+    let mismatch = match (sniffed, by_ext) {
+        (Some(k), Some(e)) if k != e && !(k == Kind::Pickle && e == Kind::Zip) => {
+            Some(format!("is named .{ext}, but holds {} {}", article(k.name()), k.name()))
+        }
+        _ => None,
     };
     let mut facts = Facts {
         format: kind.format().into(),
@@ -181,6 +198,7 @@ pub(crate) fn read_from<R: Read + Seek>(reader: R, len: u64, ext: &str, path: Op
                  runs code; recognised by extension only"
                     .into(),
             ];
+            f.defect = mismatch;
             return f;
         }
         Kind::Hdf5 => {
@@ -189,17 +207,21 @@ pub(crate) fn read_from<R: Read + Seek>(reader: R, len: u64, ext: &str, path: Op
                 f.framework = "keras".into();
             }
             f.warnings = vec!["an HDF5 file, not read: recognised by extension only".into()];
+            f.defect = mismatch;
             return f;
         }
     };
     if let Err(Bad(why)) = result {
         if facts.recognised == Recognised::Extension {
-            return by_extension(
+            let mut facts = by_extension(
                 ext,
                 Some(format!("not a readable {} file: {why}; recognised by extension only", kind.name())),
             );
+            facts.defect = mismatch.or_else(|| Some(format!("is not a readable {} file: {why}", kind.name())));
+            return facts;
         }
         facts.warnings.push(format!("read only in part: {why}"));
+        facts.defect = Some(format!("is not a complete {} file: {why}", kind.name()));
     }
     if let (Some(k), Some(e)) = (sniffed, by_ext)
         && k != e
@@ -207,7 +229,12 @@ pub(crate) fn read_from<R: Read + Seek>(reader: R, len: u64, ext: &str, path: Op
     {
         facts.warnings.insert(0, format!("the extension says .{ext}, but the content is {}", kind.name()));
     }
+    facts.defect = facts.defect.or(mismatch);
     facts
+}
+
+fn article(name: &str) -> &'static str {
+    if name.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U', 'H']) { "an" } else { "a" }
 }
 
 /// Bytes looked at to tell the format.

@@ -47,9 +47,11 @@ pub(super) fn read<R: Read + Seek>(src: &mut Source<R>, facts: &mut Facts) -> Re
 
     let data_end = 8u64.saturating_add(n).saturating_add(metadata.data_len() as u64);
     if data_end > src.len() {
-        facts
-            .warnings
-            .push(format!("the header describes {data_end} bytes of file, but the file has {}: truncated", src.len()));
+        // The header was read (the facts stand), but the weights are cut short.
+        return Err(Bad::new(format!(
+            "the header describes {data_end} bytes of file, but the file has {}: truncated",
+            src.len()
+        )));
     } else if data_end < src.len() {
         facts.warnings.push(format!("{} bytes after the last tensor's data", src.len() - data_end));
     }
