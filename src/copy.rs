@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,7 +27,7 @@ use crate::event::Event;
 use crate::reference::Reference;
 use crate::retry::{self, Policy};
 use crate::store::{BlobReader, Sink, Source};
-use crate::stream::Counting;
+use crate::stream::{Counting, Flow};
 
 /// Default number of blobs copied at once (containerd's and oras's default).
 pub const DEFAULT_CONCURRENCY: usize = 3;
@@ -49,7 +49,15 @@ pub struct CopyOptions<'a> {
     /// Also copy the manifests that refer to each manifest copied (signatures, SBOMs), where
     /// the source can list them.
     pub referrers: bool,
+    /// A blob transfer that moves no byte for this long is aborted (and tried again): a
+    /// registry that stopped answering with its connection open must not hang the copy.
+    pub idle_timeout: Duration,
+    /// How long after its first failure a blob transfer is tried again; `None`: `retries` times.
+    pub retry_for: Option<Duration>,
 }
+
+/// Default idle timeout of a transfer (`--timeout`).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Default for CopyOptions<'_> {
     fn default() -> Self {
@@ -59,6 +67,8 @@ impl Default for CopyOptions<'_> {
             retries: retry::DEFAULT_RETRIES,
             successors: None,
             referrers: false,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            retry_for: None,
         }
     }
 }
@@ -240,7 +250,8 @@ impl Graph<'_> {
         }
         let started = Instant::now();
         let on_retry = |e: &Error, _: Duration| (self.options.on_event)(&Event::Retrying(node.clone(), e.to_string()));
-        retry::run(self.policy(), on_retry, |attempt| async move {
+        let policy = self.options.retry_for.map(Policy::For).unwrap_or(self.policy());
+        retry::run(policy, on_retry, |attempt| async move {
             // An upload that finished before the connection broke is not repeated.
             if attempt > 0 && self.dst.exists(node).await.unwrap_or(false) {
                 return Ok(());
@@ -258,25 +269,52 @@ impl Graph<'_> {
         Ok(())
     }
 
-    /// One attempt at moving a blob's bytes, reporting progress while the sink takes them.
+    /// One attempt at moving a blob's bytes, reporting progress while the sink takes them, and
+    /// given up when no byte moves for the idle timeout (the stream's bytes are what a stalled
+    /// peer stops, whichever side it is on).
     async fn transfer(&self, node: &Descriptor) -> Result<()> {
         let src = self.src;
-        let read = Arc::new(AtomicU64::new(0));
+        let flow = Arc::new(Flow::default());
         let open = || -> Pin<Box<dyn Future<Output = Result<BlobReader>> + Send + '_>> {
-            let read = read.clone();
+            let flow = flow.clone();
             Box::pin(async move {
+                flow.awaiting_source.store(true, Ordering::Relaxed);
                 let inner = src.fetch_blob(node).await.map_err(|e| e.on(Side::Source, src.name()))?;
-                read.store(0, Ordering::Relaxed);
-                Ok(Box::pin(Counting::new(inner, read)) as BlobReader)
+                flow.read.store(0, Ordering::Relaxed);
+                flow.awaiting_source.store(false, Ordering::Relaxed);
+                Ok(Box::pin(Counting::new(inner, flow)) as BlobReader)
             })
         };
         let push = self.dst.push_blob(node, &open);
         tokio::pin!(push);
-        let mut ticker = tokio::time::interval(Duration::from_millis(250));
+        let tick = Duration::from_millis(250).min(self.options.idle_timeout / 4).max(Duration::from_millis(10));
+        let mut ticker = tokio::time::interval(tick);
+        let (mut seen, mut moved_at) = (u64::MAX, Instant::now());
         loop {
             tokio::select! {
                 result = &mut push => return result,
-                _ = ticker.tick() => (self.options.on_event)(&Event::Progress(node.clone(), read.load(Ordering::Relaxed))),
+                _ = ticker.tick() => {
+                    let now = flow.read.load(Ordering::Relaxed);
+                    if now != seen {
+                        (seen, moved_at) = (now, Instant::now());
+                        (self.options.on_event)(&Event::Progress(node.clone(), now));
+                    } else if now < node.size && moved_at.elapsed() >= self.options.idle_timeout {
+                        // Once every byte is read, the sink is finishing (a sync, a registry's
+                        // commit, whose answer the HTTP client's own idle timeout bounds).
+                        let idle = self.options.idle_timeout.as_secs_f64();
+                        let (side, name) = if flow.awaiting_source.load(Ordering::Relaxed) {
+                            (Side::Source, self.src.name())
+                        } else {
+                            (Side::Destination, self.dst.name())
+                        };
+                        return Err(Error::transport(
+                            crate::error::TransportFailure::Timeout,
+                            format!("no byte moved for {idle:.0} s after {now} of {} bytes", node.size),
+                        )
+                        .on(side, name)
+                        .with_hint("the registry stopped answering; raise --timeout if it is only slow"));
+                    }
+                }
             }
         }
     }

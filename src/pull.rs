@@ -58,6 +58,10 @@ pub struct FolderOptions {
     pub max_expansion: u64,
     /// Blobs in flight.
     pub concurrency: usize,
+    /// A layer download that moves no byte for this long is given up and tried again.
+    pub idle_timeout: std::time::Duration,
+    /// How long after its first failure a layer download is tried again.
+    pub retry_for: Option<std::time::Duration>,
     /// How the source was named, for the record.
     pub source_name: String,
 }
@@ -203,6 +207,8 @@ async fn pull_into_scratch(
         concurrency: options.concurrency,
         on_event: events,
         successors: Some(&keep_selected),
+        idle_timeout: options.idle_timeout,
+        retry_for: options.retry_for,
         ..CopyOptions::default()
     };
     let report = match copy::copy_graph(source, root, &sink, None, &copy_options).await {

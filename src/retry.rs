@@ -19,6 +19,9 @@ pub enum Policy {
     Retries(u32),
     /// Until this moment, however many tries that takes.
     Until(Instant),
+    /// For this long after the first failure: a transfer that ran for an hour before its
+    /// connection broke gets the same chance as one that broke at once.
+    For(Duration),
 }
 
 impl Default for Policy {
@@ -36,9 +39,14 @@ where
     Fut: Future<Output = Result<T>>,
 {
     let mut attempt = 0;
+    let mut first_failure = None;
     loop {
         match op(attempt).await {
             Err(e) if e.is_retryable() => {
+                let policy = match policy {
+                    Policy::For(span) => Policy::Until(*first_failure.get_or_insert_with(|| Instant::now() + span)),
+                    other => other,
+                };
                 let pause = match policy {
                     Policy::Retries(n) if attempt < n => backoff(attempt + 1),
                     Policy::Until(deadline) => {
@@ -48,7 +56,7 @@ where
                         }
                         backoff(attempt + 1).min(left)
                     }
-                    Policy::Retries(_) => return Err(e),
+                    Policy::Retries(_) | Policy::For(_) => return Err(e),
                 };
                 on_retry(&e, pause);
                 tokio::time::sleep(pause).await;

@@ -106,25 +106,38 @@ pub fn into_error(e: io::Error, fallback: impl FnOnce(io::Error) -> crate::error
     fallback(e)
 }
 
-/// Counts the bytes read from a blob stream, for progress.
+/// What a blob stream in flight has done: bytes read, and whether its reader is waiting for
+/// the source (rather than the source waiting for the reader), which tells a stalled source from
+/// a stalled destination.
+#[derive(Debug, Default)]
+pub struct Flow {
+    /// Bytes read so far.
+    pub read: std::sync::atomic::AtomicU64,
+    /// The last read is waiting for bytes the source has not sent.
+    pub awaiting_source: std::sync::atomic::AtomicBool,
+}
+
+/// Counts the bytes read from a blob stream, for progress and stall detection.
 pub struct Counting {
     inner: Pin<Box<dyn AsyncRead + Send>>,
-    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    flow: std::sync::Arc<Flow>,
 }
 
 impl Counting {
-    /// Counts what is read from `inner` into `read`.
-    pub fn new(inner: Pin<Box<dyn AsyncRead + Send>>, read: std::sync::Arc<std::sync::atomic::AtomicU64>) -> Self {
-        Counting { inner, read }
+    /// Records what is read from `inner` in `flow`.
+    pub fn new(inner: Pin<Box<dyn AsyncRead + Send>>, flow: std::sync::Arc<Flow>) -> Self {
+        Counting { inner, flow }
     }
 }
 
 impl AsyncRead for Counting {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        use std::sync::atomic::Ordering::Relaxed;
         let before = buf.filled().len();
         let poll = self.inner.as_mut().poll_read(cx, buf);
+        self.flow.awaiting_source.store(poll.is_pending(), Relaxed);
         if let Poll::Ready(Ok(())) = &poll {
-            self.read.fetch_add((buf.filled().len() - before) as u64, std::sync::atomic::Ordering::Relaxed);
+            self.flow.read.fetch_add((buf.filled().len() - before) as u64, Relaxed);
         }
         poll
     }

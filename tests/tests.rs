@@ -16,3 +16,4 @@ mod modes;
 mod output;
 mod pull;
 mod registry;
+mod robust;

@@ -59,9 +59,14 @@ pub struct Global {
     /// .dockerconfigjson of a Kubernetes Secret).
     #[arg(long, global = true, value_name = "FILE")]
     pub docker_config: Option<PathBuf>,
-    /// Keep trying to reach a registry that is not up yet for this long (e.g. 60s, 5m, 0).
+    /// Keep trying to reach a registry that is not up yet, or to finish a transfer that failed,
+    /// for this long (e.g. 60s, 5m, 0).
     #[arg(long, global = true, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub retry_timeout: Duration,
+    /// Give up on a connection that takes this long to open, or a transfer that moves no byte
+    /// for this long (then try again within --retry-timeout).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    pub timeout: Duration,
     /// How progress and errors are written to stderr: text lines, or one JSON object per line.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -83,6 +88,13 @@ fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| format!("{e} (write e.g. 30s, 2m, 0)"))
 }
 
+fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
+    match parse_duration(text)? {
+        d if d.is_zero() => Err("a timeout of 0 would fail every request: give a positive duration".into()),
+        d => Ok(d),
+    }
+}
+
 impl Global {
     /// The transport for registries, with `plain_http` decided by the caller (copy has two).
     pub fn transport(&self, plain_http: bool) -> Transport {
@@ -91,6 +103,7 @@ impl Global {
             ca_files: self.ca_files.clone(),
             credentials: Lookup { docker_config: self.docker_config.clone() },
             retry_timeout: self.retry_timeout,
+            idle_timeout: self.timeout,
         }
     }
 }

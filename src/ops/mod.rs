@@ -70,6 +70,12 @@ impl Context {
     }
 
     fn copy_options<'a>(&self, on_event: &'a (dyn Fn(&event::Event) + Sync)) -> crate::copy::CopyOptions<'a> {
-        crate::copy::CopyOptions { concurrency: self.concurrency, on_event, ..crate::copy::CopyOptions::default() }
+        crate::copy::CopyOptions {
+            concurrency: self.concurrency,
+            on_event,
+            idle_timeout: self.transport.idle_timeout,
+            retry_for: Some(self.transport.retry_timeout),
+            ..crate::copy::CopyOptions::default()
+        }
     }
 }

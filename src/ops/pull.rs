@@ -64,6 +64,8 @@ pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport
         force: options.force,
         max_expansion: options.max_expansion,
         concurrency: context.concurrency,
+        idle_timeout: context.transport.idle_timeout,
+        retry_for: Some(context.transport.retry_timeout),
         source_name: options.source.with_reference(Some(reference.clone())).to_string(),
     };
     let on_event = |e: &Event| (context.events)(e);

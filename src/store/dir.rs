@@ -1,7 +1,7 @@
 //! The pull sink: a folder that layers are extracted into as they stream in, every file checked
 //! against what the manifest records. It only takes blobs; `crate::pull` decides which.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -42,6 +42,18 @@ pub struct FolderSink {
     cancelled: Arc<AtomicBool>,
     /// Extractions running on blocking threads, which outlive a dropped `push_blob` future.
     running: Arc<AtomicUsize>,
+    /// One lock per layer, held by the thread of its current attempt.
+    attempts: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// Marks an attempt abandoned when its future is dropped before it ends.
+struct AbandonOnDrop(Arc<AtomicBool>);
+
+impl Drop for AbandonOnDrop {
+    fn drop(&mut self) {
+        // Also set on a normal end, when the thread has already looked: harmless then.
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
 
 /// Counts a running extraction for as long as it lives.
@@ -80,6 +92,7 @@ impl FolderSink {
             written: Mutex::new(Vec::new()),
             cancelled: Arc::new(AtomicBool::new(false)),
             running: Arc::new(AtomicUsize::new(0)),
+            attempts: Mutex::new(HashMap::new()),
         }
     }
 
@@ -124,12 +137,20 @@ impl Sink for FolderSink {
         let blob = descriptor.clone();
         let digest = descriptor.digest.clone();
         let cancelled = self.cancelled.clone();
+        // One attempt at a layer at a time: a copy that gave up on a stalled attempt (dropping
+        // this future) starts the next only once the extraction thread of the last has ended
+        // and removed what it wrote.
+        let gate = self.attempts.lock().expect("no panics").entry(digest.clone()).or_default().clone();
+        let turn = gate.lock_owned().await;
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let _abandon_on_drop = AbandonOnDrop(abandoned.clone());
         self.running.fetch_add(1, Ordering::SeqCst);
         let running = Running(self.running.clone());
         let data = open().await?;
         // tar and zstd are blocking readers: run them on a blocking thread over the stream.
-        let (result, extracted) = tokio::task::spawn_blocking(move || {
+        let (result, files) = tokio::task::spawn_blocking(move || {
             let _running = running;
+            let _turn = turn;
             // Large reads: tar and io::copy ask for 8 KiB at a time, and each read of the bridge
             // is a round trip to the runtime.
             let bridge = Cancellable { inner: SyncIoBridge::new(data), cancelled };
@@ -145,18 +166,19 @@ impl Sink for FolderSink {
                     archive::extract_tar(reader, &blob, compression, &root, &unpack.expected, &*filter, &mut extracted)
                 }
             };
-            (result, extracted)
+            // Whatever a failed or abandoned attempt wrote goes, so that the next one starts from
+            // a clean slate; done here, as the thread may outlive the future that started it.
+            if result.is_err() || abandoned.load(Ordering::SeqCst) {
+                for path in &extracted.created {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+            (result, extracted.files)
         })
         .await
         .map_err(|e| Error::failed("extraction thread failed").with_cause(e))?;
-        if let Err(e) = result {
-            // Whatever this attempt wrote goes, so that a retry starts from a clean slate.
-            for path in &extracted.created {
-                let _ = std::fs::remove_file(path);
-            }
-            return Err(e);
-        }
-        self.written.lock().expect("no panics").extend(extracted.files);
+        result?;
+        self.written.lock().expect("no panics").extend(files);
         Ok(())
     }
 

@@ -29,14 +29,11 @@ use crate::reference::Reference;
 use crate::stream as pipe;
 
 const USER_AGENT: &str = concat!("zoo-oci/", env!("CARGO_PKG_VERSION"));
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
-/// No byte for this long on an open connection: the registry is stuck, try again.
-const READ_TIMEOUT: Duration = Duration::from_secs(120);
 const ACCEPTED_MANIFESTS: [&str; 4] =
     [media::OCI_MANIFEST, media::OCI_INDEX, media::DOCKER_MANIFEST, media::DOCKER_MANIFEST_LIST];
 
 /// How to reach registries.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Transport {
     /// Speak plain HTTP (the user named the registry as one).
     pub plain_http: bool,
@@ -44,8 +41,23 @@ pub struct Transport {
     pub ca_files: Vec<PathBuf>,
     /// Where to find credentials.
     pub credentials: Lookup,
-    /// How long to keep trying to reach a registry that is not up yet.
+    /// How long to keep trying to reach a registry that is not up yet, and to retry a transfer
+    /// after its first failure.
     pub retry_timeout: Duration,
+    /// How long a connection may take to open, and stay silent once open (`--timeout`).
+    pub idle_timeout: Duration,
+}
+
+impl Default for Transport {
+    fn default() -> Self {
+        Transport {
+            plain_http: false,
+            ca_files: Vec::new(),
+            credentials: Lookup::default(),
+            retry_timeout: Duration::from_secs(60),
+            idle_timeout: crate::copy::DEFAULT_IDLE_TIMEOUT,
+        }
+    }
 }
 
 /// A repository in a registry.
@@ -115,8 +127,8 @@ impl RegistryStore {
             extra_root_certificates: roots.clone(),
             use_monolithic_push: monolithic,
             platform_resolver: None,
-            connect_timeout: Some(CONNECT_TIMEOUT),
-            read_timeout: Some(READ_TIMEOUT),
+            connect_timeout: Some(transport.idle_timeout),
+            read_timeout: Some(transport.idle_timeout),
             user_agent: USER_AGENT,
             ..ClientConfig::default()
         };
@@ -464,8 +476,10 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 /// authorisation error naming the user.
 pub async fn check_login(registry: &str, transport: &Transport, username: &str, password: &str) -> Result<()> {
     let scheme = if transport.plain_http { "http" } else { "https" };
-    let mut builder =
-        reqwest::Client::builder().user_agent(USER_AGENT).connect_timeout(CONNECT_TIMEOUT).read_timeout(READ_TIMEOUT);
+    let mut builder = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(transport.idle_timeout)
+        .read_timeout(transport.idle_timeout);
     for path in &transport.ca_files {
         let pem = std::fs::read(path).map_err(|e| Error::io("read the CA file", path, e))?;
         for cert in reqwest::Certificate::from_pem_bundle(&pem)

@@ -128,6 +128,19 @@ impl Registry {
         let _ = self.child.wait();
     }
 
+    /// Freezes the registry process (SIGSTOP): its connections stay open and say nothing, as a
+    /// hung server's do.
+    pub fn pause(&self) {
+        let status = Command::new("kill").args(["-STOP", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success(), "kill -STOP");
+    }
+
+    /// Lets a paused registry go on (SIGCONT).
+    pub fn resume(&self) {
+        let status = Command::new("kill").args(["-CONT", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success(), "kill -CONT");
+    }
+
     /// Starts the registry again on the same address with the same data.
     pub fn start_again(&mut self) {
         let log = fs::OpenOptions::new().append(true).open(self.dir.path().join("registry.log")).unwrap();
