@@ -147,9 +147,14 @@ pub async fn into_folder(
 
     let parent = parent_of(&destination);
     let created = create_parents(&parent)?;
+    let staging = Staging::for_destination(&destination, &state);
+    sweep_leftovers(&staging.scratch_parent(&destination), &staging.prefixes(&destination));
     let result =
-        pull_into_scratch(source, &root, &view, &chosen, include, options, &destination, &parent, events).await;
-    let result = result.and_then(|(scratch, record)| swap_into_place(scratch, &destination, &state).map(|()| record));
+        pull_into_scratch(source, &root, &view, &chosen, include, options, &destination, &staging, events).await;
+    let result = result.and_then(|(scratch, _alive, record)| match staging {
+        Staging::Beside => swap_into_place(scratch, &destination, &state).map(|()| record),
+        Staging::Inside => swap_inside(scratch, &destination).map(|()| record),
+    });
     match result {
         Ok((record, layers, bytes)) => Ok(PullOutcome {
             destination,
@@ -166,7 +171,9 @@ pub async fn into_folder(
     }
 }
 
-type Scratch = (tempfile::TempDir, (PullRecord, usize, u64));
+/// The filled scratch folder, the lock that keeps it from a sweep until it is swapped in, and
+/// what was pulled.
+type Scratch = (tempfile::TempDir, fs::File, (PullRecord, usize, u64));
 
 #[allow(clippy::too_many_arguments)]
 async fn pull_into_scratch(
@@ -177,16 +184,23 @@ async fn pull_into_scratch(
     include: Option<GlobSet>,
     options: &FolderOptions,
     destination: &Path,
-    parent: &Path,
+    staging: &Staging,
     events: &(dyn Fn(&Event) + Sync),
 ) -> Result<Scratch> {
-    let base = destination.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "suite".into());
-    // The scratch folder becomes the destination: 0755 less the umask, not tempfile's 0700.
+    let parent = staging.scratch_parent(destination);
+    // The scratch folder becomes the destination (or its entries do): 0755 less the umask, not
+    // tempfile's 0700. Making it is the check that the destination is writable.
     let scratch = tempfile::Builder::new()
-        .prefix(&format!("{base}.partial-"))
+        .prefix(&staging.prefixes(destination)[0])
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .tempdir_in(parent)
-        .map_err(|e| Error::io("create a scratch folder in", parent, e))?;
+        .tempdir_in(&parent)
+        .map_err(|e| {
+            Error::io("create a scratch folder in", &parent, e)
+                .context(format!("cannot write the pull into {}", destination.display()))
+        })?;
+    // Held while this pull runs: a later run sweeps only scratch folders nobody holds.
+    let alive = hold(scratch.path())?;
+    check_free_space(scratch.path(), destination, chosen)?;
     let mut unpacks = BTreeMap::new();
     for layer in chosen {
         unpacks.insert(layer.descriptor.digest.clone(), unpack_of(layer, options.max_expansion));
@@ -234,7 +248,7 @@ async fn pull_into_scratch(
     let path = scratch.path().join(RECORD_FILE);
     let json = serde_json::to_vec_pretty(&record).expect("records serialise");
     fs::write(&path, json).map_err(|e| Error::io("write", &path, e))?;
-    Ok((scratch, (record, report.copied as usize, report.copied_bytes)))
+    Ok((scratch, alive, (record, report.copied as usize, report.copied_bytes)))
 }
 
 fn unpack_of(layer: &LayerView, max_expansion: u64) -> Unpack {
@@ -361,8 +375,13 @@ fn destination_state(destination: &Path) -> Result<DestinationState> {
         return Err(Error::failed(format!("{} exists and is not a folder", destination.display()))
             .with_hint("choose another destination with -o"));
     }
-    let mut entries = fs::read_dir(destination).map_err(|e| Error::io("read", destination, e))?;
-    if entries.next().is_none() {
+    let entries = fs::read_dir(destination).map_err(|e| Error::io("read", destination, e))?;
+    // A killed pull's hidden scratch folders are not content: they are swept.
+    let mut content = entries.flatten().filter(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        !(name.starts_with(INSIDE_PARTIAL) || name.starts_with(INSIDE_OLD))
+    });
+    if content.next().is_none() {
         return Ok(DestinationState::Empty);
     }
     Ok(match read_record(destination) {
@@ -436,4 +455,143 @@ fn swap_into_place(scratch: tempfile::TempDir, destination: &Path, state: &Desti
     fs::rename(&scratch_path, destination).map_err(|e| Error::io("move into place", destination, e))?;
     let _ = scratch.keep();
     Ok(())
+}
+
+/// Where a pull stages what it downloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Staging {
+    /// In `DIR.partial-*` beside the destination, renamed into place at the end: atomic.
+    Beside,
+    /// In a hidden `DIR/.zoo-oci-partial-*`, its entries moved into place at the end: for a
+    /// destination that cannot be renamed or replaced (a mount point such as a Kubernetes
+    /// emptyDir or PVC, the current folder, a folder whose parent is not writable).
+    Inside,
+}
+
+impl Staging {
+    fn for_destination(destination: &Path, state: &DestinationState) -> Staging {
+        if matches!(state, DestinationState::Missing) || renameable(destination) {
+            Staging::Beside
+        } else {
+            Staging::Inside
+        }
+    }
+
+    fn scratch_parent(self, destination: &Path) -> PathBuf {
+        match self {
+            Staging::Beside => parent_of(destination),
+            Staging::Inside => destination.to_path_buf(),
+        }
+    }
+
+    /// The name prefixes of this staging's scratch folders: the first is for new ones; all are
+    /// swept when nobody holds them.
+    fn prefixes(self, destination: &Path) -> [String; 2] {
+        match self {
+            Staging::Beside => {
+                let base =
+                    destination.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "suite".into());
+                [format!("{base}.partial-"), format!("{base}.old-")]
+            }
+            Staging::Inside => [INSIDE_PARTIAL.to_string(), INSIDE_OLD.to_string()],
+        }
+    }
+}
+
+/// Hidden scratch folders of a pull staged inside its destination.
+const INSIDE_PARTIAL: &str = ".zoo-oci-partial-";
+const INSIDE_OLD: &str = ".zoo-oci-old-";
+
+/// Whether an existing destination can be replaced by a rename: not a mount point, not the
+/// current folder or `/`, and in a parent folder this process may write.
+fn renameable(destination: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(canonical) = fs::canonicalize(destination) else { return false };
+    let Some(parent) = canonical.parent() else { return false }; // `/`
+    if std::env::current_dir().ok().and_then(|d| fs::canonicalize(d).ok()).as_deref() == Some(canonical.as_path()) {
+        return false;
+    }
+    let (Ok(own), Ok(up)) = (fs::metadata(&canonical), fs::metadata(parent)) else { return false };
+    own.dev() == up.dev() && rustix::fs::access(parent, rustix::fs::Access::WRITE_OK).is_ok()
+}
+
+/// Locks a scratch folder for as long as the pull runs (an advisory lock on the folder itself).
+fn hold(scratch: &Path) -> Result<fs::File> {
+    let dir = fs::File::open(scratch).map_err(|e| Error::io("open", scratch, e))?;
+    dir.lock().map_err(|e| Error::io("lock", scratch, e))?;
+    Ok(dir)
+}
+
+/// Removes scratch folders a killed pull left in `dir`: those with one of `prefixes` that no
+/// live process holds. A folder a running pull holds is left alone.
+fn sweep_leftovers(dir: &Path, prefixes: &[String]) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !prefixes.iter().any(|p| name.starts_with(p.as_str())) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(handle) = fs::File::open(&path) else { continue };
+        if handle.try_lock().is_ok() {
+            let _ = fs::remove_dir_all(&path);
+        }
+    }
+}
+
+/// Refuses, before the first byte, a pull whose selected layers cannot fit where they go.
+fn check_free_space(scratch: &Path, destination: &Path, chosen: &[&LayerView]) -> Result<()> {
+    let needed: u64 = chosen.iter().map(|l| l.unpacked_size.unwrap_or(l.descriptor.size)).sum();
+    let stats = rustix::fs::statvfs(scratch).map_err(|e| Error::io("read the free space of", scratch, e.into()))?;
+    let free = stats.f_bavail.saturating_mul(stats.f_frsize);
+    if free < needed {
+        let human = crate::index::render::human_bytes;
+        return Err(Error::failed(format!(
+            "{} has {} free, but the selected layers need {}",
+            destination.display(),
+            human(free),
+            human(needed)
+        ))
+        .with_hint("free some space, pull less (--only, --variant, --include), or choose another folder with -o"));
+    }
+    Ok(())
+}
+
+/// Moves the staged entries into a destination that stays where it is: the old entries go to a
+/// hidden folder first, so that a failure can put everything back as it was.
+fn swap_inside(scratch: tempfile::TempDir, destination: &Path) -> Result<()> {
+    let old = tempfile::Builder::new()
+        .prefix(INSIDE_OLD)
+        .tempdir_in(destination)
+        .map_err(|e| Error::io("create a scratch folder in", destination, e))?;
+    let ours = |name: &str| name.starts_with(INSIDE_PARTIAL) || name.starts_with(INSIDE_OLD);
+    let entries = |dir: &Path| -> Result<Vec<std::ffi::OsString>> {
+        let read = fs::read_dir(dir).map_err(|e| Error::io("read", dir, e))?;
+        Ok(read.flatten().map(|e| e.file_name()).filter(|n| !ours(&n.to_string_lossy())).collect())
+    };
+    let mut moved_out = Vec::new();
+    let mut moved_in = Vec::new();
+    let result = (|| {
+        for name in entries(destination)? {
+            fs::rename(destination.join(&name), old.path().join(&name))
+                .map_err(|e| Error::io("move aside", &destination.join(&name), e))?;
+            moved_out.push(name);
+        }
+        for name in entries(scratch.path())? {
+            fs::rename(scratch.path().join(&name), destination.join(&name))
+                .map_err(|e| Error::io("move into place", &destination.join(&name), e))?;
+            moved_in.push(name);
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        // Put everything back: the destination is left as it was.
+        for name in moved_in.iter().rev() {
+            let _ = fs::rename(destination.join(name), scratch.path().join(name));
+        }
+        for name in moved_out.iter().rev() {
+            let _ = fs::rename(old.path().join(name), destination.join(name));
+        }
+    }
+    result
 }

@@ -132,3 +132,26 @@ fn a_zero_timeout_is_a_usage_error() {
     let tmp = scratch();
     run_in(tmp.path(), &["pull", "--timeout", "0", "oci:zoo:1"]).code(2).stderr_has("positive duration");
 }
+
+#[test]
+fn a_pull_killed_mid_transfer_is_followed_by_a_clean_run() {
+    let tmp = scratch();
+    let suite = big_suite(tmp.path());
+    let layout = format!("oci:{}:1", tmp.path().join("zoo").display());
+    run_in(tmp.path(), &["push", "-q", suite.to_str().unwrap(), &layout]).ok();
+    let out = tmp.path().join("out");
+    let mut child = spawn(tmp.path(), &["pull", "-q", &layout, "-o", out.to_str().unwrap()]);
+    when(|| partial_bytes(tmp.path(), "out.partial-") > 1 << 20);
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    assert!(partial_bytes(tmp.path(), "out.partial-") > 0, "the killed pull left its scratch folder");
+    run_in(tmp.path(), &["pull", "-q", &layout, "-o", out.to_str().unwrap()]).ok();
+    assert_same_tree(&suite, &out);
+    let leftovers: Vec<_> = fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("out."))
+        .collect();
+    assert!(leftovers.is_empty(), "the next run swept {leftovers:?}");
+}
