@@ -155,3 +155,60 @@ fn a_pull_killed_mid_transfer_is_followed_by_a_clean_run() {
         .collect();
     assert!(leftovers.is_empty(), "the next run swept {leftovers:?}");
 }
+
+fn signal(child: &Child, name: &str) {
+    let status =
+        std::process::Command::new("kill").args([&format!("-{name}"), &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn ctrl_c_mid_pull_exits_130_and_removes_the_scratch_folder() {
+    let tmp = scratch();
+    let suite = big_suite(tmp.path());
+    let layout = format!("oci:{}:1", tmp.path().join("zoo").display());
+    run_in(tmp.path(), &["push", "-q", suite.to_str().unwrap(), &layout]).ok();
+    let out = tmp.path().join("out");
+    let child = spawn(tmp.path(), &["pull", "-q", &layout, "-o", out.to_str().unwrap()]);
+    when(|| partial_bytes(tmp.path(), "out.partial-") > 1 << 20);
+    signal(&child, "INT");
+    let (run, _) = finish(child);
+    run.code(130).stderr_has("stopped by SIGINT");
+    assert!(!out.exists());
+    assert!(!entries(tmp.path()).iter().any(|n| n.starts_with("out.")), "{:?}", entries(tmp.path()));
+}
+
+#[test]
+fn sigterm_mid_push_exits_143_and_a_killed_push_leaves_nothing_after_the_next() {
+    let tmp = scratch();
+    let suite = big_suite(tmp.path());
+    let zoo = tmp.path().join("zoo");
+    let at = format!("oci:{}:1", zoo.display());
+    let ingest = zoo.join(".zoo-oci-ingest");
+    let writing = || partial_bytes(&ingest, "") > 1 << 20;
+
+    let child = spawn(tmp.path(), &["push", "-q", suite.to_str().unwrap(), &at]);
+    when(writing);
+    signal(&child, "TERM");
+    let (run, _) = finish(child);
+    run.code(143).stderr_has("stopped by SIGTERM");
+    assert!(entries(&ingest).is_empty(), "temp files left: {:?}", entries(&ingest));
+
+    // SIGKILL leaves a temp file; the next push sweeps it, and holds no stray data after.
+    let mut child = spawn(tmp.path(), &["push", "-q", suite.to_str().unwrap(), &at]);
+    when(writing);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!entries(&ingest).is_empty(), "the killed push left its temp file");
+    run_in(tmp.path(), &["push", "-q", suite.to_str().unwrap(), &at]).ok();
+    assert!(entries(&ingest).is_empty(), "stray data after a full push: {:?}", entries(&ingest));
+    let out = tmp.path().join("out");
+    run_in(tmp.path(), &["pull", "-q", &at, "-o", out.to_str().unwrap()]).ok();
+    assert_same_tree(&suite, &out);
+}

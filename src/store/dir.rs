@@ -46,6 +46,19 @@ pub struct FolderSink {
     attempts: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
+/// A sink dropped while extractions run (the pull was interrupted or failed) stops them and
+/// waits for them, briefly, so that nothing writes into the scratch folder once it is deleted
+/// (the folder is dropped after the sink).
+impl Drop for FolderSink {
+    fn drop(&mut self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while self.running.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+}
+
 /// Marks an attempt abandoned when its future is dropped before it ends.
 struct AbandonOnDrop(Arc<AtomicBool>);
 

@@ -76,6 +76,7 @@ impl LayoutStore {
         if !root.join("index.json").exists() {
             target.with_index(|_| Ok(()))?;
         }
+        sweep_ingest(&root.join(INGEST_DIR));
         Ok(target)
     }
 
@@ -109,7 +110,7 @@ impl LayoutStore {
         };
         change(&mut index)?;
         let bytes = serde_json::to_vec(&index).expect("indexes serialise");
-        write_atomically(&self.root, &path, &bytes)
+        write_atomically(&self.ingest_dir()?, &path, &bytes)
         // the lock is released when `lock` drops
     }
 
@@ -133,10 +134,24 @@ impl LayoutStore {
 /// writes, so that a layout one user pushed is readable by another (tempfile's own 0600 is for
 /// secrets).
 fn shared_temp_file(dir: &Path) -> Result<tempfile::NamedTempFile> {
-    tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .permissions(std::fs::Permissions::from_mode(0o644))
         .tempfile_in(dir)
-        .map_err(|e| Error::io("create a temp file in", dir, e))
+        .map_err(|e| Error::io("create a temp file in", dir, e))?;
+    // Held until the file is renamed or removed: the sweep leaves a live writer's file alone.
+    tmp.as_file().lock().map_err(|e| Error::io("lock", tmp.path(), e))?;
+    Ok(tmp)
+}
+
+/// Removes what killed writers left in the ingest folder: temp files no live process holds.
+fn sweep_ingest(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let Ok(file) = File::open(entry.path()) else { continue };
+        if file.try_lock().is_ok() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Writes `bytes` to a temp file in `scratch`, syncs it, and renames it to `path`.
