@@ -495,3 +495,34 @@ fn copy_errors_name_the_side_that_failed() {
     assert_eq!(event["side"], "destination", "{line}");
     assert!(event["message"].as_str().unwrap().contains("refused"), "{line}");
 }
+
+/// A registry's CA is read from a certs.d folder laid out as docker's and podman's
+/// (`HOST:PORT/ca.crt`); `--insecure` verifies nothing and says so on every run.
+#[test]
+fn certs_d_folders_are_read_as_docker_reads_them_and_insecure_warns() {
+    let reg = Registry::tls();
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    let at = reg.at("zoo/tiny:1");
+    let certs = tmp.path().join("certs.d");
+    let empty = tmp.path().join("empty.d");
+    fs::create_dir_all(certs.join(&reg.addr)).unwrap();
+    fs::create_dir_all(&empty).unwrap();
+    fs::copy(reg.ca.as_ref().unwrap(), certs.join(&reg.addr).join("ca.crt")).unwrap();
+    let (certs, empty) = (certs.to_str().unwrap(), empty.to_str().unwrap());
+
+    zoo_in(tmp.path(), &["push", "-q", "--certs-dir", empty, suite.to_str().unwrap(), &at])
+        .code(1)
+        .stderr_has("not trusted");
+    zoo_in(tmp.path(), &["push", "-q", "--certs-dir", certs, suite.to_str().unwrap(), &at]).ok();
+    let out = tmp.path().join("out");
+    zoo_in(tmp.path(), &["pull", "-q", "--certs-dir", certs, &at, "-o", out.to_str().unwrap()]).ok();
+    assert_same_tree(&suite, &out);
+
+    let insecure = zoo_in(tmp.path(), &["inspect", "--certs-dir", empty, "--insecure", &at]);
+    insecure.ok().stderr_has("warning: --insecure");
+
+    // A client certificate for mutual TLS cannot be presented yet: said plainly, not ignored.
+    fs::write(Path::new(certs).join(&reg.addr).join("client.cert"), "x").unwrap();
+    zoo_in(tmp.path(), &["inspect", "--certs-dir", certs, &at]).code(1).stderr_has("mutual TLS");
+}

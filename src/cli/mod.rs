@@ -55,6 +55,13 @@ pub struct Global {
     /// Trust this CA (PEM) besides the system's roots; repeatable.
     #[arg(long = "ca-file", global = true, value_name = "PEM")]
     pub ca_files: Vec<PathBuf>,
+    /// Read registries' CAs from this certs.d folder (HOST[:PORT]/*.crt) instead of
+    /// /etc/docker/certs.d and /etc/containers/certs.d; repeatable.
+    #[arg(long = "certs-dir", global = true, value_name = "DIR")]
+    pub certs_dirs: Vec<PathBuf>,
+    /// Verify no TLS certificate (a throwaway test registry only; warns on every run).
+    #[arg(long, global = true)]
+    pub insecure: bool,
     /// Read credentials from this Docker config file only (config.json, or the
     /// .dockerconfigjson of a Kubernetes Secret).
     #[arg(long, global = true, value_name = "FILE")]
@@ -104,6 +111,12 @@ impl Global {
             credentials: Lookup { docker_config: self.docker_config.clone() },
             retry_timeout: self.retry_timeout,
             idle_timeout: self.timeout,
+            certs_dirs: if self.certs_dirs.is_empty() {
+                zoo_oci::store::registry::SYSTEM_CERTS_DIRS.iter().map(PathBuf::from).collect()
+            } else {
+                self.certs_dirs.clone()
+            },
+            insecure: self.insecure,
         }
     }
 }

@@ -46,6 +46,53 @@ pub struct Transport {
     pub retry_timeout: Duration,
     /// How long a connection may take to open, and stay silent once open (`--timeout`).
     pub idle_timeout: Duration,
+    /// Folders laid out as docker's and podman's `certs.d` (`HOST[:PORT]/ca.crt`, `*.crt`): the
+    /// CAs there are trusted for that registry.
+    pub certs_dirs: Vec<PathBuf>,
+    /// Verify no certificate at all (`--insecure`): for a throwaway test registry only.
+    pub insecure: bool,
+}
+
+/// Where docker and podman look for a registry's CAs.
+pub const SYSTEM_CERTS_DIRS: [&str; 2] = ["/etc/docker/certs.d", "/etc/containers/certs.d"];
+
+impl Transport {
+    /// The PEM CAs to trust for `registry`, besides the system's: every `--ca-file`, then the
+    /// `*.crt` files of `CERTS_DIR/HOST[:PORT]/` in each certs.d folder, as docker reads them.
+    pub fn trusted_cas(&self, registry: &str) -> Result<Vec<Vec<u8>>> {
+        let mut pems = Vec::new();
+        for path in &self.ca_files {
+            let data = std::fs::read(path).map_err(|e| Error::io("read the CA file", path, e))?;
+            if !String::from_utf8_lossy(&data).contains("-----BEGIN CERTIFICATE-----") {
+                return Err(Error::usage(format!("{} holds no PEM certificate", path.display()))
+                    .with_hint("--ca-file takes a PEM file with one or more CERTIFICATE blocks"));
+            }
+            pems.push(data);
+        }
+        for root in &self.certs_dirs {
+            let dir = root.join(registry);
+            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+            files.sort();
+            for path in files {
+                match path.extension().and_then(|e| e.to_str()) {
+                    Some("crt") => {
+                        pems.push(std::fs::read(&path).map_err(|e| Error::io("read the CA file", &path, e))?)
+                    }
+                    Some("cert") | Some("key") => {
+                        // oci-client 0.18 takes no client identity: mutual TLS cannot be offered.
+                        return Err(Error::failed(format!(
+                            "{} holds a client certificate for mutual TLS, which zoo-oci cannot present yet",
+                            dir.display()
+                        ))
+                        .with_hint("the HTTP client library zoo-oci uses (oci-client) takes no client certificate"));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(pems)
+    }
 }
 
 impl Default for Transport {
@@ -56,6 +103,8 @@ impl Default for Transport {
             credentials: Lookup::default(),
             retry_timeout: Duration::from_secs(60),
             idle_timeout: crate::copy::DEFAULT_IDLE_TIMEOUT,
+            certs_dirs: SYSTEM_CERTS_DIRS.iter().map(PathBuf::from).collect(),
+            insecure: false,
         }
     }
 }
@@ -113,15 +162,11 @@ impl RegistryStore {
             Credential::Basic { username, password } => RegistryAuth::Basic(username, password),
             Credential::Token(token) => RegistryAuth::Bearer(token),
         };
-        let mut roots = Vec::new();
-        for path in &transport.ca_files {
-            let data = std::fs::read(path).map_err(|e| Error::io("read the CA file", path, e))?;
-            if !String::from_utf8_lossy(&data).contains("-----BEGIN CERTIFICATE-----") {
-                return Err(Error::usage(format!("{} holds no PEM certificate", path.display()))
-                    .with_hint("--ca-file takes a PEM file with one or more CERTIFICATE blocks"));
-            }
-            roots.push(Certificate { encoding: CertificateEncoding::Pem, data });
-        }
+        let roots = transport
+            .trusted_cas(registry)?
+            .into_iter()
+            .map(|data| Certificate { encoding: CertificateEncoding::Pem, data })
+            .collect::<Vec<_>>();
         let config = |monolithic: bool| ClientConfig {
             protocol: if transport.plain_http { ClientProtocol::Http } else { ClientProtocol::Https },
             extra_root_certificates: roots.clone(),
@@ -130,6 +175,7 @@ impl RegistryStore {
             connect_timeout: Some(transport.idle_timeout),
             read_timeout: Some(transport.idle_timeout),
             user_agent: USER_AGENT,
+            accept_invalid_certificates: transport.insecure,
             ..ClientConfig::default()
         };
         // try_from, not new: `Client::new` silently drops an invalid configuration.
@@ -480,13 +526,15 @@ pub async fn check_login(registry: &str, transport: &Transport, username: &str, 
         .user_agent(USER_AGENT)
         .connect_timeout(transport.idle_timeout)
         .read_timeout(transport.idle_timeout);
-    for path in &transport.ca_files {
-        let pem = std::fs::read(path).map_err(|e| Error::io("read the CA file", path, e))?;
+    for pem in transport.trusted_cas(registry)? {
         for cert in reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| Error::usage(format!("{} holds no PEM certificate", path.display())).with_cause(e))?
+            .map_err(|e| Error::usage("a trusted CA file holds no PEM certificate").with_cause(e))?
         {
             builder = builder.add_root_certificate(cert);
         }
+    }
+    if transport.insecure {
+        builder = builder.danger_accept_invalid_certs(true);
     }
     let client = builder.build().map_err(|e| Error::failed("could not set up the HTTP client").with_cause(e))?;
     let doing = format!("checking the credentials of {username} at {registry}");
