@@ -25,6 +25,7 @@ use crate::artifact::manifest::{self, Descriptor};
 use crate::error::{Error, Result, Side};
 use crate::event::Event;
 use crate::reference::Reference;
+use crate::resume::Partial;
 use crate::retry::{self, Policy};
 use crate::store::{BlobReader, Sink, Source};
 use crate::stream::{Counting, Flow};
@@ -54,6 +55,9 @@ pub struct CopyOptions<'a> {
     pub idle_timeout: Duration,
     /// How long after its first failure a blob transfer is tried again; `None`: `retries` times.
     pub retry_for: Option<Duration>,
+    /// Where downloads from a source that can send ranges keep what they received, so that a
+    /// cut download continues where it stopped ([`crate::resume`]); `None`: from byte 0.
+    pub resume_dir: Option<std::path::PathBuf>,
 }
 
 /// Default idle timeout of a transfer (`--timeout`).
@@ -69,6 +73,7 @@ impl Default for CopyOptions<'_> {
             referrers: false,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             retry_for: None,
+            resume_dir: None,
         }
     }
 }
@@ -251,15 +256,29 @@ impl Graph<'_> {
         let started = Instant::now();
         let on_retry = |e: &Error, _: Duration| (self.options.on_event)(&Event::Retrying(node.clone(), e.to_string()));
         let policy = self.options.retry_for.map(Policy::For).unwrap_or(self.policy());
-        retry::run(policy, on_retry, |attempt| async move {
-            // An upload that finished before the connection broke is not repeated.
-            if attempt > 0 && self.dst.exists(node).await.unwrap_or(false) {
-                return Ok(());
+        // Only a source that can send ranges is worth keeping a partial copy of.
+        let partial = match (&self.options.resume_dir, self.src.ranged()) {
+            (Some(dir), Some(_)) => Partial::take(dir, node),
+            _ => None,
+        };
+        let copied = retry::run(policy, on_retry, |attempt| {
+            let partial = partial.as_ref();
+            async move {
+                // An upload that finished before the connection broke is not repeated.
+                if attempt > 0 && self.dst.exists(node).await.unwrap_or(false) {
+                    return Ok(());
+                }
+                self.transfer(node, partial).await
             }
-            self.transfer(node).await
         })
-        .await
-        .map_err(|e| self.at_destination()(e).context(format!("copying {}", describe(node))))?;
+        .await;
+        match (&copied, partial) {
+            (Ok(()), Some(p)) => p.finish(),
+            // The kept bytes were not a prefix of the blob after all.
+            (Err(e), Some(p)) if e.kind().is_integrity() => p.discard(),
+            _ => {}
+        }
+        copied.map_err(|e| self.at_destination()(e).context(format!("copying {}", describe(node))))?;
         {
             let mut report = self.report.lock().expect("no panics");
             report.copied += 1;
@@ -272,14 +291,18 @@ impl Graph<'_> {
     /// One attempt at moving a blob's bytes, reporting progress while the sink takes them, and
     /// given up when no byte moves for the idle timeout (the stream's bytes are what a stalled
     /// peer stops, whichever side it is on).
-    async fn transfer(&self, node: &Descriptor) -> Result<()> {
+    async fn transfer(&self, node: &Descriptor, partial: Option<&Partial>) -> Result<()> {
         let src = self.src;
         let flow = Arc::new(Flow::default());
         let open = || -> Pin<Box<dyn Future<Output = Result<BlobReader>> + Send + '_>> {
             let flow = flow.clone();
             Box::pin(async move {
                 flow.awaiting_source.store(true, Ordering::Relaxed);
-                let inner = src.fetch_blob(node).await.map_err(|e| e.on(Side::Source, src.name()))?;
+                let inner = match partial {
+                    Some(p) => p.reader(src, node).await,
+                    None => src.fetch_blob(node).await,
+                };
+                let inner = inner.map_err(|e| e.on(Side::Source, src.name()))?;
                 flow.read.store(0, Ordering::Relaxed);
                 flow.awaiting_source.store(false, Ordering::Relaxed);
                 Ok(Box::pin(Counting::new(inner, flow)) as BlobReader)

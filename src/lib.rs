@@ -21,6 +21,7 @@ pub mod index;
 pub mod ops;
 pub mod pull;
 pub mod reference;
+pub mod resume;
 pub mod retry;
 pub mod store;
 pub mod stream;

@@ -62,6 +62,8 @@ pub struct FolderOptions {
     pub idle_timeout: std::time::Duration,
     /// How long after its first failure a layer download is tried again.
     pub retry_for: Option<std::time::Duration>,
+    /// Where partial downloads are kept for resuming ([`crate::resume`]).
+    pub resume_dir: Option<PathBuf>,
     /// How the source was named, for the record.
     pub source_name: String,
 }
@@ -223,6 +225,7 @@ async fn pull_into_scratch(
         successors: Some(&keep_selected),
         idle_timeout: options.idle_timeout,
         retry_for: options.retry_for,
+        resume_dir: options.resume_dir.clone(),
         ..CopyOptions::default()
     };
     let report = match copy::copy_graph(source, root, &sink, None, &copy_options).await {

@@ -162,9 +162,10 @@ fn signal(child: &Child, name: &str) {
     assert!(status.success());
 }
 
+/// The names in `dir`, but the layout ingest folder's lock file (which stays, empty).
 fn entries(dir: &Path) -> Vec<String> {
     fs::read_dir(dir)
-        .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n != ".lock").collect())
         .unwrap_or_default()
 }
 
@@ -211,4 +212,104 @@ fn sigterm_mid_push_exits_143_and_a_killed_push_leaves_nothing_after_the_next() 
     let out = tmp.path().join("out");
     run_in(tmp.path(), &["pull", "-q", &at, "-o", out.to_str().unwrap()]).ok();
     assert_same_tree(&suite, &out);
+}
+
+/// The digest of the dataset layer of `at`, read with inspect.
+fn dataset_layer(cwd: &Path, at: &str) -> (String, u64) {
+    let v: serde_json::Value =
+        serde_json::from_str(&run_in(cwd, &["inspect", "--plain-http", "--format", "json", at]).ok().stdout).unwrap();
+    let layer = v["layers"].as_array().unwrap().iter().find(|l| l["class"] == "dataset").unwrap().clone();
+    (layer["digest"].as_str().unwrap().to_string(), layer["size"].as_u64().unwrap())
+}
+
+/// `(bytes sent, Range header)` of each answer the proxy gave to GETs of the blob `hex`.
+fn served(proxy: &crate::util::proxy::FaultProxy, hex: &str) -> Vec<(u64, String)> {
+    proxy
+        .log()
+        .iter()
+        .filter(|l| l.starts_with("SENT ") && l.contains("GET ") && l.contains(hex))
+        .map(|l| {
+            let mut parts = l.splitn(3, ' ');
+            let bytes = parts.nth(1).unwrap().parse().unwrap();
+            let range = parts.next().unwrap().split(' ').next().unwrap().trim_start_matches("range=").to_string();
+            (bytes, range)
+        })
+        .collect()
+}
+
+#[test]
+fn a_download_cut_at_half_resumes_with_a_range_and_sends_each_byte_once() {
+    use crate::util::proxy::{Fault, FaultProxy};
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let suite = big_suite(tmp.path());
+    let at = reg.at("zoo/big:1");
+    run_in(tmp.path(), &["push", "-q", "--plain-http", suite.to_str().unwrap(), &at]).ok();
+    let (digest, size) = dataset_layer(tmp.path(), &at);
+    let hex: &'static str = String::leak(digest.trim_start_matches("sha256:").to_string());
+    let proxy = FaultProxy::start(&reg.addr, Fault::CutResponse(hex, 1));
+    let cache = tmp.path().join("cache");
+    let out = tmp.path().join("out");
+    run_env(
+        tmp.path(),
+        &[("ZOO_OCI_CACHE", cache.to_str().unwrap())],
+        &["pull", "-q", "--plain-http", "--only", "dataset", &proxy.at("zoo/big:1"), "-o", out.to_str().unwrap()],
+    )
+    .ok();
+    assert_same_tree(&suite.join("data"), &out.join("data"));
+    let answers = served(&proxy, hex);
+    assert_eq!(answers.len(), 2, "one cut answer, one resumed: {answers:?}");
+    let (first, resumed) = (&answers[0], &answers[1]);
+    assert_eq!(
+        resumed.1,
+        format!("bytes={}-{}", first.0, size - 1),
+        "the second request continues where the first was cut"
+    );
+    let total: u64 = answers.iter().map(|a| a.0).sum();
+    eprintln!("resumed download of {size} bytes cut at half: {} bytes sent, {} again", total, total - size);
+    assert_eq!(total, size, "each byte was sent once");
+    assert!(
+        fs::read_dir(cache.join("partial")).unwrap().next().is_none(),
+        "the partial file is gone once the blob is stored"
+    );
+}
+
+#[test]
+fn a_pull_killed_mid_download_resumes_in_the_next_run() {
+    use crate::util::proxy::{Fault, FaultProxy};
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let suite = big_suite(tmp.path());
+    let at = reg.at("zoo/big:1");
+    run_in(tmp.path(), &["push", "-q", "--plain-http", suite.to_str().unwrap(), &at]).ok();
+    let (digest, size) = dataset_layer(tmp.path(), &at);
+    let hex: &'static str = String::leak(digest.trim_start_matches("sha256:").to_string());
+    let cache = tmp.path().join("cache");
+    let out = tmp.path().join("out");
+    let args = ["pull", "-q", "--plain-http", "--only", "dataset", &at, "-o", out.to_str().unwrap()];
+    let mut child = zoo()
+        .current_dir(tmp.path())
+        .env("ZOO_OCI_CACHE", &cache)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let partial = cache.join("partial").join(hex);
+    when(|| fs::metadata(&partial).map(|m| m.len() > 8 << 20).unwrap_or(false));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let kept = fs::metadata(&partial).unwrap().len();
+    assert!(kept > 0 && kept < size, "{kept} of {size} bytes kept");
+
+    let proxy = FaultProxy::start(&reg.addr, Fault::Delay("never-matches", 0));
+    let through = proxy.at("zoo/big:1");
+    let mut args = args.to_vec();
+    args[5] = &through;
+    run_env(tmp.path(), &[("ZOO_OCI_CACHE", cache.to_str().unwrap())], &args).ok();
+    assert_same_tree(&suite.join("data"), &out.join("data"));
+    let answers = served(&proxy, hex);
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert!(answers[0].1.starts_with(&format!("bytes={kept}-")), "resumed from the kept prefix: {answers:?}");
+    assert_eq!(answers[0].0, size - kept, "only the rest was sent");
 }

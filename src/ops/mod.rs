@@ -75,6 +75,7 @@ impl Context {
             on_event,
             idle_timeout: self.transport.idle_timeout,
             retry_for: Some(self.transport.retry_timeout),
+            resume_dir: crate::resume::default_dir(),
             ..crate::copy::CopyOptions::default()
         }
     }

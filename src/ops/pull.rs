@@ -66,6 +66,7 @@ pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport
         concurrency: context.concurrency,
         idle_timeout: context.transport.idle_timeout,
         retry_for: Some(context.transport.retry_timeout),
+        resume_dir: crate::resume::default_dir(),
         source_name: options.source.with_reference(Some(reference.clone())).to_string(),
     };
     let on_event = |e: &Event| (context.events)(e);

@@ -31,6 +31,9 @@ const INGEST_DIR: &str = ".zoo-oci-ingest";
 /// An OCI image layout directory.
 pub struct LayoutStore {
     root: PathBuf,
+    /// A shared lock on the ingest folder, taken before this store writes there and held while
+    /// it lives: the sweep of killed writers' temp files runs only when nobody holds one.
+    ingest_lock: std::sync::OnceLock<File>,
 }
 
 impl LayoutStore {
@@ -42,7 +45,7 @@ impl LayoutStore {
             return Err(Error::not_found(format!("{} {what}", root.display()))
                 .with_hint("push a suite there first: zoo-oci push SUITE_DIR oci:PATH:TAG"));
         }
-        Ok(LayoutStore { root: root.to_path_buf() })
+        Ok(LayoutStore { root: root.to_path_buf(), ingest_lock: std::sync::OnceLock::new() })
     }
 
     /// Opens a layout for writing, creating it (and missing parent folders) if needed.
@@ -72,7 +75,7 @@ impl LayoutStore {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(Error::io("create", &marker, e)),
         }
-        let target = LayoutStore { root: root.to_path_buf() };
+        let target = LayoutStore { root: root.to_path_buf(), ingest_lock: std::sync::OnceLock::new() };
         if !root.join("index.json").exists() {
             target.with_index(|_| Ok(()))?;
         }
@@ -117,6 +120,11 @@ impl LayoutStore {
     fn ingest_dir(&self) -> Result<PathBuf> {
         let dir = self.root.join(INGEST_DIR);
         fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+        if self.ingest_lock.get().is_none() {
+            let lock = ingest_lock_file(&dir)?;
+            lock.lock_shared().map_err(|e| Error::io("lock", &dir.join(INGEST_LOCK), e))?;
+            let _ = self.ingest_lock.set(lock);
+        }
         Ok(dir)
     }
 
@@ -134,21 +142,30 @@ impl LayoutStore {
 /// writes, so that a layout one user pushed is readable by another (tempfile's own 0600 is for
 /// secrets).
 fn shared_temp_file(dir: &Path) -> Result<tempfile::NamedTempFile> {
-    let tmp = tempfile::Builder::new()
+    tempfile::Builder::new()
         .permissions(std::fs::Permissions::from_mode(0o644))
         .tempfile_in(dir)
-        .map_err(|e| Error::io("create a temp file in", dir, e))?;
-    // Held until the file is renamed or removed: the sweep leaves a live writer's file alone.
-    tmp.as_file().lock().map_err(|e| Error::io("lock", tmp.path(), e))?;
-    Ok(tmp)
+        .map_err(|e| Error::io("create a temp file in", dir, e))
 }
 
-/// Removes what killed writers left in the ingest folder: temp files no live process holds.
+/// The ingest folder's lock file: every writer holds it shared; the sweep needs it alone.
+const INGEST_LOCK: &str = ".lock";
+
+fn ingest_lock_file(dir: &Path) -> Result<File> {
+    let path = dir.join(INGEST_LOCK);
+    fs::OpenOptions::new().create(true).append(true).open(&path).map_err(|e| Error::io("open", &path, e))
+}
+
+/// Removes what killed writers left in the ingest folder, when no live writer holds the folder:
+/// their temp files are garbage then, and nobody's file is touched while anyone writes.
 fn sweep_ingest(dir: &Path) {
+    let Ok(lock) = ingest_lock_file(dir) else { return };
+    if lock.try_lock().is_err() {
+        return; // a live writer: the next run sweeps
+    }
     let Ok(entries) = fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
-        let Ok(file) = File::open(entry.path()) else { continue };
-        if file.try_lock().is_ok() {
+        if entry.file_name() != INGEST_LOCK {
             let _ = fs::remove_file(entry.path());
         }
     }

@@ -69,6 +69,18 @@ pub trait Source: Store {
     fn referrers(&self) -> Option<&dyn Referrers> {
         None
     }
+
+    /// Capability: a blob's bytes from an offset on, for resuming a download.
+    fn ranged(&self) -> Option<&dyn RangedFetch> {
+        None
+    }
+}
+
+/// The ranged-read capability of a source (HTTP `Range`).
+#[async_trait]
+pub trait RangedFetch: Send + Sync {
+    /// The blob's bytes from `offset` to its end; `None` when the source sends only whole blobs.
+    async fn fetch_blob_from(&self, descriptor: &Descriptor, offset: u64) -> Result<Option<BlobReader>>;
 }
 
 /// The referrers capability of a source (distribution spec, "Listing Referrers").

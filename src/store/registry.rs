@@ -19,7 +19,7 @@ use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, RegistryOperation};
 use tokio_util::io::{ReaderStream, StreamReader};
 
-use super::{BlobOpener, BlobReader, MountOrigin, Mounter, Referrers, Sink, Source, Store, Tagger};
+use super::{BlobOpener, BlobReader, MountOrigin, Mounter, RangedFetch, Referrers, Sink, Source, Store, Tagger};
 use crate::artifact::manifest::{self, Descriptor, Index, is_manifest_type};
 use crate::artifact::media;
 use crate::credentials::{self, Credential, Lookup};
@@ -768,14 +768,11 @@ impl Source for RegistryStore {
         let sized = match response.map_err(|e| self.error(e, &format!("downloading blob {}", descriptor.digest)))? {
             BlobResponse::Full(s) | BlobResponse::Partial(s) => s,
         };
-        let stream = sized.stream.map_err(|e| {
-            // A reset connection mid-blob: copy tries again from the start.
-            std::io::Error::new(std::io::ErrorKind::ConnectionReset, e)
-        });
-        // A connection closed early can look like a clean end of stream: say it is not, so the
-        // copy tries again instead of reporting a corrupt blob.
-        let stream = Complete { inner: stream, expected: descriptor.size, seen: 0, ended: false };
-        Ok(Box::pin(StreamReader::new(stream)))
+        Ok(blob_reader(sized.stream, descriptor.size))
+    }
+
+    fn ranged(&self) -> Option<&dyn RangedFetch> {
+        Some(self)
     }
 
     async fn tags(&self) -> Result<Vec<String>> {
@@ -818,6 +815,33 @@ impl Sink for RegistryStore {
         }
         Ok(())
     }
+}
+
+#[async_trait]
+impl RangedFetch for RegistryStore {
+    async fn fetch_blob_from(&self, descriptor: &Descriptor, offset: u64) -> Result<Option<BlobReader>> {
+        let left = descriptor.size.saturating_sub(offset);
+        let response = self
+            .client
+            .pull_blob_stream_partial(&self.reference(None), descriptor.digest.as_str(), offset, Some(left))
+            .await
+            .map_err(|e| self.error(e, &format!("downloading blob {} from byte {offset}", descriptor.digest)))?;
+        match response {
+            BlobResponse::Partial(s) => Ok(Some(blob_reader(s.stream, left))),
+            BlobResponse::Full(_) => Ok(None), // the registry ignored the range
+        }
+    }
+}
+
+/// A blob stream as a reader that fails with `ConnectionReset` when the connection breaks or
+/// closes before `expected` bytes: the copy then tries again instead of reporting a corrupt blob.
+fn blob_reader<S, E>(stream: S, expected: u64) -> BlobReader
+where
+    S: futures::Stream<Item = std::result::Result<bytes::Bytes, E>> + Send + Unpin + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let stream = stream.map_err(|e| std::io::Error::new(std::io::ErrorKind::ConnectionReset, e));
+    Box::pin(StreamReader::new(Complete { inner: stream, expected, seen: 0, ended: false }))
 }
 
 #[async_trait]

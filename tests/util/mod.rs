@@ -17,6 +17,8 @@ use serde_json::Value;
 pub fn zoo() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_zoo-oci"));
     cmd.env_remove("SOURCE_DATE_EPOCH");
+    // Partial downloads of failed pulls go to the test run's own cache, not the user's.
+    cmd.env("ZOO_OCI_CACHE", std::env::temp_dir().join(format!("zoo-oci-test-cache-{}", std::process::id())));
     cmd
 }
 

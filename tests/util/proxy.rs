@@ -97,6 +97,7 @@ fn handle(
     let mut request_line = String::new();
     let mut content_length = 0usize;
     let mut authorization = String::new();
+    let mut range = String::new();
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 {
@@ -108,6 +109,9 @@ fn handle(
         let lower = line.to_ascii_lowercase();
         if let Some(v) = lower.strip_prefix("content-length:") {
             content_length = v.trim().parse().unwrap_or(0);
+        }
+        if let Some(v) = lower.strip_prefix("range:") {
+            range = v.trim().to_string();
         }
         if lower.starts_with("connection:") {
             continue; // replaced below
@@ -185,14 +189,16 @@ fn handle(
     up.write_all(&body)?;
     let mut response = Vec::new();
     up.read_to_end(&mut response)?;
+    let header_end = response.windows(4).position(|w| w == b"\r\n\r\n").map_or(response.len(), |i| i + 4);
     if cut {
         seen.lock().unwrap().push(format!("FAULT cut {request_line}"));
-        let header_end = response.windows(4).position(|w| w == b"\r\n\r\n").map_or(response.len(), |i| i + 4);
         let keep = header_end + (response.len() - header_end) / 2;
         client.write_all(&response[..keep])?;
+        seen.lock().unwrap().push(format!("SENT {} range={range} {request_line}", keep - header_end));
         return Ok(()); // dropping the socket cuts the body short
     }
     client.write_all(&response)?;
+    seen.lock().unwrap().push(format!("SENT {} range={range} {request_line}", response.len() - header_end));
     seen.lock().unwrap().push(format!("DONE {request_line}"));
     Ok(())
 }

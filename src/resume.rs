@@ -1,0 +1,127 @@
+//! Resumable downloads: the bytes of a blob being received are kept in a partial file named by
+//! its digest, so that a download cut by a broken connection, a Ctrl-C or a killed pod continues
+//! where it stopped (HTTP `Range`) instead of from byte 0. What the sink reads is the partial
+//! file's bytes followed by the rest from the source; the sink verifies the whole digest at the
+//! end, as it does for any blob, and a mismatch discards the partial file.
+//!
+//! A partial file is locked while a process appends to it: two pulls of one digest at once do not
+//! interleave their bytes; the second streams from the source without keeping anything.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
+
+use crate::artifact::manifest::Descriptor;
+use crate::digest;
+use crate::error::Result;
+use crate::store::{BlobReader, Source};
+
+/// The folder partial downloads are kept in: `$ZOO_OCI_CACHE/partial`, else the user cache
+/// folder's `zoo-oci/partial` (`$XDG_CACHE_HOME`, `~/.cache`).
+pub fn default_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("ZOO_OCI_CACHE").map(PathBuf::from).or_else(|| {
+        std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .map(|c| c.join("zoo-oci"))
+    })?;
+    Some(base.join("partial"))
+}
+
+/// A partial download this process holds: bytes received so far, appended to as more arrive.
+pub struct Partial {
+    path: PathBuf,
+    /// Open for appending and locked while this process owns the download.
+    file: File,
+}
+
+impl Partial {
+    /// Takes the partial file of `descriptor` in `dir`, creating it if need be; `None` when it
+    /// cannot be had (the folder is not writable, another process holds it).
+    pub fn take(dir: &Path, descriptor: &Descriptor) -> Option<Partial> {
+        let hex = digest::hex_part(&descriptor.digest).ok()?;
+        fs::create_dir_all(dir).ok()?;
+        let path = dir.join(hex);
+        let file = OpenOptions::new().create(true).append(true).open(&path).ok()?;
+        file.try_lock().ok()?;
+        // More bytes than the blob has: not a prefix of it.
+        if file.metadata().ok()?.len() > descriptor.size {
+            file.set_len(0).ok()?;
+        }
+        Some(Partial { path, file })
+    }
+
+    /// Bytes already received.
+    pub fn len(&self) -> u64 {
+        self.file.metadata().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Whether nothing was received yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets what was received: the digest did not match, or the source ignored the range.
+    pub fn discard(&self) {
+        let _ = self.file.set_len(0);
+    }
+
+    /// The blob is stored: the partial file is not needed any more.
+    pub fn finish(self) {
+        let _ = fs::remove_file(&self.path);
+    }
+
+    /// The blob's bytes: the prefix already here, then the rest from `src` (a ranged request
+    /// when the source can make one), kept here as it arrives.
+    pub async fn reader(&self, src: &dyn Source, descriptor: &Descriptor) -> Result<BlobReader> {
+        let have = self.len();
+        if have > 0
+            && let Some(ranged) = src.ranged()
+            && let Some(rest) = ranged.fetch_blob_from(descriptor, have).await?
+        {
+            let prefix = tokio::fs::File::open(&self.path)
+                .await
+                .map_err(|e| crate::error::Error::io("read", &self.path, e))?
+                .take(have);
+            return Ok(Box::pin(prefix.chain(self.keeping(rest)?)));
+        }
+        self.discard();
+        self.keeping(src.fetch_blob(descriptor).await?)
+    }
+
+    fn keeping(&self, inner: BlobReader) -> Result<BlobReader> {
+        let out = self.file.try_clone().map_err(|e| crate::error::Error::io("open", &self.path, e))?;
+        Ok(Box::pin(Keeping { inner, out, broken: false }))
+    }
+}
+
+/// Appends every byte read through it to the partial file.
+struct Keeping {
+    inner: BlobReader,
+    out: File,
+    /// A write failed: the file no longer holds a prefix, so nothing more is kept.
+    broken: bool,
+}
+
+impl AsyncRead for Keeping {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = self.inner.as_mut().poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = &poll
+            && !self.broken
+        {
+            let fresh = buf.filled()[before..].to_vec();
+            // A small write into the page cache; the file is the resume state, not the data's
+            // only copy, so a write that fails only loses the ability to resume.
+            if self.out.write_all(&fresh).is_err() {
+                self.broken = true;
+                let _ = self.out.set_len(0);
+            }
+        }
+        poll
+    }
+}
