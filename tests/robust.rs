@@ -316,3 +316,33 @@ fn a_pull_killed_mid_download_resumes_in_the_next_run() {
     assert!(answers[0].1.starts_with(&format!("bytes={kept}-")), "resumed from the kept prefix: {answers:?}");
     assert_eq!(answers[0].0, size - kept, "only the rest was sent");
 }
+
+#[test]
+fn an_upload_that_fails_midway_resumes_from_the_registrys_offset() {
+    use crate::util::proxy::{Fault, FaultProxy};
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let suite = big_suite(tmp.path());
+    // 16 MiB chunks: the one half-way through fails.
+    let half = big() / (16 << 20) / 2;
+    let proxy = FaultProxy::start(&reg.addr, Fault::FailNth("PATCH ", half));
+    let at = proxy.at("zoo/big:1");
+    run_in(tmp.path(), &["push", "-q", "--plain-http", suite.to_str().unwrap(), &at]).ok();
+    assert_eq!(proxy.faults().len(), 1, "{:?}", proxy.faults());
+    let (digest, size) = dataset_layer(tmp.path(), &reg.at("zoo/big:1"));
+    let _ = digest;
+    let forwarded: u64 = proxy
+        .log()
+        .iter()
+        .filter(|l| l.starts_with("RECV ") && l.contains("PATCH "))
+        .map(|l| l.split(' ').nth(1).unwrap().parse::<u64>().unwrap())
+        .sum();
+    eprintln!(
+        "resumed upload of {size} bytes failing at chunk {half}: the registry received {forwarded} bytes, {} again",
+        forwarded - size
+    );
+    assert_eq!(forwarded, size, "the registry received each byte once");
+    let out = tmp.path().join("out");
+    run_in(tmp.path(), &["pull", "-q", "--plain-http", &reg.at("zoo/big:1"), "-o", out.to_str().unwrap()]).ok();
+    assert_same_tree(&suite, &out);
+}

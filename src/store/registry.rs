@@ -117,6 +117,8 @@ pub struct RegistryStore {
     client: Client,
     /// Chunked uploads, for registries that refuse monolithic ones.
     chunked: Client,
+    /// Resumable upload sessions of big blobs (`super::upload`).
+    http: reqwest::Client,
     auth: RegistryAuth,
     plain_http: bool,
     credential_source: credentials::Source,
@@ -188,6 +190,7 @@ impl RegistryStore {
             repository: repository.to_string(),
             client: build(true)?,
             chunked: build(false)?,
+            http: http_client(registry, transport)?,
             auth,
             plain_http: transport.plain_http,
             credential_source: credentials::Source::None,
@@ -231,6 +234,7 @@ impl RegistryStore {
             repository: repository.to_string(),
             client: self.client.clone(),
             chunked: self.chunked.clone(),
+            http: self.http.clone(),
             auth: self.auth.clone(),
             plain_http: self.plain_http,
             credential_source: self.credential_source.clone(),
@@ -522,21 +526,7 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 /// authorisation error naming the user.
 pub async fn check_login(registry: &str, transport: &Transport, username: &str, password: &str) -> Result<()> {
     let scheme = if transport.plain_http { "http" } else { "https" };
-    let mut builder = reqwest::Client::builder()
-        .user_agent(USER_AGENT)
-        .connect_timeout(transport.idle_timeout)
-        .read_timeout(transport.idle_timeout);
-    for pem in transport.trusted_cas(registry)? {
-        for cert in reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| Error::usage("a trusted CA file holds no PEM certificate").with_cause(e))?
-        {
-            builder = builder.add_root_certificate(cert);
-        }
-    }
-    if transport.insecure {
-        builder = builder.danger_accept_invalid_certs(true);
-    }
-    let client = builder.build().map_err(|e| Error::failed("could not set up the HTTP client").with_cause(e))?;
+    let client = http_client(registry, transport)?;
     let doing = format!("checking the credentials of {username} at {registry}");
     let connection = |e: reqwest::Error| connection_error(e, &doing, registry, transport.plain_http);
     let refused = || {
@@ -582,8 +572,28 @@ pub async fn check_login(registry: &str, transport: &Transport, username: &str, 
     }
 }
 
+/// An HTTP client for what zoo-oci says to a registry itself (the login check, resumable
+/// uploads), set up as oci-client's: the same trusted CAs, timeouts and `--insecure`.
+fn http_client(registry: &str, transport: &Transport) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(transport.idle_timeout)
+        .read_timeout(transport.idle_timeout);
+    for pem in transport.trusted_cas(registry)? {
+        for cert in reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| Error::usage("a trusted CA file holds no PEM certificate").with_cause(e))?
+        {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if transport.insecure {
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    builder.build().map_err(|e| Error::failed("could not set up the HTTP client").with_cause(e))
+}
+
 /// `realm="https://auth",service="registry"` as a map.
-fn challenge_params(text: &str) -> HashMap<String, String> {
+pub(super) fn challenge_params(text: &str) -> HashMap<String, String> {
     let mut params = HashMap::new();
     let mut rest = text.trim();
     while let Some((key, after)) = rest.split_once('=') {
@@ -790,6 +800,23 @@ impl Source for RegistryStore {
 #[async_trait]
 impl Sink for RegistryStore {
     async fn push_blob(&self, descriptor: &Descriptor, open: BlobOpener<'_>) -> Result<()> {
+        if descriptor.size >= super::upload::RESUMABLE_FROM {
+            let (basic, bearer) = match &self.auth {
+                RegistryAuth::Basic(u, p) => (Some((u.as_str(), p.as_str())), None),
+                RegistryAuth::Bearer(t) => (None, Some(t.as_str())),
+                _ => (None, None),
+            };
+            let scheme = if self.plain_http { "http" } else { "https" };
+            let session = super::upload::Session {
+                http: &self.http,
+                base: format!("{scheme}://{}", self.registry),
+                repository: &self.repository,
+                basic,
+                bearer,
+            };
+            let doing = format!("uploading blob {} in a resumable session", descriptor.digest);
+            return session.push(descriptor, open, &|_| {}).await.map(|_| ()).map_err(|e| e.context(doing));
+        }
         let data = open().await?;
         match self.upload(&self.client, descriptor, data).await {
             Ok(()) => Ok(()),

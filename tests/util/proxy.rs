@@ -23,6 +23,9 @@ pub enum Fault {
     /// Hold every request whose line contains the pattern this many milliseconds before
     /// forwarding it: a slow blob, to see what a client does meanwhile.
     Delay(&'static str, u64),
+    /// Answer 503, without forwarding it, to the Nth request (from 1) whose line contains the
+    /// pattern: a chunk of an upload that fails midway.
+    FailNth(&'static str, usize),
 }
 
 /// The token the [`Fault::BearerAuth`] proxy hands out.
@@ -165,6 +168,7 @@ fn handle(
             request_line.starts_with("PUT ") && request_line.contains("/blobs/uploads/") && content_length > 0
         }
         Fault::Unavailable(pattern, n) => is_match(pattern, n),
+        Fault::FailNth(pattern, n) => request_line.contains(pattern) && matched.fetch_add(1, Ordering::SeqCst) + 1 == n,
         Fault::CutResponse(..) | Fault::BearerAuth(..) | Fault::Delay(..) => false,
     };
     if answer_fault {
@@ -187,6 +191,7 @@ fn handle(
     let mut up = TcpStream::connect(upstream)?;
     up.write_all(&head)?;
     up.write_all(&body)?;
+    seen.lock().unwrap().push(format!("RECV {} {request_line}", body.len()));
     let mut response = Vec::new();
     up.read_to_end(&mut response)?;
     let header_end = response.windows(4).position(|w| w == b"\r\n\r\n").map_or(response.len(), |i| i + 4);
