@@ -346,3 +346,25 @@ fn an_upload_that_fails_midway_resumes_from_the_registrys_offset() {
     run_in(tmp.path(), &["pull", "-q", "--plain-http", &reg.at("zoo/big:1"), "-o", out.to_str().unwrap()]).ok();
     assert_same_tree(&suite, &out);
 }
+
+/// The resumable session answers a registry's Bearer challenge as oci-client does: a token from
+/// the service the challenge names, for the configured credentials.
+#[test]
+fn a_big_upload_through_a_token_service_authenticates_its_session() {
+    use crate::util::proxy::{Fault, FaultProxy, TOKEN};
+    use crate::util::registry::{PASSWORD, USER};
+    let reg = Registry::plain();
+    let proxy = FaultProxy::start(&reg.addr, Fault::BearerAuth(USER, PASSWORD));
+    let tmp = scratch();
+    let suite = big_suite(tmp.path());
+    let at = proxy.at("zoo/big:1");
+    let creds = [("ZOO_OCI_USERNAME", USER), ("ZOO_OCI_PASSWORD", PASSWORD)];
+    let pushed = run_env(tmp.path(), &creds, &["push", "-q", "--plain-http", suite.to_str().unwrap(), &at]);
+    pushed.ok();
+    assert!(!pushed.stderr.contains(TOKEN) && !pushed.stderr.contains(PASSWORD), "a secret leaked");
+    let log = proxy.log();
+    assert!(log.iter().any(|l| l.starts_with("PATCH ")), "the big blob went up in a session");
+    let out = tmp.path().join("out");
+    run_env(tmp.path(), &creds, &["pull", "-q", "--plain-http", &at, "-o", out.to_str().unwrap()]).ok();
+    assert_same_tree(&suite, &out);
+}
