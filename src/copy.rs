@@ -60,8 +60,7 @@ pub struct CopyOptions<'a> {
     pub resume_dir: Option<std::path::PathBuf>,
 }
 
-/// Default idle timeout of a transfer (`--timeout`).
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+pub use crate::retry::DEFAULT_IDLE_TIMEOUT;
 
 impl Default for CopyOptions<'_> {
     fn default() -> Self {

@@ -12,6 +12,10 @@ use crate::error::{Error, Result};
 /// Default number of retries after a transient failure.
 pub const DEFAULT_RETRIES: u32 = 4;
 
+/// Default idle timeout (`--timeout`): a connection that takes this long to open, or a transfer
+/// that moves no byte for this long, is given up and tried again.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How long to keep trying.
 #[derive(Debug, Clone, Copy)]
 pub enum Policy {

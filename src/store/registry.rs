@@ -102,7 +102,7 @@ impl Default for Transport {
             ca_files: Vec::new(),
             credentials: Lookup::default(),
             retry_timeout: Duration::from_secs(60),
-            idle_timeout: crate::copy::DEFAULT_IDLE_TIMEOUT,
+            idle_timeout: crate::retry::DEFAULT_IDLE_TIMEOUT,
             certs_dirs: SYSTEM_CERTS_DIRS.iter().map(PathBuf::from).collect(),
             insecure: false,
         }
