@@ -75,7 +75,9 @@ impl Context {
             on_event,
             idle_timeout: self.transport.idle_timeout,
             retry_for: Some(self.transport.retry_timeout),
-            resume_dir: crate::resume::default_dir(),
+            // Copies between stores keep no partial copy: a mirror of a registry would write
+            // every blob twice. Pulls do (`ops::pull`).
+            resume_dir: None,
             ..crate::copy::CopyOptions::default()
         }
     }
