@@ -225,6 +225,17 @@ fn dataset_layer(cwd: &Path, at: &str) -> (String, u64) {
     (layer["digest"].as_str().unwrap().to_string(), layer["size"].as_u64().unwrap())
 }
 
+/// The big suite pushed to `reg` as `zoo/big:1`: the suite folder, its location, and the hex
+/// digest (for proxy patterns) and size of its dataset layer.
+fn big_suite_in(reg: &Registry, root: &Path) -> (std::path::PathBuf, String, &'static str, u64) {
+    let suite = big_suite(root);
+    let at = reg.at("zoo/big:1");
+    run_in(root, &["push", "-q", "--plain-http", suite.to_str().unwrap(), &at]).ok();
+    let (digest, size) = dataset_layer(root, &at);
+    // The proxy's patterns live as long as the test binary.
+    (suite, at, String::leak(digest.trim_start_matches("sha256:").to_string()), size)
+}
+
 /// `(bytes sent, Range header)` of each answer the proxy gave to GETs of the blob `hex`.
 fn served(proxy: &crate::util::proxy::FaultProxy, hex: &str) -> Vec<(u64, String)> {
     proxy
@@ -245,11 +256,7 @@ fn a_download_cut_at_half_resumes_with_a_range_and_sends_each_byte_once() {
     use crate::util::proxy::{Fault, FaultProxy};
     let reg = Registry::plain();
     let tmp = scratch();
-    let suite = big_suite(tmp.path());
-    let at = reg.at("zoo/big:1");
-    run_in(tmp.path(), &["push", "-q", "--plain-http", suite.to_str().unwrap(), &at]).ok();
-    let (digest, size) = dataset_layer(tmp.path(), &at);
-    let hex: &'static str = String::leak(digest.trim_start_matches("sha256:").to_string());
+    let (suite, _, hex, size) = big_suite_in(&reg, tmp.path());
     let proxy = FaultProxy::start(&reg.addr, Fault::CutResponse(hex, 1));
     let cache = tmp.path().join("cache");
     let out = tmp.path().join("out");
@@ -282,11 +289,7 @@ fn a_pull_killed_mid_download_resumes_in_the_next_run() {
     use crate::util::proxy::{Fault, FaultProxy};
     let reg = Registry::plain();
     let tmp = scratch();
-    let suite = big_suite(tmp.path());
-    let at = reg.at("zoo/big:1");
-    run_in(tmp.path(), &["push", "-q", "--plain-http", suite.to_str().unwrap(), &at]).ok();
-    let (digest, size) = dataset_layer(tmp.path(), &at);
-    let hex: &'static str = String::leak(digest.trim_start_matches("sha256:").to_string());
+    let (suite, at, hex, size) = big_suite_in(&reg, tmp.path());
     let cache = tmp.path().join("cache");
     let out = tmp.path().join("out");
     let args = ["pull", "-q", "--plain-http", "--only", "dataset", &at, "-o", out.to_str().unwrap()];
