@@ -150,7 +150,10 @@ pub async fn into_folder(
     let parent = parent_of(&destination);
     let created = create_parents(&parent)?;
     let staging = Staging::for_destination(&destination, &state);
-    sweep_leftovers(&staging.scratch_parent(&destination), &staging.prefixes(&destination));
+    // Both places a killed pull may have staged in: beside the destination, and inside it.
+    for place in [Staging::Beside, Staging::Inside] {
+        sweep_leftovers(&place.scratch_parent(&destination), &place.prefixes(&destination));
+    }
     let result =
         pull_into_scratch(source, &root, &view, &chosen, include, options, &destination, &staging, events).await;
     let result = result.and_then(|(scratch, _alive, record)| match staging {

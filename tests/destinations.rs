@@ -170,6 +170,12 @@ fn leftovers_of_a_killed_pull_are_swept_but_a_live_pulls_are_not() {
     assert!(tmp.path().join("out.partial-live/half.bin").exists(), "a live pull's folder is left alone");
     drop(live);
 
+    // A plain folder holding only a killed pull's hidden scratch folder is empty to a pull.
+    let plain = tmp.path().join("plain");
+    write(&plain.join(".zoo-oci-partial-stale"), "half.bin", "x", false);
+    run_in(tmp.path(), &["pull", "-q", &format!("{layout}:1"), "-o", plain.to_str().unwrap()]).ok();
+    assert_same_tree(&tmp.path().join("suite-v1"), &plain);
+
     // Inside a mount point: the hidden scratch folder of a killed pull does not make it foreign.
     let mount = Tmpfs::mount(&tmp.path().join("models"), "16m");
     write(&mount.0.join(".zoo-oci-partial-stale"), "half.bin", "x", false);
