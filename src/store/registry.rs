@@ -815,7 +815,7 @@ impl Sink for RegistryStore {
                 bearer,
             };
             let doing = format!("uploading blob {} in a resumable session", descriptor.digest);
-            return session.push(descriptor, open, &|_| {}).await.map(|_| ()).map_err(|e| e.context(doing));
+            return session.push(descriptor, open).await.map_err(|e| e.context(doing));
         }
         let data = open().await?;
         match self.upload(&self.client, descriptor, data).await {

@@ -41,13 +41,7 @@ pub struct Session<'a> {
 
 impl Session<'_> {
     /// Uploads the blob `open` streams, resuming from the registry's offset after a failed chunk.
-    /// `on_retry` hears of each failure.
-    pub async fn push(
-        &self,
-        descriptor: &Descriptor,
-        open: BlobOpener<'_>,
-        on_retry: &(dyn Fn(&str) + Sync),
-    ) -> Result<u64> {
+    pub async fn push(&self, descriptor: &Descriptor, open: BlobOpener<'_>) -> Result<()> {
         let auth = self.authorization().await?;
         let with_auth = |request: reqwest::RequestBuilder| match &auth {
             Some(value) => request.header(AUTHORIZATION, value),
@@ -62,7 +56,7 @@ impl Session<'_> {
         let mut data = open().await?;
         // The bytes from `sent` on: a failed chunk is sent again from memory, not read again.
         let mut chunk = bytes::Bytes::new();
-        let (mut sent, mut offset, mut failures, mut resent) = (0u64, 0u64, 0u32, 0u64);
+        let (mut sent, mut offset, mut failures) = (0u64, 0u64, 0u32);
         while offset < descriptor.size {
             // `chunk` holds the bytes from `sent` on; read more when the offset has passed them.
             if offset >= sent + chunk.len() as u64 {
@@ -96,14 +90,18 @@ impl Session<'_> {
                 Ok(r) if !(r.status().is_server_error() || r.status() == StatusCode::TOO_MANY_REQUESTS) => {
                     return Err(status_error("uploading a chunk", r.status()));
                 }
-                Ok(r) => on_retry(&format!("the registry answered HTTP {} to bytes {offset}-{end}", r.status())),
-                Err(e) => on_retry(&format!("bytes {offset}-{end} broke off: {e}")),
-            }
-            failures += 1;
-            if failures > MAX_FAILURES {
-                return Err(
-                    Error::failed(format!("uploading {}: {failures} chunks failed", descriptor.digest)).retryable()
-                );
+                // A transient failure: said in the error if it is the last one tolerated.
+                failed => {
+                    failures += 1;
+                    if failures > MAX_FAILURES {
+                        let why = match failed {
+                            Ok(r) => format!("the registry answered HTTP {}", r.status()),
+                            Err(e) => format!("the connection broke off: {e}"),
+                        };
+                        let what = format!("uploading bytes {offset}-{end} of {}: {why}", descriptor.digest);
+                        return Err(Error::failed(format!("{what}; {failures} chunks failed")).retryable());
+                    }
+                }
             }
             tokio::time::sleep(backoff(failures)).await;
             // Where the registry stands: continue from there.
@@ -113,7 +111,6 @@ impl Session<'_> {
             }
             location = self.location(&status).unwrap_or(location);
             let kept = received(&status);
-            resent += offset.saturating_sub(kept);
             if kept < sent || kept > sent + chunk.len() as u64 {
                 // Outside the bytes held in memory: read the blob again up to there.
                 data = open().await?;
@@ -130,7 +127,7 @@ impl Session<'_> {
         if response.status() != StatusCode::CREATED {
             return Err(status_error("closing the upload session", response.status()));
         }
-        Ok(resent)
+        Ok(())
     }
 
     /// The `Authorization` value the registry wants: Basic credentials, the user's token, or a
