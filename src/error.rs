@@ -52,6 +52,8 @@ pub enum TransportFailure {
     NotPlainHttp,
     /// The server's certificate is not trusted.
     UntrustedCertificate,
+    /// The server wants a client certificate (mutual TLS) and got none it trusts.
+    ClientCertificate,
     /// Nothing listens at the address.
     Refused,
     /// No answer in time.
@@ -197,6 +199,11 @@ impl Error {
     /// Marks the failure as transient (a reset connection, 429, 5xx): worth trying again.
     pub fn retryable(mut self) -> Self {
         self.retryable = true;
+        self
+    }
+    /// Marks the failure as transient when `transient` holds.
+    pub fn retryable_if(mut self, transient: bool) -> Self {
+        self.retryable |= transient;
         self
     }
     /// Whether trying again may succeed.

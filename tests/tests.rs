@@ -18,3 +18,4 @@ mod output;
 mod pull;
 mod registry;
 mod robust;
+mod tls;

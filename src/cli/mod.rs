@@ -55,8 +55,16 @@ pub struct Global {
     /// Trust this CA (PEM) besides the system's roots; repeatable.
     #[arg(long = "ca-file", global = true, value_name = "PEM")]
     pub ca_files: Vec<PathBuf>,
-    /// Read registries' CAs from this certs.d folder (HOST[:PORT]/*.crt) instead of
-    /// /etc/docker/certs.d and /etc/containers/certs.d; repeatable.
+    /// Present this client certificate (PEM) to registries that ask for one (mutual TLS);
+    /// goes with --key-file.
+    #[arg(long = "cert-file", global = true, value_name = "PEM", requires = "client_key")]
+    pub client_cert: Option<PathBuf>,
+    /// The private key (PEM) of --cert-file.
+    #[arg(long = "key-file", global = true, value_name = "PEM", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
+    /// Read registries' CAs and client certificates from this certs.d folder
+    /// (HOST[:PORT]/*.crt, NAME.cert + NAME.key) instead of /etc/docker/certs.d and
+    /// /etc/containers/certs.d; repeatable.
     #[arg(long = "certs-dir", global = true, value_name = "DIR")]
     pub certs_dirs: Vec<PathBuf>,
     /// Verify no TLS certificate (a throwaway test registry only; warns on every run).
@@ -108,6 +116,8 @@ impl Global {
         Transport {
             plain_http,
             ca_files: self.ca_files.clone(),
+            client_cert: self.client_cert.clone(),
+            client_key: self.client_key.clone(),
             credentials: Lookup { docker_config: self.docker_config.clone() },
             retry_timeout: self.retry_timeout,
             idle_timeout: self.timeout,

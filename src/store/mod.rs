@@ -12,7 +12,6 @@ pub mod layout;
 pub mod memory;
 pub mod packed;
 pub mod registry;
-mod upload;
 
 use std::future::Future;
 use std::pin::Pin;

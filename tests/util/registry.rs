@@ -25,12 +25,26 @@ pub struct Registry {
     dir: tempfile::TempDir,
 }
 
-struct Tls {
-    dir: PathBuf,
+/// The certificates of the TLS registries, made once per test run with openssl.
+pub struct Tls {
+    /// Where they are.
+    pub dir: PathBuf,
 }
 
-/// A CA and a server certificate for 127.0.0.1/localhost, made once per test run with openssl.
-fn tls() -> &'static Tls {
+impl Tls {
+    /// A file of the set: `ca.pem` (the test CA), `server.pem`/`server.key` (signed by it),
+    /// `domain.crt`/`domain.key` (self-signed, its own CA: the recipe of Distribution's docs),
+    /// `expired.crt`/`expired.key` (the same, out of its validity period), `othername.crt`/
+    /// `othername.key` (the same, for another host name), `client.cert`/`client.key` (a
+    /// client certificate signed by the test CA), `stranger.cert`/`stranger.key` (a client
+    /// certificate signed by nobody the registry trusts).
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+/// The test certificates.
+pub fn tls() -> &'static Tls {
     static TLS: OnceLock<Tls> = OnceLock::new();
     TLS.get_or_init(|| {
         require_tool("openssl");
@@ -52,8 +66,38 @@ fn tls() -> &'static Tls {
             "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem",
             "-days", "2", "-extfile", "ext.cnf",
         ]);
+        // Distribution's docs, "Use self-signed certificates", word for word but for the names.
+        let san = "subjectAltName = IP:127.0.0.1,DNS:localhost";
+        run(&["req", "-newkey", "rsa:4096", "-nodes", "-sha256", "-keyout", "domain.key", "-addext", san, "-x509", "-days", "365", "-out", "domain.crt", "-subj", "/CN=localhost"]);
+        run(&[&["req", "-x509"], &ec[..], &["-keyout", "othername.key", "-out", "othername.crt", "-days", "365", "-subj", "/CN=registry.example", "-addext", "subjectAltName = DNS:registry.example"]].concat());
+        // The same recipe out of its period: `openssl ca` is what sets past dates in OpenSSL 3.0.
+        fs::write(
+            dir.join("past.cnf"),
+            "[ca]\ndefault_ca = past\n[past]\ndatabase = past.txt\nnew_certs_dir = .\nserial = past.serial\npolicy = any\ndefault_md = sha256\ncopy_extensions = copy\n[any]\ncommonName = supplied\n",
+        )
+        .unwrap();
+        fs::write(dir.join("past.txt"), "").unwrap();
+        fs::write(dir.join("past.serial"), "01\n").unwrap();
+        run(&[&["req", "-new"], &ec[..], &["-keyout", "expired.key", "-out", "expired.csr", "-subj", "/CN=localhost", "-addext", san, "-addext", "basicConstraints=critical,CA:TRUE"]].concat());
+        run(&["ca", "-batch", "-config", "past.cnf", "-selfsign", "-keyfile", "expired.key", "-in", "expired.csr", "-out", "expired.crt", "-startdate", "20200101000000Z", "-enddate", "20200102000000Z", "-notext"]);
+        // Client certificates: one the registry trusts (signed by the test CA), one it does not.
+        fs::write(dir.join("client.cnf"), "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n").unwrap();
+        run(&[&["req"], &ec[..], &["-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=zoo-oci test client"]].concat());
+        run(&["x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.cert", "-days", "2", "-extfile", "client.cnf"]);
+        run(&[&["req", "-x509"], &ec[..], &["-keyout", "stranger.key", "-out", "stranger.cert", "-days", "2", "-subj", "/CN=stranger"]].concat());
         Tls { dir }
     })
+}
+
+/// How a test registry is set up.
+#[derive(Default)]
+pub struct Setup {
+    /// Serve TLS with this certificate and key (None: plain HTTP).
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Ask clients for a certificate signed by this CA (mutual TLS).
+    pub client_ca: Option<PathBuf>,
+    /// htpasswd authentication with [`USER`] and [`PASSWORD`].
+    pub auth: bool,
 }
 
 fn free_port() -> u16 {
@@ -63,20 +107,35 @@ fn free_port() -> u16 {
 impl Registry {
     /// A plain-HTTP registry without authentication.
     pub fn plain() -> Registry {
-        Registry::start(false, false)
+        Registry::start(Setup::default())
     }
 
     /// A TLS registry with htpasswd authentication ([`USER`], [`PASSWORD`]).
     pub fn tls_auth() -> Registry {
-        Registry::start(true, true)
+        Registry::tls_with(true, None)
     }
 
     /// A TLS registry without authentication.
     pub fn tls() -> Registry {
-        Registry::start(true, false)
+        Registry::tls_with(false, None)
     }
 
-    fn start(tls_on: bool, auth: bool) -> Registry {
+    /// A TLS registry with the test CA's server certificate.
+    fn tls_with(auth: bool, client_ca: Option<PathBuf>) -> Registry {
+        let t = tls();
+        let mut registry =
+            Registry::start(Setup { tls: Some((t.file("server.pem"), t.file("server.key"))), client_ca, auth });
+        registry.ca = Some(t.file("ca.pem"));
+        registry
+    }
+
+    /// A TLS registry that wants a client certificate signed by the test CA.
+    pub fn mutual_tls() -> Registry {
+        Registry::tls_with(false, Some(tls().file("ca.pem")))
+    }
+
+    /// A registry set up as `setup` says.
+    pub fn start(setup: Setup) -> Registry {
         require_tool("docker-registry");
         let dir = tempfile::Builder::new().prefix("zoo-oci-registry-").tempdir().unwrap();
         let port = free_port();
@@ -85,17 +144,14 @@ impl Registry {
             "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
             dir.path().join("data").display()
         );
-        let mut ca = None;
-        if tls_on {
-            let t = tls();
-            config.push_str(&format!(
-                "  tls:\n    certificate: {}\n    key: {}\n",
-                t.dir.join("server.pem").display(),
-                t.dir.join("server.key").display()
-            ));
-            ca = Some(t.dir.join("ca.pem"));
+        let ca = setup.tls.as_ref().map(|(cert, _)| cert.clone());
+        if let Some((cert, key)) = &setup.tls {
+            config.push_str(&format!("  tls:\n    certificate: {}\n    key: {}\n", cert.display(), key.display()));
+            if let Some(client_ca) = &setup.client_ca {
+                config.push_str(&format!("    clientcas:\n      - {}\n", client_ca.display()));
+            }
         }
-        if auth {
+        if setup.auth {
             require_tool("htpasswd");
             let htpasswd = dir.path().join("htpasswd");
             let out = Command::new("htpasswd").args(["-Bbc"]).arg(&htpasswd).args([USER, PASSWORD]).output().unwrap();

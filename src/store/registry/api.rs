@@ -1,0 +1,513 @@
+//! The distribution API over HTTP: one reqwest client per registry with our own TLS
+//! ([`super::tls`]), the registry's authentication (anonymous, Basic, or Bearer tokens from the
+//! token service its challenge names, one per scope, renewed when the registry says 401), and
+//! its answers mapped to the library's errors.
+//!
+//! Written here rather than taken from oci-client, which zoo-oci used until 0.x: oci-client 0.18
+//! builds its reqwest client from a config with no TLS hook, so it can neither accept the
+//! self-signed certificate Distribution's docs make nor present a client certificate for mutual
+//! TLS; and it hides the answers that resuming and the referrers API need (an upload's
+//! `Location` and `Range`, a manifest PUT's `OCI-Subject`). The protocol part is small: a few
+//! GET/HEAD/PUT/POST/PATCH on `/v2/` and the token dance.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use reqwest::header::{AUTHORIZATION, HeaderMap, LINK, WWW_AUTHENTICATE};
+use reqwest::{RequestBuilder, Response, StatusCode};
+
+use super::{Transport, connection_error, host_port, scrub};
+use crate::credentials::Credential;
+use crate::error::{Error, Result, TransportFailure};
+
+const USER_AGENT: &str = concat!("zoo-oci/", env!("CARGO_PKG_VERSION"));
+/// The most of an error answer's body read, to quote it.
+const ERROR_BODY_LIMIT: usize = 64 << 10;
+
+/// What a request may do, as the token service's `scope` parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Scope(Vec<String>);
+
+impl Scope {
+    /// Read `repository`.
+    pub fn pull(repository: &str) -> Scope {
+        Scope(vec![format!("repository:{repository}:pull")])
+    }
+
+    /// Read and write `repository`.
+    pub fn push(repository: &str) -> Scope {
+        Scope(vec![format!("repository:{repository}:pull,push")])
+    }
+
+    /// List the registry's repositories.
+    pub fn catalog() -> Scope {
+        Scope(vec!["registry:catalog:*".into()])
+    }
+
+    /// Both scopes at once (a cross-repository mount reads one repository and writes another).
+    pub fn and(mut self, other: Scope) -> Scope {
+        self.0.extend(other.0);
+        self
+    }
+
+    fn key(&self) -> String {
+        self.0.join(" ")
+    }
+}
+
+/// How the registry wants to be authenticated, from its `WWW-Authenticate` header.
+#[derive(Debug, Clone)]
+enum Challenge {
+    /// It asked for nothing.
+    None,
+    /// HTTP Basic with the user's credentials on every request.
+    Basic,
+    /// A token from `realm`, for `service`.
+    Bearer { realm: String, service: Option<String> },
+}
+
+impl Challenge {
+    fn of(headers: &HeaderMap) -> Challenge {
+        let value = headers.get(WWW_AUTHENTICATE).and_then(|h| h.to_str().ok()).unwrap_or_default().trim();
+        let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+        if scheme.eq_ignore_ascii_case("bearer") {
+            let params = challenge_params(rest);
+            if let Some(realm) = params.get("realm") {
+                return Challenge::Bearer { realm: realm.clone(), service: params.get("service").cloned() };
+            }
+        }
+        // A 401 says authentication is needed even when its header is missing or odd: Basic is
+        // what is left to offer.
+        Challenge::Basic
+    }
+}
+
+/// A registry's answer that was not the one asked for, read once.
+#[derive(Debug)]
+pub struct Refusal {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The error codes of the distribution spec's envelope (`NAME_UNKNOWN`, `DENIED`, ...).
+    pub codes: Vec<String>,
+    /// What the registry said, for the message: the envelope's messages or the body's start.
+    pub text: String,
+}
+
+impl Refusal {
+    /// Reads what `response` says.
+    pub async fn read(response: Response) -> Refusal {
+        let status = response.status();
+        let body = read_limited(response, ERROR_BODY_LIMIT).await.unwrap_or_default();
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            errors: Vec<Entry>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            code: String,
+            #[serde(default)]
+            message: String,
+        }
+        match serde_json::from_slice::<Envelope>(&body) {
+            Ok(envelope) if !envelope.errors.is_empty() => Refusal {
+                status,
+                text: envelope
+                    .errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.code, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                codes: envelope.errors.into_iter().map(|e| e.code).collect(),
+            },
+            _ => {
+                let text = String::from_utf8_lossy(&body).trim().chars().take(300).collect::<String>();
+                Refusal { status, codes: Vec::new(), text }
+            }
+        }
+    }
+
+    /// Whether the registry says the thing asked for does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.status == StatusCode::NOT_FOUND
+            || self.codes.iter().any(|c| matches!(c.as_str(), "NAME_UNKNOWN" | "MANIFEST_UNKNOWN" | "BLOB_UNKNOWN"))
+    }
+
+    fn has(&self, code: &str) -> bool {
+        self.codes.iter().any(|c| c == code)
+    }
+}
+
+/// One registry, spoken to over HTTP.
+pub struct Api {
+    http: reqwest::Client,
+    /// `https://HOST[:PORT]` or `http://HOST[:PORT]`.
+    base: String,
+    registry: String,
+    plain_http: bool,
+    credential: Credential,
+    /// Whether a client certificate is offered (mutual TLS).
+    offers_identity: bool,
+    /// The registry's answer to an unauthenticated `GET /v2/`, once asked.
+    challenge: tokio::sync::OnceCell<Challenge>,
+    /// The `Authorization` value for each scope, once known (`None`: the registry wants none).
+    authorizations: Mutex<HashMap<String, Option<String>>>,
+}
+
+impl Api {
+    /// A client for `registry` (`HOST[:PORT]`) set up by `transport`, that authenticates with
+    /// `credential`. Nothing is sent yet.
+    pub fn new(registry: &str, transport: &Transport, credential: Credential) -> Result<Api> {
+        let mut offers_identity = false;
+        let mut builder = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(transport.idle_timeout)
+            .read_timeout(transport.idle_timeout);
+        if !transport.plain_http {
+            let config = super::tls::client_config(transport, registry)?;
+            offers_identity = config.client_auth_cert_resolver.has_certs();
+            builder = builder.tls_backend_preconfigured(config);
+        }
+        let http = builder.build().map_err(|e| Error::failed("could not set up the HTTP client").with_cause(e))?;
+        let scheme = if transport.plain_http { "http" } else { "https" };
+        Ok(Api {
+            http,
+            base: format!("{scheme}://{registry}"),
+            registry: registry.to_string(),
+            plain_http: transport.plain_http,
+            credential,
+            offers_identity,
+            challenge: tokio::sync::OnceCell::new(),
+            authorizations: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The URL of `path` (`/v2/...`) on this registry; absolute URLs (an upload's `Location`)
+    /// are kept.
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.base)
+        }
+    }
+
+    /// `HOST[:PORT]`.
+    pub fn registry(&self) -> &str {
+        &self.registry
+    }
+
+    /// Sends the request `build` makes with the authorization `scope` needs. On a 401 (an
+    /// expired token, or a registry that only now asks) it learns the new challenge and sends
+    /// once more. The answer is returned whatever its status.
+    pub async fn send(
+        &self,
+        scope: &Scope,
+        doing: &str,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<Response> {
+        let mut authorization = self.authorization(scope, doing).await?;
+        let mut renewed = false;
+        loop {
+            let mut request = build(&self.http);
+            if let Some(value) = &authorization {
+                request = request.header(AUTHORIZATION, value);
+            }
+            let response = request.send().await.map_err(|e| self.connection_error(e, doing))?;
+            if response.status() != StatusCode::UNAUTHORIZED || renewed {
+                return Ok(response);
+            }
+            renewed = true;
+            let challenge = Challenge::of(response.headers());
+            authorization = self.authorize(&challenge, Some(scope), doing).await?;
+            self.authorizations.lock().expect("no panics").insert(scope.key(), authorization.clone());
+        }
+    }
+
+    /// Sends `request` once with the authorization `scope` needs: for bodies that cannot be
+    /// sent twice (a stream). Send something small with [`send`](Self::send) first, so that a
+    /// token is fresh.
+    pub async fn send_once(
+        &self,
+        scope: &Scope,
+        doing: &str,
+        build: impl FnOnce(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<Response> {
+        let mut request = build(&self.http);
+        if let Some(value) = self.authorization(scope, doing).await? {
+            request = request.header(AUTHORIZATION, value);
+        }
+        request.send().await.map_err(|e| self.connection_error(e, doing))
+    }
+
+    /// Checks the credentials before any transfer, the way `docker login` does: `/v2/` with
+    /// them where the registry wants Basic, a token request where it wants Bearer (for `scope`,
+    /// or no scope for a login). Refused credentials are an authorisation error naming the user.
+    pub async fn verify(&self, scope: Option<&Scope>, doing: &str) -> Result<()> {
+        let challenge = self.challenge(doing).await?;
+        let authorization = self.authorize(&challenge, scope, doing).await?;
+        if let Challenge::Basic = challenge {
+            let mut request = self.http.get(self.url("/v2/"));
+            if let Some(value) = &authorization {
+                request = request.header(AUTHORIZATION, value);
+            }
+            let response = request.send().await.map_err(|e| self.connection_error(e, doing))?;
+            match response.status() {
+                s if s.is_success() => {}
+                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => return Err(self.refused()),
+                _ => return Err(self.refusal(Refusal::read(response).await, doing)),
+            }
+        }
+        if let Some(scope) = scope {
+            self.authorizations.lock().expect("no panics").insert(scope.key(), authorization);
+        }
+        Ok(())
+    }
+
+    async fn authorization(&self, scope: &Scope, doing: &str) -> Result<Option<String>> {
+        if let Some(known) = self.authorizations.lock().expect("no panics").get(&scope.key()) {
+            return Ok(known.clone());
+        }
+        let challenge = self.challenge(doing).await?;
+        let authorization = self.authorize(&challenge, Some(scope), doing).await?;
+        self.authorizations.lock().expect("no panics").insert(scope.key(), authorization.clone());
+        Ok(authorization)
+    }
+
+    /// What the registry answers to `GET /v2/` without credentials.
+    async fn challenge(&self, doing: &str) -> Result<Challenge> {
+        let challenge = self
+            .challenge
+            .get_or_try_init(|| async {
+                let response =
+                    self.http.get(self.url("/v2/")).send().await.map_err(|e| self.connection_error(e, doing))?;
+                match response.status() {
+                    s if s.is_success() => Ok(Challenge::None),
+                    StatusCode::UNAUTHORIZED => Ok(Challenge::of(response.headers())),
+                    _ => {
+                        let refusal = Refusal::read(response).await;
+                        let error = self.refusal(refusal, &format!("{doing}: {}/v2/", self.base));
+                        Err(if error.kind() == crate::error::ErrorKind::NotFound {
+                            error.with_hint("is this an OCI registry?")
+                        } else {
+                            error
+                        })
+                    }
+                }
+            })
+            .await?;
+        Ok(challenge.clone())
+    }
+
+    /// The `Authorization` value that answers `challenge` for `scope`.
+    async fn authorize(&self, challenge: &Challenge, scope: Option<&Scope>, doing: &str) -> Result<Option<String>> {
+        use base64::Engine as _;
+        let basic = match &self.credential {
+            // An identity token goes to the registry as it is (what oci-client did, and what
+            // registries that hand them out accept).
+            Credential::Token(token) => return Ok(Some(format!("Bearer {token}"))),
+            Credential::Basic { username, password } => Some((username.as_str(), password.as_str())),
+            Credential::Anonymous => None,
+        };
+        let (realm, service) = match challenge {
+            Challenge::None => return Ok(None),
+            Challenge::Basic => {
+                return match basic {
+                    Some((u, p)) => {
+                        let pair = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
+                        Ok(Some(format!("Basic {pair}")))
+                    }
+                    None => Err(Error::auth(format!("{} asks for credentials", self.registry))
+                        .with_hint(format!("log in with: zoo-oci login {}", self.registry))),
+                };
+            }
+            Challenge::Bearer { realm, service } => (realm, service),
+        };
+        let mut query: Vec<(&str, String)> = Vec::new();
+        if let Some(service) = service {
+            query.push(("service", service.clone()));
+        }
+        for s in scope.map(|s| s.0.as_slice()).unwrap_or_default() {
+            query.push(("scope", s.clone()));
+        }
+        if let Some((username, _)) = basic {
+            query.push(("account", username.to_string()));
+        }
+        let mut request = self.http.get(realm).query(&query);
+        if let Some((u, p)) = basic {
+            request = request.basic_auth(u, Some(p));
+        }
+        let doing_token = format!("{doing}: asking {realm} for a token");
+        let response = request.send().await.map_err(|e| connection_error(e, &doing_token, realm, false))?;
+        match response.status() {
+            s if s.is_success() => {}
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN if basic.is_some() => return Err(self.refused()),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                return Err(Error::auth(format!("{doing}: {} gives no anonymous access", self.registry))
+                    .with_hint(format!("log in with: zoo-oci login {}", self.registry)));
+            }
+            s => return Err(Error::failed(format!("{doing_token}: HTTP {s}")).retryable_if(s.is_server_error())),
+        }
+        #[derive(serde::Deserialize)]
+        struct Token {
+            token: Option<String>,
+            access_token: Option<String>,
+        }
+        let token: Token = response
+            .json()
+            .await
+            .map_err(|e| Error::auth(format!("{doing_token}: the answer is not a token")).with_cause(e))?;
+        let token = token
+            .token
+            .or(token.access_token)
+            .ok_or_else(|| Error::auth(format!("{doing_token}: the answer holds no token")))?;
+        Ok(Some(format!("Bearer {token}")))
+    }
+
+    fn refused(&self) -> Error {
+        match &self.credential {
+            Credential::Basic { username, .. } => {
+                Error::auth(format!("{} refused the credentials of user {username}", self.registry))
+                    .with_hint(format!("check the user name and password, then: zoo-oci login {}", self.registry))
+            }
+            _ => Error::auth(format!("{} refused the credentials", self.registry))
+                .with_hint(format!("log in with: zoo-oci login {}", self.registry)),
+        }
+    }
+
+    /// The error for a registry's refusal of what `doing` asked.
+    pub fn refusal(&self, refusal: Refusal, doing: &str) -> Error {
+        let says = if refusal.text.is_empty() {
+            format!("HTTP {}", refusal.status)
+        } else {
+            format!("HTTP {}: {}", refusal.status, scrub(&refusal.text))
+        };
+        let message = format!("{doing}: the registry says {says}");
+        // Go's TLS servers (Distribution among them) answer a plain-HTTP request with this 400
+        // body: the server's own words are the only sign of what happened.
+        if self.plain_http
+            && refusal.status == StatusCode::BAD_REQUEST
+            && refusal.text.contains("HTTP request to an HTTPS server")
+        {
+            return Error::transport(
+                TransportFailure::NotPlainHttp,
+                format!("{doing}: {} speaks TLS, not plain HTTP", host_port(&self.registry, true)),
+            )
+            .with_hint("drop --plain-http");
+        }
+        let login = format!("log in with: zoo-oci login {}", self.registry);
+        if matches!(refusal.status.as_u16(), 401 | 403) || refusal.has("UNAUTHORIZED") || refusal.has("DENIED") {
+            return Error::auth(message).with_hint(login);
+        }
+        if refusal.is_not_found() {
+            let what = if refusal.text.is_empty() { String::new() } else { format!(" ({})", scrub(&refusal.text)) };
+            return Error::not_found(format!("{doing}: not found{what}"));
+        }
+        let transient = matches!(refusal.status.as_u16(), 408 | 429 | 500..=599) || refusal.has("TOOMANYREQUESTS");
+        Error::failed(message).retryable_if(transient)
+    }
+
+    /// A failure to talk to the registry at all.
+    pub fn connection_error(&self, e: reqwest::Error, doing: &str) -> Error {
+        if let Some(carried) = crate::stream::carried(&e) {
+            return carried;
+        }
+        let error = connection_error(e, doing, &self.registry, self.plain_http);
+        if error.kind() == crate::error::ErrorKind::Transport(TransportFailure::ClientCertificate)
+            && self.offers_identity
+        {
+            return Error::transport(
+                TransportFailure::ClientCertificate,
+                format!("{doing}: {} refused the client certificate offered", self.registry),
+            )
+            .with_hint(
+                "is it signed by a CA the registry trusts (Distribution: http.tls.clientcas), and not expired?",
+            );
+        }
+        if error.kind() == crate::error::ErrorKind::Transport(TransportFailure::ClientCertificate) {
+            return Error::transport(
+                TransportFailure::ClientCertificate,
+                format!("{doing}: {} asks for a client certificate (mutual TLS)", self.registry),
+            )
+            .with_hint(error.hint().unwrap_or_default().to_string());
+        }
+        error
+    }
+}
+
+/// Up to `limit` bytes of `response`'s body; more is an error.
+pub async fn read_limited(mut response: Response, limit: usize) -> std::result::Result<Vec<u8>, ReadError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(ReadError::Http)? {
+        if body.len() + chunk.len() > limit {
+            return Err(ReadError::TooBig);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Why a body could not be read whole.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The connection failed.
+    Http(reqwest::Error),
+    /// The body is over the limit.
+    TooBig,
+}
+
+/// The next page's path from a `Link: </v2/...>; rel="next"` header, if any.
+pub fn next_page(headers: &HeaderMap) -> Option<String> {
+    let link = headers.get(LINK)?.to_str().ok()?;
+    link.split(',').find(|part| part.contains("rel=\"next\"") || part.contains("rel=next")).and_then(|part| {
+        let start = part.find('<')? + 1;
+        let end = part.find('>')?;
+        Some(part[start..end].to_string())
+    })
+}
+
+/// `realm="https://auth",service="registry"` as a map.
+fn challenge_params(text: &str) -> HashMap<String, String> {
+    let mut params = HashMap::new();
+    let mut rest = text.trim();
+    while let Some((key, after)) = rest.split_once('=') {
+        let key = key.trim().trim_start_matches(',').trim().to_ascii_lowercase();
+        let (value, next) = match after.strip_prefix('"') {
+            Some(quoted) => match quoted.split_once('"') {
+                Some((v, n)) => (v, n),
+                None => (quoted, ""),
+            },
+            None => after.split_once(',').unwrap_or((after, "")),
+        };
+        params.insert(key, value.to_string());
+        rest = next.trim_start_matches(',').trim();
+    }
+    params
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges_and_links_are_read_as_registries_write_them() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            WWW_AUTHENTICATE,
+            r#"Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a:pull""#
+                .parse()
+                .unwrap(),
+        );
+        match Challenge::of(&headers) {
+            Challenge::Bearer { realm, service } => {
+                assert_eq!(realm, "https://auth.example/token");
+                assert_eq!(service.as_deref(), Some("registry.example"));
+            }
+            other => panic!("{other:?}"),
+        }
+        headers.insert(WWW_AUTHENTICATE, r#"Basic realm="zoo""#.parse().unwrap());
+        assert!(matches!(Challenge::of(&headers), Challenge::Basic));
+        headers.insert(LINK, r#"</v2/_catalog?last=b&n=2>; rel="next""#.parse().unwrap());
+        assert_eq!(next_page(&headers).as_deref(), Some("/v2/_catalog?last=b&n=2"));
+        assert_eq!(Scope::push("a").and(Scope::pull("b")).key(), "repository:a:pull,push repository:b:pull");
+    }
+}
