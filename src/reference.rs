@@ -56,7 +56,7 @@ impl Location {
     /// assert_eq!(loc, Location::Layout { path: "/srv/zoo".into(), reference: None });
     /// let d = format!("sha256:{}", "a".repeat(64));
     /// let loc = Location::parse(&format!("oci:zoo@{d}")).unwrap();
-    /// assert_eq!(loc, Location::Layout { path: "zoo".into(), reference: Some(Reference::Digest(d)) });
+    /// assert_eq!(loc, Location::Layout { path: "zoo".into(), reference: Some(Reference::Digest(d.clone())) });
     /// let reg = Location::parse("localhost:5000/zoo/squeezenet:1.1").unwrap();
     /// assert_eq!(reg, Location::Registry {
     ///     registry: "localhost:5000".into(), repository: "zoo/squeezenet".into(),
@@ -65,6 +65,15 @@ impl Location {
     /// assert!(Location::parse("ghcr.io/Team/model").is_err(), "repositories are lower-case");
     /// assert!(Location::parse("oci:").is_err());
     /// assert!(Location::parse("oci:zoo:bad tag").is_err());
+    /// // As docker reads them: the digest decides; Docker Hub's official images are library/.
+    /// let pinned = Location::parse(&format!("ghcr.io/team/model:1.0@{d}")).unwrap();
+    /// assert_eq!(pinned.reference(), Some(&Reference::Digest(d)));
+    /// let hub = Location::parse("docker.io/ubuntu").unwrap();
+    /// assert_eq!(hub.to_string(), "docker.io/library/ubuntu");
+    /// assert!(Location::parse("localhost:99999/zoo").is_err(), "ports end at 65535");
+    /// assert!(Location::parse("::1:5000/zoo").is_err(), "IPv6 goes in brackets");
+    /// assert!(Location::parse("[::1]:5000/zoo").is_ok());
+    /// assert!(Location::parse("ghcr.io/a..b").is_err(), "separators between alphanumerics");
     /// ```
     pub fn parse(text: &str) -> Result<Location> {
         if let Some(rest) = text.strip_prefix("oci:") {
@@ -114,18 +123,25 @@ impl fmt::Display for Location {
 
 /// Splits `NAME[:TAG|@DIGEST]` (a path or a repository) from its reference. A tag never contains
 /// '/', so a ':' after the last '/' starts one; `text` is the whole location, for messages.
+/// `NAME:TAG@DIGEST` is the digest, as docker reads it: the tag is checked and then only a label.
 fn split_reference<'a>(text: &str, rest: &'a str) -> Result<(&'a str, Option<Reference>)> {
     if let Some((name, digest)) = rest.rsplit_once('@') {
         crate::digest::hex_part(digest).map_err(|e| Error::usage(format!("{text:?}: {}", e.message())))?;
+        let (name, _tag) = split_tag(text, name)?;
         return Ok((name, Some(Reference::Digest(digest.to_string()))));
     }
+    let (name, tag) = split_tag(text, rest)?;
+    Ok((name, tag.map(|t| Reference::Tag(t.to_string()))))
+}
+
+fn split_tag<'a>(text: &str, rest: &'a str) -> Result<(&'a str, Option<&'a str>)> {
     let last_segment_start = rest.rfind('/').map_or(0, |i| i + 1);
     match rest[last_segment_start..].rfind(':') {
         Some(i) => {
             let split = last_segment_start + i;
             let tag = &rest[split + 1..];
             validate_tag(tag).map_err(|e| e.context(text))?;
-            Ok((&rest[..split], Some(Reference::Tag(tag.to_string()))))
+            Ok((&rest[..split], Some(tag)))
         }
         None => Ok((rest, None)),
     }
@@ -142,17 +158,52 @@ fn parse_layout(text: &str, rest: &str) -> Result<Location> {
 }
 
 /// Parses `HOST[:PORT]/REPO[:TAG|@DIGEST]`. The host must be named: a bare `team/model` would
-/// silently mean Docker Hub, which is rarely what a model zoo user wants.
+/// silently mean Docker Hub, which is rarely what a model zoo user wants. `docker.io/NAME` is
+/// `docker.io/library/NAME`, as docker reads it.
 fn parse_registry(text: &str) -> Result<Location> {
     let hint = "name a registry as HOST[:PORT]/REPO[:TAG], e.g. ghcr.io/team/squeezenet:1.1.0 or localhost:5000/zoo/squeezenet, \
                 or a local OCI layout as oci:PATH[:TAG]";
-    let (host, rest) = text
-        .split_once('/')
-        .filter(|(host, rest)| !rest.is_empty() && is_registry_host(host))
-        .ok_or_else(|| Error::usage(format!("unsupported location {text:?}")).with_hint(hint))?;
+    let unsupported = || {
+        let error = Error::usage(format!("unsupported location {text:?}"));
+        match folder_meant(text) {
+            Some(layout) => error.with_hint(format!("{layout} is a folder here: did you mean oci:{layout}?")),
+            None => error.with_hint(hint),
+        }
+    };
+    let (host, rest) = text.split_once('/').filter(|(_, rest)| !rest.is_empty()).ok_or_else(unsupported)?;
+    if host.is_empty() {
+        return Err(Error::usage(format!("{text:?} names no registry host")).with_hint(hint));
+    }
+    if !is_registry_host(host) {
+        return Err(unsupported());
+    }
+    if let Err(e) = validate_host(host, text) {
+        // `./zoo:1.0` has a dot in its "host": a folder here is what was meant.
+        return Err(if folder_meant(text).is_some() { unsupported() } else { e });
+    }
     let (repository, reference) = split_reference(text, rest)?;
     validate_repository(repository, text)?;
-    Ok(Location::Registry { registry: host.to_string(), repository: repository.to_string(), reference })
+    let (registry, repository) = match host {
+        "docker.io" | "index.docker.io" | "registry-1.docker.io" if !repository.contains('/') => {
+            ("docker.io".to_string(), format!("library/{repository}"))
+        }
+        "index.docker.io" | "registry-1.docker.io" => ("docker.io".to_string(), repository.to_string()),
+        _ => (host.to_string(), repository.to_string()),
+    };
+    if registry.len() + 1 + repository.len() > 255 {
+        return Err(Error::usage(format!("{text:?} is over 255 characters"))
+            .with_hint("registries refuse a HOST/REPOSITORY longer than 255 characters"));
+    }
+    Ok(Location::Registry { registry, repository, reference })
+}
+
+/// The folder a location without `oci:` names, if it exists here: `./zoo:1.0` or `zoo:1.0`.
+fn folder_meant(text: &str) -> Option<String> {
+    let path = match text.rsplit_once(':') {
+        Some((path, tag)) if !tag.contains('/') => path,
+        _ => text,
+    };
+    (!path.is_empty() && std::path::Path::new(path).is_dir()).then(|| text.to_string())
 }
 
 /// The one rule for "this first path component is a registry host", as docker reads names: it
@@ -161,18 +212,91 @@ pub fn is_registry_host(host: &str) -> bool {
     !host.is_empty() && (host.contains('.') || host.contains(':') || host == "localhost")
 }
 
+/// Checks `HOST[:PORT]`: DNS labels or an IPv4 address, or an IPv6 address in brackets; a port
+/// from 1 to 65535.
+fn validate_host(host: &str, text: &str) -> Result<()> {
+    let refuse = |why: String| {
+        Err(Error::usage(format!("invalid registry host {host:?} in {text:?}: {why}"))
+            .with_hint("write HOST, HOST:PORT or [IPv6]:PORT, e.g. localhost:5000 or [::1]:5000"))
+    };
+    let (name, port) = if let Some(bracketed) = host.strip_prefix('[') {
+        let Some((address, after)) = bracketed.split_once(']') else {
+            return refuse("the IPv6 address has no closing ]".into());
+        };
+        if address.parse::<std::net::Ipv6Addr>().is_err() {
+            return refuse(format!("{address} is not an IPv6 address"));
+        }
+        match after {
+            "" => (None, None),
+            port if port.starts_with(':') => (None, Some(&port[1..])),
+            _ => return refuse("only :PORT may follow the address".into()),
+        }
+    } else if host.matches(':').count() > 1 {
+        return refuse("an IPv6 address goes in brackets".into());
+    } else {
+        match host.split_once(':') {
+            Some((name, port)) => (Some(name), Some(port)),
+            None => (Some(host), None),
+        }
+    };
+    if let Some(name) = name {
+        let label_ok = |label: &str| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        };
+        if name.is_empty() {
+            return refuse("the host name is empty".into());
+        }
+        if !name.split('.').all(label_ok) {
+            return refuse("a host name is letters, digits and - in dot-separated labels".into());
+        }
+    }
+    if let Some(port) = port {
+        match port.parse::<u32>() {
+            Ok(1..=65535) if port.bytes().all(|b| b.is_ascii_digit()) => {}
+            _ => return refuse(format!("the port {port:?} is not a number from 1 to 65535")),
+        }
+    }
+    Ok(())
+}
+
+/// Checks a repository name against the distribution spec's grammar: components of lower-case
+/// letters and digits, joined inside by `.`, `_`, `__` or runs of `-`, separated by `/`.
 fn validate_repository(repository: &str, text: &str) -> Result<()> {
-    let valid = !repository.is_empty()
-        && repository.split('/').all(|part| {
-            !part.is_empty()
-                && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
-                && part.as_bytes()[0].is_ascii_alphanumeric()
-        });
-    if valid {
+    let component_ok = |part: &str| {
+        let bytes = part.as_bytes();
+        let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+        if bytes.is_empty() || !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
+            return false;
+        }
+        // Between alphanumeric runs: exactly ".", "_", "__", or one or more "-".
+        let mut i = 0;
+        while i < bytes.len() {
+            if alnum(bytes[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < bytes.len() && !alnum(bytes[i]) {
+                i += 1;
+            }
+            let separator = &part[start..i];
+            let ok = matches!(separator, "." | "_" | "__") || separator.bytes().all(|b| b == b'-');
+            if !ok {
+                return false;
+            }
+        }
+        true
+    };
+    if !repository.is_empty() && repository.split('/').all(component_ok) {
         Ok(())
     } else {
-        Err(Error::usage(format!("invalid repository name {repository:?} in {text:?}"))
-            .with_hint("repository names are lower-case letters, digits and . _ - separated by /"))
+        Err(Error::usage(format!("invalid repository name {repository:?} in {text:?}")).with_hint(
+            "repository names are lower-case letters and digits, joined by . _ __ or -, in parts separated by /",
+        ))
     }
 }
 

@@ -6,6 +6,7 @@ mod artifact;
 mod browse;
 mod check;
 mod container;
+mod conventions;
 mod destinations;
 mod graph;
 mod hostile;

@@ -10,12 +10,20 @@ use super::Global;
 
 /// Arguments of `login`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  zoo-oci login ghcr.io -u me                      # asks for the password, without echo
+  printf '%s' \"$TOKEN\" | zoo-oci login ghcr.io -u me --password-stdin
+  zoo-oci login localhost:5000 --plain-http -u me --password-stdin < password.txt")]
 pub struct LoginArgs {
     /// The registry, HOST[:PORT].
     pub registry: String,
-    /// User name.
+    /// User name (asked for on a terminal when not given).
     #[arg(short, long)]
-    pub username: String,
+    pub username: Option<String>,
+    /// The password or token on the command line: visible to other users and kept in shell
+    /// history, so zoo-oci warns; prefer the prompt or --password-stdin.
+    #[arg(short, long, conflicts_with = "password_stdin")]
+    pub password: Option<String>,
     /// Read the password (or token) from standard input, so it stays out of shell history.
     #[arg(long)]
     pub password_stdin: bool,
@@ -29,24 +37,35 @@ pub struct LogoutArgs {
 }
 
 pub async fn login(args: LoginArgs, global: &Global) -> Result<u8> {
-    if !args.password_stdin {
-        return Err(Error::usage("give the password on standard input with --password-stdin").with_hint(format!(
-            "e.g. printf '%s' \"$TOKEN\" | zoo-oci login {} -u {} --password-stdin",
-            args.registry, args.username
-        )));
-    }
-    if std::io::stdin().is_terminal() {
-        eprintln!("password for {} at {} (then Ctrl-D):", args.username, args.registry);
-    }
-    let mut password = String::new();
-    std::io::stdin()
-        .read_to_string(&mut password)
-        .map_err(|e| Error::failed("could not read standard input").with_cause(e))?;
-    let password = password.trim_end_matches(['\n', '\r']).to_string();
+    let terminal = std::io::stdin().is_terminal();
+    let username = match args.username {
+        Some(u) => u,
+        None if terminal && !args.password_stdin => prompt("Username: ")?,
+        None => return Err(Error::usage("name the user with -u USER").with_hint(example(&args.registry))),
+    };
+    let password = if let Some(password) = args.password {
+        eprintln!(
+            "warning: a password given with -p shows in the process list and shell history; prefer --password-stdin"
+        );
+        password
+    } else if args.password_stdin {
+        let mut password = String::new();
+        std::io::stdin()
+            .read_to_string(&mut password)
+            .map_err(|e| Error::failed("could not read standard input").with_cause(e))?;
+        password.trim_end_matches(['\n', '\r']).to_string()
+    } else if terminal {
+        // Read from the terminal itself, without echo, as docker login does.
+        rpassword::prompt_password("Password: ")
+            .map_err(|e| Error::failed("could not read the password from the terminal").with_cause(e))?
+    } else {
+        return Err(Error::usage("standard input is not a terminal: give the password with --password-stdin")
+            .with_hint(example(&args.registry)));
+    };
     if password.is_empty() {
-        return Err(Error::usage("the password on standard input is empty"));
+        return Err(Error::usage("the password is empty"));
     }
-    let options = LoginOptions { registry: args.registry, username: args.username, password };
+    let options = LoginOptions { registry: args.registry, username, password };
     let report = ops::login(&options, &global.context()).await?;
     if !global.quiet {
         eprintln!(
@@ -57,6 +76,20 @@ pub async fn login(args: LoginArgs, global: &Global) -> Result<u8> {
         );
     }
     Ok(0)
+}
+
+fn example(registry: &str) -> String {
+    format!("e.g. printf '%s' \"$TOKEN\" | zoo-oci login {registry} -u USER --password-stdin")
+}
+
+/// Asks for a line on the terminal.
+fn prompt(question: &str) -> Result<String> {
+    use std::io::Write as _;
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| Error::failed("could not read the terminal").with_cause(e))?;
+    Ok(line.trim().to_string())
 }
 
 pub fn logout(args: LogoutArgs, global: &Global) -> Result<u8> {

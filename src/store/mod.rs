@@ -182,19 +182,28 @@ pub async fn open(
     }
 }
 
-/// The reference a read needs: the one the location names, or the only tag the store has.
+/// The reference a read needs, as docker and oras pick it: the one the location names; else
+/// `latest` when it exists; else the only tag the store has; else an error listing the tags.
 pub async fn reference_or_only_tag(location: &Location, source: &dyn Source) -> Result<Reference> {
     if let Some(r) = location.reference() {
         return Ok(r.clone());
+    }
+    let latest = Reference::Tag("latest".into());
+    match source.resolve(&latest).await {
+        Ok(_) => return Ok(latest),
+        Err(e) if e.kind() == crate::error::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
     }
     let tags = source.tags().await?;
     match tags.as_slice() {
         [only] => Ok(Reference::Tag(only.clone())),
         [] => Err(Error::not_found(format!("{location} holds no tagged suite")).with_hint("push one first")),
-        many => Err(Error::usage(format!("{location} holds several tags; name one")).with_hint(format!(
-            "e.g. {}, tags: {}",
-            location.with_reference(Some(Reference::Tag(many[0].clone()))),
-            many.join(", ")
-        ))),
+        many => {
+            Err(Error::usage(format!("{location} has no tag latest and several others; name one")).with_hint(format!(
+                "e.g. {}, tags: {}",
+                location.with_reference(Some(Reference::Tag(many[0].clone()))),
+                many.join(", ")
+            )))
+        }
     }
 }

@@ -171,7 +171,7 @@ impl Api {
         let scheme = if transport.plain_http { "http" } else { "https" };
         Ok(Api {
             http,
-            base: format!("{scheme}://{registry}"),
+            base: format!("{scheme}://{}", api_host(registry)),
             registry: registry.to_string(),
             plain_http: transport.plain_http,
             credential,
@@ -431,6 +431,14 @@ impl Api {
             .with_hint(error.hint().unwrap_or_default().to_string());
         }
         error
+    }
+}
+
+/// Where a registry's API answers: Docker Hub's is not at `docker.io`.
+fn api_host(registry: &str) -> &str {
+    match registry {
+        "docker.io" | "index.docker.io" => "registry-1.docker.io",
+        other => other,
     }
 }
 

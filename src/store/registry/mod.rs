@@ -527,8 +527,8 @@ fn connection_error(re: reqwest::Error, doing: &str, registry: &str, plain_http:
                 .with_hint("the registry may speak TLS: drop --plain-http")
         }
         TransportFailure::NameResolution => {
+            // The resolver's own words repeat the query twice over: the message says it all.
             Error::transport(failure, format!("{doing}: the host name of {addr} does not resolve"))
-                .with_cause(chain)
                 .with_hint("check the registry's name for typos")
         }
         _ => Error::transport(failure, format!("{doing}: could not talk to {addr}")).with_cause(chain),
