@@ -21,11 +21,6 @@ async fn interrupted() -> (&'static str, u8) {
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     let log_format = args.global.log_format;
-    if args.global.insecure {
-        eprintln!(
-            "warning: --insecure: TLS certificates are not verified; anyone on the path can read and change what moves"
-        );
-    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

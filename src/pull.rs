@@ -43,6 +43,37 @@ pub struct Selection {
     /// File globs to keep (empty: all). A glob without `/` matches file names in any folder.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub include: Vec<String>,
+    /// File globs to leave out (the mirror of `include`; an excluded file is never written).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+}
+
+/// Which files of the selected layers are written: those the include globs match (all, when
+/// there are none) that no exclude glob matches.
+#[derive(Debug, Clone, Default)]
+pub struct FileFilter {
+    include: Option<GlobSet>,
+    exclude: Option<GlobSet>,
+}
+
+impl FileFilter {
+    /// Compiles the selection's globs.
+    pub fn of(selection: &Selection) -> Result<FileFilter> {
+        Ok(FileFilter {
+            include: compile_globs(&selection.include, "--include")?,
+            exclude: compile_globs(&selection.exclude, "--exclude")?,
+        })
+    }
+
+    /// Whether a file at `path` (relative to the suite) is written.
+    pub fn keeps(&self, path: &str) -> bool {
+        self.include.as_ref().is_none_or(|set| set.is_match(path))
+            && !self.exclude.as_ref().is_some_and(|set| set.is_match(path))
+    }
+
+    fn is_everything(&self) -> bool {
+        self.include.is_none() && self.exclude.is_none()
+    }
 }
 
 /// How to pull into a folder.
@@ -117,8 +148,8 @@ pub async fn into_folder(
 ) -> Result<PullOutcome> {
     let root = copy::resolve(source, reference, crate::retry::DEFAULT_RETRIES).await?;
     let view = decode::decode(&root.descriptor, &root.bytes)?;
-    let include = compile_globs(&options.selection.include)?;
-    let chosen = select(&view, &options.selection, include.as_ref())?;
+    let files = FileFilter::of(&options.selection)?;
+    let chosen = select(&view, &options.selection, &files)?;
 
     let name = view.name().unwrap_or("suite").to_string();
     let destination = match &options.destination {
@@ -154,8 +185,7 @@ pub async fn into_folder(
     for place in [Staging::Beside, Staging::Inside] {
         sweep_leftovers(&place.scratch_parent(&destination), &place.prefixes(&destination));
     }
-    let result =
-        pull_into_scratch(source, &root, &view, &chosen, include, options, &destination, &staging, events).await;
+    let result = pull_into_scratch(source, &root, &view, &chosen, files, options, &destination, &staging, events).await;
     let result = result.and_then(|(scratch, _alive, record)| match staging {
         Staging::Beside => swap_into_place(scratch, &destination, &state).map(|()| record),
         Staging::Inside => swap_inside(scratch, &destination).map(|()| record),
@@ -186,7 +216,7 @@ async fn pull_into_scratch(
     root: &copy::Root,
     view: &SuiteView,
     chosen: &[&LayerView],
-    include: Option<GlobSet>,
+    files: FileFilter,
     options: &FolderOptions,
     destination: &Path,
     staging: &Staging,
@@ -210,10 +240,7 @@ async fn pull_into_scratch(
     for layer in chosen {
         unpacks.insert(layer.descriptor.digest.clone(), unpack_of(layer, options.max_expansion));
     }
-    let filter: crate::store::dir::Filter = match include {
-        Some(set) => Arc::new(move |path: &str| matches(&set, path)),
-        None => Arc::new(|_: &str| true),
-    };
+    let filter: crate::store::dir::Filter = Arc::new(move |path: &str| files.keeps(path));
     let sink = FolderSink::new(scratch.path().to_path_buf(), destination.display().to_string(), unpacks, filter);
     // Of the root's children, only the selected layers: the config and the rest stay behind.
     let keep_selected = |node: &Descriptor, children: Vec<Descriptor>| -> Vec<Descriptor> {
@@ -286,7 +313,7 @@ fn raw_executable(descriptor: &Descriptor) -> bool {
         .is_some_and(|m| m.mode & 0o111 != 0)
 }
 
-fn compile_globs(globs: &[String]) -> Result<Option<GlobSet>> {
+fn compile_globs(globs: &[String], flag: &str) -> Result<Option<GlobSet>> {
     if globs.is_empty() {
         return Ok(None);
     }
@@ -297,21 +324,17 @@ fn compile_globs(globs: &[String]) -> Result<Option<GlobSet>> {
         let glob = globset::GlobBuilder::new(&pattern)
             .literal_separator(true)
             .build()
-            .map_err(|e| Error::usage(format!("invalid --include glob {g:?}: {e}")))?;
+            .map_err(|e| Error::usage(format!("invalid {flag} glob {g:?}: {e}")))?;
         builder.add(glob);
         if !g.contains('/') {
-            builder.add(Glob::new(g).map_err(|e| Error::usage(format!("invalid --include glob {g:?}: {e}")))?);
+            builder.add(Glob::new(g).map_err(|e| Error::usage(format!("invalid {flag} glob {g:?}: {e}")))?);
         }
     }
-    builder.build().map(Some).map_err(|e| Error::usage(format!("invalid --include globs: {e}")))
-}
-
-fn matches(set: &GlobSet, path: &str) -> bool {
-    set.is_match(path)
+    builder.build().map(Some).map_err(|e| Error::usage(format!("invalid {flag} globs: {e}")))
 }
 
 /// The layers a selection keeps, or a not-found error that lists what there is.
-pub fn select<'v>(view: &'v SuiteView, selection: &Selection, include: Option<&GlobSet>) -> Result<Vec<&'v LayerView>> {
+pub fn select<'v>(view: &'v SuiteView, selection: &Selection, files: &FileFilter) -> Result<Vec<&'v LayerView>> {
     let models: Vec<&LayerView> = view.layers.iter().filter(|l| l.class == Class::Model).collect();
     for wanted in &selection.variants {
         if !models.iter().any(|l| l.name.as_deref() == Some(wanted)) {
@@ -333,13 +356,13 @@ pub fn select<'v>(view: &'v SuiteView, selection: &Selection, include: Option<&G
                     && (selection.frameworks.is_empty()
                         || l.framework.as_ref().is_some_and(|f| selection.frameworks.contains(f))))
         })
-        .filter(|l| match include {
-            None => true,
-            Some(set) => match (&l.files, l.storage) {
-                (_, Storage::Raw) => l.filepath.as_deref().is_some_and(|p| matches(set, p)),
-                (Some(files), _) => files.iter().any(|f| matches(set, &f.path)),
-                (None, _) => true, // no file list: the layer must be read to know
-            },
+        .filter(|l| {
+            files.is_everything()
+                || match (&l.files, l.storage) {
+                    (_, Storage::Raw) => l.filepath.as_deref().is_some_and(|p| files.keeps(p)),
+                    (Some(listed), _) => listed.iter().any(|f| files.keeps(&f.path)),
+                    (None, _) => true, // no file list: the layer must be read to know
+                }
         })
         .collect();
     if chosen.is_empty() {
@@ -558,7 +581,9 @@ fn check_free_space(scratch: &Path, destination: &Path, chosen: &[&LayerView]) -
             human(free),
             human(needed)
         ))
-        .with_hint("free some space, pull less (--only, --variant, --include), or choose another folder with -o"));
+        .with_hint(
+            "free some space, pull less (--only, --variant, --include, --exclude), or choose another folder with -o",
+        ));
     }
     Ok(())
 }

@@ -178,3 +178,179 @@ fn login_prompts_on_a_terminal_without_echo() {
     // No terminal (the test's stdin is not one), no password: a usage error naming the flag.
     zoo_in(tmp.path(), &["login", &reg.addr, "-u", USER, "--ca-file", &ca]).code(2).stderr_has("--password-stdin");
 }
+
+/// `tags` lists a repository's and a layout's tags, `--long` with the suite each holds; `rm`
+/// takes a tag out of a layout (blobs stay) and a manifest out of a registry, or says what to
+/// do where the registry refuses; `gc` frees what no tag reaches, and nothing else.
+#[test]
+fn tags_rm_and_gc_do_what_oras_crane_and_the_registry_do() {
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    let layout = tmp.path().join("zoo");
+    let at_layout = |tag: &str| format!("oci:{}:{tag}", layout.display());
+    zoo_in(tmp.path(), &["push", "-q", suite.to_str().unwrap(), &at_layout("1")]).ok();
+    zoo_in(tmp.path(), &["tag", &at_layout("1"), "stable"]).ok();
+    // A second suite version, with a file of its own, so that gc has something to free.
+    fs::write(suite.join("scripts/common.py"), "X = 2\n").unwrap();
+    let yaml = fs::read_to_string(suite.join("zoo.yaml")).unwrap();
+    let bumped = yaml.replace("version: \"1.0.0\"", "version: \"2.0.0\"");
+    assert_ne!(yaml, bumped, "the small suite's zoo.yaml names its version");
+    fs::write(suite.join("zoo.yaml"), bumped).unwrap();
+    zoo_in(tmp.path(), &["push", "-q", suite.to_str().unwrap(), &at_layout("2")]).ok();
+
+    let plain = zoo_in(tmp.path(), &["tags", &format!("oci:{}", layout.display())]);
+    assert_eq!(plain.ok().stdout, "1\n2\nstable\n");
+    let long = zoo_in(tmp.path(), &["tags", "--long", "--format", "json", &format!("oci:{}", layout.display())]);
+    let report: serde_json::Value = serde_json::from_str(&long.ok().stdout).unwrap();
+    let entries = report["tags"].as_array().unwrap();
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[1]["tag"], "2");
+    assert_eq!(entries[1]["version"], "2.0.0");
+    assert_eq!(entries[0]["digest"], entries[2]["digest"], "1 and stable are one manifest");
+    assert_eq!(entries[0]["name"], "tiny");
+
+    // rm in a layout: the tag goes, the blobs stay until gc; gc frees only what 2 alone held.
+    let blobs = |dir: &Path| fs::read_dir(dir.join("blobs/sha256")).unwrap().count();
+    let before = blobs(&layout);
+    zoo_in(tmp.path(), &["gc", &format!("oci:{}", layout.display())]).ok().stderr_has("removed 0 blobs");
+    zoo_in(tmp.path(), &["rm", &at_layout("2")]).ok().stderr_has("removed tag 2");
+    assert_eq!(blobs(&layout), before, "rm keeps the blobs");
+    let dry = zoo_in(tmp.path(), &["gc", "--dry-run", &format!("oci:{}", layout.display())]);
+    dry.ok().stderr_has("would remove");
+    assert_eq!(blobs(&layout), before, "a dry run removes nothing");
+    let doomed = dry.stdout.lines().count();
+    assert!(doomed >= 2, "at least 2's manifest and its changed scripts layer: {}", dry.stdout);
+    zoo_in(tmp.path(), &["gc", &format!("oci:{}", layout.display())])
+        .ok()
+        .stderr_has(&format!("removed {doomed} blobs"));
+    assert_eq!(blobs(&layout), before - doomed);
+    let out = tmp.path().join("out");
+    zoo_in(tmp.path(), &["pull", "-q", &at_layout("stable"), "-o", out.to_str().unwrap()]).ok();
+    zoo_in(tmp.path(), &["rm", &format!("oci:{}", layout.display())]).code(2).stderr_has("names no tag or digest");
+
+    // rm in a registry deletes the manifest; tags lists what is left.
+    zoo_in(tmp.path(), &["copy", &at_layout("1"), &reg.at("zoo/tiny:1"), "--to-plain-http"]).ok();
+    zoo_in(tmp.path(), &["tag", "--plain-http", &reg.at("zoo/tiny:1"), "keep"]).ok();
+    let listed = zoo_in(tmp.path(), &["tags", "--plain-http", &reg.at("zoo/tiny")]);
+    assert_eq!(listed.ok().stdout, "1\nkeep\n");
+    zoo_in(tmp.path(), &["rm", "--plain-http", &reg.at("zoo/tiny:1")]).ok().stderr_has("deleted manifest sha256:");
+    assert!(
+        reg.requests().iter().any(|r| r.starts_with("DELETE /v2/zoo/tiny/manifests/sha256:")),
+        "{:?}",
+        reg.requests()
+    );
+    zoo_in(tmp.path(), &["inspect", "--plain-http", &reg.at("zoo/tiny:keep")]).code(4);
+    zoo_in(tmp.path(), &["gc", &reg.at("zoo/tiny")]).code(2).stderr_has("gc works on OCI layouts");
+
+    let strict = Registry::start(Setup { no_delete: true, ..Setup::default() });
+    zoo_in(tmp.path(), &["copy", &at_layout("1"), &strict.at("zoo/tiny:1"), "--to-plain-http"]).ok();
+    zoo_in(tmp.path(), &["rm", "--plain-http", &strict.at("zoo/tiny:1")])
+        .code(1)
+        .stderr_has("does not allow deleting manifests")
+        .stderr_has("storage.delete.enabled");
+}
+
+/// `--exclude` is the mirror of `--include`: the files it matches are never written.
+#[test]
+fn pull_exclude_leaves_out_what_it_matches() {
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    let layout = format!("oci:{}:1", tmp.path().join("zoo").display());
+    zoo_in(tmp.path(), &["push", "-q", suite.to_str().unwrap(), &layout]).ok();
+    let out = tmp.path().join("out");
+    zoo_in(
+        tmp.path(),
+        &["pull", "-q", &layout, "--exclude", "*.py", "--exclude", "docs/*", "-o", out.to_str().unwrap()],
+    )
+    .ok();
+    let mut written = Vec::new();
+    let mut expected = Vec::new();
+    for (root, into) in [(&out, &mut written), (&suite, &mut expected)] {
+        for entry in walk(root) {
+            let rel = entry.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            if !rel.starts_with(".zoo-oci") {
+                into.push(rel);
+            }
+        }
+    }
+    expected.retain(|p| !p.ends_with(".py") && !p.starts_with("docs/"));
+    written.sort();
+    expected.sort();
+    assert!(!expected.is_empty());
+    assert_eq!(written, expected);
+    let both = tmp.path().join("both");
+    let run = zoo_in(
+        tmp.path(),
+        &["pull", "-q", &layout, "--include", "*.py", "--exclude", "*.py", "-o", both.to_str().unwrap()],
+    );
+    run.code(4).stderr_has("matches nothing");
+}
+
+/// Every file under `root`, recursively.
+fn walk(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() { pending.push(path) } else { files.push(path) }
+        }
+    }
+    files
+}
+
+/// Help as good as ripgrep's: both location forms, global options apart from the command's
+/// own, examples; no registry flags on commands that never talk to one. Pinned as snapshots.
+#[test]
+fn help_shows_locations_groups_options_and_examples() {
+    let tmp = scratch();
+    let help = |args: &[&str]| {
+        let run = zoo_in(tmp.path(), args);
+        run.ok();
+        run.stdout.replace(env!("CARGO_PKG_VERSION"), "[VERSION]")
+    };
+    for command in ["push", "pull", "copy", "inspect", "index", "tag", "tags", "rm", "login"] {
+        let text = help(&[command, "--help"]);
+        let mut needles = vec!["Registry options:", "Global options:", "Examples:", "--plain-http"];
+        if command != "login" {
+            needles.extend(["HOST[:PORT]/REPO", "oci:PATH"]); // login takes a registry, not a location
+        }
+        for needle in needles {
+            assert!(text.contains(needle), "{command} --help lacks {needle:?}:\n{text}");
+        }
+    }
+    for command in ["init", "check", "gc", "logout", "completions", "man"] {
+        let text = help(&[command, "--help"]);
+        assert!(
+            !text.contains("--plain-http") && !text.contains("--ca-file"),
+            "{command} lists registry flags:\n{text}"
+        );
+        assert!(text.contains("Global options:"), "{command}:\n{text}");
+    }
+    insta::assert_snapshot!("help", help(&["--help"]));
+    insta::assert_snapshot!("help_pull", help(&["pull", "--help"]));
+    insta::assert_snapshot!("help_init", help(&["init", "--help"]));
+}
+
+/// Completion scripts generate for each shell, naming the commands; the man page is roff.
+#[test]
+fn completions_and_the_man_page_generate() {
+    let tmp = scratch();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let run = zoo_in(tmp.path(), &["completions", shell]);
+        run.ok();
+        for command in ["push", "pull", "tags", "gc"] {
+            assert!(run.stdout.contains(command), "{shell} completions lack {command}");
+        }
+    }
+    {
+        let script = tmp.path().join("zoo-oci.bash");
+        fs::write(&script, zoo_in(tmp.path(), &["completions", "bash"]).stdout).unwrap();
+        let out = std::process::Command::new("bash").arg("-n").arg(&script).output().unwrap();
+        assert!(out.status.success(), "bash -n: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let man = zoo_in(tmp.path(), &["man"]);
+    man.ok().stdout_has(".TH zoo-oci").stdout_has("completions");
+    zoo_in(tmp.path(), &["completions", "tcsh"]).code(2);
+}

@@ -13,13 +13,13 @@ use crate::util::*;
 fn zoo(dir: &Path, args: &[&str]) -> Run {
     let config = dir.join("docker-config");
     fs::create_dir_all(&config).unwrap();
-    let mut all = vec![];
+    let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     if !args.contains(&"--certs-dir") {
         let none = dir.join("no-certs.d");
         fs::create_dir_all(&none).unwrap();
-        all.extend(["--certs-dir".to_string(), none.display().to_string()]);
+        // After the command's name: registry flags belong to the commands that take them.
+        all.splice(1..1, ["--certs-dir".to_string(), none.display().to_string()]);
     }
-    all.extend(args.iter().map(|a| a.to_string()));
     let all: Vec<&str> = all.iter().map(String::as_str).collect();
     run_env(dir, &[("DOCKER_CONFIG", config.to_str().unwrap())], &all)
 }

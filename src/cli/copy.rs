@@ -7,9 +7,16 @@ use zoo_oci::ops::{self, CopyOptions};
 use super::{Global, location, println_out, say};
 
 /// Arguments of `copy`.
+/// What `zoo-oci copy --help` ends with.
+const EXAMPLES: &str = "Examples:
+  zoo-oci copy oci:./zoo:1.1.0 ghcr.io/team/squeezenet:1.1.0
+  zoo-oci copy ghcr.io/team/squeezenet:1.1.0 oci:./mirror -r          # with signatures and SBOMs
+  zoo-oci copy localhost:5000/zoo/squeezenet:1 registry.internal/zoo/squeezenet --from-plain-http";
+
 #[derive(Debug, Args)]
+#[command(after_help = super::with_locations(EXAMPLES))]
 pub struct CopyArgs {
-    /// What to copy: oci:PATH[:TAG|@DIGEST].
+    /// What to copy: HOST[:PORT]/REPO[:TAG|@DIGEST] or oci:PATH[:TAG|@DIGEST].
     pub source: String,
     /// Where to: oci:PATH[:TAG] or HOST/REPO[:TAG]. Without a tag, the source's tag is kept.
     pub target: String,
@@ -22,9 +29,11 @@ pub struct CopyArgs {
     /// Also copy the artifacts that refer to it: signatures, SBOMs, attestations (like oras cp -r).
     #[arg(short = 'r', long)]
     pub referrers: bool,
+    #[command(flatten)]
+    pub net: super::RegistryFlags,
 }
 
-pub async fn run(args: CopyArgs, global: &Global) -> Result<u8> {
+pub async fn run(global: &Global, args: CopyArgs) -> Result<u8> {
     let options = CopyOptions {
         source: location(&args.source)?,
         destination: location(&args.target)?,

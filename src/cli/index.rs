@@ -12,7 +12,17 @@ use zoo_oci::reference::Scope;
 use super::{Global, print_out};
 
 /// Arguments of `index`.
+/// What `zoo-oci index --help` ends with.
+const EXAMPLES: &str = "Index locations: a registry HOST[:PORT], a namespace HOST[:PORT]/NAMESPACE, a layout oci:PATH,
+or one suite HOST/REPO:TAG / oci:PATH:TAG.
+
+Examples:
+  zoo-oci index oci:./zoo
+  zoo-oci index localhost:5000 --plain-http --task image-classification
+  zoo-oci index ghcr.io/team --repo team/squeezenet --repo team/iris --format html -o site/index.html";
+
 #[derive(Debug, Args)]
+#[command(after_help = super::with_locations(EXAMPLES))]
 pub struct IndexArgs {
     /// A registry (HOST[:PORT]), a namespace in one (HOST/NAMESPACE), or oci:PATH.
     pub location: String,
@@ -38,6 +48,8 @@ pub struct IndexArgs {
     /// such as GHCR); repeatable.
     #[arg(long = "repo", value_name = "NAME")]
     pub repos: Vec<String>,
+    #[command(flatten)]
+    pub net: super::RegistryFlags,
 }
 
 /// Formats of the index.
@@ -53,7 +65,7 @@ pub enum IndexFormat {
     Html,
 }
 
-pub async fn run(args: IndexArgs, global: &Global) -> Result<u8> {
+pub async fn run(global: &Global, args: IndexArgs) -> Result<u8> {
     let options = IndexOptions {
         scope: Scope::parse(&args.location)?,
         repositories: args.repos,

@@ -10,16 +10,24 @@ use zoo_oci::ops::{self, InspectOptions, InspectReport};
 use super::{Format, Global, human_bytes, location, print_json, print_out};
 
 /// Arguments of `inspect`.
+/// What `zoo-oci inspect --help` ends with.
+const EXAMPLES: &str = "Examples:
+  zoo-oci inspect oci:./zoo:1.1.0
+  zoo-oci inspect ghcr.io/team/squeezenet:1.1.0 --format json | jq .suite.version";
+
 #[derive(Debug, Args)]
+#[command(after_help = super::with_locations(EXAMPLES))]
 pub struct InspectArgs {
-    /// What to inspect: oci:PATH[:TAG|@DIGEST].
+    /// What to inspect: HOST[:PORT]/REPO[:TAG|@DIGEST] or oci:PATH[:TAG|@DIGEST].
     pub source: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    #[command(flatten)]
+    pub net: super::RegistryFlags,
 }
 
-pub async fn run(args: InspectArgs, global: &Global) -> Result<u8> {
+pub async fn run(global: &Global, args: InspectArgs) -> Result<u8> {
     let options = InspectOptions { source: location(&args.source)? };
     let report = ops::inspect(&options, &global.context()).await?;
     match args.format {

@@ -27,6 +27,8 @@ pub struct LoginArgs {
     /// Read the password (or token) from standard input, so it stays out of shell history.
     #[arg(long)]
     pub password_stdin: bool,
+    #[command(flatten)]
+    pub net: super::RegistryFlags,
 }
 
 /// Arguments of `logout`.
@@ -36,7 +38,7 @@ pub struct LogoutArgs {
     pub registry: String,
 }
 
-pub async fn login(args: LoginArgs, global: &Global) -> Result<u8> {
+pub async fn login(global: &Global, args: LoginArgs) -> Result<u8> {
     let terminal = std::io::stdin().is_terminal();
     let username = match args.username {
         Some(u) => u,

@@ -11,6 +11,7 @@ mod login;
 mod pull;
 mod push;
 mod tag;
+mod tags;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -29,62 +30,122 @@ use zoo_oci::store::Transport;
 
 /// zoo-oci: push, pull and browse model suites in OCI image layouts and registries.
 #[derive(Debug, Parser)]
-#[command(name = "zoo-oci", version, about, propagate_version = true)]
+#[command(name = "zoo-oci", version, about, propagate_version = true, after_help = with_locations(TOUR))]
 pub struct Cli {
     #[command(flatten)]
-    pub global: Global,
+    pub global: GlobalFlags,
     #[command(subcommand)]
     pub command: Command,
 }
 
 /// Flags every command takes, before or after its name.
 #[derive(Debug, Args)]
-pub struct Global {
+pub struct GlobalFlags {
     /// Print nothing but errors and the result.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub quiet: bool,
     /// Print more about what is happening.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = "Global options")]
     pub verbose: bool,
+    /// How progress and errors are written to stderr: text lines, or one JSON object per line.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, help_heading = "Global options")]
+    pub log_format: LogFormat,
+}
+
+/// Flags of the commands that may talk to a registry (and move blobs): listed apart in their
+/// help, and absent from the commands that never do.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Registry options")]
+pub struct RegistryFlags {
     /// Blobs copied at once.
-    #[arg(long, global = true, default_value_t = zoo_oci::copy::DEFAULT_CONCURRENCY, value_name = "N")]
+    #[arg(long, default_value_t = zoo_oci::copy::DEFAULT_CONCURRENCY, value_name = "N")]
     pub concurrency: usize,
     /// Talk plain HTTP to the registries of this command (otherwise always TLS).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub plain_http: bool,
-    /// Trust this CA (PEM) besides the system's roots; repeatable.
-    #[arg(long = "ca-file", global = true, value_name = "PEM")]
+    /// Trust this CA or self-signed certificate (PEM) besides the system's roots; repeatable.
+    #[arg(long = "ca-file", value_name = "PEM")]
     pub ca_files: Vec<PathBuf>,
     /// Present this client certificate (PEM) to registries that ask for one (mutual TLS);
     /// goes with --key-file.
-    #[arg(long = "cert-file", global = true, value_name = "PEM", requires = "client_key")]
+    #[arg(long = "cert-file", value_name = "PEM", requires = "client_key")]
     pub client_cert: Option<PathBuf>,
     /// The private key (PEM) of --cert-file.
-    #[arg(long = "key-file", global = true, value_name = "PEM", requires = "client_cert")]
+    #[arg(long = "key-file", value_name = "PEM", requires = "client_cert")]
     pub client_key: Option<PathBuf>,
     /// Read registries' CAs and client certificates from this certs.d folder
     /// (HOST[:PORT]/*.crt, NAME.cert + NAME.key) instead of /etc/docker/certs.d and
     /// /etc/containers/certs.d; repeatable.
-    #[arg(long = "certs-dir", global = true, value_name = "DIR")]
+    #[arg(long = "certs-dir", value_name = "DIR")]
     pub certs_dirs: Vec<PathBuf>,
     /// Verify no TLS certificate (a throwaway test registry only; warns on every run).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub insecure: bool,
     /// Read credentials from this Docker config file only (config.json, or the
     /// .dockerconfigjson of a Kubernetes Secret).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub docker_config: Option<PathBuf>,
     /// Keep trying to reach a registry that is not up yet, or to finish a transfer that failed,
     /// for this long (e.g. 60s, 5m, 0).
-    #[arg(long, global = true, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub retry_timeout: Duration,
     /// Give up on a connection that takes this long to open, or a transfer that moves no byte
     /// for this long (then try again within --retry-timeout).
-    #[arg(long, global = true, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
     pub timeout: Duration,
-    /// How progress and errors are written to stderr: text lines, or one JSON object per line.
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+}
+
+impl Default for RegistryFlags {
+    /// What the flags default to: for the commands that take none.
+    fn default() -> Self {
+        RegistryFlags {
+            concurrency: zoo_oci::copy::DEFAULT_CONCURRENCY,
+            plain_http: false,
+            ca_files: Vec::new(),
+            client_cert: None,
+            client_key: None,
+            certs_dirs: Vec::new(),
+            insecure: false,
+            docker_config: None,
+            retry_timeout: Duration::from_secs(60),
+            timeout: zoo_oci::retry::DEFAULT_IDLE_TIMEOUT,
+        }
+    }
+}
+
+/// What a command's handler gets: the global flags and the registry flags it took (their
+/// defaults for commands without them).
+#[derive(Debug, Clone)]
+pub struct Global {
+    /// `-q`.
+    pub quiet: bool,
+    /// `-v`.
+    pub verbose: bool,
+    /// `--log-format`.
     pub log_format: LogFormat,
+    /// The registry flags.
+    pub net: RegistryFlags,
+}
+
+/// How a location is written, for every command's help.
+pub const LOCATIONS: &str = "Locations:
+  HOST[:PORT]/REPO[:TAG|@DIGEST]   a repository in a registry, e.g. ghcr.io/team/squeezenet:1.1.0
+                                   (NAME:TAG@DIGEST is the digest; no tag means latest)
+  oci:PATH[:TAG|@DIGEST]           a local OCI image layout, e.g. oci:./zoo:1.1.0";
+
+/// The top-level help's epilogue.
+const TOUR: &str = "Examples:
+  zoo-oci init ./squeezenet && zoo-oci push ./squeezenet oci:./zoo
+  zoo-oci index oci:./zoo
+  zoo-oci pull oci:./zoo:1.1.0 --only model -o /models
+  zoo-oci push ./squeezenet ghcr.io/team/squeezenet:1.1.0
+
+Each command's --help has its own examples; `zoo-oci completions SHELL` and `zoo-oci man` install
+the rest.";
+
+/// A command's help epilogue: how locations are written, then its examples.
+pub fn with_locations(examples: &str) -> String {
+    format!("{LOCATIONS}\n\n{examples}")
 }
 
 /// Formats of progress and error output.
@@ -111,22 +172,27 @@ fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
 }
 
 impl Global {
+    fn new(flags: &GlobalFlags, net: &RegistryFlags) -> Global {
+        Global { quiet: flags.quiet, verbose: flags.verbose, log_format: flags.log_format, net: net.clone() }
+    }
+
     /// The transport for registries, with `plain_http` decided by the caller (copy has two).
     pub fn transport(&self, plain_http: bool) -> Transport {
+        let net = &self.net;
         Transport {
             plain_http,
-            ca_files: self.ca_files.clone(),
-            client_cert: self.client_cert.clone(),
-            client_key: self.client_key.clone(),
-            credentials: Lookup { docker_config: self.docker_config.clone() },
-            retry_timeout: self.retry_timeout,
-            idle_timeout: self.timeout,
-            certs_dirs: if self.certs_dirs.is_empty() {
+            ca_files: net.ca_files.clone(),
+            client_cert: net.client_cert.clone(),
+            client_key: net.client_key.clone(),
+            credentials: Lookup { docker_config: net.docker_config.clone() },
+            retry_timeout: net.retry_timeout,
+            idle_timeout: net.timeout,
+            certs_dirs: if net.certs_dirs.is_empty() {
                 zoo_oci::store::registry::SYSTEM_CERTS_DIRS.iter().map(PathBuf::from).collect()
             } else {
-                self.certs_dirs.clone()
+                net.certs_dirs.clone()
             },
-            insecure: self.insecure,
+            insecure: net.insecure,
         }
     }
 }
@@ -150,26 +216,65 @@ pub enum Command {
     Index(index::IndexArgs),
     /// Add tags to an artifact.
     Tag(tag::TagArgs),
+    /// List the tags of a repository or layout (with suite name and version: --long).
+    Tags(tags::TagsArgs),
+    /// Remove a tag or manifest (a layout keeps the blobs until gc).
+    Rm(tags::RmArgs),
+    /// Remove the blobs of a layout that no tag reaches.
+    Gc(tags::GcArgs),
     /// Check credentials against a registry and store them in the Docker config.
     Login(login::LoginArgs),
     /// Remove a registry's credentials from the Docker config.
     Logout(login::LogoutArgs),
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. zoo-oci man > /usr/local/share/man/man1/zoo-oci.1.
+    Man,
 }
 
 /// Runs the parsed command; returns the exit code on success (`check` may return 1).
 pub async fn run(cli: Cli) -> Result<u8> {
-    let g = &cli.global;
+    let flags = &cli.global;
+    let with = |net: &RegistryFlags| {
+        if net.insecure {
+            eprintln!(
+                "warning: --insecure: TLS certificates are not verified; anyone on the path can read and change what moves"
+            );
+        }
+        Global::new(flags, net)
+    };
+    let plain = || Global::new(flags, &RegistryFlags::default());
     match cli.command {
-        Command::Init(a) => init::run(a, g),
-        Command::Check(a) => check::run(a, g),
-        Command::Push(a) => push::run(a, g).await,
-        Command::Pull(a) => pull::run(a, g).await,
-        Command::Copy(a) => copy::run(a, g).await,
-        Command::Inspect(a) => inspect::run(a, g).await,
-        Command::Index(a) => index::run(a, g).await,
-        Command::Tag(a) => tag::run(a, g).await,
-        Command::Login(a) => login::login(a, g).await,
-        Command::Logout(a) => login::logout(a, g),
+        Command::Init(a) => init::run(a, &plain()),
+        Command::Check(a) => check::run(a, &plain()),
+        Command::Push(a) => push::run(&with(&a.net), a).await,
+        Command::Pull(a) => pull::run(&with(&a.net), a).await,
+        Command::Copy(a) => copy::run(&with(&a.net), a).await,
+        Command::Inspect(a) => inspect::run(&with(&a.net), a).await,
+        Command::Index(a) => index::run(&with(&a.net), a).await,
+        Command::Tag(a) => tag::run(&with(&a.net), a).await,
+        Command::Login(a) => login::login(&with(&a.net), a).await,
+        Command::Logout(a) => login::logout(a, &plain()),
+        Command::Tags(a) => tags::tags(&with(&a.net), a).await,
+        Command::Rm(a) => tags::rm(&with(&a.net), a).await,
+        Command::Gc(a) => tags::gc(&plain(), a),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "zoo-oci", &mut out);
+            print_out(&String::from_utf8_lossy(&out))?;
+            Ok(0)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut out)
+                .map_err(|e| Error::failed("could not render the man page").with_cause(e))?;
+            print_out(&String::from_utf8_lossy(&out))?;
+            Ok(0)
+        }
     }
 }
 
@@ -212,8 +317,8 @@ impl Global {
     /// and a renderer for their events.
     pub fn context(&self) -> Context {
         Context {
-            transport: self.transport(self.plain_http),
-            concurrency: self.concurrency,
+            transport: self.transport(self.net.plain_http),
+            concurrency: self.net.concurrency,
             events: Arc::new(progress(self)),
         }
     }

@@ -11,9 +11,16 @@ use zoo_oci::suite::Class;
 use super::{Format, Global, human_bytes, location, println_out, say};
 
 /// Arguments of `pull`.
+/// What `zoo-oci pull --help` ends with.
+const EXAMPLES: &str = "Examples:
+  zoo-oci pull oci:./zoo:1.1.0 -o squeezenet
+  zoo-oci pull ghcr.io/team/squeezenet:1.1.0 --only model --variant onnx-opset13 -o /models
+  zoo-oci pull localhost:5000/zoo/squeezenet --plain-http --include '*.onnx' --exclude 'test/*'";
+
 #[derive(Debug, Args)]
+#[command(after_help = super::with_locations(EXAMPLES))]
 pub struct PullArgs {
-    /// What to pull: oci:PATH[:TAG|@DIGEST].
+    /// What to pull: HOST[:PORT]/REPO[:TAG|@DIGEST] or oci:PATH[:TAG|@DIGEST].
     pub source: String,
     /// The folder to write (default: ./NAME). Created with its parents; replaced atomically.
     #[arg(short, long, value_name = "DIR")]
@@ -30,6 +37,9 @@ pub struct PullArgs {
     /// Keep only files matching this glob (repeatable); a glob without / matches file names.
     #[arg(long, value_name = "GLOB")]
     pub include: Vec<String>,
+    /// Leave out files matching this glob (repeatable); applied after --include.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
     /// Replace a non-empty destination that zoo-oci did not create.
     #[arg(long)]
     pub force: bool,
@@ -40,9 +50,11 @@ pub struct PullArgs {
     /// Output format of the result.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    #[command(flatten)]
+    pub net: super::RegistryFlags,
 }
 
-pub async fn run(args: PullArgs, global: &Global) -> Result<u8> {
+pub async fn run(global: &Global, args: PullArgs) -> Result<u8> {
     let options = PullOptions {
         source: location(&args.source)?,
         destination: args.output,
@@ -51,6 +63,7 @@ pub async fn run(args: PullArgs, global: &Global) -> Result<u8> {
             variants: args.variant,
             frameworks: args.framework,
             include: args.include,
+            exclude: args.exclude,
         },
         force: args.force,
         max_expansion: args.max_expansion,

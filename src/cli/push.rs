@@ -10,11 +10,19 @@ use zoo_oci::ops::{self, Created, PushOptions};
 use super::{Format, Global, human_bytes, location, println_out, say};
 
 /// Arguments of `push`.
+/// What `zoo-oci push --help` ends with.
+const EXAMPLES: &str = "Examples:
+  zoo-oci push ./squeezenet oci:./zoo                       # the tag is the suite's version
+  zoo-oci push ./squeezenet ghcr.io/team/squeezenet:1.1.0
+  zoo-oci push ./squeezenet localhost:5000/zoo/squeezenet --plain-http --strict";
+
 #[derive(Debug, Args)]
+#[command(after_help = super::with_locations(EXAMPLES))]
 pub struct PushArgs {
     /// The suite folder (holding zoo.yaml).
     pub dir: PathBuf,
-    /// Where to push: oci:PATH[:TAG]. Without a tag, the suite's version is the tag.
+    /// Where to push: HOST[:PORT]/REPO[:TAG] or oci:PATH[:TAG]. Without a tag, the suite's version
+    /// is the tag.
     pub target: String,
     /// Refuse to push when the check finds warnings (such as undeclared files).
     #[arg(long)]
@@ -32,6 +40,8 @@ pub struct PushArgs {
     /// Output format of the result.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    #[command(flatten)]
+    pub net: super::RegistryFlags,
 }
 
 /// Layer compression.
@@ -43,7 +53,7 @@ pub enum CompressionArg {
     None,
 }
 
-pub async fn run(args: PushArgs, global: &Global) -> Result<u8> {
+pub async fn run(global: &Global, args: PushArgs) -> Result<u8> {
     let options = PushOptions {
         dir: args.dir,
         destination: location(&args.target)?,

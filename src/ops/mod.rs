@@ -18,23 +18,29 @@
 
 mod check;
 mod copy;
+mod gc;
 mod index;
 mod init;
 mod inspect;
 mod login;
 mod pull;
 mod push;
+mod rm;
 mod tag;
+mod tags;
 
 pub use check::{CheckOptions, CheckReport, SuiteSummary, check};
 pub use copy::{CopyOptions, CopyReport, copy};
+pub use gc::{GcOptions, GcReport, gc};
 pub use index::{IndexOptions, index};
 pub use init::{InitOptions, InitReport, init};
 pub use inspect::{InspectOptions, InspectReport, LayerSummary, inspect};
 pub use login::{LoginOptions, LoginReport, LogoutOptions, LogoutReport, login, logout};
 pub use pull::{PullOptions, PullReport, pull};
 pub use push::{Created, PushOptions, PushReport, push};
+pub use rm::{RmOptions, RmReport, rm};
 pub use tag::{TagOptions, TagReport, tag};
+pub use tags::{TagEntry, TagsOptions, TagsReport, tags};
 
 use crate::event::{self, Events};
 use crate::store::Transport;

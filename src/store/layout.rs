@@ -362,6 +362,102 @@ impl Tagger for LayoutStore {
         let bytes = self.fetch_manifest(descriptor).await?;
         self.push_manifest(descriptor, &bytes, Some(tag)).await
     }
+
+    /// Forgets the tag (or every tag of the digest) in `index.json`; the blobs stay until
+    /// [`collect_garbage`](LayoutStore::collect_garbage).
+    async fn remove(&self, descriptor: &Descriptor, reference: &Reference) -> Result<super::Removal> {
+        let mut gone = Vec::new();
+        self.with_index(|index| {
+            index.manifests.retain(|m| {
+                let name = m.annotation(media::ANN_REF_NAME);
+                let drop = m.digest == descriptor.digest
+                    && match reference {
+                        Reference::Tag(t) => name == Some(t.as_str()),
+                        Reference::Digest(_) => true,
+                    };
+                if drop && let Some(name) = name {
+                    gone.push(name.to_string());
+                }
+                !drop
+            });
+            Ok(())
+        })?;
+        gone.sort();
+        gone.dedup();
+        Ok(super::Removal { tags: gone, manifest_deleted: false })
+    }
+}
+
+/// What [`LayoutStore::collect_garbage`] found.
+#[derive(Debug, Clone, Default)]
+pub struct Garbage {
+    /// The unreachable blobs, by digest, sorted.
+    pub removed: Vec<String>,
+    /// Their bytes.
+    pub bytes: u64,
+    /// The blobs reachable from `index.json`.
+    pub kept: usize,
+}
+
+impl LayoutStore {
+    /// Removes (or, `dry_run`, only lists) the blobs no entry of `index.json` reaches through
+    /// manifests, indexes, configs and layers. Holds the ingest lock alone meanwhile, so it
+    /// waits for pushes in progress: a push writes its blobs before its manifest, and those
+    /// blobs are reachable only once the manifest is listed.
+    pub fn collect_garbage(&self, dry_run: bool) -> Result<Garbage> {
+        let dir = self.root.join(INGEST_DIR);
+        fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+        let lock = ingest_lock_file(&dir)?;
+        lock.lock().map_err(|e| Error::io("lock", &dir.join(INGEST_LOCK), e))?;
+        let index = self.read_index()?;
+        let mut reachable = std::collections::HashSet::new();
+        let mut pending: Vec<Descriptor> = index.manifests.clone();
+        while let Some(d) = pending.pop() {
+            if !reachable.insert(d.digest.clone()) || !manifest::is_manifest_type(&d.media_type) {
+                continue;
+            }
+            let path = self.blob_path(&d.digest)?;
+            let bytes = fs::read(&path).map_err(|e| {
+                Error::io("read", &path, e)
+                    .with_hint("the layout lists a manifest it does not hold: gc would lose data")
+            })?;
+            pending.extend(children(&bytes, &d.digest)?);
+        }
+        let blobs = self.root.join("blobs").join("sha256");
+        let mut garbage = Garbage::default();
+        let entries = fs::read_dir(&blobs).map_err(|e| Error::io("read", &blobs, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io("read", &blobs, e))?;
+            let digest = format!("sha256:{}", entry.file_name().to_string_lossy());
+            if reachable.contains(&digest) {
+                garbage.kept += 1;
+                continue;
+            }
+            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            if !dry_run {
+                fs::remove_file(entry.path()).map_err(|e| Error::io("remove", &entry.path(), e))?;
+            }
+            garbage.bytes += size;
+            garbage.removed.push(digest);
+        }
+        garbage.removed.sort();
+        Ok(garbage)
+    }
+}
+
+/// The descriptors a manifest or index points down to: config, layers, manifests.
+fn children(bytes: &[u8], digest: &str) -> Result<Vec<Descriptor>> {
+    #[derive(serde::Deserialize)]
+    struct Parts {
+        config: Option<Descriptor>,
+        #[serde(default)]
+        layers: Vec<Descriptor>,
+        #[serde(default)]
+        manifests: Vec<Descriptor>,
+    }
+    let parts: Parts = serde_json::from_slice(bytes)
+        .map_err(|e| Error::malformed(format!("manifest {digest} in the layout is not valid JSON")).with_cause(e))?;
+    Ok(parts.config.into_iter().chain(parts.layers).chain(parts.manifests).collect())
 }
 
 fn tag_names(index: &Index) -> Vec<String> {

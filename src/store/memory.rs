@@ -209,4 +209,18 @@ impl Tagger for MemoryStore {
         self.set_tag(tag, &descriptor.digest);
         Ok(())
     }
+
+    async fn remove(&self, descriptor: &Descriptor, reference: &Reference) -> Result<super::Removal> {
+        let mut tags = self.tags.lock().expect("no panics");
+        let gone: Vec<String> = match reference {
+            Reference::Tag(t) => vec![t.clone()],
+            Reference::Digest(_) => {
+                tags.iter().filter(|(_, d)| **d == descriptor.digest).map(|(t, _)| t.clone()).collect()
+            }
+        };
+        for t in &gone {
+            tags.remove(t);
+        }
+        Ok(super::Removal { tags: gone, manifest_deleted: false })
+    }
 }

@@ -123,11 +123,24 @@ pub trait Mounter: Send + Sync {
     async fn mount(&self, descriptor: &Descriptor, from: MountOrigin<'_>) -> Result<bool>;
 }
 
-/// Points tags at manifests a store holds.
+/// Points tags at manifests a store holds, and takes them away.
 #[async_trait]
 pub trait Tagger: Send + Sync {
     /// Points `tag` at a manifest the store holds.
     async fn tag(&self, descriptor: &Descriptor, tag: &str) -> Result<()>;
+
+    /// Takes away what `reference` names, `descriptor` being what it resolves to: the tag, or
+    /// (a digest, or a store that deletes only manifests) the manifest and its tags.
+    async fn remove(&self, descriptor: &Descriptor, reference: &Reference) -> Result<Removal>;
+}
+
+/// What [`Tagger::remove`] took away.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Removal {
+    /// The tags that no longer exist, when the store knows them.
+    pub tags: Vec<String>,
+    /// Whether the manifest itself was deleted.
+    pub manifest_deleted: bool,
 }
 
 /// A store that is read, written and tagged: an OCI layout, a registry repository.

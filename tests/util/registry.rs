@@ -98,6 +98,8 @@ pub struct Setup {
     pub client_ca: Option<PathBuf>,
     /// htpasswd authentication with [`USER`] and [`PASSWORD`].
     pub auth: bool,
+    /// Refuse to delete manifests (Distribution's default; the tests' registries allow it).
+    pub no_delete: bool,
 }
 
 fn free_port() -> u16 {
@@ -123,8 +125,12 @@ impl Registry {
     /// A TLS registry with the test CA's server certificate.
     fn tls_with(auth: bool, client_ca: Option<PathBuf>) -> Registry {
         let t = tls();
-        let mut registry =
-            Registry::start(Setup { tls: Some((t.file("server.pem"), t.file("server.key"))), client_ca, auth });
+        let mut registry = Registry::start(Setup {
+            tls: Some((t.file("server.pem"), t.file("server.key"))),
+            client_ca,
+            auth,
+            ..Setup::default()
+        });
         registry.ca = Some(t.file("ca.pem"));
         registry
     }
@@ -141,8 +147,9 @@ impl Registry {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let mut config = format!(
-            "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
-            dir.path().join("data").display()
+            "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: {}\nhttp:\n  addr: {addr}\n",
+            dir.path().join("data").display(),
+            !setup.no_delete
         );
         let ca = setup.tls.as_ref().map(|(cert, _)| cert.clone());
         if let Some((cert, key)) = &setup.tls {

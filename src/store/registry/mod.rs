@@ -874,6 +874,33 @@ impl Tagger for RegistryStore {
         let bytes = self.fetch_manifest(descriptor).await?;
         self.push_manifest(descriptor, &bytes, Some(tag)).await
     }
+
+    /// Deletes the manifest by digest, as `oras manifest delete` and `crane delete` do: the
+    /// distribution spec deletes manifests, and every tag on one goes with it.
+    async fn remove(&self, descriptor: &Descriptor, _reference: &Reference) -> Result<super::Removal> {
+        let doing = self.doing(&format!("deleting manifest {}", descriptor.digest));
+        let url = self.path("manifests", &descriptor.digest);
+        let response = self.api.send(&self.push_scope(), &doing, |http| http.delete(&url)).await?;
+        match response.status() {
+            StatusCode::ACCEPTED | StatusCode::OK | StatusCode::NO_CONTENT => {
+                Ok(super::Removal { tags: Vec::new(), manifest_deleted: true })
+            }
+            status => {
+                let refusal = Refusal::read(response).await;
+                let refused =
+                    status == StatusCode::METHOD_NOT_ALLOWED || refusal.codes.iter().any(|c| c == "UNSUPPORTED");
+                let error = self.api.refusal(refusal, &doing);
+                Err(if refused {
+                    Error::failed(format!("{} does not allow deleting manifests", self.registry())).with_cause(error).with_hint(
+                        "CNCF Distribution deletes with storage.delete.enabled: true in its config; Harbor, GHCR and Docker Hub \
+                         delete in their web UI or API. Then the registry's garbage collection frees the space",
+                    )
+                } else {
+                    error
+                })
+            }
+        }
+    }
 }
 
 /// Checks a user name and password against a registry the way `docker login` does, touching
