@@ -159,8 +159,9 @@ fn index_of_a_layout_and_markdown_output() {
         .stdout_has("| [iris-logreg](#iris-logreg-1-0) | 1.0 |")
         .stdout_has("<a id=\"tiny-asr-1-0-0\"></a>")
         .stdout_has("- **Pull**: `zoo-oci pull oci:");
-    let out = z.root.join("site/index.md");
-    fs::create_dir_all(out.parent().unwrap()).unwrap();
+    // Into folders that do not exist yet.
+    let out = z.root.join("site/wiki/index.md");
+    assert!(!z.root.join("site").exists());
     run_in(
         &z.root,
         &["index", &format!("oci:{}", z.layout.display()), "--format", "markdown", "-o", out.to_str().unwrap()],
@@ -210,7 +211,6 @@ fn visible_cards(dom: &str) -> Vec<String> {
 fn the_html_index_is_self_contained_and_its_filters_work_in_chromium() {
     let z = zoo_with_three_suites();
     let page = z.root.join("site/index.html");
-    fs::create_dir_all(page.parent().unwrap()).unwrap();
     run_in(&z.root, &["index", "--plain-http", &z.reg.addr, "--format", "html", "-o", page.to_str().unwrap()]).ok();
     let html = fs::read_to_string(&page).unwrap();
     for external in ["<script src", "<link", "@import", "url(", "<img", "<iframe"] {
