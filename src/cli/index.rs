@@ -14,7 +14,8 @@ use super::{Global, print_out};
 /// Arguments of `index`.
 #[derive(Debug, Args)]
 pub struct IndexArgs {
-    /// A registry (HOST[:PORT]), a namespace in one (HOST/NAMESPACE), or oci:PATH.
+    /// A registry (HOST[:PORT]), a namespace in one (HOST/NAMESPACE), or oci:PATH; a suite
+    /// (HOST/REPO:TAG, oci:PATH:TAG, …@DIGEST) gives an index of that one.
     pub location: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = IndexFormat::Table)]
