@@ -18,6 +18,7 @@
 
 mod check;
 mod copy;
+mod diff;
 mod index;
 mod init;
 mod inspect;
@@ -28,6 +29,10 @@ mod tag;
 
 pub use check::{CheckOptions, CheckReport, SuiteSummary, check};
 pub use copy::{CopyOptions, CopyReport, copy};
+pub use diff::{
+    ClassDiff, DiffOptions, DiffReport, FieldChange, FileChange, FileEntry, FileState, MediaTypeChange, SuiteSide,
+    VariantDiff, diff,
+};
 pub use index::{IndexOptions, index};
 pub use init::{InitOptions, InitReport, init};
 pub use inspect::{InspectOptions, InspectReport, LayerSummary, inspect};
