@@ -7,6 +7,7 @@ mod browse;
 mod check;
 mod container;
 mod destinations;
+mod diff;
 mod graph;
 mod hostile;
 mod init;

@@ -4,6 +4,7 @@
 
 mod check;
 mod copy;
+mod diff;
 mod index;
 mod init;
 mod inspect;
@@ -146,6 +147,9 @@ pub enum Command {
     Copy(copy::CopyArgs),
     /// Show a suite's metadata, README and layers without downloading layers.
     Inspect(inspect::InspectArgs),
+    /// Show what changed between two suites (files per class, variants, metadata) without
+    /// downloading layers; exits 0 whether or not they differ.
+    Diff(diff::DiffArgs),
     /// List every suite of a registry or layout, grouped by modality and task.
     Index(index::IndexArgs),
     /// Add tags to an artifact.
@@ -166,6 +170,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Pull(a) => pull::run(a, g).await,
         Command::Copy(a) => copy::run(a, g).await,
         Command::Inspect(a) => inspect::run(a, g).await,
+        Command::Diff(a) => diff::run(a, g).await,
         Command::Index(a) => index::run(a, g).await,
         Command::Tag(a) => tag::run(a, g).await,
         Command::Login(a) => login::login(a, g).await,
