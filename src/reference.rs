@@ -300,8 +300,8 @@ fn validate_repository(repository: &str, text: &str) -> Result<()> {
     }
 }
 
-/// A place that holds many suites, for `index`: a whole registry, a namespace in one, or an OCI
-/// layout.
+/// What `index` catalogues: a whole registry, a namespace in one, an OCI layout, or one suite
+/// named with its tag or digest (an index of one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
     /// Every tag of an OCI image layout.
@@ -316,22 +316,38 @@ pub enum Scope {
         /// A repository prefix, e.g. `team` for `team/*`.
         namespace: Option<String>,
     },
+    /// One suite: a location with a tag or digest.
+    Suite(Location),
 }
 
 impl Scope {
-    /// Parses `HOST[:PORT]`, `HOST[:PORT]/NAMESPACE` or `oci:PATH`.
+    /// Parses `HOST[:PORT]`, `HOST[:PORT]/NAMESPACE` or `oci:PATH`; a location with a tag or
+    /// digest (`HOST/REPO:TAG`, `oci:PATH@DIGEST`) is one suite.
     ///
     /// ```
-    /// use zoo_oci::reference::Scope;
+    /// use zoo_oci::reference::{Location, Scope};
     /// assert_eq!(Scope::parse("oci:./zoo").unwrap(), Scope::Layout { path: "./zoo".into() });
+    /// assert_eq!(Scope::parse("oci:./zoo:1.0").unwrap(), Scope::Suite(Location::parse("oci:./zoo:1.0").unwrap()));
+    /// assert_eq!(Scope::parse("localhost:5000/zoo/squeezenet:1.1").unwrap(),
+    ///     Scope::Suite(Location::parse("localhost:5000/zoo/squeezenet:1.1").unwrap()));
+    /// assert_eq!(Scope::parse("localhost:5000/zoo").unwrap(),
+    ///     Scope::Registry { registry: "localhost:5000".into(), namespace: Some("zoo".into()) });
     /// assert_eq!(Scope::parse("localhost:5000").unwrap(),
     ///     Scope::Registry { registry: "localhost:5000".into(), namespace: None });
     /// assert_eq!(Scope::parse("ghcr.io/team/").unwrap(),
     ///     Scope::Registry { registry: "ghcr.io".into(), namespace: Some("team".into()) });
+    /// assert!(Scope::parse("oci:./zoo:bad tag").is_err(), "a tag is checked");
     /// assert!(Scope::parse("team").is_err(), "a host must be named");
     /// assert!(Scope::parse("ghcr.io/Team").is_err(), "namespaces are lower-case");
     /// ```
     pub fn parse(text: &str) -> Result<Scope> {
+        // A tag or digest can only follow a repository or a layout path, so a location that
+        // names one is a suite (and a bad tag is reported as such); anything else is read as a
+        // place holding many.
+        let after_host = text.strip_prefix("oci:").or_else(|| text.split_once('/').map(|(_, rest)| rest));
+        if after_host.is_some_and(names_a_reference) {
+            return Location::parse(text).map(Scope::Suite);
+        }
         if let Some(path) = text.strip_prefix("oci:") {
             if path.is_empty() {
                 return Err(
@@ -356,12 +372,19 @@ impl Scope {
     }
 }
 
+/// Whether `NAME[:TAG|@DIGEST]` has its reference part, by the rule of [`split_reference`].
+fn names_a_reference(rest: &str) -> bool {
+    let last_segment = &rest[rest.rfind('/').map_or(0, |i| i + 1)..];
+    rest.contains('@') || last_segment.contains(':')
+}
+
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Scope::Layout { path } => write!(f, "oci:{}", path.display()),
             Scope::Registry { registry, namespace: Some(ns) } => write!(f, "{registry}/{ns}"),
             Scope::Registry { registry, namespace: None } => f.write_str(registry),
+            Scope::Suite(location) => location.fmt(f),
         }
     }
 }

@@ -159,14 +159,48 @@ fn index_of_a_layout_and_markdown_output() {
         .stdout_has("| [iris-logreg](#iris-logreg-1-0) | 1.0 |")
         .stdout_has("<a id=\"tiny-asr-1-0-0\"></a>")
         .stdout_has("- **Pull**: `zoo-oci pull oci:");
-    let out = z.root.join("site/index.md");
-    fs::create_dir_all(out.parent().unwrap()).unwrap();
+    // Into folders that do not exist yet.
+    let out = z.root.join("site/wiki/index.md");
+    assert!(!z.root.join("site").exists());
     run_in(
         &z.root,
         &["index", &format!("oci:{}", z.layout.display()), "--format", "markdown", "-o", out.to_str().unwrap()],
     )
     .ok();
     assert_eq!(fs::read_to_string(&out).unwrap(), run.stdout);
+}
+
+#[test]
+fn index_of_one_suite_reference_is_an_index_of_that_suite() {
+    let z = zoo_with_three_suites();
+    let layout = format!("oci:{}", z.layout.display());
+    let one = |location: &str| -> Value {
+        let run = run_in(&z.root, &["index", "--plain-http", location, "--format", "json"]);
+        let v: Value = serde_json::from_str(&run.ok().stdout).unwrap();
+        assert_eq!(v["source"], location);
+        v
+    };
+
+    let v = one(&z.reg.at("zoo/squeezenet:1.1.0"));
+    assert_eq!(names(&v), ["squeezenet-light"], "only the suite named, not its registry");
+    assert_eq!(v["suites"][0]["tags"], serde_json::json!(["1.1.0"]));
+    assert_eq!(v["counts"], serde_json::json!({"cv": 1}));
+    let schema: Value = serde_json::from_slice(&fs::read(repo().join("schemas/index.schema.json")).unwrap()).unwrap();
+    let errors: Vec<String> =
+        jsonschema::validator_for(&schema).unwrap().iter_errors(&v).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+
+    // By digest: listed under every tag that points at it.
+    let iris = one(&z.reg.at("zoo/iris-logreg:1.0"));
+    let digest = iris["suites"][0]["digest"].as_str().unwrap();
+    let by_digest = one(&z.reg.at(&format!("zoo/iris-logreg@{digest}")));
+    assert_eq!(by_digest["suites"][0]["tags"], serde_json::json!(["1.0", "stable"]));
+    assert_eq!(by_digest["suites"][0]["location"], z.reg.at("zoo/iris-logreg:1.0"));
+
+    assert_eq!(names(&one(&format!("{layout}:1.0.0"))), ["tiny-asr"], "a layout's suite");
+    run_in(&z.root, &["index", &format!("{layout}:1.0.0")]).ok().stdout_has("1 suite in oci:").stdout_has("tiny-asr");
+    run_in(&z.root, &["index", &format!("{layout}:no-such-tag")]).code(4).stderr_has("no-such-tag");
+    run_in(&z.root, &["index", &format!("{layout}:1.0.0"), "--repo", "x"]).code(2).stderr_has("names one suite");
 }
 
 fn chromium(args: &[&str], profile: &Path) -> std::process::Output {
@@ -210,7 +244,6 @@ fn visible_cards(dom: &str) -> Vec<String> {
 fn the_html_index_is_self_contained_and_its_filters_work_in_chromium() {
     let z = zoo_with_three_suites();
     let page = z.root.join("site/index.html");
-    fs::create_dir_all(page.parent().unwrap()).unwrap();
     run_in(&z.root, &["index", "--plain-http", &z.reg.addr, "--format", "html", "-o", page.to_str().unwrap()]).ok();
     let html = fs::read_to_string(&page).unwrap();
     for external in ["<script src", "<link", "@import", "url(", "<img", "<iframe"] {

@@ -310,7 +310,7 @@ fn help_shows_locations_groups_options_and_examples() {
         run.ok();
         run.stdout.replace(env!("CARGO_PKG_VERSION"), "[VERSION]")
     };
-    for command in ["push", "pull", "copy", "inspect", "index", "tag", "tags", "rm", "login"] {
+    for command in ["push", "pull", "copy", "inspect", "diff", "index", "tag", "tags", "rm", "login"] {
         let text = help(&[command, "--help"]);
         let mut needles = vec!["Registry options:", "Global options:", "Examples:", "--plain-http"];
         if command != "login" {

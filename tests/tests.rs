@@ -8,6 +8,7 @@ mod check;
 mod container;
 mod conventions;
 mod destinations;
+mod diff;
 mod graph;
 mod hostile;
 mod init;

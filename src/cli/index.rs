@@ -24,12 +24,14 @@ Examples:
 #[derive(Debug, Args)]
 #[command(after_help = super::with_locations(EXAMPLES))]
 pub struct IndexArgs {
-    /// A registry (HOST[:PORT]), a namespace in one (HOST/NAMESPACE), or oci:PATH.
+    /// A registry (HOST[:PORT]), a namespace in one (HOST/NAMESPACE), or oci:PATH; a suite
+    /// (HOST/REPO:TAG, oci:PATH:TAG, …@DIGEST) gives an index of that one.
     pub location: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = IndexFormat::Table)]
     pub format: IndexFormat,
-    /// Write to this file (replaced atomically) instead of standard output.
+    /// Write to this file (replaced atomically; missing folders are created) instead of
+    /// standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Only suites of this task (or alias).
@@ -81,6 +83,8 @@ pub async fn run(global: &Global, args: IndexArgs) -> Result<u8> {
     match &args.output {
         Some(path) => {
             let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            // `-o site/index.html` in a fresh checkout: the folder is part of the output path.
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("create the folder", dir, e))?;
             // 0644 less the umask, like any file written; tempfile's own 0600 is for secrets.
             let mut tmp = tempfile::Builder::new()
                 .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))

@@ -4,6 +4,7 @@
 
 mod check;
 mod copy;
+mod diff;
 mod index;
 mod init;
 mod inspect;
@@ -212,6 +213,9 @@ pub enum Command {
     Copy(copy::CopyArgs),
     /// Show a suite's metadata, README and layers without downloading layers.
     Inspect(inspect::InspectArgs),
+    /// Show what changed between two suites (files per class, variants, metadata) without
+    /// downloading layers; exits 0 whether or not they differ.
+    Diff(diff::DiffArgs),
     /// List every suite of a registry or layout, grouped by modality and task.
     Index(index::IndexArgs),
     /// Add tags to an artifact.
@@ -254,6 +258,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Pull(a) => pull::run(&with(&a.net), a).await,
         Command::Copy(a) => copy::run(&with(&a.net), a).await,
         Command::Inspect(a) => inspect::run(&with(&a.net), a).await,
+        Command::Diff(a) => diff::run(&with(&a.net), a).await,
         Command::Index(a) => index::run(&with(&a.net), a).await,
         Command::Tag(a) => tag::run(&with(&a.net), a).await,
         Command::Login(a) => login::login(&with(&a.net), a).await,

@@ -166,6 +166,29 @@ pub async fn walk_registry(
     Ok(assemble(&source, per_repo.into_iter().flatten().collect()))
 }
 
+/// An index of one: the suite `view` describes, listed as the catalogue of `repository` would
+/// list it under `tags` (at least one).
+pub fn of_one(view: &SuiteView, tags: &[String], repository: &str, source: &str) -> Index {
+    let found =
+        tags.iter().map(|tag| Found::Suite(Box::new(entry(view, tag, &format!("{repository}:{tag}"), repository))));
+    assemble(source, found.collect())
+}
+
+/// The tags of `source` that point at the manifest `digest`, sorted; tags that do not resolve
+/// (deleted meanwhile) are not among them.
+pub async fn tags_pointing_at(source: &dyn Source, digest: &str) -> Result<Vec<String>> {
+    let tags = source.tags().await?;
+    let pointing: Vec<Option<String>> = stream::iter(tags)
+        .map(|tag| async move {
+            let resolved = source.resolve(&Reference::Tag(tag.clone())).await.ok()?;
+            (resolved.digest == digest).then_some(tag)
+        })
+        .buffered(4)
+        .collect()
+        .await;
+    Ok(pointing.into_iter().flatten().collect())
+}
+
 enum Found {
     Suite(Box<SuiteEntry>),
     Skipped(Skipped),

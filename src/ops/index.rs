@@ -1,16 +1,20 @@
 //! `index`: a categorised catalogue of every suite in a registry, a namespace or a layout.
 
 use super::Context;
-use crate::error::Result;
+use crate::artifact::decode;
+use crate::copy;
+use crate::error::{Error, Result, Side};
 use crate::index::{self, Filters, Index};
-use crate::reference::Scope;
+use crate::reference::{Location, Reference, Scope};
+use crate::retry::DEFAULT_RETRIES;
+use crate::store;
 use crate::store::layout::LayoutStore;
 use crate::store::registry::RegistryStore;
 
 /// What to index.
 #[derive(Debug, Clone)]
 pub struct IndexOptions {
-    /// A registry, a namespace in one, or a layout.
+    /// A registry, a namespace in one, a layout, or one suite.
     pub scope: Scope,
     /// Index these repositories instead of asking the registry's catalogue (for registries
     /// without one, such as GHCR); relative to the namespace when there is one.
@@ -21,6 +25,11 @@ pub struct IndexOptions {
 
 /// Reads every tagged manifest of the scope (no layer) and groups the suites by modality and
 /// task. Manifests that are not suites are listed as skipped, with the reason.
+///
+/// A [`Scope::Suite`] gives an index of one, listed as the full catalogue would list it, so
+/// one suite's page is made like a zoo's; there a manifest that is not a suite is an error. A
+/// tag lists that tag; a digest lists the tags that point at it, and no tag is an error (the
+/// index lists tagged suites; `inspect` shows an untagged one).
 ///
 /// ```no_run
 /// # async fn demo() -> zoo_oci::Result<()> {
@@ -51,6 +60,30 @@ pub async fn index(options: &IndexOptions, context: &Context) -> Result<Index> {
                 .collect();
             index::walk_registry(&store, namespace.as_deref(), &repositories, context.concurrency.max(4)).await?
         }
+        Scope::Suite(location) => {
+            if !options.repositories.is_empty() {
+                return Err(Error::usage(format!("{location} names one suite; --repo names repositories to index"))
+                    .with_hint("give a registry (HOST[:PORT]) or a namespace with --repo, or drop --repo"));
+            }
+            index_of_one(location, &options.scope.to_string(), context).await?
+        }
     };
     index::filter(catalogue, &options.filters)
+}
+
+async fn index_of_one(location: &Location, scope: &str, context: &Context) -> Result<Index> {
+    let source = store::open_source(location, &context.transport, &context.events).await?;
+    let reference = store::reference_or_only_tag(location, source.as_ref()).await?;
+    let root = copy::resolve(source.as_ref(), &reference, DEFAULT_RETRIES).await?;
+    let view = decode::decode(&root.descriptor, &root.bytes).map_err(|e| e.on(Side::Source, source.name()))?;
+    let tags = match &reference {
+        Reference::Tag(tag) => vec![tag.clone()],
+        Reference::Digest(digest) => index::tags_pointing_at(source.as_ref(), digest).await?,
+    };
+    let repository = location.with_reference(None).to_string();
+    if tags.is_empty() {
+        return Err(Error::not_found(format!("no tag of {repository} points at {}", root.descriptor.digest))
+            .with_hint(format!("index lists tagged suites; zoo-oci inspect {location} shows this one")));
+    }
+    Ok(index::of_one(&view, &tags, &repository, scope))
 }

@@ -18,6 +18,7 @@
 
 mod check;
 mod copy;
+mod diff;
 mod gc;
 mod index;
 mod init;
@@ -31,6 +32,10 @@ mod tags;
 
 pub use check::{CheckOptions, CheckReport, SuiteSummary, check};
 pub use copy::{CopyOptions, CopyReport, copy};
+pub use diff::{
+    ClassDiff, DiffOptions, DiffReport, FieldChange, FileChange, FileEntry, FileState, MediaTypeChange, SuiteSide,
+    VariantDiff, diff,
+};
 pub use gc::{GcOptions, GcReport, gc};
 pub use index::{IndexOptions, index};
 pub use init::{InitOptions, InitReport, init};
