@@ -48,6 +48,37 @@ pub struct Selection {
     pub exclude: Vec<String>,
 }
 
+/// The command that pulls `location` into a folder named after the suite (else after the
+/// repository): shell-quoted and carrying the flags the location needs, so that what `inspect`
+/// and the index print can be pasted as it is.
+///
+/// ```
+/// use zoo_oci::pull::command_line;
+/// assert_eq!(command_line("localhost:5000/zoo/tiny:1", Some("tiny"), true),
+///     "zoo-oci pull --plain-http localhost:5000/zoo/tiny:1 -o tiny");
+/// assert_eq!(command_line("oci:./my zoo:1", None, false), "zoo-oci pull 'oci:./my zoo:1' -o 'my zoo'");
+/// ```
+pub fn command_line(location: &str, name: Option<&str>, plain_http: bool) -> String {
+    let base = location.rsplit_once('@').map_or(location, |(b, _)| b);
+    let base = match base.rfind(':') {
+        Some(i) if !base[i..].contains('/') => &base[..i],
+        _ => base,
+    };
+    let fallback = base.rsplit(['/', ':']).next().unwrap_or("");
+    let folder = crate::suite::safe_folder_name(name.filter(|n| !n.trim().is_empty()).unwrap_or(fallback));
+    let mut words = vec!["zoo-oci", "pull"];
+    if plain_http {
+        words.push("--plain-http");
+    }
+    words.extend([location, "-o", &folder]);
+    // No word here holds a NUL (locations and folder names are checked), so quoting succeeds.
+    words
+        .iter()
+        .map(|w| shlex::try_quote(w).map_or_else(|_| w.to_string(), |q| q.into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Which files of the selected layers are written: those the include globs match (all, when
 /// there are none) that no exclude glob matches.
 #[derive(Debug, Clone, Default)]

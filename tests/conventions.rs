@@ -354,3 +354,47 @@ fn completions_and_the_man_page_generate() {
     man.ok().stdout_has(".TH zoo-oci").stdout_has("completions");
     zoo_in(tmp.path(), &["completions", "tcsh"]).code(2);
 }
+
+/// The pull commands `inspect` and the index print can be pasted: they carry `--plain-http`
+/// where the registry needs it, are shell-quoted, and run.
+#[test]
+fn printed_pull_commands_can_be_pasted() {
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    zoo_in(tmp.path(), &["push", "-q", "--plain-http", suite.to_str().unwrap(), &reg.at("zoo/tiny:1")]).ok();
+    let expected = format!("zoo-oci pull --plain-http {}/zoo/tiny:1 -o tiny", reg.addr);
+    zoo_in(tmp.path(), &["inspect", "--plain-http", &reg.at("zoo/tiny:1")]).ok().stdout_has(&expected);
+    let json = zoo_in(tmp.path(), &["inspect", "--plain-http", "--format", "json", &reg.at("zoo/tiny:1")]);
+    let report: serde_json::Value = serde_json::from_str(&json.ok().stdout).unwrap();
+    assert_eq!(report["pull"], expected.as_str());
+    for format in ["json", "markdown", "html"] {
+        let index = zoo_in(tmp.path(), &["index", "--plain-http", "--format", format, &reg.addr]);
+        index.ok().stdout_has(&expected);
+    }
+
+    // A layout in a folder with a space: quoted, and the pasted command works.
+    let spaced = tmp.path().join("my zoo");
+    zoo_in(tmp.path(), &["push", "-q", suite.to_str().unwrap(), &format!("oci:{}:1", spaced.display())]).ok();
+    let shown = zoo_in(tmp.path(), &["inspect", "--format", "json", &format!("oci:{}:1", spaced.display())]);
+    let command =
+        serde_json::from_str::<serde_json::Value>(&shown.ok().stdout).unwrap()["pull"].as_str().unwrap().to_string();
+    assert!(command.contains(&format!("'oci:{}:1'", spaced.display())), "{command}");
+    let words = shlex_split(&command);
+    assert_eq!(&words[..2], ["zoo-oci", "pull"]);
+    let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+    zoo_in(tmp.path(), &args).ok();
+    assert_same_tree(&suite, &tmp.path().join("tiny"));
+}
+
+/// Splits a command line as `sh` would, by asking `sh`.
+fn shlex_split(command: &str) -> Vec<String> {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("for w in {}; do printf '%s\\0' \"$w\"; done", command.trim_start_matches("zoo-oci ")))
+        .output()
+        .unwrap();
+    let mut words = vec!["zoo-oci".to_string()];
+    words.extend(String::from_utf8(out.stdout).unwrap().split('\0').filter(|w| !w.is_empty()).map(String::from));
+    words
+}

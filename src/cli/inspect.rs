@@ -149,7 +149,7 @@ fn to_text(report: &InspectReport) -> String {
             let _ = writeln!(out, "  … (cut; the full README is in the readme layer)");
         }
     }
-    let _ = writeln!(out, "\nPull it with\n  zoo-oci pull {} -o {name}", report.location);
+    let _ = writeln!(out, "\nPull it with\n  {}", report.pull);
     out
 }
 

@@ -68,6 +68,12 @@ pub async fn index(options: &IndexOptions, context: &Context) -> Result<Index> {
             index_of_one(location, &options.scope.to_string(), context).await?
         }
     };
+    // The pull commands are pasted as they are: the flags this scope needs go in.
+    let mut catalogue = catalogue;
+    let plain_http = !matches!(options.scope, Scope::Layout { .. }) && context.transport.plain_http;
+    for suite in &mut catalogue.suites {
+        suite.pull = crate::pull::command_line(&suite.location, Some(&suite.name), plain_http);
+    }
     index::filter(catalogue, &options.filters)
 }
 

@@ -28,6 +28,9 @@ pub struct InspectOptions {
 pub struct InspectReport {
     /// The location read, with its reference.
     pub location: String,
+    /// The command that pulls it, ready to paste: shell-quoted, with the flags the location
+    /// needs (`--plain-http`).
+    pub pull: String,
     /// The manifest's digest.
     pub digest: String,
     /// The manifest's `artifactType`.
@@ -104,10 +107,12 @@ pub async fn inspect(options: &InspectOptions, context: &Context) -> Result<Insp
     let reference = store::reference_or_only_tag(&options.source, source.as_ref()).await?;
     let root = copy::resolve(source.as_ref(), &reference, DEFAULT_RETRIES).await?;
     let view = decode::decode(&root.descriptor, &root.bytes).map_err(|e: Error| e.on(Side::Source, source.name()))?;
-    Ok(report(view, &options.source.with_reference(Some(reference)).to_string()))
+    let location = options.source.with_reference(Some(reference));
+    let plain_http = matches!(location, Location::Registry { .. }) && context.transport.plain_http;
+    Ok(report(view, &location.to_string(), plain_http))
 }
 
-fn report(view: SuiteView, location: &str) -> InspectReport {
+fn report(view: SuiteView, location: &str, plain_http: bool) -> InspectReport {
     let annotation = |key: &str| view.annotation(key).map(String::from);
     let layers = view
         .layers
@@ -125,6 +130,7 @@ fn report(view: SuiteView, location: &str) -> InspectReport {
         })
         .collect();
     InspectReport {
+        pull: crate::pull::command_line(location, view.name(), plain_http),
         location: location.to_string(),
         digest: view.manifest_descriptor.digest.clone(),
         artifact_type: view.manifest.artifact_type.clone(),
