@@ -398,3 +398,43 @@ fn shlex_split(command: &str) -> Vec<String> {
     words.extend(String::from_utf8(out.stdout).unwrap().split('\0').filter(|w| !w.is_empty()).map(String::from));
     words
 }
+
+/// On a pipe (a CI log, a pod's log), a long transfer says how far it is every few seconds,
+/// as a plain line (or a JSON event), never a terminal control character.
+#[test]
+fn a_long_transfer_reports_progress_lines_on_a_pipe() {
+    use crate::util::proxy::{Fault, FaultProxy};
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    zoo_in(tmp.path(), &["push", "-q", "--plain-http", suite.to_str().unwrap(), &reg.at("zoo/tiny:1")]).ok();
+    // The 70 kB ONNX model at 12 kB/s: about 6 s.
+    let proxy = FaultProxy::start(&reg.addr, Fault::Throttle("/blobs/", 12_000));
+    for (format, needle) in [("text", "moving  models/onnx/"), ("json", "\"event\":\"progress\"")] {
+        let out = tmp.path().join(format!("out-{format}"));
+        let run = zoo_in(
+            tmp.path(),
+            &[
+                "pull",
+                "--plain-http",
+                "--log-format",
+                format,
+                "--only",
+                "model",
+                &proxy.at("zoo/tiny:1"),
+                "-o",
+                out.to_str().unwrap(),
+            ],
+        );
+        run.ok().stderr_has(needle);
+        assert!(
+            !run.stderr.contains('\r') && !run.stderr.contains('\u{1b}'),
+            "control characters on a pipe: {}",
+            run.stderr
+        );
+        if format == "text" {
+            let line = run.stderr.lines().find(|l| l.contains("moving")).unwrap();
+            assert!(line.contains(" of ") && line.contains("kB") && line.ends_with("%)"), "{line}");
+        }
+    }
+}

@@ -6,6 +6,8 @@ use clap::Args;
 use zoo_oci::error::Result;
 use zoo_oci::ops::{self, CheckOptions};
 
+use zoo_oci::index::render::count;
+
 use super::{Format, Global, human_bytes, print_json, println_out};
 
 /// Arguments of `check`.
@@ -30,18 +32,18 @@ pub fn run(args: CheckArgs, global: &Global) -> Result<u8> {
             eprint!("{}", report.problems);
             match &report.suite {
                 Some(s) if report.ok && !global.quiet => println_out(format!(
-                    "ok: {} {}: {} layers, {} files, {}",
+                    "ok: {} {}: {}, {}, {}",
                     s.name,
                     s.version,
-                    s.layers,
-                    s.files,
+                    count(s.layers as usize, "layer", "layers"),
+                    count(s.files as usize, "file", "files"),
                     human_bytes(s.bytes)
                 ))?,
                 _ if !report.ok => eprintln!(
-                    "{}: {} errors, {} warnings{}",
+                    "{}: {}, {}{}",
                     args.dir.display(),
-                    report.errors,
-                    report.warnings,
+                    count(report.errors as usize, "error", "errors"),
+                    count(report.warnings as usize, "warning", "warnings"),
                     if args.strict && report.errors == 0 { " (--strict makes warnings errors)" } else { "" }
                 ),
                 _ => {}

@@ -4,6 +4,8 @@ use clap::Args;
 use zoo_oci::error::Result;
 use zoo_oci::ops::{self, CopyOptions};
 
+use zoo_oci::index::render::count;
+
 use super::{Global, location, println_out, say};
 
 /// Arguments of `copy`.
@@ -45,8 +47,12 @@ pub async fn run(global: &Global, args: CopyArgs) -> Result<u8> {
     let t = &report.transferred;
     let text = || {
         format!(
-            "copied {} to {}: {} blobs copied, {} mounted, {} already there",
-            report.from, report.to, t.copied, t.mounted, t.skipped
+            "copied {} to {}: {} copied, {} mounted, {} already there",
+            report.from,
+            report.to,
+            count(t.copied as usize, "blob", "blobs"),
+            t.mounted,
+            t.skipped
         )
     };
     let mut event = serde_json::to_value(&report).expect("reports serialise");

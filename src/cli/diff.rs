@@ -143,7 +143,9 @@ fn size_change(old: u64, new: u64) -> String {
 /// A file's size; a whole layer's file count too.
 fn file_size(file: &FileState) -> String {
     match file.layer_files {
-        Some(n) if n > 0 => format!("{n} files, {}", human_bytes(file.size)),
+        Some(n) if n > 0 => {
+            format!("{}, {}", zoo_oci::index::render::count(n as usize, "file", "files"), human_bytes(file.size))
+        }
         _ => human_bytes(file.size),
     }
 }

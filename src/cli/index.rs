@@ -93,7 +93,7 @@ pub async fn run(global: &Global, args: IndexArgs) -> Result<u8> {
             tmp.write_all(text.as_bytes()).map_err(|e| Error::io("write", path, e))?;
             tmp.persist(path).map_err(|e| Error::io("write", path, e.error))?;
             if !global.quiet {
-                eprintln!("wrote {} suites to {}", index.suites.len(), path.display());
+                eprintln!("wrote {} to {}", zoo_oci::index::render::tally(&index), path.display());
             }
         }
         None => print_out(&text)?,

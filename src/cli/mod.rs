@@ -329,6 +329,9 @@ impl Global {
     }
 }
 
+/// How often a transfer without a bar says how far it is.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A progress printer. On a terminal: a bar per blob in flight, and a line per blob when done.
 /// Otherwise one line per blob (text or JSON), never a terminal control character, so container
 /// logs stay readable. Nothing under `-q`.
@@ -338,6 +341,25 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
     let json = global.log_format == LogFormat::Json;
     let bars = (!quiet && !json && std::io::stderr().is_terminal())
         .then(|| (indicatif::MultiProgress::new(), std::sync::Mutex::new(std::collections::HashMap::new())));
+    // Without bars (a pipe, a container log): a line per blob in flight every few seconds, so
+    // a long transfer shows that it moves, not only when it ends.
+    let last_line: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>> = Default::default();
+    let due = move |digest: &str| {
+        let mut last = last_line.lock().expect("no panics");
+        let now = std::time::Instant::now();
+        match last.get(digest) {
+            Some(t) if now.duration_since(*t) < PROGRESS_EVERY => false,
+            Some(_) => {
+                last.insert(digest.to_string(), now);
+                true
+            }
+            None => {
+                // The first line waits a period too: short transfers print only their end.
+                last.insert(digest.to_string(), now);
+                false
+            }
+        }
+    };
     move |event: &Event| {
         match event {
             Event::Waiting { registry, reason, retry_in } => {
@@ -362,6 +384,31 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
                 return;
             }
             _ => {}
+        }
+        if let Event::Progress(d, read) = event
+            && bars.is_none()
+            && !quiet
+            && due(&d.digest)
+        {
+            let percent = if d.size > 0 { *read as f64 * 100.0 / d.size as f64 } else { 100.0 };
+            if json {
+                let line = serde_json::json!({
+                    "event": "progress",
+                    "path": d.annotation(zoo_oci::artifact::media::ANN_FILEPATH),
+                    "digest": d.digest,
+                    "size": d.size,
+                    "bytes": read,
+                });
+                eprintln!("{line}");
+            } else {
+                eprintln!(
+                    "  moving  {}  {} of {} ({percent:.0}%)",
+                    describe(d),
+                    human_bytes(*read),
+                    human_bytes(d.size)
+                );
+            }
+            return;
         }
         if json {
             let (name, d, seconds, reason) = match event {
@@ -392,7 +439,8 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
                     let mut map = map.lock().expect("no panics");
                     let bar = map.entry(d.digest.clone()).or_insert_with(|| {
                         let style = indicatif::ProgressStyle::with_template(
-                            "  {msg:40!} {bar:30} {bytes:>10}/{total_bytes:<10} {bytes_per_sec:>12}",
+                            // Decimal units, as every summary line prints them (human_bytes).
+                            "  {msg:40!} {bar:30} {decimal_bytes:>10}/{decimal_total_bytes:<10} {decimal_bytes_per_sec:>12}",
                         )
                         .expect("valid template");
                         multi.add(indicatif::ProgressBar::new(d.size).with_style(style).with_message(describe(d)))

@@ -8,6 +8,8 @@ use zoo_oci::ops::{self, PullOptions};
 use zoo_oci::pull::{DEFAULT_MAX_EXPANSION, Selection};
 use zoo_oci::suite::Class;
 
+use zoo_oci::index::render::count;
+
 use super::{Format, Global, human_bytes, location, println_out, say};
 
 /// Arguments of `pull`.
@@ -77,10 +79,10 @@ pub async fn run(global: &Global, args: PullArgs) -> Result<u8> {
                     format!("{} already holds {}: nothing to do", report.destination.display(), report.manifest)
                 } else {
                     format!(
-                        "pulled {} layers ({}), {} files into {}",
-                        report.layers,
+                        "pulled {} ({}), {} into {}",
+                        count(report.layers as usize, "layer", "layers"),
                         human_bytes(report.bytes),
-                        report.files,
+                        count(report.files as usize, "file", "files"),
                         report.destination.display()
                     )
                 }

@@ -7,6 +7,8 @@ use zoo_oci::artifact::archive::Compression;
 use zoo_oci::error::Result;
 use zoo_oci::ops::{self, Created, PushOptions};
 
+use zoo_oci::index::render::count;
+
 use super::{Format, Global, human_bytes, location, println_out, say};
 
 /// Arguments of `push`.
@@ -75,11 +77,11 @@ pub async fn run(global: &Global, args: PushArgs) -> Result<u8> {
         Format::Text => {
             let text = || {
                 format!(
-                    "pushed {} {} to {}: {} blobs uploaded ({}), {} mounted, {} already there",
+                    "pushed {} {} to {}: {} uploaded ({}), {} mounted, {} already there",
                     report.name,
                     report.version,
                     report.location,
-                    report.uploaded,
+                    count(report.uploaded as usize, "blob", "blobs"),
                     human_bytes(report.uploaded_bytes),
                     report.mounted,
                     report.skipped

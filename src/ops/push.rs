@@ -11,6 +11,7 @@ use crate::artifact::pack::{self, PackOptions};
 use crate::copy;
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::index::render::count;
 use crate::reference::{Location, Reference, validate_tag};
 use crate::store::{self, packed::PackedSource};
 use crate::suite;
@@ -101,10 +102,10 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
         Some(s) if !blocked => s,
         _ => {
             return Err(Error::failed(format!(
-                "{} has {} errors and {} warnings; nothing was pushed",
+                "{} has {} and {}; nothing was pushed",
                 options.dir.display(),
-                checked.problems.error_count(),
-                checked.problems.warning_count()
+                count(checked.problems.error_count(), "error", "errors"),
+                count(checked.problems.warning_count(), "warning", "warnings")
             ))
             .with_hint("fix the problems listed above (zoo-oci check shows them again)"));
         }

@@ -23,6 +23,9 @@ pub enum Fault {
     /// Hold every request whose line contains the pattern this many milliseconds before
     /// forwarding it: a slow blob, to see what a client does meanwhile.
     Delay(&'static str, u64),
+    /// Send the answers of requests whose line contains the pattern at this many bytes a
+    /// second: a slow link, for progress reports.
+    Throttle(&'static str, usize),
     /// Answer 503, without forwarding it, to the Nth request (from 1) whose line contains the
     /// pattern: a chunk of an upload that fails midway.
     FailNth(&'static str, usize),
@@ -169,7 +172,7 @@ fn handle(
         }
         Fault::Unavailable(pattern, n) => is_match(pattern, n),
         Fault::FailNth(pattern, n) => request_line.contains(pattern) && matched.fetch_add(1, Ordering::SeqCst) + 1 == n,
-        Fault::CutResponse(..) | Fault::BearerAuth(..) | Fault::Delay(..) => false,
+        Fault::CutResponse(..) | Fault::BearerAuth(..) | Fault::Delay(..) | Fault::Throttle(..) => false,
     };
     if answer_fault {
         let status =
@@ -202,7 +205,16 @@ fn handle(
         seen.lock().unwrap().push(format!("SENT {} range={range} {request_line}", keep - header_end));
         return Ok(()); // dropping the socket cuts the body short
     }
-    client.write_all(&response)?;
+    match fault {
+        Fault::Throttle(pattern, rate) if request_line.contains(pattern) => {
+            // Tenths of a second's worth at a time.
+            for chunk in response.chunks((rate / 10).max(1)) {
+                client.write_all(chunk)?;
+                thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+        _ => client.write_all(&response)?,
+    }
     seen.lock().unwrap().push(format!("SENT {} range={range} {request_line}", response.len() - header_end));
     seen.lock().unwrap().push(format!("DONE {request_line}"));
     Ok(())
