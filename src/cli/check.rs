@@ -35,7 +35,7 @@ pub fn run(args: CheckArgs, global: &Global) -> Result<u8> {
                     "ok: {} {}: {}, {}, {}",
                     s.name,
                     s.version,
-                    count(s.layers as usize, "layer", "layers"),
+                    count(s.layers, "layer", "layers"),
                     count(s.files as usize, "file", "files"),
                     human_bytes(s.bytes)
                 ))?,
