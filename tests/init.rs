@@ -207,3 +207,69 @@ fn inspect_and_the_index_show_the_facts_read_from_the_files() {
     assert_eq!(variant["opset"], 9);
     assert_eq!(variant["params"], 1_235_496);
 }
+
+/// The real MiniLM card, beside a small model: a README whose front matter is YAML.
+fn suite_with_a_model_card(root: &Path) -> PathBuf {
+    let dir = root.join("carded");
+    write(&dir, "model.onnx", onnx_model(13, &pseudo_random(4_000, 5)), false);
+    fs::copy(fixtures().join("all-minilm-l6-v2/README.md"), dir.join("README.md")).unwrap();
+    run_in(root, &["init", "-q", dir.to_str().unwrap()]).ok();
+    dir
+}
+
+#[test]
+fn a_readme_front_matter_is_shipped_but_not_rendered_by_inspect_or_the_index() {
+    let tmp = scratch();
+    let dir = suite_with_a_model_card(tmp.path());
+    let card = fs::read_to_string(dir.join("README.md")).unwrap();
+    assert!(card.starts_with("---\nlanguage: en\n"));
+    let layout = tmp.path().join("zoo");
+    let location = format!("oci:{}:v", layout.display());
+    run_in(tmp.path(), &["push", "-q", dir.to_str().unwrap(), &location]).ok();
+    let m = manifest(&layout, "v");
+    assert_eq!(m["annotations"]["io.zoo-oci.readme"], card.as_str(), "the annotation keeps the whole card");
+    let pulled = tmp.path().join("pulled");
+    run_in(tmp.path(), &["pull", "-q", &location, "--only", "readme", "-o", pulled.to_str().unwrap()]).ok();
+    assert_eq!(fs::read_to_string(pulled.join("README.md")).unwrap(), card, "the layer keeps the whole card");
+
+    let yaml_lines = ["pipeline_tag: sentence-similarity", "library_name: sentence-transformers", "language: en"];
+    let inspect = run_in(tmp.path(), &["inspect", &location]);
+    let readme = inspect.ok().stdout.split_once("\nREADME\n").expect("inspect shows the README").1.to_string();
+    assert!(readme.trim_start().starts_with("all-MiniLM-L6-v2\n  ======"), "the card's body first:\n{readme}");
+    let markdown = run_in(tmp.path(), &["index", &format!("oci:{}", layout.display()), "--format", "markdown"]);
+    let markdown = markdown.ok().stdout.split_once("<details><summary>README</summary>").unwrap().1.to_string();
+    assert!(markdown.trim_start().starts_with("# all-MiniLM-L6-v2"), "{markdown}");
+    let html = run_in(tmp.path(), &["index", &format!("oci:{}", layout.display()), "--format", "html"]);
+    let html = html.ok().stdout.split_once("<details class=\"readme\">").unwrap().1.to_string();
+    assert!(html.contains("<h1>all-MiniLM-L6-v2</h1>"), "{html}");
+    for line in yaml_lines {
+        assert!(!readme.contains(line), "inspect renders the front matter: {line}");
+        assert!(!markdown.contains(line), "the Markdown index renders the front matter: {line}");
+        assert!(!html.contains(line), "the HTML index renders the front matter: {line}");
+    }
+}
+
+#[test]
+fn a_summary_from_a_card_is_plain_text() {
+    let tmp = scratch();
+    let dir = suite_with_a_model_card(tmp.path());
+    let d = descriptor(&dir);
+    assert_eq!(
+        d["summary"],
+        "This is a sentence-transformers model: It maps sentences & paragraphs to a 384 dimensional dense vector \
+         space and can be used for tasks like clustering or semantic search.",
+        "the card's [sentence-transformers](https://www.SBERT.net) link is its text"
+    );
+    let own = tmp.path().join("own");
+    write(&own, "model.onnx", onnx_model(13, &pseudo_random(4_000, 6)), false);
+    write(
+        &own,
+        "README.md",
+        "---\nlicense: mit\n---\n# Tiny\n\n[![CI](https://ci.example/badge.svg)](https://ci.example)\n\nA **tiny** [ONNX](https://onnx.ai)\nmodel for `tests` &amp; demos.\n",
+        false,
+    );
+    run_in(tmp.path(), &["init", "-q", own.to_str().unwrap()]).ok();
+    let d = descriptor(&own);
+    assert_eq!(d["summary"], "A tiny ONNX model for tests & demos.", "links, emphasis, code marks and entities");
+    assert_eq!(d["license"], "MIT");
+}

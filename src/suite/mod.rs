@@ -1,6 +1,7 @@
 //! A model suite on disk (DESIGN §1): find and read its descriptor, check every declared path,
 //! and plan the layers it packs into, one per file class.
 
+pub mod card;
 pub mod inspect;
 pub mod problems;
 pub mod scan;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
+use super::card;
 use super::inspect::{self, Facts, Recognised};
 use super::spec::{Citation, Dataset, DatasetRef, EvalResult, Io, Metric, ModelEntry, Scripts, SuiteSpec, Tensor};
 use crate::error::{Error, Result};
@@ -45,7 +46,8 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
 
     // The README, and a Hugging Face card's front matter in it.
     let readme = files.iter().find(|f| f.eq_ignore_ascii_case("README.md")).cloned();
-    let card = readme.as_ref().and_then(|r| fs::read_to_string(dir.join(r)).ok()).and_then(|t| front_matter(&t));
+    let readme_text = readme.as_ref().and_then(|r| fs::read_to_string(dir.join(r)).ok());
+    let card = readme_text.as_deref().and_then(card::front_matter);
     if let Some(r) = &readme {
         claimed.insert(r.clone());
     }
@@ -197,7 +199,7 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
     let mut d = SuiteSpec {
         name: sanitise_name(&folder_name),
         version: "0.1.0".into(),
-        summary: readme.as_ref().and_then(|r| fs::read_to_string(dir.join(r)).ok()).and_then(|t| first_paragraph(&t)),
+        summary: readme_text.as_deref().and_then(first_paragraph),
         task: None,
         tags: Vec::new(),
         license: None,
@@ -217,6 +219,9 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
         docs,
         extensions: BTreeMap::new(),
     };
+    if d.summary.is_some() {
+        guessed.push("summary: the README's first paragraph, as plain text".into());
+    }
     if license_file.as_deref().is_some_and(|l| l != "LICENSE") {
         d.license_file = license_file.clone();
     }
@@ -452,19 +457,11 @@ pub fn sanitise_name(text: &str) -> String {
     if out.is_empty() { "model".into() } else { out.chars().take(128).collect() }
 }
 
-/// The YAML front matter of a Markdown file, when it has one.
-pub fn front_matter(text: &str) -> Option<Value> {
-    let rest = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n"))?;
-    let end = rest.find("\n---")?;
-    serde_saphyr::from_str::<Value>(&rest[..end]).ok().filter(Value::is_object)
-}
-
+/// The README's first paragraph of prose, for the summary: after the front matter, headings,
+/// badges, images and HTML; as plain text (a registry UI shows it as such), at most 200
+/// characters.
 fn first_paragraph(text: &str) -> Option<String> {
-    let body = match text.strip_prefix("---\n") {
-        Some(rest) => rest.split_once("\n---").map(|(_, b)| b).unwrap_or(rest),
-        None => text,
-    };
-    let para: Vec<&str> = body
+    let para: Vec<&str> = card::body(text)
         .lines()
         .map(str::trim)
         .skip_while(|l| {
@@ -477,7 +474,7 @@ fn first_paragraph(text: &str) -> Option<String> {
         })
         .take_while(|l| !l.is_empty() && !l.starts_with('#'))
         .collect();
-    let joined = para.join(" ");
+    let joined = card::plain_text(&para.join("\n"));
     if joined.is_empty() {
         return None;
     }

@@ -116,7 +116,7 @@ fn the_readers_find_what_the_fixture_oracle_says() {
         }
         if entry.ends_with("README.md") {
             c.same("front_matter", || {
-                fs::read_to_string(&file).ok().and_then(|t| scan::front_matter(&t)).unwrap_or(Value::Null)
+                fs::read_to_string(&file).ok().and_then(|t| crate::suite::card::front_matter(&t)).unwrap_or(Value::Null)
             });
         }
         // A non-model file is read by extension only: its format is its extension, not the
