@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use problems::{Problem, Problems, Severity};
-pub use spec::SuiteSpec;
+pub use spec::{ModelPath, SuiteSpec};
 
 use crate::error::{Error, Result};
 use crate::taxonomy;
@@ -217,8 +217,7 @@ pub fn check(dir: &Path) -> Result<Checked> {
     let Some(descriptor) = spec::parse(&text, descriptor_file, &mut problems) else {
         return Ok(Checked { suite: None, problems });
     };
-    let suite =
-        Planner { root: dir, descriptor_file, problems: &mut problems, owners: BTreeMap::new() }.plan(descriptor);
+    let suite = Planner::new(dir, descriptor_file, &mut problems).plan(descriptor);
     Ok(Checked { suite, problems })
 }
 
@@ -228,9 +227,15 @@ struct Planner<'a> {
     problems: &'a mut Problems,
     /// Every shipped file, and the field that declares it: a file is shipped once.
     owners: BTreeMap<String, String>,
+    /// Every file of the suite, listed once for the globs that need it.
+    listing: Option<Vec<String>>,
 }
 
-impl Planner<'_> {
+impl<'a> Planner<'a> {
+    fn new(root: &'a Path, descriptor_file: &'a str, problems: &'a mut Problems) -> Self {
+        Planner { root, descriptor_file, problems, owners: BTreeMap::new(), listing: None }
+    }
+
     fn at(&self, field: &str) -> String {
         format!("{}: {field}", self.descriptor_file)
     }
@@ -252,11 +257,15 @@ impl Planner<'_> {
 
         let mut layers = Vec::new();
         for (i, model) in d.models.iter().enumerate() {
-            let entries = self.collect(&format!("models[{i}].path"), &model.path);
-            let mut layer =
-                tar_layer(Class::Model, Some(model.name.clone()), Some(model.clone()), &[&model.path], entries);
+            let errors_before = self.problems.error_count();
+            let (entries, paths) = self.collect_variant(i, &model.path);
+            let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+            let mut layer = tar_layer(Class::Model, Some(model.name.clone()), Some(model.clone()), &paths, entries);
             layer.facts = model_facts(self.root, &layer.content);
-            self.report_broken_models(i, model, &layer);
+            // A variant whose paths were refused holds nothing for that reason, already said.
+            if self.problems.error_count() == errors_before {
+                self.report_broken_models(i, model, &layer);
+            }
             self.compare_facts(i, model, &layer);
             layers.push(layer);
         }
@@ -313,7 +322,14 @@ impl Planner<'_> {
         if layer.content.files().all(|e| matches!(e.kind, EntryKind::Dir)) {
             self.problems.warning(
                 at.clone(),
-                format!("the variant {} holds no file: {} is an empty folder", model.name, model.path),
+                match &model.path {
+                    ModelPath::One(folder) => {
+                        format!("the variant {} holds no file: {folder} is an empty folder", model.name)
+                    }
+                    ModelPath::Many(_) => {
+                        format!("the variant {} holds no file: {} name empty folders", model.name, model.path)
+                    }
+                },
                 Some("put the model files there, or remove the variant".into()),
             );
         }
@@ -430,9 +446,93 @@ impl Planner<'_> {
         }
     }
 
+    /// The files of a variant, from its one path or its several paths and globs (each reported
+    /// under its own field, `models[0].path[2]`), and the paths its layer's `filepath` is the
+    /// common folder of: the declared paths, and the files each glob matched.
+    fn collect_variant(&mut self, i: usize, path: &ModelPath) -> (Vec<Entry>, Vec<String>) {
+        let owner = format!("models[{i}].path");
+        let mut entries = Vec::new();
+        let mut paths = Vec::new();
+        if self.problems.has_error_at(&self.at(&owner)) {
+            return (entries, paths);
+        }
+        for (j, declared) in path.entries().iter().enumerate() {
+            let field = match path {
+                ModelPath::One(_) => owner.clone(),
+                ModelPath::Many(_) => format!("{owner}[{j}]"),
+            };
+            if ModelPath::is_glob(declared) {
+                for file in self.glob(&field, declared) {
+                    entries.extend(self.collect_as(&field, &owner, &file));
+                    paths.push(file);
+                }
+            } else {
+                entries.extend(self.collect_as(&field, &owner, declared));
+                paths.push(declared.clone());
+            }
+        }
+        (entries, paths)
+    }
+
+    /// The suite files a variant's glob names: the files it matches, and every file in a folder
+    /// it matches (only folders when it ends with `/`). A glob that names nothing is an error,
+    /// as a path that does not exist is.
+    fn glob(&mut self, field: &str, pattern: &str) -> Vec<String> {
+        if self.problems.has_error_at(&self.at(field)) {
+            return Vec::new();
+        }
+        let folders_only = pattern.ends_with('/');
+        let matcher = match globset::GlobBuilder::new(pattern.trim_start_matches("./").trim_end_matches('/'))
+            .literal_separator(true)
+            .build()
+        {
+            Ok(glob) => glob.compile_matcher(),
+            Err(e) => {
+                self.problems.error(
+                    self.at(field),
+                    format!("{pattern:?} is not a valid glob: {}", e.kind()),
+                    Some("'*' and '?' match within a folder, '**' across folders, [abc] and {a,b} as usual".into()),
+                );
+                return Vec::new();
+            }
+        };
+        if self.listing.is_none() {
+            // The suite's files as the undeclared-file report walks them.
+            let mut entries = Vec::new();
+            let mut scratch = Problems::default();
+            Planner::new(self.root, self.descriptor_file, &mut scratch).walk("", self.root, "", &mut entries);
+            let files = entries.into_iter().filter(|e| matches!(e.kind, EntryKind::File { .. }));
+            self.listing = Some(files.map(|e| e.path).collect());
+        }
+        let listing = self.listing.as_deref().unwrap_or_default();
+        let matched: Vec<String> = listing
+            .iter()
+            .filter(|file| {
+                let mut folders = file.match_indices('/').map(|(at, _)| &file[..at]);
+                (!folders_only && matcher.is_match(file.as_str())) || folders.any(|folder| matcher.is_match(folder))
+            })
+            .filter(|file| file.as_str() != self.descriptor_file)
+            .cloned()
+            .collect();
+        if matched.is_empty() {
+            self.problems.error(
+                self.at(field),
+                format!("{pattern} matches no file"),
+                Some(format!("globs are relative to {}; '*' does not cross a '/', '**' does", self.root.display())),
+            );
+        }
+        matched
+    }
+
     /// The files and folders under one declared path, after checking it stays in the suite,
     /// exists, and holds no links. Reports problems and returns what it could read.
     fn collect(&mut self, field: &str, declared: &str) -> Vec<Entry> {
+        self.collect_as(field, field, declared)
+    }
+
+    /// [`Self::collect`] for a path declared under `field` on behalf of `owner`: a file that
+    /// several paths of one owner name (a variant's glob and path) is shipped once, silently.
+    fn collect_as(&mut self, field: &str, owner: &str, declared: &str) -> Vec<Entry> {
         if self.problems.has_error_at(&self.at(field)) {
             return Vec::new(); // the schema already said what is wrong with this path
         }
@@ -477,7 +577,7 @@ impl Planner<'_> {
         let mut out = Vec::new();
         if full.is_dir() {
             // Folders are written with their trailing slash; the root folder is "./".
-            self.walk(field, &full, rel, &mut out);
+            self.walk(owner, &full, rel, &mut out);
         } else {
             if declared.ends_with('/') {
                 self.problems.error(
@@ -487,7 +587,7 @@ impl Planner<'_> {
                 );
                 return Vec::new();
             }
-            if let Some(e) = self.file_entry(field, &full, rel) {
+            if let Some(e) = self.file_entry(owner, &full, rel) {
                 out.push(e);
             }
         }
@@ -539,6 +639,9 @@ impl Planner<'_> {
             return None;
         }
         if let Some(owner) = self.owners.insert(rel.to_string(), field.to_string()) {
+            if owner == field {
+                return None; // named twice by one variant's paths and globs: shipped once
+            }
             self.problems.error(
                 self.at(field),
                 format!("{rel} is already declared by {owner}"),
@@ -561,12 +664,7 @@ impl Planner<'_> {
     fn report_undeclared(&mut self) {
         let mut all = Vec::new();
         let mut scratch = Problems::default();
-        let mut walker = Planner {
-            root: self.root,
-            descriptor_file: self.descriptor_file,
-            problems: &mut scratch,
-            owners: BTreeMap::new(),
-        };
+        let mut walker = Planner::new(self.root, self.descriptor_file, &mut scratch);
         walker.walk("", self.root, "", &mut all);
         for entry in all {
             if matches!(entry.kind, EntryKind::File { .. }) && !self.owners.contains_key(&entry.path) {

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 use super::card;
 use super::inspect::{self, Facts, Recognised};
-use super::spec::{Citation, Dataset, DatasetRef, EvalResult, Io, Metric, ModelEntry, Scripts, SuiteSpec, Tensor};
+use super::spec::{
+    Citation, Dataset, DatasetRef, EvalResult, Io, Metric, ModelEntry, ModelPath, Scripts, SuiteSpec, Tensor,
+};
 use crate::error::{Error, Result};
 use crate::taxonomy;
 
@@ -104,7 +106,7 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
         guessed.push(format!("models: {} = {} ({}, {how})", v.name, v.path, facts.format));
         models.push(ModelEntry {
             name: v.name.clone(),
-            path: v.path.clone(),
+            path: ModelPath::One(v.path.clone()),
             framework: facts.framework.clone(),
             framework_version: None,
             opset: facts.opset,
