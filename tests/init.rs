@@ -273,3 +273,51 @@ fn a_summary_from_a_card_is_plain_text() {
     assert_eq!(d["summary"], "A tiny ONNX model for tests & demos.", "links, emphasis, code marks and entities");
     assert_eq!(d["license"], "MIT");
 }
+
+/// A TensorProto as the ONNX model zoo's test data holds: one float32 of `value`.
+fn tensor_proto(value: f32) -> Vec<u8> {
+    let mut bytes = vec![0x08, 0x01, 0x10, 0x01, 0x4a, 0x04]; // dims [1], FLOAT, raw_data (4 bytes)
+    bytes.extend(value.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn test_sets_eval_folders_and_onnx_test_data_are_datasets_not_models() {
+    let tmp = scratch();
+    let dir = tmp.path().join("zoo-layout");
+    let onnx = fs::read(fixtures().join("onnx/light_shufflenet.onnx")).unwrap();
+    write(&dir, "shufflenet/model.onnx", &onnx, false);
+    for set in 0..2 {
+        write(&dir, &format!("shufflenet/test_data_set_{set}/input_0.pb"), tensor_proto(set as f32), false);
+        write(&dir, &format!("shufflenet/test_data_set_{set}/output_0.pb"), tensor_proto(1.0), false);
+    }
+    write(&dir, "test_set/images.csv", "file,label\na.png,1\n", false);
+    write(&dir, "testdata/sample.json", "{\"input\": [1, 2, 3]}", false);
+    write(&dir, "eval/references.txt", "a reference answer\n", false);
+    write(&dir, "README.md", "# ShuffleNet\n\nShuffleNet as the ONNX model zoo ships it.\n", false);
+    run_in(tmp.path(), &["init", dir.to_str().unwrap()]).ok();
+    let d = descriptor(&dir);
+    let models = d["models"].as_array().unwrap();
+    assert_eq!(models.len(), 1, "input_0.pb is a tensor, not a TensorFlow graph: {models:?}");
+    assert_eq!(models[0]["path"], "shufflenet/model.onnx", "the model folder's test sets are not the variant's");
+    let mut datasets: Vec<(String, String)> = d["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["path"].as_str().unwrap().to_string(), s["role"].as_str().unwrap().to_string()))
+        .collect();
+    datasets.sort();
+    let test = |path: &str| (path.to_string(), "test".to_string());
+    assert_eq!(
+        datasets,
+        [
+            test("eval/"),
+            test("shufflenet/test_data_set_0/"),
+            test("shufflenet/test_data_set_1/"),
+            test("test_set/"),
+            test("testdata/")
+        ]
+    );
+    let checked = run_in(tmp.path(), &["check", dir.to_str().unwrap()]);
+    assert!(!checked.ok().stderr.contains("not declared"), "{}", checked.stderr);
+}

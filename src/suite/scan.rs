@@ -1,6 +1,10 @@
 //! `zoo-oci init`: turn a folder of model files into a `zoo.yaml`. Files are classified by name
 //! and extension, model files are read for their facts (format, opset, inputs and outputs,
 //! parameters, precision), and a Hugging Face model card's front matter is imported.
+//!
+//! The order of the classification matters: datasets are told first, by their folders, because
+//! a test set's files have model extensions (the ONNX model zoo's `test_data_set_0/input_0.pb` is
+//! a TensorProto, not a TensorFlow graph); then the model files.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -32,7 +36,20 @@ pub struct InitPlan {
 }
 
 const SCRIPT_EXTENSIONS: &[&str] = &["py", "sh", "r", "jl", "js", "ts", "lua", "cpp", "c", "go", "rs", "java"];
-const DATA_FOLDERS: &[&str] = &["data", "dataset", "datasets", "samples", "test_data", "testdata", "examples"];
+/// Top-level folders that hold data, whatever their files' extensions.
+const DATA_FOLDERS: &[&str] = &[
+    "data",
+    "dataset",
+    "datasets",
+    "samples",
+    "test_data",
+    "testdata",
+    "test_set",
+    "testset",
+    "eval",
+    "evaluation",
+    "examples",
+];
 
 /// Scans `dir` and plans its descriptor. Reads model headers; writes nothing.
 pub fn plan(dir: &Path) -> Result<InitPlan> {
@@ -40,10 +57,10 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
     if !meta.is_dir() {
         return Err(Error::failed(format!("{} is not a folder", dir.display())));
     }
+    let mut warnings = Vec::new();
     let files = list_files(dir)?;
     let mut guessed = Vec::new();
     let mut todo = Vec::new();
-    let mut warnings = Vec::new();
     let mut claimed: BTreeSet<String> = BTreeSet::new();
 
     // The README, and a Hugging Face card's front matter in it.
@@ -65,7 +82,11 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
         claimed.insert(l.clone());
     }
 
+    let (datasets, dataset_files) = find_datasets(&files, &claimed);
+    claimed.extend(dataset_files);
+
     // Model files, read for their facts, grouped into variants.
+    let mut variants: Vec<VariantPlan> = Vec::new();
     let mut model_files: Vec<(String, Facts)> = Vec::new();
     for f in &files {
         if claimed.contains(f) || !has_extension(f, inspect::MODEL_EXTENSIONS) {
@@ -84,13 +105,23 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
         }
         model_files.push((f.clone(), facts));
     }
-    let variants = group_variants(&files, &model_files);
+    for v in group_variants(&files, &claimed, &model_files) {
+        for f in v.path.entries() {
+            // A folder entry claims what is in it.
+            if f.ends_with('/') {
+                claimed.extend(files.iter().filter(|x| x.starts_with(f.as_str())).cloned());
+            } else {
+                claimed.insert(f.clone());
+            }
+        }
+        variants.push(v);
+    }
+    variants.sort_by(|a, b| (parent(&a.main), &a.main).cmp(&(parent(&b.main), &b.main)));
+    name_variants(&mut variants);
+
     let mut models = Vec::new();
     let mut io = None;
     for v in &variants {
-        for f in &v.files {
-            claimed.insert(f.clone());
-        }
         let facts = &v.facts;
         if io.is_none() && (!facts.inputs.is_empty() || !facts.outputs.is_empty()) {
             io = Some(Io {
@@ -99,14 +130,14 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
                 preprocessing: None,
                 postprocessing: None,
             });
-            guessed.push(format!("io: inputs and outputs from {}", v.path));
+            guessed.push(format!("io: inputs and outputs from {}", v.main));
         }
         let how =
             if facts.recognised == Recognised::Content { "read from the file" } else { "from the extension only" };
         guessed.push(format!("models: {} = {} ({}, {how})", v.name, v.path, facts.format));
         models.push(ModelEntry {
             name: v.name.clone(),
-            path: ModelPath::One(v.path.clone()),
+            path: v.path.clone(),
             framework: facts.framework.clone(),
             framework_version: None,
             opset: facts.opset,
@@ -124,7 +155,7 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
         ));
     }
 
-    // Notebooks, scripts by role, datasets, and everything else as docs: nothing undeclared.
+    // Notebooks, scripts by role, and everything else as docs: nothing undeclared.
     let notebooks: Vec<String> =
         files.iter().filter(|f| !claimed.contains(*f) && extension(f) == "ipynb").cloned().collect();
     claimed.extend(notebooks.iter().cloned());
@@ -135,9 +166,6 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
         .cloned()
         .collect();
     for f in &candidates {
-        if top_folder(f).is_some_and(|t| DATA_FOLDERS.contains(&t.as_str())) {
-            continue;
-        }
         let stem = file_name(f).to_ascii_lowercase();
         let slot = if is_requirements(f) {
             None
@@ -160,30 +188,6 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
     {
         if let Some(p) = path {
             guessed.push(format!("scripts.{role}: {p} (from its name)"));
-        }
-    }
-    let mut datasets = Vec::new();
-    let data_folders: BTreeSet<String> = files
-        .iter()
-        .filter(|f| !claimed.contains(*f))
-        .filter_map(|f| top_folder(f))
-        .filter(|t| DATA_FOLDERS.contains(&t.as_str()))
-        .collect();
-    for folder in data_folders {
-        let inside: Vec<&String> =
-            files.iter().filter(|f| f.starts_with(&format!("{folder}/")) && !claimed.contains(*f)).collect();
-        let subfolders: BTreeSet<String> =
-            inside.iter().filter_map(|f| f[folder.len() + 1..].split_once('/').map(|(s, _)| s.to_string())).collect();
-        let loose = inside.iter().any(|f| !f[folder.len() + 1..].contains('/'));
-        if subfolders.is_empty() || loose {
-            datasets.push(dataset(&format!("{folder}/"), &folder));
-        } else {
-            for sub in subfolders {
-                datasets.push(dataset(&format!("{folder}/{sub}/"), &sub));
-            }
-        }
-        for f in inside {
-            claimed.insert(f.clone());
         }
     }
     for d in &datasets {
@@ -266,16 +270,20 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
     Ok(InitPlan { spec: d, guessed, todo, readme_skeleton, warnings })
 }
 
+/// One variant `init` declares.
 struct VariantPlan {
     name: String,
-    path: String,
-    files: Vec<String>,
+    /// The main model file: what the variant is named and sorted by.
+    main: String,
+    path: ModelPath,
     facts: Facts,
 }
 
-/// Groups model files into variants: a folder whose model files share one format is one variant
-/// (with everything else in it: configs, tokenizers, external data); other files are one each.
-fn group_variants(files: &[String], model_files: &[(String, Facts)]) -> Vec<VariantPlan> {
+/// Groups the model files left into variants: a folder whose model files share one format is one
+/// variant (with the other files in it that nothing claimed: configs, tokenizers, external data);
+/// other files are one each. A folder of which something else claimed part (a test set) is
+/// declared by its files.
+fn group_variants(files: &[String], claimed: &BTreeSet<String>, model_files: &[(String, Facts)]) -> Vec<VariantPlan> {
     let mut by_folder: BTreeMap<String, Vec<&(String, Facts)>> = BTreeMap::new();
     for m in model_files {
         by_folder.entry(parent(&m.0).to_string()).or_default().push(m);
@@ -286,7 +294,9 @@ fn group_variants(files: &[String], model_files: &[(String, Facts)]) -> Vec<Vari
         let other_models_below =
             model_files.iter().any(|(p, _)| p.starts_with(&format!("{folder}/")) && parent(p) != folder);
         if !folder.is_empty() && formats.len() == 1 && !other_models_below {
-            let inside: Vec<String> = files.iter().filter(|f| f.starts_with(&format!("{folder}/"))).cloned().collect();
+            let prefix = format!("{folder}/");
+            let under: Vec<String> = files.iter().filter(|f| f.starts_with(&prefix)).cloned().collect();
+            let free: Vec<String> = under.iter().filter(|f| !claimed.contains(*f)).cloned().collect();
             let main = members
                 .iter()
                 .max_by_key(|(p, f)| (f.recognised == Recognised::Content, f.params.unwrap_or(0), p.len()))
@@ -295,30 +305,44 @@ fn group_variants(files: &[String], model_files: &[(String, Facts)]) -> Vec<Vari
             if members.len() > 1 {
                 facts.params = members.iter().map(|(_, f)| f.params).sum::<Option<u64>>().or(facts.params);
             }
-            plans.push(VariantPlan { name: String::new(), path: format!("{folder}/"), files: inside, facts });
+            let path = if free.len() == under.len() {
+                ModelPath::One(prefix)
+            } else {
+                ModelPath::from_entries(collapse_folders(files, &free))
+            };
+            plans.push(VariantPlan { name: String::new(), main: main.0.clone(), path, facts });
         } else {
             for (path, facts) in members {
                 plans.push(VariantPlan {
                     name: String::new(),
-                    path: path.clone(),
-                    files: vec![path.clone()],
+                    main: path.clone(),
+                    path: ModelPath::One(path.clone()),
                     facts: facts.clone(),
                 });
             }
         }
     }
-    // Names: the framework when it is unique, else framework and a distinguishing part.
+    plans
+}
+
+/// Names variants: the framework when it is unique, else framework and a distinguishing part.
+fn name_variants(plans: &mut [VariantPlan]) {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for p in &plans {
+    for p in plans.iter() {
         *counts.entry(p.facts.framework.clone()).or_default() += 1;
     }
     let mut used = BTreeSet::new();
-    for p in &mut plans {
+    for p in plans.iter_mut() {
         let base = sanitise_name(&p.facts.framework);
         let mut name = if counts[&p.facts.framework] == 1 {
             base.clone()
         } else {
-            let stem = sanitise_name(file_name(p.path.trim_end_matches('/')).split('.').next().unwrap_or("model"));
+            // A folder variant is told by its folder, a file variant by its file.
+            let told_by = match &p.path {
+                ModelPath::One(path) if path.ends_with('/') => path.trim_end_matches('/'),
+                _ => p.main.as_str(),
+            };
+            let stem = sanitise_name(file_name(told_by).split('.').next().unwrap_or("model"));
             match p.facts.opset {
                 Some(o) if !stem.contains(&base) => format!("{base}-{stem}-opset{o}"),
                 _ if stem.contains(&base) => stem,
@@ -332,23 +356,91 @@ fn group_variants(files: &[String], model_files: &[(String, Facts)]) -> Vec<Vari
         }
         p.name = name;
     }
-    plans
 }
 
 fn tensor(t: &inspect::TensorFacts) -> Tensor {
     Tensor { name: t.name.clone(), dtype: t.dtype.clone(), shape: t.shape.clone(), layout: None, description: None }
 }
 
+/// The ONNX model zoo ships each model with `test_data_set_0/`, `test_data_set_1/`, …: the inputs
+/// and expected outputs as TensorProto files (`input_0.pb`, `output_0.pb`).
+fn is_onnx_test_data(folder_name: &str) -> bool {
+    folder_name.strip_prefix("test_data_set_").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The datasets shipped in the folder, and the files they hold: a top-level data folder
+/// ([`DATA_FOLDERS`]; one dataset per subfolder when it holds only subfolders), and every ONNX
+/// test-data folder at any depth.
+fn find_datasets(files: &[String], claimed: &BTreeSet<String>) -> (Vec<Dataset>, Vec<String>) {
+    // Each data file's dataset folder, with its name.
+    let mut roots: BTreeMap<String, String> = BTreeMap::new();
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    let free = || files.iter().filter(|f| !claimed.contains(*f));
+    let top_data: BTreeSet<String> = free()
+        .filter_map(|f| f.split_once('/').map(|(top, _)| top.to_string()))
+        .filter(|top| DATA_FOLDERS.contains(&top.to_ascii_lowercase().as_str()))
+        .collect();
+    for folder in top_data {
+        let prefix = format!("{folder}/");
+        let inside: Vec<&String> = free().filter(|f| f.starts_with(&prefix)).collect();
+        let subfolders: BTreeSet<String> =
+            inside.iter().filter_map(|f| f[prefix.len()..].split_once('/').map(|(s, _)| s.to_string())).collect();
+        let loose = inside.iter().any(|f| !f[prefix.len()..].contains('/'));
+        if subfolders.is_empty() || loose {
+            roots.insert(prefix, folder.clone());
+        } else {
+            for sub in subfolders {
+                roots.insert(format!("{prefix}{sub}/"), sub);
+            }
+        }
+        taken.extend(inside.into_iter().cloned());
+    }
+    let in_test_data: Vec<(&String, &str)> = free()
+        .filter(|f| !taken.contains(f.as_str()))
+        .filter_map(|f| {
+            let folder = f.match_indices('/').map(|(at, _)| &f[..at]).find(|dir| is_onnx_test_data(file_name(dir)))?;
+            Some((f, folder))
+        })
+        .collect();
+    for (f, folder) in in_test_data {
+        roots.insert(format!("{folder}/"), file_name(folder).to_string());
+        taken.insert(f.clone());
+    }
+    // A name used by two datasets (test_data_set_0 of two models) becomes its path.
+    let mut uses: BTreeMap<String, usize> = BTreeMap::new();
+    for name in roots.values() {
+        *uses.entry(sanitise_name(name)).or_default() += 1;
+    }
+    let datasets = roots
+        .iter()
+        .map(|(path, name)| {
+            let unique = if uses[&sanitise_name(name)] > 1 {
+                path.trim_end_matches('/').replace('/', "-")
+            } else {
+                name.clone()
+            };
+            let mut set = dataset(path, &unique);
+            if is_onnx_test_data(name) {
+                set.description =
+                    Some("Inputs and expected outputs as ONNX TensorProto files (input_N.pb, output_N.pb)".into());
+            }
+            set
+        })
+        .collect();
+    (datasets, taken.into_iter().collect())
+}
+
 fn dataset(path: &str, name: &str) -> Dataset {
     let lower = name.to_ascii_lowercase();
-    let role = if lower.contains("train") {
+    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let role = if words.iter().any(|w| w.starts_with("train")) {
         "train"
-    } else if lower.contains("val") || lower.contains("dev") {
+    } else if words.iter().any(|w| w.starts_with("val") || matches!(*w, "dev" | "devset")) {
         "validation"
-    } else if lower.contains("calib") {
+    } else if words.iter().any(|w| w.starts_with("calib")) {
         "calibration"
     } else {
-        "test"
+        "test" // test, test_set, testdata, eval, samples: what the model is checked on
     };
     Dataset {
         name: sanitise_name(name),
@@ -440,10 +532,6 @@ fn file_name(path: &str) -> &str {
 
 fn parent(path: &str) -> &str {
     path.rsplit_once('/').map(|(p, _)| p).unwrap_or("")
-}
-
-fn top_folder(path: &str) -> Option<String> {
-    path.split_once('/').map(|(t, _)| t.to_ascii_lowercase())
 }
 
 /// A name zoo.yaml accepts, `[a-z0-9][a-z0-9._-]*`.
