@@ -57,7 +57,7 @@ fn init_reads_safetensors_and_imports_a_hugging_face_card() {
             && datasets.iter().all(|s| s["url"].as_str().unwrap().starts_with("https://huggingface.co/datasets/"))
     );
     let st = model(&d, "safetensors");
-    assert_eq!(st["path"], "model.safetensors");
+    assert_eq!(st["path"][0], "model.safetensors", "the weights, then what loads them");
     assert_eq!(st["params"], 22_713_728);
     assert_eq!(st["precision"], "fp32");
     // The written descriptor passes check, and the facts reach the ModelPack config on push.
@@ -272,6 +272,61 @@ fn a_summary_from_a_card_is_plain_text() {
     let d = descriptor(&own);
     assert_eq!(d["summary"], "A tiny ONNX model for tests & demos.", "links, emphasis, code marks and entities");
     assert_eq!(d["license"], "MIT");
+}
+
+/// What `from_pretrained` (Transformers and sentence-transformers) reads from the MiniLM folder:
+/// the weights, the model config, the tokenizer, and sentence-transformers' modules. The README
+/// and `data_config.json` (the training data's description) are not needed to load it.
+const MINILM_LOADS: [&str; 10] = [
+    "1_Pooling/config.json",
+    "config.json",
+    "config_sentence_transformers.json",
+    "model.safetensors",
+    "modules.json",
+    "sentence_bert_config.json",
+    "special_tokens_map.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.txt",
+];
+
+fn pulled_names(dir: &Path) -> Vec<String> {
+    tree(dir).into_iter().map(|(name, _, _)| name).collect()
+}
+
+/// Asserts a pulled model folder is exactly what Transformers loads, byte for byte as the fixture.
+#[track_caller]
+fn assert_loadable_minilm(pulled: &Path) {
+    assert_eq!(pulled_names(pulled), MINILM_LOADS, "pull --only model gives what Transformers loads, and only that");
+    for (name, bytes, _) in tree(pulled) {
+        assert!(bytes == fs::read(fixtures().join("all-minilm-l6-v2").join(&name)).unwrap(), "{name} differs");
+        assert!(fs::symlink_metadata(pulled.join(&name)).unwrap().is_file(), "{name} is a regular file");
+    }
+}
+
+#[test]
+fn a_flat_hugging_face_folder_is_one_variant_that_pulls_as_a_folder_transformers_loads() {
+    let tmp = scratch();
+    let dir = fixture_copy("all-minilm-l6-v2", tmp.path());
+    run_in(tmp.path(), &["init", dir.to_str().unwrap()]).ok().stderr_has("Transformers loads it with");
+    let d = descriptor(&dir);
+    let models = d["models"].as_array().unwrap();
+    assert_eq!(models.len(), 1, "one variant: {models:?}");
+    assert_eq!(d["docs"], serde_json::json!(["data_config.json"]), "the training data's description is a doc");
+    // Every file is declared, and the variant's files are all read.
+    run_in(tmp.path(), &["check", "--strict", dir.to_str().unwrap()]).ok();
+    let location = format!("oci:{}:v", tmp.path().join("zoo").display());
+    run_in(tmp.path(), &["push", "-q", dir.to_str().unwrap(), &location]).ok();
+    let pulled = tmp.path().join("pulled");
+    run_in(tmp.path(), &["pull", "-q", &location, "--only", "model", "-o", pulled.to_str().unwrap()]).ok();
+    assert_loadable_minilm(&pulled);
+    let by_variant = tmp.path().join("by-variant");
+    run_in(
+        tmp.path(),
+        &["pull", "-q", &location, "--variant", "safetensors", "--only", "model", "-o", by_variant.to_str().unwrap()],
+    )
+    .ok();
+    assert_eq!(pulled_names(&by_variant), MINILM_LOADS);
 }
 
 /// A TensorProto as the ONNX model zoo's test data holds: one float32 of `value`.

@@ -4,7 +4,10 @@
 //!
 //! The order of the classification matters: datasets are told first, by their folders, because
 //! a test set's files have model extensions (the ONNX model zoo's `test_data_set_0/input_0.pb` is
-//! a TensorProto, not a TensorFlow graph); then the model files.
+//! a TensorProto, not a TensorFlow graph); then Hugging Face folders, whose variant is the weights
+//! with the files that load them ([`huggingface`]); then the other model files.
+
+mod huggingface;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -85,11 +88,38 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
     let (datasets, dataset_files) = find_datasets(&files, &claimed);
     claimed.extend(dataset_files);
 
-    // Model files, read for their facts, grouped into variants.
+    // Hugging Face folders: the weights Transformers loads first, with the files that load them.
     let mut variants: Vec<VariantPlan> = Vec::new();
+    let transformers = huggingface::models(dir, &files, &|f: &str| !claimed.contains(f));
+    for model in transformers {
+        let facts = combined_facts(dir, &model.weights, &mut warnings);
+        let all_in_folder = !model.folder.is_empty()
+            && files.iter().filter(|f| f.starts_with(&format!("{}/", model.folder))).all(|f| model.files.contains(f));
+        let paths = if all_in_folder {
+            vec![format!("{}/", model.folder)]
+        } else {
+            // The weights first, then what loads them, as a person would list them.
+            let mut paths = model.weights.clone();
+            paths.extend(model.loaders.iter().cloned());
+            paths
+        };
+        let loaders = model.loaders.len();
+        variants.push(VariantPlan {
+            name: String::new(),
+            main: model.weights[0].clone(),
+            path: ModelPath::from_entries(paths),
+            note: Some(format!(
+                "and the {loaders} configs, tokenizer files and module folders Transformers loads it with"
+            )),
+            facts,
+        });
+        claimed.extend(model.files);
+    }
+
+    // The other model files, read for their facts, grouped into variants.
     let mut model_files: Vec<(String, Facts)> = Vec::new();
     for f in &files {
-        if claimed.contains(f) || !has_extension(f, inspect::MODEL_EXTENSIONS) {
+        if claimed.contains(f) || !has_extension(f, inspect::MODEL_EXTENSIONS) || huggingface::is_trainer_state(f) {
             continue;
         }
         let facts = inspect::read(&dir.join(f));
@@ -134,7 +164,11 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
         }
         let how =
             if facts.recognised == Recognised::Content { "read from the file" } else { "from the extension only" };
-        guessed.push(format!("models: {} = {} ({}, {how})", v.name, v.path, facts.format));
+        let what = match &v.note {
+            Some(note) => format!("{} {note}", v.main),
+            None => v.path.to_string(),
+        };
+        guessed.push(format!("models: {} = {what} ({}, {how})", v.name, facts.format));
         models.push(ModelEntry {
             name: v.name.clone(),
             path: v.path.clone(),
@@ -276,7 +310,31 @@ struct VariantPlan {
     /// The main model file: what the variant is named and sorted by.
     main: String,
     path: ModelPath,
+    /// What to tell the user besides the main file, when the path is more than it.
+    note: Option<String>,
     facts: Facts,
+}
+
+/// The facts of a variant of several weight files (shards): the main file's, with the
+/// parameters of all.
+fn combined_facts(dir: &Path, weights: &[String], warnings: &mut Vec<String>) -> Facts {
+    let read: Vec<(&String, Facts)> = weights
+        .iter()
+        .filter(|w| has_extension(w, inspect::MODEL_EXTENSIONS))
+        .map(|w| (w, inspect::read(&dir.join(w))))
+        .collect();
+    for (w, facts) in &read {
+        warnings.extend(facts.warnings.iter().map(|warning| format!("{w}: {warning}")));
+    }
+    let Some((_, main)) = read.iter().max_by_key(|(_, f)| (f.recognised == Recognised::Content, f.params.unwrap_or(0)))
+    else {
+        return Facts::default();
+    };
+    let mut facts = main.clone();
+    if read.len() > 1 {
+        facts.params = read.iter().map(|(_, f)| f.params).sum::<Option<u64>>().or(facts.params);
+    }
+    facts
 }
 
 /// Groups the model files left into variants: a folder whose model files share one format is one
@@ -310,13 +368,14 @@ fn group_variants(files: &[String], claimed: &BTreeSet<String>, model_files: &[(
             } else {
                 ModelPath::from_entries(collapse_folders(files, &free))
             };
-            plans.push(VariantPlan { name: String::new(), main: main.0.clone(), path, facts });
+            plans.push(VariantPlan { name: String::new(), main: main.0.clone(), path, note: None, facts });
         } else {
             for (path, facts) in members {
                 plans.push(VariantPlan {
                     name: String::new(),
                     main: path.clone(),
                     path: ModelPath::One(path.clone()),
+                    note: None,
                     facts: facts.clone(),
                 });
             }
