@@ -329,6 +329,77 @@ fn a_flat_hugging_face_folder_is_one_variant_that_pulls_as_a_folder_transformers
     assert_eq!(pulled_names(&by_variant), MINILM_LOADS);
 }
 
+/// A Hugging Face cache as `huggingface_hub` writes it: the files in `blobs/`, named by their
+/// hash, and `snapshots/<revision>/` made of relative links into them.
+fn hugging_face_cache(root: &Path) -> PathBuf {
+    let repo = root.join("hub/models--sentence-transformers--all-MiniLM-L6-v2");
+    let revision = "c9745ed1d9f207416be6d2e6f8de32d1f16199bf";
+    let snapshot = repo.join("snapshots").join(revision);
+    let source = fixtures().join("all-minilm-l6-v2");
+    fs::create_dir_all(repo.join("blobs")).unwrap();
+    fs::create_dir_all(repo.join("refs")).unwrap();
+    fs::write(repo.join("refs/main"), revision).unwrap();
+    for (name, bytes, _) in tree(&source) {
+        if name.starts_with('.') {
+            continue;
+        }
+        let blob = zoo_oci::digest::of_bytes(&bytes).trim_start_matches("sha256:").to_string();
+        fs::write(repo.join("blobs").join(&blob), &bytes).unwrap();
+        let link = snapshot.join(&name);
+        fs::create_dir_all(link.parent().unwrap()).unwrap();
+        let up = "../".repeat(name.matches('/').count() + 2);
+        std::os::unix::fs::symlink(format!("{up}blobs/{blob}"), &link).unwrap();
+    }
+    snapshot
+}
+
+#[test]
+fn a_hugging_face_cache_snapshot_is_read_through_its_links_with_dereference() {
+    let tmp = scratch();
+    let snapshot = hugging_face_cache(tmp.path());
+    let s = snapshot.to_str().unwrap();
+    let location = format!("oci:{}:v", tmp.path().join("zoo").display());
+    assert!(fs::symlink_metadata(snapshot.join("model.safetensors")).unwrap().file_type().is_symlink());
+
+    // Without the flag: refused, saying why and which flag reads through the links.
+    run_in(tmp.path(), &["init", s]).code(1).stderr_has("holds symbolic links").stderr_has("--dereference");
+    assert!(!snapshot.join("zoo.yaml").exists());
+
+    run_in(tmp.path(), &["init", "--dereference", s]).ok().stderr_has("Transformers loads it with");
+    let d = descriptor(&snapshot);
+    assert_eq!(d["name"], "all-minilm-l6-v2", "named after the cached repository, not the revision");
+    assert_eq!(d["source"], "https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2");
+    assert_eq!(model(&d, "safetensors")["params"], 22_713_728, "read through the link");
+
+    run_in(tmp.path(), &["check", s])
+        .code(1)
+        .stderr_has("model.safetensors: is a symbolic link")
+        .stderr_has("--dereference");
+    run_in(tmp.path(), &["push", "-q", s, &location]).code(1).stderr_has("--dereference");
+    assert!(!tmp.path().join("zoo").exists(), "a refused push writes nothing");
+
+    run_in(tmp.path(), &["check", "--dereference", s]).ok().stdout_has("ok: all-minilm-l6-v2");
+    run_in(tmp.path(), &["push", "-q", "--dereference", s, &location]).ok();
+    let pulled = tmp.path().join("pulled");
+    run_in(tmp.path(), &["pull", "-q", &location, "--only", "model", "-o", pulled.to_str().unwrap()]).ok();
+    assert_loadable_minilm(&pulled);
+}
+
+#[test]
+fn dereference_refuses_a_link_loop_and_names_a_broken_link() {
+    let tmp = scratch();
+    let dir = small_suite(tmp.path());
+    std::os::unix::fs::symlink("..", dir.join("data/test/again")).unwrap();
+    run_in(tmp.path(), &["check", "--dereference", dir.to_str().unwrap()])
+        .code(1)
+        .stderr_has("data/test/again: is a symbolic link back into a folder that holds it");
+    fs::remove_file(dir.join("data/test/again")).unwrap();
+    std::os::unix::fs::symlink("gone.md", dir.join("docs/moved.md")).unwrap();
+    run_in(tmp.path(), &["check", "--dereference", dir.to_str().unwrap()])
+        .code(1)
+        .stderr_has("docs/moved.md: is a broken symbolic link (to gone.md)");
+}
+
 /// A TensorProto as the ONNX model zoo's test data holds: one float32 of `value`.
 fn tensor_proto(value: f32) -> Vec<u8> {
     let mut bytes = vec![0x08, 0x01, 0x10, 0x01, 0x4a, 0x04]; // dims [1], FLOAT, raw_data (4 bytes)

@@ -6,6 +6,7 @@ use clap::Args;
 use zoo_oci::artifact::archive::Compression;
 use zoo_oci::error::Result;
 use zoo_oci::ops::{self, Created, PushOptions};
+use zoo_oci::suite::Links;
 
 use super::{Format, Global, human_bytes, location, println_out, say};
 
@@ -32,6 +33,10 @@ pub struct PushArgs {
     /// Output format of the result.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Read through symbolic links: pack the files they point to (a Hugging Face cache snapshot
+    /// is made of links into ../../blobs/). Without it, a link is an error.
+    #[arg(long)]
+    pub dereference: bool,
 }
 
 /// Layer compression.
@@ -58,6 +63,7 @@ pub async fn run(args: PushArgs, global: &Global) -> Result<u8> {
             Some(t) => Created::At(t),
         },
         force: args.force,
+        links: if args.dereference { Links::Follow } else { Links::Refuse },
     };
     let report = ops::push(&options, &global.context()).await?;
     match args.format {

@@ -2,6 +2,7 @@
 //! and plan the layers it packs into, one per file class.
 
 pub mod card;
+pub mod files;
 pub mod inspect;
 pub mod problems;
 pub mod scan;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use files::Links;
 pub use problems::{Problem, Problems, Severity};
 pub use spec::{ModelPath, SuiteSpec};
 
@@ -185,9 +187,10 @@ pub fn safe_folder_name(name: &str) -> String {
 /// Default licence file names, tried in order when `license_file` is not set.
 const LICENSE_DEFAULTS: [&str; 4] = ["LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING"];
 
-/// Reads the suite in `dir` and checks it. Errors only when `dir` itself cannot be read;
-/// everything wrong inside the suite is a [`Problem`].
-pub fn check(dir: &Path) -> Result<Checked> {
+/// Reads the suite in `dir` and checks it; `links` says whether symbolic links are refused or
+/// read through. Errors only when `dir` itself cannot be read; everything wrong inside the suite
+/// is a [`Problem`].
+pub fn check(dir: &Path, links: Links) -> Result<Checked> {
     let meta = fs::metadata(dir)
         .map_err(|e| Error::io("read the suite folder", dir, e).with_hint("name the folder that holds zoo.yaml"))?;
     if !meta.is_dir() {
@@ -217,23 +220,37 @@ pub fn check(dir: &Path) -> Result<Checked> {
     let Some(descriptor) = spec::parse(&text, descriptor_file, &mut problems) else {
         return Ok(Checked { suite: None, problems });
     };
-    let suite = Planner::new(dir, descriptor_file, &mut problems).plan(descriptor);
+    let suite = Planner::new(dir, descriptor_file, links, &mut problems).plan(descriptor);
     Ok(Checked { suite, problems })
 }
 
 struct Planner<'a> {
     root: &'a Path,
     descriptor_file: &'a str,
+    links: Links,
     problems: &'a mut Problems,
     /// Every shipped file, and the field that declares it: a file is shipped once.
     owners: BTreeMap<String, String>,
-    /// Every file of the suite, listed once for the globs that need it.
+    /// With [`Links::Follow`], the canonical folders being walked, to tell a link that loops.
+    walking: Vec<PathBuf>,
+    /// Links refused so far, for the one message that says how to read through them.
+    refused_links: usize,
+    /// Every file of the suite (links included), listed once for the globs that need it.
     listing: Option<Vec<String>>,
 }
 
 impl<'a> Planner<'a> {
-    fn new(root: &'a Path, descriptor_file: &'a str, problems: &'a mut Problems) -> Self {
-        Planner { root, descriptor_file, problems, owners: BTreeMap::new(), listing: None }
+    fn new(root: &'a Path, descriptor_file: &'a str, links: Links, problems: &'a mut Problems) -> Self {
+        Planner {
+            root,
+            descriptor_file,
+            links,
+            problems,
+            owners: BTreeMap::new(),
+            walking: Vec::new(),
+            refused_links: 0,
+            listing: None,
+        }
     }
 
     fn at(&self, field: &str) -> String {
@@ -283,7 +300,8 @@ impl<'a> Planner<'a> {
         let readme = d.readme.clone().unwrap_or_else(|| "README.md".into());
         match self.raw_file("readme", &readme) {
             Some(entry) => layers.push(raw_layer(Class::Readme, entry)),
-            None if d.readme.is_none() => {
+            // A README that is there but refused (a link) is not missing.
+            None if d.readme.is_none() && fs::symlink_metadata(self.root.join(&readme)).is_err() => {
                 // raw_file reported "missing"; say what the default means.
                 self.problems.error(
                     self.at("readme"),
@@ -309,6 +327,20 @@ impl<'a> Planner<'a> {
         self.gather(&mut layers, Class::Docs, &docs);
 
         self.report_undeclared();
+        if self.refused_links > 0 {
+            self.problems.error(
+                self.root.display().to_string(),
+                format!(
+                    "the folder holds symbolic links ({} where files are declared); a suite holds files, not links",
+                    self.refused_links
+                ),
+                Some(format!(
+                    "pass {} to pack the files the links point to (a Hugging Face cache snapshot is made of \
+                     links into ../../blobs/), or replace each link with its file",
+                    files::DEREFERENCE_FLAG
+                )),
+            );
+        }
         if self.problems.error_count() > 0 {
             return None;
         }
@@ -497,12 +529,19 @@ impl<'a> Planner<'a> {
             }
         };
         if self.listing.is_none() {
-            // The suite's files as the undeclared-file report walks them.
-            let mut entries = Vec::new();
-            let mut scratch = Problems::default();
-            Planner::new(self.root, self.descriptor_file, &mut scratch).walk("", self.root, "", &mut entries);
-            let files = entries.into_iter().filter(|e| matches!(e.kind, EntryKind::File { .. }));
-            self.listing = Some(files.map(|e| e.path).collect());
+            let listing = match files::list(self.root, self.links) {
+                Ok(listing) => listing,
+                Err(e) => {
+                    self.problems.error(self.at(field), format!("cannot list the suite folder: {e}"), None);
+                    return Vec::new();
+                }
+            };
+            // Links are listed as files here: collecting one reports it, or reads through it.
+            let mut all = listing.files;
+            all.extend(listing.links.into_iter().map(|(path, _)| path));
+            all.extend(listing.unfollowable.into_iter().map(|(path, _)| path));
+            all.sort();
+            self.listing = Some(all);
         }
         let listing = self.listing.as_deref().unwrap_or_default();
         let matched: Vec<String> = listing
@@ -562,10 +601,23 @@ impl<'a> Planner<'a> {
                     );
                     return Vec::new();
                 }
-                Ok(m) if m.file_type().is_symlink() => {
-                    self.link_error(&walked);
-                    return Vec::new();
-                }
+                Ok(m) if m.file_type().is_symlink() => match self.links {
+                    Links::Refuse => {
+                        self.link_error(&walked);
+                        return Vec::new();
+                    }
+                    Links::Follow => match files::follow(&self.root.join(&walked)) {
+                        Ok(files::Target::File) if i + 1 < components.len() => {
+                            self.problems.error(self.at(field), format!("{declared} does not exist"), None);
+                            return Vec::new();
+                        }
+                        Ok(_) => {}
+                        Err(why) => {
+                            self.problems.error(walked.display().to_string(), why, None);
+                            return Vec::new();
+                        }
+                    },
+                },
                 Ok(m) if i + 1 < components.len() && !m.is_dir() => {
                     self.problems.error(self.at(field), format!("{declared} does not exist"), None);
                     return Vec::new();
@@ -577,7 +629,7 @@ impl<'a> Planner<'a> {
         let mut out = Vec::new();
         if full.is_dir() {
             // Folders are written with their trailing slash; the root folder is "./".
-            self.walk(owner, &full, rel, &mut out);
+            self.walk_following(owner, &full, rel, &mut out);
         } else {
             if declared.ends_with('/') {
                 self.problems.error(
@@ -592,6 +644,23 @@ impl<'a> Planner<'a> {
             }
         }
         out
+    }
+
+    /// [`Self::walk`], keeping track of the folders being walked when links are followed.
+    fn walk_following(&mut self, field: &str, dir: &Path, rel: &str, out: &mut Vec<Entry>) {
+        if self.links == Links::Follow {
+            match fs::canonicalize(dir) {
+                Ok(canonical) => self.walking.push(canonical),
+                Err(e) => {
+                    self.problems.error(self.at(field), format!("cannot read {}: {e}", dir.display()), None);
+                    return;
+                }
+            }
+            self.walk(field, dir, rel, out);
+            self.walking.pop();
+        } else {
+            self.walk(field, dir, rel, out);
+        }
     }
 
     fn walk(&mut self, field: &str, dir: &Path, rel: &str, out: &mut Vec<Entry>) {
@@ -614,8 +683,18 @@ impl<'a> Planner<'a> {
             }
             let child_rel = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
             match fs::symlink_metadata(&path) {
-                Ok(m) if m.file_type().is_symlink() => self.link_error(Path::new(&child_rel)),
-                Ok(m) if m.is_dir() => self.walk(field, &path, &child_rel, out),
+                Ok(m) if m.file_type().is_symlink() && self.links == Links::Refuse => {
+                    self.link_error(Path::new(&child_rel))
+                }
+                Ok(m) if m.file_type().is_symlink() => match files::follow(&path) {
+                    Ok(files::Target::File) => out.extend(self.file_entry(field, &path, &child_rel)),
+                    Ok(files::Target::Folder(canonical)) if files::leads_back(&path, &canonical, &self.walking) => {
+                        self.problems.error(child_rel, files::loop_message(&path), None)
+                    }
+                    Ok(files::Target::Folder(_)) => self.walk_following(field, &path, &child_rel, out),
+                    Err(why) => self.problems.error(child_rel, why, None),
+                },
+                Ok(m) if m.is_dir() => self.walk_following(field, &path, &child_rel, out),
                 Ok(_) => out.extend(self.file_entry(field, &path, &child_rel)),
                 Err(e) => self.problems.error(child_rel, format!("cannot read: {e}"), None),
             }
@@ -623,7 +702,8 @@ impl<'a> Planner<'a> {
     }
 
     fn file_entry(&mut self, field: &str, full: &Path, rel: &str) -> Option<Entry> {
-        let meta = match fs::symlink_metadata(full) {
+        // A link here was either refused already or is to be read through.
+        let meta = match fs::metadata(full) {
             Ok(m) => m,
             Err(e) => {
                 self.problems.error(rel.to_string(), format!("cannot read: {e}"), None);
@@ -654,18 +734,21 @@ impl<'a> Planner<'a> {
     }
 
     fn link_error(&mut self, rel: &Path) {
+        self.refused_links += 1;
+        let to = files::link_text(&self.root.join(rel));
+        // The hint, how to read through links, is said once for all of them (see `plan`).
         self.problems.error(
             rel.display().to_string(),
-            "is a symbolic link; a suite may not hold links",
-            Some("replace the link with the file it points to, or remove it".into()),
+            format!("is a symbolic link (to {to}); a suite may not hold links"),
+            None,
         );
     }
 
     fn report_undeclared(&mut self) {
         let mut all = Vec::new();
         let mut scratch = Problems::default();
-        let mut walker = Planner::new(self.root, self.descriptor_file, &mut scratch);
-        walker.walk("", self.root, "", &mut all);
+        let mut walker = Planner::new(self.root, self.descriptor_file, self.links, &mut scratch);
+        walker.walk_following("", self.root, "", &mut all);
         for entry in all {
             if matches!(entry.kind, EntryKind::File { .. }) && !self.owners.contains_key(&entry.path) {
                 self.problems.warning(

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::card;
+use super::files::{self, Links};
 use super::inspect::{self, Facts, Recognised};
 use super::spec::{
     Citation, Dataset, DatasetRef, EvalResult, Io, Metric, ModelEntry, ModelPath, Scripts, SuiteSpec, Tensor,
@@ -34,7 +35,7 @@ pub struct InitPlan {
     pub todo: Vec<String>,
     /// A README skeleton, when the folder has none.
     pub readme_skeleton: Option<String>,
-    /// Model files whose content could not be read, and why.
+    /// Model files whose content could not be read, and files left out, and why.
     pub warnings: Vec<String>,
 }
 
@@ -54,14 +55,15 @@ const DATA_FOLDERS: &[&str] = &[
     "examples",
 ];
 
-/// Scans `dir` and plans its descriptor. Reads model headers; writes nothing.
-pub fn plan(dir: &Path) -> Result<InitPlan> {
+/// Scans `dir` and plans its descriptor. Reads model headers; writes nothing. `links` says
+/// whether symbolic links are refused (an error that names `--dereference`) or read through.
+pub fn plan(dir: &Path, links: Links) -> Result<InitPlan> {
     let meta = fs::metadata(dir).map_err(|e| Error::io("read the folder", dir, e))?;
     if !meta.is_dir() {
         return Err(Error::failed(format!("{} is not a folder", dir.display())));
     }
     let mut warnings = Vec::new();
-    let files = list_files(dir)?;
+    let files = list_files(dir, links, &mut warnings)?;
     let mut guessed = Vec::new();
     let mut todo = Vec::new();
     let mut claimed: BTreeSet<String> = BTreeSet::new();
@@ -231,13 +233,22 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
     let docs = collapse_folders(&files, &docs);
 
     // The card's facts, and what is left to fill in.
+    let snapshot = huggingface::cache_snapshot(dir);
     let folder_name = dir
         .canonicalize()
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
+    let name = match &snapshot {
+        Some((id, _)) => {
+            let name = sanitise_name(id.rsplit('/').next().unwrap_or(id));
+            guessed.push(format!("name: {name} (the Hugging Face cache folder of {id})"));
+            name
+        }
+        None => sanitise_name(&folder_name),
+    };
     let mut d = SuiteSpec {
-        name: sanitise_name(&folder_name),
+        name,
         version: "0.1.0".into(),
         summary: readme_text.as_deref().and_then(first_paragraph),
         task: None,
@@ -259,6 +270,10 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
         docs,
         extensions: BTreeMap::new(),
     };
+    if let Some((id, revision)) = &snapshot {
+        d.source = Some(format!("https://huggingface.co/{id}"));
+        guessed.push(format!("source: https://huggingface.co/{id} (snapshot {revision})"));
+    }
     if d.summary.is_some() {
         guessed.push("summary: the README's first paragraph, as plain text".into());
     }
@@ -514,29 +529,28 @@ fn dataset(path: &str, name: &str) -> Dataset {
 }
 
 /// Every file below `dir`, suite-relative, sorted; hidden entries and the descriptor skipped.
-fn list_files(dir: &Path) -> Result<Vec<String>> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
-        let entries = fs::read_dir(dir).map_err(|e| Error::io("read", dir, e))?;
-        for entry in entries.filter_map(|e| e.ok()) {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue;
-            }
-            let path = entry.path();
-            let meta = fs::symlink_metadata(&path).map_err(|e| Error::io("read", &path, e))?;
-            let rel = path.strip_prefix(root).expect("below root").to_string_lossy().into_owned();
-            if meta.is_dir() {
-                walk(root, &path, out)?;
-            } else if meta.is_file() && rel != "zoo.yaml" && rel != "zoo.json" {
-                out.push(rel);
-            }
-        }
-        Ok(())
+/// Links are refused with a message naming `--dereference`, or read through; a link that cannot
+/// be followed is left out with a warning.
+fn list_files(dir: &Path, links: Links, warnings: &mut Vec<String>) -> Result<Vec<String>> {
+    let listing = files::list(dir, links)?;
+    if let Some((first, to)) = listing.links.first() {
+        let more = match listing.links.len() {
+            1 => String::new(),
+            n => format!(", and {} more", n - 1),
+        };
+        return Err(Error::failed(format!(
+            "{} holds symbolic links ({first} -> {to}{more}); zoo-oci packs files, not links",
+            dir.display()
+        ))
+        .with_hint(format!(
+            "pass {} to read the files they point to (a Hugging Face cache snapshot is made of links into ../../blobs/)",
+            files::DEREFERENCE_FLAG
+        )));
     }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out)?;
-    out.sort();
-    Ok(out)
+    for (path, why) in &listing.unfollowable {
+        warnings.push(format!("{path}: {why}; left out"));
+    }
+    Ok(listing.files.into_iter().filter(|f| f != "zoo.yaml" && f != "zoo.json").collect())
 }
 
 /// Declares whole folders where every file of the folder is in `chosen`.

@@ -5,6 +5,9 @@
 //! `modules.json` and its module folders (`1_Pooling/`). The hub keeps them all flat in one folder
 //! beside the README and other files, so the variant names them one by one: pulling only the model
 //! must give a folder Transformers can load.
+//!
+//! A cache snapshot (`~/.cache/huggingface/hub/models--ORG--NAME/snapshots/REVISION/`) names the
+//! model it holds in its path.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -199,6 +202,22 @@ fn module_folders(dir: &Path, folder: &str, files: &[String]) -> Vec<String> {
     })
 }
 
+/// The model a Hugging Face cache snapshot holds, from its path
+/// (`…/models--ORG--NAME/snapshots/REVISION`): the repository id and the revision.
+pub(super) fn cache_snapshot(dir: &Path) -> Option<(String, String)> {
+    let canonical = dir.canonicalize().ok()?;
+    let revision = canonical.file_name()?.to_str()?.to_string();
+    let snapshots = canonical.parent()?;
+    if snapshots.file_name()? != "snapshots" {
+        return None;
+    }
+    let repo = snapshots.parent()?.file_name()?.to_str()?.strip_prefix("models--")?;
+    let id = match repo.split_once("--") {
+        Some((org, name)) => format!("{org}/{name}"),
+        None => repo.to_string(),
+    };
+    Some((id, revision))
+}
 
 #[cfg(test)]
 mod tests {
