@@ -353,4 +353,8 @@ fn a_variant_glob_that_names_nothing_or_does_not_parse_is_an_error_at_its_entry(
     }
     write(&dir, "zoo.yaml", LISTED_YAML.replace("config.json, tokenizer/", "../config.json, tokenizer/"), false);
     run_in(tmp.path(), &["check", d]).code(1).stderr_has("zoo.yaml: models[0].path[1]");
+    // A file whose name looks like a glob is that file ("[1]" as a glob would match "1" only).
+    fs::rename(dir.join("model.onnx"), dir.join("model[1].onnx")).unwrap();
+    write(&dir, "zoo.yaml", LISTED_YAML.replace("path: model.onnx", "path: \"model[1].onnx\""), false);
+    run_in(tmp.path(), &["check", "--strict", d]).ok();
 }

@@ -493,7 +493,9 @@ impl<'a> Planner<'a> {
                 ModelPath::One(_) => owner.clone(),
                 ModelPath::Many(_) => format!("{owner}[{j}]"),
             };
-            if ModelPath::is_glob(declared) {
+            // A file whose name looks like a glob (`weights[1].bin`) is that file.
+            let literal = self.root.join(declared.trim_start_matches("./"));
+            if ModelPath::is_glob(declared) && fs::symlink_metadata(literal).is_err() {
                 for file in self.glob(&field, declared) {
                     entries.extend(self.collect_as(&field, &owner, &file));
                     paths.push(file);

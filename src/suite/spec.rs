@@ -151,7 +151,8 @@ impl ModelPath {
         }
     }
 
-    /// Whether a declared entry is a glob rather than a path (`*`, `?`, `[…]`, `{a,b}`).
+    /// Whether a declared entry is written as a glob (`*`, `?`, `[…]`, `{a,b}`); a file of that
+    /// very name is still that file.
     pub fn is_glob(entry: &str) -> bool {
         entry.contains(['*', '?', '[', '{'])
     }

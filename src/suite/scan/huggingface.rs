@@ -48,7 +48,6 @@ const LOADER_NAMES: &[&str] = &[
     "preprocessor_config.json",
     "processor_config.json",
     "video_preprocessor_config.json",
-    "feature_extractor_config.json",
     "special_tokens_map.json",
     "added_tokens.json",
     "merges.txt",
