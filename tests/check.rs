@@ -247,3 +247,114 @@ fn check_json_lists_problems_for_programs() {
     assert_eq!(v["problems"][0]["at"], "stray.txt");
     assert_eq!(v["problems"][0]["severity"], "warning");
 }
+
+/// A suite whose `hf` variant is named by a list of a glob, a file and a folder, as a Hugging Face
+/// folder's weights and the files that load them are, beside a second variant of one file.
+fn suite_with_a_variant_of_several_paths(root: &std::path::Path) -> std::path::PathBuf {
+    let dir = root.join("listed");
+    write(&dir, "weights/part-1.safetensors", safetensors_model(&pseudo_random(4_000, 7)), false);
+    write(&dir, "weights/part-2.safetensors", safetensors_model(&pseudo_random(4_000, 8)), false);
+    write(&dir, "weights/notes.txt", "not a weight", false);
+    write(&dir, "config.json", "{\"model_type\": \"bert\"}", false);
+    write(&dir, "tokenizer/vocab.txt", "[PAD]\n[UNK]\n", false);
+    write(&dir, "tokenizer/merges.txt", "#version: 0.2\n", false);
+    write(&dir, "model.onnx", onnx_model(13, &pseudo_random(4_000, 9)), false);
+    write(&dir, "README.md", "# Listed\n", false);
+    write(&dir, "zoo.yaml", LISTED_YAML, false);
+    dir
+}
+
+const LISTED_YAML: &str = r#"name: listed
+version: "1.0.0"
+summary: A variant named by several paths
+license: MIT
+models:
+  - name: hf
+    path: ["weights/*.safetensors", config.json, tokenizer/, weights/part-1.safetensors]
+    framework: safetensors
+  - {name: onnx, path: model.onnx, framework: onnx}
+docs: [weights/notes.txt]
+"#;
+
+#[test]
+fn a_variant_of_several_paths_and_globs_packs_them_all_and_pulls_by_name() {
+    let tmp = scratch();
+    let dir = suite_with_a_variant_of_several_paths(tmp.path());
+    assert!(schema().is_valid(&yaml_to_json(LISTED_YAML)), "the schema takes a list of paths and globs");
+    run_in(tmp.path(), &["check", "--strict", dir.to_str().unwrap()]).ok().stdout_has("ok: listed 1.0.0: 4 layers");
+    let layout = tmp.path().join("zoo");
+    let location = format!("oci:{}:v", layout.display());
+    run_in(tmp.path(), &["push", "-q", dir.to_str().unwrap(), &location]).ok();
+    let m = manifest(&layout, "v");
+    assert_eq!(m["layers"][0]["annotations"]["org.cncf.model.filepath"], "./", "the common folder of the paths");
+
+    let out = tmp.path().join("hf");
+    run_in(tmp.path(), &["pull", "-q", &location, "--variant", "hf", "--only", "model", "-o", out.to_str().unwrap()])
+        .ok();
+    let pulled: Vec<String> = tree(&out).into_iter().map(|(name, _, _)| name).collect();
+    assert_eq!(
+        pulled,
+        [
+            "config.json",
+            "tokenizer/merges.txt",
+            "tokenizer/vocab.txt",
+            "weights/part-1.safetensors",
+            "weights/part-2.safetensors"
+        ],
+        "each file the glob, the file and the folder name, once; the .txt beside the weights is a doc"
+    );
+    for (name, bytes, _) in tree(&out) {
+        assert_eq!(bytes, fs::read(dir.join(&name)).unwrap(), "{name}");
+    }
+    let onnx = tmp.path().join("onnx");
+    run_in(
+        tmp.path(),
+        &["pull", "-q", &location, "--variant", "onnx", "--only", "model", "-o", onnx.to_str().unwrap()],
+    )
+    .ok();
+    assert_eq!(tree(&onnx).into_iter().map(|(name, _, _)| name).collect::<Vec<_>>(), ["model.onnx"]);
+    // The two safetensors shards' facts are both recorded with the variant's layer.
+    let record: Value = serde_json::from_str(m["annotations"]["io.zoo-oci.suite"].as_str().unwrap()).unwrap();
+    let facts = record["layers"][0]["facts"].as_object().unwrap();
+    assert_eq!(facts.keys().collect::<Vec<_>>(), ["weights/part-1.safetensors", "weights/part-2.safetensors"]);
+}
+
+#[test]
+fn a_variant_glob_that_names_nothing_or_does_not_parse_is_an_error_at_its_entry() {
+    let tmp = scratch();
+    let dir = suite_with_a_variant_of_several_paths(tmp.path());
+    let d = dir.to_str().unwrap();
+    write(&dir, "zoo.yaml", LISTED_YAML.replace("\"weights/*.safetensors\"", "\"weights/*.gguf\""), false);
+    run_in(tmp.path(), &["check", d])
+        .code(1)
+        .stderr_has("zoo.yaml: models[0].path[0]: weights/*.gguf matches no file")
+        .stderr_has("weights/part-2.safetensors: not declared");
+    write(&dir, "zoo.yaml", LISTED_YAML.replace("\"weights/*.safetensors\"", "\"weights/[.safetensors\""), false);
+    run_in(tmp.path(), &["check", d])
+        .code(1)
+        .stderr_has("zoo.yaml: models[0].path[0]: \"weights/[.safetensors\" is not a valid glob");
+    // A file one variant names twice is shipped once; one that two fields name is an error.
+    write(
+        &dir,
+        "zoo.yaml",
+        LISTED_YAML.replace("docs: [weights/notes.txt]", "docs: [weights/notes.txt, config.json]"),
+        false,
+    );
+    run_in(tmp.path(), &["check", d]).code(1).stderr_has("config.json is already declared by models[0].path");
+    // '*' stays within its folder.
+    write(&dir, "zoo.yaml", LISTED_YAML.replace("\"weights/*.safetensors\"", "\"*.safetensors\""), false);
+    run_in(tmp.path(), &["check", d]).code(1).stderr_has("models[0].path[0]: *.safetensors matches no file");
+    // The schema refuses an empty list and a list entry that leaves the suite.
+    let validator = schema();
+    for bad in ["path: []", "path: [config.json, ../outside]", "path: [config.json, config.json]"] {
+        let text = LISTED_YAML
+            .replace("path: [\"weights/*.safetensors\", config.json, tokenizer/, weights/part-1.safetensors]", bad);
+        assert!(!validator.is_valid(&yaml_to_json(&text)), "the schema accepts {bad}");
+    }
+    write(&dir, "zoo.yaml", LISTED_YAML.replace("config.json, tokenizer/", "../config.json, tokenizer/"), false);
+    run_in(tmp.path(), &["check", d]).code(1).stderr_has("zoo.yaml: models[0].path[1]");
+    // A file whose name looks like a glob is that file ("[1]" as a glob would match "1" only).
+    fs::rename(dir.join("model.onnx"), dir.join("model[1].onnx")).unwrap();
+    write(&dir, "zoo.yaml", LISTED_YAML.replace("path: model.onnx", "path: \"model[1].onnx\""), false);
+    run_in(tmp.path(), &["check", "--strict", d]).ok();
+}

@@ -57,7 +57,7 @@ fn init_reads_safetensors_and_imports_a_hugging_face_card() {
             && datasets.iter().all(|s| s["url"].as_str().unwrap().starts_with("https://huggingface.co/datasets/"))
     );
     let st = model(&d, "safetensors");
-    assert_eq!(st["path"], "model.safetensors");
+    assert_eq!(st["path"][0], "model.safetensors", "the weights, then what loads them");
     assert_eq!(st["params"], 22_713_728);
     assert_eq!(st["precision"], "fp32");
     // The written descriptor passes check, and the facts reach the ModelPack config on push.
@@ -206,4 +206,244 @@ fn inspect_and_the_index_show_the_facts_read_from_the_files() {
     assert_eq!(variant["format"], "onnx");
     assert_eq!(variant["opset"], 9);
     assert_eq!(variant["params"], 1_235_496);
+}
+
+/// The real MiniLM card, beside a small model: a README whose front matter is YAML.
+fn suite_with_a_model_card(root: &Path) -> PathBuf {
+    let dir = root.join("carded");
+    write(&dir, "model.onnx", onnx_model(13, &pseudo_random(4_000, 5)), false);
+    fs::copy(fixtures().join("all-minilm-l6-v2/README.md"), dir.join("README.md")).unwrap();
+    run_in(root, &["init", "-q", dir.to_str().unwrap()]).ok();
+    dir
+}
+
+#[test]
+fn a_readme_front_matter_is_shipped_but_not_rendered_by_inspect_or_the_index() {
+    let tmp = scratch();
+    let dir = suite_with_a_model_card(tmp.path());
+    let card = fs::read_to_string(dir.join("README.md")).unwrap();
+    assert!(card.starts_with("---\nlanguage: en\n"));
+    let layout = tmp.path().join("zoo");
+    let location = format!("oci:{}:v", layout.display());
+    run_in(tmp.path(), &["push", "-q", dir.to_str().unwrap(), &location]).ok();
+    let m = manifest(&layout, "v");
+    assert_eq!(m["annotations"]["io.zoo-oci.readme"], card.as_str(), "the annotation keeps the whole card");
+    let pulled = tmp.path().join("pulled");
+    run_in(tmp.path(), &["pull", "-q", &location, "--only", "readme", "-o", pulled.to_str().unwrap()]).ok();
+    assert_eq!(fs::read_to_string(pulled.join("README.md")).unwrap(), card, "the layer keeps the whole card");
+
+    let yaml_lines = ["pipeline_tag: sentence-similarity", "library_name: sentence-transformers", "language: en"];
+    let inspect = run_in(tmp.path(), &["inspect", &location]);
+    let readme = inspect.ok().stdout.split_once("\nREADME\n").expect("inspect shows the README").1.to_string();
+    assert!(readme.trim_start().starts_with("all-MiniLM-L6-v2\n  ======"), "the card's body first:\n{readme}");
+    let markdown = run_in(tmp.path(), &["index", &format!("oci:{}", layout.display()), "--format", "markdown"]);
+    let markdown = markdown.ok().stdout.split_once("<details><summary>README</summary>").unwrap().1.to_string();
+    assert!(markdown.trim_start().starts_with("# all-MiniLM-L6-v2"), "{markdown}");
+    let html = run_in(tmp.path(), &["index", &format!("oci:{}", layout.display()), "--format", "html"]);
+    let html = html.ok().stdout.split_once("<details class=\"readme\">").unwrap().1.to_string();
+    assert!(html.contains("<h1>all-MiniLM-L6-v2</h1>"), "{html}");
+    for line in yaml_lines {
+        assert!(!readme.contains(line), "inspect renders the front matter: {line}");
+        assert!(!markdown.contains(line), "the Markdown index renders the front matter: {line}");
+        assert!(!html.contains(line), "the HTML index renders the front matter: {line}");
+    }
+}
+
+#[test]
+fn a_summary_from_a_card_is_plain_text() {
+    let tmp = scratch();
+    let dir = suite_with_a_model_card(tmp.path());
+    let d = descriptor(&dir);
+    assert_eq!(
+        d["summary"],
+        "This is a sentence-transformers model: It maps sentences & paragraphs to a 384 dimensional dense vector \
+         space and can be used for tasks like clustering or semantic search.",
+        "the card's [sentence-transformers](https://www.SBERT.net) link is its text"
+    );
+    let own = tmp.path().join("own");
+    write(&own, "model.onnx", onnx_model(13, &pseudo_random(4_000, 6)), false);
+    write(
+        &own,
+        "README.md",
+        "---\nlicense: mit\n---\n# Tiny\n\n[![CI](https://ci.example/badge.svg)](https://ci.example)\n\nA **tiny** [ONNX](https://onnx.ai)\nmodel for `tests` &amp; demos.\n",
+        false,
+    );
+    run_in(tmp.path(), &["init", "-q", own.to_str().unwrap()]).ok();
+    let d = descriptor(&own);
+    assert_eq!(d["summary"], "A tiny ONNX model for tests & demos.", "links, emphasis, code marks and entities");
+    assert_eq!(d["license"], "MIT");
+}
+
+/// What `from_pretrained` (Transformers and sentence-transformers) reads from the MiniLM folder:
+/// the weights, the model config, the tokenizer, and sentence-transformers' modules. The README
+/// and `data_config.json` (the training data's description) are not needed to load it.
+const MINILM_LOADS: [&str; 10] = [
+    "1_Pooling/config.json",
+    "config.json",
+    "config_sentence_transformers.json",
+    "model.safetensors",
+    "modules.json",
+    "sentence_bert_config.json",
+    "special_tokens_map.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.txt",
+];
+
+fn pulled_names(dir: &Path) -> Vec<String> {
+    tree(dir).into_iter().map(|(name, _, _)| name).collect()
+}
+
+/// Asserts a pulled model folder is exactly what Transformers loads, byte for byte as the fixture.
+#[track_caller]
+fn assert_loadable_minilm(pulled: &Path) {
+    assert_eq!(pulled_names(pulled), MINILM_LOADS, "pull --only model gives what Transformers loads, and only that");
+    for (name, bytes, _) in tree(pulled) {
+        assert!(bytes == fs::read(fixtures().join("all-minilm-l6-v2").join(&name)).unwrap(), "{name} differs");
+        assert!(fs::symlink_metadata(pulled.join(&name)).unwrap().is_file(), "{name} is a regular file");
+    }
+}
+
+#[test]
+fn a_flat_hugging_face_folder_is_one_variant_that_pulls_as_a_folder_transformers_loads() {
+    let tmp = scratch();
+    let dir = fixture_copy("all-minilm-l6-v2", tmp.path());
+    run_in(tmp.path(), &["init", dir.to_str().unwrap()]).ok().stderr_has("Transformers loads it with");
+    let d = descriptor(&dir);
+    let models = d["models"].as_array().unwrap();
+    assert_eq!(models.len(), 1, "one variant: {models:?}");
+    assert_eq!(d["docs"], serde_json::json!(["data_config.json"]), "the training data's description is a doc");
+    // Every file is declared, and the variant's files are all read.
+    run_in(tmp.path(), &["check", "--strict", dir.to_str().unwrap()]).ok();
+    let location = format!("oci:{}:v", tmp.path().join("zoo").display());
+    run_in(tmp.path(), &["push", "-q", dir.to_str().unwrap(), &location]).ok();
+    let pulled = tmp.path().join("pulled");
+    run_in(tmp.path(), &["pull", "-q", &location, "--only", "model", "-o", pulled.to_str().unwrap()]).ok();
+    assert_loadable_minilm(&pulled);
+    let by_variant = tmp.path().join("by-variant");
+    run_in(
+        tmp.path(),
+        &["pull", "-q", &location, "--variant", "safetensors", "--only", "model", "-o", by_variant.to_str().unwrap()],
+    )
+    .ok();
+    assert_eq!(pulled_names(&by_variant), MINILM_LOADS);
+}
+
+/// A Hugging Face cache as `huggingface_hub` writes it: the files in `blobs/`, named by their
+/// hash, and `snapshots/<revision>/` made of relative links into them.
+fn hugging_face_cache(root: &Path) -> PathBuf {
+    let repo = root.join("hub/models--sentence-transformers--all-MiniLM-L6-v2");
+    let revision = "c9745ed1d9f207416be6d2e6f8de32d1f16199bf";
+    let snapshot = repo.join("snapshots").join(revision);
+    let source = fixtures().join("all-minilm-l6-v2");
+    fs::create_dir_all(repo.join("blobs")).unwrap();
+    fs::create_dir_all(repo.join("refs")).unwrap();
+    fs::write(repo.join("refs/main"), revision).unwrap();
+    for (name, bytes, _) in tree(&source) {
+        if name.starts_with('.') {
+            continue;
+        }
+        let blob = zoo_oci::digest::of_bytes(&bytes).trim_start_matches("sha256:").to_string();
+        fs::write(repo.join("blobs").join(&blob), &bytes).unwrap();
+        let link = snapshot.join(&name);
+        fs::create_dir_all(link.parent().unwrap()).unwrap();
+        let up = "../".repeat(name.matches('/').count() + 2);
+        std::os::unix::fs::symlink(format!("{up}blobs/{blob}"), &link).unwrap();
+    }
+    snapshot
+}
+
+#[test]
+fn a_hugging_face_cache_snapshot_is_read_through_its_links_with_dereference() {
+    let tmp = scratch();
+    let snapshot = hugging_face_cache(tmp.path());
+    let s = snapshot.to_str().unwrap();
+    let location = format!("oci:{}:v", tmp.path().join("zoo").display());
+    assert!(fs::symlink_metadata(snapshot.join("model.safetensors")).unwrap().file_type().is_symlink());
+
+    // Without the flag: refused, saying why and which flag reads through the links.
+    run_in(tmp.path(), &["init", s]).code(1).stderr_has("holds symbolic links").stderr_has("--dereference");
+    assert!(!snapshot.join("zoo.yaml").exists());
+
+    run_in(tmp.path(), &["init", "--dereference", s]).ok().stderr_has("Transformers loads it with");
+    let d = descriptor(&snapshot);
+    assert_eq!(d["name"], "all-minilm-l6-v2", "named after the cached repository, not the revision");
+    assert_eq!(d["source"], "https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2");
+    assert_eq!(model(&d, "safetensors")["params"], 22_713_728, "read through the link");
+
+    run_in(tmp.path(), &["check", s])
+        .code(1)
+        .stderr_has("model.safetensors: is a symbolic link")
+        .stderr_has("--dereference");
+    run_in(tmp.path(), &["push", "-q", s, &location]).code(1).stderr_has("--dereference");
+    assert!(!tmp.path().join("zoo").exists(), "a refused push writes nothing");
+
+    run_in(tmp.path(), &["check", "--dereference", s]).ok().stdout_has("ok: all-minilm-l6-v2");
+    run_in(tmp.path(), &["push", "-q", "--dereference", s, &location]).ok();
+    let pulled = tmp.path().join("pulled");
+    run_in(tmp.path(), &["pull", "-q", &location, "--only", "model", "-o", pulled.to_str().unwrap()]).ok();
+    assert_loadable_minilm(&pulled);
+}
+
+#[test]
+fn dereference_refuses_a_link_loop_and_names_a_broken_link() {
+    let tmp = scratch();
+    let dir = small_suite(tmp.path());
+    std::os::unix::fs::symlink("..", dir.join("data/test/again")).unwrap();
+    run_in(tmp.path(), &["check", "--dereference", dir.to_str().unwrap()])
+        .code(1)
+        .stderr_has("data/test/again: is a symbolic link back into a folder that holds it");
+    fs::remove_file(dir.join("data/test/again")).unwrap();
+    std::os::unix::fs::symlink("gone.md", dir.join("docs/moved.md")).unwrap();
+    run_in(tmp.path(), &["check", "--dereference", dir.to_str().unwrap()])
+        .code(1)
+        .stderr_has("docs/moved.md: is a broken symbolic link (to gone.md)");
+}
+
+/// A TensorProto as the ONNX model zoo's test data holds: one float32 of `value`.
+fn tensor_proto(value: f32) -> Vec<u8> {
+    let mut bytes = vec![0x08, 0x01, 0x10, 0x01, 0x4a, 0x04]; // dims [1], FLOAT, raw_data (4 bytes)
+    bytes.extend(value.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn test_sets_eval_folders_and_onnx_test_data_are_datasets_not_models() {
+    let tmp = scratch();
+    let dir = tmp.path().join("zoo-layout");
+    let onnx = fs::read(fixtures().join("onnx/light_shufflenet.onnx")).unwrap();
+    write(&dir, "shufflenet/model.onnx", &onnx, false);
+    for set in 0..2 {
+        write(&dir, &format!("shufflenet/test_data_set_{set}/input_0.pb"), tensor_proto(set as f32), false);
+        write(&dir, &format!("shufflenet/test_data_set_{set}/output_0.pb"), tensor_proto(1.0), false);
+    }
+    write(&dir, "test_set/images.csv", "file,label\na.png,1\n", false);
+    write(&dir, "testdata/sample.json", "{\"input\": [1, 2, 3]}", false);
+    write(&dir, "eval/references.txt", "a reference answer\n", false);
+    write(&dir, "README.md", "# ShuffleNet\n\nShuffleNet as the ONNX model zoo ships it.\n", false);
+    run_in(tmp.path(), &["init", dir.to_str().unwrap()]).ok();
+    let d = descriptor(&dir);
+    let models = d["models"].as_array().unwrap();
+    assert_eq!(models.len(), 1, "input_0.pb is a tensor, not a TensorFlow graph: {models:?}");
+    assert_eq!(models[0]["path"], "shufflenet/model.onnx", "the model folder's test sets are not the variant's");
+    let mut datasets: Vec<(String, String)> = d["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["path"].as_str().unwrap().to_string(), s["role"].as_str().unwrap().to_string()))
+        .collect();
+    datasets.sort();
+    let test = |path: &str| (path.to_string(), "test".to_string());
+    assert_eq!(
+        datasets,
+        [
+            test("eval/"),
+            test("shufflenet/test_data_set_0/"),
+            test("shufflenet/test_data_set_1/"),
+            test("test_set/"),
+            test("testdata/")
+        ]
+    );
+    let checked = run_in(tmp.path(), &["check", dir.to_str().unwrap()]);
+    assert!(!checked.ok().stderr.contains("not declared"), "{}", checked.stderr);
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use zoo_oci::error::Result;
 use zoo_oci::ops::{self, CheckOptions};
+use zoo_oci::suite::Links;
 
 use zoo_oci::index::render::count;
 
@@ -22,10 +23,15 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Read through symbolic links: pack the files they point to (a Hugging Face cache snapshot
+    /// is made of links into ../../blobs/). Without it, a link is an error.
+    #[arg(long)]
+    pub dereference: bool,
 }
 
 pub fn run(args: CheckArgs, global: &Global) -> Result<u8> {
-    let report = ops::check(&CheckOptions { dir: args.dir.clone(), strict: args.strict })?;
+    let links = if args.dereference { Links::Follow } else { Links::Refuse };
+    let report = ops::check(&CheckOptions { dir: args.dir.clone(), strict: args.strict, links })?;
     match args.format {
         Format::Json => print_json(&report)?,
         Format::Text => {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use zoo_oci::error::Result;
 use zoo_oci::ops::{self, InitOptions};
+use zoo_oci::suite::Links;
 
 use super::{Global, println_out};
 
@@ -17,10 +18,15 @@ pub struct InitArgs {
     /// Replace an existing zoo.yaml.
     #[arg(long)]
     pub force: bool,
+    /// Read through symbolic links: pack the files they point to (a Hugging Face cache snapshot
+    /// is made of links into ../../blobs/). Without it, a link is an error.
+    #[arg(long)]
+    pub dereference: bool,
 }
 
 pub fn run(args: InitArgs, global: &Global) -> Result<u8> {
-    let report = ops::init(&InitOptions { dir: args.dir, force: args.force })?;
+    let links = if args.dereference { Links::Follow } else { Links::Refuse };
+    let report = ops::init(&InitOptions { dir: args.dir, force: args.force, links })?;
     if !global.quiet {
         for path in &report.written {
             eprintln!("wrote {}", path.display());

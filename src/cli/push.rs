@@ -6,6 +6,7 @@ use clap::Args;
 use zoo_oci::artifact::archive::Compression;
 use zoo_oci::error::Result;
 use zoo_oci::ops::{self, Created, PushOptions};
+use zoo_oci::suite::Links;
 
 use zoo_oci::index::render::count;
 
@@ -42,6 +43,10 @@ pub struct PushArgs {
     /// Output format of the result.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Read through symbolic links: pack the files they point to (a Hugging Face cache snapshot
+    /// is made of links into ../../blobs/). Without it, a link is an error.
+    #[arg(long)]
+    pub dereference: bool,
     #[command(flatten)]
     pub net: super::RegistryFlags,
 }
@@ -70,6 +75,7 @@ pub async fn run(global: &Global, args: PushArgs) -> Result<u8> {
             Some(t) => Created::At(t),
         },
         force: args.force,
+        links: if args.dereference { Links::Follow } else { Links::Refuse },
     };
     let report = ops::push(&options, &global.context()).await?;
     match args.format {

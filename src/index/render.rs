@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use super::{Index, SuiteEntry};
+use crate::suite::card::body as without_front_matter;
 use crate::taxonomy;
 
 /// `1.2 MB`: decimal units, as registries show sizes.
@@ -207,7 +208,8 @@ pub fn markdown(index: &Index) -> String {
             out.push('\n');
         }
         if let Some(readme) = &s.readme {
-            let _ = writeln!(out, "<details><summary>README</summary>\n\n{}\n\n</details>\n", readme.trim_end());
+            let body = without_front_matter(readme).trim();
+            let _ = writeln!(out, "<details><summary>README</summary>\n\n{body}\n\n</details>\n");
         }
     }
     out
@@ -231,10 +233,13 @@ pub fn html_escape(text: &str) -> String {
 
 /// Markdown to HTML for a README inside the page. A README is someone else's text: raw HTML is
 /// shown as text, scripts cannot run, `javascript:` links go nowhere, and images (which would be
-/// fetched from elsewhere) become links, so the page stays self-contained and safe.
+/// fetched from elsewhere) become links, so the page stays self-contained and safe. A model
+/// card's front matter is data, not text: it is left out.
 pub fn readme_html(markdown: &str) -> String {
-    let parser =
-        Parser::new_ext(markdown, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS);
+    let parser = Parser::new_ext(
+        without_front_matter(markdown),
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS,
+    );
     let safe_url = |url: &CowStr| -> CowStr<'static> {
         let lower = url.trim().to_ascii_lowercase();
         if lower.starts_with("http://")
@@ -436,6 +441,7 @@ fn card(out: &mut String, s: &SuiteEntry) {
 
 /// A README for the terminal: headings underlined (bold with `color`), lists with bullets,
 /// code indented, links with their address; everything else as plain wrapped-as-written text.
+/// A model card's front matter is left out.
 pub fn terminal_markdown(markdown: &str, color: bool) -> String {
     let (bold, reset) = if color { ("\u{1b}[1m", "\u{1b}[0m") } else { ("", "") };
     let mut out = String::new();
@@ -443,7 +449,7 @@ pub fn terminal_markdown(markdown: &str, color: bool) -> String {
     let mut list_depth = 0usize;
     let mut in_code = false;
     let mut link: Option<String> = None;
-    for event in Parser::new_ext(markdown, Options::ENABLE_TABLES) {
+    for event in Parser::new_ext(without_front_matter(markdown), Options::ENABLE_TABLES) {
         let target = |out: &mut String, heading: &mut Option<(HeadingLevel, String)>, text: &str| match heading {
             Some((_, h)) => h.push_str(text),
             None => out.push_str(text),

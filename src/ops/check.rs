@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::suite::problems::Problems;
-use crate::suite::{self, EntryKind, Suite};
+use crate::suite::{self, EntryKind, Links, Suite};
 
 /// What to check.
 #[derive(Debug, Clone)]
@@ -15,6 +15,8 @@ pub struct CheckOptions {
     pub dir: PathBuf,
     /// Warnings (such as undeclared files) count as errors.
     pub strict: bool,
+    /// Symbolic links: refused, or read through (`--dereference`).
+    pub links: Links,
 }
 
 /// What a check found.
@@ -69,12 +71,14 @@ impl SuiteSummary {
 /// files, what model files contradict.
 ///
 /// ```no_run
-/// let report = zoo_oci::ops::check(&zoo_oci::ops::CheckOptions { dir: "examples/iris-logreg".into(), strict: false })?;
+/// use zoo_oci::ops::{self, CheckOptions};
+/// let options = CheckOptions { dir: "examples/iris-logreg".into(), strict: false, links: Default::default() };
+/// let report = ops::check(&options)?;
 /// assert!(report.ok, "{:?}", report.problems);
 /// # Ok::<(), zoo_oci::Error>(())
 /// ```
 pub fn check(options: &CheckOptions) -> Result<CheckReport> {
-    let checked = suite::check(&options.dir)?;
+    let checked = suite::check(&options.dir, options.links)?;
     let ok = !checked.problems.blocks(options.strict);
     Ok(CheckReport {
         ok,

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::suite::problems::Problems;
-use crate::suite::{self, scan};
+use crate::suite::{self, Links, scan};
 
 /// Where to write a descriptor.
 #[derive(Debug, Clone)]
@@ -15,6 +15,9 @@ pub struct InitOptions {
     pub dir: PathBuf,
     /// Replace an existing `zoo.yaml`.
     pub force: bool,
+    /// Symbolic links in the folder: refused, or read through (`--dereference`; a Hugging Face
+    /// cache snapshot is made of links).
+    pub links: Links,
 }
 
 /// What `init` wrote and what is left for the author.
@@ -39,14 +42,15 @@ pub struct InitReport {
 /// Scans a folder and writes its `zoo.yaml` (and a README skeleton when there is no README).
 ///
 /// ```no_run
-/// let report = zoo_oci::ops::init(&zoo_oci::ops::InitOptions { dir: "my-model".into(), force: false })?;
+/// use zoo_oci::ops::{self, InitOptions};
+/// let report = ops::init(&InitOptions { dir: "my-model".into(), force: false, links: Default::default() })?;
 /// println!("wrote {}; still to do: {:?}", report.descriptor.display(), report.todo);
 /// # Ok::<(), zoo_oci::Error>(())
 /// ```
 pub fn init(options: &InitOptions) -> Result<InitReport> {
-    let plan = scan::plan(&options.dir)?;
+    let plan = scan::plan(&options.dir, options.links)?;
     let written = scan::write(&options.dir, &plan, options.force)?;
-    let checked = suite::check(&options.dir)?;
+    let checked = suite::check(&options.dir, options.links)?;
     Ok(InitReport {
         descriptor: options.dir.join("zoo.yaml"),
         written,

@@ -14,7 +14,7 @@ use crate::event::Event;
 use crate::index::render::count;
 use crate::reference::{Location, Reference, validate_tag};
 use crate::store::{self, packed::PackedSource};
-use crate::suite;
+use crate::suite::{self, Links};
 
 /// What to push, and where.
 #[derive(Debug, Clone)]
@@ -31,6 +31,8 @@ pub struct PushOptions {
     pub created: Created,
     /// Move the tag even when it holds another suite.
     pub force: bool,
+    /// Symbolic links in the suite: refused, or read through (`--dereference`).
+    pub links: Links,
 }
 
 impl PushOptions {
@@ -43,6 +45,7 @@ impl PushOptions {
             compression: Compression::Zstd,
             created: Created::FromEnvironment,
             force: false,
+            links: Links::Refuse,
         }
     }
 }
@@ -95,7 +98,7 @@ pub struct PushReport {
 /// # Ok(()) }
 /// ```
 pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport> {
-    let checked = suite::check(&options.dir)?;
+    let checked = suite::check(&options.dir, options.links)?;
     let blocked = checked.problems.blocks(options.strict);
     (context.events)(&Event::Checked { problems: checked.problems.clone(), blocks: blocked });
     let suite = match checked.suite {

@@ -1,6 +1,8 @@
 //! A model suite on disk (DESIGN §1): find and read its descriptor, check every declared path,
 //! and plan the layers it packs into, one per file class.
 
+pub mod card;
+pub mod files;
 pub mod inspect;
 pub mod problems;
 pub mod scan;
@@ -13,8 +15,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use files::Links;
 pub use problems::{Problem, Problems, Severity};
-pub use spec::SuiteSpec;
+pub use spec::{ModelPath, SuiteSpec};
 
 use crate::error::{Error, Result};
 use crate::taxonomy;
@@ -184,9 +187,10 @@ pub fn safe_folder_name(name: &str) -> String {
 /// Default licence file names, tried in order when `license_file` is not set.
 const LICENSE_DEFAULTS: [&str; 4] = ["LICENSE", "LICENSE.md", "LICENSE.txt", "COPYING"];
 
-/// Reads the suite in `dir` and checks it. Errors only when `dir` itself cannot be read;
-/// everything wrong inside the suite is a [`Problem`].
-pub fn check(dir: &Path) -> Result<Checked> {
+/// Reads the suite in `dir` and checks it; `links` says whether symbolic links are refused or
+/// read through. Errors only when `dir` itself cannot be read; everything wrong inside the suite
+/// is a [`Problem`].
+pub fn check(dir: &Path, links: Links) -> Result<Checked> {
     let meta = fs::metadata(dir)
         .map_err(|e| Error::io("read the suite folder", dir, e).with_hint("name the folder that holds zoo.yaml"))?;
     if !meta.is_dir() {
@@ -216,20 +220,39 @@ pub fn check(dir: &Path) -> Result<Checked> {
     let Some(descriptor) = spec::parse(&text, descriptor_file, &mut problems) else {
         return Ok(Checked { suite: None, problems });
     };
-    let suite =
-        Planner { root: dir, descriptor_file, problems: &mut problems, owners: BTreeMap::new() }.plan(descriptor);
+    let suite = Planner::new(dir, descriptor_file, links, &mut problems).plan(descriptor);
     Ok(Checked { suite, problems })
 }
 
 struct Planner<'a> {
     root: &'a Path,
     descriptor_file: &'a str,
+    links: Links,
     problems: &'a mut Problems,
     /// Every shipped file, and the field that declares it: a file is shipped once.
     owners: BTreeMap<String, String>,
+    /// With [`Links::Follow`], the canonical folders being walked, to tell a link that loops.
+    walking: Vec<PathBuf>,
+    /// Links refused so far, for the one message that says how to read through them.
+    refused_links: usize,
+    /// Every file of the suite (links included), listed once for the globs that need it.
+    listing: Option<Vec<String>>,
 }
 
-impl Planner<'_> {
+impl<'a> Planner<'a> {
+    fn new(root: &'a Path, descriptor_file: &'a str, links: Links, problems: &'a mut Problems) -> Self {
+        Planner {
+            root,
+            descriptor_file,
+            links,
+            problems,
+            owners: BTreeMap::new(),
+            walking: Vec::new(),
+            refused_links: 0,
+            listing: None,
+        }
+    }
+
     fn at(&self, field: &str) -> String {
         format!("{}: {field}", self.descriptor_file)
     }
@@ -251,11 +274,15 @@ impl Planner<'_> {
 
         let mut layers = Vec::new();
         for (i, model) in d.models.iter().enumerate() {
-            let entries = self.collect(&format!("models[{i}].path"), &model.path);
-            let mut layer =
-                tar_layer(Class::Model, Some(model.name.clone()), Some(model.clone()), &[&model.path], entries);
+            let errors_before = self.problems.error_count();
+            let (entries, paths) = self.collect_variant(i, &model.path);
+            let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+            let mut layer = tar_layer(Class::Model, Some(model.name.clone()), Some(model.clone()), &paths, entries);
             layer.facts = model_facts(self.root, &layer.content);
-            self.report_broken_models(i, model, &layer);
+            // A variant whose paths were refused holds nothing for that reason, already said.
+            if self.problems.error_count() == errors_before {
+                self.report_broken_models(i, model, &layer);
+            }
             self.compare_facts(i, model, &layer);
             layers.push(layer);
         }
@@ -273,7 +300,8 @@ impl Planner<'_> {
         let readme = d.readme.clone().unwrap_or_else(|| "README.md".into());
         match self.raw_file("readme", &readme) {
             Some(entry) => layers.push(raw_layer(Class::Readme, entry)),
-            None if d.readme.is_none() => {
+            // A README that is there but refused (a link) is not missing.
+            None if d.readme.is_none() && fs::symlink_metadata(self.root.join(&readme)).is_err() => {
                 // raw_file reported "missing"; say what the default means.
                 self.problems.error(
                     self.at("readme"),
@@ -299,6 +327,20 @@ impl Planner<'_> {
         self.gather(&mut layers, Class::Docs, &docs);
 
         self.report_undeclared();
+        if self.refused_links > 0 {
+            self.problems.error(
+                self.root.display().to_string(),
+                format!(
+                    "the folder holds symbolic links ({} where files are declared); a suite holds files, not links",
+                    self.refused_links
+                ),
+                Some(format!(
+                    "pass {} to pack the files the links point to (a Hugging Face cache snapshot is made of \
+                     links into ../../blobs/), or replace each link with its file",
+                    files::DEREFERENCE_FLAG
+                )),
+            );
+        }
         if self.problems.error_count() > 0 {
             return None;
         }
@@ -312,7 +354,14 @@ impl Planner<'_> {
         if layer.content.files().all(|e| matches!(e.kind, EntryKind::Dir)) {
             self.problems.warning(
                 at.clone(),
-                format!("the variant {} holds no file: {} is an empty folder", model.name, model.path),
+                match &model.path {
+                    ModelPath::One(folder) => {
+                        format!("the variant {} holds no file: {folder} is an empty folder", model.name)
+                    }
+                    ModelPath::Many(_) => {
+                        format!("the variant {} holds no file: {} name empty folders", model.name, model.path)
+                    }
+                },
                 Some("put the model files there, or remove the variant".into()),
             );
         }
@@ -429,9 +478,102 @@ impl Planner<'_> {
         }
     }
 
+    /// The files of a variant, from its one path or its several paths and globs (each reported
+    /// under its own field, `models[0].path[2]`), and the paths its layer's `filepath` is the
+    /// common folder of: the declared paths, and the files each glob matched.
+    fn collect_variant(&mut self, i: usize, path: &ModelPath) -> (Vec<Entry>, Vec<String>) {
+        let owner = format!("models[{i}].path");
+        let mut entries = Vec::new();
+        let mut paths = Vec::new();
+        if self.problems.has_error_at(&self.at(&owner)) {
+            return (entries, paths);
+        }
+        for (j, declared) in path.entries().iter().enumerate() {
+            let field = match path {
+                ModelPath::One(_) => owner.clone(),
+                ModelPath::Many(_) => format!("{owner}[{j}]"),
+            };
+            // A file whose name looks like a glob (`weights[1].bin`) is that file.
+            let literal = self.root.join(declared.trim_start_matches("./"));
+            if ModelPath::is_glob(declared) && fs::symlink_metadata(literal).is_err() {
+                for file in self.glob(&field, declared) {
+                    entries.extend(self.collect_as(&field, &owner, &file));
+                    paths.push(file);
+                }
+            } else {
+                entries.extend(self.collect_as(&field, &owner, declared));
+                paths.push(declared.clone());
+            }
+        }
+        (entries, paths)
+    }
+
+    /// The suite files a variant's glob names: the files it matches, and every file in a folder
+    /// it matches (only folders when it ends with `/`). A glob that names nothing is an error,
+    /// as a path that does not exist is.
+    fn glob(&mut self, field: &str, pattern: &str) -> Vec<String> {
+        if self.problems.has_error_at(&self.at(field)) {
+            return Vec::new();
+        }
+        let folders_only = pattern.ends_with('/');
+        let matcher = match globset::GlobBuilder::new(pattern.trim_start_matches("./").trim_end_matches('/'))
+            .literal_separator(true)
+            .build()
+        {
+            Ok(glob) => glob.compile_matcher(),
+            Err(e) => {
+                self.problems.error(
+                    self.at(field),
+                    format!("{pattern:?} is not a valid glob: {}", e.kind()),
+                    Some("'*' and '?' match within a folder, '**' across folders, [abc] and {a,b} as usual".into()),
+                );
+                return Vec::new();
+            }
+        };
+        if self.listing.is_none() {
+            let listing = match files::list(self.root, self.links) {
+                Ok(listing) => listing,
+                Err(e) => {
+                    self.problems.error(self.at(field), format!("cannot list the suite folder: {e}"), None);
+                    return Vec::new();
+                }
+            };
+            // Links are listed as files here: collecting one reports it, or reads through it.
+            let mut all = listing.files;
+            all.extend(listing.links.into_iter().map(|(path, _)| path));
+            all.extend(listing.unfollowable.into_iter().map(|(path, _)| path));
+            all.sort();
+            self.listing = Some(all);
+        }
+        let listing = self.listing.as_deref().unwrap_or_default();
+        let matched: Vec<String> = listing
+            .iter()
+            .filter(|file| {
+                let mut folders = file.match_indices('/').map(|(at, _)| &file[..at]);
+                (!folders_only && matcher.is_match(file.as_str())) || folders.any(|folder| matcher.is_match(folder))
+            })
+            .filter(|file| file.as_str() != self.descriptor_file)
+            .cloned()
+            .collect();
+        if matched.is_empty() {
+            self.problems.error(
+                self.at(field),
+                format!("{pattern} matches no file"),
+                Some(format!("globs are relative to {}; '*' does not cross a '/', '**' does", self.root.display())),
+            );
+        }
+        matched
+    }
+
     /// The files and folders under one declared path, after checking it stays in the suite,
     /// exists, and holds no links. Reports problems and returns what it could read.
     fn collect(&mut self, field: &str, declared: &str) -> Vec<Entry> {
+        self.collect_as(field, field, declared)
+    }
+
+    /// [`Self::collect`] for a path declared under `field` on behalf of `owner`: a file that
+    /// several paths of one owner name (a variant's glob and path) is shipped once, silently.
+    fn collect_as(&mut self, field: &str, owner: &str, declared: &str) -> Vec<Entry> {
         if self.problems.has_error_at(&self.at(field)) {
             return Vec::new(); // the schema already said what is wrong with this path
         }
@@ -461,10 +603,23 @@ impl Planner<'_> {
                     );
                     return Vec::new();
                 }
-                Ok(m) if m.file_type().is_symlink() => {
-                    self.link_error(&walked);
-                    return Vec::new();
-                }
+                Ok(m) if m.file_type().is_symlink() => match self.links {
+                    Links::Refuse => {
+                        self.link_error(&walked);
+                        return Vec::new();
+                    }
+                    Links::Follow => match files::follow(&self.root.join(&walked)) {
+                        Ok(files::Target::File) if i + 1 < components.len() => {
+                            self.problems.error(self.at(field), format!("{declared} does not exist"), None);
+                            return Vec::new();
+                        }
+                        Ok(_) => {}
+                        Err(why) => {
+                            self.problems.error(walked.display().to_string(), why, None);
+                            return Vec::new();
+                        }
+                    },
+                },
                 Ok(m) if i + 1 < components.len() && !m.is_dir() => {
                     self.problems.error(self.at(field), format!("{declared} does not exist"), None);
                     return Vec::new();
@@ -476,7 +631,7 @@ impl Planner<'_> {
         let mut out = Vec::new();
         if full.is_dir() {
             // Folders are written with their trailing slash; the root folder is "./".
-            self.walk(field, &full, rel, &mut out);
+            self.walk_following(owner, &full, rel, &mut out);
         } else {
             if declared.ends_with('/') {
                 self.problems.error(
@@ -486,11 +641,28 @@ impl Planner<'_> {
                 );
                 return Vec::new();
             }
-            if let Some(e) = self.file_entry(field, &full, rel) {
+            if let Some(e) = self.file_entry(owner, &full, rel) {
                 out.push(e);
             }
         }
         out
+    }
+
+    /// [`Self::walk`], keeping track of the folders being walked when links are followed.
+    fn walk_following(&mut self, field: &str, dir: &Path, rel: &str, out: &mut Vec<Entry>) {
+        if self.links == Links::Follow {
+            match fs::canonicalize(dir) {
+                Ok(canonical) => self.walking.push(canonical),
+                Err(e) => {
+                    self.problems.error(self.at(field), format!("cannot read {}: {e}", dir.display()), None);
+                    return;
+                }
+            }
+            self.walk(field, dir, rel, out);
+            self.walking.pop();
+        } else {
+            self.walk(field, dir, rel, out);
+        }
     }
 
     fn walk(&mut self, field: &str, dir: &Path, rel: &str, out: &mut Vec<Entry>) {
@@ -513,8 +685,18 @@ impl Planner<'_> {
             }
             let child_rel = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
             match fs::symlink_metadata(&path) {
-                Ok(m) if m.file_type().is_symlink() => self.link_error(Path::new(&child_rel)),
-                Ok(m) if m.is_dir() => self.walk(field, &path, &child_rel, out),
+                Ok(m) if m.file_type().is_symlink() && self.links == Links::Refuse => {
+                    self.link_error(Path::new(&child_rel))
+                }
+                Ok(m) if m.file_type().is_symlink() => match files::follow(&path) {
+                    Ok(files::Target::File) => out.extend(self.file_entry(field, &path, &child_rel)),
+                    Ok(files::Target::Folder(canonical)) if files::leads_back(&path, &canonical, &self.walking) => {
+                        self.problems.error(child_rel, files::loop_message(&path), None)
+                    }
+                    Ok(files::Target::Folder(_)) => self.walk_following(field, &path, &child_rel, out),
+                    Err(why) => self.problems.error(child_rel, why, None),
+                },
+                Ok(m) if m.is_dir() => self.walk_following(field, &path, &child_rel, out),
                 Ok(_) => out.extend(self.file_entry(field, &path, &child_rel)),
                 Err(e) => self.problems.error(child_rel, format!("cannot read: {e}"), None),
             }
@@ -522,7 +704,8 @@ impl Planner<'_> {
     }
 
     fn file_entry(&mut self, field: &str, full: &Path, rel: &str) -> Option<Entry> {
-        let meta = match fs::symlink_metadata(full) {
+        // A link here was either refused already or is to be read through.
+        let meta = match fs::metadata(full) {
             Ok(m) => m,
             Err(e) => {
                 self.problems.error(rel.to_string(), format!("cannot read: {e}"), None);
@@ -538,6 +721,9 @@ impl Planner<'_> {
             return None;
         }
         if let Some(owner) = self.owners.insert(rel.to_string(), field.to_string()) {
+            if owner == field {
+                return None; // named twice by one variant's paths and globs: shipped once
+            }
             self.problems.error(
                 self.at(field),
                 format!("{rel} is already declared by {owner}"),
@@ -550,23 +736,21 @@ impl Planner<'_> {
     }
 
     fn link_error(&mut self, rel: &Path) {
+        self.refused_links += 1;
+        let to = files::link_text(&self.root.join(rel));
+        // The hint, how to read through links, is said once for all of them (see `plan`).
         self.problems.error(
             rel.display().to_string(),
-            "is a symbolic link; a suite may not hold links",
-            Some("replace the link with the file it points to, or remove it".into()),
+            format!("is a symbolic link (to {to}); a suite may not hold links"),
+            None,
         );
     }
 
     fn report_undeclared(&mut self) {
         let mut all = Vec::new();
         let mut scratch = Problems::default();
-        let mut walker = Planner {
-            root: self.root,
-            descriptor_file: self.descriptor_file,
-            problems: &mut scratch,
-            owners: BTreeMap::new(),
-        };
-        walker.walk("", self.root, "", &mut all);
+        let mut walker = Planner::new(self.root, self.descriptor_file, self.links, &mut scratch);
+        walker.walk_following("", self.root, "", &mut all);
         for entry in all {
             if matches!(entry.kind, EntryKind::File { .. }) && !self.owners.contains_key(&entry.path) {
                 self.problems.warning(

@@ -1,6 +1,13 @@
 //! `zoo-oci init`: turn a folder of model files into a `zoo.yaml`. Files are classified by name
 //! and extension, model files are read for their facts (format, opset, inputs and outputs,
 //! parameters, precision), and a Hugging Face model card's front matter is imported.
+//!
+//! The order of the classification matters: datasets are told first, by their folders, because
+//! a test set's files have model extensions (the ONNX model zoo's `test_data_set_0/input_0.pb` is
+//! a TensorProto, not a TensorFlow graph); then Hugging Face folders, whose variant is the weights
+//! with the files that load them ([`huggingface`]); then the other model files.
+
+mod huggingface;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -8,8 +15,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
+use super::card;
+use super::files::{self, Links};
 use super::inspect::{self, Facts, Recognised};
-use super::spec::{Citation, Dataset, DatasetRef, EvalResult, Io, Metric, ModelEntry, Scripts, SuiteSpec, Tensor};
+use super::spec::{
+    Citation, Dataset, DatasetRef, EvalResult, Io, Metric, ModelEntry, ModelPath, Scripts, SuiteSpec, Tensor,
+};
 use crate::error::{Error, Result};
 use crate::taxonomy;
 
@@ -24,28 +35,43 @@ pub struct InitPlan {
     pub todo: Vec<String>,
     /// A README skeleton, when the folder has none.
     pub readme_skeleton: Option<String>,
-    /// Model files whose content could not be read, and why.
+    /// Model files whose content could not be read, and files left out, and why.
     pub warnings: Vec<String>,
 }
 
 const SCRIPT_EXTENSIONS: &[&str] = &["py", "sh", "r", "jl", "js", "ts", "lua", "cpp", "c", "go", "rs", "java"];
-const DATA_FOLDERS: &[&str] = &["data", "dataset", "datasets", "samples", "test_data", "testdata", "examples"];
+/// Top-level folders that hold data, whatever their files' extensions.
+const DATA_FOLDERS: &[&str] = &[
+    "data",
+    "dataset",
+    "datasets",
+    "samples",
+    "test_data",
+    "testdata",
+    "test_set",
+    "testset",
+    "eval",
+    "evaluation",
+    "examples",
+];
 
-/// Scans `dir` and plans its descriptor. Reads model headers; writes nothing.
-pub fn plan(dir: &Path) -> Result<InitPlan> {
+/// Scans `dir` and plans its descriptor. Reads model headers; writes nothing. `links` says
+/// whether symbolic links are refused (an error that names `--dereference`) or read through.
+pub fn plan(dir: &Path, links: Links) -> Result<InitPlan> {
     let meta = fs::metadata(dir).map_err(|e| Error::io("read the folder", dir, e))?;
     if !meta.is_dir() {
         return Err(Error::failed(format!("{} is not a folder", dir.display())));
     }
-    let files = list_files(dir)?;
+    let mut warnings = Vec::new();
+    let files = list_files(dir, links, &mut warnings)?;
     let mut guessed = Vec::new();
     let mut todo = Vec::new();
-    let mut warnings = Vec::new();
     let mut claimed: BTreeSet<String> = BTreeSet::new();
 
     // The README, and a Hugging Face card's front matter in it.
     let readme = files.iter().find(|f| f.eq_ignore_ascii_case("README.md")).cloned();
-    let card = readme.as_ref().and_then(|r| fs::read_to_string(dir.join(r)).ok()).and_then(|t| front_matter(&t));
+    let readme_text = readme.as_ref().and_then(|r| fs::read_to_string(dir.join(r)).ok());
+    let card = readme_text.as_deref().and_then(card::front_matter);
     if let Some(r) = &readme {
         claimed.insert(r.clone());
     }
@@ -61,10 +87,41 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
         claimed.insert(l.clone());
     }
 
-    // Model files, read for their facts, grouped into variants.
+    let (datasets, dataset_files) = find_datasets(&files, &claimed);
+    claimed.extend(dataset_files);
+
+    // Hugging Face folders: the weights Transformers loads first, with the files that load them.
+    let mut variants: Vec<VariantPlan> = Vec::new();
+    let transformers = huggingface::models(dir, &files, &|f: &str| !claimed.contains(f));
+    for model in transformers {
+        let facts = combined_facts(dir, &model.weights, &mut warnings);
+        let all_in_folder = !model.folder.is_empty()
+            && files.iter().filter(|f| f.starts_with(&format!("{}/", model.folder))).all(|f| model.files.contains(f));
+        let paths = if all_in_folder {
+            vec![format!("{}/", model.folder)]
+        } else {
+            // The weights first, then what loads them, as a person would list them.
+            let mut paths = model.weights.clone();
+            paths.extend(model.loaders.iter().cloned());
+            paths
+        };
+        let loaders = model.loaders.len();
+        variants.push(VariantPlan {
+            name: String::new(),
+            main: model.weights[0].clone(),
+            path: ModelPath::from_entries(paths),
+            note: Some(format!(
+                "and the {loaders} configs, tokenizer files and module folders Transformers loads it with"
+            )),
+            facts,
+        });
+        claimed.extend(model.files);
+    }
+
+    // The other model files, read for their facts, grouped into variants.
     let mut model_files: Vec<(String, Facts)> = Vec::new();
     for f in &files {
-        if claimed.contains(f) || !has_extension(f, inspect::MODEL_EXTENSIONS) {
+        if claimed.contains(f) || !has_extension(f, inspect::MODEL_EXTENSIONS) || huggingface::is_trainer_state(f) {
             continue;
         }
         let facts = inspect::read(&dir.join(f));
@@ -80,13 +137,23 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
         }
         model_files.push((f.clone(), facts));
     }
-    let variants = group_variants(&files, &model_files);
+    for v in group_variants(&files, &claimed, &model_files) {
+        for f in v.path.entries() {
+            // A folder entry claims what is in it.
+            if f.ends_with('/') {
+                claimed.extend(files.iter().filter(|x| x.starts_with(f.as_str())).cloned());
+            } else {
+                claimed.insert(f.clone());
+            }
+        }
+        variants.push(v);
+    }
+    variants.sort_by(|a, b| (parent(&a.main), &a.main).cmp(&(parent(&b.main), &b.main)));
+    name_variants(&mut variants);
+
     let mut models = Vec::new();
     let mut io = None;
     for v in &variants {
-        for f in &v.files {
-            claimed.insert(f.clone());
-        }
         let facts = &v.facts;
         if io.is_none() && (!facts.inputs.is_empty() || !facts.outputs.is_empty()) {
             io = Some(Io {
@@ -95,11 +162,15 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
                 preprocessing: None,
                 postprocessing: None,
             });
-            guessed.push(format!("io: inputs and outputs from {}", v.path));
+            guessed.push(format!("io: inputs and outputs from {}", v.main));
         }
         let how =
             if facts.recognised == Recognised::Content { "read from the file" } else { "from the extension only" };
-        guessed.push(format!("models: {} = {} ({}, {how})", v.name, v.path, facts.format));
+        let what = match &v.note {
+            Some(note) => format!("{} {note}", v.main),
+            None => v.path.to_string(),
+        };
+        guessed.push(format!("models: {} = {what} ({}, {how})", v.name, facts.format));
         models.push(ModelEntry {
             name: v.name.clone(),
             path: v.path.clone(),
@@ -120,7 +191,7 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
         ));
     }
 
-    // Notebooks, scripts by role, datasets, and everything else as docs: nothing undeclared.
+    // Notebooks, scripts by role, and everything else as docs: nothing undeclared.
     let notebooks: Vec<String> =
         files.iter().filter(|f| !claimed.contains(*f) && extension(f) == "ipynb").cloned().collect();
     claimed.extend(notebooks.iter().cloned());
@@ -131,9 +202,6 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
         .cloned()
         .collect();
     for f in &candidates {
-        if top_folder(f).is_some_and(|t| DATA_FOLDERS.contains(&t.as_str())) {
-            continue;
-        }
         let stem = file_name(f).to_ascii_lowercase();
         let slot = if is_requirements(f) {
             None
@@ -158,30 +226,6 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
             guessed.push(format!("scripts.{role}: {p} (from its name)"));
         }
     }
-    let mut datasets = Vec::new();
-    let data_folders: BTreeSet<String> = files
-        .iter()
-        .filter(|f| !claimed.contains(*f))
-        .filter_map(|f| top_folder(f))
-        .filter(|t| DATA_FOLDERS.contains(&t.as_str()))
-        .collect();
-    for folder in data_folders {
-        let inside: Vec<&String> =
-            files.iter().filter(|f| f.starts_with(&format!("{folder}/")) && !claimed.contains(*f)).collect();
-        let subfolders: BTreeSet<String> =
-            inside.iter().filter_map(|f| f[folder.len() + 1..].split_once('/').map(|(s, _)| s.to_string())).collect();
-        let loose = inside.iter().any(|f| !f[folder.len() + 1..].contains('/'));
-        if subfolders.is_empty() || loose {
-            datasets.push(dataset(&format!("{folder}/"), &folder));
-        } else {
-            for sub in subfolders {
-                datasets.push(dataset(&format!("{folder}/{sub}/"), &sub));
-            }
-        }
-        for f in inside {
-            claimed.insert(f.clone());
-        }
-    }
     for d in &datasets {
         guessed.push(format!("datasets: {} ({}) = {}", d.name, d.role, d.path.as_deref().unwrap_or("")));
     }
@@ -189,15 +233,24 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
     let docs = collapse_folders(&files, &docs);
 
     // The card's facts, and what is left to fill in.
+    let snapshot = huggingface::cache_snapshot(dir);
     let folder_name = dir
         .canonicalize()
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
+    let name = match &snapshot {
+        Some((id, _)) => {
+            let name = sanitise_name(id.rsplit('/').next().unwrap_or(id));
+            guessed.push(format!("name: {name} (the Hugging Face cache folder of {id})"));
+            name
+        }
+        None => sanitise_name(&folder_name),
+    };
     let mut d = SuiteSpec {
-        name: sanitise_name(&folder_name),
+        name,
         version: "0.1.0".into(),
-        summary: readme.as_ref().and_then(|r| fs::read_to_string(dir.join(r)).ok()).and_then(|t| first_paragraph(&t)),
+        summary: readme_text.as_deref().and_then(first_paragraph),
         task: None,
         tags: Vec::new(),
         license: None,
@@ -217,6 +270,13 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
         docs,
         extensions: BTreeMap::new(),
     };
+    if let Some((id, revision)) = &snapshot {
+        d.source = Some(format!("https://huggingface.co/{id}"));
+        guessed.push(format!("source: https://huggingface.co/{id} (snapshot {revision})"));
+    }
+    if d.summary.is_some() {
+        guessed.push("summary: the README's first paragraph, as plain text".into());
+    }
     if license_file.as_deref().is_some_and(|l| l != "LICENSE") {
         d.license_file = license_file.clone();
     }
@@ -259,16 +319,44 @@ pub fn plan(dir: &Path) -> Result<InitPlan> {
     Ok(InitPlan { spec: d, guessed, todo, readme_skeleton, warnings })
 }
 
+/// One variant `init` declares.
 struct VariantPlan {
     name: String,
-    path: String,
-    files: Vec<String>,
+    /// The main model file: what the variant is named and sorted by.
+    main: String,
+    path: ModelPath,
+    /// What to tell the user besides the main file, when the path is more than it.
+    note: Option<String>,
     facts: Facts,
 }
 
-/// Groups model files into variants: a folder whose model files share one format is one variant
-/// (with everything else in it: configs, tokenizers, external data); other files are one each.
-fn group_variants(files: &[String], model_files: &[(String, Facts)]) -> Vec<VariantPlan> {
+/// The facts of a variant of several weight files (shards): the main file's, with the
+/// parameters of all.
+fn combined_facts(dir: &Path, weights: &[String], warnings: &mut Vec<String>) -> Facts {
+    let read: Vec<(&String, Facts)> = weights
+        .iter()
+        .filter(|w| has_extension(w, inspect::MODEL_EXTENSIONS))
+        .map(|w| (w, inspect::read(&dir.join(w))))
+        .collect();
+    for (w, facts) in &read {
+        warnings.extend(facts.warnings.iter().map(|warning| format!("{w}: {warning}")));
+    }
+    let Some((_, main)) = read.iter().max_by_key(|(_, f)| (f.recognised == Recognised::Content, f.params.unwrap_or(0)))
+    else {
+        return Facts::default();
+    };
+    let mut facts = main.clone();
+    if read.len() > 1 {
+        facts.params = read.iter().map(|(_, f)| f.params).sum::<Option<u64>>().or(facts.params);
+    }
+    facts
+}
+
+/// Groups the model files left into variants: a folder whose model files share one format is one
+/// variant (with the other files in it that nothing claimed: configs, tokenizers, external data);
+/// other files are one each. A folder of which something else claimed part (a test set) is
+/// declared by its files.
+fn group_variants(files: &[String], claimed: &BTreeSet<String>, model_files: &[(String, Facts)]) -> Vec<VariantPlan> {
     let mut by_folder: BTreeMap<String, Vec<&(String, Facts)>> = BTreeMap::new();
     for m in model_files {
         by_folder.entry(parent(&m.0).to_string()).or_default().push(m);
@@ -279,7 +367,9 @@ fn group_variants(files: &[String], model_files: &[(String, Facts)]) -> Vec<Vari
         let other_models_below =
             model_files.iter().any(|(p, _)| p.starts_with(&format!("{folder}/")) && parent(p) != folder);
         if !folder.is_empty() && formats.len() == 1 && !other_models_below {
-            let inside: Vec<String> = files.iter().filter(|f| f.starts_with(&format!("{folder}/"))).cloned().collect();
+            let prefix = format!("{folder}/");
+            let under: Vec<String> = files.iter().filter(|f| f.starts_with(&prefix)).cloned().collect();
+            let free: Vec<String> = under.iter().filter(|f| !claimed.contains(*f)).cloned().collect();
             let main = members
                 .iter()
                 .max_by_key(|(p, f)| (f.recognised == Recognised::Content, f.params.unwrap_or(0), p.len()))
@@ -288,30 +378,45 @@ fn group_variants(files: &[String], model_files: &[(String, Facts)]) -> Vec<Vari
             if members.len() > 1 {
                 facts.params = members.iter().map(|(_, f)| f.params).sum::<Option<u64>>().or(facts.params);
             }
-            plans.push(VariantPlan { name: String::new(), path: format!("{folder}/"), files: inside, facts });
+            let path = if free.len() == under.len() {
+                ModelPath::One(prefix)
+            } else {
+                ModelPath::from_entries(collapse_folders(files, &free))
+            };
+            plans.push(VariantPlan { name: String::new(), main: main.0.clone(), path, note: None, facts });
         } else {
             for (path, facts) in members {
                 plans.push(VariantPlan {
                     name: String::new(),
-                    path: path.clone(),
-                    files: vec![path.clone()],
+                    main: path.clone(),
+                    path: ModelPath::One(path.clone()),
+                    note: None,
                     facts: facts.clone(),
                 });
             }
         }
     }
-    // Names: the framework when it is unique, else framework and a distinguishing part.
+    plans
+}
+
+/// Names variants: the framework when it is unique, else framework and a distinguishing part.
+fn name_variants(plans: &mut [VariantPlan]) {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for p in &plans {
+    for p in plans.iter() {
         *counts.entry(p.facts.framework.clone()).or_default() += 1;
     }
     let mut used = BTreeSet::new();
-    for p in &mut plans {
+    for p in plans.iter_mut() {
         let base = sanitise_name(&p.facts.framework);
         let mut name = if counts[&p.facts.framework] == 1 {
             base.clone()
         } else {
-            let stem = sanitise_name(file_name(p.path.trim_end_matches('/')).split('.').next().unwrap_or("model"));
+            // A folder variant is told by its folder, a file variant by its file.
+            let told_by = match &p.path {
+                ModelPath::One(path) if path.ends_with('/') => path.trim_end_matches('/'),
+                _ => p.main.as_str(),
+            };
+            let stem = sanitise_name(file_name(told_by).split('.').next().unwrap_or("model"));
             match p.facts.opset {
                 Some(o) if !stem.contains(&base) => format!("{base}-{stem}-opset{o}"),
                 _ if stem.contains(&base) => stem,
@@ -325,23 +430,91 @@ fn group_variants(files: &[String], model_files: &[(String, Facts)]) -> Vec<Vari
         }
         p.name = name;
     }
-    plans
 }
 
 fn tensor(t: &inspect::TensorFacts) -> Tensor {
     Tensor { name: t.name.clone(), dtype: t.dtype.clone(), shape: t.shape.clone(), layout: None, description: None }
 }
 
+/// The ONNX model zoo ships each model with `test_data_set_0/`, `test_data_set_1/`, …: the inputs
+/// and expected outputs as TensorProto files (`input_0.pb`, `output_0.pb`).
+fn is_onnx_test_data(folder_name: &str) -> bool {
+    folder_name.strip_prefix("test_data_set_").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The datasets shipped in the folder, and the files they hold: a top-level data folder
+/// ([`DATA_FOLDERS`]; one dataset per subfolder when it holds only subfolders), and every ONNX
+/// test-data folder at any depth.
+fn find_datasets(files: &[String], claimed: &BTreeSet<String>) -> (Vec<Dataset>, Vec<String>) {
+    // Each data file's dataset folder, with its name.
+    let mut roots: BTreeMap<String, String> = BTreeMap::new();
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    let free = || files.iter().filter(|f| !claimed.contains(*f));
+    let top_data: BTreeSet<String> = free()
+        .filter_map(|f| f.split_once('/').map(|(top, _)| top.to_string()))
+        .filter(|top| DATA_FOLDERS.contains(&top.to_ascii_lowercase().as_str()))
+        .collect();
+    for folder in top_data {
+        let prefix = format!("{folder}/");
+        let inside: Vec<&String> = free().filter(|f| f.starts_with(&prefix)).collect();
+        let subfolders: BTreeSet<String> =
+            inside.iter().filter_map(|f| f[prefix.len()..].split_once('/').map(|(s, _)| s.to_string())).collect();
+        let loose = inside.iter().any(|f| !f[prefix.len()..].contains('/'));
+        if subfolders.is_empty() || loose {
+            roots.insert(prefix, folder.clone());
+        } else {
+            for sub in subfolders {
+                roots.insert(format!("{prefix}{sub}/"), sub);
+            }
+        }
+        taken.extend(inside.into_iter().cloned());
+    }
+    let in_test_data: Vec<(&String, &str)> = free()
+        .filter(|f| !taken.contains(f.as_str()))
+        .filter_map(|f| {
+            let folder = f.match_indices('/').map(|(at, _)| &f[..at]).find(|dir| is_onnx_test_data(file_name(dir)))?;
+            Some((f, folder))
+        })
+        .collect();
+    for (f, folder) in in_test_data {
+        roots.insert(format!("{folder}/"), file_name(folder).to_string());
+        taken.insert(f.clone());
+    }
+    // A name used by two datasets (test_data_set_0 of two models) becomes its path.
+    let mut uses: BTreeMap<String, usize> = BTreeMap::new();
+    for name in roots.values() {
+        *uses.entry(sanitise_name(name)).or_default() += 1;
+    }
+    let datasets = roots
+        .iter()
+        .map(|(path, name)| {
+            let unique = if uses[&sanitise_name(name)] > 1 {
+                path.trim_end_matches('/').replace('/', "-")
+            } else {
+                name.clone()
+            };
+            let mut set = dataset(path, &unique);
+            if is_onnx_test_data(name) {
+                set.description =
+                    Some("Inputs and expected outputs as ONNX TensorProto files (input_N.pb, output_N.pb)".into());
+            }
+            set
+        })
+        .collect();
+    (datasets, taken.into_iter().collect())
+}
+
 fn dataset(path: &str, name: &str) -> Dataset {
     let lower = name.to_ascii_lowercase();
-    let role = if lower.contains("train") {
+    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let role = if words.iter().any(|w| w.starts_with("train")) {
         "train"
-    } else if lower.contains("val") || lower.contains("dev") {
+    } else if words.iter().any(|w| w.starts_with("val") || matches!(*w, "dev" | "devset")) {
         "validation"
-    } else if lower.contains("calib") {
+    } else if words.iter().any(|w| w.starts_with("calib")) {
         "calibration"
     } else {
-        "test"
+        "test" // test, test_set, testdata, eval, samples: what the model is checked on
     };
     Dataset {
         name: sanitise_name(name),
@@ -356,29 +529,28 @@ fn dataset(path: &str, name: &str) -> Dataset {
 }
 
 /// Every file below `dir`, suite-relative, sorted; hidden entries and the descriptor skipped.
-fn list_files(dir: &Path) -> Result<Vec<String>> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
-        let entries = fs::read_dir(dir).map_err(|e| Error::io("read", dir, e))?;
-        for entry in entries.filter_map(|e| e.ok()) {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue;
-            }
-            let path = entry.path();
-            let meta = fs::symlink_metadata(&path).map_err(|e| Error::io("read", &path, e))?;
-            let rel = path.strip_prefix(root).expect("below root").to_string_lossy().into_owned();
-            if meta.is_dir() {
-                walk(root, &path, out)?;
-            } else if meta.is_file() && rel != "zoo.yaml" && rel != "zoo.json" {
-                out.push(rel);
-            }
-        }
-        Ok(())
+/// Links are refused with a message naming `--dereference`, or read through; a link that cannot
+/// be followed is left out with a warning.
+fn list_files(dir: &Path, links: Links, warnings: &mut Vec<String>) -> Result<Vec<String>> {
+    let listing = files::list(dir, links)?;
+    if let Some((first, to)) = listing.links.first() {
+        let more = match listing.links.len() {
+            1 => String::new(),
+            n => format!(", and {} more", n - 1),
+        };
+        return Err(Error::failed(format!(
+            "{} holds symbolic links ({first} -> {to}{more}); zoo-oci packs files, not links",
+            dir.display()
+        ))
+        .with_hint(format!(
+            "pass {} to read the files they point to (a Hugging Face cache snapshot is made of links into ../../blobs/)",
+            files::DEREFERENCE_FLAG
+        )));
     }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out)?;
-    out.sort();
-    Ok(out)
+    for (path, why) in &listing.unfollowable {
+        warnings.push(format!("{path}: {why}; left out"));
+    }
+    Ok(listing.files.into_iter().filter(|f| f != "zoo.yaml" && f != "zoo.json").collect())
 }
 
 /// Declares whole folders where every file of the folder is in `chosen`.
@@ -435,10 +607,6 @@ fn parent(path: &str) -> &str {
     path.rsplit_once('/').map(|(p, _)| p).unwrap_or("")
 }
 
-fn top_folder(path: &str) -> Option<String> {
-    path.split_once('/').map(|(t, _)| t.to_ascii_lowercase())
-}
-
 /// A name zoo.yaml accepts, `[a-z0-9][a-z0-9._-]*`.
 pub fn sanitise_name(text: &str) -> String {
     let mut out: String = text
@@ -452,19 +620,11 @@ pub fn sanitise_name(text: &str) -> String {
     if out.is_empty() { "model".into() } else { out.chars().take(128).collect() }
 }
 
-/// The YAML front matter of a Markdown file, when it has one.
-pub fn front_matter(text: &str) -> Option<Value> {
-    let rest = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n"))?;
-    let end = rest.find("\n---")?;
-    serde_saphyr::from_str::<Value>(&rest[..end]).ok().filter(Value::is_object)
-}
-
+/// The README's first paragraph of prose, for the summary: after the front matter, headings,
+/// badges, images and HTML; as plain text (a registry UI shows it as such), at most 200
+/// characters.
 fn first_paragraph(text: &str) -> Option<String> {
-    let body = match text.strip_prefix("---\n") {
-        Some(rest) => rest.split_once("\n---").map(|(_, b)| b).unwrap_or(rest),
-        None => text,
-    };
-    let para: Vec<&str> = body
+    let para: Vec<&str> = card::body(text)
         .lines()
         .map(str::trim)
         .skip_while(|l| {
@@ -477,7 +637,7 @@ fn first_paragraph(text: &str) -> Option<String> {
         })
         .take_while(|l| !l.is_empty() && !l.starts_with('#'))
         .collect();
-    let joined = para.join(" ");
+    let joined = card::plain_text(&para.join("\n"));
     if joined.is_empty() {
         return None;
     }

@@ -98,8 +98,8 @@ pub struct Citation {
 pub struct ModelEntry {
     /// Variant name, what `pull --variant` selects.
     pub name: String,
-    /// File or folder (ending in `/`), relative to the suite.
-    pub path: String,
+    /// The file or folder (ending in `/`), or several paths and globs, relative to the suite.
+    pub path: ModelPath,
     /// Framework, e.g. `onnx`, `pytorch`, `safetensors`.
     pub framework: String,
     /// Framework version.
@@ -123,6 +123,45 @@ pub struct ModelEntry {
     /// `x-*` extension fields.
     #[serde(flatten)]
     pub extensions: BTreeMap<String, Value>,
+}
+
+/// Where a variant's files are. A Hugging Face folder keeps its weights beside the configs and
+/// tokenizer that load them (`config.json`, `tokenizer.json`, `1_Pooling/`, …), with other files
+/// in the same folder: the variant then names its files one by one, or by glob.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ModelPath {
+    /// A file, or a folder ending in `/`: what every zoo.yaml before lists of paths says.
+    One(String),
+    /// Files, folders and globs; the variant holds everything they name, each file once.
+    Many(Vec<String>),
+}
+
+impl ModelPath {
+    /// A path from what `init` found: one entry stays a plain string, as people write it.
+    pub fn from_entries(mut entries: Vec<String>) -> ModelPath {
+        if entries.len() == 1 { ModelPath::One(entries.remove(0)) } else { ModelPath::Many(entries) }
+    }
+
+    /// The declared paths and globs, in the order written.
+    pub fn entries(&self) -> &[String] {
+        match self {
+            ModelPath::One(path) => std::slice::from_ref(path),
+            ModelPath::Many(paths) => paths,
+        }
+    }
+
+    /// Whether a declared entry is written as a glob (`*`, `?`, `[…]`, `{a,b}`); a file of that
+    /// very name is still that file.
+    pub fn is_glob(entry: &str) -> bool {
+        entry.contains(['*', '?', '[', '{'])
+    }
+}
+
+impl std::fmt::Display for ModelPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.entries().join(", "))
+    }
 }
 
 /// Inputs, outputs and how to prepare and read them.

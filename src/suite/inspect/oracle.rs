@@ -101,9 +101,11 @@ fn the_readers_find_what_the_fixture_oracle_says() {
         // The licence init declares for the folder: from a card's front matter, else from a
         // licence file's text. FACTS.json gives each file its folder's licence.
         let folder = entry.split_once('/').map_or("", |(f, _)| f).to_string();
-        let plan = plans
-            .entry(folder.clone())
-            .or_insert_with(|| scan::plan(&dir.join(&folder)).map(|p| p.spec.license).map_err(|e| e.to_string()));
+        let plan = plans.entry(folder.clone()).or_insert_with(|| {
+            scan::plan(&dir.join(&folder), crate::suite::Links::Refuse)
+                .map(|p| p.spec.license)
+                .map_err(|e| e.to_string())
+        });
         c.same("license", || match plan {
             Ok(license) => json!(license),
             Err(e) => json!(format!("init failed: {e}")),
@@ -116,7 +118,7 @@ fn the_readers_find_what_the_fixture_oracle_says() {
         }
         if entry.ends_with("README.md") {
             c.same("front_matter", || {
-                fs::read_to_string(&file).ok().and_then(|t| scan::front_matter(&t)).unwrap_or(Value::Null)
+                fs::read_to_string(&file).ok().and_then(|t| crate::suite::card::front_matter(&t)).unwrap_or(Value::Null)
             });
         }
         // A non-model file is read by extension only: its format is its extension, not the
