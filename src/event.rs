@@ -39,6 +39,16 @@ pub enum Event {
         /// Their source.
         source: CredentialSource,
     },
+    /// Packing has hashed this many layer bytes so far (a few times a second while it reads
+    /// the suite's files to learn the layers' digests).
+    Hashing(u64),
+    /// Packing is done: every layer's digest is known.
+    Hashed {
+        /// The layer bytes hashed.
+        bytes: u64,
+        /// How long it took.
+        took: Duration,
+    },
     /// What checking a suite before pushing it found.
     Checked {
         /// The problems, in the order found.

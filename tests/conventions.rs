@@ -438,3 +438,24 @@ fn a_long_transfer_reports_progress_lines_on_a_pipe() {
         }
     }
 }
+
+/// The hashing pass of a push reports itself: `hashing` events while it runs (a spinner on a
+/// terminal) and a `hashed` event with every layer byte counted once.
+#[test]
+fn the_hashing_pass_reports_the_bytes_it_hashed() {
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    let layout = format!("oci:{}:1", tmp.path().join("zoo").display());
+    let push = zoo_in(tmp.path(), &["push", "--log-format", "json", suite.to_str().unwrap(), &layout]);
+    push.ok();
+    let hashed: serde_json::Value = push
+        .stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["event"] == "hashed")
+        .unwrap_or_else(|| panic!("no hashed event: {}", push.stderr));
+    let inspect = zoo_in(tmp.path(), &["inspect", "--format", "json", &layout]);
+    let report: serde_json::Value = serde_json::from_str(&inspect.ok().stdout).unwrap();
+    let layer_bytes: u64 = report["layers"].as_array().unwrap().iter().map(|l| l["size"].as_u64().unwrap()).sum();
+    assert_eq!(hashed["bytes"].as_u64().unwrap(), layer_bytes, "every layer byte hashed once");
+}

@@ -27,11 +27,13 @@ pub struct PackOptions {
     pub compression: Compression,
     /// `org.opencontainers.image.created`, RFC 3339; only when the user asks for it.
     pub created: Option<String>,
+    /// Counts the layer bytes hashed so far, for progress while packing reads every file.
+    pub hashed: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 impl Default for PackOptions {
     fn default() -> Self {
-        PackOptions { compression: Compression::Zstd, created: None }
+        PackOptions { compression: Compression::Zstd, created: None, hashed: None }
     }
 }
 
@@ -134,6 +136,23 @@ fn produce<W: Write>(
     }
 }
 
+/// A sink that only counts what it is given: the hashing pass writes nowhere.
+struct Counted {
+    counter: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+}
+
+impl Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Some(c) = &self.counter {
+            c.fetch_add(buf.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Packs a checked suite. Reads every file once (on as many threads as there are cores) to learn
 /// the digests; writes nothing.
 pub fn pack(suite: Suite, options: &PackOptions) -> Result<PackedSuite> {
@@ -147,7 +166,7 @@ pub fn pack(suite: Suite, options: &PackOptions) -> Result<PackedSuite> {
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(plan) = suite.layers.get(i) else { break };
-                        done.push(pack_layer(&suite, plan, options.compression).map(|l| (i, l)));
+                        done.push(pack_layer(&suite, plan, options).map(|l| (i, l)));
                     }
                     done
                 })
@@ -183,10 +202,11 @@ pub fn pack(suite: Suite, options: &PackOptions) -> Result<PackedSuite> {
     Ok(PackedSuite { suite, manifest: manifest_desc, manifest_bytes, config, config_bytes, layers })
 }
 
-fn pack_layer(suite: &Suite, plan: &LayerPlan, chosen: Compression) -> Result<PackedLayer> {
-    let compression = compression_of(plan.class, chosen);
+fn pack_layer(suite: &Suite, plan: &LayerPlan, options: &PackOptions) -> Result<PackedLayer> {
+    let compression = compression_of(plan.class, options.compression);
+    let counted = Counted { counter: options.hashed.clone() };
     let (sink, written) =
-        produce(suite, plan, compression.unwrap_or(Compression::None), HashingWriter::new(io::sink()), true)?;
+        produce(suite, plan, compression.unwrap_or(Compression::None), HashingWriter::new(counted), true)?;
     let (_, digest, size) = sink.finish();
     let mut descriptor = Descriptor::new(media_type_of(plan.class, compression), digest, size);
     let a = &mut descriptor.annotations;

@@ -360,8 +360,48 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
             }
         }
     };
+    let hashing_bar: std::sync::Mutex<Option<indicatif::ProgressBar>> = Default::default();
     move |event: &Event| {
         match event {
+            Event::Hashing(bytes) => {
+                if quiet {
+                    return;
+                }
+                if let Some((multi, _)) = &bars {
+                    let mut bar = hashing_bar.lock().expect("no panics");
+                    let bar = bar.get_or_insert_with(|| {
+                        let style = indicatif::ProgressStyle::with_template(
+                            "  {spinner} hashing the layers  {decimal_bytes:>10}  {decimal_bytes_per_sec:>12}",
+                        )
+                        .expect("valid template");
+                        multi.add(indicatif::ProgressBar::new_spinner().with_style(style))
+                    });
+                    bar.set_position(*bytes);
+                    bar.tick();
+                } else if due("hashing") {
+                    if json {
+                        eprintln!("{}", serde_json::json!({"event": "hashing", "bytes": bytes}));
+                    } else {
+                        eprintln!("  hashing the layers: {} so far", human_bytes(*bytes));
+                    }
+                }
+                return;
+            }
+            Event::Hashed { bytes, took } => {
+                if let Some(bar) = hashing_bar.lock().expect("no panics").take() {
+                    bar.finish_and_clear();
+                }
+                if json {
+                    eprintln!(
+                        "{}",
+                        serde_json::json!({"event": "hashed", "bytes": bytes, "seconds": took.as_secs_f64()})
+                    );
+                } else if !quiet && took.as_secs_f64() >= 1.0 {
+                    // Only a pass long enough to notice gets a line of its own.
+                    eprintln!("  hashed  the layers  {}  {:.1}s", human_bytes(*bytes), took.as_secs_f64());
+                }
+                return;
+            }
             Event::Waiting { registry, reason, retry_in } => {
                 if json {
                     let line = serde_json::json!({"event": "waiting", "registry": registry, "reason": reason, "retry_in_seconds": retry_in.as_secs_f64()});

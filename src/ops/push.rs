@@ -114,12 +114,26 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
         }
     };
     let tag = tag_for(&options.destination, &suite.spec.version)?;
-    let pack_options = PackOptions { compression: options.compression, created: created_time(&options.created)? };
+    let hashed = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let pack_options = PackOptions {
+        compression: options.compression,
+        created: created_time(&options.created)?,
+        hashed: Some(hashed.clone()),
+    };
     let (name, version) = (suite.spec.name.clone(), suite.spec.version.clone());
     // Packing refuses an oversized manifest before anything is written, even a new layout.
-    let packed = tokio::task::spawn_blocking(move || pack::pack(suite, &pack_options))
-        .await
-        .map_err(|e| Error::failed("packing failed").with_cause(e))??;
+    let started = std::time::Instant::now();
+    let mut packing = tokio::task::spawn_blocking(move || pack::pack(suite, &pack_options));
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+    let packed = loop {
+        tokio::select! {
+            done = &mut packing => break done,
+            _ = tick.tick() => (context.events)(&Event::Hashing(hashed.load(std::sync::atomic::Ordering::Relaxed))),
+        }
+    };
+    let packed = packed.map_err(|e| Error::failed("packing failed").with_cause(e))??;
+    let bytes = hashed.load(std::sync::atomic::Ordering::Relaxed);
+    (context.events)(&Event::Hashed { bytes, took: started.elapsed() });
     let destination = store::open_target(&options.destination, &context.transport, &context.events).await?;
     if !options.force {
         refuse_to_move_another_suites_tag(destination.as_ref(), &options.destination, &tag, &name).await?;
