@@ -79,7 +79,7 @@ fn inspect_reads_the_manifest_and_no_layer() {
         .stdout_has("image-classification (cv)")
         .stdout_has("onnx-external-data")
         .stdout_has("Inputs and outputs")
-        .stdout_has("zoo-oci pull 127.0.0.1:");
+        .stdout_has("zoo-oci pull --plain-http 127.0.0.1:");
     assert!(!run.stdout.contains("\u{1b}["), "no terminal codes when stdout is not a terminal");
     assert!(!run.stdout.contains("\n  # "), "the README is rendered, not shown as Markdown source");
     let json = run_in(&z.root, &["inspect", "--plain-http", "--format", "json", &z.reg.at("zoo/squeezenet:1.1.0")]);
