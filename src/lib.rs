@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod artifact;
+pub mod cache;
 pub mod copy;
 pub mod credentials;
 pub mod digest;

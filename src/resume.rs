@@ -23,13 +23,7 @@ use crate::store::{BlobReader, Source};
 /// The folder partial downloads are kept in: `$ZOO_OCI_CACHE/partial`, else the user cache
 /// folder's `zoo-oci/partial` (`$XDG_CACHE_HOME`, `~/.cache`).
 pub fn default_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("ZOO_OCI_CACHE").map(PathBuf::from).or_else(|| {
-        std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-            .map(|c| c.join("zoo-oci"))
-    })?;
-    Some(base.join("partial"))
+    crate::cache::root().map(|root| root.join("partial"))
 }
 
 /// A partial download this process holds: bytes received so far, appended to as more arrive.

@@ -4,6 +4,7 @@ mod util;
 
 mod artifact;
 mod browse;
+mod cache;
 mod check;
 mod container;
 mod conventions;

@@ -12,6 +12,7 @@ use std::io::{self, Read, Write};
 use serde::Serialize;
 
 use super::archive::{self, Compression, FileRecord};
+use super::known::Known;
 use super::manifest::{Descriptor, Manifest};
 use super::media;
 use super::record::{LayerRecord, SuiteRecord};
@@ -29,11 +30,14 @@ pub struct PackOptions {
     pub created: Option<String>,
     /// Counts the layer bytes hashed so far, for progress while packing reads every file.
     pub hashed: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    /// Where layers packed before are remembered by their files' stats, so that an unchanged
+    /// layer is not read again (`--no-cache`: none).
+    pub cache: Option<super::known::DigestCache>,
 }
 
 impl Default for PackOptions {
     fn default() -> Self {
-        PackOptions { compression: Compression::Zstd, created: None, hashed: None }
+        PackOptions { compression: Compression::Zstd, created: None, hashed: None, cache: None }
     }
 }
 
@@ -204,11 +208,26 @@ pub fn pack(suite: Suite, options: &PackOptions) -> Result<PackedSuite> {
 
 fn pack_layer(suite: &Suite, plan: &LayerPlan, options: &PackOptions) -> Result<PackedLayer> {
     let compression = compression_of(plan.class, options.compression);
-    let counted = Counted { counter: options.hashed.clone() };
-    let (sink, written) =
-        produce(suite, plan, compression.unwrap_or(Compression::None), HashingWriter::new(counted), true)?;
-    let (_, digest, size) = sink.finish();
-    let mut descriptor = Descriptor::new(media_type_of(plan.class, compression), digest, size);
+    let media_type = media_type_of(plan.class, compression);
+    let cached = options.cache.as_ref().and_then(|cache| {
+        let key = cache.key(&suite.root, plan, media_type, compression.is_some())?;
+        Some((cache, key))
+    });
+    let known = match cached.as_ref().and_then(|(cache, key)| cache.get(key, plan)) {
+        Some(known) => known,
+        None => {
+            let counted = Counted { counter: options.hashed.clone() };
+            let (sink, written) =
+                produce(suite, plan, compression.unwrap_or(Compression::None), HashingWriter::new(counted), true)?;
+            let (_, digest, size) = sink.finish();
+            let known = Known { digest, size, diff_id: written.diff_id, files: written.files };
+            if let Some((cache, key)) = &cached {
+                cache.put(key, &known);
+            }
+            known
+        }
+    };
+    let mut descriptor = Descriptor::new(media_type, known.digest, known.size);
     let a = &mut descriptor.annotations;
     a.insert(media::ANN_FILEPATH.into(), plan.filepath.clone());
     a.insert(media::ANN_TITLE.into(), plan.filepath.clone());
@@ -233,10 +252,10 @@ fn pack_layer(suite: &Suite, plan: &LayerPlan, options: &PackOptions) -> Result<
     }
     Ok(PackedLayer {
         descriptor,
-        diff_id: written.diff_id,
+        diff_id: known.diff_id,
         plan: plan.clone(),
         compression: compression.unwrap_or(Compression::None),
-        files: written.files,
+        files: known.files,
     })
 }
 

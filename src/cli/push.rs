@@ -47,6 +47,10 @@ pub struct PushArgs {
     /// is made of links into ../../blobs/). Without it, a link is an error.
     #[arg(long)]
     pub dereference: bool,
+    /// Read every file again instead of trusting the digests remembered from the last push of
+    /// unchanged files (the cache in $ZOO_OCI_CACHE or ~/.cache/zoo-oci/digests).
+    #[arg(long)]
+    pub no_cache: bool,
     #[command(flatten)]
     pub net: super::RegistryFlags,
 }
@@ -76,6 +80,7 @@ pub async fn run(global: &Global, args: PushArgs) -> Result<u8> {
         },
         force: args.force,
         links: if args.dereference { Links::Follow } else { Links::Refuse },
+        digest_cache: !args.no_cache,
     };
     let report = ops::push(&options, &global.context()).await?;
     match args.format {

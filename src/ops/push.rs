@@ -33,6 +33,9 @@ pub struct PushOptions {
     pub force: bool,
     /// Symbolic links in the suite: refused, or read through (`--dereference`).
     pub links: Links,
+    /// Remember layer digests by their files' stats (the user cache folder), so that an
+    /// unchanged re-push reads no file content; `false` is `--no-cache`.
+    pub digest_cache: bool,
 }
 
 impl PushOptions {
@@ -46,6 +49,7 @@ impl PushOptions {
             created: Created::FromEnvironment,
             force: false,
             links: Links::Refuse,
+            digest_cache: true,
         }
     }
 }
@@ -119,6 +123,7 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
         compression: options.compression,
         created: created_time(&options.created)?,
         hashed: Some(hashed.clone()),
+        cache: if options.digest_cache { crate::artifact::known::DigestCache::in_user_cache() } else { None },
     };
     let (name, version) = (suite.spec.name.clone(), suite.spec.version.clone());
     // Packing refuses an oversized manifest before anything is written, even a new layout.

@@ -1,0 +1,113 @@
+//! The layer digest cache: what packing a layer found (its digest, size, diff_id and the record
+//! of its files), kept under a key made of everything that decides those bytes — each file's
+//! path, size, mtime and ctime in nanoseconds, inode and device, executable bit, the layer's
+//! media type and compression, and this format's version. An unchanged re-push then reads no
+//! file content: the key is built from `stat` alone.
+//!
+//! Any change misses: a byte changed in place moves the ctime even when the size and the mtime
+//! are put back. A cache entry that does not parse, or lists other files than the plan, is
+//! ignored and written again. Nothing here is trusted further than the copy's own check: every
+//! sink verifies the digest of the bytes it receives, so a wrong entry fails a push, never
+//! corrupts one.
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest as _, Sha256};
+
+use super::archive::FileRecord;
+use crate::suite::{EntryKind, LayerContent, LayerPlan};
+
+/// Bumped when the bytes packing writes for the same files change (tar headers, ordering).
+const FORMAT: &str = "zoo-oci layer cache 1";
+
+/// Where cached layers are kept.
+#[derive(Debug, Clone)]
+pub struct DigestCache {
+    dir: PathBuf,
+}
+
+/// What packing a layer found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Known {
+    /// `sha256:<hex>` of the layer's bytes.
+    pub digest: String,
+    /// The layer's size.
+    pub size: u64,
+    /// sha256 of the uncompressed layer.
+    pub diff_id: String,
+    /// Its files.
+    pub files: Vec<FileRecord>,
+}
+
+impl DigestCache {
+    /// The cache in the user cache folder (`digests/`), if there is one.
+    pub fn in_user_cache() -> Option<DigestCache> {
+        crate::cache::root().map(|root| DigestCache { dir: root.join("digests") })
+    }
+
+    /// A cache in `dir`.
+    pub fn at(dir: impl Into<PathBuf>) -> DigestCache {
+        DigestCache { dir: dir.into() }
+    }
+
+    /// The key of `plan`'s layer in the suite at `root`, as `media_type` with `compressed`;
+    /// `None` when a file cannot be stat-ed (packing then says why).
+    pub fn key(&self, root: &Path, plan: &LayerPlan, media_type: &str, compressed: bool) -> Option<String> {
+        let entries = match &plan.content {
+            LayerContent::Tar(entries) => entries.as_slice(),
+            LayerContent::Raw(entry) => std::slice::from_ref(entry),
+        };
+        let mut key = Sha256::new();
+        key.update(format!("{FORMAT}\n{media_type}\ncompressed={compressed}\nfilepath={}\n", plan.filepath));
+        for entry in entries {
+            match entry.kind {
+                EntryKind::Dir => key.update(format!("dir {:?}\n", entry.path)),
+                EntryKind::File { size, executable } => {
+                    let meta = fs::metadata(root.join(&entry.path)).ok()?;
+                    key.update(format!(
+                        "file {:?} {size} {} exec={executable} mtime={}.{} ctime={}.{} ino={} dev={}\n",
+                        entry.path,
+                        meta.len(),
+                        meta.mtime(),
+                        meta.mtime_nsec(),
+                        meta.ctime(),
+                        meta.ctime_nsec(),
+                        meta.ino(),
+                        meta.dev()
+                    ));
+                }
+            }
+        }
+        Some(hex::encode(key.finalize()))
+    }
+
+    /// The entry under `key`, when there is a sound one for `plan`.
+    pub fn get(&self, key: &str, plan: &LayerPlan) -> Option<Known> {
+        let bytes = fs::read(self.path(key)).ok()?;
+        let known: Known = serde_json::from_slice(&bytes).ok()?;
+        let planned: Vec<&str> = plan.content.files().map(|e| e.path.as_str()).collect();
+        let recorded: Vec<&str> = known.files.iter().map(|f| f.path.as_str()).collect();
+        let sound = planned == recorded
+            && known.digest.starts_with("sha256:")
+            && crate::digest::hex_part(&known.digest).is_ok();
+        sound.then_some(known)
+    }
+
+    /// Keeps `known` under `key`; a cache that cannot be written is skipped (it only saves time).
+    pub fn put(&self, key: &str, known: &Known) {
+        if fs::create_dir_all(&self.dir).is_err() {
+            return;
+        }
+        let Ok(mut tmp) = tempfile::NamedTempFile::new_in(&self.dir) else { return };
+        let bytes = serde_json::to_vec(known).expect("cache entries serialise");
+        if std::io::Write::write_all(&mut tmp, &bytes).is_ok() {
+            let _ = tmp.persist(self.path(key));
+        }
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.json"))
+    }
+}
