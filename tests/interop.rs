@@ -185,12 +185,20 @@ readme = [l for l in manifest["layers"]
 assert len(readme) == 1, readme
 readme_bytes = download(readme[0], f"{out}/readme")
 
-model = [l for l in manifest["layers"]
-         if l["mediaType"] == "application/vnd.cncf.model.weight.v1.tar"
-         and l["annotations"]["org.cncf.model.filepath"] == "models/model.safetensors"]
-assert len(model) == 1, model
-files = {}
-with tarfile.open(fileobj=io.BytesIO(download(model[0], f"{out}/model.tar"))) as tar:
+# A one-file variant is a raw layer: the file as it is, its path in the filepath annotation.
+raw = [l for l in manifest["layers"]
+       if l["mediaType"] == "application/vnd.cncf.model.weight.v1.raw"
+       and l["annotations"]["org.cncf.model.filepath"] == "models/model.safetensors"]
+assert len(raw) == 1, raw
+weights = download(raw[0], f"{out}/model.safetensors")
+files = {raw[0]["annotations"]["org.cncf.model.filepath"]: "sha256:" + hashlib.sha256(weights).hexdigest()}
+assert files["models/model.safetensors"] == raw[0]["digest"], "the layer digest is the file's sha256"
+# A folder variant is a tar of its files.
+folder = [l for l in manifest["layers"]
+          if l["mediaType"] == "application/vnd.cncf.model.weight.v1.tar"
+          and l["annotations"]["org.cncf.model.filepath"] == "models/onnx/"]
+assert len(folder) == 1, folder
+with tarfile.open(fileobj=io.BytesIO(download(folder[0], f"{out}/model.tar"))) as tar:
     for member in tar.getmembers():
         if member.isfile():
             files[member.name] = "sha256:" + hashlib.sha256(tar.extractfile(member).read()).hexdigest()
@@ -211,8 +219,9 @@ fn the_oras_sdk_reads_our_layers_by_media_type() {
     assert_eq!(manifest["mediaType"], media::OCI_MANIFEST);
     assert_eq!(manifest["artifactType"], media::MODEL_ARTIFACT);
     assert_eq!(manifest["config"]["mediaType"], media::MODEL_CONFIG);
-    let expected_type = |class: &str| match class {
-        "model" => media::WEIGHT_TAR,
+    let expected_type = |class: &str, path: &str| match class {
+        "model" if path.ends_with('/') => media::WEIGHT_TAR,
+        "model" => media::WEIGHT_RAW,
         "scripts" | "notebooks" => media::CODE_TAR_ZSTD,
         "dataset" => media::DATASET_TAR_ZSTD,
         "readme" | "license" => media::DOC_RAW,
@@ -222,7 +231,8 @@ fn the_oras_sdk_reads_our_layers_by_media_type() {
     let mut classes = Vec::new();
     for layer in manifest["layers"].as_array().unwrap() {
         let class = layer["annotations"][media::ANN_CLASS].as_str().expect("every layer names its class");
-        assert_eq!(layer["mediaType"], expected_type(class), "media type of the {class} layer: {layer}");
+        let path = layer["annotations"][media::ANN_FILEPATH].as_str().expect("every layer names its path");
+        assert_eq!(layer["mediaType"], expected_type(class, path), "media type of the {class} layer: {layer}");
         classes.push(class.to_string());
     }
     classes.sort();
@@ -231,8 +241,12 @@ fn the_oras_sdk_reads_our_layers_by_media_type() {
     let readme: Vec<u8> = serde_json::from_value(read["readme"].clone()).unwrap();
     assert_eq!(readme, fs::read(suite.join("README.md")).unwrap(), "the README layer holds the README as-is");
     let model_files: BTreeMap<String, String> = serde_json::from_value(read["model_files"].clone()).unwrap();
-    let weights = of_bytes(&fs::read(suite.join("models/model.safetensors")).unwrap());
-    assert_eq!(model_files, BTreeMap::from([("models/model.safetensors".to_string(), weights)]));
+    let expected: BTreeMap<String, String> =
+        ["models/model.safetensors", "models/onnx/model.onnx", "models/onnx/extra/weights.bin"]
+            .iter()
+            .map(|p| (p.to_string(), of_bytes(&fs::read(suite.join(p)).unwrap())))
+            .collect();
+    assert_eq!(model_files, expected);
 }
 
 /// Pushes files with the ORAS SDK the way other tools do (`push`, which sets the title

@@ -86,17 +86,25 @@ impl PackedSuite {
     }
 }
 
-fn compression_of(class: Class, chosen: Compression) -> Option<Compression> {
-    match class {
+/// How a layer is compressed: `None` for one stored as the file it is.
+fn compression_of(plan: &LayerPlan, chosen: Compression) -> Option<Compression> {
+    if matches!(plan.content, LayerContent::Raw(_)) {
+        return None;
+    }
+    match plan.class {
         Class::Model => Some(Compression::None), // weights don't compress
         Class::Readme | Class::License => None,  // raw: registry UIs render them
         Class::Scripts | Class::Notebooks | Class::Dataset | Class::Docs => Some(chosen),
     }
 }
 
-fn media_type_of(class: Class, compression: Option<Compression>) -> &'static str {
+fn media_type_of(plan: &LayerPlan, compression: Option<Compression>) -> &'static str {
     let zstd = compression == Some(Compression::Zstd);
-    match class {
+    let raw = matches!(plan.content, LayerContent::Raw(_));
+    match plan.class {
+        // One weights file is its own layer: the digest is the file's sha256, and CRI-O image
+        // volumes, modctl and Harbor read the layer as the file it is.
+        Class::Model if raw => media::WEIGHT_RAW,
         Class::Model => media::WEIGHT_TAR,
         Class::Scripts | Class::Notebooks if zstd => media::CODE_TAR_ZSTD,
         Class::Scripts | Class::Notebooks => media::CODE_TAR,
@@ -207,8 +215,8 @@ pub fn pack(suite: Suite, options: &PackOptions) -> Result<PackedSuite> {
 }
 
 fn pack_layer(suite: &Suite, plan: &LayerPlan, options: &PackOptions) -> Result<PackedLayer> {
-    let compression = compression_of(plan.class, options.compression);
-    let media_type = media_type_of(plan.class, compression);
+    let compression = compression_of(plan, options.compression);
+    let media_type = media_type_of(plan, compression);
     let cached = options.cache.as_ref().and_then(|cache| {
         let key = cache.key(&suite.root, plan, media_type, compression.is_some())?;
         Some((cache, key))

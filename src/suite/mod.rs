@@ -277,7 +277,21 @@ impl<'a> Planner<'a> {
             let errors_before = self.problems.error_count();
             let (entries, paths) = self.collect_variant(i, &model.path);
             let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
-            let mut layer = tar_layer(Class::Model, Some(model.name.clone()), Some(model.clone()), &paths, entries);
+            let single_file = match (paths.as_slice(), entries.as_slice()) {
+                ([path], [entry]) if entry.path == *path && matches!(entry.kind, EntryKind::File { .. }) => {
+                    Some(entry.clone())
+                }
+                _ => None,
+            };
+            let mut layer = match single_file {
+                // A variant that is one file ships as that file (a raw layer), not a tar of it.
+                Some(entry) => LayerPlan {
+                    name: Some(model.name.clone()),
+                    model: Some(model.clone()),
+                    ..raw_layer(Class::Model, entry)
+                },
+                None => tar_layer(Class::Model, Some(model.name.clone()), Some(model.clone()), &paths, entries),
+            };
             layer.facts = model_facts(self.root, &layer.content);
             // A variant whose paths were refused holds nothing for that reason, already said.
             if self.problems.error_count() == errors_before {
