@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest as _, Sha256};
 
 use super::manifest::Descriptor;
-use crate::digest::{self, ChunkHashingReader, ChunkHashingWriter, HashingReader, HashingWriter};
+use crate::digest::{self, ChunkHashingReader, ChunkHashingWriter, HashingWriter};
 use crate::error::{Error, IntegrityFailure, Result};
 use crate::suite::{Entry, EntryKind};
 
@@ -181,8 +181,10 @@ pub fn extract_tar<R: Read>(
     extracted: &mut Extracted,
 ) -> Result<()> {
     let (blob_digest, blob_size) = (blob.digest.as_str(), blob.size);
-    // A blob may not be longer than its descriptor says: read one byte more to notice.
-    let mut hashed = HashingReader::new(raw.take(blob_size + 1));
+    // A blob may not be longer than its descriptor says: read one byte more to notice. The
+    // layer's digest is taken on a second thread for a big layer (ChunkHashingReader), while
+    // this one unpacks and hashes each file: the two hashes of every byte run side by side.
+    let mut hashed = ChunkHashingReader::new(raw.take(blob_size + 1), blob_size);
     let bound = match expected {
         Expected::Files(files) => files.values().map(|f| f.size + 1024).sum::<u64>() + 64 * 1024,
         Expected::Bound(b) => *b,
