@@ -1,82 +1,317 @@
 #!/usr/bin/env bash
-# Benchmarks push and pull of one large weights file through an OCI layout and through a local
-# registry, next to the ceilings measured in the same run on the same bytes: cp (disk copy),
-# sha256sum (one hash pass), and curl uploading (one PUT) and downloading the blob. Prints wall
-# time, throughput, peak RSS and the ratio to the step's ceiling.
-#   SIZE_MB=2048 scripts/bench.sh        (default 2048; BENCH_DIR to choose the scratch folder)
+# Measures zoo-oci push and pull next to the tools that bound them, on the same bytes in the same
+# run, and prints each figure as a ratio against its ceiling (issue 12, point 6):
+#   (a) one large random weights file in a suite: push, unchanged re-push and pull through an OCI
+#       layout and through a local CNCF Distribution registry (plain HTTP on loopback); ceilings:
+#       openssl's and sha256sum's sha256 over the file, curl uploading the blob in one PUT and
+#       downloading it in one GET, skopeo copying the same artifact to and from the registry;
+#   (b) many 512-byte files in a dataset folder of a suite: push, re-push and pull through a
+#       layout; ceilings: `tar c | sha256sum` and `tar x` of the same folder.
+# Every step runs RUNS times, in rounds (each round a new layout, a new registry, new folders);
+# the table keeps each step's best time and its largest peak RSS, and lists every time. Then a
+# table of the issue's bar lines and whether each holds. It reports and does not judge: the exit
+# code is 0 unless a step failed or its result was wrong (every push and pull is checked with cmp
+# or diff -r, every re-push to have uploaded nothing, so a broken run prints no figure).
+#   SIZE_MB=1024     size of the weights file in MiB
+#   FILES=100000     small files in (b)
+#   RUNS=3           rounds; best of RUNS
+#   BENCH_DIR=/tmp   where the scratch folder goes (needs about 5×SIZE_MB MiB plus (2×RUNS+2)×FILES×4 KiB)
+#   BENCH_REGISTRY=0 skip the registry steps;  BENCH_SMALL=0 skip (b)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-size_mb=${SIZE_MB:-2048}
-cargo build --release --quiet
-zoo=$PWD/target/release/zoo-oci
-work=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/zoo-oci-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-command -v /usr/bin/time >/dev/null || { echo "bench: needs GNU time (apt-get install time)" >&2; exit 1; }
+size_mb=${SIZE_MB:-1024}
+files=${FILES:-100000}
+runs=${RUNS:-3}
+with_registry=${BENCH_REGISTRY:-1}
+with_small=${BENCH_SMALL:-1}
 
-mkdir -p "$work/suite/models"
-head -c "$((size_mb * 1024 * 1024))" /dev/urandom > "$work/suite/models/weights.bin"
-printf '# Bench\n\nA %s MiB weights file.\n' "$size_mb" > "$work/suite/README.md"
-cat > "$work/suite/zoo.yaml" <<YAML
+need() { command -v "$1" >/dev/null || { echo "bench: needs $1 ($2)" >&2; exit 1; }; }
+need /usr/bin/time "GNU time: apt-get install time"
+need openssl "apt-get install openssl"
+need python3 "apt-get install python3"
+if [ "$with_registry" = 1 ]; then
+  need docker-registry "scripts/setup.sh installs it"
+  need curl "apt-get install curl"
+  need skopeo "scripts/setup.sh installs it"
+fi
+
+cargo build --release --quiet --bin zoo-oci
+zoo=${CARGO_TARGET_DIR:-$PWD/target}/release/zoo-oci
+work=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/zoo-oci-bench.XXXXXX")
+registry_pid=
+stop_registry() {
+  if [ -n "$registry_pid" ]; then
+    kill "$registry_pid" 2>/dev/null || true
+    wait "$registry_pid" 2>/dev/null || true
+    registry_pid=
+  fi
+  rm -rf "$work/registry"
+}
+trap 'stop_registry; rm -rf "$work"' EXIT
+
+# Results by step key: best wall seconds, largest peak RSS (KiB), every run's seconds, payload
+# bytes, and the order of the rows.
+declare -A secs rss all bytes label
+order=()
+big_bytes=$((size_mb * 1024 * 1024))
+small_bytes=$((files * 512))
+
+# measure KEY LABEL BYTES COMMAND...: runs COMMAND once after a sync (so writeback of the step
+# before does not land in this one), stdout in $work/out.KEY; a failing step ends the bench.
+measure() {
+  local key=$1 s m
+  label[$key]=$2
+  bytes[$key]=$3
+  shift 3
+  sync
+  if ! /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out.$key" 2>"$work/err"; then
+    echo "bench: ${label[$key]} failed:" >&2
+    cat "$work/err" >&2
+    exit 1
+  fi
+  read -r s m <"$work/time"
+  if [ -z "${secs[$key]:-}" ]; then
+    order+=("$key")
+    secs[$key]=$s rss[$key]=$m all[$key]=$s
+  else
+    all[$key]+=" $s"
+    if awk -v a="$s" -v b="${secs[$key]}" 'BEGIN { exit !(a < b) }'; then secs[$key]=$s; fi
+    if [ "$m" -gt "${rss[$key]}" ]; then rss[$key]=$m; fi
+  fi
+}
+fail() { echo "bench: $*" >&2; exit 1; }
+# The bytes a zoo-oci push reports it uploaded (push --format json).
+uploaded() { sed -n 's/.*"uploaded_bytes":\([0-9]*\).*/\1/p' "$work/out.$1"; }
+# The manifest digest a zoo-oci push reports.
+pushed() { sed -n 's/.*"digest":"\(sha256:[0-9a-f]*\)".*/\1/p' "$work/out.$1"; }
+# Same tree, the pull's record aside.
+same_tree() { diff -r -x .zoo-oci.json "$1" "$2" >/dev/null || fail "$3: $2 differs from $1"; }
+
+# A new registry for each round, on a new port with empty storage: nothing a round pushed can be
+# reused by the next, by zoo-oci or by skopeo (whose blob cache remembers where it saw a blob).
+start_registry() {
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  addr=127.0.0.1:$port
+  printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' \
+    "$work/registry" "$addr" >"$work/registry.yml"
+  docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+  registry_pid=$!
+  for _ in $(seq 100); do curl -fsS "http://$addr/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+  curl -fsS "http://$addr/v2/" >/dev/null || fail "the registry did not start: $(cat "$work/registry.log")"
+}
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# (a) One large weights file.
+suite=$work/suite
+mkdir -p "$suite/models"
+head -c "$big_bytes" /dev/urandom >"$suite/models/weights.bin"
+weights=$suite/models/weights.bin
+printf '# Bench\n\nA %s MiB weights file.\n' "$size_mb" >"$suite/README.md"
+cat >"$suite/zoo.yaml" <<'YAML'
 name: bench
 version: "1"
-summary: benchmark suite
+summary: benchmark suite, one large weights file
 license: MIT
 models:
   - {name: weights, path: models/weights.bin, framework: other}
 YAML
-sync
+hex=$(sha256sum "$weights" | cut -d' ' -f1)
+digest=sha256:$hex
+# skopeo reads no credentials from this machine's home. (Not exported: docker-registry reads
+# REGISTRY_* variables as its configuration.)
+echo '{}' >"$work/no-auth.json"
+skopeo=(env "REGISTRY_AUTH_FILE=$work/no-auth.json" "DOCKER_CONFIG=$work/docker" skopeo)
 
-measure() { # label, command...: prints "label seconds maxrss_kb"
-  local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
-  read -r secs rss < "$work/time"
-  echo "$label $secs $rss"
-}
+for round in $(seq "$runs"); do
+  layout=$work/layout-$round
+  measure openssl 'openssl dgst -sha256' "$big_bytes" openssl dgst -sha256 "$weights"
+  grep -q "= $hex\$" "$work/out.openssl" || fail "openssl and sha256sum disagree on the weights' digest"
+  measure sha256sum 'sha256sum' "$big_bytes" sha256sum "$weights"
+  grep -q "^$hex " "$work/out.sha256sum" || fail "sha256sum gave another digest"
 
-results=()
-results+=("$(measure cp cp "$work/suite/models/weights.bin" "$work/copy.bin")")
-rm -f "$work/copy.bin"
-results+=("$(measure sha256sum sha256sum "$work/suite/models/weights.bin")")
-results+=("$(measure push "$zoo" push -q "$work/suite" "oci:$work/layout:v1")")
-results+=("$(measure re-push "$zoo" push -q "$work/suite" "oci:$work/layout:v1")")
-results+=("$(measure pull "$zoo" pull -q "oci:$work/layout:v1" -o "$work/pulled")")
-cmp "$work/suite/models/weights.bin" "$work/pulled/models/weights.bin"
+  measure push 'push to layout' "$big_bytes" "$zoo" push -q --format json "$suite" "oci:$layout:v1"
+  [ "$(uploaded push)" -ge "$big_bytes" ] || fail "push to the layout uploaded $(uploaded push) bytes"
+  manifest=$(pushed push)
+  measure repush 're-push to layout' "$big_bytes" "$zoo" push -q --format json "$suite" "oci:$layout:v1"
+  [ "$(uploaded repush)" = 0 ] || fail "the unchanged re-push uploaded $(uploaded repush) bytes"
+  measure pull 'pull from layout' "$big_bytes" "$zoo" pull -q "oci:$layout:v1" -o "$work/pulled"
+  cmp "$weights" "$work/pulled/models/weights.bin"
+  rm -rf "$work/pulled"
 
-# The same through a local registry (CNCF Distribution, plain HTTP on loopback), next to curl
-# doing one monolithic PUT of the blob and one GET of it, measured in the same run.
-if [ "${BENCH_REGISTRY:-1}" = 1 ]; then
-  command -v docker-registry >/dev/null || { echo "bench: needs docker-registry (scripts/setup.sh installs it)" >&2; exit 1; }
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  addr=127.0.0.1:$port
-  printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' \
-    "$work/registry" "$addr" > "$work/registry.yml"
-  docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
-  registry_pid=$!
-  trap 'kill $registry_pid 2>/dev/null; rm -rf "$work"' EXIT
-  for _ in $(seq 100); do curl -fsS "http://$addr/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
-  blob="$work/suite/models/weights.bin"
-  digest="sha256:$(sha256sum "$blob" | cut -d' ' -f1)"
-  location=$(curl -fsS -i -X POST "http://$addr/v2/bench/curl/blobs/uploads/" | tr -d '\r' | awk -F': ' 'tolower($1)=="location"{print $2}')
-  case "$location" in http*) ;; *) location="http://$addr$location" ;; esac
-  results+=("$(measure curl-put curl -fsS -X PUT -H 'Content-Type: application/octet-stream' -T "$blob" "$location&digest=$digest")")
-  results+=("$(measure curl-get curl -fsS -o "$work/curl.bin" "http://$addr/v2/bench/curl/blobs/$digest")")
-  rm -f "$work/curl.bin"
-  results+=("$(measure reg-push "$zoo" push -q --plain-http "$work/suite" "$addr/bench/zoo:v1")")
-  results+=("$(measure reg-pull "$zoo" pull -q --plain-http "$addr/bench/zoo:v1" -o "$work/reg-pulled")")
-  cmp "$blob" "$work/reg-pulled/models/weights.bin"
+  if [ "$with_registry" = 1 ]; then
+    start_registry
+    # curl: one monolithic PUT of the blob (the registry checks its digest), one GET of it.
+    location=$(curl -fsS -i -X POST "http://$addr/v2/bench/curl/blobs/uploads/" | tr -d '\r' |
+      awk -F': ' 'tolower($1)=="location"{print $2}')
+    case "$location" in http*) ;; *) location="http://$addr$location" ;; esac
+    case "$location" in *\?*) put_url="$location&digest=$digest" ;; *) put_url="$location?digest=$digest" ;; esac
+    measure curl-put 'curl PUT' "$big_bytes" curl -fsS -X PUT -H 'Content-Type: application/octet-stream' -T "$weights" "$put_url"
+    measure curl-get 'curl GET' "$big_bytes" curl -fsS -o "$work/curl.bin" "http://$addr/v2/bench/curl/blobs/$digest"
+    cmp "$weights" "$work/curl.bin"
+    rm -f "$work/curl.bin"
+
+    # skopeo pushes the artifact zoo-oci wrote into the layout before zoo-oci pushes it to the
+    # registry: no repository there holds its blobs yet, so skopeo cannot reuse or mount them.
+    measure skopeo-push 'skopeo push' "$big_bytes" \
+      "${skopeo[@]}" copy -q --all --preserve-digests --dest-tls-verify=false "oci:$layout:v1" "docker://$addr/bench/skopeo:v1"
+    got=$(curl -fsS -I -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$addr/v2/bench/skopeo/manifests/v1" |
+      tr -d '\r' | awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}')
+    [ "$got" = "$manifest" ] || fail "skopeo pushed manifest $got, not $manifest"
+
+    measure reg-push 'push to registry' "$big_bytes" "$zoo" push -q --plain-http --format json "$suite" "$addr/bench/zoo:v1"
+    [ "$(uploaded reg-push)" -ge "$big_bytes" ] || fail "push to the registry uploaded $(uploaded reg-push) bytes"
+    measure reg-repush 're-push to registry' "$big_bytes" "$zoo" push -q --plain-http --format json "$suite" "$addr/bench/zoo:v1"
+    [ "$(uploaded reg-repush)" = 0 ] || fail "the unchanged re-push uploaded $(uploaded reg-repush) bytes"
+    measure reg-pull 'pull from registry' "$big_bytes" "$zoo" pull -q --plain-http "$addr/bench/zoo:v1" -o "$work/pulled"
+    cmp "$weights" "$work/pulled/models/weights.bin"
+    rm -rf "$work/pulled"
+
+    # skopeo pulls what zoo-oci pushed into a new layout; zoo-oci reads it back to check it.
+    measure skopeo-pull 'skopeo pull' "$big_bytes" \
+      "${skopeo[@]}" copy -q --all --preserve-digests --src-tls-verify=false "docker://$addr/bench/zoo:v1" "oci:$work/skopeo-layout:v1"
+    "$zoo" pull -q "oci:$work/skopeo-layout:v1" -o "$work/pulled" >/dev/null
+    cmp "$weights" "$work/pulled/models/weights.bin"
+    rm -rf "$work/pulled" "$work/skopeo-layout"
+    stop_registry
+  fi
+  rm -rf "$layout"
+done
+
+# (b) Many small files in a dataset folder, 1,000 to a subfolder.
+if [ "$with_small" = 1 ]; then
+  small=$work/small
+  mkdir -p "$small/models"
+  head -c 4096 /dev/urandom >"$small/models/tiny.bin"
+  printf '# Small files\n\n%s files of 512 bytes.\n' "$files" >"$small/README.md"
+  cat >"$small/zoo.yaml" <<'YAML'
+name: bench-small
+version: "1"
+summary: benchmark suite, many small files
+license: MIT
+models:
+  - {name: tiny, path: models/tiny.bin, framework: other}
+datasets:
+  - {name: x, role: test, path: data/x/}
+YAML
+  python3 - "$small/data/x" "$files" <<'PY'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    folder = os.path.join(root, f"{i // 1000:03d}")
+    if i % 1000 == 0:
+        os.makedirs(folder)
+    with open(os.path.join(folder, f"{i:06d}.bin"), "wb") as f:
+        f.write(os.urandom(512))
+PY
+  tar -C "$small" -cf "$work/small.tar" data/x
+  # Each round's folders stay until the last round: deleting 100,000 files slows the creation
+  # of files for a while after (seen on ext4 mounted with discard), which would land in the
+  # next round's steps.
+  for round in $(seq "$runs"); do
+    # shellcheck disable=SC2016 # $1 is the inner shell's
+    measure tar-c 'tar c | sha256sum' "$small_bytes" bash -c 'set -o pipefail; tar -C "$1" -c data/x | sha256sum' _ "$small"
+    mkdir "$work/untarred-$round"
+    measure tar-x 'tar x' "$small_bytes" tar -C "$work/untarred-$round" -xf "$work/small.tar"
+    diff -r "$small/data" "$work/untarred-$round/data" >/dev/null || fail "tar x gave another tree"
+
+    measure small-push 'push to layout' "$small_bytes" "$zoo" push -q --format json "$small" "oci:$work/small-layout:v1"
+    [ "$(uploaded small-push)" -gt 0 ] || fail "push to the layout uploaded nothing"
+    measure small-repush 're-push to layout' "$small_bytes" "$zoo" push -q --format json "$small" "oci:$work/small-layout:v1"
+    [ "$(uploaded small-repush)" = 0 ] || fail "the unchanged re-push uploaded $(uploaded small-repush) bytes"
+    measure small-pull 'pull from layout' "$small_bytes" "$zoo" pull -q "oci:$work/small-layout:v1" -o "$work/small-pulled-$round"
+    same_tree "$small" "$work/small-pulled-$round" "the pull of the small files"
+    rm -rf "$work/small-layout"
+  done
 fi
 
+# The tables. A step's ratio is its speed over its ceiling's (the ceiling's seconds over the
+# step's), so more is better; a re-push's ceiling is the first push.
+declare -A ceilings=(
+  [push]=openssl [repush]=push [pull]=openssl
+  [reg-push]='curl-put skopeo-push' [reg-repush]=reg-push [reg-pull]='curl-get openssl skopeo-pull'
+  [small-push]=tar-c [small-repush]=small-push [small-pull]=tar-x
+)
+has() { [ -n "${secs[$1]:-}" ]; }
+# div A B: A / B to 2 decimals; n/a when either took under 10 ms, what %e resolves.
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a < 0.01 || b < 0.01) print "n/a"; else printf "%.2f", a / b }'; }
 
-# Each step's ceiling: local steps against cp, registry pushes against curl's PUT, pulls
-# against curl's GET.
-printf '%s\n' "${results[@]}" | awk -v mb="$size_mb" '
-  { label[NR] = $1; secs[NR] = $2; rss[NR] = $3; at[$1] = $2 }
-  END {
-    printf "%-10s %8s %10s %12s %10s %16s\n", "step", "seconds", "MB/s", "peak RSS", "ceiling", "x ceiling time"
-    for (i = 1; i <= NR; i++) {
-      l = label[i]; c = (l == "reg-push") ? "curl-put" : (l == "reg-pull") ? "curl-get" : (l ~ /^curl/) ? l : "cp"
-      rate = (secs[i] > 0) ? mb * 1.048576 / secs[i] : 0
-      printf "%-10s %8.2f %10.0f %9.1f MB %10s %16.2f\n", l, secs[i], rate, rss[i] / 1000, c, secs[i] / at[c]
-    }
-  }'
-echo "($size_mb MiB of random bytes; one run; noisy machines vary: compare ratios within a run)"
+# The tables go through sed to lose the padding at the ends of lines.
+{
+echo
+scenarios="(a) one ${size_mb} MiB random file"
+[ "$with_registry" = 1 ] || scenarios+=", no registry"
+if [ "$with_small" = 1 ]; then scenarios+="; (b) ${files} files of 512 B"; else scenarios+="; (b) not run"; fi
+echo "$scenarios; best of $runs runs, warm page cache;"
+echo "scratch folder on $(df --output=fstype "$work" | tail -1) (${work%/*}); $(nproc) cores, load average $load_before" \
+  "at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+row='%-4s %-20s %8s %8s %10s  %-22s %6s   %s\n'
+# shellcheck disable=SC2059
+printf "$row" '' step seconds MB/s 'peak RSS' ceiling ratio 'every run (s)'
+for key in "${order[@]}"; do
+  case $key in small-* | tar-*) part=b ;; *) part=a ;; esac
+  rate=$(awk -v n="${bytes[$key]}" -v s="${secs[$key]}" 'BEGIN { if (s < 0.01) print "n/a"; else printf "%.0f", n / 1e6 / s }')
+  mib=$(awk -v k="${rss[$key]}" 'BEGIN { printf "%.1f MiB", k / 1024 }')
+  set -- "$part" "${label[$key]}" "${secs[$key]}" "$rate" "$mib"
+  first=1
+  for c in ${ceilings[$key]:-}; do
+    has "$c" || continue
+    if [ $first = 1 ]; then
+      # shellcheck disable=SC2059
+      printf "$row" "$@" "${label[$c]}" "$(div "${secs[$c]}" "${secs[$key]}")" "${all[$key]}"
+      first=0
+    else
+      # shellcheck disable=SC2059
+      printf "$row" '' '' '' '' '' "${label[$c]}" "$(div "${secs[$c]}" "${secs[$key]}")" ''
+    fi
+  done
+  # shellcheck disable=SC2059
+  [ $first = 0 ] || printf "$row" "$@" '' '' "${all[$key]}"
+done
+echo "seconds: the best run's; peak RSS: the largest of the runs; ratio from the best runs."
+echo "MB/s: payload bytes (the weights file, or the small files' contents) per second, 10^6 bytes."
+echo "ratio: the step's speed over its ceiling's (the ceiling's seconds / the step's); above 1 is faster."
+
+# The bar (issue 12): each line, what was measured in its own terms, and whether it holds.
+echo
+echo "bar (set for 1 GiB and 100,000 files; this run: $scenarios)"
+bar='%-44s %-34s %s\n'
+# shellcheck disable=SC2059
+printf "$bar" bar measured holds
+# line TEXT VALUE OP LIMIT WHAT: VALUE compared with LIMIT by OP (ge or le); empty VALUE = not run.
+line() {
+  if [ -z "$2" ]; then
+    # shellcheck disable=SC2059
+    printf "$bar" "$1" '-' 'not run'
+    return
+  fi
+  local holds
+  if [ "$2" = n/a ]; then
+    # shellcheck disable=SC2059
+    printf "$bar" "$1" 'n/a (a step took under 10 ms)' 'not timed'
+    return
+  fi
+  holds=$(awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN { ok = (op == "ge") ? v >= l : v <= l; print ok ? "yes" : "no" }')
+  # shellcheck disable=SC2059
+  printf "$bar" "$1" "$2 $5" "$holds"
+}
+speed() { if has "$1" && has "$2"; then div "${secs[$2]}" "${secs[$1]}"; fi; } # step's speed / ceiling's
+times() { if has "$1" && has "$2"; then div "${secs[$1]}" "${secs[$2]}"; fi; } # step's time / ceiling's
+peak() { # the largest peak RSS of these steps, MiB
+  local k max=
+  for k in "$@"; do if has "$k" && { [ -z "$max" ] || [ "${rss[$k]}" -gt "$max" ]; }; then max=${rss[$k]}; fi; done
+  if [ -n "$max" ]; then awk -v k="$max" 'BEGIN { printf "%.1f", k / 1024 }'; fi
+}
+line 'push >= 0.9x curl upload' "$(speed reg-push curl-put)" ge 0.9 "x curl PUT's speed"
+line 'push >= 1.1x skopeo push' "$(speed reg-push skopeo-push)" ge 1.1 "x skopeo push's speed"
+line 'pull >= 0.5x the sha256 ceiling (registry)' "$(speed reg-pull openssl)" ge 0.5 "x openssl sha256's speed"
+line 'pull >= 0.5x the sha256 ceiling (layout)' "$(speed pull openssl)" ge 0.5 "x openssl sha256's speed"
+line 'pull >= 2x skopeo pull' "$(speed reg-pull skopeo-pull)" ge 2 "x skopeo pull's speed"
+line 'unchanged re-push <= 0.05x first (registry)' "$(times reg-repush reg-push)" le 0.05 "x the first push's time"
+line 'unchanged re-push <= 0.05x first (layout)' "$(times repush push)" le 0.05 "x the first push's time"
+line 'peak RSS <= 100 MiB, push and pull (a)' "$(peak push repush pull reg-push reg-repush reg-pull)" le 100 "MiB"
+line 'peak RSS <= 100 MiB, push and pull (b)' "$(peak small-push small-repush small-pull)" le 100 "MiB"
+line 'small files: push <= 3x tar c | sha256sum' "$(times small-push tar-c)" le 3 "x tar c | sha256sum's time"
+line 'small files: pull <= 1.3x tar x' "$(times small-pull tar-x)" le 1.3 "x tar x's time"
+} | sed 's/ *$//'
