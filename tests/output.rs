@@ -71,3 +71,23 @@ fn a_reader_that_closes_before_any_output_is_not_an_error() {
     assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// The README's contents list names every section, in order, and no section it lacks: an edit
+/// that cuts or renames a section shows here.
+#[test]
+fn the_readme_contents_list_matches_its_sections() {
+    let readme = std::fs::read_to_string(crate::util::repo().join("README.md")).unwrap();
+    let headings: Vec<&str> =
+        readme.lines().filter_map(|l| l.strip_prefix("## ")).filter(|h| *h != "Contents").collect();
+    let contents_start = readme.find("## Contents").expect("the README has a contents list");
+    let listed: Vec<String> = readme[contents_start..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("- ["))
+        .map(|l| l["- [".len()..l.find("](").unwrap()].to_string())
+        .collect();
+    assert_eq!(listed, headings, "the contents list and the ## headings differ");
+    for required in ["A tour", "The suite descriptor, `zoo.yaml`", "The artifact format", "Exit codes"] {
+        assert!(headings.contains(&required), "the README lost its section {required:?}");
+    }
+}
