@@ -379,10 +379,11 @@ pub fn extract_raw<R: Read>(
     let (file, full) = create_new_file(dest, rel, mode, || {
         hostile(blob_digest, format!("file path {rel:?} is also written by another layer"))
     })?;
-    extracted.created.push(full);
-    let mut out = HashingWriter::new(file);
+    extracted.created.push(full.clone());
+    // A big file is hashed on a second thread while this one writes it (ChunkHashingWriter).
+    let mut out = ChunkHashingWriter::new(file, blob_size);
     copy_large(&mut raw.take(blob_size + 1), &mut out).map_err(|e| read_error(blob_digest, e))?;
-    let (_, sha256, size) = out.finish();
+    let (_, sha256, size) = out.finish().map_err(|e| Error::io("write", &full, e))?;
     digest::verify(&format!("layer {blob_digest}"), blob_digest, blob_size, &sha256, size)?;
     extracted.files.push(FileRecord { path: rel.to_string(), size, sha256, executable });
     Ok(())
