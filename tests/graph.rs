@@ -111,7 +111,7 @@ fn registry_to_registry_manifests_wait_for_a_shared_blob_still_uploading() {
     let log = proxy.log();
     let blob_done = log
         .iter()
-        .position(|l| l.starts_with("DONE PUT ") && l.contains(hex))
+        .position(|l| l.starts_with("ANSWERED PUT ") && l.contains(hex))
         .unwrap_or_else(|| panic!("the shared blob was never uploaded: {log:#?}"));
     for digest in &manifests {
         let pushed = log

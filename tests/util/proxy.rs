@@ -72,7 +72,8 @@ impl FaultProxy {
         format!("{}/{repo_tag}", self.addr)
     }
 
-    /// Every request line seen, and `DONE <line>` when its answer was sent, in order.
+    /// Every request line seen, `ANSWERED <line>` when the upstream answered it (before the
+    /// client sees the answer), and `DONE <line>` when its answer was sent, in order.
     pub fn log(&self) -> Vec<String> {
         self.seen.lock().unwrap().clone()
     }
@@ -197,6 +198,9 @@ fn handle(
     seen.lock().unwrap().push(format!("RECV {} {request_line}", body.len()));
     let mut response = Vec::new();
     up.read_to_end(&mut response)?;
+    // Logged before the client can see the answer: whatever the client does after it (its next
+    // request) is logged after this line, which `DONE` (logged once the answer is sent) is not.
+    seen.lock().unwrap().push(format!("ANSWERED {request_line}"));
     let header_end = response.windows(4).position(|w| w == b"\r\n\r\n").map_or(response.len(), |i| i + 4);
     if cut {
         seen.lock().unwrap().push(format!("FAULT cut {request_line}"));
