@@ -2,11 +2,8 @@
 //! compute them while bytes stream through (sha2's hashers implement neither `Read` nor `Write`).
 
 use std::io::{self, Read, Write};
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use sha2::{Digest as _, Sha256};
-use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::error::{Error, IntegrityFailure, Result};
 
@@ -64,47 +61,6 @@ impl<W: Write> Write for HashingWriter<W> {
     }
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
-    }
-}
-
-/// A `Read` that hashes and counts what is read from `inner`.
-pub struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-    read: u64,
-}
-
-impl<R> HashingReader<R> {
-    /// Wraps `inner`.
-    pub fn new(inner: R) -> Self {
-        HashingReader { inner, hasher: Sha256::new(), read: 0 }
-    }
-    /// The digest and byte count of everything read so far.
-    pub fn finish(self) -> (String, u64) {
-        (format(self.hasher), self.read)
-    }
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.read += n as u64;
-        Ok(n)
-    }
-}
-
-impl<R: AsyncRead + Unpin> AsyncRead for HashingReader<R> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let this = &mut *self;
-        let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = &poll {
-            let new = &buf.filled()[before..];
-            this.hasher.update(new);
-            this.read += new.len() as u64;
-        }
-        poll
     }
 }
 

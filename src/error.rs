@@ -66,6 +66,18 @@ pub enum TransportFailure {
     Other,
 }
 
+/// An error and its causes, outermost first, looking inside an `io::Error` too: libraries
+/// that report through `io::Error` (rustls, a stream carrying our error) keep the real error
+/// there, out of `source()`'s reach.
+pub fn causes<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(e), |e| match e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+        Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+        None => e.source(),
+    })
+}
+
 /// Which end of a copy an error happened on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

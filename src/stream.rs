@@ -109,17 +109,7 @@ pub fn into_error(e: io::Error, fallback: impl FnOnce(io::Error) -> crate::error
 /// The library error a stream's failure carries, found anywhere in an error's chain (an HTTP
 /// client wraps the failure of a request body it was reading).
 pub fn carried(e: &(dyn std::error::Error + 'static)) -> Option<crate::error::Error> {
-    let mut cause = Some(e);
-    while let Some(e) = cause {
-        if let Some(ProducerError(inner)) = e.downcast_ref::<ProducerError>() {
-            return Some(inner.clone());
-        }
-        cause = match e.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
-            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
-            None => e.source(),
-        };
-    }
-    None
+    crate::error::causes(e).find_map(|e| e.downcast_ref::<ProducerError>()).map(|ProducerError(inner)| inner.clone())
 }
 
 /// What a blob stream in flight has done: bytes read, and whether its reader is waiting for

@@ -5,6 +5,8 @@ use clap::Args;
 use zoo_oci::error::Result;
 use zoo_oci::ops::{self, GcOptions, RmOptions, TagsOptions};
 
+use zoo_oci::index::render::count;
+
 use super::{Format, Global, human_bytes, location, print_json, println_out, say};
 
 const TAGS_EXAMPLES: &str = "Examples:
@@ -119,9 +121,8 @@ pub fn gc(global: &Global, args: GcArgs) -> Result<u8> {
     }
     if !global.quiet {
         let verb = if args.dry_run { "would remove" } else { "removed" };
-        let n = report.removed.len();
-        let blobs = if n == 1 { "blob" } else { "blobs" };
-        eprintln!("{verb} {n} {blobs} ({}); {} reachable kept", human_bytes(report.bytes), report.kept);
+        let blobs = count(report.removed.len(), "blob", "blobs");
+        eprintln!("{verb} {blobs} ({}); {} reachable kept", human_bytes(report.bytes), report.kept);
     }
     Ok(0)
 }

@@ -337,7 +337,8 @@ impl Api {
             request = request.basic_auth(u, Some(p));
         }
         let doing_token = format!("{doing}: asking {realm} for a token");
-        let response = request.send().await.map_err(|e| connection_error(e, &doing_token, realm, false))?;
+        let response =
+            request.send().await.map_err(|e| connection_error(e, &doing_token, realm, false, self.offers_identity))?;
         match response.status() {
             s if s.is_success() => {}
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN if basic.is_some() => return Err(self.refused()),
@@ -411,26 +412,7 @@ impl Api {
         if let Some(carried) = crate::stream::carried(&e) {
             return carried;
         }
-        let error = connection_error(e, doing, &self.registry, self.plain_http);
-        if error.kind() == crate::error::ErrorKind::Transport(TransportFailure::ClientCertificate)
-            && self.offers_identity
-        {
-            return Error::transport(
-                TransportFailure::ClientCertificate,
-                format!("{doing}: {} refused the client certificate offered", self.registry),
-            )
-            .with_hint(
-                "is it signed by a CA the registry trusts (Distribution: http.tls.clientcas), and not expired?",
-            );
-        }
-        if error.kind() == crate::error::ErrorKind::Transport(TransportFailure::ClientCertificate) {
-            return Error::transport(
-                TransportFailure::ClientCertificate,
-                format!("{doing}: {} asks for a client certificate (mutual TLS)", self.registry),
-            )
-            .with_hint(error.hint().unwrap_or_default().to_string());
-        }
-        error
+        connection_error(e, doing, &self.registry, self.plain_http, self.offers_identity)
     }
 }
 

@@ -303,12 +303,8 @@ impl RegistryStore {
                     .header(CONTENT_LENGTH, descriptor.size)
                     .body(body)
             })
-            .await;
-        let response = match response {
-            Ok(r) => r,
-            // The stream's own error (a read failure, the idle watchdog) is the one to report.
-            Err(e) => return Err(e),
-        };
+            // A failure of the stream itself (a read, the idle watchdog) comes back as that error.
+            .await?;
         if response.status() == StatusCode::CREATED {
             return Ok(Ok(()));
         }
@@ -399,8 +395,7 @@ fn transport_failure(re: &reqwest::Error, plain_http: bool) -> TransportFailure 
     if re.is_timeout() {
         return TransportFailure::Timeout;
     }
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(re);
-    while let Some(e) = cause {
+    for e in crate::error::causes(re) {
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
             use rustls::AlertDescription as Alert;
             return match tls {
@@ -438,30 +433,17 @@ fn transport_failure(re: &reqwest::Error, plain_http: bool) -> TransportFailure 
                 | std::io::ErrorKind::UnexpectedEof => return TransportFailure::Reset,
                 _ => {}
             }
-            // rustls reports through io::Error; look inside.
-            if let Some(inner) = io.get_ref() {
-                cause = Some(inner);
-                continue;
-            }
         }
-        cause = e.source();
     }
     TransportFailure::Other
 }
 
 /// The certificate problem in a connection error's chain, if that is what it is.
 fn certificate_error(re: &reqwest::Error) -> Option<rustls::CertificateError> {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(re);
-    while let Some(e) = cause {
-        if let Some(rustls::Error::InvalidCertificate(why)) = e.downcast_ref::<rustls::Error>() {
-            return Some(why.clone());
-        }
-        cause = match e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
-            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
-            None => e.source(),
-        };
-    }
-    None
+    crate::error::causes(re).find_map(|e| match e.downcast_ref::<rustls::Error>() {
+        Some(rustls::Error::InvalidCertificate(why)) => Some(why.clone()),
+        _ => None,
+    })
 }
 
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
@@ -476,7 +458,9 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// A failure to talk to `registry` at all, said precisely.
-fn connection_error(re: reqwest::Error, doing: &str, registry: &str, plain_http: bool) -> Error {
+/// `offers_identity`: a client certificate was offered (mutual TLS), to tell "none offered" from
+/// "the one offered was refused".
+fn connection_error(re: reqwest::Error, doing: &str, registry: &str, plain_http: bool, offers_identity: bool) -> Error {
     let addr = host_port(registry, plain_http);
     let scheme = if plain_http { "http" } else { "https" };
     let failure = transport_failure(&re, plain_http);
@@ -507,13 +491,17 @@ fn connection_error(re: reqwest::Error, doing: &str, registry: &str, plain_http:
                 .with_cause(chain)
                 .with_hint(hint)
         }
-        TransportFailure::ClientCertificate => Error::transport(
-            failure,
-            format!("{doing}: {addr} asks for a client certificate (mutual TLS) and refused the one offered, if any"),
-        )
-        .with_hint(format!(
-            "put client.cert and client.key in /etc/docker/certs.d/{registry}/ (or --certs-dir), or pass --cert-file and --key-file"
-        )),
+        TransportFailure::ClientCertificate if offers_identity => {
+            Error::transport(failure, format!("{doing}: {registry} refused the client certificate offered"))
+                .with_hint("is it signed by a CA the registry trusts (Distribution: http.tls.clientcas), and not expired?")
+        }
+        TransportFailure::ClientCertificate => {
+            Error::transport(failure, format!("{doing}: {registry} asks for a client certificate (mutual TLS)")).with_hint(
+                format!(
+                    "put client.cert and client.key in /etc/docker/certs.d/{registry}/ (or --certs-dir), or pass --cert-file and --key-file"
+                ),
+            )
+        }
         TransportFailure::Refused => {
             Error::transport(failure, format!("{doing}: connection refused by {addr} ({scheme})"))
                 .with_hint("is the registry running and listening on that address?")
@@ -762,8 +750,8 @@ impl Referrers for RegistryStore {
                 manifest::parse_index(&body, &format!("the referrers of {}", subject.digest))?
             }
             StatusCode::NOT_FOUND => match self.referrers_tag(&subject.digest).await? {
-                Some(index) => index,
-                None => return Ok(Vec::new()),
+                TagSchema::Index(index) => index,
+                TagSchema::Other | TagSchema::Absent => return Ok(Vec::new()),
             },
             _ => return Err(self.api.refusal(Refusal::read(response).await, &doing)),
         };
@@ -791,16 +779,16 @@ impl RegistryStore {
         Ok(())
     }
 
-    /// The index tagged `sha256-<hex>` of a subject (the referrers tag schema), if there is one.
-    async fn referrers_tag(&self, subject: &str) -> Result<Option<Index>> {
+    /// What the tag `sha256-<hex>` of a subject holds (the referrers tag schema).
+    async fn referrers_tag(&self, subject: &str) -> Result<TagSchema> {
         let tag = subject.replace(':', "-");
         match self.resolve(&Reference::Tag(tag.clone())).await {
             Ok(found) if found.media_type == media::OCI_INDEX => {
                 let what = format!("the referrers index {tag}");
-                Ok(Some(manifest::parse_index(&self.fetch_manifest(&found).await?, &what)?))
+                Ok(TagSchema::Index(manifest::parse_index(&self.fetch_manifest(&found).await?, &what)?))
             }
-            Ok(_) => Ok(None),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Ok(_) => Ok(TagSchema::Other),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(TagSchema::Absent),
             Err(e) => Err(e),
         }
     }
@@ -813,29 +801,35 @@ impl RegistryStore {
         if self.lists_referrers.load(std::sync::atomic::Ordering::Relaxed) {
             return Ok(());
         }
-        let tag = subject.replace(':', "-");
-        let mut index = match self.resolve(&Reference::Tag(tag.clone())).await {
-            Ok(found) if found.media_type == media::OCI_INDEX => {
-                let what = format!("the referrers index {tag}");
-                manifest::parse_index(&self.fetch_manifest(&found).await?, &what)?
-            }
-            Ok(_) => return Ok(()), // something else holds the tag: leave it alone
-            Err(e) if e.kind() == ErrorKind::NotFound => Index {
+        let mut index = match self.referrers_tag(subject).await? {
+            TagSchema::Index(index) => index,
+            TagSchema::Other => return Ok(()), // something else holds the tag: leave it alone
+            TagSchema::Absent => Index {
                 schema_version: 2,
                 media_type: Some(media::OCI_INDEX.into()),
                 manifests: Vec::new(),
                 annotations: Default::default(),
                 other: Default::default(),
             },
-            Err(e) => return Err(e),
         };
         if index.manifests.iter().any(|m| m.digest == entry.digest) {
             return Ok(());
         }
         index.manifests.push(entry);
         let bytes = serde_json::to_vec(&index).expect("indexes serialise");
+        let tag = subject.replace(':', "-");
         self.put_manifest(&Descriptor::for_bytes(media::OCI_INDEX, &bytes), &bytes, Some(&tag)).await
     }
+}
+
+/// What a subject's referrers tag (`sha256-<hex>`) holds.
+enum TagSchema {
+    /// The index of its referrers.
+    Index(Index),
+    /// Something else, left alone.
+    Other,
+    /// Nothing: no referrer was listed there.
+    Absent,
 }
 
 #[async_trait]

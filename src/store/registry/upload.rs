@@ -67,7 +67,7 @@ impl Session<'_> {
                 .await;
             let why = match patch {
                 Ok(r) if r.status() == StatusCode::ACCEPTED => {
-                    location = next_location(store, &r, &location)?;
+                    location = next_location(store, &r, &location);
                     offset = end + 1;
                     continue;
                 }
@@ -91,7 +91,7 @@ impl Session<'_> {
             if status.status() != StatusCode::NO_CONTENT {
                 return Err(api.refusal(Refusal::read(status).await, doing));
             }
-            location = next_location(store, &status, &location)?;
+            location = next_location(store, &status, &location);
             let kept = received(&status);
             if kept < sent || kept > sent + chunk.len() as u64 {
                 // Outside the bytes held in memory: read the blob again up to there.
@@ -115,8 +115,8 @@ impl Session<'_> {
 }
 
 /// The session's next URL: the answer's `Location`, else the one in use.
-fn next_location(store: &RegistryStore, response: &reqwest::Response, current: &str) -> Result<String> {
-    Ok(location(response).map_or_else(|| current.to_string(), |l| store.api.url(&l)))
+fn next_location(store: &RegistryStore, response: &reqwest::Response, current: &str) -> String {
+    location(response).map_or_else(|| current.to_string(), |l| store.api.url(&l))
 }
 
 /// How many bytes an upload status says arrived: its `Range: 0-N` means N + 1.
