@@ -241,7 +241,11 @@ impl Graph<'_> {
 
     async fn copy_blob(&self, node: &Descriptor) -> Result<()> {
         let _slot = self.slot().await;
-        if self.exists(node).await? {
+        let policy = self.options.retry_for.map(Policy::For).unwrap_or(self.policy());
+        // The check is part of the transfer: a registry that stops answering is given up on by
+        // the transfer's policy (`--retry-timeout`), not tried a fixed number of times.
+        let found = retry::run(policy, |_, _| {}, |_| self.dst.exists(node)).await.map_err(self.at_destination());
+        if found.map_err(|e| e.context(format!("copying {}", describe(node))))? {
             self.skipped(node);
             return Ok(());
         }
@@ -254,7 +258,6 @@ impl Graph<'_> {
         }
         let started = Instant::now();
         let on_retry = |e: &Error, _: Duration| (self.options.on_event)(&Event::Retrying(node.clone(), e.to_string()));
-        let policy = self.options.retry_for.map(Policy::For).unwrap_or(self.policy());
         // Only a source that can send ranges is worth keeping a partial copy of.
         let partial = match (&self.options.resume_dir, self.src.ranged()) {
             (Some(dir), Some(_)) => Partial::take(dir, node),

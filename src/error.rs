@@ -78,6 +78,11 @@ pub fn causes<'a>(
     })
 }
 
+/// An error and its causes on one line, `outer: inner: innermost`, for an event or a log.
+pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
+    causes(e).map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
+}
+
 /// Which end of a copy an error happened on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

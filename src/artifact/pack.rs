@@ -19,6 +19,7 @@ use super::record::{LayerRecord, SuiteRecord};
 use super::variant::Variant;
 use crate::digest::HashingWriter;
 use crate::error::{Error, Result};
+use crate::store::{Spool, Spooler};
 use crate::suite::{Class, EntryKind, LayerContent, LayerPlan, Suite};
 
 /// Options for packing.
@@ -33,11 +34,24 @@ pub struct PackOptions {
     /// Where layers packed before are remembered by their files' stats, so that an unchanged
     /// layer is not read again (`--no-cache`: none).
     pub cache: Option<super::known::DigestCache>,
+    /// Where each layer read is also written while it is hashed (the push's destination), so
+    /// that a push reads every file once; committed only once the whole manifest is built.
+    pub spooler: Option<std::sync::Arc<dyn Spooler>>,
+    /// Set when the push is abandoned (Ctrl-C, SIGTERM): packing stops at its next write and
+    /// drops its spools, which removes what they wrote.
+    pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Default for PackOptions {
     fn default() -> Self {
-        PackOptions { compression: Compression::Zstd, created: None, hashed: None, cache: None }
+        PackOptions {
+            compression: Compression::Zstd,
+            created: None,
+            hashed: None,
+            cache: None,
+            spooler: None,
+            stop: Default::default(),
+        }
     }
 }
 
@@ -71,6 +85,10 @@ pub struct PackedSuite {
     pub config_bytes: Vec<u8>,
     /// The layers, in manifest order.
     pub layers: Vec<PackedLayer>,
+    /// The layers' digests that packing already wrote to [`PackOptions::spooler`]'s store.
+    pub spooled: Vec<String>,
+    /// The layers whose spooling failed, with why: they are to be copied the usual way.
+    pub unspooled: Vec<(Descriptor, String)>,
 }
 
 impl PackedSuite {
@@ -148,15 +166,28 @@ fn produce<W: Write>(
     }
 }
 
-/// A sink that only counts what it is given: the hashing pass writes nowhere.
-struct Counted {
-    counter: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+/// Where the hashing pass writes: it counts the bytes, and gives them to the destination's
+/// spool when there is one. After a spool's write fails it gets no more bytes and hashing goes
+/// on; its commit then fails with the reason, publishing nothing, and the copy after packing
+/// finds the blob missing and uploads it the usual way (with its retries and resumption).
+struct Counted<'a> {
+    counter: Option<&'a std::sync::atomic::AtomicU64>,
+    spool: Option<Box<dyn Spool>>,
+    spool_failed: bool,
+    stop: &'a std::sync::atomic::AtomicBool,
 }
 
-impl Write for Counted {
+impl Write for Counted<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if let Some(c) = &self.counter {
+        if self.stop.load(std::sync::atomic::Ordering::Relaxed) {
+            // Not `Interrupted`: `write_all` would take that as "try again", forever.
+            return Err(io::Error::other("the push was stopped"));
+        }
+        if let Some(c) = self.counter {
             c.fetch_add(buf.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        }
+        if let Some(spool) = self.spool.as_mut().filter(|_| !self.spool_failed) {
+            self.spool_failed = spool.write_all(buf).is_err();
         }
         Ok(buf.len())
     }
@@ -170,7 +201,8 @@ impl Write for Counted {
 pub fn pack(suite: Suite, options: &PackOptions) -> Result<PackedSuite> {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(suite.layers.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<Result<(usize, PackedLayer)>> = std::thread::scope(|scope| {
+    type Packed = (usize, PackedLayer, Option<Box<dyn Spool>>);
+    let results: Vec<Result<Packed>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
@@ -178,7 +210,7 @@ pub fn pack(suite: Suite, options: &PackOptions) -> Result<PackedSuite> {
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(plan) = suite.layers.get(i) else { break };
-                        done.push(pack_layer(&suite, plan, options).map(|l| (i, l)));
+                        done.push(pack_layer(&suite, plan, options).map(|(l, spool)| (i, l, spool)));
                     }
                     done
                 })
@@ -187,12 +219,56 @@ pub fn pack(suite: Suite, options: &PackOptions) -> Result<PackedSuite> {
         workers.into_iter().flat_map(|w| w.join().expect("packing thread panicked")).collect()
     });
     let mut layers: Vec<Option<PackedLayer>> = vec![None; suite.layers.len()];
+    let mut spools = Vec::new();
     for r in results {
-        let (i, layer) = r?;
+        // An error drops every spool, which cancels them: nothing packed so far becomes visible.
+        let (i, layer, spool) = r?;
+        spools.extend(spool.map(|s| (layer.descriptor.clone(), s)));
         layers[i] = Some(layer);
     }
     let layers: Vec<PackedLayer> = layers.into_iter().map(|l| l.expect("every layer packed")).collect();
+    let mut packed = assemble(suite, layers, options)?;
+    // Only a manifest that can be pushed makes its spooled layers visible.
+    for (descriptor, spool) in spools {
+        match spool.commit(&descriptor.digest, descriptor.size) {
+            Ok(()) => packed.spooled.push(descriptor.digest),
+            Err(e) => packed.unspooled.push((descriptor, crate::error::one_line(&e))),
+        }
+    }
+    Ok(packed)
+}
 
+/// Whether the manifest of this suite is surely small enough for registries, decided before any
+/// layer is hashed: it is built with every digest zero and every layer size the largest number
+/// (digests have a fixed length, and the files' sizes are known from the scan). `false` means
+/// "maybe not": only the manifest of the real digests can tell, so nothing should be written
+/// before it is built.
+pub fn fits_before_hashing(suite: &Suite, options: &PackOptions) -> bool {
+    let zero = format!("sha256:{}", "0".repeat(64));
+    let layers = suite
+        .layers
+        .iter()
+        .map(|plan| {
+            let compression = compression_of(plan, options.compression);
+            let files = plan
+                .content
+                .files()
+                .filter_map(|entry| match entry.kind {
+                    EntryKind::File { size, executable } => {
+                        Some(FileRecord { path: entry.path.clone(), size, sha256: zero.clone(), executable })
+                    }
+                    EntryKind::Dir => None,
+                })
+                .collect();
+            let known = Known { digest: zero.clone(), size: u64::MAX, diff_id: zero.clone(), files };
+            describe(plan, known, compression)
+        })
+        .collect();
+    assemble(suite.clone(), layers, options).is_ok()
+}
+
+/// The config and the manifest of packed layers.
+fn assemble(suite: Suite, layers: Vec<PackedLayer>, options: &PackOptions) -> Result<PackedSuite> {
     let config_bytes = config_json(&suite, &layers, options)?;
     let config = Descriptor::for_bytes(media::MODEL_CONFIG, &config_bytes);
     let annotations = manifest_annotations(&suite, &layers, options)?;
@@ -211,30 +287,46 @@ pub fn pack(suite: Suite, options: &PackOptions) -> Result<PackedSuite> {
         artifact_type: Some(media::MODEL_ARTIFACT.into()),
         ..Descriptor::for_bytes(media::OCI_MANIFEST, &manifest_bytes)
     };
-    Ok(PackedSuite { suite, manifest: manifest_desc, manifest_bytes, config, config_bytes, layers })
+    Ok(PackedSuite {
+        suite,
+        manifest: manifest_desc,
+        manifest_bytes,
+        config,
+        config_bytes,
+        layers,
+        spooled: Vec::new(),
+        unspooled: Vec::new(),
+    })
 }
 
-fn pack_layer(suite: &Suite, plan: &LayerPlan, options: &PackOptions) -> Result<PackedLayer> {
+/// Packs one layer: its digest from the cache, else from reading it (into the spool, when
+/// there is a spooler), and its descriptor.
+fn pack_layer(suite: &Suite, plan: &LayerPlan, options: &PackOptions) -> Result<(PackedLayer, Option<Box<dyn Spool>>)> {
     let compression = compression_of(plan, options.compression);
     let media_type = media_type_of(plan, compression);
     let cached = options.cache.as_ref().and_then(|cache| {
         let key = cache.key(&suite.root, plan, media_type, compression.is_some())?;
         Some((cache, key))
     });
-    let known = match cached.as_ref().and_then(|(cache, key)| cache.get(key, plan)) {
-        Some(known) => known,
-        None => {
-            let counted = Counted { counter: options.hashed.clone() };
-            let (sink, written) =
-                produce(suite, plan, compression.unwrap_or(Compression::None), HashingWriter::new(counted), true)?;
-            let (_, digest, size) = sink.finish();
-            let known = Known { digest, size, diff_id: written.diff_id, files: written.files };
-            if let Some((cache, key)) = &cached {
-                cache.put(key, &known);
-            }
-            known
-        }
-    };
+    if let Some(known) = cached.as_ref().and_then(|(cache, key)| cache.get(key, plan)) {
+        return Ok((describe(plan, known, compression), None));
+    }
+    // A spool that cannot be opened is no spool: the copy uploads the layer afterwards.
+    let spool = options.spooler.as_ref().and_then(|s| s.spool().ok());
+    let counted = Counted { counter: options.hashed.as_deref(), spool, spool_failed: false, stop: &options.stop };
+    let (sink, written) =
+        produce(suite, plan, compression.unwrap_or(Compression::None), HashingWriter::new(counted), true)?;
+    let (counted, digest, size) = sink.finish();
+    let known = Known { digest, size, diff_id: written.diff_id, files: written.files };
+    if let Some((cache, key)) = &cached {
+        cache.put(key, &known);
+    }
+    Ok((describe(plan, known, compression), counted.spool))
+}
+
+/// A layer's descriptor, with the annotations readers go by.
+fn describe(plan: &LayerPlan, known: Known, compression: Option<Compression>) -> PackedLayer {
+    let media_type = media_type_of(plan, compression);
     let mut descriptor = Descriptor::new(media_type, known.digest, known.size);
     let a = &mut descriptor.annotations;
     a.insert(media::ANN_FILEPATH.into(), plan.filepath.clone());
@@ -258,13 +350,13 @@ fn pack_layer(suite: &Suite, plan: &LayerPlan, options: &PackOptions) -> Result<
     if let LayerContent::Raw(entry) = &plan.content {
         a.insert(media::ANN_FILE_METADATA.into(), file_metadata_json(&entry.path, entry.kind));
     }
-    Ok(PackedLayer {
+    PackedLayer {
         descriptor,
         diff_id: known.diff_id,
         plan: plan.clone(),
         compression: compression.unwrap_or(Compression::None),
         files: known.files,
-    })
+    }
 }
 
 /// ModelPack's file metadata annotation for a raw layer (model-spec `FileMetadata`).

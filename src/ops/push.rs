@@ -119,14 +119,27 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
     };
     let tag = tag_for(&options.destination, &suite.spec.version)?;
     let hashed = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let pack_options = PackOptions {
+    let mut pack_options = PackOptions {
         compression: options.compression,
         created: created_time(&options.created)?,
         hashed: Some(hashed.clone()),
         cache: if options.digest_cache { crate::artifact::known::DigestCache::in_user_cache() } else { None },
+        spooler: None,
+        stop: Default::default(),
     };
+    // Dropping this push (Ctrl-C, SIGTERM) stops the packing thread, whose spools then remove
+    // what they wrote.
+    let _stop_packing = StopOnDrop(pack_options.stop.clone());
     let (name, version) = (suite.spec.name.clone(), suite.spec.version.clone());
-    // Packing refuses an oversized manifest before anything is written, even a new layout.
+    // One pass: each layer read streams to the destination while it is hashed. That writes
+    // before the manifest exists, so only when its size is sure to pass; otherwise packing
+    // refuses an oversized manifest before anything is written, even a new layout.
+    let mut destination = None;
+    if pack::fits_before_hashing(&suite, &pack_options) {
+        let target = open_destination(options, context, &tag, &name).await?;
+        pack_options.spooler = target.spooler()?;
+        destination = Some(target);
+    }
     let started = std::time::Instant::now();
     let mut packing = tokio::task::spawn_blocking(move || pack::pack(suite, &pack_options));
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
@@ -139,10 +152,22 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
     let packed = packed.map_err(|e| Error::failed("packing failed").with_cause(e))??;
     let bytes = hashed.load(std::sync::atomic::Ordering::Relaxed);
     (context.events)(&Event::Hashed { bytes, took: started.elapsed() });
-    let destination = store::open_target(&options.destination, &context.transport, &context.events).await?;
-    if !options.force {
-        refuse_to_move_another_suites_tag(destination.as_ref(), &options.destination, &tag, &name).await?;
+    for (layer, why) in &packed.unspooled {
+        (context.events)(&Event::Retrying(
+            layer.clone(),
+            format!("the upload while packing failed ({why}); uploading it again"),
+        ));
     }
+    let destination = match destination {
+        Some(target) => target,
+        None => open_destination(options, context, &tag, &name).await?,
+    };
+    let spooled: Vec<(String, u64)> = packed
+        .layers
+        .iter()
+        .filter(|l| packed.spooled.contains(&l.descriptor.digest))
+        .map(|l| (l.descriptor.digest.clone(), l.descriptor.size))
+        .collect();
     let source = PackedSource::new(packed);
     let on_event = |e: &Event| (context.events)(e);
     let (root, transferred) = copy::copy(
@@ -153,17 +178,42 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
         &context.copy_options(&on_event),
     )
     .await?;
+    // The layers spooled while packing were uploaded then: the copy found them there.
+    let spooled_bytes: u64 = spooled.iter().map(|(_, size)| size).sum();
     Ok(PushReport {
         location: options.destination.with_reference(Some(Reference::Tag(tag))).to_string(),
         digest: root.descriptor.digest,
         name,
         version,
         layers: source.packed().layers.len(),
-        uploaded: transferred.copied,
-        uploaded_bytes: transferred.copied_bytes,
+        uploaded: transferred.copied + spooled.len() as u64,
+        uploaded_bytes: transferred.copied_bytes + spooled_bytes,
         mounted: transferred.mounted,
-        skipped: transferred.skipped,
+        skipped: transferred.skipped.saturating_sub(spooled.len() as u64),
     })
+}
+
+/// Sets its flag when dropped.
+struct StopOnDrop(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Opens the push's destination, refusing (without `--force`) a tag that holds another suite.
+async fn open_destination(
+    options: &PushOptions,
+    context: &Context,
+    tag: &str,
+    name: &str,
+) -> Result<Box<dyn store::Target>> {
+    let destination = store::open_target(&options.destination, &context.transport, &context.events).await?;
+    if !options.force {
+        refuse_to_move_another_suites_tag(destination.as_ref(), &options.destination, tag, name).await?;
+    }
+    Ok(destination)
 }
 
 /// A tag is a name people share: pushing `squeezenet` onto the tag that holds `iris-logreg` in the

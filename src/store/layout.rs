@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{BlobOpener, BlobReader, Referrers, Sink, Source, Store, Tagger};
+use super::{BlobOpener, BlobReader, Referrers, Sink, Source, Spool, Spooler, Store, Tagger};
 use crate::artifact::manifest::{self, Descriptor, Index};
 use crate::artifact::media;
 use crate::digest;
@@ -334,6 +334,13 @@ impl Sink for LayoutStore {
         Ok(())
     }
 
+    fn spooler(&self) -> Result<Option<std::sync::Arc<dyn Spooler>>> {
+        // Taking the ingest folder here holds its shared lock for as long as this store lives,
+        // which outlives the push that spools.
+        let ingest = self.ingest_dir()?;
+        Ok(Some(std::sync::Arc::new(LayoutSpooler { ingest, blobs: self.root.join("blobs").join("sha256") })))
+    }
+
     async fn push_manifest(&self, descriptor: &Descriptor, bytes: &[u8], tag: Option<&str>) -> Result<()> {
         self.store_bytes(descriptor, bytes)?;
         let mut entry = descriptor.clone();
@@ -385,6 +392,71 @@ impl Tagger for LayoutStore {
         gone.sort();
         gone.dedup();
         Ok(super::Removal { tags: gone, manifest_deleted: false })
+    }
+}
+
+/// Spools layers into temp files of the ingest folder, renamed into `blobs/` when committed.
+#[derive(Debug)]
+struct LayoutSpooler {
+    ingest: PathBuf,
+    blobs: PathBuf,
+}
+
+/// Bytes gathered before a spooled layer's write reaches the file.
+const SPOOL_BUFFER: usize = 1 << 20;
+
+impl Spooler for LayoutSpooler {
+    fn spool(&self) -> Result<Box<dyn Spool>> {
+        let (file, path) = shared_temp_file(&self.ingest)?.into_parts();
+        Ok(Box::new(LayoutSpool {
+            file: std::io::BufWriter::with_capacity(SPOOL_BUFFER, file),
+            path,
+            blobs: self.blobs.clone(),
+            failed: None,
+        }))
+    }
+}
+
+/// A layer being written to a temp file; dropping the [`tempfile::TempPath`] removes it.
+struct LayoutSpool {
+    file: std::io::BufWriter<File>,
+    path: tempfile::TempPath,
+    blobs: PathBuf,
+    /// The first write that failed: commit reports it and publishes nothing.
+    failed: Option<std::io::Error>,
+}
+
+impl Write for LayoutSpool {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.failed.is_some() {
+            return Err(std::io::Error::other("an earlier write failed"));
+        }
+        self.file.write(buf).inspect_err(|e| self.failed = Some(std::io::Error::new(e.kind(), e.to_string())))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl Spool for LayoutSpool {
+    fn commit(self: Box<Self>, digest: &str, size: u64) -> Result<()> {
+        let LayoutSpool { file, path, blobs, failed } = *self;
+        if let Some(e) = failed {
+            return Err(Error::io("write", &path, e));
+        }
+        let file = file.into_inner().map_err(|e| Error::io("write", &path, e.into_error()))?;
+        let written = file.metadata().map_err(|e| Error::io("read", &path, e))?.len();
+        if written != size {
+            return Err(Error::failed(format!(
+                "spooled {written} bytes of the {size} of blob {digest} into {}",
+                path.display()
+            )));
+        }
+        file.sync_all().map_err(|e| Error::io("sync", &path, e))?;
+        fs::create_dir_all(&blobs).map_err(|e| Error::io("create", &blobs, e))?;
+        let to = blobs.join(digest::hex_part(digest)?);
+        path.persist(&to).map_err(|e| Error::io("store", &to, e.error))?;
+        Ok(())
     }
 }
 

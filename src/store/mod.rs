@@ -105,6 +105,27 @@ pub trait Sink: Store {
     fn mounter(&self) -> Option<&dyn Mounter> {
         None
     }
+
+    /// Capability: takes blobs whose digest is known only after their last byte, so that a
+    /// push hashes each layer while it streams here (one pass over the files, not two).
+    fn spooler(&self) -> Result<Option<std::sync::Arc<dyn Spooler>>> {
+        Ok(None)
+    }
+}
+
+/// The spooling capability of a sink ([`Sink::spooler`]).
+pub trait Spooler: Send + Sync + std::fmt::Debug {
+    /// Starts a blob. Called from a packing thread, not from an async task.
+    fn spool(&self) -> Result<Box<dyn Spool>>;
+}
+
+/// A blob being written whose digest is not known yet. Dropped without [`Spool::commit`], it
+/// leaves nothing visible: a layout's temp file is removed, a registry's upload session cancelled.
+pub trait Spool: std::io::Write + Send {
+    /// The blob is complete and is `digest`, `size` bytes: makes it visible. The store checks
+    /// what it received against the digest (a registry) or trusts the packer that computed it
+    /// over the very bytes written (a layout).
+    fn commit(self: Box<Self>, digest: &str, size: u64) -> Result<()>;
 }
 
 /// Where a blob can be mounted from: a repository of a registry.

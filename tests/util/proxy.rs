@@ -29,6 +29,10 @@ pub enum Fault {
     /// Answer 503, without forwarding it, to the Nth request (from 1) whose line contains the
     /// pattern: a chunk of an upload that fails midway.
     FailNth(&'static str, usize),
+    /// Of the first request with a streamed (chunked) body over 1 MiB whose line contains the
+    /// pattern, forward the first half of the body, then close the client's connection unanswered: a
+    /// one-pass upload whose connection breaks off half-way.
+    CutUpload(&'static str),
 }
 
 /// The token the [`Fault::BearerAuth`] proxy hands out.
@@ -91,6 +95,31 @@ impl Drop for FaultProxy {
     }
 }
 
+/// A body sent with `Transfer-Encoding: chunked`, decoded.
+fn read_chunked(reader: &mut impl BufRead) -> std::io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut size = String::new();
+        reader.read_line(&mut size)?;
+        let size = usize::from_str_radix(size.trim().split(';').next().unwrap_or(""), 16)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        if size == 0 {
+            // Trailers, then the empty line.
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line)? == 0 || line == "\r\n" {
+                    return Ok(body);
+                }
+            }
+        }
+        let start = body.len();
+        body.resize(start + size, 0);
+        reader.read_exact(&mut body[start..])?;
+        let mut end = [0u8; 2];
+        reader.read_exact(&mut end)?;
+    }
+}
+
 fn handle(
     client: TcpStream,
     upstream: &str,
@@ -105,6 +134,7 @@ fn handle(
     let mut content_length = 0usize;
     let mut authorization = String::new();
     let mut range = String::new();
+    let mut chunked = false;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line)? == 0 {
@@ -120,6 +150,11 @@ fn handle(
         if let Some(v) = lower.strip_prefix("range:") {
             range = v.trim().to_string();
         }
+        if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
+            // A streamed body (a one-pass upload): decoded here, forwarded with its length.
+            chunked = true;
+            continue;
+        }
         if lower.starts_with("connection:") {
             continue; // replaced below
         }
@@ -130,13 +165,21 @@ fn handle(
             }
         }
         if line == "\r\n" {
-            head.extend_from_slice(b"Connection: close\r\n\r\n");
             break;
         }
         head.extend_from_slice(line.as_bytes());
     }
-    let mut body = vec![0u8; content_length];
-    reader.read_exact(&mut body)?;
+    let body = if chunked {
+        read_chunked(&mut reader)?
+    } else {
+        let mut body = vec![0u8; content_length];
+        reader.read_exact(&mut body)?;
+        body
+    };
+    if chunked {
+        head.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
+    }
+    head.extend_from_slice(b"Connection: close\r\n\r\n");
     let mut client = client;
     let is_match =
         |pattern: &str, limit: usize| request_line.contains(pattern) && matched.fetch_add(1, Ordering::SeqCst) < limit;
@@ -173,7 +216,11 @@ fn handle(
         }
         Fault::Unavailable(pattern, n) => is_match(pattern, n),
         Fault::FailNth(pattern, n) => request_line.contains(pattern) && matched.fetch_add(1, Ordering::SeqCst) + 1 == n,
-        Fault::CutResponse(..) | Fault::BearerAuth(..) | Fault::Delay(..) | Fault::Throttle(..) => false,
+        Fault::CutResponse(..)
+        | Fault::BearerAuth(..)
+        | Fault::Delay(..)
+        | Fault::Throttle(..)
+        | Fault::CutUpload(..) => false,
     };
     if answer_fault {
         let status =
@@ -192,6 +239,16 @@ fn handle(
     {
         thread::sleep(std::time::Duration::from_millis(millis));
     }
+    let cut_upload =
+        matches!(fault, Fault::CutUpload(pattern) if chunked && body.len() > 1 << 20 && is_match(pattern, 1));
+    let (head, body) = if cut_upload {
+        let half = body.len() / 2;
+        let head = String::from_utf8_lossy(&head)
+            .replace(&format!("Content-Length: {}\r\n", body.len()), &format!("Content-Length: {half}\r\n"));
+        (head.into_bytes(), body[..half].to_vec())
+    } else {
+        (head, body)
+    };
     let mut up = TcpStream::connect(upstream)?;
     up.write_all(&head)?;
     up.write_all(&body)?;
@@ -201,6 +258,10 @@ fn handle(
     // Logged before the client can see the answer: whatever the client does after it (its next
     // request) is logged after this line, which `DONE` (logged once the answer is sent) is not.
     seen.lock().unwrap().push(format!("ANSWERED {request_line}"));
+    if cut_upload {
+        seen.lock().unwrap().push(format!("FAULT cut upload {request_line}"));
+        return Ok(()); // the client's connection closes unanswered
+    }
     let header_end = response.windows(4).position(|w| w == b"\r\n\r\n").map_or(response.len(), |i| i + 4);
     if cut {
         seen.lock().unwrap().push(format!("FAULT cut {request_line}"));

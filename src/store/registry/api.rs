@@ -151,6 +151,8 @@ pub struct Api {
     challenge: tokio::sync::OnceCell<Challenge>,
     /// The `Authorization` value for each scope, once known (`None`: the registry wants none).
     authorizations: Mutex<HashMap<String, Option<String>>>,
+    /// How long a connection may stay silent (`--timeout`).
+    idle_timeout: std::time::Duration,
 }
 
 impl Api {
@@ -178,7 +180,13 @@ impl Api {
             offers_identity,
             challenge: tokio::sync::OnceCell::new(),
             authorizations: Mutex::new(HashMap::new()),
+            idle_timeout: transport.idle_timeout,
         })
+    }
+
+    /// How long a connection may stay silent before it counts as stalled (`--timeout`).
+    pub fn idle_timeout(&self) -> std::time::Duration {
+        self.idle_timeout
     }
 
     /// The URL of `path` (`/v2/...`) on this registry; absolute URLs (an upload's `Location`)

@@ -8,6 +8,7 @@
 //! marked retryable for `copy` to try again.
 
 pub mod api;
+mod spool;
 pub mod tls;
 mod upload;
 
@@ -88,6 +89,9 @@ pub struct RegistryStore {
     /// Whether the registry lists referrers itself (it answered a manifest PUT with
     /// `OCI-Subject`), so the referrers tag schema is not needed.
     lists_referrers: std::sync::atomic::AtomicBool,
+    /// Upload sessions of one-pass uploads that broke off, by the blob's digest: the upload
+    /// after packing continues them from the registry's offset instead of starting over.
+    broken_sessions: spool::BrokenSessions,
 }
 
 impl RegistryStore {
@@ -138,6 +142,7 @@ impl RegistryStore {
             credential_source: credentials::Source::None,
             manifests: Mutex::new(HashMap::new()),
             lists_referrers: std::sync::atomic::AtomicBool::new(false),
+            broken_sessions: Default::default(),
         }
     }
 
@@ -692,6 +697,12 @@ impl Source for RegistryStore {
 #[async_trait]
 impl Sink for RegistryStore {
     async fn push_blob(&self, descriptor: &Descriptor, open: BlobOpener<'_>) -> Result<()> {
+        let broken = self.broken_sessions.lock().expect("no panics").remove(&descriptor.digest);
+        if let Some(location) = broken {
+            let session = upload::Session { store: self };
+            let doing = self.doing(&format!("continuing the upload of blob {}", descriptor.digest));
+            return session.resume(descriptor, open, location).await.map_err(|e| e.context(doing));
+        }
         if descriptor.size < upload::RESUMABLE_FROM {
             match self.upload_monolithic(descriptor, open().await?).await? {
                 Ok(()) => return Ok(()),
@@ -706,6 +717,11 @@ impl Sink for RegistryStore {
 
     fn mounter(&self) -> Option<&dyn Mounter> {
         Some(self)
+    }
+
+    fn spooler(&self) -> Result<Option<std::sync::Arc<dyn super::Spooler>>> {
+        let spooler = spool::RegistrySpooler::new(self.api.clone(), &self.repository, self.broken_sessions.clone())?;
+        Ok(Some(std::sync::Arc::new(spooler)))
     }
 
     async fn push_manifest(&self, descriptor: &Descriptor, bytes: &[u8], tag: Option<&str>) -> Result<()> {

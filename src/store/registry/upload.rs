@@ -32,13 +32,48 @@ pub struct Session<'a> {
 impl Session<'_> {
     /// Uploads the blob `open` streams, resuming from the registry's offset after a failed chunk.
     pub async fn push(&self, descriptor: &Descriptor, open: BlobOpener<'_>) -> Result<()> {
+        let location = self.store.start_upload("opening an upload session").await?;
+        self.send_from(descriptor, open, location, 0).await
+    }
+
+    /// Continues the session at `location`, which holds a first part of the blob (a one-pass
+    /// upload that broke off), from the registry's offset; starts over when the registry no
+    /// longer knows the session.
+    pub async fn resume(&self, descriptor: &Descriptor, open: BlobOpener<'_>, location: String) -> Result<()> {
+        match self.status(&location).await {
+            Ok((location, kept)) if kept <= descriptor.size => self.send_from(descriptor, open, location, kept).await,
+            _ => self.push(descriptor, open).await,
+        }
+    }
+
+    /// How much of the session at `location` the registry holds, and the session's next URL.
+    async fn status(&self, location: &str) -> Result<(String, u64)> {
+        let (store, api) = (self.store, &self.store.api);
+        let doing = "asking how much of the upload arrived";
+        let status = api.send(&store.push_scope(), doing, |http| http.get(location)).await?;
+        if status.status() != StatusCode::NO_CONTENT {
+            return Err(api.refusal(Refusal::read(status).await, doing));
+        }
+        Ok((next_location(store, &status, location), received(&status)))
+    }
+
+    /// Sends the blob from byte `from` (which the session already holds) on, in chunks.
+    async fn send_from(
+        &self,
+        descriptor: &Descriptor,
+        open: BlobOpener<'_>,
+        mut location: String,
+        from: u64,
+    ) -> Result<()> {
         let (store, api) = (self.store, &self.store.api);
         let scope = store.push_scope();
-        let mut location = store.start_upload("opening an upload session").await?;
         let mut data = open().await?;
+        if from > 0 {
+            tokio::io::copy(&mut (&mut data).take(from), &mut tokio::io::sink()).await.map_err(read_error)?;
+        }
         // The bytes from `sent` on: a failed chunk is sent again from memory, not read again.
         let mut chunk = bytes::Bytes::new();
-        let (mut sent, mut offset, mut failures) = (0u64, 0u64, 0u32);
+        let (mut sent, mut offset, mut failures) = (from, from, 0u32);
         while offset < descriptor.size {
             // `chunk` holds the bytes from `sent` on; read more when the offset has passed them.
             if offset >= sent + chunk.len() as u64 {
@@ -86,13 +121,8 @@ impl Session<'_> {
             }
             tokio::time::sleep(backoff(failures)).await;
             // Where the registry stands: continue from there.
-            let doing = "asking how much of the upload arrived";
-            let status = api.send(&scope, doing, |http| http.get(&location)).await?;
-            if status.status() != StatusCode::NO_CONTENT {
-                return Err(api.refusal(Refusal::read(status).await, doing));
-            }
-            location = next_location(store, &status, &location);
-            let kept = received(&status);
+            let kept;
+            (location, kept) = self.status(&location).await?;
             if kept < sent || kept > sent + chunk.len() as u64 {
                 // Outside the bytes held in memory: read the blob again up to there.
                 data = open().await?;
