@@ -175,12 +175,17 @@ pub struct ChunkHashingReader<R> {
     hasher: ChunkHasher,
     chunk: Vec<u8>,
     pos: usize,
+    /// Bytes read at a time: 1 MiB, or less for a small input (whose chunk is zeroed for
+    /// every file: a 1 MiB one per 512-byte file cost more than all the rest of packing).
+    chunk_len: usize,
 }
 
 impl<R: Read> ChunkHashingReader<R> {
     /// Reads `inner`, which holds about `size` bytes.
     pub fn new(inner: R, size: u64) -> Self {
-        ChunkHashingReader { inner, hasher: ChunkHasher::for_size(size), chunk: Vec::new(), pos: 0 }
+        // One more byte than expected, so that a file that grew is seen in the first chunk.
+        let chunk_len = CHUNK.min(usize::try_from(size).unwrap_or(CHUNK).saturating_add(1));
+        ChunkHashingReader { inner, hasher: ChunkHasher::for_size(size), chunk: Vec::new(), pos: 0, chunk_len }
     }
     /// The digest and count of what was read.
     pub fn finish(mut self) -> (String, u64) {
@@ -194,12 +199,12 @@ impl<R: Read> ChunkHashingReader<R> {
 impl<R: Read> Read for ChunkHashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.pos == self.chunk.len() {
-            let full = std::mem::replace(&mut self.chunk, vec![0u8; CHUNK]);
+            let full = std::mem::replace(&mut self.chunk, vec![0u8; self.chunk_len]);
             if !full.is_empty() {
                 self.hasher.update(full);
             }
             let mut filled = 0;
-            while filled < CHUNK {
+            while filled < self.chunk_len {
                 match self.inner.read(&mut self.chunk[filled..]) {
                     Ok(0) => break,
                     Ok(n) => filled += n,
@@ -232,7 +237,9 @@ pub struct ChunkHashingWriter<W: Write> {
 impl<W: Write> ChunkHashingWriter<W> {
     /// Writes to `inner` about `size` bytes.
     pub fn new(inner: W, size: u64) -> Self {
-        ChunkHashingWriter { inner, hasher: ChunkHasher::for_size(size), chunk: Vec::with_capacity(CHUNK) }
+        // A small file's chunk is only as big as the file: no 1 MiB allocation per file.
+        let capacity = CHUNK.min(usize::try_from(size).unwrap_or(CHUNK));
+        ChunkHashingWriter { inner, hasher: ChunkHasher::for_size(size), chunk: Vec::with_capacity(capacity) }
     }
     fn push_chunk(&mut self) -> io::Result<()> {
         if self.chunk.is_empty() {

@@ -217,9 +217,12 @@ pub async fn into_folder(
         sweep_leftovers(&place.scratch_parent(&destination), &place.prefixes(&destination));
     }
     let result = pull_into_scratch(source, &root, &view, &chosen, files, options, &destination, &staging, events).await;
-    let result = result.and_then(|(scratch, _alive, record)| match staging {
-        Staging::Beside => swap_into_place(scratch, &destination, &state).map(|()| record),
-        Staging::Inside => swap_inside(scratch, &destination).map(|()| record),
+    let result = result.and_then(|(scratch, _alive, record)| {
+        settle(scratch.path())?;
+        match staging {
+            Staging::Beside => swap_into_place(scratch, &destination, &state).map(|()| record),
+            Staging::Inside => swap_inside(scratch, &destination).map(|()| record),
+        }
     });
     match result {
         Ok((record, layers, bytes)) => Ok(PullOutcome {
@@ -488,6 +491,15 @@ fn remove_created(created: &[PathBuf]) {
     for dir in created.iter().rev() {
         let _ = fs::remove_dir(dir); // only removes it if still empty
     }
+}
+
+/// Makes what was extracted durable before the rename that publishes it: one `syncfs` of the
+/// file system the scratch folder is on, not an `fsync` per file (100,000 of those would take
+/// minutes on a disk). A crash before this leaves a scratch folder the next pull sweeps; after
+/// it, the files the rename shows are on disk.
+fn settle(scratch: &Path) -> Result<()> {
+    let folder = fs::File::open(scratch).map_err(|e| Error::io("open", scratch, e))?;
+    rustix::fs::syncfs(&folder).map_err(|e| Error::io("sync", scratch, e.into()))
 }
 
 fn swap_into_place(scratch: tempfile::TempDir, destination: &Path, state: &DestinationState) -> Result<()> {

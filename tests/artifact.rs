@@ -46,12 +46,12 @@ fn push_writes_a_modelpack_manifest_with_one_layer_per_class_and_variant() {
 
     let scripts = layers_by_class(&m, "scripts");
     assert_eq!(scripts.len(), 1);
-    assert_eq!(scripts[0]["mediaType"], "application/vnd.cncf.model.code.v1.tar+zstd");
+    assert_eq!(scripts[0]["mediaType"], "application/vnd.cncf.model.code.v1.tar");
     assert_eq!(scripts[0]["annotations"]["org.cncf.model.filepath"], "scripts/");
-    assert_eq!(layers_by_class(&m, "notebooks")[0]["mediaType"], "application/vnd.cncf.model.code.v1.tar+zstd");
+    assert_eq!(layers_by_class(&m, "notebooks")[0]["mediaType"], "application/vnd.cncf.model.code.v1.tar");
     let data = layers_by_class(&m, "dataset");
     assert_eq!(data.len(), 1, "the URL-only training set is not shipped");
-    assert_eq!(data[0]["mediaType"], "application/vnd.cncf.model.dataset.v1.tar+zstd");
+    assert_eq!(data[0]["mediaType"], "application/vnd.cncf.model.dataset.v1.tar");
     assert_eq!(data[0]["annotations"]["io.zoo-oci.dataset"], "tiny-test");
     let readme = layers_by_class(&m, "readme")[0];
     assert_eq!(readme["mediaType"], "application/vnd.cncf.model.doc.v1.raw");
@@ -63,7 +63,7 @@ fn push_writes_a_modelpack_manifest_with_one_layer_per_class_and_variant() {
     assert_eq!(meta["size"], fs::metadata(suite.join("README.md")).unwrap().len());
     assert_eq!(layers_by_class(&m, "license")[0]["mediaType"], "application/vnd.cncf.model.doc.v1.raw");
     let docs = layers_by_class(&m, "docs");
-    assert_eq!(docs[0]["mediaType"], "application/vnd.cncf.model.doc.v1.tar+zstd");
+    assert_eq!(docs[0]["mediaType"], "application/vnd.cncf.model.doc.v1.tar");
     assert_eq!(docs[0]["annotations"]["org.cncf.model.filepath"], "./", "zoo.yaml and docs/ share no folder");
 
     let ann = &m["annotations"];
@@ -97,7 +97,8 @@ fn the_config_is_a_valid_modelpack_config_with_a_diff_id_per_layer() {
     let tmp = scratch();
     let suite = small_suite(tmp.path());
     let layout = tmp.path().join("zoo");
-    push(tmp.path(), &suite, &layout, "v1");
+    let at = format!("oci:{}:v1", layout.display());
+    run_in(tmp.path(), &["push", "-q", "--compression", "zstd", suite.to_str().unwrap(), &at]).ok();
     let m = manifest(&layout, "v1");
     let config: Value = serde_json::from_slice(&blob(&layout, m["config"]["digest"].as_str().unwrap())).unwrap();
     let schema: Value =
@@ -129,7 +130,7 @@ fn layer_tars_are_reproducible_sorted_and_owned_by_root_at_time_zero() {
     push(tmp.path(), &suite, &layout, "v1");
     let m = manifest(&layout, "v1");
     let scripts = layers_by_class(&m, "scripts")[0];
-    let tar = zstd::decode_all(&blob(&layout, scripts["digest"].as_str().unwrap())[..]).unwrap();
+    let tar = blob(&layout, scripts["digest"].as_str().unwrap());
     let mut archive = tar::Archive::new(&tar[..]);
     let mut seen = Vec::new();
     for entry in archive.entries().unwrap() {
@@ -231,21 +232,27 @@ fn a_manifest_over_4_mib_is_refused_before_anything_is_written() {
 }
 
 #[test]
-fn compression_none_writes_plain_tars_everywhere() {
+fn layers_are_plain_tar_by_default_and_zstd_on_request() {
     let tmp = scratch();
     let suite = small_suite(tmp.path());
     let layout = tmp.path().join("zoo");
-    run_in(
-        tmp.path(),
-        &["push", "-q", "--compression", "none", suite.to_str().unwrap(), &format!("oci:{}:v1", layout.display())],
-    )
-    .ok();
-    let m = manifest(&layout, "v1");
-    for layer in m["layers"].as_array().unwrap() {
+    push(tmp.path(), &suite, &layout, "plain");
+    for layer in manifest(&layout, "plain")["layers"].as_array().unwrap() {
         let media_type = layer["mediaType"].as_str().unwrap();
-        assert!(!media_type.contains("zstd"), "{media_type}");
+        assert!(media_type.ends_with(".tar") || media_type.ends_with(".raw"), "modctl and kit read it: {media_type}");
     }
-    let out = tmp.path().join("out");
-    run_in(tmp.path(), &["pull", "-q", &format!("oci:{}:v1", layout.display()), "-o", out.to_str().unwrap()]).ok();
-    assert_same_tree(&suite, &out);
+    let at = format!("oci:{}:zstd", layout.display());
+    run_in(tmp.path(), &["push", "-q", "--compression", "zstd", suite.to_str().unwrap(), &at]).ok();
+    let m = manifest(&layout, "zstd");
+    for class in ["scripts", "notebooks", "dataset", "docs"] {
+        let media_type = layers_by_class(&m, class)[0]["mediaType"].as_str().unwrap();
+        assert!(media_type.ends_with(".tar+zstd"), "{class}: {media_type}");
+    }
+    assert_eq!(layers_by_class(&m, "readme")[0]["mediaType"], "application/vnd.cncf.model.doc.v1.raw");
+    for tag in ["plain", "zstd"] {
+        let out = tmp.path().join(format!("out-{tag}"));
+        run_in(tmp.path(), &["pull", "-q", &format!("oci:{}:{tag}", layout.display()), "-o", out.to_str().unwrap()])
+            .ok();
+        assert_same_tree(&suite, &out);
+    }
 }

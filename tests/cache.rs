@@ -64,3 +64,27 @@ fn an_unchanged_re_push_hashes_nothing_and_any_change_is_read_again() {
     let (after, _) = push(tmp.path(), &cache, &suite, &at, &["--force"]);
     assert_eq!(after, 0, "and is rebuilt");
 }
+
+/// A layer of more files than the manifest lists (1,000) keeps no per-file digests: its cache
+/// entry holds none either, and still hits; a changed byte still misses.
+#[test]
+fn a_layer_of_more_files_than_the_manifest_lists_is_cached_too() {
+    let tmp = scratch();
+    let cache = tmp.path().join("cache");
+    let suite = small_suite(tmp.path());
+    for i in 0..1001 {
+        write(&suite, &format!("data/test/many/{i:04}.txt"), format!("sample {i}\n"), false);
+    }
+    let at = format!("oci:{}:1", tmp.path().join("zoo").display());
+    let (first, digest) = push(tmp.path(), &cache, &suite, &at, &[]);
+    let (again, same) = push(tmp.path(), &cache, &suite, &at, &["--force"]);
+    assert_eq!((again, &same), (0, &digest), "an unchanged re-push of {first} bytes hashes nothing");
+    let one = suite.join("data/test/many/0500.txt");
+    fs::write(&one, "sample X\n").unwrap(); // same size, one byte other
+    let (changed, other) = push(tmp.path(), &cache, &suite, &at, &["--force"]);
+    assert!(changed > 0 && changed < first, "the dataset layer is read again: {changed} of {first}");
+    assert_ne!(other, digest);
+    let out = tmp.path().join("out");
+    run_in(tmp.path(), &["pull", "-q", &at, "-o", out.to_str().unwrap()]).ok();
+    assert_same_tree(&suite, &out);
+}

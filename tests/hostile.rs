@@ -422,7 +422,7 @@ fn corrupt_layer_blobs_are_refused_with_digest_mismatch() {
     let work = scratch();
     let suite = small_suite(work.path());
     fs::create_dir(work.path().join("pulls")).unwrap();
-    run_in(work.path(), &["push", "suite", "oci:layout:1.0.0"]).ok();
+    run_in(work.path(), &["push", "--compression", "zstd", "suite", "oci:layout:1.0.0"]).ok();
     let layout = work.path().join("layout");
     let layers = manifest(&layout, "1.0.0")["layers"].as_array().unwrap().clone();
     let path_of = |media_type: &str| {

@@ -222,10 +222,10 @@ fn the_oras_sdk_reads_our_layers_by_media_type() {
     let expected_type = |class: &str, path: &str| match class {
         "model" if path.ends_with('/') => media::WEIGHT_TAR,
         "model" => media::WEIGHT_RAW,
-        "scripts" | "notebooks" => media::CODE_TAR_ZSTD,
-        "dataset" => media::DATASET_TAR_ZSTD,
+        "scripts" | "notebooks" => media::CODE_TAR,
+        "dataset" => media::DATASET_TAR,
         "readme" | "license" => media::DOC_RAW,
-        "docs" => media::DOC_TAR_ZSTD,
+        "docs" => media::DOC_TAR,
         other => panic!("unexpected class {other}"),
     };
     let mut classes = Vec::new();

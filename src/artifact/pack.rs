@@ -25,7 +25,8 @@ use crate::suite::{Class, EntryKind, LayerContent, LayerPlan, Suite};
 /// Options for packing.
 #[derive(Debug, Clone)]
 pub struct PackOptions {
-    /// zstd for code, datasets and docs (the default), or plain tar everywhere.
+    /// Plain tar everywhere (the default: every ModelPack reader extracts it), or zstd for code,
+    /// datasets and docs.
     pub compression: Compression,
     /// `org.opencontainers.image.created`, RFC 3339; only when the user asks for it.
     pub created: Option<String>,
@@ -45,7 +46,7 @@ pub struct PackOptions {
 impl Default for PackOptions {
     fn default() -> Self {
         PackOptions {
-            compression: Compression::Zstd,
+            compression: Compression::None,
             created: None,
             hashed: None,
             cache: None,
@@ -172,6 +173,8 @@ fn produce<W: Write>(
 /// finds the blob missing and uploads it the usual way (with its retries and resumption).
 struct Counted<'a> {
     counter: Option<&'a std::sync::atomic::AtomicU64>,
+    /// Bytes of this layer so far.
+    written: u64,
     spool: Option<Box<dyn Spool>>,
     spool_failed: bool,
     stop: &'a std::sync::atomic::AtomicBool,
@@ -186,6 +189,7 @@ impl Write for Counted<'_> {
         if let Some(c) = self.counter {
             c.fetch_add(buf.len() as u64, std::sync::atomic::Ordering::Relaxed);
         }
+        self.written += buf.len() as u64;
         if let Some(spool) = self.spool.as_mut().filter(|_| !self.spool_failed) {
             self.spool_failed = spool.write_all(buf).is_err();
         }
@@ -250,9 +254,11 @@ pub fn fits_before_hashing(suite: &Suite, options: &PackOptions) -> bool {
         .iter()
         .map(|plan| {
             let compression = compression_of(plan, options.compression);
+            let listed = plan.content.files().count() <= media::FILE_LIST_LIMIT;
             let files = plan
                 .content
                 .files()
+                .filter(|_| listed)
                 .filter_map(|entry| match entry.kind {
                     EntryKind::File { size, executable } => {
                         Some(FileRecord { path: entry.path.clone(), size, sha256: zero.clone(), executable })
@@ -313,11 +319,23 @@ fn pack_layer(suite: &Suite, plan: &LayerPlan, options: &PackOptions) -> Result<
     }
     // A spool that cannot be opened is no spool: the copy uploads the layer afterwards.
     let spool = options.spooler.as_ref().and_then(|s| s.spool().ok());
-    let counted = Counted { counter: options.hashed.as_deref(), spool, spool_failed: false, stop: &options.stop };
-    let (sink, written) =
-        produce(suite, plan, compression.unwrap_or(Compression::None), HashingWriter::new(counted), true)?;
-    let (counted, digest, size) = sink.finish();
-    let known = Known { digest, size, diff_id: written.diff_id, files: written.files };
+    let counted =
+        Counted { counter: options.hashed.as_deref(), written: 0, spool, spool_failed: false, stop: &options.stop };
+    // Each file's digest is recorded only where the manifest lists the files (at most
+    // FILE_LIST_LIMIT a layer): above that, hashing every small file once more would cost
+    // about a third of packing, for a list nobody keeps. The layer's digest covers them.
+    let record = plan.content.files().count() <= media::FILE_LIST_LIMIT;
+    let chosen = compression.unwrap_or(Compression::None);
+    let (counted, digest, written) = if chosen == Compression::None {
+        // Uncompressed, the layer is its content: its digest is the diff_id, hashed once.
+        let (counted, written) = produce(suite, plan, chosen, counted, record)?;
+        (counted, written.diff_id.clone(), written)
+    } else {
+        let (sink, written) = produce(suite, plan, chosen, HashingWriter::new(counted), record)?;
+        let (counted, digest, _) = sink.finish();
+        (counted, digest, written)
+    };
+    let known = Known { digest, size: counted.written, diff_id: written.diff_id, files: written.files };
     if let Some((cache, key)) = &cached {
         cache.put(key, &known);
     }
@@ -524,9 +542,11 @@ fn manifest_annotations(
 }
 
 fn layer_record(layer: &PackedLayer) -> LayerRecord {
-    let file_count = layer.files.len() as u64;
-    let size = layer.files.iter().map(|f| f.size).sum();
-    let files = (layer.files.len() <= media::FILE_LIST_LIMIT).then(|| layer.files.clone());
+    let (file_count, size) = layer.plan.content.files().fold((0u64, 0u64), |(n, bytes), e| match e.kind {
+        EntryKind::File { size, .. } => (n + 1, bytes + size),
+        EntryKind::Dir => (n, bytes),
+    });
+    let files = (file_count as usize <= media::FILE_LIST_LIMIT).then(|| layer.files.clone());
     // Warnings are for the person packing, not for the manifest.
     let facts = layer
         .plan

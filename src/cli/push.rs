@@ -30,8 +30,9 @@ pub struct PushArgs {
     /// Refuse to push when the check finds warnings (such as undeclared files).
     #[arg(long)]
     pub strict: bool,
-    /// zstd (default) or none: plain tar for tools that read no zstd.
-    #[arg(long, value_enum, default_value_t = CompressionArg::Zstd)]
+    /// none (default): plain tar, which every ModelPack reader extracts (modctl and kit read
+    /// no zstd); zstd: smaller code, dataset and doc layers, for zoo-oci and other zstd readers.
+    #[arg(long, value_enum, default_value_t = CompressionArg::None)]
     pub compression: CompressionArg,
     /// Record a creation time: RFC 3339, or `now`. Default: none, or SOURCE_DATE_EPOCH when set,
     /// so the same suite always gives the same digest.
@@ -58,10 +59,10 @@ pub struct PushArgs {
 /// Layer compression.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum CompressionArg {
-    /// zstd for code, datasets and docs.
-    Zstd,
     /// Plain tar everywhere.
     None,
+    /// zstd for code, datasets and docs.
+    Zstd,
 }
 
 pub async fn run(global: &Global, args: PushArgs) -> Result<u8> {

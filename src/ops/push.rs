@@ -45,7 +45,7 @@ impl PushOptions {
             dir: dir.into(),
             destination,
             strict: false,
-            compression: Compression::Zstd,
+            compression: Compression::None,
             created: Created::FromEnvironment,
             force: false,
             links: Links::Refuse,

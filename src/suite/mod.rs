@@ -237,6 +237,8 @@ struct Planner<'a> {
     refused_links: usize,
     /// Every file of the suite (links included), listed once for the globs that need it.
     listing: Option<Vec<String>>,
+    /// Walk for the names only (the search for undeclared files): files are not stat'ed.
+    names_only: bool,
 }
 
 impl<'a> Planner<'a> {
@@ -250,6 +252,7 @@ impl<'a> Planner<'a> {
             walking: Vec::new(),
             refused_links: 0,
             listing: None,
+            names_only: false,
         }
     }
 
@@ -683,26 +686,30 @@ impl<'a> Planner<'a> {
         if !rel.is_empty() {
             out.push(Entry { path: format!("{rel}/"), kind: EntryKind::Dir });
         }
-        let mut children: Vec<(String, PathBuf)> = match fs::read_dir(dir) {
-            Ok(rd) => {
-                rd.filter_map(|e| e.ok()).map(|e| (e.file_name().to_string_lossy().into_owned(), e.path())).collect()
-            }
+        // The directory entry's type costs no system call where the file system reports it (as
+        // ext4, xfs, btrfs and tmpfs do): a file is stat'ed once, in `file_entry`, for its size
+        // and mode, and a folder not at all. At 100,000 files that halves the scan.
+        let listed = fs::read_dir(dir).map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path(), e.file_type()))
+                .collect::<Vec<_>>()
+        });
+        let mut children = match listed {
+            Ok(children) => children,
             Err(e) => {
                 self.problems.error(self.at(field), format!("cannot read {}: {e}", dir.display()), None);
                 return;
             }
         };
-        children.sort();
-        for (name, path) in children {
+        children.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, path, file_type) in children {
             if name.starts_with('.') {
                 continue; // hidden files are never shipped (documented in the README)
             }
             let child_rel = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
-            match fs::symlink_metadata(&path) {
-                Ok(m) if m.file_type().is_symlink() && self.links == Links::Refuse => {
-                    self.link_error(Path::new(&child_rel))
-                }
-                Ok(m) if m.file_type().is_symlink() => match files::follow(&path) {
+            match file_type {
+                Ok(t) if t.is_symlink() && self.links == Links::Refuse => self.link_error(Path::new(&child_rel)),
+                Ok(t) if t.is_symlink() => match files::follow(&path) {
                     Ok(files::Target::File) => out.extend(self.file_entry(field, &path, &child_rel)),
                     Ok(files::Target::Folder(canonical)) if files::leads_back(&path, &canonical, &self.walking) => {
                         self.problems.error(child_rel, files::loop_message(&path), None)
@@ -710,7 +717,10 @@ impl<'a> Planner<'a> {
                     Ok(files::Target::Folder(_)) => self.walk_following(field, &path, &child_rel, out),
                     Err(why) => self.problems.error(child_rel, why, None),
                 },
-                Ok(m) if m.is_dir() => self.walk_following(field, &path, &child_rel, out),
+                Ok(t) if t.is_dir() => self.walk_following(field, &path, &child_rel, out),
+                Ok(_) if self.names_only => {
+                    out.push(Entry { path: child_rel, kind: EntryKind::File { size: 0, executable: false } })
+                }
                 Ok(_) => out.extend(self.file_entry(field, &path, &child_rel)),
                 Err(e) => self.problems.error(child_rel, format!("cannot read: {e}"), None),
             }
@@ -764,6 +774,7 @@ impl<'a> Planner<'a> {
         let mut all = Vec::new();
         let mut scratch = Problems::default();
         let mut walker = Planner::new(self.root, self.descriptor_file, self.links, &mut scratch);
+        walker.names_only = true;
         walker.walk_following("", self.root, "", &mut all);
         for entry in all {
             if matches!(entry.kind, EntryKind::File { .. }) && !self.owners.contains_key(&entry.path) {
