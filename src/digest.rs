@@ -119,8 +119,14 @@ pub const BACKGROUND_HASH_MIN: u64 = 8 << 20;
 pub enum ChunkHasher {
     /// Small inputs: hashed on the caller's thread.
     Inline(Sha256, u64),
-    /// Large inputs: hashed on a helper thread; the channel bound keeps memory flat.
-    Thread(std::sync::mpsc::SyncSender<Vec<u8>>, std::thread::JoinHandle<(String, u64)>),
+    /// Large inputs: hashed on a helper thread; the channel bound keeps memory flat. The thread
+    /// hands each hashed chunk back (the third part), to be filled again rather than a new
+    /// 1 MiB zeroed for every chunk.
+    Thread(
+        std::sync::mpsc::SyncSender<Vec<u8>>,
+        std::thread::JoinHandle<(String, u64)>,
+        std::sync::mpsc::Receiver<Vec<u8>>,
+    ),
 }
 
 impl ChunkHasher {
@@ -130,16 +136,26 @@ impl ChunkHasher {
             return ChunkHasher::Inline(Sha256::new(), 0);
         }
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let (give_back, returned) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
         let handle = std::thread::spawn(move || {
             let mut hasher = Sha256::new();
             let mut total = 0u64;
             for chunk in rx {
                 hasher.update(&chunk);
                 total += chunk.len() as u64;
+                let _ = give_back.try_send(chunk); // kept only while there is room
             }
             (format(hasher), total)
         });
-        ChunkHasher::Thread(tx, handle)
+        ChunkHasher::Thread(tx, handle, returned)
+    }
+
+    /// A chunk already hashed, to fill again, when there is one.
+    pub fn spare(&self) -> Option<Vec<u8>> {
+        match self {
+            ChunkHasher::Inline(..) => None,
+            ChunkHasher::Thread(_, _, returned) => returned.try_recv().ok(),
+        }
     }
 
     /// Adds a chunk.
@@ -150,7 +166,7 @@ impl ChunkHasher {
                 *n += chunk.len() as u64;
             }
             // A send fails only if the thread died; `finish` reports that.
-            ChunkHasher::Thread(tx, _) => drop(tx.send(chunk)),
+            ChunkHasher::Thread(tx, ..) => drop(tx.send(chunk)),
         }
     }
 
@@ -158,7 +174,7 @@ impl ChunkHasher {
     pub fn finish(self) -> (String, u64) {
         match self {
             ChunkHasher::Inline(h, n) => (format(h), n),
-            ChunkHasher::Thread(tx, handle) => {
+            ChunkHasher::Thread(tx, handle, _) => {
                 drop(tx);
                 handle.join().expect("the hashing thread does not panic")
             }
@@ -199,7 +215,9 @@ impl<R: Read> ChunkHashingReader<R> {
 impl<R: Read> Read for ChunkHashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.pos == self.chunk.len() {
-            let full = std::mem::replace(&mut self.chunk, vec![0u8; self.chunk_len]);
+            let mut next = self.hasher.spare().unwrap_or_default();
+            next.resize(self.chunk_len, 0); // zeroes only a new chunk's bytes
+            let full = std::mem::replace(&mut self.chunk, next);
             if !full.is_empty() {
                 self.hasher.update(full);
             }

@@ -313,7 +313,8 @@ async fn pull_into_scratch(
         files: sink.written(),
     };
     let path = scratch.path().join(RECORD_FILE);
-    let json = serde_json::to_vec_pretty(&record).expect("records serialise");
+    // Compact: the record of a 100,000-file dataset is 7 MB pretty-printed, 4.6 MB not.
+    let json = serde_json::to_vec(&record).expect("records serialise");
     fs::write(&path, json).map_err(|e| Error::io("write", &path, e))?;
     Ok((scratch, alive, (record, report.copied as usize, report.copied_bytes)))
 }

@@ -6,9 +6,8 @@
 //! but regular files and folders is refused.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, BufReader, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
@@ -161,7 +160,7 @@ pub enum Expected {
 }
 
 /// What extraction wrote.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Extracted {
     /// Files written and verified, with their sizes and digests.
     pub files: Vec<FileRecord>,
@@ -170,6 +169,9 @@ pub struct Extracted {
     /// Folders made (or found) so far: a file's folder is created once, not stat'ed again for
     /// each of the thousands of files a dataset folder holds.
     pub folders: std::collections::HashSet<PathBuf>,
+    /// The folder the last file went into, open: its next files are created relative to it
+    /// (`openat`), so the kernel resolves one name, not the whole path, for each.
+    open_folder: Option<(PathBuf, std::os::fd::OwnedFd)>,
 }
 
 /// Extracts a tar layer read from `raw` (the blob bytes, possibly compressed) into `dest`,
@@ -345,7 +347,7 @@ fn extract_entry<R: Read>(
     let executable = entry.header().mode().map(|m| m & 0o111 != 0).unwrap_or(false);
     let mode = if executable { 0o755 } else { 0o644 };
     let twice = || hostile(layer, format!("entry {path:?} appears twice"));
-    let (file, full) = create_new_file(dest, &path, mode, &mut extracted.folders, twice)?;
+    let (file, full) = create_new_file(dest, &path, mode, extracted, twice)?;
     extracted.created.push(full.clone());
     let copy_error = |e: io::Error| {
         if past_bound(&e).is_some() {
@@ -395,7 +397,7 @@ pub fn extract_raw<R: Read>(
         return Err(hostile(blob_digest, format!("file path {path:?} leaves the destination")));
     };
     let mode = if executable { 0o755 } else { 0o644 };
-    let (file, full) = create_new_file(dest, rel, mode, &mut extracted.folders, || {
+    let (file, full) = create_new_file(dest, rel, mode, extracted, || {
         hostile(blob_digest, format!("file path {rel:?} is also written by another layer"))
     })?;
     extracted.created.push(full.clone());
@@ -415,20 +417,30 @@ fn create_new_file(
     dest: &Path,
     rel: &str,
     mode: u32,
-    folders: &mut std::collections::HashSet<PathBuf>,
+    extracted: &mut Extracted,
     twice: impl FnOnce() -> Error,
 ) -> Result<(File, PathBuf)> {
+    use rustix::fs::{Mode, OFlags};
     let full = dest.join(rel);
-    if let Some(parent) = full.parent()
-        && !folders.contains(parent)
-    {
+    let (Some(parent), Some(name)) = (full.parent(), full.file_name()) else {
+        return Err(Error::failed(format!("{rel} names no file")));
+    };
+    if !extracted.folders.contains(parent) {
         fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
-        folders.insert(parent.to_path_buf());
+        extracted.folders.insert(parent.to_path_buf());
     }
-    match OpenOptions::new().write(true).create_new(true).mode(mode).open(&full) {
-        Ok(file) => Ok((file, full)),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(twice()),
-        Err(e) => Err(Error::io("write", &full, e)),
+    if extracted.open_folder.as_ref().is_none_or(|(open, _)| open != parent) {
+        let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+        let folder = rustix::fs::open(parent, flags, Mode::empty()).map_err(|e| Error::io("open", parent, e.into()))?;
+        extracted.open_folder = Some((parent.to_path_buf(), folder));
+    }
+    let (_, folder) = extracted.open_folder.as_ref().expect("opened above");
+    // A name, not a path: nothing of it can climb out of the folder, and a link is not followed.
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+    match rustix::fs::openat(folder, name, flags, Mode::from_raw_mode(mode)) {
+        Ok(fd) => Ok((File::from(fd), full)),
+        Err(e) if e == rustix::io::Errno::EXIST => Err(twice()),
+        Err(e) => Err(Error::io("write", &full, e.into())),
     }
 }
 
