@@ -1,9 +1,10 @@
-//! The extractor a pull runs on each tar layer, `archive::extract_tar`: the blob's digest over
-//! every byte, each file created in a fresh folder and hashed as it is written, and checked
-//! against the manifest's file list (or, past `FILE_LIST_LIMIT` files, the size bound), as
-//! `pull` sets it. The layers are those of the generated suites, in memory: the weights as plain
-//! tar, the dataset as tar+zstd. The README, a raw layer, is left out. Throughput is the bytes of
-//! the files extracted; making and deleting the folder are not timed.
+//! The extractors a pull runs on each layer: `archive::extract_raw` for a one-file layer (the
+//! weights), `archive::extract_tar` for the others — the blob's digest over every byte, each file
+//! created in a fresh folder and checked against the manifest's file list (or, past
+//! `FILE_LIST_LIMIT` files, the size bound), as `pull` sets it. The layers are those of the
+//! generated suites as a default push writes them, in memory: the weights raw, the dataset a
+//! plain tar. The README, a raw doc layer, is left out. Throughput is the bytes of the files
+//! extracted; making and deleting the folder are not timed.
 
 mod common;
 
@@ -12,14 +13,16 @@ use zoo_oci::artifact::archive::{self, Expected, Extracted};
 use zoo_oci::artifact::manifest::Descriptor;
 use zoo_oci::artifact::media::FILE_LIST_LIMIT;
 use zoo_oci::artifact::pack::{self, PackOptions};
-use zoo_oci::suite::LayerContent;
+use zoo_oci::suite::{EntryKind, LayerContent};
 
-/// One tar layer as a pull receives it.
+/// One layer as a pull receives it.
 struct Layer {
     blob: Vec<u8>,
     descriptor: Descriptor,
     compression: archive::Compression,
     expected: Expected,
+    /// The file of a raw layer.
+    raw: Option<String>,
 }
 
 fn extractor(c: &mut Criterion) {
@@ -33,22 +36,36 @@ fn extractor(c: &mut Criterion) {
         let layers: Vec<Layer> = packed
             .layers
             .iter()
-            .filter(|l| matches!(l.plan.content, LayerContent::Tar(_)))
+            .filter(|l| l.plan.class != zoo_oci::suite::Class::Readme)
             .map(|l| {
-                let size: u64 = l.files.iter().map(|f| f.size).sum();
+                let files: Vec<(String, u64)> = l
+                    .plan
+                    .content
+                    .files()
+                    .map(|e| match e.kind {
+                        EntryKind::File { size, .. } => (e.path.clone(), size),
+                        EntryKind::Dir => unreachable!("files() gives files"),
+                    })
+                    .collect();
+                let size: u64 = files.iter().map(|(_, s)| s).sum();
                 bytes += size;
                 // What pull expects of a zoo-oci layer: its file list, or for a layer too large
                 // to list, its unpacked size and file count with room for the tar headers.
-                let expected = if l.files.len() <= FILE_LIST_LIMIT {
+                let expected = if files.len() <= FILE_LIST_LIMIT {
                     Expected::Files(l.files.iter().map(|f| (f.path.clone(), f.clone())).collect())
                 } else {
-                    Expected::Bound(size + l.files.len() as u64 * 1536 + (1 << 20))
+                    Expected::Bound(size + files.len() as u64 * 1536 + (1 << 20))
+                };
+                let raw = match &l.plan.content {
+                    LayerContent::Raw(entry) => Some(entry.path.clone()),
+                    LayerContent::Tar(_) => None,
                 };
                 Layer {
                     blob: packed.write_layer(l, Vec::new()).expect("the layer is written"),
                     descriptor: l.descriptor.clone(),
                     compression: l.compression,
                     expected,
+                    raw,
                 }
             })
             .collect();
@@ -59,15 +76,25 @@ fn extractor(c: &mut Criterion) {
                 |dest| {
                     for layer in &layers {
                         let mut extracted = Extracted::default();
-                        archive::extract_tar(
-                            layer.blob.as_slice(),
-                            &layer.descriptor,
-                            layer.compression,
-                            dest.path(),
-                            &layer.expected,
-                            &|_| true,
-                            &mut extracted,
-                        )
+                        match &layer.raw {
+                            Some(path) => archive::extract_raw(
+                                layer.blob.as_slice(),
+                                &layer.descriptor,
+                                dest.path(),
+                                path,
+                                false,
+                                &mut extracted,
+                            ),
+                            None => archive::extract_tar(
+                                layer.blob.as_slice(),
+                                &layer.descriptor,
+                                layer.compression,
+                                dest.path(),
+                                &layer.expected,
+                                &|_| true,
+                                &mut extracted,
+                            ),
+                        }
                         .expect("the layer extracts");
                     }
                     dest
