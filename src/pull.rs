@@ -11,7 +11,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::artifact::archive::{Compression, Expected, FileRecord};
-use crate::artifact::decode::{self, LayerView, Storage, SuiteView};
+use crate::artifact::decode::{LayerView, Storage, SuiteView};
 use crate::artifact::manifest::Descriptor;
 use crate::artifact::media;
 use crate::copy::{self, CopyOptions};
@@ -167,6 +167,9 @@ pub struct PullOutcome {
     pub bytes: u64,
     /// Files written.
     pub files: usize,
+    /// What reading the artifact found odd: layers of media types zoo-oci does not read (not
+    /// pulled), a config that is not a ModelPack config.
+    pub warnings: Vec<String>,
 }
 
 /// Pulls `reference` from `source` into a folder as `options` say: the graph copy of the
@@ -178,7 +181,7 @@ pub async fn into_folder(
     events: &(dyn Fn(&Event) + Sync),
 ) -> Result<PullOutcome> {
     let root = copy::resolve(source, reference, crate::retry::DEFAULT_RETRIES).await?;
-    let view = decode::decode(&root.descriptor, &root.bytes)?;
+    let view = crate::store::suite_view(source, &root.descriptor, &root.bytes).await?;
     let files = FileFilter::of(&options.selection)?;
     let chosen = select(&view, &options.selection, &files)?;
 
@@ -200,6 +203,7 @@ pub async fn into_folder(
             layers: 0,
             bytes: 0,
             files: record.files.len(),
+            warnings: view.warnings.clone(),
         });
     }
     if let DestinationState::Foreign = state
@@ -232,6 +236,7 @@ pub async fn into_folder(
             layers,
             bytes,
             files: record.files.len(),
+            warnings: view.warnings.clone(),
         }),
         Err(e) => {
             remove_created(&created);
@@ -304,11 +309,7 @@ async fn pull_into_scratch(
         source: options.source_name.clone(),
         manifest: view.manifest_descriptor.digest.clone(),
         name: view.name().map(String::from),
-        version: view
-            .spec
-            .as_ref()
-            .map(|d| d.version.clone())
-            .or_else(|| view.annotation(media::ANN_VERSION).map(String::from)),
+        version: view.version().map(String::from),
         selection: options.selection.clone(),
         files: sink.written(),
     };
@@ -325,7 +326,7 @@ fn unpack_of(layer: &LayerView, max_expansion: u64) -> Unpack {
         (None, Some(size), Some(count)) => Expected::Bound(size + count * 1536 + (1 << 20)),
         _ => match layer.storage {
             Storage::Tar(Compression::None) | Storage::Raw => Expected::Bound(layer.descriptor.size),
-            Storage::Tar(Compression::Zstd) => {
+            Storage::Tar(Compression::Zstd | Compression::Gzip) => {
                 Expected::Bound(layer.descriptor.size.saturating_mul(max_expansion).max(1 << 20))
             }
         },
@@ -344,6 +345,7 @@ fn raw_executable(descriptor: &Descriptor) -> bool {
     }
     descriptor
         .annotation(media::ANN_FILE_METADATA)
+        .or_else(|| descriptor.annotation(media::LEGACY_ANN_FILE_METADATA))
         .and_then(|m| serde_json::from_str::<Mode>(m).ok())
         .is_some_and(|m| m.mode & 0o111 != 0)
 }

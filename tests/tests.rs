@@ -10,6 +10,7 @@ mod container;
 mod conventions;
 mod destinations;
 mod diff;
+mod ecosystem;
 mod graph;
 mod hostile;
 mod init;

@@ -34,6 +34,8 @@ pub enum Compression {
     None,
     /// zstd-compressed tar.
     Zstd,
+    /// gzip-compressed tar: read only, as other tools write it (ModelPack's `tar+gzip`, KitOps).
+    Gzip,
 }
 
 /// The size and digest of one file as packed.
@@ -91,6 +93,14 @@ pub fn write_tar<W: Write>(
             let (tar_out, written) = write_plain(root, entries, HashingWriter::new(encoder), record_files)?;
             let (encoder, diff_id, _) = tar_out.finish();
             let out = encoder.finish().map_err(zstd_error)?;
+            Ok((out, Written { diff_id, ..written }))
+        }
+        Compression::Gzip => {
+            // No name, mtime 0 (flate2's header defaults): the same bytes on every machine.
+            let encoder = flate2::GzBuilder::new().write(out, flate2::Compression::default());
+            let (tar_out, written) = write_plain(root, entries, HashingWriter::new(encoder), record_files)?;
+            let (encoder, diff_id, _) = tar_out.finish();
+            let out = encoder.finish().map_err(|e| Error::failed("gzip compression failed").with_cause(e))?;
             Ok((out, Written { diff_id, ..written }))
         }
     }
@@ -203,6 +213,8 @@ pub fn extract_tar<R: Read>(
                 zstd::Decoder::with_buffer(BufReader::new(&mut hashed))
                     .map_err(|e| Error::malformed(format!("layer {blob_digest} is not zstd")).with_cause(e))?,
             ),
+            // A multi-member reader, as gzip(1) writes concatenated members.
+            Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(BufReader::new(&mut hashed))),
         };
         let limited = LimitedReader { inner: plain, left: bound, bound };
         let mut archive = tar::Archive::new(limited);

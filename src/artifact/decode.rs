@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize as _;
 use serde_json::Value;
 
 use super::archive::{Compression, FileRecord};
@@ -47,6 +48,9 @@ pub struct LayerView {
     pub unpacked_size: Option<u64>,
     /// What its model files say about themselves, when recorded.
     pub facts: BTreeMap<String, crate::suite::inspect::Facts>,
+    /// A ModelPack `weight.config` layer (a model's configuration files): part of the variant
+    /// of the weights in its folder, not a variant of its own.
+    pub weight_config: bool,
 }
 
 impl LayerView {
@@ -72,12 +76,116 @@ pub struct SuiteView {
     pub layers: Vec<LayerView>,
     /// The model variants (one per model layer, in layer order): declared ⊕ read from files.
     pub variants: Vec<Variant>,
+    /// The ModelPack config, read for artifacts zoo-oci did not write (see [`attach_config`]).
+    pub model_config: Option<ModelPackConfig>,
+    /// Layers of media types zoo-oci does not read (listed, never silently dropped).
+    pub unknown_layers: Vec<Descriptor>,
+    /// What decoding found odd: an unreadable config, unknown layers.
+    pub warnings: Vec<String>,
+}
+
+/// The facts of a ModelPack config (model-spec `config.go`), as other tools write them.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModelPackConfig {
+    /// `descriptor`.
+    #[serde(default)]
+    pub descriptor: ModelPackDescriptor,
+    /// `config`.
+    #[serde(default)]
+    pub config: ModelPackModel,
+}
+
+/// `descriptor` of a ModelPack config.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelPackDescriptor {
+    /// The model's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Its version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Its family (`llama3`, `qwen2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
+    /// Its vendor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    /// Its title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Its description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Its authors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authors: Vec<String>,
+    /// Its licences (SPDX).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub licenses: Vec<String>,
+    /// Where its source is.
+    #[serde(default, rename = "sourceURL", skip_serializing_if = "Option::is_none")]
+    pub source_url: Option<String>,
+    /// Where its documentation is.
+    #[serde(default, rename = "docURL", skip_serializing_if = "Option::is_none")]
+    pub doc_url: Option<String>,
+    /// When it was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+/// `config` of a ModelPack config.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelPackModel {
+    /// The architecture (`transformer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<String>,
+    /// The file format (`safetensors`, `gguf`, `onnx`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// The parameter count as written (`8b`, `22.7M`); model-spec 0.0.1 wrote it as the number
+    /// `parameterSize`.
+    #[serde(
+        default,
+        alias = "parameterSize",
+        deserialize_with = "text_or_number",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub param_size: Option<String>,
+    /// The precision (`bf16`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<String>,
+    /// The quantisation (`awq`, `gptq`, `q4_k_m`); model-spec 0.0.1–0.0.3 spelt it `puantization`,
+    /// as modctl ≤ 0.0.3 and Harbor 2.13 still read and write it.
+    #[serde(default, alias = "puantization", skip_serializing_if = "Option::is_none")]
+    pub quantization: Option<String>,
+    /// What it takes and gives, as written (input and output types, languages, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Value>,
 }
 
 impl SuiteView {
-    /// The suite's name: from the descriptor, else the title annotation.
+    /// The suite's name: from zoo-oci's descriptor, else the ModelPack config, else the title
+    /// annotation.
     pub fn name(&self) -> Option<&str> {
-        self.spec.as_ref().map(|d| d.name.as_str()).or_else(|| self.annotation(media::ANN_TITLE))
+        self.spec
+            .as_ref()
+            .map(|d| d.name.as_str())
+            .or_else(|| self.model_config.as_ref().and_then(|c| c.descriptor.name.as_deref()))
+            .or_else(|| self.annotation(media::ANN_TITLE))
+            .filter(|n| !n.is_empty())
+    }
+
+    /// The suite's version: from zoo-oci's descriptor, else the ModelPack config, else the
+    /// version annotation.
+    pub fn version(&self) -> Option<&str> {
+        self.spec
+            .as_ref()
+            .map(|d| d.version.as_str())
+            .or_else(|| self.model_config.as_ref().and_then(|c| c.descriptor.version.as_deref()))
+            .or_else(|| self.annotation(media::ANN_VERSION))
+            .filter(|v| !v.is_empty())
     }
     /// A manifest annotation.
     pub fn annotation(&self, key: &str) -> Option<&str> {
@@ -91,8 +199,7 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
         return Err(not_a_suite(&format!("an artifact of media type {}", manifest_descriptor.media_type)));
     }
     let manifest = super::manifest::parse_manifest(bytes, &format!("manifest {}", manifest_descriptor.digest))?;
-    let is_model = manifest.artifact_type.as_deref() == Some(media::MODEL_ARTIFACT)
-        || manifest.config.media_type == media::MODEL_CONFIG;
+    let is_model = media::is_model_artifact(manifest.artifact_type.as_deref(), &manifest.config.media_type);
     if !is_model {
         let what = match &manifest.artifact_type {
             Some(t) => format!("of artifact type {t}"),
@@ -121,13 +228,24 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
     let by_digest: BTreeMap<&str, &LayerRecord> =
         record.iter().flat_map(|r| r.layers.iter()).map(|l| (l.digest.as_str(), l)).collect();
     let mut layers = Vec::new();
+    let mut unknown_layers = Vec::new();
+    let mut warnings = Vec::new();
     for layer in &manifest.layers {
         let Some((content, encoding)) = media::layer_type(&layer.media_type) else {
-            continue; // not a model layer (e.g. an SBOM another tool attached): left alone
+            // Not a layer zoo-oci reads (an SBOM another tool attached, a newer type): listed.
+            warnings.push(format!(
+                "layer {} has media type {}, which zoo-oci does not read: it is listed, not extracted",
+                layer.digest, layer.media_type
+            ));
+            unknown_layers.push(layer.clone());
+            continue;
         };
         let storage = storage_of(encoding);
-        let filepath =
-            layer.annotation(media::ANN_FILEPATH).or_else(|| layer.annotation(media::ANN_TITLE)).map(String::from);
+        let filepath = layer
+            .annotation(media::ANN_FILEPATH)
+            .or_else(|| layer.annotation(media::LEGACY_ANN_FILEPATH))
+            .or_else(|| layer.annotation(media::ANN_TITLE))
+            .map(String::from);
         let recorded = by_digest.get(layer.digest.as_str());
         let class = match layer.annotation(media::ANN_CLASS) {
             Some(name) => Class::parse(name)
@@ -138,10 +256,7 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
             .annotation(media::ANN_VARIANT)
             .or_else(|| layer.annotation(media::ANN_DATASET))
             .map(String::from)
-            .or_else(|| recorded.and_then(|r| r.name.clone()))
-            .or_else(|| {
-                (class == Class::Model).then(|| filepath.clone().map(|p| p.trim_end_matches('/').to_string())).flatten()
-            });
+            .or_else(|| recorded.and_then(|r| r.name.clone()));
         layers.push(LayerView {
             class,
             name,
@@ -152,19 +267,131 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
             file_count: recorded.map(|r| r.file_count),
             unpacked_size: recorded.map(|r| r.size),
             facts: recorded.map(|r| r.facts.clone()).unwrap_or_default(),
+            weight_config: content == LayerContent::WeightConfig,
             descriptor: layer.clone(),
         });
     }
-    let variants = layers
+    name_foreign_variants(&mut layers);
+    // One variant per name, in the order its first weights appear; a variant made of several
+    // layers (another tool's one layer per file) counts all their bytes.
+    let mut variants: Vec<Variant> = Vec::new();
+    for l in layers.iter().filter(|l| l.class == Class::Model && !l.weight_config) {
+        let name = l.name.clone().unwrap_or_else(|| "model".into());
+        if let Some(v) = variants.iter_mut().find(|v| v.name == name) {
+            v.size += l.descriptor.size;
+            continue;
+        }
+        let declared = descriptor.as_ref().and_then(|d| d.models.iter().find(|m| m.name == name));
+        variants.push(Variant::merge(name, l.framework.clone(), declared, l.main_facts(), l.descriptor.size));
+    }
+    Ok(SuiteView {
+        manifest_descriptor: manifest_descriptor.clone(),
+        manifest,
+        spec: descriptor,
+        layers,
+        variants,
+        model_config: None,
+        unknown_layers,
+        warnings,
+    })
+}
+
+/// A string field that some writers put as a number (`parameterSize: 494032768`).
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::String(s)) => Some(s),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// Names the model layers of an artifact zoo-oci did not write (no variant annotation): the
+/// weights of one folder are one variant, named after the folder (the model's own name for
+/// the top folder, set later from the config, else `model`), as modctl writes a sharded model
+/// as a layer per file. A `weight.config` layer joins the variant of the weights in its folder,
+/// or the only variant there is, so that `--variant` gives a folder the model loads from.
+fn name_foreign_variants(layers: &mut [LayerView]) {
+    let folder_of = |l: &LayerView| -> String {
+        let path = l.filepath.as_deref().unwrap_or_default();
+        match l.storage {
+            Storage::Raw => path.rsplit_once('/').map(|(dir, _)| dir.to_string()).unwrap_or_default(),
+            Storage::Tar(_) => {
+                let dir = path.trim_end_matches('/').trim_start_matches("./");
+                if path.ends_with('/') || dir.is_empty() || dir == "." {
+                    dir.trim_matches('.').to_string()
+                } else {
+                    // A tar named like a file: the folder it sits in.
+                    dir.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default()
+                }
+            }
+        }
+    };
+    let variant_of_folder =
+        |folder: &str| if folder.is_empty() { "model".to_string() } else { folder.replace('/', "-") };
+    for l in layers.iter_mut().filter(|l| l.class == Class::Model && l.name.is_none() && !l.weight_config) {
+        l.name = Some(variant_of_folder(&folder_of(l)));
+    }
+    let weights: Vec<(String, String)> = layers
         .iter()
-        .filter(|l| l.class == Class::Model)
-        .map(|l| {
-            let name = l.name.clone().unwrap_or_else(|| "model".into());
-            let declared = descriptor.as_ref().and_then(|d| d.models.iter().find(|m| m.name == name));
-            Variant::merge(name, l.framework.clone(), declared, l.main_facts(), l.descriptor.size)
-        })
+        .filter(|l| l.class == Class::Model && !l.weight_config)
+        .filter_map(|l| Some((folder_of(l), l.name.clone()?)))
         .collect();
-    Ok(SuiteView { manifest_descriptor: manifest_descriptor.clone(), manifest, spec: descriptor, layers, variants })
+    let mut names: Vec<&String> = weights.iter().map(|(_, n)| n).collect();
+    names.sort();
+    names.dedup();
+    let only = (names.len() == 1).then(|| names[0].clone());
+    for l in layers.iter_mut().filter(|l| l.weight_config && l.name.is_none()) {
+        let folder = folder_of(l);
+        l.name = weights
+            .iter()
+            .find(|(f, _)| *f == folder)
+            .map(|(_, n)| n.clone())
+            .or_else(|| only.clone())
+            .or_else(|| Some(variant_of_folder(&folder)));
+    }
+}
+
+/// Reads the ModelPack config blob of an artifact zoo-oci did not write into its view: the
+/// model's name, version, format, precision, quantisation, size, licences and authors. A config
+/// that is not JSON, or not a ModelPack config, gives a warning naming it, not an error: the
+/// layers can still be listed and pulled.
+pub fn attach_config(view: &mut SuiteView, bytes: &[u8]) {
+    let digest = &view.manifest.config.digest;
+    let parsed: std::result::Result<Value, _> = serde_json::from_slice(bytes);
+    let config = match parsed {
+        Ok(Value::Object(map)) if map.contains_key("descriptor") || map.contains_key("config") => {
+            serde_json::from_value::<ModelPackConfig>(Value::Object(map)).map_err(|e| e.to_string())
+        }
+        Ok(_) => Err("it has neither `descriptor` nor `config`".to_string()),
+        Err(e) => Err(format!("it is not JSON ({e})")),
+    };
+    match config {
+        Ok(config) => {
+            // The top folder's weights are the model itself: name the variant after it.
+            if let Some(name) = config.descriptor.name.clone().filter(|n| !n.is_empty()) {
+                let renamed = safe_variant_name(&name);
+                for l in
+                    view.layers.iter_mut().filter(|l| l.class == Class::Model && l.name.as_deref() == Some("model"))
+                {
+                    l.name = Some(renamed.clone());
+                }
+                for v in view.variants.iter_mut().filter(|v| v.name == "model") {
+                    v.name = renamed.clone();
+                }
+            }
+            for v in &mut view.variants {
+                v.format = v.format.clone().or_else(|| config.config.format.clone());
+                v.precision = v.precision.clone().or_else(|| config.config.precision.clone());
+            }
+            view.model_config = Some(config);
+        }
+        Err(why) => view.warnings.push(format!("the config {digest} is not a ModelPack config: {why}")),
+    }
+}
+
+/// A model name as a variant name: letters, digits, `.`, `_` and `-` kept, the rest `-`.
+fn safe_variant_name(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' }).collect()
 }
 
 fn not_a_suite(what: &str) -> Error {
@@ -176,6 +403,7 @@ fn storage_of(encoding: LayerEncoding) -> Storage {
     match encoding {
         LayerEncoding::Raw => Storage::Raw,
         LayerEncoding::Tar => Storage::Tar(Compression::None),
+        LayerEncoding::TarGzip => Storage::Tar(Compression::Gzip),
         LayerEncoding::TarZstd => Storage::Tar(Compression::Zstd),
     }
 }
@@ -184,7 +412,7 @@ fn class_from_media_type(content: LayerContent, filepath: Option<&str>) -> Class
     let file =
         filepath.unwrap_or_default().trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
     match content {
-        LayerContent::Weight => Class::Model,
+        LayerContent::Weight | LayerContent::WeightConfig => Class::Model,
         LayerContent::Dataset => Class::Dataset,
         LayerContent::Code if file.ends_with(".ipynb") => Class::Notebooks,
         LayerContent::Code => Class::Scripts,

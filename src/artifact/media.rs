@@ -61,6 +61,15 @@ pub const ANN_DOCUMENTATION: &str = "org.opencontainers.image.documentation";
 pub const ANN_URL: &str = "org.opencontainers.image.url";
 /// OCI: creation time, written only on request.
 pub const ANN_CREATED: &str = "org.opencontainers.image.created";
+/// modctl: the Modelfile an artifact was built from (regenerated from the parsed file), as a
+/// manifest annotation.
+pub const ANN_MODELFILE: &str = "org.cncf.modctl.modelfile";
+/// modctl ≤ 0.1 and its `-cnai` builds: the same under the legacy prefix.
+pub const LEGACY_ANN_MODELFILE: &str = "org.cnai.modctl.modelfile";
+/// The legacy file path annotation.
+pub const LEGACY_ANN_FILEPATH: &str = "org.cnai.model.filepath";
+/// The legacy file metadata annotation (model-spec ≥ 0.0.5; 0.0.4 wrote it without `+json`).
+pub const LEGACY_ANN_FILE_METADATA: &str = "org.cnai.model.file.metadata+json";
 /// OCI image layout: a tag in `index.json`.
 pub const ANN_REF_NAME: &str = "org.opencontainers.image.ref.name";
 
@@ -98,11 +107,26 @@ pub const MANIFEST_LIMIT: usize = 4 * 1024 * 1024;
 /// A layer with more files than this records a count and total in `io.zoo-oci.suite`.
 pub const FILE_LIST_LIMIT: usize = 1000;
 
+/// The legacy ModelPack prefix (the CNAI names older modctl and Harbor 2.13 era tools wrote);
+/// read as the `vnd.cncf.model` names.
+pub const LEGACY_PREFIX: &str = "application/vnd.cnai.model.";
+/// The ModelPack media type prefix.
+pub const PREFIX: &str = "application/vnd.cncf.model.";
+/// The legacy manifest `artifactType`.
+pub const LEGACY_MODEL_ARTIFACT: &str = "application/vnd.cnai.model.manifest.v1+json";
+/// The legacy config media type.
+pub const LEGACY_MODEL_CONFIG: &str = "application/vnd.cnai.model.config.v1+json";
+/// The legacy annotation prefix (`org.cnai.model.filepath`, …), read as `org.cncf.model.`.
+pub const LEGACY_ANNOTATION_PREFIX: &str = "org.cnai.model.";
+
 /// What a layer holds, as its media type says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LayerContent {
     /// Model weights.
     Weight,
+    /// A configuration file of the weights (`config.json`, a tokenizer): it belongs with the
+    /// weights beside it.
+    WeightConfig,
     /// Code: scripts, notebooks.
     Code,
     /// A dataset.
@@ -118,29 +142,41 @@ pub enum LayerEncoding {
     Raw,
     /// An uncompressed tar.
     Tar,
+    /// A gzip-compressed tar.
+    TarGzip,
     /// A zstd-compressed tar.
     TarZstd,
 }
 
-/// Every layer media type zoo-oci reads, with what it means: the one table decoding consults.
-pub const LAYER_TYPES: [(&str, LayerContent, LayerEncoding); 12] = [
-    (WEIGHT_RAW, LayerContent::Weight, LayerEncoding::Raw),
-    (WEIGHT_TAR, LayerContent::Weight, LayerEncoding::Tar),
-    (WEIGHT_TAR_ZSTD, LayerContent::Weight, LayerEncoding::TarZstd),
-    (CODE_RAW, LayerContent::Code, LayerEncoding::Raw),
-    (CODE_TAR, LayerContent::Code, LayerEncoding::Tar),
-    (CODE_TAR_ZSTD, LayerContent::Code, LayerEncoding::TarZstd),
-    (DATASET_RAW, LayerContent::Dataset, LayerEncoding::Raw),
-    (DATASET_TAR, LayerContent::Dataset, LayerEncoding::Tar),
-    (DATASET_TAR_ZSTD, LayerContent::Dataset, LayerEncoding::TarZstd),
-    (DOC_RAW, LayerContent::Doc, LayerEncoding::Raw),
-    (DOC_TAR, LayerContent::Doc, LayerEncoding::Tar),
-    (DOC_TAR_ZSTD, LayerContent::Doc, LayerEncoding::TarZstd),
-];
-
-/// What a layer media type means, if it is one zoo-oci reads.
+/// What a ModelPack layer media type means: every kind of the spec (`weight`, `weight.config`,
+/// `code`, `dataset`, `doc`) in every encoding (`raw`, `tar`, `tar+gzip`, `tar+zstd`), under the
+/// current `vnd.cncf.model` names or the legacy `vnd.cnai.model` ones; `None` for anything else.
 pub fn layer_type(media_type: &str) -> Option<(LayerContent, LayerEncoding)> {
-    LAYER_TYPES.iter().find(|(name, _, _)| *name == media_type).map(|(_, content, encoding)| (*content, *encoding))
+    let rest = media_type.strip_prefix(PREFIX).or_else(|| media_type.strip_prefix(LEGACY_PREFIX))?;
+    let (kind, encoding) = rest.rsplit_once(".v1.")?;
+    let content = match kind {
+        "weight" => LayerContent::Weight,
+        "weight.config" => LayerContent::WeightConfig,
+        "code" => LayerContent::Code,
+        "dataset" => LayerContent::Dataset,
+        "doc" => LayerContent::Doc,
+        _ => return None,
+    };
+    let encoding = match encoding {
+        "raw" => LayerEncoding::Raw,
+        "tar" => LayerEncoding::Tar,
+        "tar+gzip" => LayerEncoding::TarGzip,
+        "tar+zstd" => LayerEncoding::TarZstd,
+        _ => return None,
+    };
+    Some((content, encoding))
+}
+
+/// Whether a manifest is a ModelPack model, by its `artifactType` or config media type, under
+/// the current or the legacy names.
+pub fn is_model_artifact(artifact_type: Option<&str>, config_media_type: &str) -> bool {
+    matches!(artifact_type, Some(MODEL_ARTIFACT | LEGACY_MODEL_ARTIFACT))
+        || matches!(config_media_type, MODEL_CONFIG | LEGACY_MODEL_CONFIG)
 }
 
 #[cfg(test)]
@@ -148,22 +184,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_layer_type_is_a_modelpack_name_that_says_its_content_and_encoding() {
-        for (name, content, encoding) in LAYER_TYPES {
-            let kind = match content {
-                LayerContent::Weight => ".weight.v1.",
-                LayerContent::Code => ".code.v1.",
-                LayerContent::Dataset => ".dataset.v1.",
-                LayerContent::Doc => ".doc.v1.",
-            };
-            let suffix = match encoding {
-                LayerEncoding::Raw => "raw",
-                LayerEncoding::Tar => "tar",
-                LayerEncoding::TarZstd => "tar+zstd",
-            };
-            assert_eq!(name, format!("application/vnd.cncf.model{kind}{suffix}"));
+    fn every_kind_and_encoding_of_the_spec_is_read_under_both_prefixes() {
+        let kinds = [
+            ("weight", LayerContent::Weight),
+            ("weight.config", LayerContent::WeightConfig),
+            ("code", LayerContent::Code),
+            ("dataset", LayerContent::Dataset),
+            ("doc", LayerContent::Doc),
+        ];
+        let encodings = [
+            ("raw", LayerEncoding::Raw),
+            ("tar", LayerEncoding::Tar),
+            ("tar+gzip", LayerEncoding::TarGzip),
+            ("tar+zstd", LayerEncoding::TarZstd),
+        ];
+        for prefix in [PREFIX, LEGACY_PREFIX] {
+            for (kind, content) in kinds {
+                for (suffix, encoding) in encodings {
+                    let name = format!("{prefix}{kind}.v1.{suffix}");
+                    assert_eq!(layer_type(&name), Some((content, encoding)), "{name}");
+                }
+            }
         }
-        assert_eq!(layer_type("application/vnd.cncf.model.weight.v1.tar+gzip"), None);
-        assert_eq!(layer_type(CODE_TAR_ZSTD), Some((LayerContent::Code, LayerEncoding::TarZstd)));
+        for name in [WEIGHT_RAW, WEIGHT_TAR, CODE_TAR, CODE_TAR_ZSTD, DATASET_TAR, DOC_RAW, DOC_TAR, DOC_TAR_ZSTD] {
+            assert!(layer_type(name).is_some(), "{name}");
+        }
+        for other in [
+            "application/vnd.cncf.model.weight.v1.tar+bzip2",
+            "application/vnd.cncf.model.sbom.v1.tar",
+            "application/vnd.oci.image.layer.v1.tar",
+            "application/vnd.cncf.model.weight.v2.tar",
+        ] {
+            assert_eq!(layer_type(other), None, "{other}");
+        }
+        assert!(is_model_artifact(Some(LEGACY_MODEL_ARTIFACT), "application/vnd.oci.empty.v1+json"));
+        assert!(is_model_artifact(None, LEGACY_MODEL_CONFIG));
+        assert!(!is_model_artifact(None, "application/vnd.oci.image.config.v1+json"));
     }
 }

@@ -56,8 +56,35 @@ fn to_text(report: &InspectReport) -> String {
     });
     field("task", task);
     field("frameworks", report.annotation(media::ANN_FRAMEWORKS).map(|f| f.replace(',', ", ")));
-    field("license", report.annotation(media::ANN_LICENSES).map(String::from));
-    field("authors", report.annotation(media::ANN_AUTHORS).map(String::from));
+    let config = report.model_config.as_ref();
+    let joined = |v: &Vec<String>| (!v.is_empty()).then(|| v.join(", "));
+    field(
+        "license",
+        report
+            .annotation(media::ANN_LICENSES)
+            .map(String::from)
+            .or_else(|| config.and_then(|c| joined(&c.descriptor.licenses))),
+    );
+    field(
+        "authors",
+        report
+            .annotation(media::ANN_AUTHORS)
+            .map(String::from)
+            .or_else(|| config.and_then(|c| joined(&c.descriptor.authors))),
+    );
+    if let Some(c) = config {
+        // What another tool's ModelPack config says of the model.
+        field("family", c.descriptor.family.clone());
+        field("format", c.config.format.clone());
+        field("params", c.config.param_size.clone());
+        field("precision", c.config.precision.clone());
+        field("quantization", c.config.quantization.clone());
+        field("architecture", c.config.architecture.clone());
+        field("capabilities", c.config.capabilities.as_ref().map(|v| v.to_string()));
+        if report.annotation(media::ANN_DESCRIPTION).is_none() {
+            field("description", c.descriptor.description.clone());
+        }
+    }
     field("source", report.annotation(media::ANN_SOURCE).map(String::from));
     field("tags", report.annotation(media::ANN_TAGS).map(|t| t.replace(',', ", ")));
     field("created", report.annotation(media::ANN_CREATED).map(String::from));
@@ -138,6 +165,22 @@ fn to_text(report: &InspectReport) -> String {
             l.files.map(|n| n.to_string()).unwrap_or_else(|| "?".into()),
             l.path.as_deref().unwrap_or("-")
         );
+    }
+    if !report.unknown_layers.is_empty() {
+        let _ = writeln!(out, "\nLayers zoo-oci does not read (not pulled)");
+        for l in &report.unknown_layers {
+            let path = l.path.as_deref().unwrap_or("-");
+            let _ = writeln!(out, "  {}  {}  {}  {path}", l.media_type, human_bytes(l.size), l.digest);
+        }
+    }
+    for w in &report.warnings {
+        let _ = writeln!(out, "\nwarning: {w}");
+    }
+    if let Some(modelfile) = &report.modelfile {
+        let _ = writeln!(out, "\nModelfile\n");
+        for line in modelfile.lines() {
+            let _ = writeln!(out, "  {line}");
+        }
     }
     if let Some(readme) = &report.readme {
         let _ = writeln!(out, "\nREADME\n");

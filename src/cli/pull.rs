@@ -71,6 +71,10 @@ pub async fn run(global: &Global, args: PullArgs) -> Result<u8> {
         max_expansion: args.max_expansion,
     };
     let report = ops::pull(&options, &global.context()).await?;
+    // Warnings go to stderr even with -q: a layer left behind is something to know.
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
     match args.format {
         Format::Json => println_out(serde_json::to_string(&report).expect("reports serialise"))?,
         Format::Text => {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
-use crate::artifact::decode::{self, SuiteView};
+use crate::artifact::decode::SuiteView;
 use crate::artifact::media;
 use crate::error::{Error, Result};
 use crate::reference::Reference;
@@ -198,7 +198,7 @@ async fn read_one(target: &dyn Source, tag: &str, location: &str, repository: &s
     let read = async {
         let descriptor = target.resolve(&Reference::Tag(tag.to_string())).await?;
         let bytes = target.fetch_manifest(&descriptor).await?;
-        decode::decode(&descriptor, &bytes)
+        crate::store::suite_view(target, &descriptor, &bytes).await
     };
     match read.await {
         Ok(view) => Found::Suite(Box::new(entry(&view, tag, location, repository))),
@@ -237,15 +237,24 @@ fn entry(view: &SuiteView, tag: &str, location: &str, repository: &str) -> Suite
         })
         .unwrap_or_default();
     let name = view.name().unwrap_or("unnamed").to_string();
+    // Another tool's artifact: what its ModelPack config says.
+    let config = view.model_config.as_ref().map(|c| &c.descriptor);
+    let joined = |v: &Vec<String>| (!v.is_empty()).then(|| v.join(" AND "));
     SuiteEntry {
-        version: d.map(|d| d.version.clone()).or_else(|| ann(media::ANN_VERSION)).unwrap_or_else(|| tag.to_string()),
-        summary: d.and_then(|d| d.summary.clone()).or_else(|| ann(media::ANN_DESCRIPTION)),
+        version: view.version().map(String::from).unwrap_or_else(|| tag.to_string()),
+        summary: d
+            .and_then(|d| d.summary.clone())
+            .or_else(|| ann(media::ANN_DESCRIPTION))
+            .or_else(|| config.and_then(|c| c.description.clone())),
         task,
         modality,
-        license: d.and_then(|d| d.license.clone()).or_else(|| ann(media::ANN_LICENSES)),
+        license: d
+            .and_then(|d| d.license.clone())
+            .or_else(|| ann(media::ANN_LICENSES))
+            .or_else(|| config.and_then(|c| joined(&c.licenses))),
         frameworks,
         keywords: d.map(|d| d.tags.clone()).unwrap_or_default(),
-        authors: d.map(|d| d.authors.clone()).unwrap_or_default(),
+        authors: d.map(|d| d.authors.clone()).or_else(|| config.map(|c| c.authors.clone())).unwrap_or_default(),
         repository: repository.to_string(),
         tags: vec![tag.to_string()],
         location: location.to_string(),

@@ -10,20 +10,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
-use tokio::io::AsyncReadExt;
 
 use super::Context;
 use crate::artifact::decode::{self, LayerView, SuiteView};
-use crate::artifact::manifest::Descriptor;
 use crate::artifact::media;
 use crate::artifact::variant::Variant;
 use crate::copy;
-use crate::digest;
-use crate::error::{Error, Result, Side};
+use crate::error::{Result, Side};
 use crate::reference::{Location, Reference};
-use crate::retry::{self, DEFAULT_RETRIES, Policy};
+use crate::retry::DEFAULT_RETRIES;
 use crate::store::{self, Source};
 use crate::suite::Class;
 
@@ -200,7 +197,6 @@ pub async fn diff(options: &DiffOptions, context: &Context) -> Result<DiffReport
 struct ReadSuite {
     location: String,
     view: SuiteView,
-    config: Option<ModelPackConfig>,
 }
 
 async fn open_and_read(location: &Location, context: &Context) -> Result<ReadSuite> {
@@ -212,60 +208,10 @@ async fn open_and_read(location: &Location, context: &Context) -> Result<ReadSui
 
 async fn read_suite(source: &dyn Source, reference: &Reference, location: String) -> Result<ReadSuite> {
     let root = copy::resolve(source, reference, DEFAULT_RETRIES).await?;
-    let at_source = |e: Error| e.on(Side::Source, source.name());
-    let view = decode::decode(&root.descriptor, &root.bytes).map_err(at_source)?;
-    let config = match view.spec {
-        None if view.manifest.config.media_type == media::MODEL_CONFIG => {
-            Some(read_config(source, &view.manifest.config).await.map_err(at_source)?)
-        }
-        _ => None,
-    };
-    Ok(ReadSuite { location, view, config })
-}
-
-/// The part of a ModelPack config (`schemas/modelpack/config-schema.json`) that names the model.
-#[derive(Debug, Default, Deserialize)]
-struct ModelPackConfig {
-    #[serde(default)]
-    descriptor: ModelPackDescriptor,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ModelPackDescriptor {
-    name: Option<String>,
-    version: Option<String>,
-    description: Option<String>,
-    #[serde(default)]
-    authors: Vec<String>,
-    #[serde(default)]
-    licenses: Vec<String>,
-    #[serde(rename = "sourceURL")]
-    source_url: Option<String>,
-}
-
-/// Reads and verifies a config blob, refusing one larger than a manifest may be: a config that
-/// size is not a ModelPack config, and a descriptor's claimed size is never trusted for memory.
-async fn read_config(source: &dyn Source, descriptor: &Descriptor) -> Result<ModelPackConfig> {
-    let what = format!("config {}", descriptor.digest);
-    let limit = media::MANIFEST_LIMIT as u64;
-    if descriptor.size > limit {
-        return Err(Error::malformed(format!("{what} claims {} bytes, more than a config may hold", descriptor.size)));
-    }
-    let bytes =
-        retry::run(Policy::Retries(DEFAULT_RETRIES), |_, _| {}, |_| read_at_most(source, descriptor, limit, &what))
-            .await?;
-    digest::verify_bytes(&what, &descriptor.digest, descriptor.size, &bytes)?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| Error::malformed(format!("{what} is not a ModelPack config")).with_cause(e))
-}
-
-async fn read_at_most(source: &dyn Source, descriptor: &Descriptor, limit: u64, what: &str) -> Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    source.fetch_blob(descriptor).await?.take(limit + 1).read_to_end(&mut bytes).await.map_err(|e| {
-        crate::stream::into_error(e, |e| Error::failed(format!("could not read {what}")).with_cause(e).retryable())
-    })?;
-    Ok(bytes)
+    let view = store::suite_view(source, &root.descriptor, &root.bytes)
+        .await
+        .map_err(|e| e.on(Side::Source, source.name()))?;
+    Ok(ReadSuite { location, view })
 }
 
 fn compare(a: &ReadSuite, b: &ReadSuite) -> DiffReport {
@@ -289,17 +235,11 @@ fn compare(a: &ReadSuite, b: &ReadSuite) -> DiffReport {
 
 fn side(read: &ReadSuite) -> SuiteSide {
     let view = &read.view;
-    let config = read.config.as_ref().map(|c| &c.descriptor);
     SuiteSide {
         location: read.location.clone(),
         digest: view.manifest_descriptor.digest.clone(),
-        name: view.name().map(String::from).or_else(|| config.and_then(|c| c.name.clone())),
-        version: view
-            .spec
-            .as_ref()
-            .map(|d| d.version.clone())
-            .or_else(|| view.annotation(media::ANN_VERSION).map(String::from))
-            .or_else(|| config.and_then(|c| c.version.clone())),
+        name: view.name().map(String::from),
+        version: view.version().map(String::from),
         size: view.layers.iter().map(|l| l.descriptor.size).sum(),
     }
 }
@@ -455,7 +395,7 @@ fn metadata(read: &ReadSuite) -> BTreeMap<String, Value> {
         fields.remove("models");
         return fields;
     }
-    let Some(config) = &read.config else {
+    let Some(config) = &read.view.model_config else {
         return BTreeMap::new();
     };
     let d = &config.descriptor;
@@ -533,6 +473,8 @@ fn as_object(value: Value) -> BTreeMap<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::artifact::manifest::Descriptor;
+    use crate::digest;
     use crate::store::memory::MemoryStore;
 
     /// Another tool's ModelPack artifact: no record, one raw weight layer whose blob is not in

@@ -1,7 +1,6 @@
 //! `index`: a categorised catalogue of every suite in a registry, a namespace or a layout.
 
 use super::Context;
-use crate::artifact::decode;
 use crate::copy;
 use crate::error::{Error, Result, Side};
 use crate::index::{self, Filters, Index};
@@ -81,7 +80,9 @@ async fn index_of_one(location: &Location, scope: &str, context: &Context) -> Re
     let source = store::open_source(location, &context.transport, &context.events).await?;
     let reference = store::reference_or_only_tag(location, source.as_ref()).await?;
     let root = copy::resolve(source.as_ref(), &reference, DEFAULT_RETRIES).await?;
-    let view = decode::decode(&root.descriptor, &root.bytes).map_err(|e| e.on(Side::Source, source.name()))?;
+    let view = store::suite_view(source.as_ref(), &root.descriptor, &root.bytes)
+        .await
+        .map_err(|e| e.on(Side::Source, source.name()))?;
     let tags = match &reference {
         Reference::Tag(tag) => vec![tag.clone()],
         Reference::Digest(digest) => index::tags_pointing_at(source.as_ref(), digest).await?,

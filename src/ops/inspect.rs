@@ -57,6 +57,29 @@ pub struct InspectReport {
     pub readme_truncated: bool,
     /// The manifest's other annotations.
     pub annotations: BTreeMap<String, String>,
+    /// The ModelPack config of an artifact another tool wrote (modctl, KitOps): the model's
+    /// name, version, family, format, precision, quantisation, size, licences, authors.
+    pub model_config: Option<decode::ModelPackConfig>,
+    /// The Modelfile modctl built it from (its manifest annotation), when there is one.
+    pub modelfile: Option<String>,
+    /// Layers of media types zoo-oci does not read: listed, not pulled.
+    pub unknown_layers: Vec<UnknownLayer>,
+    /// What reading the manifest and config found odd.
+    pub warnings: Vec<String>,
+}
+
+/// A layer zoo-oci does not read.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnknownLayer {
+    /// Its media type.
+    pub media_type: String,
+    /// Its digest.
+    pub digest: String,
+    /// Its size.
+    pub size: u64,
+    /// Its title or file path annotation.
+    pub path: Option<String>,
 }
 
 /// One layer of an inspected suite.
@@ -106,7 +129,9 @@ pub async fn inspect(options: &InspectOptions, context: &Context) -> Result<Insp
     let source = store::open_source(&options.source, &context.transport, &context.events).await?;
     let reference = store::reference_or_only_tag(&options.source, source.as_ref()).await?;
     let root = copy::resolve(source.as_ref(), &reference, DEFAULT_RETRIES).await?;
-    let view = decode::decode(&root.descriptor, &root.bytes).map_err(|e: Error| e.on(Side::Source, source.name()))?;
+    let view = store::suite_view(source.as_ref(), &root.descriptor, &root.bytes)
+        .await
+        .map_err(|e: Error| e.on(Side::Source, source.name()))?;
     let location = options.source.with_reference(Some(reference));
     let plain_http = matches!(location, Location::Registry { .. }) && context.transport.plain_http;
     Ok(report(view, &location.to_string(), plain_http))
@@ -135,7 +160,7 @@ fn report(view: SuiteView, location: &str, plain_http: bool) -> InspectReport {
         digest: view.manifest_descriptor.digest.clone(),
         artifact_type: view.manifest.artifact_type.clone(),
         name: view.name().map(String::from),
-        version: annotation(media::ANN_VERSION),
+        version: view.version().map(String::from),
         task: annotation(media::ANN_TASK),
         modality: annotation(media::ANN_MODALITY),
         size: view.layers.iter().map(|l| l.descriptor.size).sum(),
@@ -145,10 +170,26 @@ fn report(view: SuiteView, location: &str, plain_http: bool) -> InspectReport {
             .manifest
             .annotations
             .iter()
-            .filter(|(k, _)| k.as_str() != media::ANN_SUITE && k.as_str() != media::ANN_README)
+            .filter(|(k, _)| {
+                ![media::ANN_SUITE, media::ANN_README, media::ANN_MODELFILE, media::LEGACY_ANN_MODELFILE]
+                    .contains(&k.as_str())
+            })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         layers,
+        modelfile: annotation(media::ANN_MODELFILE).or_else(|| annotation(media::LEGACY_ANN_MODELFILE)),
+        unknown_layers: view
+            .unknown_layers
+            .iter()
+            .map(|d| UnknownLayer {
+                media_type: d.media_type.clone(),
+                digest: d.digest.clone(),
+                size: d.size,
+                path: d.annotation(media::ANN_FILEPATH).or_else(|| d.annotation(media::ANN_TITLE)).map(String::from),
+            })
+            .collect(),
+        warnings: view.warnings,
+        model_config: view.model_config,
         variants: view.variants,
         descriptor: view.spec,
     }

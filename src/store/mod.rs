@@ -19,6 +19,7 @@ use std::pin::Pin;
 use async_trait::async_trait;
 use tokio::io::AsyncRead;
 
+use crate::artifact::decode;
 use crate::artifact::manifest::Descriptor;
 use crate::error::{Error, Result};
 use crate::event::{Event, Events};
@@ -214,6 +215,42 @@ pub async fn open(
             Ok(Box::new(store))
         }
     }
+}
+
+/// Decodes a manifest into a suite view ([`decode::decode`]) and, for an artifact zoo-oci did not
+/// write (no suite record), reads its ModelPack config for the model's name, version and facts.
+/// A config that cannot be read is a warning in the view, not an error: the layers still list.
+pub async fn suite_view(source: &dyn Source, descriptor: &Descriptor, bytes: &[u8]) -> Result<decode::SuiteView> {
+    let mut view = decode::decode(descriptor, bytes)?;
+    if view.spec.is_none() {
+        let config = view.manifest.config.clone();
+        match read_small_blob(source, &config, &format!("config {}", config.digest)).await {
+            Ok(bytes) => decode::attach_config(&mut view, &bytes),
+            Err(e) => view.warnings.push(format!("the config {} could not be read: {e}", config.digest)),
+        }
+    }
+    Ok(view)
+}
+
+/// Reads and verifies a small blob (a config), refusing one larger than a manifest may be: a
+/// descriptor's claimed size is never trusted for memory.
+pub async fn read_small_blob(source: &dyn Source, descriptor: &Descriptor, what: &str) -> Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let limit = crate::artifact::media::MANIFEST_LIMIT as u64;
+    if descriptor.size > limit {
+        return Err(Error::malformed(format!("{what} claims {} bytes, more than a config may hold", descriptor.size)));
+    }
+    let read = |_| async {
+        let mut bytes = Vec::new();
+        source.fetch_blob(descriptor).await?.take(limit + 1).read_to_end(&mut bytes).await.map_err(|e| {
+            crate::stream::into_error(e, |e| Error::failed(format!("could not read {what}")).with_cause(e).retryable())
+        })?;
+        Ok(bytes)
+    };
+    let bytes =
+        crate::retry::run(crate::retry::Policy::Retries(crate::retry::DEFAULT_RETRIES), |_, _| {}, read).await?;
+    crate::digest::verify_bytes(what, &descriptor.digest, descriptor.size, &bytes)?;
+    Ok(bytes)
 }
 
 /// The reference a read needs, as docker and oras pick it: the one the location names; else

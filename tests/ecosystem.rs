@@ -1,0 +1,344 @@
+//! Other tools' model artifacts, built as those tools build them (see the notes on modctl's
+//! builder: one layer per file, raw by default since 0.1, `weight.config` for configs and
+//! tokenizers, a compact Go-ordered manifest with the regenerated Modelfile as an annotation;
+//! legacy `vnd.cnai` names and config quirks before 0.2), pushed to a real registry with
+//! `zoo-oci copy`, then read back with `inspect`, `pull` and `copy`.
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::util::registry::Registry;
+use crate::util::*;
+
+/// One layer as a tool wrote it: media type, blob, annotations in the order Go sorts them.
+struct Layer {
+    media_type: String,
+    bytes: Vec<u8>,
+    annotations: Vec<(String, String)>,
+}
+
+/// A raw modctl layer of `path` (under the given prefix, `cncf` or `cnai`): the file's bytes,
+/// the file path and modctl's file metadata (typeflag the number 0, mode 420).
+fn modctl_raw(prefix: &str, kind: &str, path: &str, bytes: &[u8]) -> Layer {
+    let name = path.rsplit('/').next().unwrap();
+    let metadata = format!(
+        r#"{{"name":"{name}","mode":420,"uid":1000,"gid":1000,"size":{},"mtime":"2026-08-05T10:27:51.123456789+08:00","typeflag":0}}"#,
+        bytes.len()
+    );
+    Layer {
+        media_type: format!("application/vnd.{prefix}.model.{kind}.v1.raw"),
+        bytes: bytes.to_vec(),
+        // "file.metadata+json" sorts before "filepath" ('.' < 'p').
+        annotations: vec![
+            (format!("org.{prefix}.model.file.metadata+json"), metadata),
+            (format!("org.{prefix}.model.filepath"), path.to_string()),
+        ],
+    }
+}
+
+/// A tar modctl layer of one file, as Go's `tar.FileInfoHeader` writes it: one entry named by
+/// the path, no parent folders, the owner's ids and names, mtime in whole seconds.
+fn modctl_tar(prefix: &str, kind: &str, path: &str, bytes: &[u8]) -> Layer {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_ustar();
+    header.set_path(path).unwrap();
+    header.set_mode(0o644);
+    header.set_uid(1000);
+    header.set_gid(1000);
+    header.set_username("user").unwrap();
+    header.set_groupname("user").unwrap();
+    header.set_mtime(1_785_896_871);
+    header.set_size(bytes.len() as u64);
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_cksum();
+    builder.append(&header, bytes).unwrap();
+    Layer {
+        media_type: format!("application/vnd.{prefix}.model.{kind}.v1.tar"),
+        bytes: builder.into_inner().unwrap(),
+        annotations: vec![(format!("org.{prefix}.model.filepath"), path.to_string())],
+    }
+}
+
+/// Writes the artifact into a new OCI layout at `layout`, tagged `tag`: the blobs, the config
+/// as given, and the manifest as compact JSON in Go's field order.
+fn write_layout(
+    layout: &Path,
+    tag: &str,
+    artifact_type: &str,
+    config_type: &str,
+    config: &[u8],
+    layers: &[Layer],
+    annotations: &[(&str, &str)],
+) -> String {
+    fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
+    fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let put = |bytes: &[u8]| {
+        let digest = zoo_oci::digest::of_bytes(bytes);
+        fs::write(blob_path(layout, &digest), bytes).unwrap();
+        digest
+    };
+    let quote = |s: &str| serde_json::to_string(s).unwrap();
+    let descriptors: Vec<String> = layers
+        .iter()
+        .map(|l| {
+            let annotations: Vec<String> =
+                l.annotations.iter().map(|(k, v)| format!("{}:{}", quote(k), quote(v))).collect();
+            format!(
+                r#"{{"mediaType":{},"digest":"{}","size":{},"annotations":{{{}}}}}"#,
+                quote(&l.media_type),
+                put(&l.bytes),
+                l.bytes.len(),
+                annotations.join(",")
+            )
+        })
+        .collect();
+    let manifest_annotations: Vec<String> =
+        annotations.iter().map(|(k, v)| format!("{}:{}", quote(k), quote(v))).collect();
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":{},"config":{{"mediaType":{},"digest":"{}","size":{}}},"layers":[{}]{}}}"#,
+        quote(artifact_type),
+        quote(config_type),
+        put(config),
+        config.len(),
+        descriptors.join(","),
+        if manifest_annotations.is_empty() {
+            String::new()
+        } else {
+            format!(r#","annotations":{{{}}}"#, manifest_annotations.join(","))
+        }
+    );
+    let digest = put(manifest.as_bytes());
+    let index = format!(
+        r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{digest}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"{tag}"}}}}]}}"#,
+        manifest.len()
+    );
+    fs::write(layout.join("index.json"), index).unwrap();
+    digest
+}
+
+/// The files of a Qwen2-like Hugging Face model as modctl sees a workspace.
+struct Model {
+    config: Vec<u8>,
+    tokenizer: Vec<u8>,
+    shard1: Vec<u8>,
+    shard2: Vec<u8>,
+    readme: Vec<u8>,
+}
+
+fn model() -> Model {
+    Model {
+        config: br#"{"model_type":"qwen2","torch_dtype":"bfloat16","transformers_version":"4.44.0"}"#.to_vec(),
+        tokenizer: br#"{"version":"1.0","model":{"type":"BPE"}}"#.to_vec(),
+        shard1: safetensors_model(&pseudo_random(40_000, 1)),
+        shard2: safetensors_model(&pseudo_random(30_000, 2)),
+        readme: b"# Qwen2-0.5B\n\nA small language model.\n".to_vec(),
+    }
+}
+
+const MODELFILE: &str = "# Generated at 2026-08-05T10:27:51+08:00\n\n# Model name\nNAME Qwen2-0.5B\n\n# Config files (Generated from the files in the workspace directory)\nCONFIG config.json\nCONFIG tokenizer.json\n\n# Model files (Generated from the files in the workspace directory)\nMODEL model-00001-of-00002.safetensors\nMODEL model-00002-of-00002.safetensors\n\n# Documentation files (Generated from the files in the workspace directory)\nDOC README.md\n";
+
+/// Layers in modctl's processor order (configs, weights, code, docs), each sorted by path.
+fn modctl_layers(prefix: &str, m: &Model, raw: bool) -> Vec<Layer> {
+    let layer = |kind: &str, path: &str, bytes: &[u8]| {
+        if raw { modctl_raw(prefix, kind, path, bytes) } else { modctl_tar(prefix, kind, path, bytes) }
+    };
+    vec![
+        layer("weight.config", "config.json", &m.config),
+        layer("weight.config", "tokenizer.json", &m.tokenizer),
+        layer("weight", "model-00001-of-00002.safetensors", &m.shard1),
+        layer("weight", "model-00002-of-00002.safetensors", &m.shard2),
+        layer("doc", "README.md", &m.readme),
+    ]
+}
+
+fn inspect_json(cwd: &Path, at: &str) -> Value {
+    serde_json::from_str(&run_in(cwd, &["inspect", "--plain-http", "--format", "json", at]).ok().stdout).unwrap()
+}
+
+/// The variant's folder: what a server loads.
+fn assert_variant_folder(dir: &Path, m: &Model) {
+    assert_eq!(fs::read(dir.join("config.json")).unwrap(), m.config);
+    assert_eq!(fs::read(dir.join("tokenizer.json")).unwrap(), m.tokenizer);
+    assert_eq!(fs::read(dir.join("model-00001-of-00002.safetensors")).unwrap(), m.shard1);
+    assert_eq!(fs::read(dir.join("model-00002-of-00002.safetensors")).unwrap(), m.shard2);
+}
+
+#[test]
+fn a_modctl_artifact_reads_as_one_variant_with_its_configs_and_the_config_facts() {
+    let tmp = scratch();
+    let reg = Registry::plain();
+    let m = model();
+    let config = br#"{"descriptor":{"createdAt":"2026-08-05T10:27:51.123456789+08:00","family":"qwen2","name":"Qwen2-0.5B","sourceURL":"https://example.org/qwen2.git","revision":"4f2c1e0"},"modelfs":{"type":"layers","diffIds":[]},"config":{"architecture":"transformer","format":"safetensors","paramSize":"0.5b","precision":"bfloat16"}}"#;
+    let layout = tmp.path().join("modctl");
+    let digest = write_layout(
+        &layout,
+        "v1",
+        "application/vnd.cncf.model.manifest.v1+json",
+        "application/vnd.cncf.model.config.v1+json",
+        config,
+        &modctl_layers("cncf", &m, true),
+        &[("org.cncf.modctl.modelfile", MODELFILE)],
+    );
+    let at = reg.at("team/qwen2:v1");
+    run_in(tmp.path(), &["copy", "--plain-http", &format!("oci:{}:v1", layout.display()), &at]).ok();
+
+    let report = inspect_json(tmp.path(), &at);
+    assert_eq!(report["digest"], digest.as_str(), "the copy kept the manifest's bytes");
+    assert_eq!(report["name"], "Qwen2-0.5B");
+    let facts = &report["modelConfig"];
+    assert_eq!(facts["descriptor"]["family"], "qwen2");
+    assert_eq!(facts["config"]["format"], "safetensors");
+    assert_eq!(facts["config"]["paramSize"], "0.5b");
+    assert_eq!(facts["config"]["precision"], "bfloat16");
+    assert_eq!(report["modelfile"], MODELFILE);
+    let variants = report["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), 1, "two shards and two configs are one model: {variants:?}");
+    assert_eq!(variants[0]["name"], "Qwen2-0.5B");
+    assert_eq!(variants[0]["size"], (m.shard1.len() + m.shard2.len()) as u64);
+    for layer in report["layers"].as_array().unwrap().iter().filter(|l| l["class"] == "model") {
+        assert_eq!(layer["name"], "Qwen2-0.5B", "configs join the weights: {layer}");
+    }
+    let text = run_in(tmp.path(), &["inspect", "--plain-http", &at]).ok().stdout.clone();
+    assert!(text.starts_with("Qwen2-0.5B"), "{text}");
+    for line in ["family      qwen2", "format      safetensors", "params      0.5b", "Modelfile", "NAME Qwen2-0.5B"] {
+        assert!(text.contains(line), "{line:?} in:\n{text}");
+    }
+
+    // The variant is a folder the model loads from; the printed pull command works as pasted.
+    let out = tmp.path().join("variant");
+    let args =
+        ["pull", "-q", "--plain-http", &at, "--only", "model", "--variant", "Qwen2-0.5B", "-o", out.to_str().unwrap()];
+    run_in(tmp.path(), &args).ok();
+    assert_variant_folder(&out, &m);
+    assert!(!out.join("README.md").exists(), "--only model takes the model only");
+    let pasted = report["pull"].as_str().unwrap();
+    assert!(pasted.contains("Qwen2-0.5B"), "{pasted}");
+    let whole = tmp.path().join("whole");
+    run_in(tmp.path(), &["pull", "-q", "--plain-http", &at, "-o", whole.to_str().unwrap()]).ok();
+    assert_variant_folder(&whole, &m);
+    assert_eq!(fs::read(whole.join("README.md")).unwrap(), m.readme);
+
+    // The index lists it by the config's name, with its one variant.
+    let listed: Value = serde_json::from_str(
+        &run_in(tmp.path(), &["index", "--plain-http", "--format", "json", &reg.at("team/qwen2")]).ok().stdout,
+    )
+    .unwrap();
+    let suites = listed["suites"].as_array().unwrap_or_else(|| panic!("{listed}"));
+    assert_eq!(suites.len(), 1, "{listed}");
+    assert_eq!(suites[0]["name"], "Qwen2-0.5B");
+    assert_eq!(suites[0]["variants"].as_array().unwrap().len(), 1);
+
+    // And back into a layout, byte for byte.
+    let back = tmp.path().join("back");
+    run_in(tmp.path(), &["copy", "--plain-http", &at, &format!("oci:{}:v1", back.display())]).ok();
+    assert_eq!(manifest(&back, "v1"), manifest(&layout, "v1"));
+}
+
+#[test]
+fn a_legacy_cnai_artifact_with_the_old_config_spelling_reads_too() {
+    let tmp = scratch();
+    let reg = Registry::plain();
+    let m = model();
+    // modctl 0.0.x: tar layers, `diff_ids`, `puantization`; a number for the size (spec 0.0.1).
+    let config = br#"{"descriptor":{"name":"Qwen2-0.5B","version":"0.1"},"modelfs":{"type":"layers","diff_ids":[]},"config":{"format":"safetensors","parameterSize":494032768,"puantization":"awq"}}"#;
+    let layout = tmp.path().join("legacy");
+    write_layout(
+        &layout,
+        "v1",
+        "application/vnd.cnai.model.manifest.v1+json",
+        "application/vnd.cnai.model.config.v1+json",
+        config,
+        &modctl_layers("cnai", &m, false),
+        &[("org.cnai.modctl.modelfile", MODELFILE)],
+    );
+    let at = reg.at("team/legacy:v1");
+    run_in(tmp.path(), &["copy", "--plain-http", &format!("oci:{}:v1", layout.display()), &at]).ok();
+    let report = inspect_json(tmp.path(), &at);
+    assert_eq!((report["name"].as_str(), report["version"].as_str()), (Some("Qwen2-0.5B"), Some("0.1")));
+    assert_eq!(report["modelConfig"]["config"]["quantization"], "awq");
+    assert_eq!(report["modelConfig"]["config"]["paramSize"], "494032768");
+    assert_eq!(report["modelfile"], MODELFILE);
+    assert_eq!(report["variants"].as_array().unwrap().len(), 1);
+    let out = tmp.path().join("out");
+    run_in(tmp.path(), &["pull", "-q", "--plain-http", &at, "--variant", "Qwen2-0.5B", "-o", out.to_str().unwrap()])
+        .ok();
+    assert_variant_folder(&out, &m);
+}
+
+#[test]
+fn gzip_layers_are_extracted_and_unknown_layers_are_listed_with_a_warning() {
+    let tmp = scratch();
+    let reg = Registry::plain();
+    let m = model();
+    // A dataset as tar+gzip (what KitOps and the spec's writers may send), and an SBOM.
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_ustar();
+    header.set_path("data/test.csv").unwrap();
+    header.set_mode(0o644);
+    header.set_size(12);
+    header.set_cksum();
+    tar.append(&header, &b"x,y\n1,2\n3,4\n"[..]).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &tar.into_inner().unwrap()).unwrap();
+    let mut layers = modctl_layers("cncf", &m, true);
+    layers.push(Layer {
+        media_type: "application/vnd.cncf.model.dataset.v1.tar+gzip".into(),
+        bytes: gz.finish().unwrap(),
+        annotations: vec![("org.cncf.model.filepath".into(), "data/".into())],
+    });
+    layers.push(Layer {
+        media_type: "application/spdx+json".into(),
+        bytes: br#"{"spdxVersion":"SPDX-2.3"}"#.to_vec(),
+        annotations: vec![("org.opencontainers.image.title".into(), "sbom.spdx.json".into())],
+    });
+    let layout = tmp.path().join("mixed");
+    let config = br#"{"descriptor":{"name":"mixed"},"modelfs":{"type":"layers","diffIds":[]},"config":{}}"#;
+    write_layout(
+        &layout,
+        "v1",
+        "application/vnd.cncf.model.manifest.v1+json",
+        "application/vnd.cncf.model.config.v1+json",
+        config,
+        &layers,
+        &[],
+    );
+    let at = reg.at("team/mixed:v1");
+    run_in(tmp.path(), &["copy", "--plain-http", &format!("oci:{}:v1", layout.display()), &at]).ok();
+    let report = inspect_json(tmp.path(), &at);
+    let unknown = report["unknownLayers"].as_array().unwrap();
+    assert_eq!(unknown.len(), 1, "{report}");
+    assert_eq!(unknown[0]["mediaType"], "application/spdx+json");
+    assert!(report["warnings"][0].as_str().unwrap().contains("application/spdx+json"), "{report}");
+    let out = tmp.path().join("out");
+    let pulled = run_in(tmp.path(), &["pull", "-q", "--plain-http", &at, "-o", out.to_str().unwrap()]);
+    pulled.ok().stderr_has("warning: layer").stderr_has("application/spdx+json");
+    assert_eq!(fs::read(out.join("data/test.csv")).unwrap(), b"x,y\n1,2\n3,4\n");
+    assert_variant_folder(&out, &m);
+    assert!(!out.join("sbom.spdx.json").exists());
+}
+
+#[test]
+fn a_config_that_is_not_a_modelpack_config_is_a_warning_naming_it() {
+    let tmp = scratch();
+    let m = model();
+    let layout = tmp.path().join("odd");
+    let config = b"not json at all";
+    write_layout(
+        &layout,
+        "v1",
+        "application/vnd.cncf.model.manifest.v1+json",
+        "application/vnd.cncf.model.config.v1+json",
+        config,
+        &modctl_layers("cncf", &m, true),
+        &[],
+    );
+    let at = format!("oci:{}:v1", layout.display());
+    let text = run_in(tmp.path(), &["inspect", &at]).ok().stdout.clone();
+    let config_digest = zoo_oci::digest::of_bytes(config);
+    assert!(text.contains(&format!("warning: the config {config_digest} is not a ModelPack config")), "{text}");
+    let out = tmp.path().join("out");
+    run_in(tmp.path(), &["pull", "-q", &at, "--variant", "model", "-o", out.to_str().unwrap()]).ok();
+    assert_variant_folder(&out, &m);
+}
