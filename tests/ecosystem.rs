@@ -342,3 +342,158 @@ fn a_config_that_is_not_a_modelpack_config_is_a_warning_naming_it() {
     run_in(tmp.path(), &["pull", "-q", &at, "--variant", "model", "-o", out.to_str().unwrap()]).ok();
     assert_variant_folder(&out, &m);
 }
+
+/// A tar as `kit pack` writes a layer (≤ 1.7): every parent folder an entry of its own, names
+/// relative to the context folder without `./` or a trailing `/`, uid 1000, gid 0, mtime 0, no
+/// owner names.
+fn kit_tar(entries: &[(&str, Option<&[u8]>)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, content) in entries {
+        let mut header = tar::Header::new_ustar();
+        header.set_path(name).unwrap();
+        header.set_uid(1000);
+        header.set_gid(0);
+        header.set_mtime(0);
+        match content {
+            Some(bytes) => {
+                header.set_mode(0o644);
+                header.set_size(bytes.len() as u64);
+                header.set_entry_type(tar::EntryType::Regular);
+                header.set_cksum();
+                builder.append(&header, *bytes).unwrap();
+            }
+            None => {
+                header.set_mode(0o755);
+                header.set_size(0);
+                header.set_entry_type(tar::EntryType::Directory);
+                header.set_cksum();
+                builder.append(&header, std::io::empty()).unwrap();
+            }
+        }
+    }
+    builder.into_inner().unwrap()
+}
+
+#[test]
+fn a_kitops_modelkit_reads_with_its_kitfile_paths_and_pulls_by_kit_class() {
+    let tmp = scratch();
+    let reg = Registry::plain();
+    let gguf = pseudo_random(50_000, 9);
+    let script = b"print('hello')\n".to_vec();
+    let csv = b"x,y\n1,2\n".to_vec();
+    let readme = b"# demo\n\nA ModelKit.\n".to_vec();
+    let model_tar = kit_tar(&[("models", None), ("models/model.gguf", Some(&gguf))]);
+    let code_tar = kit_tar(&[("src", None), ("src/infer.py", Some(&script))]);
+    let data_tar = kit_tar(&[("data", None), ("data/test.csv", Some(&csv))]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &data_tar).unwrap();
+    let data_gz = gz.finish().unwrap();
+    let docs_tar = kit_tar(&[("README.md", Some(&readme))]);
+    let d = |b: &[u8]| zoo_oci::digest::of_bytes(b);
+    let kitfile = format!(
+        r#"{{"manifestVersion":"1.0.0","package":{{"name":"demo","version":"1.0.0","description":"A demo kit","license":"Apache-2.0","authors":["Jozu"]}},"model":{{"name":"demo-model","path":"models/model.gguf","framework":"llama.cpp","format":"gguf","digest":"{}","diffId":"{}"}},"code":[{{"path":"src","digest":"{}","diffId":"{}"}}],"datasets":[{{"name":"test-set","path":"data","digest":"{}","diffId":"{}"}}],"docs":[{{"path":"README.md","digest":"{}","diffId":"{}"}}]}}"#,
+        d(&model_tar),
+        d(&model_tar),
+        d(&code_tar),
+        d(&code_tar),
+        d(&data_gz),
+        d(&data_tar),
+        d(&docs_tar),
+        d(&docs_tar)
+    );
+    let layer = |kind: &str, bytes: Vec<u8>| Layer {
+        media_type: format!("application/vnd.kitops.modelkit.{kind}"),
+        bytes,
+        annotations: vec![],
+    };
+    let layers = [
+        layer("model.v1.tar", model_tar),
+        layer("code.v1.tar", code_tar),
+        layer("dataset.v1.tar+gzip", data_gz),
+        layer("docs.v1.tar", docs_tar),
+    ];
+    // kit ≤ 1.7 writes no mediaType and no artifactType into the manifest.
+    let layout = tmp.path().join("kit");
+    fs::create_dir_all(layout.join("blobs/sha256")).unwrap();
+    fs::write(layout.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let put = |bytes: &[u8]| {
+        fs::write(blob_path(&layout, &d(bytes)), bytes).unwrap();
+        d(bytes)
+    };
+    let descriptors: Vec<String> = layers
+        .iter()
+        .map(|l| format!(r#"{{"mediaType":"{}","digest":"{}","size":{}}}"#, l.media_type, put(&l.bytes), l.bytes.len()))
+        .collect();
+    let manifest_bytes = format!(
+        r#"{{"schemaVersion":2,"config":{{"mediaType":"application/vnd.kitops.modelkit.config.v1+json","digest":"{}","size":{}}},"layers":[{}],"annotations":{{"ml.kitops.modelkit.cli-version":"1.7.0"}}}}"#,
+        put(kitfile.as_bytes()),
+        kitfile.len(),
+        descriptors.join(",")
+    );
+    let manifest_digest = put(manifest_bytes.as_bytes());
+    fs::write(
+        layout.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{manifest_digest}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"1.0.0"}}}}]}}"#,
+            manifest_bytes.len()
+        ),
+    )
+    .unwrap();
+    let at = reg.at("team/demo:1.0.0");
+    run_in(tmp.path(), &["copy", "--plain-http", &format!("oci:{}:1.0.0", layout.display()), &at]).ok();
+
+    let report = inspect_json(tmp.path(), &at);
+    assert_eq!((report["name"].as_str(), report["version"].as_str()), (Some("demo"), Some("1.0.0")), "{report}");
+    assert_eq!(report["modelConfig"]["descriptor"]["licenses"][0], "Apache-2.0");
+    assert_eq!(report["modelConfig"]["descriptor"]["authors"][0], "Jozu");
+    assert_eq!(report["kitfile"]["model"]["framework"], "llama.cpp");
+    let variants = report["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), 1);
+    assert_eq!(
+        (variants[0]["name"].as_str(), variants[0]["framework"].as_str()),
+        (Some("demo-model"), Some("llama.cpp"))
+    );
+    let classes: Vec<(&str, &str)> = report["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["class"].as_str().unwrap(), l["path"].as_str().unwrap_or("-")))
+        .collect();
+    assert_eq!(
+        classes,
+        [("model", "models/model.gguf"), ("scripts", "src"), ("dataset", "data"), ("docs", "README.md")]
+    );
+    let text = run_in(tmp.path(), &["inspect", "--plain-http", &at]).ok().stdout.clone();
+    assert!(text.starts_with("demo 1.0.0") && text.contains("license     Apache-2.0"), "{text}");
+
+    let pull = |name: &str, extra: &[&str]| {
+        let out = tmp.path().join(name);
+        let mut args = vec!["pull", "-q", "--plain-http", at.as_str(), "-o", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        run_in(tmp.path(), &args).ok();
+        let mut files: Vec<String> =
+            tree(&out).into_iter().map(|(p, _, _)| p).filter(|p| p != ".zoo-oci.json").collect();
+        files.sort();
+        (out, files)
+    };
+    let (out, files) = pull("model", &["--only", "model"]);
+    assert_eq!(files, ["models/model.gguf"]);
+    assert_eq!(fs::read(out.join("models/model.gguf")).unwrap(), gguf);
+    assert_eq!(pull("code", &["--only", "code"]).1, ["src/infer.py"]);
+    assert_eq!(pull("docs", &["--only", "docs"]).1, ["README.md"]);
+    let (out, files) = pull("data", &["--include", "data/*"]);
+    assert_eq!(files, ["data/test.csv"]);
+    assert_eq!(fs::read(out.join("data/test.csv")).unwrap(), csv);
+    assert_eq!(pull("all", &[]).1, ["README.md", "data/test.csv", "models/model.gguf", "src/infer.py"]);
+
+    let listed: Value = serde_json::from_str(
+        &run_in(tmp.path(), &["index", "--plain-http", "--format", "json", &reg.at("team/demo")]).ok().stdout,
+    )
+    .unwrap();
+    assert_eq!(listed["suites"][0]["name"], "demo", "{listed}");
+    assert_eq!(listed["suites"][0]["license"], "Apache-2.0");
+
+    let back = tmp.path().join("back");
+    run_in(tmp.path(), &["copy", "--plain-http", &at, &format!("oci:{}:1.0.0", back.display())]).ok();
+    assert_eq!(manifest(&back, "1.0.0"), manifest(&layout, "1.0.0"));
+}

@@ -82,6 +82,8 @@ pub struct SuiteView {
     pub unknown_layers: Vec<Descriptor>,
     /// What decoding found odd: an unreadable config, unknown layers.
     pub warnings: Vec<String>,
+    /// The Kitfile of a KitOps ModelKit (its config blob), as JSON.
+    pub kitfile: Option<Value>,
 }
 
 /// The facts of a ModelPack config (model-spec `config.go`), as other tools write them.
@@ -293,6 +295,7 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
         model_config: None,
         unknown_layers,
         warnings,
+        kitfile: None,
     })
 }
 
@@ -387,6 +390,142 @@ pub fn attach_config(view: &mut SuiteView, bytes: &[u8]) {
         }
         Err(why) => view.warnings.push(format!("the config {digest} is not a ModelPack config: {why}")),
     }
+}
+
+/// A Kitfile as KitOps writes it into a ModelKit's config: each entry carries its layer's digest.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Kitfile {
+    #[serde(default)]
+    package: KitPackage,
+    #[serde(default)]
+    model: Option<KitModel>,
+    #[serde(default)]
+    code: Vec<KitEntry>,
+    #[serde(default)]
+    datasets: Vec<KitEntry>,
+    #[serde(default)]
+    docs: Vec<KitEntry>,
+    #[serde(default)]
+    prompts: Vec<KitEntry>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct KitPackage {
+    name: Option<String>,
+    version: Option<String>,
+    description: Option<String>,
+    license: Option<String>,
+    #[serde(default)]
+    authors: Vec<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct KitModel {
+    name: Option<String>,
+    path: Option<String>,
+    framework: Option<String>,
+    format: Option<String>,
+    license: Option<String>,
+    description: Option<String>,
+    #[serde(default)]
+    parts: Vec<KitEntry>,
+    digest: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct KitEntry {
+    name: Option<String>,
+    path: Option<String>,
+    license: Option<String>,
+    digest: Option<String>,
+}
+
+/// Reads a KitOps ModelKit's Kitfile (its config blob) into its view: each layer's path and name
+/// from the Kitfile entry that carries its digest (kit ≤ 1.7 puts no annotation on layers), the
+/// package's name, version, description, licence and authors, the model's framework and format.
+/// The model's parts join its variant; docs stay docs; a Kitfile that cannot be read is a warning.
+pub fn attach_kitfile(view: &mut SuiteView, bytes: &[u8]) {
+    let digest = view.manifest.config.digest.clone();
+    let (raw, kitfile) = match serde_json::from_slice::<Value>(bytes) {
+        Ok(raw) => match serde_json::from_value::<Kitfile>(raw.clone()) {
+            Ok(k) => (raw, k),
+            Err(e) => return view.warnings.push(format!("the Kitfile {digest} is not one KitOps writes: {e}")),
+        },
+        Err(e) => return view.warnings.push(format!("the Kitfile {digest} is not JSON: {e}")),
+    };
+    let package_name = kitfile.package.name.clone().filter(|n| !n.is_empty());
+    let model = kitfile.model.as_ref();
+    let variant = safe_variant_name(
+        &model.and_then(|m| m.name.clone()).or_else(|| package_name.clone()).unwrap_or_else(|| "model".into()),
+    );
+    // Layer digest → (path, name, is a model part).
+    let mut entries: BTreeMap<&str, (Option<&str>, Option<&str>)> = BTreeMap::new();
+    if let Some(m) = model {
+        if let Some(d) = m.digest.as_deref() {
+            entries.insert(d, (m.path.as_deref(), None));
+        }
+        for part in &m.parts {
+            if let Some(d) = part.digest.as_deref() {
+                entries.insert(d, (part.path.as_deref(), None));
+            }
+        }
+    }
+    for e in kitfile.code.iter().chain(&kitfile.datasets).chain(&kitfile.docs).chain(&kitfile.prompts) {
+        if let Some(d) = e.digest.as_deref() {
+            entries.insert(d, (e.path.as_deref(), e.name.as_deref()));
+        }
+    }
+    for layer in &mut view.layers {
+        if let Some((path, name)) = entries.get(layer.descriptor.digest.as_str()) {
+            if layer.filepath.is_none() {
+                layer.filepath = path.map(String::from);
+            }
+            if layer.class == Class::Dataset && layer.name.is_none() {
+                layer.name = name.map(String::from);
+            }
+        }
+        match layer.class {
+            Class::Model => {
+                layer.name = Some(variant.clone());
+                layer.framework = layer.framework.clone().or_else(|| model.and_then(|m| m.framework.clone()));
+            }
+            // KitOps's docs are docs, whatever their file is called.
+            Class::Readme | Class::License => layer.class = Class::Docs,
+            Class::Scripts | Class::Notebooks => {
+                let notebook = layer.filepath.as_deref().is_some_and(|p| p.ends_with(".ipynb"));
+                layer.class = if notebook { Class::Notebooks } else { Class::Scripts };
+            }
+            _ => {}
+        }
+    }
+    let framework = model.and_then(|m| m.framework.clone());
+    let size: u64 =
+        view.layers.iter().filter(|l| l.class == Class::Model && !l.weight_config).map(|l| l.descriptor.size).sum();
+    view.variants = if view.layers.iter().any(|l| l.class == Class::Model) {
+        let mut v = Variant::merge(variant.clone(), framework, None, None, size);
+        v.format = model.and_then(|m| m.format.clone());
+        vec![v]
+    } else {
+        Vec::new()
+    };
+    let mut licenses: Vec<String> =
+        kitfile.package.license.iter().chain(model.and_then(|m| m.license.as_ref())).cloned().collect();
+    licenses.extend(model.iter().flat_map(|m| m.parts.iter()).filter_map(|p| p.license.clone()));
+    licenses.sort();
+    licenses.dedup();
+    view.model_config = Some(ModelPackConfig {
+        descriptor: ModelPackDescriptor {
+            name: package_name.or_else(|| model.and_then(|m| m.name.clone())),
+            version: kitfile.package.version.clone(),
+            description: kitfile.package.description.clone().or_else(|| model.and_then(|m| m.description.clone())),
+            authors: kitfile.package.authors.clone(),
+            licenses,
+            ..Default::default()
+        },
+        config: ModelPackModel { format: model.and_then(|m| m.format.clone()), ..Default::default() },
+    });
+    view.kitfile = Some(raw);
 }
 
 /// A model name as a variant name: letters, digits, `.`, `_` and `-` kept, the rest `-`.

@@ -119,6 +119,15 @@ pub const LEGACY_MODEL_CONFIG: &str = "application/vnd.cnai.model.config.v1+json
 /// The legacy annotation prefix (`org.cnai.model.filepath`, …), read as `org.cncf.model.`.
 pub const LEGACY_ANNOTATION_PREFIX: &str = "org.cnai.model.";
 
+/// KitOps: the ModelKit config blob, the Kitfile as JSON (with each entry's layer digest).
+pub const KIT_CONFIG: &str = "application/vnd.kitops.modelkit.config.v1+json";
+/// KitOps: the manifest `artifactType` of a ModelKit (newer kit; older ones write none).
+pub const KIT_ARTIFACT: &str = "application/vnd.kitops.modelkit.manifest.v1+json";
+/// KitOps: the layer media type prefix (`model`, `modelpart`, `dataset`, `code`, `docs`).
+pub const KIT_PREFIX: &str = "application/vnd.kitops.modelkit.";
+/// KitOps: the annotation that marks a `code` layer holding prompts.
+pub const KIT_ANN_LAYER_SUBTYPE: &str = "ml.kitops.modelkit.layer-subtype";
+
 /// What a layer holds, as its media type says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LayerContent {
@@ -151,15 +160,22 @@ pub enum LayerEncoding {
 /// What a ModelPack layer media type means: every kind of the spec (`weight`, `weight.config`,
 /// `code`, `dataset`, `doc`) in every encoding (`raw`, `tar`, `tar+gzip`, `tar+zstd`), under the
 /// current `vnd.cncf.model` names or the legacy `vnd.cnai.model` ones; `None` for anything else.
+///
+/// KitOps ModelKit layers (`application/vnd.kitops.modelkit.KIND.v1.tar[+gzip|+zstd]`, `.raw`)
+/// read as their ModelPack kinds: `model` → weight, `modelpart` → weight.config, `dataset`,
+/// `code`, `docs` → doc (kit's MCP bundles are not read).
 pub fn layer_type(media_type: &str) -> Option<(LayerContent, LayerEncoding)> {
-    let rest = media_type.strip_prefix(PREFIX).or_else(|| media_type.strip_prefix(LEGACY_PREFIX))?;
+    let (rest, kit) = match media_type.strip_prefix(KIT_PREFIX) {
+        Some(rest) => (rest, true),
+        None => (media_type.strip_prefix(PREFIX).or_else(|| media_type.strip_prefix(LEGACY_PREFIX))?, false),
+    };
     let (kind, encoding) = rest.rsplit_once(".v1.")?;
-    let content = match kind {
-        "weight" => LayerContent::Weight,
-        "weight.config" => LayerContent::WeightConfig,
-        "code" => LayerContent::Code,
-        "dataset" => LayerContent::Dataset,
-        "doc" => LayerContent::Doc,
+    let content = match (kind, kit) {
+        ("weight", false) | ("model", true) => LayerContent::Weight,
+        ("weight.config", false) | ("modelpart", true) => LayerContent::WeightConfig,
+        ("code", _) => LayerContent::Code,
+        ("dataset", _) => LayerContent::Dataset,
+        ("doc", false) | ("docs", true) => LayerContent::Doc,
         _ => return None,
     };
     let encoding = match encoding {
@@ -172,11 +188,11 @@ pub fn layer_type(media_type: &str) -> Option<(LayerContent, LayerEncoding)> {
     Some((content, encoding))
 }
 
-/// Whether a manifest is a ModelPack model, by its `artifactType` or config media type, under
-/// the current or the legacy names.
+/// Whether a manifest is a model: ModelPack (current or legacy names) or a KitOps ModelKit, by
+/// its `artifactType` or config media type.
 pub fn is_model_artifact(artifact_type: Option<&str>, config_media_type: &str) -> bool {
-    matches!(artifact_type, Some(MODEL_ARTIFACT | LEGACY_MODEL_ARTIFACT))
-        || matches!(config_media_type, MODEL_CONFIG | LEGACY_MODEL_CONFIG)
+    matches!(artifact_type, Some(MODEL_ARTIFACT | LEGACY_MODEL_ARTIFACT | KIT_ARTIFACT))
+        || matches!(config_media_type, MODEL_CONFIG | LEGACY_MODEL_CONFIG | KIT_CONFIG)
 }
 
 #[cfg(test)]
@@ -220,5 +236,21 @@ mod tests {
         assert!(is_model_artifact(Some(LEGACY_MODEL_ARTIFACT), "application/vnd.oci.empty.v1+json"));
         assert!(is_model_artifact(None, LEGACY_MODEL_CONFIG));
         assert!(!is_model_artifact(None, "application/vnd.oci.image.config.v1+json"));
+        assert!(is_model_artifact(None, KIT_CONFIG), "kit writes no artifactType");
+        let kit = [
+            ("model", LayerContent::Weight),
+            ("modelpart", LayerContent::WeightConfig),
+            ("dataset", LayerContent::Dataset),
+            ("code", LayerContent::Code),
+            ("docs", LayerContent::Doc),
+        ];
+        for (kind, content) in kit {
+            for (suffix, encoding) in encodings {
+                let name = format!("{KIT_PREFIX}{kind}.v1.{suffix}");
+                assert_eq!(layer_type(&name), Some((content, encoding)), "{name}");
+            }
+        }
+        assert_eq!(layer_type("application/vnd.kitops.modelkit.mcpb.v1.raw"), None);
+        assert_eq!(layer_type("application/vnd.kitops.modelkit.doc.v1.tar"), None, "kit says docs");
     }
 }

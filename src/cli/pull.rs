@@ -27,7 +27,8 @@ pub struct PullArgs {
     /// The folder to write (default: ./NAME). Created with its parents; replaced atomically.
     #[arg(short, long, value_name = "DIR")]
     pub output: Option<PathBuf>,
-    /// Keep only these classes: model, scripts, notebooks, dataset, readme, license, docs.
+    /// Keep only these classes: model, scripts, notebooks, dataset, readme, license, docs (code:
+    /// scripts and notebooks).
     #[arg(long, value_delimiter = ',', value_name = "CLASS")]
     pub only: Vec<String>,
     /// Keep only these model variants (repeatable, or comma-separated).
@@ -61,7 +62,10 @@ pub async fn run(global: &Global, args: PullArgs) -> Result<u8> {
         source: location(&args.source)?,
         destination: args.output,
         selection: Selection {
-            only: args.only.iter().map(|c| Class::parse(c)).collect::<Result<_>>()?,
+            only: {
+                let groups = args.only.iter().map(|c| Class::parse_group(c)).collect::<Result<Vec<_>>>()?;
+                groups.into_iter().flatten().collect()
+            },
             variants: args.variant,
             frameworks: args.framework,
             include: args.include,

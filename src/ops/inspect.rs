@@ -66,6 +66,8 @@ pub struct InspectReport {
     pub unknown_layers: Vec<UnknownLayer>,
     /// What reading the manifest and config found odd.
     pub warnings: Vec<String>,
+    /// The Kitfile of a KitOps ModelKit, as JSON.
+    pub kitfile: Option<serde_json::Value>,
 }
 
 /// A layer zoo-oci does not read.
@@ -189,6 +191,7 @@ fn report(view: SuiteView, location: &str, plain_http: bool) -> InspectReport {
             })
             .collect(),
         warnings: view.warnings,
+        kitfile: view.kitfile,
         model_config: view.model_config,
         variants: view.variants,
         descriptor: view.spec,

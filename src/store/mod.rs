@@ -225,6 +225,9 @@ pub async fn suite_view(source: &dyn Source, descriptor: &Descriptor, bytes: &[u
     if view.spec.is_none() {
         let config = view.manifest.config.clone();
         match read_small_blob(source, &config, &format!("config {}", config.digest)).await {
+            Ok(bytes) if config.media_type == crate::artifact::media::KIT_CONFIG => {
+                decode::attach_kitfile(&mut view, &bytes)
+            }
             Ok(bytes) => decode::attach_config(&mut view, &bytes),
             Err(e) => view.warnings.push(format!("the config {} could not be read: {e}", config.digest)),
         }

@@ -60,6 +60,15 @@ impl Class {
         }
     }
 
+    /// The classes a name in `--only` stands for: one class, or `code` for scripts and
+    /// notebooks (KitOps's word for both).
+    pub fn parse_group(name: &str) -> Result<Vec<Class>> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "code" => Ok(vec![Class::Scripts, Class::Notebooks]),
+            _ => Class::parse(name).map(|c| vec![c]),
+        }
+    }
+
     /// Parses a class name as written in `--only` (singular or plural).
     pub fn parse(name: &str) -> Result<Class> {
         let found = match name.trim().to_ascii_lowercase().as_str() {
@@ -73,7 +82,7 @@ impl Class {
             _ => {
                 let known: Vec<&str> = Class::ALL.iter().map(|c| c.as_str()).collect();
                 return Err(Error::usage(format!("unknown class {name:?}"))
-                    .with_hint(format!("the classes are {}", known.join(", "))));
+                    .with_hint(format!("the classes are {} (and code: scripts and notebooks)", known.join(", "))));
             }
         };
         Ok(found)
