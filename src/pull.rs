@@ -181,9 +181,10 @@ pub async fn into_folder(
     events: &(dyn Fn(&Event) + Sync),
 ) -> Result<PullOutcome> {
     let root = copy::resolve(source, reference, crate::retry::DEFAULT_RETRIES).await?;
+    let (root, selection) = pick_from_index(source, root, &options.selection).await?;
     let view = crate::store::suite_view(source, &root.descriptor, &root.bytes).await?;
-    let files = FileFilter::of(&options.selection)?;
-    let chosen = select(&view, &options.selection, &files)?;
+    let files = FileFilter::of(&selection)?;
+    let chosen = select(&view, &selection, &files)?;
 
     let name = view.name().unwrap_or("suite").to_string();
     let destination = match &options.destination {
@@ -243,6 +244,46 @@ pub async fn into_folder(
             Err(e)
         }
     }
+}
+
+/// An image index of model variants (KitOps groups quantisations so; a multi-platform model):
+/// `--variant NAME` (or a platform, `linux/amd64`) picks the child to pull, which is then pulled
+/// as the suite it is, every variant of it; without one, the error says which children exist.
+/// A manifest is passed through with the selection as given.
+async fn pick_from_index(
+    source: &dyn Source,
+    root: copy::Root,
+    selection: &Selection,
+) -> Result<(copy::Root, Selection)> {
+    let Some(children) = crate::artifact::manifest::index_children(&root.descriptor, &root.bytes)? else {
+        return Ok((root, selection.clone()));
+    };
+    let names: Vec<&str> = children.iter().map(|c| c.name.as_str()).collect();
+    let wanted = selection.variants.iter().find_map(|v| {
+        children.iter().find(|c| &c.name == v || c.platform.as_deref() == Some(v.as_str())).map(|c| (v, c))
+    });
+    let Some((asked, child)) = wanted else {
+        let what = match selection.variants.as_slice() {
+            [] => "pick one with --variant NAME".to_string(),
+            asked => format!("none is named {}", asked.join(" or ")),
+        };
+        return Err(Error::usage(format!(
+            "{} is an image index of {}: {}; {what}",
+            root.descriptor.digest,
+            crate::index::render::count(children.len(), "model variant", "model variants"),
+            names.join(", ")
+        ))
+        .with_hint(format!("e.g. zoo-oci pull … --variant {}", names.first().copied().unwrap_or("NAME"))));
+    };
+    let bytes = crate::retry::run(
+        crate::retry::Policy::Retries(crate::retry::DEFAULT_RETRIES),
+        |_, _| {},
+        |_| source.fetch_manifest(&child.descriptor),
+    )
+    .await?;
+    let mut rest = selection.clone();
+    rest.variants.retain(|v| v != asked);
+    Ok((copy::Root { descriptor: child.descriptor.clone(), bytes }, rest))
 }
 
 /// The filled scratch folder, the lock that keeps it from a sweep until it is swapped in, and

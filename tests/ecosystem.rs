@@ -497,3 +497,67 @@ fn a_kitops_modelkit_reads_with_its_kitfile_paths_and_pulls_by_kit_class() {
     run_in(tmp.path(), &["copy", "--plain-http", &at, &format!("oci:{}:1.0.0", back.display())]).ok();
     assert_eq!(manifest(&back, "1.0.0"), manifest(&layout, "1.0.0"));
 }
+
+#[test]
+fn an_image_index_of_variants_lists_them_and_pull_picks_one_by_name() {
+    let tmp = scratch();
+    let reg = Registry::plain();
+    let layout = tmp.path().join("grouped");
+    let config =
+        br#"{"descriptor":{"name":"llama-tiny"},"modelfs":{"type":"layers","diffIds":[]},"config":{"format":"gguf"}}"#;
+    let q4 = pseudo_random(20_000, 4);
+    let q8 = pseudo_random(40_000, 8);
+    let mut children = Vec::new();
+    for (name, weights) in [("q4", &q4), ("q8", &q8)] {
+        let layers = [modctl_raw("cncf", "weight", &format!("llama-tiny.{name}.gguf"), weights)];
+        let artifact = "application/vnd.cncf.model.manifest.v1+json";
+        let digest =
+            write_layout(&layout, name, artifact, "application/vnd.cncf.model.config.v1+json", config, &layers, &[]);
+        let size = fs::metadata(blob_path(&layout, &digest)).unwrap().len();
+        children.push(format!(
+            r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{digest}","size":{size},"annotations":{{"ml.kitops.modelkit.original-tag":"{name}"}},"artifactType":"{artifact}"}}"#
+        ));
+    }
+    let index = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","artifactType":"application/vnd.kitops.modelkit.index.v1+json","manifests":[{}]}}"#,
+        children.join(",")
+    );
+    let index_digest = zoo_oci::digest::of_bytes(index.as_bytes());
+    fs::write(blob_path(&layout, &index_digest), &index).unwrap();
+    fs::write(
+        layout.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.index.v1+json","digest":"{index_digest}","size":{},"annotations":{{"org.opencontainers.image.ref.name":"1"}}}}]}}"#,
+            index.len()
+        ),
+    )
+    .unwrap();
+    let at = reg.at("team/llama:1");
+    run_in(tmp.path(), &["copy", "--plain-http", &format!("oci:{}:1", layout.display()), &at]).ok();
+
+    let report = inspect_json(tmp.path(), &at);
+    let names: Vec<&str> = report["children"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["q4", "q8"], "{report}");
+    let text = run_in(tmp.path(), &["inspect", "--plain-http", &at]).ok().stdout.clone();
+    assert!(text.contains("Variants (manifests of the index)") && text.contains("--variant q4"), "{text}");
+
+    let out = tmp.path().join("out");
+    run_in(tmp.path(), &["pull", "-q", "--plain-http", &at, "-o", out.to_str().unwrap()])
+        .code(2)
+        .stderr_has("image index of 2 model variants: q4, q8")
+        .stderr_has("--variant");
+    assert!(!out.exists());
+    run_in(tmp.path(), &["pull", "-q", "--plain-http", &at, "--variant", "q8", "-o", out.to_str().unwrap()]).ok();
+    assert_eq!(fs::read(out.join("llama-tiny.q8.gguf")).unwrap(), q8);
+    assert!(!out.join("llama-tiny.q4.gguf").exists());
+
+    let listed: Value = serde_json::from_str(
+        &run_in(tmp.path(), &["index", "--plain-http", "--format", "json", &reg.at("team/llama")]).ok().stdout,
+    )
+    .unwrap();
+    let suites = listed["suites"].as_array().unwrap_or_else(|| panic!("{listed}"));
+    assert_eq!(suites.len(), 1, "{listed}");
+    let variants: Vec<&str> =
+        suites[0]["variants"].as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert_eq!((suites[0]["name"].as_str(), variants), (Some("llama-tiny"), vec!["q4", "q8"]));
+}

@@ -116,6 +116,53 @@ pub fn parse_manifest(bytes: &[u8], what: &str) -> Result<Manifest> {
         .map_err(|e| Error::malformed(format!("{what} is not a valid OCI image manifest")).with_cause(e))
 }
 
+/// One manifest an image index holds, named as a model variant: by its `io.zoo-oci.variant`,
+/// KitOps's `ml.kitops.modelkit.original-tag`, `org.opencontainers.image.title` or
+/// `org.opencontainers.image.ref.name` annotation, else its platform (`linux/amd64`), else its
+/// short digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexChild {
+    /// The name `pull --variant` picks it by.
+    pub name: String,
+    /// Its platform, `os/architecture[/variant]`, when the index says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+    /// Its descriptor.
+    pub descriptor: Descriptor,
+}
+
+/// The children of an image index, named (see [`IndexChild`]); `None` when `descriptor` is not an
+/// index.
+pub fn index_children(descriptor: &Descriptor, bytes: &[u8]) -> Result<Option<Vec<IndexChild>>> {
+    if !matches!(descriptor.media_type.as_str(), media::OCI_INDEX | media::DOCKER_MANIFEST_LIST) {
+        return Ok(None);
+    }
+    let index = parse_index(bytes, &format!("index {}", descriptor.digest))?;
+    let children = index
+        .manifests
+        .into_iter()
+        .map(|child| {
+            let platform = child.other.get("platform").and_then(|p| {
+                let os = p.get("os")?.as_str()?;
+                let arch = p.get("architecture")?.as_str()?;
+                Some(match p.get("variant").and_then(|v| v.as_str()) {
+                    Some(v) => format!("{os}/{arch}/{v}"),
+                    None => format!("{os}/{arch}"),
+                })
+            });
+            let named = [media::ANN_VARIANT, "ml.kitops.modelkit.original-tag", media::ANN_TITLE, media::ANN_REF_NAME]
+                .iter()
+                .find_map(|k| child.annotation(k).filter(|v| !v.is_empty()).map(String::from));
+            let short =
+                crate::digest::hex_part(&child.digest).map(|h| h[..12.min(h.len())].to_string()).unwrap_or_default();
+            let name = named.or_else(|| platform.clone()).unwrap_or(short);
+            IndexChild { name, platform, descriptor: child }
+        })
+        .collect();
+    Ok(Some(children))
+}
+
 /// Parses index bytes read from a store.
 pub fn parse_index(bytes: &[u8], what: &str) -> Result<Index> {
     serde_json::from_slice(bytes)

@@ -38,6 +38,9 @@ pub async fn run(global: &Global, args: InspectArgs) -> Result<u8> {
 }
 
 fn to_text(report: &InspectReport) -> String {
+    if !report.children.is_empty() {
+        return index_text(report);
+    }
     let mut out = String::new();
     let name = report.name.as_deref().unwrap_or("(unnamed)");
     let _ = writeln!(out, "{name} {}", report.version.as_deref().unwrap_or(""));
@@ -193,6 +196,22 @@ fn to_text(report: &InspectReport) -> String {
         }
     }
     let _ = writeln!(out, "\nPull it with\n  {}", report.pull);
+    out
+}
+
+/// An image index: its children, each a variant `pull --variant` picks.
+fn index_text(report: &InspectReport) -> String {
+    let mut out = String::new();
+    let name = report.name.as_deref().unwrap_or("(an image index)");
+    let _ = writeln!(out, "{name} {}", report.version.as_deref().unwrap_or(""));
+    let _ = writeln!(out, "\n  digest      {}", report.digest);
+    let _ = writeln!(out, "\nVariants (manifests of the index)");
+    for c in &report.children {
+        let kind = c.descriptor.artifact_type.as_deref().unwrap_or(&c.descriptor.media_type);
+        let platform = c.platform.as_deref().map(|p| format!("  {p}")).unwrap_or_default();
+        let _ = writeln!(out, "  {:<22} {kind}{platform}  {}", c.name, c.descriptor.digest);
+    }
+    let _ = writeln!(out, "\nPull one with\n  {}", report.pull);
     out
 }
 

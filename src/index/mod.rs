@@ -198,10 +198,36 @@ async fn read_one(target: &dyn Source, tag: &str, location: &str, repository: &s
     let read = async {
         let descriptor = target.resolve(&Reference::Tag(tag.to_string())).await?;
         let bytes = target.fetch_manifest(&descriptor).await?;
-        crate::store::suite_view(target, &descriptor, &bytes).await
+        let Some(children) = crate::artifact::manifest::index_children(&descriptor, &bytes)? else {
+            return Ok(entry(&crate::store::suite_view(target, &descriptor, &bytes).await?, tag, location, repository));
+        };
+        // An image index of model variants is one suite: the first child's metadata, a variant
+        // per child, named as `pull --variant` picks it.
+        let mut suite: Option<SuiteEntry> = None;
+        let mut variants = Vec::new();
+        for child in &children {
+            let bytes = target.fetch_manifest(&child.descriptor).await?;
+            let view = crate::store::suite_view(target, &child.descriptor, &bytes).await?;
+            let first = view.variants.first().cloned();
+            let size =
+                view.layers.iter().filter(|l| l.class == crate::suite::Class::Model).map(|l| l.descriptor.size).sum();
+            variants.push(Variant {
+                name: child.name.clone(),
+                size,
+                facts: None,
+                ..first.unwrap_or_else(|| Variant::merge(child.name.clone(), None, None, None, size))
+            });
+            suite.get_or_insert_with(|| entry(&view, tag, location, repository));
+        }
+        let mut suite = suite
+            .ok_or_else(|| crate::Error::malformed(format!("the index {} holds no manifest", descriptor.digest)))?;
+        suite.digest = descriptor.digest.clone();
+        suite.size = variants.iter().map(|v| v.size).sum();
+        suite.variants = variants;
+        Ok::<_, crate::Error>(suite)
     };
     match read.await {
-        Ok(view) => Found::Suite(Box::new(entry(&view, tag, location, repository))),
+        Ok(suite) => Found::Suite(Box::new(suite)),
         Err(e) => Found::Skipped(Skipped { location: location.to_string(), reason: e.to_string() }),
     }
 }

@@ -68,6 +68,8 @@ pub struct InspectReport {
     pub warnings: Vec<String>,
     /// The Kitfile of a KitOps ModelKit, as JSON.
     pub kitfile: Option<serde_json::Value>,
+    /// For an image index: the manifests it holds, named as `pull --variant` picks them.
+    pub children: Vec<crate::artifact::manifest::IndexChild>,
 }
 
 /// A layer zoo-oci does not read.
@@ -131,12 +133,56 @@ pub async fn inspect(options: &InspectOptions, context: &Context) -> Result<Insp
     let source = store::open_source(&options.source, &context.transport, &context.events).await?;
     let reference = store::reference_or_only_tag(&options.source, source.as_ref()).await?;
     let root = copy::resolve(source.as_ref(), &reference, DEFAULT_RETRIES).await?;
+    let location = options.source.with_reference(Some(reference.clone()));
+    let plain_http = matches!(location, Location::Registry { .. }) && context.transport.plain_http;
+    if let Some(children) = crate::artifact::manifest::index_children(&root.descriptor, &root.bytes)? {
+        return Ok(index_report(&root, children, &location.to_string(), plain_http));
+    }
     let view = store::suite_view(source.as_ref(), &root.descriptor, &root.bytes)
         .await
         .map_err(|e: Error| e.on(Side::Source, source.name()))?;
-    let location = options.source.with_reference(Some(reference));
-    let plain_http = matches!(location, Location::Registry { .. }) && context.transport.plain_http;
     Ok(report(view, &location.to_string(), plain_http))
+}
+
+/// An image index: its children, and how to pull one.
+fn index_report(
+    root: &copy::Root,
+    children: Vec<crate::artifact::manifest::IndexChild>,
+    location: &str,
+    plain_http: bool,
+) -> InspectReport {
+    let index = crate::artifact::manifest::parse_index(&root.bytes, "the index").ok();
+    let annotations = index.map(|i| i.annotations).unwrap_or_default();
+    let name = annotations.get(media::ANN_TITLE).cloned();
+    let first = children.first().map(|c| c.name.clone()).unwrap_or_default();
+    let pull = format!(
+        "{} --variant {}",
+        crate::pull::command_line(location, name.as_deref(), plain_http),
+        shlex::try_quote(&first).map(|q| q.into_owned()).unwrap_or(first)
+    );
+    InspectReport {
+        location: location.to_string(),
+        pull,
+        digest: root.descriptor.digest.clone(),
+        artifact_type: None,
+        name,
+        version: annotations.get(media::ANN_VERSION).cloned(),
+        task: None,
+        modality: None,
+        descriptor: None,
+        variants: Vec::new(),
+        layers: Vec::new(),
+        size: children.iter().map(|c| c.descriptor.size).sum(),
+        readme: None,
+        readme_truncated: false,
+        annotations,
+        model_config: None,
+        modelfile: None,
+        unknown_layers: Vec::new(),
+        warnings: Vec::new(),
+        kitfile: None,
+        children,
+    }
 }
 
 fn report(view: SuiteView, location: &str, plain_http: bool) -> InspectReport {
@@ -192,6 +238,7 @@ fn report(view: SuiteView, location: &str, plain_http: bool) -> InspectReport {
             .collect(),
         warnings: view.warnings,
         kitfile: view.kitfile,
+        children: Vec::new(),
         model_config: view.model_config,
         variants: view.variants,
         descriptor: view.spec,
