@@ -561,3 +561,56 @@ fn an_image_index_of_variants_lists_them_and_pull_picks_one_by_name() {
         suites[0]["variants"].as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap()).collect();
     assert_eq!((suites[0]["name"].as_str(), variants), (Some("llama-tiny"), vec!["q4", "q8"]));
 }
+
+/// `copy --as-image` writes a standard OCI image whose layers hold the selected files under the
+/// prefix: umoci unpacks it into a root file system holding exactly what `pull` gives; the same
+/// suite gives the same image; skopeo copies it.
+#[test]
+fn copy_as_image_writes_an_image_umoci_unpacks_into_the_suites_files() {
+    require_tool("umoci");
+    require_tool("skopeo");
+    let tmp = scratch();
+    let reg = Registry::plain();
+    let suite = small_suite(tmp.path());
+    let source = format!("oci:{}:1", tmp.path().join("zoo").display());
+    // zstd layers too: the conversion decodes whatever the source holds.
+    run_in(tmp.path(), &["push", "-q", "--compression", "zstd", suite.to_str().unwrap(), &source]).ok();
+    let image = reg.at("team/tiny-image:1");
+    let args = ["copy", "--to-plain-http", &source, &image, "--as-image", "--only", "model,dataset"];
+    let first = run_in(tmp.path(), &args).ok().stdout.trim().to_string();
+    let again = run_in(tmp.path(), &args).ok().stdout.trim().to_string();
+    assert_eq!(first, again, "the same suite gives the same image");
+
+    // Read back by skopeo (an image client) into a layout, unpacked by umoci.
+    let layout = tmp.path().join("image");
+    fs::write(tmp.path().join("no-auth.json"), "{}").unwrap();
+    let (from, to) = (format!("docker://{image}"), format!("oci:{}:1", layout.display()));
+    let status = std::process::Command::new("skopeo")
+        .args(["copy", "-q", "--preserve-digests", "--src-tls-verify=false", &from, &to])
+        .env("REGISTRY_AUTH_FILE", tmp.path().join("no-auth.json"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let m = manifest(&layout, "1");
+    assert_eq!(m["config"]["mediaType"], "application/vnd.oci.image.config.v1+json");
+    for l in m["layers"].as_array().unwrap() {
+        assert_eq!(l["mediaType"], "application/vnd.oci.image.layer.v1.tar");
+    }
+    assert_eq!(m["annotations"]["org.opencontainers.image.title"], "tiny", "the suite's annotations are kept");
+    let config: Value = serde_json::from_slice(&blob(&layout, m["config"]["digest"].as_str().unwrap())).unwrap();
+    let diff_ids: Vec<&Value> = config["rootfs"]["diff_ids"].as_array().unwrap().iter().collect();
+    let digests: Vec<&Value> = m["layers"].as_array().unwrap().iter().map(|l| &l["digest"]).collect();
+    assert_eq!(diff_ids, digests, "uncompressed layers: each diff_id is its digest");
+    let bundle = tmp.path().join("bundle");
+    let unpacked = std::process::Command::new("umoci")
+        .args(["unpack", "--rootless", "--image", &format!("{}:1", layout.display()), bundle.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(unpacked.status.success(), "{}", String::from_utf8_lossy(&unpacked.stderr));
+    let pulled = tmp.path().join("pulled");
+    run_in(tmp.path(), &["pull", "-q", &source, "--only", "model,dataset", "-o", pulled.to_str().unwrap()]).ok();
+    fs::remove_file(pulled.join(".zoo-oci.json")).unwrap();
+    assert_same_tree(&pulled, &bundle.join("rootfs/models"));
+    let everything: Vec<String> = tree(&bundle.join("rootfs")).into_iter().map(|(p, _, _)| p).collect();
+    assert!(everything.iter().all(|p| p.starts_with("models/")), "only the files, under the prefix: {everything:?}");
+}

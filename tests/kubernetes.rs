@@ -346,3 +346,31 @@ fn a_full_disk_is_a_clear_error_and_leaves_nothing_behind() {
     let left: Vec<_> = fs::read_dir(&disk).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// The image-volume and KServe examples name an image `copy --as-image` writes, and mount or
+/// serve the folder it puts the files in.
+#[test]
+fn the_image_volume_and_kserve_examples_use_what_copy_as_image_writes() {
+    let read = |name: &str| -> Value {
+        serde_saphyr::from_str(&fs::read_to_string(repo().join("examples/k8s").join(name)).unwrap()).unwrap()
+    };
+    let text = |name: &str| fs::read_to_string(repo().join("examples/k8s").join(name)).unwrap();
+    let deployment = read("image-volume.yaml");
+    let spec = &deployment["spec"]["template"]["spec"];
+    let volume = &spec["volumes"][0];
+    let reference = volume["image"]["reference"].as_str().unwrap();
+    let mount = &spec["containers"][0]["volumeMounts"][0];
+    assert_eq!(mount["name"], volume["name"]);
+    assert_eq!(mount["readOnly"], true);
+    let args = spec["containers"][0]["args"].as_array().unwrap();
+    let served = format!("{}/models", mount["mountPath"].as_str().unwrap());
+    assert!(args.iter().any(|a| a.as_str().unwrap().ends_with(&served)), "the server reads the prefix folder: {args:?}");
+    assert!(text("image-volume.yaml").contains(&format!("{reference} --as-image")), "the header says how to make it");
+    for needs in ["Kubernetes 1.35", "containerd 2.1", "CRI-O"] {
+        assert!(text("image-volume.yaml").contains(needs), "{needs}");
+    }
+    let service = read("kserve.yaml");
+    let uri = service["spec"]["predictor"]["model"]["storageUri"].as_str().unwrap();
+    assert_eq!(uri, format!("oci://{reference}"));
+    assert!(text("kserve.yaml").contains("--as-image") && text("kserve.yaml").contains("KServe 0.12"));
+}

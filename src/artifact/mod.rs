@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod decode;
+pub mod image;
 pub mod known;
 pub mod manifest;
 pub mod media;

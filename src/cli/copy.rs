@@ -13,7 +13,8 @@ use super::{Global, location, println_out, say};
 const EXAMPLES: &str = "Examples:
   zoo-oci copy oci:./zoo:1.1.0 ghcr.io/team/squeezenet:1.1.0
   zoo-oci copy ghcr.io/team/squeezenet:1.1.0 oci:./mirror -r          # with signatures and SBOMs
-  zoo-oci copy localhost:5000/zoo/squeezenet:1 registry.internal/zoo/squeezenet --from-plain-http";
+  zoo-oci copy localhost:5000/zoo/squeezenet:1 registry.internal/zoo/squeezenet --from-plain-http
+  zoo-oci copy ghcr.io/team/squeezenet:1.1.0 ghcr.io/team/squeezenet-image:1.1.0 --as-image --only model";
 
 #[derive(Debug, Args)]
 #[command(after_help = super::with_locations(EXAMPLES))]
@@ -31,6 +32,20 @@ pub struct CopyArgs {
     /// Also copy the artifacts that refer to it: signatures, SBOMs, attestations (like oras cp -r).
     #[arg(short = 'r', long)]
     pub referrers: bool,
+    /// Write a standard OCI image of the suite's files (layers of the files under --prefix), which
+    /// Kubernetes mounts as an image volume, instead of copying the artifact as it is.
+    #[arg(long)]
+    pub as_image: bool,
+    /// With --as-image: the folder the files go under in the image.
+    #[arg(long, default_value = "/models", requires = "as_image")]
+    pub prefix: String,
+    /// With --as-image: keep only these classes (model, scripts, notebooks, dataset, readme,
+    /// license, docs; code: scripts and notebooks).
+    #[arg(long, value_name = "CLASS", value_delimiter = ',', requires = "as_image")]
+    pub only: Vec<String>,
+    /// With --as-image: keep only these model variants.
+    #[arg(long, value_name = "NAME", value_delimiter = ',', requires = "as_image")]
+    pub variant: Vec<String>,
     #[command(flatten)]
     pub net: super::RegistryFlags,
 }
@@ -42,6 +57,26 @@ pub async fn run(global: &Global, args: CopyArgs) -> Result<u8> {
         source_plain_http: args.from_plain_http,
         destination_plain_http: args.to_plain_http,
         referrers: args.referrers,
+        as_image: args
+            .as_image
+            .then(|| {
+                Ok::<_, zoo_oci::Error>(ops::AsImage {
+                    prefix: args.prefix.clone(),
+                    selection: zoo_oci::pull::Selection {
+                        only: {
+                            let groups = args
+                                .only
+                                .iter()
+                                .map(|c| zoo_oci::suite::Class::parse_group(c))
+                                .collect::<Result<Vec<_>>>()?;
+                            groups.into_iter().flatten().collect()
+                        },
+                        variants: args.variant.clone(),
+                        ..Default::default()
+                    },
+                })
+            })
+            .transpose()?,
     };
     let report = ops::copy(&options, &global.context()).await?;
     let t = &report.transferred;

@@ -23,6 +23,17 @@ pub struct CopyOptions {
     /// Bring along the artifacts that refer to what is copied (signatures, SBOMs, attestations),
     /// as `oras cp -r` does.
     pub referrers: bool,
+    /// Write a standard OCI image of the suite's files instead of copying the artifact as it is.
+    pub as_image: Option<AsImage>,
+}
+
+/// `copy --as-image`: which files, under which folder.
+#[derive(Debug, Clone, Default)]
+pub struct AsImage {
+    /// The folder the files go under in the image (`/models`).
+    pub prefix: String,
+    /// Which layers and files, as `pull` selects them (`--only`, `--variant`).
+    pub selection: crate::pull::Selection,
 }
 
 /// What a copy did.
@@ -52,6 +63,7 @@ pub struct CopyReport {
 ///     source_plain_http: false,
 ///     destination_plain_http: false,
 ///     referrers: false,
+///     as_image: None,
 /// };
 /// let report = ops::copy(&options, &Context::default()).await?;
 /// println!("{} blobs copied", report.transferred.copied);
@@ -77,6 +89,9 @@ pub async fn copy(options: &CopyOptions, context: &Context) -> Result<CopyReport
     let dst = store::open_target(&options.destination, &to_context.transport, &context.events)
         .await
         .map_err(|e| e.on(Side::Destination, options.destination.to_string()))?;
+    if let Some(image) = &options.as_image {
+        return as_image(options, image, src.as_ref(), &reference, &root, dst.as_ref(), tag).await;
+    }
     let on_event = |e: &Event| (context.events)(e);
     let copy_options = graph::CopyOptions { referrers: options.referrers, ..context.copy_options(&on_event) };
     let transferred = graph::copy_graph(src.as_ref(), &root, dst.as_ref(), tag.as_deref(), &copy_options).await?;
@@ -85,5 +100,65 @@ pub async fn copy(options: &CopyOptions, context: &Context) -> Result<CopyReport
         to: options.destination.with_reference(tag.map(Reference::Tag)).to_string(),
         digest: root.descriptor.digest,
         transferred,
+    })
+}
+
+/// Writes the selected files of the suite at `root` as an OCI image into `dst`: each selected
+/// layer read once, converted while it streams into the destination's spool (hashed on the way,
+/// the source's digest checked), then the image config and the manifest.
+async fn as_image(
+    options: &CopyOptions,
+    image: &AsImage,
+    src: &dyn store::Source,
+    reference: &Reference,
+    root: &graph::Root,
+    dst: &dyn store::Target,
+    tag: Option<String>,
+) -> Result<CopyReport> {
+    use crate::artifact::image;
+    let prefix = image::prefix_folder(&image.prefix)?;
+    let view =
+        store::suite_view(src, &root.descriptor, &root.bytes).await.map_err(|e| e.on(Side::Source, src.name()))?;
+    let files = crate::pull::FileFilter::of(&image.selection)?;
+    let chosen = crate::pull::select(&view, &image.selection, &files)?;
+    let spooler = dst.spooler()?.ok_or_else(|| Error::failed(format!("{} cannot take an image", dst.name())))?;
+    let mut layers = Vec::new();
+    let mut bytes = 0;
+    for layer in chosen {
+        let blob = src.fetch_blob(&layer.descriptor).await.map_err(|e| e.on(Side::Source, src.name()))?;
+        let bridge = tokio_util::io::SyncIoBridge::new(blob);
+        let (descriptor, storage, filepath) = (layer.descriptor.clone(), layer.storage, layer.filepath.clone());
+        let (prefix, spooler) = (prefix.clone(), spooler.clone());
+        let converted = tokio::task::spawn_blocking(move || -> Result<crate::artifact::manifest::Descriptor> {
+            let reader = std::io::BufReader::with_capacity(crate::artifact::archive::COPY_BUFFER, bridge);
+            let spool = spooler.spool()?;
+            let (spool, digest, size) =
+                image::convert_layer(reader, &descriptor, storage, filepath.as_deref(), &prefix, spool)?;
+            spool.commit(&digest, size)?;
+            Ok(crate::artifact::manifest::Descriptor::new(image::IMAGE_LAYER, digest, size))
+        })
+        .await
+        .map_err(|e| Error::failed("the image layer thread failed").with_cause(e))??;
+        bytes += converted.size;
+        layers.push(converted);
+    }
+    let (config, config_bytes, manifest, manifest_bytes) =
+        image::image_manifest(&layers, view.manifest.annotations.clone());
+    let config_stream = config_bytes.clone();
+    let open = move || -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<store::BlobReader>> + Send>> {
+        let bytes = config_stream.clone();
+        Box::pin(async move { Ok(Box::pin(std::io::Cursor::new(bytes)) as store::BlobReader) })
+    };
+    dst.push_blob(&config, &open).await?;
+    dst.push_manifest(&manifest, &manifest_bytes, tag.as_deref()).await?;
+    Ok(CopyReport {
+        from: options.source.with_reference(Some(reference.clone())).to_string(),
+        to: options.destination.with_reference(tag.map(Reference::Tag)).to_string(),
+        digest: manifest.digest,
+        transferred: graph::CopyReport {
+            copied: layers.len() as u64 + 1,
+            copied_bytes: bytes + config_bytes.len() as u64,
+            ..Default::default()
+        },
     })
 }

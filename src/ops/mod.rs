@@ -31,7 +31,7 @@ mod tag;
 mod tags;
 
 pub use check::{CheckOptions, CheckReport, SuiteSummary, check};
-pub use copy::{CopyOptions, CopyReport, copy};
+pub use copy::{AsImage, CopyOptions, CopyReport, copy};
 pub use diff::{
     ClassDiff, DiffOptions, DiffReport, FieldChange, FileChange, FileEntry, FileState, MediaTypeChange, SuiteSide,
     VariantDiff, diff,
