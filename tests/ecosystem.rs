@@ -614,3 +614,52 @@ fn copy_as_image_writes_an_image_umoci_unpacks_into_the_suites_files() {
     let everything: Vec<String> = tree(&bundle.join("rootfs")).into_iter().map(|(p, _, _)| p).collect();
     assert!(everything.iter().all(|p| p.starts_with("models/")), "only the files, under the prefix: {everything:?}");
 }
+
+/// `--base`: the files go on top of a base image (a shell for KServe's modelcar), whose layers,
+/// Env and Cmd are kept.
+#[test]
+fn copy_as_image_on_a_base_keeps_the_base_layers_and_config() {
+    require_tool("umoci");
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    let source = format!("oci:{}:1", tmp.path().join("zoo").display());
+    run_in(tmp.path(), &["push", "-q", suite.to_str().unwrap(), &source]).ok();
+    // A base image: one layer with a (pretend) shell, a config with Env and Cmd.
+    let base = tmp.path().join("base");
+    let base_layer = kit_tar(&[("bin", None), ("bin/sh", Some(b"#!pretend\n"))]);
+    let base_digest = zoo_oci::digest::of_bytes(&base_layer);
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","config":{{"Env":["PATH=/bin"],"Cmd":["/bin/sh"]}},"rootfs":{{"type":"layers","diff_ids":["{base_digest}"]}},"history":[{{"created_by":"base"}}]}}"#
+    );
+    let layers =
+        [Layer { media_type: "application/vnd.oci.image.layer.v1.tar".into(), bytes: base_layer, annotations: vec![] }];
+    write_layout(
+        &base,
+        "1",
+        "application/vnd.oci.image.config.v1+json",
+        "application/vnd.oci.image.config.v1+json",
+        config.as_bytes(),
+        &layers,
+        &[],
+    );
+    let image = tmp.path().join("image");
+    let at = format!("oci:{}:1", image.display());
+    let base_at = format!("oci:{}:1", base.display());
+    run_in(tmp.path(), &["copy", &source, &at, "--as-image", "--only", "model", "--base", &base_at]).ok();
+    let m = manifest(&image, "1");
+    assert_eq!(m["layers"][0]["digest"], base_digest.as_str(), "the base's layers come first");
+    let config: Value = serde_json::from_slice(&blob(&image, m["config"]["digest"].as_str().unwrap())).unwrap();
+    assert_eq!(config["config"]["Cmd"][0], "/bin/sh");
+    assert_eq!(config["rootfs"]["diff_ids"].as_array().unwrap().len(), m["layers"].as_array().unwrap().len());
+    let bundle = tmp.path().join("bundle");
+    let unpacked = std::process::Command::new("umoci")
+        .args(["unpack", "--rootless", "--image", &format!("{}:1", image.display()), bundle.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(unpacked.status.success(), "{}", String::from_utf8_lossy(&unpacked.stderr));
+    assert_eq!(fs::read(bundle.join("rootfs/bin/sh")).unwrap(), b"#!pretend\n");
+    let pulled = tmp.path().join("pulled");
+    run_in(tmp.path(), &["pull", "-q", &source, "--only", "model", "-o", pulled.to_str().unwrap()]).ok();
+    fs::remove_file(pulled.join(".zoo-oci.json")).unwrap();
+    assert_same_tree(&pulled, &bundle.join("rootfs/models"));
+}

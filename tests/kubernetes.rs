@@ -364,7 +364,10 @@ fn the_image_volume_and_kserve_examples_use_what_copy_as_image_writes() {
     assert_eq!(mount["readOnly"], true);
     let args = spec["containers"][0]["args"].as_array().unwrap();
     let served = format!("{}/models", mount["mountPath"].as_str().unwrap());
-    assert!(args.iter().any(|a| a.as_str().unwrap().ends_with(&served)), "the server reads the prefix folder: {args:?}");
+    assert!(
+        args.iter().any(|a| a.as_str().unwrap().ends_with(&served)),
+        "the server reads the prefix folder: {args:?}"
+    );
     assert!(text("image-volume.yaml").contains(&format!("{reference} --as-image")), "the header says how to make it");
     for needs in ["Kubernetes 1.35", "containerd 2.1", "CRI-O"] {
         assert!(text("image-volume.yaml").contains(needs), "{needs}");

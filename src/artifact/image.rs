@@ -7,8 +7,6 @@
 
 use std::io::{self, Read, Write};
 
-use serde::Serialize;
-
 use super::archive::{Compression, safe_relative_path};
 use super::decode::Storage;
 use super::manifest::{Descriptor, Manifest};
@@ -133,50 +131,61 @@ fn header(path: &str, size: u64, mode: u32, kind: tar::EntryType) -> tar::Header
     h
 }
 
-/// The image config (`rootfs.diff_ids` of the layers) and the manifest, as bytes and
-/// descriptors: `(config descriptor, config bytes, manifest descriptor, manifest bytes)`.
+/// A base image the files go on top of (`--base`): its config, as JSON, and its layers.
+#[derive(Debug, Clone)]
+pub struct Base {
+    /// The image config: its `config` (Env, Cmd, WorkingDir…), platform and history are kept.
+    pub config: serde_json::Value,
+    /// Its layers, in order.
+    pub layers: Vec<Descriptor>,
+}
+
+/// The image config (`rootfs.diff_ids` of the layers, after the base's) and the manifest, as
+/// bytes and descriptors: `(config descriptor, config bytes, manifest descriptor, manifest bytes)`.
 pub fn image_manifest(
+    base: Option<&Base>,
     layers: &[Descriptor],
     annotations: std::collections::BTreeMap<String, String>,
-) -> (Descriptor, Vec<u8>, Descriptor, Vec<u8>) {
-    #[derive(Serialize)]
-    struct RootFs<'a> {
-        #[serde(rename = "type")]
-        kind: &'a str,
-        diff_ids: Vec<&'a str>,
-    }
-    #[derive(Serialize)]
-    struct Config<'a> {
-        architecture: &'a str,
-        os: &'a str,
-        config: serde_json::Value,
-        rootfs: RootFs<'a>,
-    }
-    let config = Config {
-        architecture: go_arch(),
-        os: "linux",
-        config: serde_json::json!({}),
-        rootfs: RootFs { kind: "layers", diff_ids: layers.iter().map(|l| l.digest.as_str()).collect() },
+) -> Result<(Descriptor, Vec<u8>, Descriptor, Vec<u8>)> {
+    let mut config = match base {
+        Some(base) => base.config.clone(),
+        None => serde_json::json!({"architecture": go_arch(), "os": "linux", "config": {}}),
     };
+    let object =
+        config.as_object_mut().ok_or_else(|| Error::malformed("the base image's config is not a JSON object"))?;
+    let mut diff_ids: Vec<serde_json::Value> =
+        object.get("rootfs").and_then(|r| r.get("diff_ids")).and_then(|d| d.as_array()).cloned().unwrap_or_default();
+    if base.is_some_and(|b| b.layers.len() != diff_ids.len()) {
+        return Err(Error::malformed("the base image's config does not list a diff_id per layer"));
+    }
+    diff_ids.extend(layers.iter().map(|l| serde_json::Value::String(l.digest.clone())));
+    object.insert("rootfs".into(), serde_json::json!({"type": "layers", "diff_ids": diff_ids}));
+    if let Some(history) = object.get_mut("history").and_then(|h| h.as_array_mut()) {
+        for _ in layers {
+            history.push(serde_json::json!({"created_by": "zoo-oci copy --as-image"}));
+        }
+    }
     let config_bytes = serde_json::to_vec(&config).expect("configs serialise");
     let config_descriptor = Descriptor::for_bytes(IMAGE_CONFIG, &config_bytes);
+    let mut all = base.map(|b| b.layers.clone()).unwrap_or_default();
+    all.extend(layers.iter().cloned());
     let manifest = Manifest {
         schema_version: 2,
         media_type: Some(media::OCI_MANIFEST.into()),
         artifact_type: None,
         config: config_descriptor.clone(),
-        layers: layers.to_vec(),
+        layers: all,
         subject: None,
         annotations,
     };
     let manifest_bytes = serde_json::to_vec(&manifest).expect("manifests serialise");
     let manifest_descriptor = Descriptor::for_bytes(media::OCI_MANIFEST, &manifest_bytes);
-    (config_descriptor, config_bytes, manifest_descriptor, manifest_bytes)
+    Ok((config_descriptor, config_bytes, manifest_descriptor, manifest_bytes))
 }
 
 /// This machine's architecture as OCI names it (GOARCH): the files are the same everywhere,
 /// but runtimes pick images by platform.
-fn go_arch() -> &'static str {
+pub fn go_arch() -> &'static str {
     match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",

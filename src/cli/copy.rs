@@ -46,6 +46,10 @@ pub struct CopyArgs {
     /// With --as-image: keep only these model variants.
     #[arg(long, value_name = "NAME", value_delimiter = ',', requires = "as_image")]
     pub variant: Vec<String>,
+    /// With --as-image: put the files on top of this image (its layers, Env, Cmd kept), e.g. one
+    /// with a shell for KServe's modelcar. Read with the target's registry flags.
+    #[arg(long, value_name = "REF", requires = "as_image")]
+    pub base: Option<String>,
     #[command(flatten)]
     pub net: super::RegistryFlags,
 }
@@ -74,6 +78,7 @@ pub async fn run(global: &Global, args: CopyArgs) -> Result<u8> {
                         variants: args.variant.clone(),
                         ..Default::default()
                     },
+                    base: args.base.as_deref().map(location).transpose()?,
                 })
             })
             .transpose()?,

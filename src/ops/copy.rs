@@ -34,6 +34,8 @@ pub struct AsImage {
     pub prefix: String,
     /// Which layers and files, as `pull` selects them (`--only`, `--variant`).
     pub selection: crate::pull::Selection,
+    /// An image to put the files on top of (`--base`): a shell for KServe's modelcar, a server.
+    pub base: Option<Location>,
 }
 
 /// What a copy did.
@@ -90,7 +92,8 @@ pub async fn copy(options: &CopyOptions, context: &Context) -> Result<CopyReport
         .await
         .map_err(|e| e.on(Side::Destination, options.destination.to_string()))?;
     if let Some(image) = &options.as_image {
-        return as_image(options, image, src.as_ref(), &reference, &root, dst.as_ref(), tag).await;
+        let source: (&dyn store::Source, _, _) = (src.as_ref(), &reference, &root);
+        return as_image(options, image, source, dst.as_ref(), tag, &to_context).await;
     }
     let on_event = |e: &Event| (context.events)(e);
     let copy_options = graph::CopyOptions { referrers: options.referrers, ..context.copy_options(&on_event) };
@@ -109,11 +112,10 @@ pub async fn copy(options: &CopyOptions, context: &Context) -> Result<CopyReport
 async fn as_image(
     options: &CopyOptions,
     image: &AsImage,
-    src: &dyn store::Source,
-    reference: &Reference,
-    root: &graph::Root,
+    (src, reference, root): (&dyn store::Source, &Reference, &graph::Root),
     dst: &dyn store::Target,
     tag: Option<String>,
+    context: &Context,
 ) -> Result<CopyReport> {
     use crate::artifact::image;
     let prefix = image::prefix_folder(&image.prefix)?;
@@ -142,8 +144,12 @@ async fn as_image(
         bytes += converted.size;
         layers.push(converted);
     }
+    let base = match &image.base {
+        Some(location) => Some(copy_base(location, context, dst).await?),
+        None => None,
+    };
     let (config, config_bytes, manifest, manifest_bytes) =
-        image::image_manifest(&layers, view.manifest.annotations.clone());
+        image::image_manifest(base.as_ref(), &layers, view.manifest.annotations.clone())?;
     let config_stream = config_bytes.clone();
     let open = move || -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<store::BlobReader>> + Send>> {
         let bytes = config_stream.clone();
@@ -161,4 +167,44 @@ async fn as_image(
             ..Default::default()
         },
     })
+}
+
+/// Reads the base image at `location` (a single-platform image, or this machine's platform of an
+/// index), copies its layers into `dst` where they are missing, and gives its config and layers.
+async fn copy_base(
+    location: &Location,
+    context: &Context,
+    dst: &dyn store::Target,
+) -> Result<crate::artifact::image::Base> {
+    use crate::artifact::manifest;
+    let at_base = |e: Error| e.on(Side::Source, location.to_string()).context("reading the --base image");
+    let base = store::open_source(location, &context.transport, &context.events).await.map_err(at_base)?;
+    let reference = store::reference_or_only_tag(location, base.as_ref()).await.map_err(at_base)?;
+    let mut root = graph::resolve(base.as_ref(), &reference, crate::retry::DEFAULT_RETRIES).await.map_err(at_base)?;
+    if let Some(children) = manifest::index_children(&root.descriptor, &root.bytes)? {
+        let platform = format!("linux/{}", crate::artifact::image::go_arch());
+        let child = children
+            .iter()
+            .find(|c| c.platform.as_deref().is_some_and(|p| p == platform || p.starts_with(&format!("{platform}/"))))
+            .ok_or_else(|| Error::not_found(format!("the --base index {location} has no {platform} image")))?;
+        let bytes = base.fetch_manifest(&child.descriptor).await.map_err(at_base)?;
+        root = graph::Root { descriptor: child.descriptor.clone(), bytes };
+    }
+    let parsed = manifest::parse_manifest(&root.bytes, &format!("the --base image {location}"))?;
+    let config_bytes =
+        store::read_small_blob(base.as_ref(), &parsed.config, "the --base image's config").await.map_err(at_base)?;
+    let config: serde_json::Value = serde_json::from_slice(&config_bytes).map_err(|e| {
+        Error::malformed(format!("the --base image {location} has a config that is not JSON")).with_cause(e)
+    })?;
+    for layer in &parsed.layers {
+        if dst.exists(layer).await? {
+            continue;
+        }
+        let source = base.as_ref();
+        let open = || -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<store::BlobReader>> + Send + '_>> {
+            Box::pin(source.fetch_blob(layer))
+        };
+        dst.push_blob(layer, &open).await?;
+    }
+    Ok(crate::artifact::image::Base { config, layers: parsed.layers })
 }
