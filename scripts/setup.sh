@@ -27,12 +27,14 @@ for tool in skopeo docker-registry htpasswd openssl chromium umoci; do
 done
 # Debian starts the registry as a service on :5000 when it can; the tests start their own.
 
-# The ORAS Python SDK, an independent OCI client for interoperability tests, in a virtualenv.
+# Third-party Python readers for the interoperability tests, in a virtualenv: the ORAS SDK (an
+# independent OCI client), KitOps's Python package (its Kitfile parser) and huggingface_hub (its
+# model card parser).
 venv="${ZOO_OCI_CACHE:-$HOME/.cache/zoo-oci}/venv"
-if ! "$venv/bin/python" -c 'import oras' 2>/dev/null; then
-  echo "setup: installing the ORAS Python SDK into $venv" >&2
+if ! "$venv/bin/python" -c 'import oras, kitops.modelkit.kitfile, huggingface_hub' 2>/dev/null; then
+  echo "setup: installing the ORAS SDK, kitops and huggingface_hub into $venv" >&2
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check 'oras==0.2.43'
+  "$venv/bin/pip" install --quiet --disable-pip-version-check 'oras==0.2.43' 'kitops==1.5.0' 'huggingface_hub==2.4.0'
 fi
 
 # skopeo refuses to run without a signature policy; a fresh machine may have none.

@@ -493,9 +493,53 @@ fn a_kitops_modelkit_reads_with_its_kitfile_paths_and_pulls_by_kit_class() {
     assert_eq!(listed["suites"][0]["name"], "demo", "{listed}");
     assert_eq!(listed["suites"][0]["license"], "Apache-2.0");
 
+    // KitOps's own Python Kitfile parser reads the Kitfile inspect shows.
+    let shown = tmp.path().join("Kitfile");
+    fs::write(&shown, serde_json::to_vec(&report["kitfile"]).unwrap()).unwrap();
+    let parsed = std::process::Command::new(crate::util::registry::oras_python())
+        .args([
+            "-c",
+            "import json, sys\nfrom kitops.modelkit.kitfile import Kitfile\nk = Kitfile(path=sys.argv[1])\nprint(json.dumps([k.package.name, k.package.version, k.model.name, k.model.framework, [c.path for c in k.code], [d.name for d in k.datasets]]))",
+            shown.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(parsed.status.success(), "kitops: {}", String::from_utf8_lossy(&parsed.stderr));
+    let parsed: Value = serde_json::from_slice(&parsed.stdout).unwrap();
+    assert_eq!(parsed, serde_json::json!(["demo", "1.0.0", "demo-model", "llama.cpp", ["src"], ["test-set"]]));
+
     let back = tmp.path().join("back");
     run_in(tmp.path(), &["copy", "--plain-http", &at, &format!("oci:{}:1.0.0", back.display())]).ok();
     assert_eq!(manifest(&back, "1.0.0"), manifest(&layout, "1.0.0"));
+}
+
+/// The README skeleton `init` writes is a Hugging Face model card: `huggingface_hub` reads its
+/// licence, task and tags; the README inspect shows keeps that front matter out of sight.
+#[test]
+fn the_readme_init_writes_is_a_card_huggingface_hub_reads() {
+    let tmp = scratch();
+    let dir = tmp.path().join("model");
+    write(&dir, "model.onnx", onnx_model(13, &pseudo_random(64, 3)), false);
+    let mit = "MIT License\n\nCopyright (c) 2026 The authors\n\nPermission is hereby granted, free of charge, to any person obtaining a copy\n";
+    write(&dir, "LICENSE", mit, false); // init tells the licence from its text
+    run_in(tmp.path(), &["init", dir.to_str().unwrap()]).ok();
+    let yaml = fs::read_to_string(dir.join("zoo.yaml")).unwrap();
+    assert!(dir.join("README.md").is_file(), "init writes a README skeleton");
+    let script = "import json, sys\nfrom huggingface_hub import ModelCard\ncard = ModelCard.load(sys.argv[1])\nprint(json.dumps({'license': card.data.license, 'pipeline_tag': card.data.pipeline_tag, 'tags': card.data.tags}))";
+    let card = std::process::Command::new(crate::util::registry::oras_python())
+        .args(["-c", script, dir.join("README.md").to_str().unwrap()])
+        .env("HF_HUB_OFFLINE", "1")
+        .output()
+        .unwrap();
+    assert!(card.status.success(), "huggingface_hub: {}", String::from_utf8_lossy(&card.stderr));
+    let card: Value = serde_json::from_slice(&card.stdout).unwrap();
+    assert!(card["tags"].as_array().unwrap().iter().any(|t| t == "zoo-oci"), "{card}");
+    let task = yaml.lines().find_map(|l| l.strip_prefix("task: ")).map(|t| t.trim().trim_matches('"'));
+    assert_eq!(card["pipeline_tag"].as_str(), task, "{card}\n{yaml}");
+    let license =
+        yaml.lines().find_map(|l| l.strip_prefix("license: ")).map(|t| t.trim().trim_matches('"').to_ascii_lowercase());
+    assert_eq!(card["license"].as_str().map(String::from), license, "{card}\n{yaml}");
+    assert_eq!(card["license"], "mit", "Hugging Face's id for the MIT licence");
 }
 
 #[test]

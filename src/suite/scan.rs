@@ -799,12 +799,37 @@ fn skeleton(d: &SuiteSpec) -> String {
     let variants: Vec<String> =
         d.models.iter().map(|m| format!("| {} | {} | {} |", m.name, m.framework, m.path)).collect();
     format!(
-        "# {name}\n\nTODO: one paragraph: what the model does, and for whom.\n\n## Task and background\n\nTODO: the task ({task}), the data it was trained on, and the paper or project it comes from.\n\n## Model details\n\n| Variant | Framework | Path |\n|---|---|---|\n{variants}\n\nTODO: size, parameters, metrics and how they were measured.\n\n## Inputs and outputs\n\nTODO: formats and shapes; preprocessing (resize, normalise, tokenise); postprocessing (softmax, labels, decoding).\n\n## Usage\n\n### Inference\n\n```sh\nzoo-oci pull REGISTRY/{name}:{version} -o {name} --only model\n```\n\nTODO: how to run inference.\n\n### Validation\n\nTODO: how to reproduce the reported metrics on the test set.\n\n### Training\n\nTODO: how the model was trained, and how to train it again.\n\n## References\n\nTODO: papers, source repository.\n\n## Contributors\n\nTODO\n\n## License\n\nTODO: the licence of the weights, and of the code.\n",
+        "{card}# {name}\n\nTODO: one paragraph: what the model does, and for whom.\n\n## Task and background\n\nTODO: the task ({task}), the data it was trained on, and the paper or project it comes from.\n\n## Model details\n\n| Variant | Framework | Path |\n|---|---|---|\n{variants}\n\nTODO: size, parameters, metrics and how they were measured.\n\n## Inputs and outputs\n\nTODO: formats and shapes; preprocessing (resize, normalise, tokenise); postprocessing (softmax, labels, decoding).\n\n## Usage\n\n### Inference\n\n```sh\nzoo-oci pull REGISTRY/{name}:{version} -o {name} --only model\n```\n\nTODO: how to run inference.\n\n### Validation\n\nTODO: how to reproduce the reported metrics on the test set.\n\n### Training\n\nTODO: how the model was trained, and how to train it again.\n\n## References\n\nTODO: papers, source repository.\n\n## Contributors\n\nTODO\n\n## License\n\nTODO: the licence of the weights, and of the code.\n",
+        card = card_front_matter(d),
         name = d.name,
         version = d.version,
         task = d.task.as_deref().unwrap_or("TODO"),
         variants = variants.join("\n"),
     )
+}
+
+/// A Hugging Face model card's front matter for a new README: the licence (Hugging Face's
+/// lower-case ids; an expression is `other` with its name), the task as `pipeline_tag`, and the
+/// tags, so that the Hub and `huggingface_hub.ModelCard` read the README as a card.
+fn card_front_matter(d: &SuiteSpec) -> String {
+    let mut lines = vec!["---".to_string()];
+    if let Some(license) = &d.license {
+        if license.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '+')) {
+            lines.push(format!("license: {}", license.to_ascii_lowercase()));
+        } else {
+            lines.push("license: other".into());
+            lines.push(format!("license_name: {}", serde_json::to_string(license).expect("strings serialise")));
+        }
+    }
+    if let Some(task) = &d.task {
+        lines.push(format!("pipeline_tag: {task}"));
+    }
+    let mut tags: Vec<&str> = vec!["zoo-oci"];
+    tags.extend(d.tags.iter().map(String::as_str));
+    lines.push("tags:".into());
+    lines.extend(tags.iter().map(|t| format!("- {}", serde_json::to_string(t).expect("strings serialise"))));
+    lines.push("---".into());
+    format!("{}\n\n", lines.join("\n"))
 }
 
 /// Writes the plan into `dir`: `zoo.yaml` (refused if present unless `force`), and the README
