@@ -707,3 +707,31 @@ fn copy_as_image_on_a_base_keeps_the_base_layers_and_config() {
     fs::remove_file(pulled.join(".zoo-oci.json")).unwrap();
     assert_same_tree(&pulled, &bundle.join("rootfs/models"));
 }
+
+/// KitOps's ModelPack mode (kit ≥ 1.10): a ModelPack artifact whose manifest carries the Kitfile;
+/// inspect shows it beside the config's facts.
+#[test]
+fn a_kitops_modelpack_artifact_shows_its_kitfile() {
+    let tmp = scratch();
+    let m = model();
+    let layout = tmp.path().join("kitmp");
+    let kitfile =
+        r#"{"manifestVersion":"1.0.0","package":{"name":"qwen","version":"2"},"model":{"name":"qwen","path":"."}}"#;
+    let config = br#"{"descriptor":{"name":"qwen","version":"2","title":"qwen"},"modelfs":{"type":"layers","diffIds":[]},"config":{"format":"safetensors"}}"#;
+    write_layout(
+        &layout,
+        "2",
+        "application/vnd.cncf.model.manifest.v1+json",
+        "application/vnd.cncf.model.config.v1+json",
+        config,
+        &modctl_layers("cncf", &m, false),
+        &[("ml.kitops.modelkit.cli-version", "1.17.0"), ("ml.kitops.modelkit.kitfile", kitfile)],
+    );
+    let report: Value = serde_json::from_str(
+        &run_in(tmp.path(), &["inspect", "--format", "json", &format!("oci:{}:2", layout.display())]).ok().stdout,
+    )
+    .unwrap();
+    assert_eq!(report["kitfile"]["package"]["name"], "qwen", "{report}");
+    assert_eq!((report["name"].as_str(), report["version"].as_str()), (Some("qwen"), Some("2")));
+    assert_eq!(report["variants"].as_array().unwrap().len(), 1);
+}

@@ -286,6 +286,8 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
         let declared = descriptor.as_ref().and_then(|d| d.models.iter().find(|m| m.name == name));
         variants.push(Variant::merge(name, l.framework.clone(), declared, l.main_facts(), l.descriptor.size));
     }
+    // KitOps's ModelPack mode (≥ 1.10) keeps the Kitfile as a manifest annotation.
+    let kitfile = manifest.annotations.get(media::KIT_ANN_KITFILE).and_then(|text| serde_json::from_str(text).ok());
     Ok(SuiteView {
         manifest_descriptor: manifest_descriptor.clone(),
         manifest,
@@ -295,7 +297,7 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
         model_config: None,
         unknown_layers,
         warnings,
-        kitfile: None,
+        kitfile,
     })
 }
 

@@ -125,6 +125,8 @@ pub const KIT_CONFIG: &str = "application/vnd.kitops.modelkit.config.v1+json";
 pub const KIT_ARTIFACT: &str = "application/vnd.kitops.modelkit.manifest.v1+json";
 /// KitOps: the layer media type prefix (`model`, `modelpart`, `dataset`, `code`, `docs`).
 pub const KIT_PREFIX: &str = "application/vnd.kitops.modelkit.";
+/// KitOps: the Kitfile, as JSON, on the manifest of a ModelKit packed as ModelPack (kit ≥ 1.10).
+pub const KIT_ANN_KITFILE: &str = "ml.kitops.modelkit.kitfile";
 /// KitOps: the annotation that marks a `code` layer holding prompts.
 pub const KIT_ANN_LAYER_SUBTYPE: &str = "ml.kitops.modelkit.layer-subtype";
 
