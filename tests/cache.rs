@@ -88,3 +88,44 @@ fn a_layer_of_more_files_than_the_manifest_lists_is_cached_too() {
     run_in(tmp.path(), &["pull", "-q", &at, "-o", out.to_str().unwrap()]).ok();
     assert_same_tree(&suite, &out);
 }
+
+/// After a `touch` (or a fresh checkout) the cache's exact key misses, but the same files give
+/// the same layer: the push reads the files again and asks the registry first, which has every
+/// blob, so nothing is uploaded.
+#[test]
+fn a_touched_suite_is_read_again_but_not_uploaded_again() {
+    use crate::util::proxy::{Fault, FaultProxy};
+    let reg = crate::util::registry::Registry::plain();
+    let tmp = scratch();
+    let cache = tmp.path().join("cache");
+    let suite = small_suite(tmp.path());
+    let (_, digest) = push(tmp.path(), &cache, &suite, &reg.at("zoo/tiny:1"), &["--plain-http"]);
+    for entry in walkdir(&suite) {
+        let status = std::process::Command::new("touch").arg(&entry).status().unwrap();
+        assert!(status.success());
+    }
+    let proxy = FaultProxy::start(&reg.addr, Fault::Delay("never-matches", 0));
+    let (hashed, again) = push(tmp.path(), &cache, &suite, &proxy.at("zoo/tiny:1"), &["--plain-http"]);
+    assert!(hashed > 0, "the touched files are read again");
+    assert_eq!(again, digest);
+    let uploads: Vec<String> = proxy
+        .log()
+        .into_iter()
+        .filter(|l| l.starts_with("RECV ") && l.contains("/blobs/uploads/") && !l.starts_with("RECV 0 "))
+        .collect();
+    assert!(uploads.is_empty(), "no blob byte is sent again: {uploads:?}");
+}
+
+/// Every file under `dir`.
+fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walkdir(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

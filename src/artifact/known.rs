@@ -97,6 +97,35 @@ impl DigestCache {
         sound.then_some(known)
     }
 
+    /// The loose key of `plan`'s layer: its files' paths, sizes and modes, without their times or
+    /// inodes. What it finds is only a likely digest — a `touch`, a fresh checkout, a copy of
+    /// the folder keep it — to ask the destination about before uploading the layer again.
+    pub fn likely_key(&self, plan: &LayerPlan, media_type: &str, compressed: bool) -> String {
+        let mut key = Sha256::new();
+        key.update(format!("{FORMAT} likely\n{media_type}\ncompressed={compressed}\nfilepath={}\n", plan.filepath));
+        let entries = match &plan.content {
+            LayerContent::Tar(entries) => entries.as_slice(),
+            LayerContent::Raw(entry) => std::slice::from_ref(entry),
+        };
+        for entry in entries {
+            match entry.kind {
+                EntryKind::Dir => key.update(format!("dir {:?}\n", entry.path)),
+                EntryKind::File { size, executable } => {
+                    key.update(format!("file {:?} {size} exec={executable}\n", entry.path))
+                }
+            }
+        }
+        format!("likely-{}", hex::encode(key.finalize()))
+    }
+
+    /// The digest and size last packed under the loose key, if any.
+    pub fn likely(&self, likely_key: &str) -> Option<(String, u64)> {
+        let bytes = fs::read(self.path(likely_key)).ok()?;
+        let known: Known = serde_json::from_slice(&bytes).ok()?;
+        crate::digest::hex_part(&known.digest).ok()?;
+        Some((known.digest, known.size))
+    }
+
     /// Keeps `known` under `key`; a cache that cannot be written is skipped (it only saves time).
     pub fn put(&self, key: &str, known: &Known) {
         if fs::create_dir_all(&self.dir).is_err() {

@@ -207,3 +207,31 @@ pub fn as_referrer(descriptor: &Descriptor, bytes: &[u8]) -> Option<(String, Des
     entry.annotations = m.annotations;
     Some((subject.digest, entry))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_children_are_named_by_annotation_else_platform_else_short_digest() {
+        let digest = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let index = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": media::OCI_INDEX,
+            "manifests": [
+                {"mediaType": media::OCI_MANIFEST, "digest": digest('a'), "size": 1,
+                 "annotations": {"ml.kitops.modelkit.original-tag": "q4"}},
+                {"mediaType": media::OCI_MANIFEST, "digest": digest('b'), "size": 1,
+                 "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
+                {"mediaType": media::OCI_MANIFEST, "digest": digest('c'), "size": 1},
+            ],
+        });
+        let bytes = serde_json::to_vec(&index).unwrap();
+        let children = index_children(&Descriptor::for_bytes(media::OCI_INDEX, &bytes), &bytes).unwrap().unwrap();
+        let names: Vec<&str> = children.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["q4", "linux/arm64/v8", "cccccccccccc"]);
+        assert_eq!(children[1].platform.as_deref(), Some("linux/arm64/v8"));
+        let manifest = Descriptor::for_bytes(media::OCI_MANIFEST, b"{}");
+        assert!(index_children(&manifest, b"{}").unwrap().is_none(), "a manifest has no children");
+    }
+}

@@ -317,8 +317,16 @@ fn pack_layer(suite: &Suite, plan: &LayerPlan, options: &PackOptions) -> Result<
     if let Some(known) = cached.as_ref().and_then(|(cache, key)| cache.get(key, plan)) {
         return Ok((describe(plan, known, compression), None));
     }
-    // A spool that cannot be opened is no spool: the copy uploads the layer afterwards.
-    let spool = options.spooler.as_ref().and_then(|s| s.spool().ok());
+    // A layer the destination likely holds already (the same files, only their times or inodes
+    // moved: a `touch`, a fresh checkout) is hashed, not sent: if the guess was right the copy
+    // skips it, if not it uploads it. A spool that cannot be opened is no spool either.
+    let likely = options.cache.as_ref().map(|cache| (cache, cache.likely_key(plan, media_type, compression.is_some())));
+    let held = likely
+        .as_ref()
+        .and_then(|(cache, key)| cache.likely(key))
+        .zip(options.spooler.as_ref())
+        .is_some_and(|((digest, size), spooler)| spooler.holds(&digest, size));
+    let spool = if held { None } else { options.spooler.as_ref().and_then(|s| s.spool().ok()) };
     let counted =
         Counted { counter: options.hashed.as_deref(), written: 0, spool, spool_failed: false, stop: &options.stop };
     // Each file's digest is recorded only where the manifest lists the files (at most
@@ -337,6 +345,9 @@ fn pack_layer(suite: &Suite, plan: &LayerPlan, options: &PackOptions) -> Result<
     };
     let known = Known { digest, size: counted.written, diff_id: written.diff_id, files: written.files };
     if let Some((cache, key)) = &cached {
+        cache.put(key, &known);
+    }
+    if let Some((cache, key)) = &likely {
         cache.put(key, &known);
     }
     Ok((describe(plan, known, compression), counted.spool))

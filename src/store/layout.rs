@@ -406,6 +406,10 @@ struct LayoutSpooler {
 const SPOOL_BUFFER: usize = 1 << 20;
 
 impl Spooler for LayoutSpooler {
+    fn holds(&self, digest: &str, size: u64) -> bool {
+        digest::hex_part(digest).is_ok_and(|hex| fs::metadata(self.blobs.join(hex)).is_ok_and(|m| m.len() == size))
+    }
+
     fn spool(&self) -> Result<Box<dyn Spool>> {
         let (file, path) = shared_temp_file(&self.ingest)?.into_parts();
         Ok(Box::new(LayoutSpool {

@@ -118,6 +118,13 @@ pub trait Sink: Store {
 pub trait Spooler: Send + Sync + std::fmt::Debug {
     /// Starts a blob. Called from a packing thread, not from an async task.
     fn spool(&self) -> Result<Box<dyn Spool>>;
+
+    /// Whether the store already holds this blob (a likely digest of a layer about to be read
+    /// again): then packing only hashes it, and the copy after skips it if the guess was right.
+    /// Called from a packing thread; `false` when unsure.
+    fn holds(&self, _digest: &str, _size: u64) -> bool {
+        false
+    }
 }
 
 /// A blob being written whose digest is not known yet. Dropped without [`Spool::commit`], it

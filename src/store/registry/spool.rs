@@ -59,6 +59,15 @@ impl RegistrySpooler {
 }
 
 impl Spooler for RegistrySpooler {
+    fn holds(&self, digest: &str, size: u64) -> bool {
+        use crate::store::Store as _;
+        let store = RegistryStore::over(self.api.clone(), &self.repository);
+        let blob = crate::artifact::manifest::Descriptor::new("application/octet-stream", digest.to_string(), size);
+        let idle = self.api.idle_timeout();
+        let asked = self.runtime.block_on(async move { tokio::time::timeout(idle, store.exists(&blob)).await });
+        matches!(asked, Ok(Ok(true)))
+    }
+
     fn spool(&self) -> Result<Box<dyn Spool>> {
         if self.failed.load(std::sync::atomic::Ordering::Relaxed) {
             return Err(Error::failed("an earlier one-pass upload to this registry failed"));
