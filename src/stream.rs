@@ -148,3 +148,27 @@ impl AsyncRead for Counting {
         poll
     }
 }
+
+/// The spooling capability of a sink ([`Sink::spooler`](crate::store::Sink::spooler)): here,
+/// beside the other byte plumbing, so that packing (`artifact`) writes into one without knowing
+/// the stores.
+pub trait Spooler: Send + Sync + std::fmt::Debug {
+    /// Starts a blob. Called from a packing thread, not from an async task.
+    fn spool(&self) -> crate::error::Result<Box<dyn Spool>>;
+
+    /// Whether the store already holds this blob (a likely digest of a layer about to be read
+    /// again): then packing only hashes it, and the copy after skips it if the guess was right.
+    /// Called from a packing thread; `false` when unsure.
+    fn holds(&self, _digest: &str, _size: u64) -> bool {
+        false
+    }
+}
+
+/// A blob being written whose digest is not known yet. Dropped without [`Spool::commit`], it
+/// leaves nothing visible: a layout's temp file is removed, a registry's upload session cancelled.
+pub trait Spool: std::io::Write + Send {
+    /// The blob is complete and is `digest`, `size` bytes: makes it visible. The store checks
+    /// what it received against the digest (a registry) or trusts the packer that computed it
+    /// over the very bytes written (a layout).
+    fn commit(self: Box<Self>, digest: &str, size: u64) -> crate::error::Result<()>;
+}

@@ -19,7 +19,7 @@ use super::record::{LayerRecord, SuiteRecord};
 use super::variant::Variant;
 use crate::digest::HashingWriter;
 use crate::error::{Error, Result};
-use crate::store::{Spool, Spooler};
+use crate::stream::{Spool, Spooler};
 use crate::suite::{Class, EntryKind, LayerContent, LayerPlan, Suite};
 
 /// Options for packing.

@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::event::{Event, Events};
 use crate::reference::{Location, Reference};
 
+pub use crate::stream::{Spool, Spooler};
 pub use registry::Transport;
 
 /// A stream of blob bytes.
@@ -112,28 +113,6 @@ pub trait Sink: Store {
     fn spooler(&self) -> Result<Option<std::sync::Arc<dyn Spooler>>> {
         Ok(None)
     }
-}
-
-/// The spooling capability of a sink ([`Sink::spooler`]).
-pub trait Spooler: Send + Sync + std::fmt::Debug {
-    /// Starts a blob. Called from a packing thread, not from an async task.
-    fn spool(&self) -> Result<Box<dyn Spool>>;
-
-    /// Whether the store already holds this blob (a likely digest of a layer about to be read
-    /// again): then packing only hashes it, and the copy after skips it if the guess was right.
-    /// Called from a packing thread; `false` when unsure.
-    fn holds(&self, _digest: &str, _size: u64) -> bool {
-        false
-    }
-}
-
-/// A blob being written whose digest is not known yet. Dropped without [`Spool::commit`], it
-/// leaves nothing visible: a layout's temp file is removed, a registry's upload session cancelled.
-pub trait Spool: std::io::Write + Send {
-    /// The blob is complete and is `digest`, `size` bytes: makes it visible. The store checks
-    /// what it received against the digest (a registry) or trusts the packer that computed it
-    /// over the very bytes written (a layout).
-    fn commit(self: Box<Self>, digest: &str, size: u64) -> Result<()>;
 }
 
 /// Where a blob can be mounted from: a repository of a registry.
