@@ -210,7 +210,7 @@ impl Graph<'_> {
             self.root.bytes.clone()
         } else {
             let slot = self.slot().await;
-            if self.exists(node).await? {
+            if self.exists(node, self.policy()).await? {
                 drop(slot);
                 self.skipped(node);
                 return Ok(());
@@ -229,8 +229,8 @@ impl Graph<'_> {
         pushed.map_err(self.at_destination())
     }
 
-    async fn exists(&self, node: &Descriptor) -> Result<bool> {
-        let found = retry::run(self.policy(), |_, _| {}, |_| self.dst.exists(node)).await;
+    async fn exists(&self, node: &Descriptor, policy: Policy) -> Result<bool> {
+        let found = retry::run(policy, |_, _| {}, |_| self.dst.exists(node)).await;
         found.map_err(self.at_destination())
     }
 
@@ -244,7 +244,7 @@ impl Graph<'_> {
         let policy = self.options.retry_for.map(Policy::For).unwrap_or(self.policy());
         // The check is part of the transfer: a registry that stops answering is given up on by
         // the transfer's policy (`--retry-timeout`), not tried a fixed number of times.
-        let found = retry::run(policy, |_, _| {}, |_| self.dst.exists(node)).await.map_err(self.at_destination());
+        let found = self.exists(node, policy).await;
         if found.map_err(|e| e.context(format!("copying {}", describe(node))))? {
             self.skipped(node);
             return Ok(());

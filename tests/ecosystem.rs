@@ -646,17 +646,23 @@ fn copy_as_image_writes_an_image_umoci_unpacks_into_the_suites_files() {
     let digests: Vec<&Value> = m["layers"].as_array().unwrap().iter().map(|l| &l["digest"]).collect();
     assert_eq!(diff_ids, digests, "uncompressed layers: each diff_id is its digest");
     let bundle = tmp.path().join("bundle");
-    let unpacked = std::process::Command::new("umoci")
-        .args(["unpack", "--rootless", "--image", &format!("{}:1", layout.display()), bundle.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(unpacked.status.success(), "{}", String::from_utf8_lossy(&unpacked.stderr));
+    umoci_unpack(&layout, "1", &bundle);
     let pulled = tmp.path().join("pulled");
     run_in(tmp.path(), &["pull", "-q", &source, "--only", "model,dataset", "-o", pulled.to_str().unwrap()]).ok();
     fs::remove_file(pulled.join(".zoo-oci.json")).unwrap();
     assert_same_tree(&pulled, &bundle.join("rootfs/models"));
     let everything: Vec<String> = tree(&bundle.join("rootfs")).into_iter().map(|(p, _, _)| p).collect();
     assert!(everything.iter().all(|p| p.starts_with("models/")), "only the files, under the prefix: {everything:?}");
+}
+
+/// `umoci unpack` of `layout:tag` into the bundle folder `bundle` (its `rootfs/`).
+fn umoci_unpack(layout: &Path, tag: &str, bundle: &Path) {
+    let image = format!("{}:{tag}", layout.display());
+    let unpacked = std::process::Command::new("umoci")
+        .args(["unpack", "--rootless", "--image", &image, bundle.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(unpacked.status.success(), "umoci: {}", String::from_utf8_lossy(&unpacked.stderr));
 }
 
 /// `--base`: the files go on top of a base image (a shell for KServe's modelcar), whose layers,
@@ -696,11 +702,7 @@ fn copy_as_image_on_a_base_keeps_the_base_layers_and_config() {
     assert_eq!(config["config"]["Cmd"][0], "/bin/sh");
     assert_eq!(config["rootfs"]["diff_ids"].as_array().unwrap().len(), m["layers"].as_array().unwrap().len());
     let bundle = tmp.path().join("bundle");
-    let unpacked = std::process::Command::new("umoci")
-        .args(["unpack", "--rootless", "--image", &format!("{}:1", image.display()), bundle.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(unpacked.status.success(), "{}", String::from_utf8_lossy(&unpacked.stderr));
+    umoci_unpack(&image, "1", &bundle);
     assert_eq!(fs::read(bundle.join("rootfs/bin/sh")).unwrap(), b"#!pretend\n");
     let pulled = tmp.path().join("pulled");
     run_in(tmp.path(), &["pull", "-q", &source, "--only", "model", "-o", pulled.to_str().unwrap()]).ok();

@@ -322,8 +322,10 @@ fn name_foreign_variants(layers: &mut [LayerView]) {
             Storage::Raw => path.rsplit_once('/').map(|(dir, _)| dir.to_string()).unwrap_or_default(),
             Storage::Tar(_) => {
                 let dir = path.trim_end_matches('/').trim_start_matches("./");
-                if path.ends_with('/') || dir.is_empty() || dir == "." {
-                    dir.trim_matches('.').to_string()
+                if dir == "." {
+                    String::new()
+                } else if path.ends_with('/') || dir.is_empty() {
+                    dir.to_string()
                 } else {
                     // A tar named like a file: the folder it sits in.
                     dir.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default()

@@ -46,10 +46,11 @@ pub fn convert_layer<R: Read, W: Write>(
     let mut builder = tar::Builder::new(HashingWriter::new(out));
     let write_err = |e: io::Error| Error::failed("could not write the image layer").with_cause(e);
     let mut folders = std::collections::BTreeSet::new();
-    let mut add_parents = |builder: &mut tar::Builder<_>, path: &str| -> Result<()> {
-        // Every folder above a file, once: prefix first, so the image's tree has them with 0755.
+    // `folder` and every folder above it, each once: prefix first, so the image's tree has them
+    // with 0755.
+    let mut add_folders = |builder: &mut tar::Builder<_>, folder: &str| -> Result<()> {
         let mut at = String::new();
-        for part in path.split('/').collect::<Vec<_>>().split_last().map(|(_, dirs)| dirs).unwrap_or(&[]) {
+        for part in folder.split('/').filter(|p| !p.is_empty()) {
             at = if at.is_empty() { part.to_string() } else { format!("{at}/{part}") };
             if folders.insert(at.clone()) {
                 builder
@@ -59,6 +60,7 @@ pub fn convert_layer<R: Read, W: Write>(
         }
         Ok(())
     };
+    let parent = |path: &str| path.rsplit_once('/').map(|(dir, _)| dir.to_string()).unwrap_or_default();
     let under = |path: &str| if prefix.is_empty() { path.to_string() } else { format!("{prefix}/{path}") };
     match storage {
         Storage::Raw => {
@@ -66,7 +68,7 @@ pub fn convert_layer<R: Read, W: Write>(
                 .and_then(safe_relative_path)
                 .ok_or_else(|| Error::malformed(format!("raw layer {} names no safe file path", source.digest)))?;
             let target = under(path);
-            add_parents(&mut builder, &target)?;
+            add_folders(&mut builder, &parent(&target))?;
             let h = header(&target, source.size, 0o644, tar::EntryType::Regular);
             builder.append(&h, (&mut hashed).take(source.size)).map_err(|e| read_err(source, e))?;
         }
@@ -89,9 +91,9 @@ pub fn convert_layer<R: Read, W: Write>(
                 let target = under(path);
                 let kind = entry.header().entry_type();
                 if kind.is_dir() {
-                    add_parents(&mut builder, &format!("{target}/x"))?;
+                    add_folders(&mut builder, &target)?;
                 } else if kind.is_file() {
-                    add_parents(&mut builder, &target)?;
+                    add_folders(&mut builder, &parent(&target))?;
                     let size = entry.header().size().map_err(|e| read_err(source, e))?;
                     let executable = entry.header().mode().map(|m| m & 0o111 != 0).unwrap_or(false);
                     let h = header(&target, size, if executable { 0o755 } else { 0o644 }, tar::EntryType::Regular);

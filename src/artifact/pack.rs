@@ -231,7 +231,17 @@ pub fn pack(suite: Suite, options: &PackOptions) -> Result<PackedSuite> {
         layers[i] = Some(layer);
     }
     let layers: Vec<PackedLayer> = layers.into_iter().map(|l| l.expect("every layer packed")).collect();
-    let mut packed = assemble(suite, layers, options)?;
+    let (config, config_bytes, manifest, manifest_bytes) = assemble(&suite, &layers, options)?;
+    let mut packed = PackedSuite {
+        suite,
+        manifest,
+        manifest_bytes,
+        config,
+        config_bytes,
+        layers,
+        spooled: Vec::new(),
+        unspooled: Vec::new(),
+    };
     // Only a manifest that can be pushed makes its spooled layers visible.
     for (descriptor, spool) in spools {
         match spool.commit(&descriptor.digest, descriptor.size) {
@@ -249,7 +259,7 @@ pub fn pack(suite: Suite, options: &PackOptions) -> Result<PackedSuite> {
 /// before it is built.
 pub fn fits_before_hashing(suite: &Suite, options: &PackOptions) -> bool {
     let zero = format!("sha256:{}", "0".repeat(64));
-    let layers = suite
+    let layers: Vec<PackedLayer> = suite
         .layers
         .iter()
         .map(|plan| {
@@ -270,14 +280,18 @@ pub fn fits_before_hashing(suite: &Suite, options: &PackOptions) -> bool {
             describe(plan, known, compression)
         })
         .collect();
-    assemble(suite.clone(), layers, options).is_ok()
+    assemble(suite, &layers, options).is_ok()
 }
 
-/// The config and the manifest of packed layers.
-fn assemble(suite: Suite, layers: Vec<PackedLayer>, options: &PackOptions) -> Result<PackedSuite> {
-    let config_bytes = config_json(&suite, &layers, options)?;
+/// The config and the manifest of packed layers: `(config, its bytes, manifest, its bytes)`.
+fn assemble(
+    suite: &Suite,
+    layers: &[PackedLayer],
+    options: &PackOptions,
+) -> Result<(Descriptor, Vec<u8>, Descriptor, Vec<u8>)> {
+    let config_bytes = config_json(suite, layers, options)?;
     let config = Descriptor::for_bytes(media::MODEL_CONFIG, &config_bytes);
-    let annotations = manifest_annotations(&suite, &layers, options)?;
+    let annotations = manifest_annotations(suite, layers, options)?;
     let manifest = Manifest {
         schema_version: 2,
         media_type: Some(media::OCI_MANIFEST.into()),
@@ -293,16 +307,7 @@ fn assemble(suite: Suite, layers: Vec<PackedLayer>, options: &PackOptions) -> Re
         artifact_type: Some(media::MODEL_ARTIFACT.into()),
         ..Descriptor::for_bytes(media::OCI_MANIFEST, &manifest_bytes)
     };
-    Ok(PackedSuite {
-        suite,
-        manifest: manifest_desc,
-        manifest_bytes,
-        config,
-        config_bytes,
-        layers,
-        spooled: Vec::new(),
-        unspooled: Vec::new(),
-    })
+    Ok((config, config_bytes, manifest_desc, manifest_bytes))
 }
 
 /// Packs one layer: its digest from the cache, else from reading it (into the spool, when

@@ -67,14 +67,7 @@ pub async fn run(global: &Global, args: CopyArgs) -> Result<u8> {
                 Ok::<_, zoo_oci::Error>(ops::AsImage {
                     prefix: args.prefix.clone(),
                     selection: zoo_oci::pull::Selection {
-                        only: {
-                            let groups = args
-                                .only
-                                .iter()
-                                .map(|c| zoo_oci::suite::Class::parse_group(c))
-                                .collect::<Result<Vec<_>>>()?;
-                            groups.into_iter().flatten().collect()
-                        },
+                        only: zoo_oci::suite::Class::parse_groups(&args.only)?,
                         variants: args.variant.clone(),
                         ..Default::default()
                     },

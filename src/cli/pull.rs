@@ -62,10 +62,7 @@ pub async fn run(global: &Global, args: PullArgs) -> Result<u8> {
         source: location(&args.source)?,
         destination: args.output,
         selection: Selection {
-            only: {
-                let groups = args.only.iter().map(|c| Class::parse_group(c)).collect::<Result<Vec<_>>>()?;
-                groups.into_iter().flatten().collect()
-            },
+            only: Class::parse_groups(&args.only)?,
             variants: args.variant,
             frameworks: args.framework,
             include: args.include,

@@ -69,6 +69,15 @@ impl Class {
         }
     }
 
+    /// The classes a list of `--only` names stands for.
+    pub fn parse_groups(names: &[String]) -> Result<std::collections::BTreeSet<Class>> {
+        let mut classes = std::collections::BTreeSet::new();
+        for name in names {
+            classes.extend(Class::parse_group(name)?);
+        }
+        Ok(classes)
+    }
+
     /// Parses a class name as written in `--only` (singular or plural).
     pub fn parse(name: &str) -> Result<Class> {
         let found = match name.trim().to_ascii_lowercase().as_str() {
