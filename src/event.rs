@@ -65,3 +65,39 @@ pub type Events = Arc<dyn Fn(&Event) + Send + Sync>;
 pub fn ignore() -> Events {
     Arc::new(|_| {})
 }
+
+impl Event {
+    /// The event as the JSON object `--log-format json` prints on a line (and the Python
+    /// package hands its progress callback); `None` for events with no JSON form (a check's
+    /// problems, which have their own report).
+    pub fn to_json(&self) -> Option<serde_json::Value> {
+        use serde_json::json;
+        let path = |d: &Descriptor| d.annotation(crate::artifact::media::ANN_FILEPATH).map(String::from);
+        let blob = |name: &str, d: &Descriptor, seconds: Option<f64>, reason: Option<&str>| {
+            json!({
+                "event": name,
+                "path": path(d),
+                "mediaType": d.media_type,
+                "digest": d.digest,
+                "size": d.size,
+                "seconds": seconds,
+                "reason": reason,
+            })
+        };
+        Some(match self {
+            Event::Progress(d, read) => {
+                json!({"event": "progress", "path": path(d), "digest": d.digest, "size": d.size, "bytes": read})
+            }
+            Event::Copied(d, took) => blob("copied", d, Some(took.as_secs_f64()), None),
+            Event::Skipped(d) => blob("exists", d, None, None),
+            Event::Mounted(d) => blob("mounted", d, None, None),
+            Event::Retrying(d, why) => blob("retrying", d, None, Some(why)),
+            Event::Waiting { registry, reason, retry_in } => json!({
+                "event": "waiting", "registry": registry, "reason": reason, "retry_in_seconds": retry_in.as_secs_f64()
+            }),
+            Event::Hashing(bytes) => json!({"event": "hashing", "bytes": bytes}),
+            Event::Hashed { bytes, took } => json!({"event": "hashed", "bytes": bytes, "seconds": took.as_secs_f64()}),
+            Event::Credentials { .. } | Event::Checked { .. } => return None,
+        })
+    }
+}

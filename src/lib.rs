@@ -13,6 +13,9 @@
 
 pub mod artifact;
 pub mod cache;
+#[doc(hidden)]
+#[allow(missing_docs)]
+pub mod cli;
 pub mod copy;
 pub mod credentials;
 pub mod digest;

@@ -167,6 +167,8 @@ pub struct PullOutcome {
     pub bytes: u64,
     /// Files written.
     pub files: usize,
+    /// Layers taken from the shared cache instead of downloaded.
+    pub from_cache: usize,
     /// What reading the artifact found odd: layers of media types zoo-oci does not read (not
     /// pulled), a config that is not a ModelPack config.
     pub warnings: Vec<String>,
@@ -204,6 +206,7 @@ pub async fn into_folder(
             layers: 0,
             bytes: 0,
             files: record.files.len(),
+            from_cache: 0,
             warnings: view.warnings.clone(),
         });
     }
@@ -237,6 +240,7 @@ pub async fn into_folder(
             layers,
             bytes,
             files: record.files.len(),
+            from_cache: 0,
             warnings: view.warnings.clone(),
         }),
         Err(e) => {
@@ -250,7 +254,7 @@ pub async fn into_folder(
 /// `--variant NAME` (or a platform, `linux/amd64`) picks the child to pull, which is then pulled
 /// as the suite it is, every variant of it; without one, the error says which children exist.
 /// A manifest is passed through with the selection as given.
-async fn pick_from_index(
+pub(crate) async fn pick_from_index(
     source: &dyn Source,
     root: copy::Root,
     selection: &Selection,
@@ -361,7 +365,7 @@ async fn pull_into_scratch(
     Ok((scratch, alive, (record, report.copied as usize, report.copied_bytes)))
 }
 
-fn unpack_of(layer: &LayerView, max_expansion: u64) -> Unpack {
+pub(crate) fn unpack_of(layer: &LayerView, max_expansion: u64) -> Unpack {
     let expected = match (&layer.files, layer.unpacked_size, layer.file_count) {
         (Some(files), _, _) => Expected::Files(files.iter().map(|f| (f.path.clone(), f.clone())).collect()),
         (None, Some(size), Some(count)) => Expected::Bound(size + count * 1536 + (1 << 20)),
@@ -656,7 +660,7 @@ fn sweep_leftovers(dir: &Path, prefixes: &[String]) {
 }
 
 /// Refuses, before the first byte, a pull whose selected layers cannot fit where they go.
-fn check_free_space(scratch: &Path, destination: &Path, chosen: &[&LayerView]) -> Result<()> {
+pub(crate) fn check_free_space(scratch: &Path, destination: &Path, chosen: &[&LayerView]) -> Result<()> {
     let needed: u64 = chosen.iter().map(|l| l.unpacked_size.unwrap_or(l.descriptor.size)).sum();
     let stats = rustix::fs::statvfs(scratch).map_err(|e| Error::io("read the free space of", scratch, e.into()))?;
     let free = stats.f_bavail.saturating_mul(stats.f_frsize);

@@ -2,12 +2,12 @@
 
 use std::path::PathBuf;
 
+use crate::error::Result;
+use crate::ops::{self, CheckOptions};
+use crate::suite::Links;
 use clap::Args;
-use zoo_oci::error::Result;
-use zoo_oci::ops::{self, CheckOptions};
-use zoo_oci::suite::Links;
 
-use zoo_oci::index::render::count;
+use crate::index::render::count;
 
 use super::{Format, Global, human_bytes, print_json, println_out};
 

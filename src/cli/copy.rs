@@ -1,10 +1,10 @@
 //! `zoo-oci copy SOURCE TARGET`.
 
+use crate::error::Result;
+use crate::ops::{self, CopyOptions};
 use clap::Args;
-use zoo_oci::error::Result;
-use zoo_oci::ops::{self, CopyOptions};
 
-use zoo_oci::index::render::count;
+use crate::index::render::count;
 
 use super::{Global, location, println_out, say};
 
@@ -64,10 +64,10 @@ pub async fn run(global: &Global, args: CopyArgs) -> Result<u8> {
         as_image: args
             .as_image
             .then(|| {
-                Ok::<_, zoo_oci::Error>(ops::AsImage {
+                Ok::<_, crate::Error>(ops::AsImage {
                     prefix: args.prefix.clone(),
-                    selection: zoo_oci::pull::Selection {
-                        only: zoo_oci::suite::Class::parse_groups(&args.only)?,
+                    selection: crate::pull::Selection {
+                        only: crate::suite::Class::parse_groups(&args.only)?,
                         variants: args.variant.clone(),
                         ..Default::default()
                     },

@@ -7,11 +7,11 @@
 
 use std::fmt::Write as _;
 
+use crate::copy::short_digest;
+use crate::error::Result;
+use crate::ops::{self, DiffOptions, DiffReport, FieldChange, FileState, SuiteSide};
 use clap::Args;
 use serde_json::Value;
-use zoo_oci::copy::short_digest;
-use zoo_oci::error::Result;
-use zoo_oci::ops::{self, DiffOptions, DiffReport, FieldChange, FileState, SuiteSide};
 
 use super::{Format, Global, human_bytes, location, print_json, print_out};
 
@@ -144,7 +144,7 @@ fn size_change(old: u64, new: u64) -> String {
 fn file_size(file: &FileState) -> String {
     match file.layer_files {
         Some(n) if n > 0 => {
-            format!("{}, {}", zoo_oci::index::render::count(n as usize, "file", "files"), human_bytes(file.size))
+            format!("{}, {}", crate::index::render::count(n as usize, "file", "files"), human_bytes(file.size))
         }
         _ => human_bytes(file.size),
     }

@@ -3,11 +3,11 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 
+use crate::error::{Error, Result};
+use crate::index::{Filters, render};
+use crate::ops::{self, IndexOptions};
+use crate::reference::Scope;
 use clap::Args;
-use zoo_oci::error::{Error, Result};
-use zoo_oci::index::{Filters, render};
-use zoo_oci::ops::{self, IndexOptions};
-use zoo_oci::reference::Scope;
 
 use super::{Global, print_out};
 
@@ -93,7 +93,7 @@ pub async fn run(global: &Global, args: IndexArgs) -> Result<u8> {
             tmp.write_all(text.as_bytes()).map_err(|e| Error::io("write", path, e))?;
             tmp.persist(path).map_err(|e| Error::io("write", path, e.error))?;
             if !global.quiet {
-                eprintln!("wrote {} to {}", zoo_oci::index::render::tally(&index), path.display());
+                eprintln!("wrote {} to {}", crate::index::render::tally(&index), path.display());
             }
         }
         None => print_out(&text)?,

@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
+use crate::error::Result;
+use crate::ops::{self, InitOptions};
+use crate::suite::Links;
 use clap::Args;
-use zoo_oci::error::Result;
-use zoo_oci::ops::{self, InitOptions};
-use zoo_oci::suite::Links;
 
 use super::{Global, println_out};
 

@@ -2,10 +2,10 @@
 
 use std::fmt::Write as _;
 
+use crate::artifact::media;
+use crate::error::Result;
+use crate::ops::{self, InspectOptions, InspectReport};
 use clap::Args;
-use zoo_oci::artifact::media;
-use zoo_oci::error::Result;
-use zoo_oci::ops::{self, InspectOptions, InspectReport};
 
 use super::{Format, Global, human_bytes, location, print_json, print_out};
 
@@ -108,7 +108,7 @@ fn to_text(report: &InspectReport) -> String {
                 parts.push(format!("opset {o}"));
             }
             if let Some(p) = v.params {
-                parts.push(format!("{} params", zoo_oci::artifact::pack::param_size(p)));
+                parts.push(format!("{} params", crate::artifact::pack::param_size(p)));
             }
             if let Some(p) = &v.precision {
                 parts.push(p.clone());
@@ -188,7 +188,7 @@ fn to_text(report: &InspectReport) -> String {
     if let Some(readme) = &report.readme {
         let _ = writeln!(out, "\nREADME\n");
         let color = std::io::IsTerminal::is_terminal(&std::io::stdout());
-        for line in zoo_oci::index::render::terminal_markdown(readme, color).lines() {
+        for line in crate::index::render::terminal_markdown(readme, color).lines() {
             let _ = writeln!(out, "  {line}");
         }
         if report.readme_truncated {

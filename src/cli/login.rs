@@ -2,9 +2,9 @@
 
 use std::io::{IsTerminal, Read};
 
+use crate::error::{Error, Result};
+use crate::ops::{self, LoginOptions, LogoutOptions};
 use clap::Args;
-use zoo_oci::error::{Error, Result};
-use zoo_oci::ops::{self, LoginOptions, LogoutOptions};
 
 use super::Global;
 

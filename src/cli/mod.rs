@@ -1,7 +1,8 @@
 //! Command-line definitions and the dispatch to one short handler per command. No OCI logic
 //! lives here: each handler parses its arguments into the options of one library operation
-//! (`zoo_oci::ops`), calls it, and renders its report.
+//! (`crate::ops`), calls it, and renders its report.
 
+mod cache;
 mod check;
 mod copy;
 mod diff;
@@ -21,13 +22,14 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use zoo_oci::copy::describe;
-use zoo_oci::credentials::{Lookup, Source};
-use zoo_oci::error::{Error, Result};
-use zoo_oci::event::Event;
-use zoo_oci::ops::Context;
-use zoo_oci::reference::Location;
-use zoo_oci::store::Transport;
+
+use crate::copy::describe;
+use crate::credentials::{Lookup, Source};
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::ops::Context;
+use crate::reference::Location;
+use crate::store::Transport;
 
 /// zoo-oci: push, pull and browse model suites in OCI image layouts and registries.
 #[derive(Debug, Parser)]
@@ -59,7 +61,7 @@ pub struct GlobalFlags {
 #[command(next_help_heading = "Registry options")]
 pub struct RegistryFlags {
     /// Blobs copied at once.
-    #[arg(long, default_value_t = zoo_oci::copy::DEFAULT_CONCURRENCY, value_name = "N")]
+    #[arg(long, default_value_t = crate::copy::DEFAULT_CONCURRENCY, value_name = "N")]
     pub concurrency: usize,
     /// Talk plain HTTP to the registries of this command (otherwise always TLS).
     #[arg(long)]
@@ -100,7 +102,7 @@ impl Default for RegistryFlags {
     /// What the flags default to: for the commands that take none.
     fn default() -> Self {
         RegistryFlags {
-            concurrency: zoo_oci::copy::DEFAULT_CONCURRENCY,
+            concurrency: crate::copy::DEFAULT_CONCURRENCY,
             plain_http: false,
             ca_files: Vec::new(),
             client_cert: None,
@@ -109,7 +111,7 @@ impl Default for RegistryFlags {
             insecure: false,
             docker_config: None,
             retry_timeout: Duration::from_secs(60),
-            timeout: zoo_oci::retry::DEFAULT_IDLE_TIMEOUT,
+            timeout: crate::retry::DEFAULT_IDLE_TIMEOUT,
         }
     }
 }
@@ -158,7 +160,7 @@ pub enum LogFormat {
     Json,
 }
 
-fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
     if let Ok(secs) = text.parse::<u64>() {
         return Ok(Duration::from_secs(secs));
     }
@@ -189,7 +191,7 @@ impl Global {
             retry_timeout: net.retry_timeout,
             idle_timeout: net.timeout,
             certs_dirs: if net.certs_dirs.is_empty() {
-                zoo_oci::store::registry::SYSTEM_CERTS_DIRS.iter().map(PathBuf::from).collect()
+                crate::store::registry::SYSTEM_CERTS_DIRS.iter().map(PathBuf::from).collect()
             } else {
                 net.certs_dirs.clone()
             },
@@ -230,6 +232,8 @@ pub enum Command {
     Login(login::LoginArgs),
     /// Remove a registry's credentials from the Docker config.
     Logout(login::LogoutArgs),
+    /// List or free the shared cache of pulled suites (pull --cache, Python's zoo_oci.pull).
+    Cache(cache::CacheArgs),
     /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
     Completions {
         /// The shell.
@@ -266,6 +270,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Tags(a) => tags::tags(&with(&a.net), a).await,
         Command::Rm(a) => tags::rm(&with(&a.net), a).await,
         Command::Gc(a) => tags::gc(&plain(), a),
+        Command::Cache(a) => cache::run(&plain(), a),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "zoo-oci", &mut out);
@@ -379,8 +384,8 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
                     bar.set_position(*bytes);
                     bar.tick();
                 } else if due("hashing") {
-                    if json {
-                        eprintln!("{}", serde_json::json!({"event": "hashing", "bytes": bytes}));
+                    if let Some(line) = event.to_json().filter(|_| json) {
+                        eprintln!("{line}");
                     } else {
                         eprintln!("  hashing the layers: {} so far", human_bytes(*bytes));
                     }
@@ -391,11 +396,8 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
                 if let Some(bar) = hashing_bar.lock().expect("no panics").take() {
                     bar.finish_and_clear();
                 }
-                if json {
-                    eprintln!(
-                        "{}",
-                        serde_json::json!({"event": "hashed", "bytes": bytes, "seconds": took.as_secs_f64()})
-                    );
+                if let Some(line) = event.to_json().filter(|_| json) {
+                    eprintln!("{line}");
                 } else if !quiet && took.as_secs_f64() >= 1.0 {
                     // Only a pass long enough to notice gets a line of its own.
                     eprintln!("  hashed  the layers  {}  {:.1}s", human_bytes(*bytes), took.as_secs_f64());
@@ -403,8 +405,7 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
                 return;
             }
             Event::Waiting { registry, reason, retry_in } => {
-                if json {
-                    let line = serde_json::json!({"event": "waiting", "registry": registry, "reason": reason, "retry_in_seconds": retry_in.as_secs_f64()});
+                if let Some(line) = event.to_json().filter(|_| json) {
                     eprintln!("{line}");
                 } else if !quiet {
                     eprintln!("  waiting for {registry}: {reason}; trying again in {:.1}s", retry_in.as_secs_f64());
@@ -431,14 +432,7 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
             && due(&d.digest)
         {
             let percent = if d.size > 0 { *read as f64 * 100.0 / d.size as f64 } else { 100.0 };
-            if json {
-                let line = serde_json::json!({
-                    "event": "progress",
-                    "path": d.annotation(zoo_oci::artifact::media::ANN_FILEPATH),
-                    "digest": d.digest,
-                    "size": d.size,
-                    "bytes": read,
-                });
+            if let Some(line) = event.to_json().filter(|_| json) {
                 eprintln!("{line}");
             } else {
                 eprintln!(
@@ -451,23 +445,9 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
             return;
         }
         if json {
-            let (name, d, seconds, reason) = match event {
-                Event::Copied(d, took) => ("copied", d, Some(took.as_secs_f64()), None),
-                Event::Skipped(d) => ("exists", d, None, None),
-                Event::Mounted(d) => ("mounted", d, None, None),
-                Event::Retrying(d, why) => ("retrying", d, None, Some(why.as_str())),
-                _ => return,
-            };
-            let line = serde_json::json!({
-                "event": name,
-                "path": d.annotation(zoo_oci::artifact::media::ANN_FILEPATH),
-                "mediaType": d.media_type,
-                "digest": d.digest,
-                "size": d.size,
-                "seconds": seconds,
-                "reason": reason,
-            });
-            eprintln!("{line}");
+            if let Some(line) = event.to_json() {
+                eprintln!("{line}");
+            }
             return;
         }
         if quiet {
@@ -538,7 +518,7 @@ pub fn say(global: &Global, text: impl FnOnce() -> String, event: serde_json::Va
     }
 }
 
-pub use zoo_oci::index::render::human_bytes;
+pub use crate::index::render::human_bytes;
 
 /// Renders an error once, as text or as one JSON line.
 pub fn render_error_as(err: &Error, format: LogFormat) -> String {
@@ -574,4 +554,69 @@ pub fn render_error(err: &Error) -> String {
         out.push_str(&format!("  hint: {hint}\n"));
     }
     out
+}
+
+/// Waits for SIGINT or SIGTERM; gives its name and the conventional exit code (128 + signal).
+async fn interrupted() -> (&'static str, u8) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+        return std::future::pending().await; // no handlers: the default action stays
+    };
+    tokio::select! {
+        _ = int.recv() => ("SIGINT", 130),
+        _ = term.recv() => ("SIGTERM", 143),
+    }
+}
+
+/// Runs the command line `args` (the program name first) to its end: parse, run one command,
+/// render an error once; returns the exit code. The `zoo-oci` binary and the Python package's
+/// `zoo-oci` command both call this.
+pub fn main<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let args = match Cli::try_parse_from(args) {
+        Ok(args) => args,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let log_format = args.global.log_format;
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return 1;
+        }
+    };
+    // Ctrl-C and SIGTERM (a pod being stopped) end the command by dropping it: scratch folders
+    // and temp files are removed as their owners drop, extraction threads are stopped, and the
+    // runtime waits a moment for them before the process exits.
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            result = run(args) => Ok(result),
+            signal = interrupted() => Err(signal),
+        }
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    let result = match outcome {
+        Ok(result) => result,
+        Err((name, code)) => {
+            eprintln!("zoo-oci: stopped by {name}; temporary files were removed");
+            return code;
+        }
+    };
+    match result {
+        Ok(code) => code,
+        // A reader that went away (`zoo-oci inspect … | head -1`) has what it wanted: like
+        // ripgrep, end quietly and successfully rather than report a failure nobody can act on.
+        Err(err) if err.is_broken_pipe() => 0,
+        Err(err) => {
+            // Errors are printed even with -q: they are what the user must read.
+            eprint!("{}", render_error_as(&err, log_format));
+            err.kind().exit_code() as u8
+        }
+    }
 }

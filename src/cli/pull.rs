@@ -2,13 +2,13 @@
 
 use std::path::PathBuf;
 
+use crate::error::Result;
+use crate::ops::{self, PullOptions};
+use crate::pull::{DEFAULT_MAX_EXPANSION, Selection};
+use crate::suite::Class;
 use clap::Args;
-use zoo_oci::error::Result;
-use zoo_oci::ops::{self, PullOptions};
-use zoo_oci::pull::{DEFAULT_MAX_EXPANSION, Selection};
-use zoo_oci::suite::Class;
 
-use zoo_oci::index::render::count;
+use crate::index::render::count;
 
 use super::{Format, Global, human_bytes, location, println_out, say};
 
@@ -16,6 +16,7 @@ use super::{Format, Global, human_bytes, location, println_out, say};
 /// What `zoo-oci pull --help` ends with.
 const EXAMPLES: &str = "Examples:
   zoo-oci pull oci:./zoo:1.1.0 -o squeezenet
+  zoo-oci pull --cache ghcr.io/team/squeezenet:1.1.0 --only model
   zoo-oci pull ghcr.io/team/squeezenet:1.1.0 --only model --variant onnx-opset13 -o /models
   zoo-oci pull localhost:5000/zoo/squeezenet --plain-http --include '*.onnx' --exclude 'test/*'";
 
@@ -27,6 +28,12 @@ pub struct PullArgs {
     /// The folder to write (default: ./NAME). Created with its parents; replaced atomically.
     #[arg(short, long, value_name = "DIR")]
     pub output: Option<PathBuf>,
+    /// Pull into the shared cache ($ZOO_OCI_CACHE, else ~/.cache/zoo-oci) that the Python
+    /// package uses, and print the suite's snapshot folder there: files are stored once for
+    /// every suite and version, and layers the cache holds are not downloaded again.
+    /// ZOO_OCI_OFFLINE=1 resolves tags from the cache alone.
+    #[arg(long, conflicts_with_all = ["output", "force"])]
+    pub cache: bool,
     /// Keep only these classes: model, scripts, notebooks, dataset, readme, license, docs (code:
     /// scripts and notebooks).
     #[arg(long, value_delimiter = ',', value_name = "CLASS")]
@@ -61,6 +68,7 @@ pub async fn run(global: &Global, args: PullArgs) -> Result<u8> {
     let options = PullOptions {
         source: location(&args.source)?,
         destination: args.output,
+        into_cache: args.cache,
         selection: Selection {
             only: Class::parse_groups(&args.only)?,
             variants: args.variant,
@@ -83,11 +91,15 @@ pub async fn run(global: &Global, args: PullArgs) -> Result<u8> {
                 if report.up_to_date {
                     format!("{} already holds {}: nothing to do", report.destination.display(), report.manifest)
                 } else {
+                    let cached = match report.from_cache {
+                        0 => String::new(),
+                        n => format!(" ({} from the cache)", count(n, "layer", "layers")),
+                    };
                     format!(
-                        "pulled {} ({}), {} into {}",
-                        count(report.layers as usize, "layer", "layers"),
+                        "pulled {} ({}){cached}, {} into {}",
+                        count(report.layers, "layer", "layers"),
                         human_bytes(report.bytes),
-                        count(report.files as usize, "file", "files"),
+                        count(report.files, "file", "files"),
                         report.destination.display()
                     )
                 }

@@ -2,13 +2,13 @@
 
 use std::path::PathBuf;
 
+use crate::artifact::archive::Compression;
+use crate::error::Result;
+use crate::ops::{self, Created, PushOptions};
+use crate::suite::Links;
 use clap::Args;
-use zoo_oci::artifact::archive::Compression;
-use zoo_oci::error::Result;
-use zoo_oci::ops::{self, Created, PushOptions};
-use zoo_oci::suite::Links;
 
-use zoo_oci::index::render::count;
+use crate::index::render::count;
 
 use super::{Format, Global, human_bytes, location, println_out, say};
 

@@ -1,8 +1,8 @@
 //! `zoo-oci tag SOURCE TAG...`.
 
+use crate::error::Result;
+use crate::ops::{self, TagOptions};
 use clap::Args;
-use zoo_oci::error::Result;
-use zoo_oci::ops::{self, TagOptions};
 
 use super::{Global, location, say};
 

@@ -1,11 +1,11 @@
 //! `zoo-oci tags REPO`, `zoo-oci rm REF` and `zoo-oci gc oci:PATH`: what people reach for after
 //! `docker`, `oras repo tags`, `crane delete` and `registry garbage-collect`.
 
+use crate::error::Result;
+use crate::ops::{self, GcOptions, RmOptions, TagsOptions};
 use clap::Args;
-use zoo_oci::error::Result;
-use zoo_oci::ops::{self, GcOptions, RmOptions, TagsOptions};
 
-use zoo_oci::index::render::count;
+use crate::index::render::count;
 
 use super::{Format, Global, human_bytes, location, print_json, println_out, say};
 

@@ -3,11 +3,12 @@
 use std::path::PathBuf;
 
 use super::Context;
+use crate::cache::{Cache, OfflineSource, SnapshotOptions};
 use crate::error::Result;
 use crate::event::Event;
 use crate::pull::{self, DEFAULT_MAX_EXPANSION, FolderOptions, Selection};
 use crate::reference::Location;
-use crate::store;
+use crate::store::{self, Source};
 
 /// What to pull, and into where.
 #[derive(Debug, Clone)]
@@ -15,7 +16,11 @@ pub struct PullOptions {
     /// The suite: a layout or registry location, with a tag or digest, or none (the only tag).
     pub source: Location,
     /// The folder to write; default `./NAME`. Created with its parents; replaced atomically.
+    /// Ignored with `into_cache`.
     pub destination: Option<PathBuf>,
+    /// Pull into the shared cache ([`crate::cache`]) instead: the outcome's destination is the
+    /// suite's snapshot folder there, and only layers the cache lacks are downloaded.
+    pub into_cache: bool,
     /// Which classes, variants, frameworks and files to keep.
     pub selection: Selection,
     /// Replace a non-empty folder that zoo-oci did not create.
@@ -31,6 +36,7 @@ impl PullOptions {
         PullOptions {
             source,
             destination: None,
+            into_cache: false,
             selection: Selection::default(),
             force: false,
             max_expansion: DEFAULT_MAX_EXPANSION,
@@ -56,6 +62,9 @@ pub type PullReport = pull::PullOutcome;
 /// # Ok(()) }
 /// ```
 pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport> {
+    if options.into_cache {
+        return into_cache(options, context).await;
+    }
     let source = store::open_source(&options.source, &context.transport, &context.events).await?;
     let reference = store::reference_or_only_tag(&options.source, source.as_ref()).await?;
     let folder = FolderOptions {
@@ -71,4 +80,26 @@ pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport
     };
     let on_event = |e: &Event| (context.events)(e);
     pull::into_folder(source.as_ref(), &reference, &folder, &on_event).await
+}
+
+/// A pull into the shared cache; with `ZOO_OCI_OFFLINE` set, from the cache alone.
+async fn into_cache(options: &PullOptions, context: &Context) -> Result<PullReport> {
+    let cache = Cache::open()?;
+    let offline = crate::cache::offline();
+    let source: Box<dyn Source> = match offline {
+        true => Box::new(OfflineSource::new(cache.clone(), options.source.clone())),
+        false => store::open_source(&options.source, &context.transport, &context.events).await?,
+    };
+    let reference = store::reference_or_only_tag(&options.source, source.as_ref()).await?;
+    let snapshot = SnapshotOptions {
+        selection: options.selection.clone(),
+        max_expansion: options.max_expansion,
+        concurrency: context.concurrency,
+        idle_timeout: context.transport.idle_timeout,
+        retry_for: Some(context.transport.retry_timeout),
+        resume_dir: crate::resume::default_dir(),
+        offline,
+    };
+    let on_event = |e: &Event| (context.events)(e);
+    crate::cache::into_snapshot(&cache, &options.source, source.as_ref(), &reference, &snapshot, &on_event).await
 }

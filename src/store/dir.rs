@@ -38,6 +38,10 @@ pub struct FolderSink {
     layers: BTreeMap<String, Unpack>,
     filter: Filter,
     written: Mutex<Vec<FileRecord>>,
+    /// Each layer into a folder of its own, `root/<hex of its digest>` (the shared cache keeps
+    /// what each layer holds), its files recorded by layer.
+    split: bool,
+    by_layer: Mutex<BTreeMap<String, Vec<FileRecord>>>,
     /// Set when the pull failed: extractions still running stop at their next read.
     cancelled: Arc<AtomicBool>,
     /// Extractions running on blocking threads, which outlive a dropped `push_blob` future.
@@ -103,10 +107,23 @@ impl FolderSink {
             layers,
             filter,
             written: Mutex::new(Vec::new()),
+            split: false,
+            by_layer: Mutex::new(BTreeMap::new()),
             cancelled: Arc::new(AtomicBool::new(false)),
             running: Arc::new(AtomicUsize::new(0)),
             attempts: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The same sink writing each layer into a folder of its own, `root/<hex of its digest>`.
+    pub fn split_by_layer(mut self) -> Self {
+        self.split = true;
+        self
+    }
+
+    /// What each layer wrote, by layer digest (a sink made with [`FolderSink::split_by_layer`]).
+    pub fn written_by_layer(&self) -> BTreeMap<String, Vec<FileRecord>> {
+        std::mem::take(&mut *self.by_layer.lock().expect("no panics"))
     }
 
     /// Stops extractions still running (after another layer failed) and waits for them, so
@@ -145,7 +162,14 @@ impl Sink for FolderSink {
             .get(&descriptor.digest)
             .cloned()
             .ok_or_else(|| Error::failed(format!("layer {} was not selected", descriptor.digest)))?;
-        let root = self.root.clone();
+        let root = match self.split {
+            false => self.root.clone(),
+            true => {
+                let root = self.root.join(crate::digest::hex_part(&descriptor.digest)?);
+                std::fs::create_dir_all(&root).map_err(|e| Error::io("create", &root, e))?;
+                root
+            }
+        };
         let filter = self.filter.clone();
         let blob = descriptor.clone();
         let digest = descriptor.digest.clone();
@@ -191,7 +215,11 @@ impl Sink for FolderSink {
         .await
         .map_err(|e| Error::failed("extraction thread failed").with_cause(e))?;
         result?;
-        self.written.lock().expect("no panics").extend(files);
+        if self.split {
+            self.by_layer.lock().expect("no panics").insert(descriptor.digest.clone(), files);
+        } else {
+            self.written.lock().expect("no panics").extend(files);
+        }
         Ok(())
     }
 

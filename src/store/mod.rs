@@ -207,18 +207,33 @@ pub async fn open(
 /// write (no suite record), reads its ModelPack config for the model's name, version and facts.
 /// A config that cannot be read is a warning in the view, not an error: the layers still list.
 pub async fn suite_view(source: &dyn Source, descriptor: &Descriptor, bytes: &[u8]) -> Result<decode::SuiteView> {
+    Ok(suite_view_and_config(source, descriptor, bytes).await?.0)
+}
+
+/// [`suite_view`], with the config's bytes when it read them (the shared cache keeps them for
+/// offline use without asking the registry twice).
+pub async fn suite_view_and_config(
+    source: &dyn Source,
+    descriptor: &Descriptor,
+    bytes: &[u8],
+) -> Result<(decode::SuiteView, Option<Vec<u8>>)> {
     let mut view = decode::decode(descriptor, bytes)?;
+    let mut config_bytes = None;
     if view.spec.is_none() {
         let config = view.manifest.config.clone();
         match read_small_blob(source, &config, &format!("config {}", config.digest)).await {
             Ok(bytes) if config.media_type == crate::artifact::media::KIT_CONFIG => {
-                decode::attach_kitfile(&mut view, &bytes)
+                decode::attach_kitfile(&mut view, &bytes);
+                config_bytes = Some(bytes);
             }
-            Ok(bytes) => decode::attach_config(&mut view, &bytes),
+            Ok(bytes) => {
+                decode::attach_config(&mut view, &bytes);
+                config_bytes = Some(bytes);
+            }
             Err(e) => view.warnings.push(format!("the config {} could not be read: {e}", config.digest)),
         }
     }
-    Ok(view)
+    Ok((view, config_bytes))
 }
 
 /// Reads and verifies a small blob (a config), refusing one larger than a manifest may be: a

@@ -1,0 +1,377 @@
+//! `zoo_oci._native`: the operation API of zoo-oci for Python. Each function parses its
+//! arguments into the options of one library operation, runs it with the GIL released, and
+//! returns its report as the JSON the command line prints with `--format json`; the typed
+//! Python API (`python/zoo_oci/`) builds its objects from that. Errors become one hierarchy of
+//! exceptions carrying the CLI's hint.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::mpsc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyRuntimeError};
+use pyo3::prelude::*;
+
+use zoo_oci::error::{ErrorKind, IntegrityFailure, TransportFailure};
+use zoo_oci::event::Event;
+use zoo_oci::ops::{self, Context};
+use zoo_oci::reference::{Location, Scope};
+use zoo_oci::store::Transport;
+
+create_exception!(_native, ZooError, PyException, "Any zoo-oci failure; `hint` says what to do next.");
+create_exception!(_native, UsageError, ZooError, "A wrong argument or reference (the CLI's exit code 2).");
+create_exception!(_native, AuthError, ZooError, "Credentials missing or refused (exit code 3).");
+create_exception!(
+    _native,
+    NotFoundError,
+    ZooError,
+    "A location, tag, variant or file that does not exist (exit code 4)."
+);
+create_exception!(
+    _native,
+    IntegrityError,
+    ZooError,
+    "Content that does not match its digest, or a hostile archive (exit code 5)."
+);
+create_exception!(_native, TransportError, ZooError, "A registry that could not be talked to (exit code 1).");
+
+/// How often a running operation looks for Ctrl-C and hands progress to Python.
+const TICK: Duration = Duration::from_millis(100);
+
+fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
+    static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| PyRuntimeError::new_err(format!("could not start zoo-oci's async runtime: {e}")))
+}
+
+/// The exception for a library error: its class by kind; `str()` the message, its causes and
+/// the hint, as the CLI prints them; the parts as attributes.
+fn to_py(py: Python<'_>, err: zoo_oci::Error) -> PyErr {
+    let kind = err.kind();
+    let causes: Vec<String> = zoo_oci::error::causes(&err).skip(1).map(|c| c.to_string()).collect();
+    let mut text = err.to_string();
+    for cause in &causes {
+        text.push_str(&format!("\n  caused by: {cause}"));
+    }
+    if let Some(hint) = err.hint() {
+        text.push_str(&format!("\n  hint: {hint}"));
+    }
+    let exception = match kind {
+        ErrorKind::Usage => UsageError::new_err(text),
+        ErrorKind::Auth => AuthError::new_err(text),
+        ErrorKind::NotFound => NotFoundError::new_err(text),
+        ErrorKind::Integrity(_) => IntegrityError::new_err(text),
+        ErrorKind::Transport(_) => TransportError::new_err(text),
+        _ => ZooError::new_err(text),
+    };
+    let value = exception.value(py);
+    let attributes = [
+        value.setattr("message", err.to_string()),
+        value.setattr("causes", causes),
+        value.setattr("hint", err.hint()),
+        value.setattr("exit_code", kind.exit_code()),
+        value.setattr("kind", kind_name(kind)),
+    ];
+    match attributes.into_iter().find_map(|r| r.err()) {
+        Some(e) => e,
+        None => exception,
+    }
+}
+
+fn kind_name(kind: ErrorKind) -> String {
+    match kind {
+        ErrorKind::Usage => "usage".into(),
+        ErrorKind::Auth => "auth".into(),
+        ErrorKind::NotFound => "not-found".into(),
+        ErrorKind::Integrity(f) => format!(
+            "integrity:{}",
+            match f {
+                IntegrityFailure::DigestMismatch => "digest-mismatch",
+                IntegrityFailure::ExpansionBound => "expansion-bound",
+                IntegrityFailure::HostileEntry => "hostile-entry",
+                _ => "malformed",
+            }
+        ),
+        ErrorKind::Transport(f) => format!(
+            "transport:{}",
+            match f {
+                TransportFailure::NotTls => "not-tls",
+                TransportFailure::NotPlainHttp => "not-plain-http",
+                TransportFailure::UntrustedCertificate => "untrusted-certificate",
+                TransportFailure::ClientCertificate => "client-certificate",
+                TransportFailure::Refused => "refused",
+                TransportFailure::Timeout => "timeout",
+                TransportFailure::NameResolution => "name-resolution",
+                TransportFailure::Reset => "reset",
+                _ => "other",
+            }
+        ),
+        _ => "failed".into(),
+    }
+}
+
+/// The registry options every function takes, read as the command line reads them: the
+/// Docker config and its helpers, `ZOO_OCI_USERNAME`/`ZOO_OCI_PASSWORD`, certs.d, and
+/// `SSL_CERT_FILE` come from [`Transport::default`].
+fn context(plain_http: bool, ca_file: Vec<PathBuf>, events: zoo_oci::event::Events) -> Context {
+    Context {
+        transport: Transport { plain_http, ca_files: ca_file, ..Transport::default() },
+        events,
+        ..Context::default()
+    }
+}
+
+type Job<T> = Pin<Box<dyn Future<Output = zoo_oci::Result<T>> + Send>>;
+
+/// Runs an operation to its end with the GIL released. Every [`TICK`] the calling thread takes
+/// the GIL back for a moment: to hand the progress events gathered so far to `progress` (so
+/// Python code runs on the thread that called, never on the runtime's), and to look for Ctrl-C.
+/// A KeyboardInterrupt drops the operation, which removes what it had written (scratch folders
+/// and temp files go as their owners drop), then propagates.
+fn run<T: Send + 'static>(
+    py: Python<'_>,
+    progress: Option<Py<PyAny>>,
+    job: impl FnOnce(zoo_oci::event::Events) -> Job<T>,
+) -> PyResult<T> {
+    let runtime = runtime()?;
+    let (send, receive) = mpsc::channel::<serde_json::Value>();
+    let events: zoo_oci::event::Events = match progress {
+        Some(_) => {
+            let send = std::sync::Mutex::new(send);
+            Arc::new(move |e: &Event| {
+                if let Some(json) = e.to_json() {
+                    let _ = send.lock().map(|s| s.send(json));
+                }
+            })
+        }
+        None => zoo_oci::event::ignore(),
+    };
+    let mut job = job(events);
+    loop {
+        let done = py.detach(|| {
+            runtime.block_on(async {
+                tokio::select! {
+                    result = &mut job => Some(result),
+                    () = tokio::time::sleep(TICK) => None,
+                }
+            })
+        });
+        if let Some(callback) = &progress {
+            let batch: Vec<serde_json::Value> = receive.try_iter().collect();
+            if !batch.is_empty() {
+                let text = serde_json::Value::Array(batch).to_string();
+                let list = py.import("json")?.call_method1("loads", (text,))?;
+                callback.call1(py, (list,))?;
+            }
+        }
+        if let Some(result) = done {
+            return result.map_err(|e| to_py(py, e));
+        }
+        if let Err(interrupt) = py.check_signals() {
+            // Dropping the operation waits (briefly) for its extraction threads to stop.
+            py.detach(move || drop(job));
+            return Err(interrupt);
+        }
+    }
+}
+
+/// Runs a blocking library call with the GIL released.
+fn blocking<T: Send>(py: Python<'_>, call: impl FnOnce() -> zoo_oci::Result<T> + Send) -> PyResult<T> {
+    py.detach(call).map_err(|e| to_py(py, e))
+}
+
+fn location(py: Python<'_>, text: &str) -> PyResult<Location> {
+    Location::parse(text).map_err(|e| to_py(py, e))
+}
+
+fn json(report: &impl serde::Serialize) -> String {
+    serde_json::to_string(report).expect("reports serialise")
+}
+
+#[pyfunction]
+#[pyo3(signature = (r#ref, dest, only, variant, framework, include, exclude, force, plain_http, ca_file, progress))]
+#[allow(clippy::too_many_arguments)]
+fn pull(
+    py: Python<'_>,
+    r#ref: &str,
+    dest: Option<PathBuf>,
+    only: Vec<String>,
+    variant: Vec<String>,
+    framework: Vec<String>,
+    include: Vec<String>,
+    exclude: Vec<String>,
+    force: bool,
+    plain_http: bool,
+    ca_file: Vec<PathBuf>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<String> {
+    let mut options = ops::PullOptions::new(location(py, r#ref)?);
+    options.into_cache = dest.is_none();
+    options.destination = dest;
+    options.force = force;
+    options.selection.only = zoo_oci::suite::Class::parse_groups(&only).map_err(|e| to_py(py, e))?;
+    options.selection.variants = variant;
+    options.selection.frameworks = framework;
+    options.selection.include = include;
+    options.selection.exclude = exclude;
+    run(py, progress, move |events| {
+        Box::pin(async move {
+            let context = context(plain_http, ca_file, events);
+            ops::pull(&options, &context).await.map(|r| json(&r))
+        })
+    })
+}
+
+#[pyfunction]
+fn inspect(py: Python<'_>, r#ref: &str, plain_http: bool, ca_file: Vec<PathBuf>) -> PyResult<String> {
+    let options = ops::InspectOptions { source: location(py, r#ref)? };
+    run(py, None, move |events| {
+        Box::pin(async move { ops::inspect(&options, &context(plain_http, ca_file, events)).await.map(|r| json(&r)) })
+    })
+}
+
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn index(
+    py: Python<'_>,
+    location: &str,
+    task: Option<String>,
+    framework: Option<String>,
+    license: Option<String>,
+    query: Option<String>,
+    plain_http: bool,
+    ca_file: Vec<PathBuf>,
+) -> PyResult<String> {
+    let options = ops::IndexOptions {
+        scope: Scope::parse(location).map_err(|e| to_py(py, e))?,
+        repositories: Vec::new(),
+        filters: zoo_oci::index::Filters { task, framework, license, query },
+    };
+    run(py, None, move |events| {
+        Box::pin(async move { ops::index(&options, &context(plain_http, ca_file, events)).await.map(|r| json(&r)) })
+    })
+}
+
+#[pyfunction]
+fn push(
+    py: Python<'_>,
+    folder: PathBuf,
+    target: &str,
+    strict: bool,
+    plain_http: bool,
+    ca_file: Vec<PathBuf>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<String> {
+    let mut options = ops::PushOptions::new(folder, location(py, target)?);
+    options.strict = strict;
+    run(py, progress, move |events| {
+        Box::pin(async move { ops::push(&options, &context(plain_http, ca_file, events)).await.map(|r| json(&r)) })
+    })
+}
+
+#[pyfunction]
+fn check(py: Python<'_>, folder: PathBuf) -> PyResult<String> {
+    let options = ops::CheckOptions { dir: folder, strict: false, links: Default::default() };
+    blocking(py, || ops::check(&options).map(|r| json(&r)))
+}
+
+#[pyfunction]
+fn init(py: Python<'_>, folder: PathBuf, force: bool) -> PyResult<String> {
+    let options = ops::InitOptions { dir: folder, force, links: Default::default() };
+    blocking(py, || ops::init(&options).map(|r| json(&r)))
+}
+
+#[pyfunction]
+fn copy(
+    py: Python<'_>,
+    src: &str,
+    dst: &str,
+    plain_http: bool,
+    ca_file: Vec<PathBuf>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<String> {
+    let options = ops::CopyOptions {
+        source: location(py, src)?,
+        destination: location(py, dst)?,
+        source_plain_http: false,
+        destination_plain_http: false,
+        referrers: false,
+        as_image: None,
+    };
+    run(py, progress, move |events| {
+        Box::pin(async move { ops::copy(&options, &context(plain_http, ca_file, events)).await.map(|r| json(&r)) })
+    })
+}
+
+#[pyfunction]
+fn tag(py: Python<'_>, r#ref: &str, tags: Vec<String>, plain_http: bool, ca_file: Vec<PathBuf>) -> PyResult<String> {
+    let options = ops::TagOptions { source: location(py, r#ref)?, tags };
+    run(py, None, move |events| {
+        Box::pin(async move { ops::tag(&options, &context(plain_http, ca_file, events)).await.map(|r| json(&r)) })
+    })
+}
+
+fn open_cache(py: Python<'_>) -> PyResult<zoo_oci::cache::Cache> {
+    zoo_oci::cache::Cache::open().map_err(|e| to_py(py, e))
+}
+
+#[pyfunction]
+fn cache_root(py: Python<'_>) -> PyResult<String> {
+    Ok(open_cache(py)?.root().display().to_string())
+}
+
+#[pyfunction]
+fn cache_ls(py: Python<'_>) -> PyResult<String> {
+    let cache = open_cache(py)?;
+    blocking(py, || zoo_oci::cache::list(&cache).map(|r| json(&r)))
+}
+
+#[pyfunction]
+fn cache_rm(py: Python<'_>, targets: Vec<String>) -> PyResult<String> {
+    let cache = open_cache(py)?;
+    blocking(py, || zoo_oci::cache::remove(&cache, &targets).map(|r| json(&r)))
+}
+
+#[pyfunction]
+fn cache_prune(py: Python<'_>, older_than_seconds: Option<f64>) -> PyResult<String> {
+    let cache = open_cache(py)?;
+    let age = older_than_seconds.map(|s| Duration::from_secs_f64(s.max(0.0)));
+    blocking(py, || zoo_oci::cache::prune(&cache, age).map(|r| json(&r)))
+}
+
+/// The `zoo-oci` command, in this process: what the wheel's console script runs.
+#[pyfunction]
+fn main(py: Python<'_>, argv: Vec<String>) -> u8 {
+    py.detach(|| zoo_oci::cli::main(argv))
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("ZooError", py.get_type::<ZooError>())?;
+    m.add("UsageError", py.get_type::<UsageError>())?;
+    m.add("AuthError", py.get_type::<AuthError>())?;
+    m.add("NotFoundError", py.get_type::<NotFoundError>())?;
+    m.add("IntegrityError", py.get_type::<IntegrityError>())?;
+    m.add("TransportError", py.get_type::<TransportError>())?;
+    m.add_function(wrap_pyfunction!(pull, m)?)?;
+    m.add_function(wrap_pyfunction!(inspect, m)?)?;
+    m.add_function(wrap_pyfunction!(index, m)?)?;
+    m.add_function(wrap_pyfunction!(push, m)?)?;
+    m.add_function(wrap_pyfunction!(check, m)?)?;
+    m.add_function(wrap_pyfunction!(init, m)?)?;
+    m.add_function(wrap_pyfunction!(copy, m)?)?;
+    m.add_function(wrap_pyfunction!(tag, m)?)?;
+    m.add_function(wrap_pyfunction!(cache_root, m)?)?;
+    m.add_function(wrap_pyfunction!(cache_ls, m)?)?;
+    m.add_function(wrap_pyfunction!(cache_rm, m)?)?;
+    m.add_function(wrap_pyfunction!(cache_prune, m)?)?;
+    m.add_function(wrap_pyfunction!(main, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

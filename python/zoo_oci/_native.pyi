@@ -1,0 +1,102 @@
+"""The compiled core of zoo_oci (Rust, PyO3, abi3). Use the typed functions of `zoo_oci`
+instead: these take plain values and return JSON text, the very reports the command line prints
+with `--format json`.
+
+Every function that moves bytes releases the GIL while it runs, checks for Ctrl-C every tenth
+of a second (raising KeyboardInterrupt once the operation has stopped and removed what it had
+written), and, when `progress` is given, calls it on the calling thread with a list of event
+dicts (the JSON lines of `zoo-oci --log-format json`: {"event": "progress", "digest", "size",
+"bytes", "path"}, {"event": "copied" | "exists" | "mounted", "digest", "size", "path",
+"mediaType", "seconds"}, {"event": "retrying", ..., "reason"}, {"event": "waiting",
+"registry", "reason", "retry_in_seconds"}, {"event": "hashing" | "hashed", "bytes"}).
+
+Registry functions take `plain_http` (talk HTTP, not TLS) and `ca_file` (PEM files trusted
+besides the system's roots); credentials, certs.d folders and `SSL_CERT_FILE` are read as the
+command line reads them.
+"""
+
+from typing import Callable, Optional, Sequence
+
+Progress = Callable[[list[dict[str, object]]], None]
+
+class ZooError(Exception):
+    """Any zoo-oci failure. `str(e)` is the message and its causes; `hint` says what to do."""
+
+    message: str
+    causes: list[str]
+    hint: Optional[str]
+    exit_code: int
+    kind: str
+
+class UsageError(ZooError): ...
+class AuthError(ZooError): ...
+class NotFoundError(ZooError): ...
+class IntegrityError(ZooError): ...
+class TransportError(ZooError): ...
+
+def pull(
+    ref: str,
+    dest: Optional[str],
+    only: Sequence[str],
+    variant: Sequence[str],
+    framework: Sequence[str],
+    include: Sequence[str],
+    exclude: Sequence[str],
+    force: bool,
+    plain_http: bool,
+    ca_file: Sequence[str],
+    progress: Optional[Progress],
+) -> str:
+    """Pull into `dest`, or (None) into the shared cache. JSON: {"destination", "digest",
+    "up_to_date", "layers", "bytes", "files", "warnings", "cached": bool, "from_cache":
+    int (layers taken from the cache, not downloaded)}."""
+
+def inspect(ref: str, plain_http: bool, ca_file: Sequence[str]) -> str:
+    """JSON of `zoo-oci inspect --format json REF`."""
+
+def index(
+    location: str,
+    task: Optional[str],
+    framework: Optional[str],
+    license: Optional[str],
+    query: Optional[str],
+    plain_http: bool,
+    ca_file: Sequence[str],
+) -> str:
+    """JSON of `zoo-oci index --format json LOCATION` (its "suites" list, filtered)."""
+
+def push(
+    folder: str, target: str, strict: bool, plain_http: bool, ca_file: Sequence[str], progress: Optional[Progress]
+) -> str:
+    """JSON of `zoo-oci push --format json`; its "digest" is the manifest's."""
+
+def check(folder: str) -> str:
+    """JSON of `zoo-oci check --format json` ("ok", "problems", ...). Never raises for problems."""
+
+def init(folder: str, force: bool) -> str:
+    """JSON of `zoo-oci init --format json`."""
+
+def copy(src: str, dst: str, plain_http: bool, ca_file: Sequence[str], progress: Optional[Progress]) -> str:
+    """JSON of `zoo-oci copy --format json`."""
+
+def tag(ref: str, tags: Sequence[str], plain_http: bool, ca_file: Sequence[str]) -> str:
+    """JSON of `zoo-oci tag --format json`."""
+
+def cache_root() -> str:
+    """The cache folder: $ZOO_OCI_CACHE, else $XDG_CACHE_HOME/zoo-oci, else ~/.cache/zoo-oci."""
+
+def cache_ls() -> str:
+    """JSON of `zoo-oci cache ls --format json`: {"root", "snapshots": [{"digest", "name",
+    "version", "sources", "refs", "path", "files", "size", "last_used"}], "files", "size"}."""
+
+def cache_rm(targets: Sequence[str]) -> str:
+    """Remove snapshots by reference (as pulled) or digest (a prefix will do); JSON {"removed":
+    [digest], "freed": bytes}."""
+
+def cache_prune(older_than_seconds: Optional[float]) -> str:
+    """Remove what no snapshot uses (and snapshots unused for longer than the given age); JSON
+    {"removed": [digest], "freed": bytes}."""
+
+def main(argv: Sequence[str]) -> int:
+    """Run the `zoo-oci` command line in this process with argv[1:] as its arguments; returns
+    its exit code."""
