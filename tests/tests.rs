@@ -22,4 +22,5 @@ mod output;
 mod pull;
 mod registry;
 mod robust;
+mod shared_cache;
 mod tls;

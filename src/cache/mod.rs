@@ -235,6 +235,43 @@ impl Cache {
     }
 }
 
+/// Copies the files of cached layers that `files` keeps into `into` (a pull's scratch folder),
+/// each checked against its sha256 as it lands, as a download would be; gives their records.
+/// A copy, not a link: a folder the user asked for is theirs to change. `fs::copy` uses
+/// `copy_file_range`, which shares the blocks on file systems that can (btrfs, XFS).
+pub fn copy_out<'a>(
+    cache: &Cache,
+    layers: impl Iterator<Item = &'a LayerRecord>,
+    files: &crate::pull::FileFilter,
+    into: &Path,
+) -> Result<Vec<FileRecord>> {
+    let mut copied = Vec::new();
+    for layer in layers {
+        for file in layer.files.iter().filter(|f| files.keeps(&f.path)) {
+            let target = into.join(snapshot::safe_relative(&file.path)?);
+            if let Some(dir) = target.parent() {
+                fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+            }
+            fs::copy(cache.file_path(&file.sha256, file.executable)?, &target)
+                .map_err(|e| Error::io("copy the cached file into", &target, e))?;
+            let mode = if file.executable { 0o755 } else { 0o644 };
+            fs::set_permissions(&target, std::os::unix::fs::PermissionsExt::from_mode(mode))
+                .map_err(|e| Error::io("set the mode of", &target, e))?;
+            if hash_file(&target)? != file.sha256 {
+                return Err(Error::integrity(
+                    crate::error::IntegrityFailure::DigestMismatch,
+                    format!("the cached copy of {} (layer {}) does not match its sha256", file.path, layer.digest),
+                )
+                .with_hint(
+                    "remove the suite from the cache (zoo-oci cache rm), or pull with ZOO_OCI_CACHE pointing elsewhere",
+                ));
+            }
+            copied.push(file.clone());
+        }
+    }
+    Ok(copied)
+}
+
 /// Writes a file whole or not at all: a temp file beside it, renamed over it.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let parent = path.parent().expect("cache paths have a parent");

@@ -268,7 +268,7 @@ fn link_or_copy(stored: &Path, target: &Path, executable: bool) -> Result<()> {
 
 /// A record's path, refused if it would leave the snapshot (the cache's records are ours, but
 /// a folder on disk may have been edited).
-fn safe_relative(path: &str) -> Result<&Path> {
+pub(super) fn safe_relative(path: &str) -> Result<&Path> {
     let p = Path::new(path);
     if p.components().all(|c| matches!(c, Component::Normal(_))) {
         Ok(p)

@@ -93,7 +93,7 @@ pub async fn run(global: &Global, args: PullArgs) -> Result<u8> {
                 } else {
                     let cached = match report.from_cache {
                         0 => String::new(),
-                        n => format!(" ({} from the cache)", count(n, "layer", "layers")),
+                        n => format!(", took {} from the cache;", count(n, "layer", "layers")),
                     };
                     format!(
                         "pulled {} ({}){cached}, {} into {}",
