@@ -21,9 +21,9 @@ use zoo_oci::ops::{self, Context};
 use zoo_oci::reference::{Location, Scope};
 use zoo_oci::store::Transport;
 
-create_exception!(_native, ZooError, PyException, "Any zoo-oci failure; `hint` says what to do next.");
-create_exception!(_native, UsageError, ZooError, "A wrong argument or reference (the CLI's exit code 2).");
-create_exception!(_native, AuthError, ZooError, "Credentials missing or refused (exit code 3).");
+create_exception!(zoo_oci, ZooError, PyException, "Any zoo-oci failure; `hint` says what to do next.");
+create_exception!(zoo_oci, UsageError, ZooError, "A wrong argument or reference (the CLI's exit code 2).");
+create_exception!(zoo_oci, AuthError, ZooError, "Credentials missing or refused (exit code 3).");
 create_exception!(
     _native,
     NotFoundError,
@@ -36,7 +36,7 @@ create_exception!(
     ZooError,
     "Content that does not match its digest, or a hostile archive (exit code 5)."
 );
-create_exception!(_native, TransportError, ZooError, "A registry that could not be talked to (exit code 1).");
+create_exception!(zoo_oci, TransportError, ZooError, "A registry that could not be talked to (exit code 1).");
 
 /// How often a running operation looks for Ctrl-C and hands progress to Python.
 const TICK: Duration = Duration::from_millis(100);

@@ -54,6 +54,19 @@ pub fn offline() -> bool {
         .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
 }
 
+/// What reads `location`: the location itself, or with `ZOO_OCI_OFFLINE` set, the cache's
+/// record of it (tags, manifests and configs pulled before; layers it holds).
+pub async fn open_source(
+    location: &Location,
+    transport: &crate::store::Transport,
+    events: &crate::event::Events,
+) -> Result<Box<dyn crate::store::Source>> {
+    if offline() {
+        return Ok(Box::new(OfflineSource::new(Cache::open()?, location.clone())));
+    }
+    Ok(crate::store::open_source(location, transport, events).await?)
+}
+
 /// The shared cache of pulled suites.
 #[derive(Debug, Clone)]
 pub struct Cache {

@@ -130,7 +130,7 @@ impl InspectReport {
 /// # Ok(()) }
 /// ```
 pub async fn inspect(options: &InspectOptions, context: &Context) -> Result<InspectReport> {
-    let source = store::open_source(&options.source, &context.transport, &context.events).await?;
+    let source = crate::cache::open_source(&options.source, &context.transport, &context.events).await?;
     let reference = store::reference_or_only_tag(&options.source, source.as_ref()).await?;
     let root = copy::resolve(source.as_ref(), &reference, DEFAULT_RETRIES).await?;
     let location = options.source.with_reference(Some(reference.clone()));

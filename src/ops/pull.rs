@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 
 use super::Context;
-use crate::cache::{Cache, OfflineSource, SnapshotOptions};
+use crate::cache::{Cache, SnapshotOptions};
 use crate::error::Result;
 use crate::event::Event;
 use crate::pull::{self, DEFAULT_MAX_EXPANSION, FolderOptions, Selection};
 use crate::reference::Location;
-use crate::store::{self, Source};
+use crate::store;
 
 /// What to pull, and into where.
 #[derive(Debug, Clone)]
@@ -65,7 +65,7 @@ pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport
     if options.into_cache {
         return into_cache(options, context).await;
     }
-    let source = store::open_source(&options.source, &context.transport, &context.events).await?;
+    let source = crate::cache::open_source(&options.source, &context.transport, &context.events).await?;
     let reference = store::reference_or_only_tag(&options.source, source.as_ref()).await?;
     let folder = FolderOptions {
         selection: options.selection.clone(),
@@ -86,10 +86,7 @@ pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport
 async fn into_cache(options: &PullOptions, context: &Context) -> Result<PullReport> {
     let cache = Cache::open()?;
     let offline = crate::cache::offline();
-    let source: Box<dyn Source> = match offline {
-        true => Box::new(OfflineSource::new(cache.clone(), options.source.clone())),
-        false => store::open_source(&options.source, &context.transport, &context.events).await?,
-    };
+    let source = crate::cache::open_source(&options.source, &context.transport, &context.events).await?;
     let reference = store::reference_or_only_tag(&options.source, source.as_ref()).await?;
     let snapshot = SnapshotOptions {
         selection: options.selection.clone(),
