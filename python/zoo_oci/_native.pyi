@@ -19,6 +19,8 @@ from typing import Callable, Optional, Sequence
 
 Progress = Callable[[list[dict[str, object]]], None]
 
+__version__: str
+
 class ZooError(Exception):
     """Any zoo-oci failure. `str(e)` is the message and its causes; `hint` says what to do."""
 

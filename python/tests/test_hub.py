@@ -1,0 +1,151 @@
+"""`zoo_oci.hub` on the real example suite, examples/iris-logreg, pushed to the live registry:
+`load` gives an onnxruntime session that reproduces the suite's declared accuracy on the test set
+the suite ships; a runtime that is not installed is named with its extra; `help` is the README;
+`list` filters by task; a cached `load` downloads nothing. Timings go to $ZOO_OCI_BENCH_OUT."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import time
+import uuid
+
+import numpy as np
+import pytest
+
+import zoo_oci
+import zoo_oci.hub as hub
+from conftest import bench, field, names, run_python, small_suite
+
+FEATURES = ["sepal_length_cm", "sepal_width_cm", "petal_length_cm", "petal_width_cm"]
+
+
+@pytest.fixture(scope="module")
+def zoo(registry, iris_example, tmp_path_factory):
+    """A namespace holding iris-logreg 1.0 and the small image-classification suite."""
+    ns = f"hub-{uuid.uuid4().hex[:8]}"
+    iris = registry.at(f"{ns}/iris-logreg:1.0")
+    digest = zoo_oci.push(iris_example, iris, plain_http=True, quiet=True)
+    tiny = small_suite(tmp_path_factory.mktemp("hub-tiny"))
+    zoo_oci.push(tiny, registry.at(f"{ns}/tiny:1.0.0"), plain_http=True, quiet=True)
+    return {"ns": ns, "ref": iris, "repo": f"{ns}/iris-logreg", "digest": digest, "example": iris_example}
+
+
+def test_zoo_oci_bracket_extras_are_installed():
+    """The test venv installs zoo-oci[onnx,progress] (scripts/test-python.sh)."""
+    assert importlib.util.find_spec("onnxruntime") is not None, "install the wheel with its [onnx] extra"
+
+
+def declared_test_accuracy(suite) -> float:
+    values = [
+        field(m, "value")
+        for r in suite.results
+        if field(field(r, "dataset"), "split") == "test"
+        for m in field(r, "metrics")
+        if field(m, "type") == "accuracy"
+    ]
+    assert len(values) == 1, suite.results
+    return float(values[0])
+
+
+def read_test_set(snapshot):
+    with open(snapshot / "data/test/iris_test.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    x = np.array([[float(r[c]) for c in FEATURES] for r in rows], dtype=np.float32)
+    y = np.array([int(r["label"]) for r in rows], dtype=np.int64)
+    return x, y
+
+
+def predict(session, x):
+    import onnxruntime
+
+    assert isinstance(session, onnxruntime.InferenceSession), type(session)
+    (label,) = session.run(["label"], {session.get_inputs()[0].name: x})
+    return np.asarray(label)
+
+
+def test_load_gives_an_onnxruntime_session_that_reproduces_the_declared_accuracy(zoo, zoo_cache):
+    session = hub.load(zoo["ref"], plain_http=True)
+    assert [i.name for i in session.get_inputs()] == ["float_input"]
+    assert "label" in [o.name for o in session.get_outputs()]
+
+    # The test set the suite ships, from a full pull into the cache (not from the repository).
+    snapshot = zoo_oci.pull(zoo["ref"], plain_http=True, quiet=True)
+    assert snapshot.resolve().is_relative_to(zoo_cache.resolve()), snapshot
+    x, y = read_test_set(snapshot)
+    assert x.shape == (30, 4)
+
+    labels = predict(session, x)
+    assert labels.shape == (30,)
+    correct = int(np.sum(labels == y))
+    accuracy = 100.0 * correct / len(y)
+    declared = declared_test_accuracy(zoo_oci.inspect(zoo["ref"], plain_http=True))
+    assert declared == 90.0
+    assert accuracy == pytest.approx(declared, abs=1e-9), f"{correct} of {len(y)} right"
+    assert correct == 27
+
+
+def test_a_runtime_that_is_not_installed_is_named_with_its_extra(zoo):
+    if importlib.util.find_spec("safetensors") is None:
+        with pytest.raises(hub.RuntimeNotInstalled) as raised:
+            hub.load(zoo["ref"], variant="safetensors", plain_http=True)
+        e = raised.value
+        assert isinstance(e, zoo_oci.ZooError) and isinstance(e, ImportError)
+        assert "zoo-oci[safetensors]" in str(e), str(e)
+        # Even one variant that loads is enough: the default picks the ONNX one.
+        assert hub.load(zoo["ref"], plain_http=True) is not None
+    else:
+        tensors = hub.load(zoo["ref"], variant="safetensors", plain_http=True)
+        assert isinstance(tensors, dict)
+        assert set(tensors) == {"coefficients", "intercepts"}, set(tensors)
+        assert tuple(tensors["coefficients"].shape) == (3, 4)
+        assert tuple(tensors["intercepts"].shape) == (3,)
+    assert issubclass(hub.RuntimeNotInstalled, zoo_oci.ZooError)
+    assert issubclass(hub.RuntimeNotInstalled, ImportError)
+
+
+def test_help_is_the_readme(zoo):
+    text = hub.help(zoo["ref"], plain_http=True)
+    assert isinstance(text, str)
+    readme = (zoo["example"] / "README.md").read_text()
+    assert text.startswith(readme.splitlines()[0]), text[:200]
+    assert text.strip() == readme.strip()
+
+
+def test_list_filters_by_task(zoo, registry):
+    location = registry.at(zoo["ns"])
+    assert sorted(names(hub.list(location, plain_http=True))) == ["iris-logreg", "tiny"]
+    tabular = hub.list(location, task="tabular-classification", plain_http=True)
+    assert names(tabular) == ["iris-logreg"]
+    assert names(hub.list(location, task="image-classification", plain_http=True)) == ["tiny"]
+
+
+def test_a_cached_load_downloads_nothing_and_is_timed(zoo, registry):
+    first = hub.load(zoo["ref"], plain_http=True)
+    mark = registry.mark()
+    started = time.perf_counter()
+    again = hub.load(zoo["ref"], plain_http=True)
+    cached = time.perf_counter() - started
+    assert registry.downloaded(mark, zoo["repo"]) == {}, "a cached load requests no blob"
+    x = np.array([[5.0, 3.6, 1.4, 0.2], [6.3, 3.3, 6.0, 2.5]], dtype=np.float32)
+    assert predict(again, x).tolist() == predict(first, x).tolist() == [0, 2]
+
+    # `import zoo_oci` in a fresh interpreter, best of three; it must not import onnxruntime.
+    code = (
+        "import sys, time, json\n"
+        "t = time.perf_counter()\n"
+        "import zoo_oci\n"
+        "dt = time.perf_counter() - t\n"
+        "print(json.dumps({'seconds': dt, 'onnxruntime': 'onnxruntime' in sys.modules}))\n"
+    )
+    runs = []
+    for _ in range(3):
+        out = run_python(code)
+        assert out.returncode == 0, out.stderr
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert not any(r["onnxruntime"] for r in runs), "import zoo_oci must leave onnxruntime to hub.load"
+    imported = min(r["seconds"] for r in runs)
+    print(f"import zoo_oci: {imported * 1000:.1f} ms; cached hub.load: {cached * 1000:.1f} ms")
+    bench("import zoo_oci", imported, "s", runs=[r["seconds"] for r in runs])
+    bench("hub.load cached (iris-logreg onnx)", cached, "s")

@@ -1,0 +1,155 @@
+"""What the compiled core promises Python: a progress bar (tqdm) on a terminal unless quiet;
+Ctrl-C stops a pull and removes what it wrote; the GIL is released while bytes move. The big suite (200 MB of
+random weights, pushed once per session) is pulled through a proxy sending 40 MB/s, so that a
+pull lasts about five seconds."""
+
+from __future__ import annotations
+
+import fcntl
+import importlib.util
+import os
+import pty
+import re
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+
+import pytest
+
+import zoo_oci
+from conftest import BIG_SIZE, bench, sha256_file, small_suite
+
+PULL_ON_A_TERMINAL = """
+import sys, zoo_oci
+zoo_oci.pull(sys.argv[1], sys.argv[2], plain_http=True, quiet=sys.argv[3] == "quiet")
+print("pulled", flush=True)
+"""
+
+
+def pull_on_a_terminal(ref: str, dest, mode: str) -> bytes:
+    """Runs a pull in a child whose stderr is a terminal (a pty of 100 columns, as a user's
+    shell would be: tqdm draws no bar into a pipe or a log file); gives what it wrote there."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    p = subprocess.Popen(
+        [sys.executable, "-c", PULL_ON_A_TERMINAL, ref, str(dest), mode],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+    )
+    os.close(slave)
+    written = bytearray()
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not chunk:
+            break
+        written += chunk
+    out = p.stdout.read().decode()
+    p.wait(timeout=120)
+    os.close(master)
+    assert p.returncode == 0 and out.strip() == "pulled", (p.returncode, out, bytes(written))
+    return bytes(written)
+
+
+def test_pull_draws_a_progress_bar_on_a_terminal_unless_quiet(registry, tmp_path, repo, capfd):
+    assert importlib.util.find_spec("tqdm") is not None, "the test venv installs zoo-oci[progress] (tqdm)"
+    suite = small_suite(tmp_path)
+    ref = registry.at(f"{repo}:1.0.0")
+    zoo_oci.push(suite, ref, plain_http=True, quiet=True)
+
+    bar = pull_on_a_terminal(ref, tmp_path / "loud", "loud").decode(errors="replace")
+    assert re.search(r"pull", bar) and re.search(r"[0-9.]+\s*[kMG]?B\b", bar), repr(bar)
+    assert (tmp_path / "loud" / "README.md").is_file()
+    assert pull_on_a_terminal(ref, tmp_path / "quiet", "quiet") == b"", "quiet=True writes nothing"
+
+    # In this process (stderr captured, not a terminal): quiet pulls and pushes write nothing.
+    capfd.readouterr()
+    zoo_oci.pull(ref, tmp_path / "quiet-here", plain_http=True, quiet=True)
+    zoo_oci.pull(ref, plain_http=True, quiet=True)  # into the cache too
+    zoo_oci.push(suite, ref, plain_http=True, quiet=True)
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", ""), f"quiet=True writes nothing: {err!r}"
+
+
+INTERRUPTED_PULL = """
+import sys, zoo_oci
+print("started", flush=True)
+zoo_oci.pull(sys.argv[1], sys.argv[2], plain_http=True, quiet=True)
+print("finished", flush=True)
+"""
+
+
+def test_ctrl_c_stops_a_pull_and_leaves_nothing_behind(big_suite, slow_registry, tmp_path):
+    parent = tmp_path / "pulls"
+    parent.mkdir()
+    dest = parent / "big"
+    seen = slow_registry.mark()
+    p = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_PULL, slow_registry.at(f"{big_suite.repo}:{big_suite.tag}"), str(dest)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert p.stdout.readline().strip() == "started"
+        assert slow_registry.wait_for(f"GET /v2/{big_suite.repo}/blobs/{big_suite.weights_digest}", 60, since=seen), (
+            "the pull never asked for the big blob"
+        )
+        time.sleep(0.5)  # 20 MB in: about 180 MB and 4.5 s still to go
+        assert p.poll() is None, "the pull ended before it was interrupted"
+        interrupted = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+        stopped = time.monotonic() - interrupted
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    print(f"Ctrl-C: the pull stopped {stopped:.2f} s after SIGINT")
+    bench("Ctrl-C to exit during a pull", stopped, "s")
+    assert p.returncode != 0, out
+    assert "KeyboardInterrupt" in err, err
+    assert "finished" not in out
+    assert stopped < 3.0, f"{stopped:.1f} s from SIGINT to exit: was it interrupted or did it finish?"
+    assert os.listdir(parent) == [], "no destination, no *.partial-* folder, no temp file"
+
+
+def test_the_gil_is_released_while_a_pull_runs(big_suite, slow_registry, tmp_path):
+    result: dict = {}
+    dest = tmp_path / "big"
+
+    def work():
+        try:
+            result["path"] = zoo_oci.pull(
+                slow_registry.at(f"{big_suite.repo}:{big_suite.tag}"), dest, plain_http=True, quiet=True
+            )
+        except BaseException as e:  # noqa: BLE001 - reported below
+            result["error"] = e
+
+    worker = threading.Thread(target=work)
+    count, longest = 0, 0.0
+    started = last = time.perf_counter()
+    worker.start()
+    while worker.is_alive():
+        count += 1
+        now = time.perf_counter()
+        longest = max(longest, now - last)
+        last = now
+    elapsed = time.perf_counter() - started
+    worker.join()
+    assert "error" not in result, result.get("error")
+    print(f"GIL: {count} main-thread iterations during a {elapsed:.2f} s pull; longest pause {longest * 1000:.0f} ms")
+    bench("main-thread loop iterations during a 200 MB pull", count, "iterations", seconds=elapsed, longest_pause_s=longest)
+    assert elapsed >= 2.0, f"the pull took {elapsed:.2f} s: too short to tell (is the proxy throttling?)"
+    assert count >= 100_000, f"the main thread ran only {count} iterations in {elapsed:.1f} s"
+    assert longest < 1.0, f"the main thread stood still for {longest:.2f} s: the GIL was held"
+    weights = result["path"] / "models/weights.bin"
+    assert weights.stat().st_size == BIG_SIZE
+    assert "sha256:" + sha256_file(weights) == big_suite.weights_digest
