@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine: skopeo (interoperability with the
-# OCI layouts we write), umoci (unpacks the images `copy --as-image` writes) and the example
+# OCI layouts we write), umoci (unpacks the images `copy --as-image` writes), python3-venv (the
+# Python package's tests run in a fresh virtualenv: scripts/test-python.sh) and the example
 # model files. Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,9 @@ command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium fonts-dejavu-core)
 command -v umoci >/dev/null 2>&1 || need_apt+=(umoci)
+# Virtualenvs (the readers below, the Python package's build and tests): Debian splits venv and
+# ensurepip out of python3 into python3-venv.
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else

@@ -187,6 +187,8 @@ class Registry:
             "version: 0.1\n"
             "log:\n  level: info\n  accesslog:\n    disabled: false\n"
             f"storage:\n  filesystem:\n    rootdirectory: {self.dir / 'data'}\n  delete:\n    enabled: true\n"
+            # No upload purge: it would log (and work) at a random time, up to an hour in.
+            "  maintenance:\n    uploadpurging:\n      enabled: false\n"
             f"http:\n  addr: {self.addr}\n"
         )
         if tls:
@@ -218,7 +220,9 @@ class Registry:
         last = None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                pytest.fail(f"setup error: the registry exited ({self.process.returncode}):\n{self.log()}", pytrace=False)
+                pytest.fail(
+                    f"setup error: the registry exited ({self.process.returncode}):\n{self.log()}", pytrace=False
+                )
             try:
                 status = self.get("/v2/").status
                 if status == expected:
@@ -230,10 +234,12 @@ class Registry:
         pytest.fail(f"setup error: the registry on {self.addr} did not start ({last}):\n{self.log()}", pytrace=False)
 
     def stop(self) -> None:
+        """Stops the process and removes its data (its log stays, for a failed run)."""
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
         self._log.close()
+        shutil.rmtree(self.dir / "data", ignore_errors=True)
 
     # -- talking to it directly (not through zoo_oci) --
 
@@ -345,15 +351,32 @@ def tls_files(tmp_path_factory) -> dict[str, Path]:
     require_tool("openssl")
     d = tmp_path_factory.mktemp("tls")
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    _openssl(["req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=zoo-oci test CA"], d)
+    _openssl(
+        ["req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=zoo-oci test CA"], d
+    )
     _openssl(["req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"], d)
     (d / "ext.cnf").write_text(
         "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
         "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n"
     )
     _openssl(
-        ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-         "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf"],
+        [
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "ext.cnf",
+        ],
         d,
     )
     return {"ca": d / "ca.pem", "cert": d / "server.pem", "key": d / "server.key"}
@@ -406,8 +429,14 @@ class ThrottleProxy:
         self.log_path = log_path
         log_path.touch()
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "import sys, conftest; conftest.throttle_proxy_main(sys.argv[1:])",
-             upstream, str(rate), str(log_path)],
+            [
+                sys.executable,
+                "-c",
+                "import sys, conftest; conftest.throttle_proxy_main(sys.argv[1:])",
+                upstream,
+                str(rate),
+                str(log_path),
+            ],
             cwd=TESTS_DIR,
             env={**os.environ, "PYTHONPATH": str(TESTS_DIR)},
             stdout=subprocess.PIPE,
@@ -643,7 +672,9 @@ def tree(root: Path) -> dict[str, tuple[bytes, int]]:
 def assert_same_tree(expected: Path, actual: Path) -> None:
     """The two folders hold the same files, byte for byte, with the same execute bits."""
     a, b = tree(expected), tree(actual)
-    assert sorted(a) == sorted(b), f"file lists differ: only in {expected}: {sorted(set(a) - set(b))}, only in {actual}: {sorted(set(b) - set(a))}"
+    assert sorted(a) == sorted(
+        b
+    ), f"file lists differ: only in {expected}: {sorted(set(a) - set(b))}, only in {actual}: {sorted(set(b) - set(a))}"
     for rel in a:
         assert a[rel][0] == b[rel][0], f"{rel} differs"
         assert bool(a[rel][1] & 0o111) == bool(b[rel][1] & 0o111), f"{rel}: mode {a[rel][1]:o} vs {b[rel][1]:o}"
@@ -709,7 +740,7 @@ class BigSuite:
 
 
 @pytest.fixture(scope="session")
-def big_suite(tmp_path_factory, registry) -> BigSuite:
+def big_suite(tmp_path_factory, registry):
     """A suite of one 200 MB random file, pushed once per session to the plain registry."""
     import zoo_oci
 
@@ -728,7 +759,8 @@ def big_suite(tmp_path_factory, registry) -> BigSuite:
     repo = f"py/big-{uuid.uuid4().hex[:8]}"
     ref = registry.at(f"{repo}:1.0")
     digest = zoo_oci.push(folder, ref, plain_http=True, quiet=True)
-    return BigSuite(folder, repo, ref, "1.0", digest, "sha256:" + h.hexdigest())
+    yield BigSuite(folder, repo, ref, "1.0", digest, "sha256:" + h.hexdigest())
+    shutil.rmtree(folder, ignore_errors=True)  # 200 MB; pytest keeps the last runs' tmp folders
 
 
 # --------------------------------------------------------------------------------------------
@@ -757,12 +789,6 @@ def zoo_cli(*args: str, env: Optional[dict] = None, timeout: float = 300) -> sub
         env={**os.environ, **(env or {})},
         timeout=timeout,
     )
-
-
-def cli_hint(stderr: str) -> Optional[str]:
-    """The `hint:` the command line printed, if any."""
-    m = re.search(r"(?m)^\s*hint: (.*)$", stderr)
-    return m.group(1).strip() if m else None
 
 
 def run_python(code: str, *, env: Optional[dict] = None, timeout: float = 300) -> subprocess.CompletedProcess:

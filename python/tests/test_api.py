@@ -155,7 +155,9 @@ def test_push_tag_and_inspect_on_a_registry(registry, tmp_path, repo):
     assert onnx.framework == "onnx" and st.framework == "safetensors"
     assert onnx.params == 17500
     assert onnx.precision == "fp32"
-    assert covers(onnx.paths, "models/onnx/model.onnx") and covers(onnx.paths, "models/onnx/extra/weights.bin"), onnx.paths
+    assert covers(onnx.paths, "models/onnx/model.onnx") and covers(
+        onnx.paths, "models/onnx/extra/weights.bin"
+    ), onnx.paths
     assert not covers(onnx.paths, "models/model.safetensors"), onnx.paths
     assert covers(st.paths, "models/model.safetensors") and not covers(st.paths, "models/onnx/model.onnx"), st.paths
     assert st.size == (suite / "models/model.safetensors").stat().st_size
@@ -168,7 +170,12 @@ def test_push_tag_and_inspect_on_a_registry(registry, tmp_path, repo):
     assert [l.media_type for l in s.layers] == [l["mediaType"] for l in pushed["layers"]]
     assert s.size == sum(l.size for l in s.layers)
     raw = s.layers[1]
-    assert (raw.name, raw.framework, raw.path, raw.files) == ("safetensors", "safetensors", "models/model.safetensors", 1)
+    assert (raw.name, raw.framework, raw.path, raw.files) == (
+        "safetensors",
+        "safetensors",
+        "models/model.safetensors",
+        1,
+    )
     assert raw.media_type == "application/vnd.cncf.model.weight.v1.raw"
     assert raw.digest == "sha256:" + hashlib.sha256((suite / "models/model.safetensors").read_bytes()).hexdigest()
     dataset = s.layers[4]
@@ -384,9 +391,9 @@ def test_the_wheel_installs_the_zoo_oci_command():
     scripts = Path(sysconfig.get_path("scripts"))
     assert command.parent == scripts
     found = shutil.which("zoo-oci")
-    assert found is not None and Path(found).resolve() == command.resolve(), (
-        f"`zoo-oci` on PATH is {found}, not the wheel's {command}: put {scripts} first on PATH"
-    )
+    assert (
+        found is not None and Path(found).resolve() == command.resolve()
+    ), f"`zoo-oci` on PATH is {found}, not the wheel's {command}: put {scripts} first on PATH"
     out = zoo_cli("--version")
     assert out.returncode == 0, out.stderr
     version = importlib.metadata.version("zoo-oci")

@@ -21,7 +21,6 @@ from conftest import (
     docker_config,
     files_of,
     small_suite,
-    write,
     zoo_cli,
 )
 
@@ -101,7 +100,9 @@ def test_an_unknown_class_is_a_usage_error(pushed, tmp_path):
     dest = str(tmp_path / "out")
     with pytest.raises(zoo_oci.ZooError) as raised:
         zoo_oci.pull(ref, dest, only=["nosuch"], plain_http=True, quiet=True)
-    e = assert_error(raised.value, zoo_oci.UsageError, cli_error("pull", "--plain-http", ref, "-o", dest, "--only", "nosuch"))
+    e = assert_error(
+        raised.value, zoo_oci.UsageError, cli_error("pull", "--plain-http", ref, "-o", dest, "--only", "nosuch")
+    )
     assert "model" in e.hint and "scripts" in e.hint, e.hint
 
 
@@ -186,7 +187,9 @@ def test_an_unknown_variant_is_not_found_and_lists_the_variants(pushed, tmp_path
     dest = str(tmp_path / "out")
     with pytest.raises(zoo_oci.ZooError) as raised:
         zoo_oci.pull(ref, dest, variant="nosuch", plain_http=True, quiet=True)
-    e = assert_error(raised.value, zoo_oci.NotFoundError, cli_error("pull", "--plain-http", ref, "-o", dest, "--variant", "nosuch"))
+    e = assert_error(
+        raised.value, zoo_oci.NotFoundError, cli_error("pull", "--plain-http", ref, "-o", dest, "--variant", "nosuch")
+    )
     assert "onnx-opset13" in e.hint and "safetensors" in e.hint, e.hint
     assert not Path(dest).exists()
 

@@ -10,6 +10,7 @@ import importlib.util
 import os
 import pty
 import re
+import shutil
 import signal
 import struct
 import subprocess
@@ -17,8 +18,6 @@ import sys
 import termios
 import threading
 import time
-
-import pytest
 
 import zoo_oci
 from conftest import BIG_SIZE, bench, sha256_file, small_suite
@@ -99,9 +98,9 @@ def test_ctrl_c_stops_a_pull_and_leaves_nothing_behind(big_suite, slow_registry,
     )
     try:
         assert p.stdout.readline().strip() == "started"
-        assert slow_registry.wait_for(f"GET /v2/{big_suite.repo}/blobs/{big_suite.weights_digest}", 60, since=seen), (
-            "the pull never asked for the big blob"
-        )
+        assert slow_registry.wait_for(
+            f"GET /v2/{big_suite.repo}/blobs/{big_suite.weights_digest}", 60, since=seen
+        ), "the pull never asked for the big blob"
         time.sleep(0.5)  # 20 MB in: about 180 MB and 4.5 s still to go
         assert p.poll() is None, "the pull ended before it was interrupted"
         interrupted = time.monotonic()
@@ -146,10 +145,17 @@ def test_the_gil_is_released_while_a_pull_runs(big_suite, slow_registry, tmp_pat
     worker.join()
     assert "error" not in result, result.get("error")
     print(f"GIL: {count} main-thread iterations during a {elapsed:.2f} s pull; longest pause {longest * 1000:.0f} ms")
-    bench("main-thread loop iterations during a 200 MB pull", count, "iterations", seconds=elapsed, longest_pause_s=longest)
+    bench(
+        "main-thread loop iterations during a 200 MB pull",
+        count,
+        "iterations",
+        seconds=elapsed,
+        longest_pause_s=longest,
+    )
     assert elapsed >= 2.0, f"the pull took {elapsed:.2f} s: too short to tell (is the proxy throttling?)"
     assert count >= 100_000, f"the main thread ran only {count} iterations in {elapsed:.1f} s"
     assert longest < 1.0, f"the main thread stood still for {longest:.2f} s: the GIL was held"
     weights = result["path"] / "models/weights.bin"
     assert weights.stat().st_size == BIG_SIZE
     assert "sha256:" + sha256_file(weights) == big_suite.weights_digest
+    shutil.rmtree(dest)  # 200 MB

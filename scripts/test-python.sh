@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The Python package's tests: builds the wheel from this checkout with maturin, installs it with
+# its [onnx,progress] extras into a FRESH virtualenv, checks that `import zoo_oci` and the
+# `zoo-oci` console command work, then runs python/tests with that virtualenv's pytest against
+# real registries (docker-registry, openssl, htpasswd: scripts/setup.sh installs them).
+#
+#   scripts/test-python.sh                 build, install, run every test
+#   scripts/test-python.sh -k cache -x     extra arguments go to pytest
+#
+# Environment:
+#   ZOO_OCI_PYTEST_VENV   where to make the test virtualenv (emptied first; default: a temp folder)
+#   ZOO_OCI_CACHE         the maturin build virtualenv is kept in $ZOO_OCI_CACHE/maturin-venv
+#                         (default ~/.cache/zoo-oci/maturin-venv), so reruns skip installing it
+#   CARGO_TARGET_DIR      where cargo builds (default: target/)
+#   ZOO_OCI_BENCH_OUT     where the tests write their measurements (JSON lines; default: a temp
+#                         file); printed at the end
+#
+# `pip install .` is what the issue asks to work: pip runs the same maturin build backend on the
+# same pyproject.toml to make the same wheel, so building the wheel here and installing it is
+# that check, without building twice. No torch, transformers or safetensors is installed: the
+# tests check that hub.load names the missing extra instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+die() { echo "test-python.sh: error: $*" >&2; exit 1; }
+note() { echo "test-python.sh: $*" >&2; }
+
+command -v python3 >/dev/null 2>&1 || die "python3 is not installed; run scripts/setup.sh"
+[ -f pyproject.toml ] || die "no pyproject.toml in $root: the Python package cannot be built"
+[ -d python/tests ] || die "no python/tests in $root"
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/zoo-oci-pytest.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+
+# A virtualenv that works (Debian splits venv and ensurepip into python3-venv).
+make_venv() {
+  local dir=$1
+  if ! python3 -m venv "$dir" >"$scratch/venv.log" 2>&1 || [ ! -x "$dir/bin/pip" ]; then
+    cat "$scratch/venv.log" >&2 || true
+    die "python3 -m venv cannot make a virtualenv with pip in $dir (on Debian: apt-get install python3-venv); run scripts/setup.sh"
+  fi
+}
+pip_quiet=(--quiet --disable-pip-version-check)
+
+# 1. maturin, in a build virtualenv kept across runs.
+cache="${ZOO_OCI_CACHE:-$HOME/.cache/zoo-oci}"
+build_venv="$cache/maturin-venv"
+if ! "$build_venv/bin/python" -c '
+import sys
+from importlib.metadata import version
+major, minor = (int(p) for p in version("maturin").split(".")[:2])
+sys.exit(0 if (major, minor) >= (1, 9) and major < 2 else 1)' 2>/dev/null; then
+  note "installing maturin>=1.9,<2 into $build_venv"
+  rm -rf "$build_venv"
+  mkdir -p "$cache"
+  make_venv "$build_venv"
+  "$build_venv/bin/pip" install "${pip_quiet[@]}" 'maturin>=1.9,<2'
+fi
+note "$("$build_venv/bin/maturin" --version)"
+
+# 2. The wheel, from this checkout (cargo's target folder: $CARGO_TARGET_DIR, else target/).
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+wheels="$scratch/wheels"
+note "building the wheel (maturin build --release, target folder $CARGO_TARGET_DIR)"
+"$build_venv/bin/maturin" build --release --locked -o "$wheels" >&2
+shopt -s nullglob
+built=("$wheels"/*.whl)
+shopt -u nullglob
+[ ${#built[@]} -eq 1 ] || die "expected one wheel in $wheels, found ${#built[@]}"
+wheel=${built[0]}
+echo "wheel: $(basename "$wheel")"
+
+# 3. A fresh virtualenv with the wheel, its extras, and pytest.
+venv="${ZOO_OCI_PYTEST_VENV:-$scratch/venv}"
+rm -rf "$venv"
+make_venv "$venv"
+note "installing $(basename "$wheel")[onnx,progress] and pytest into $venv"
+"$venv/bin/pip" install "${pip_quiet[@]}" "${wheel}[onnx,progress]" pytest
+
+# 4. The package imports and the console command runs, from the virtualenv.
+"$venv/bin/python" -c 'import zoo_oci, zoo_oci.hub, zoo_oci.cache; print("import zoo_oci:", zoo_oci.__file__)' \
+  || die "import zoo_oci fails in the fresh virtualenv"
+[ -x "$venv/bin/zoo-oci" ] || die "the wheel installs no zoo-oci command into $venv/bin"
+"$venv/bin/zoo-oci" --version || die "zoo-oci --version fails"
+
+# 5. The tests, with the virtualenv's python, its bin first on PATH (so `zoo-oci` is the wheel's).
+bench_out="${ZOO_OCI_BENCH_OUT:-$scratch/bench.jsonl}"
+: >"$bench_out"
+status=0
+PATH="$venv/bin:$PATH" ZOO_OCI_BENCH_OUT="$bench_out" PYTHONDONTWRITEBYTECODE=1 \
+  "$venv/bin/python" -m pytest -q -p no:cacheprovider python/tests "$@" || status=$?
+
+echo
+echo "measurements ($bench_out):"
+cat "$bench_out"
+exit "$status"
