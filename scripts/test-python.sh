@@ -6,6 +6,8 @@
 #
 #   scripts/test-python.sh                 build, install, run every test
 #   scripts/test-python.sh -k cache -x     extra arguments go to pytest
+#   scripts/test-python.sh --install-only  build and install only (with ZOO_OCI_PYTEST_VENV set, the
+#                                          virtualenv stays: scripts/bench-python.sh uses it)
 #
 # Environment:
 #   ZOO_OCI_PYTEST_VENV   where to make the test virtualenv (emptied first; default: a temp folder)
@@ -83,6 +85,10 @@ note "installing $(basename "$wheel")[onnx,progress] and pytest into $venv"
   || die "import zoo_oci fails in the fresh virtualenv"
 [ -x "$venv/bin/zoo-oci" ] || die "the wheel installs no zoo-oci command into $venv/bin"
 "$venv/bin/zoo-oci" --version || die "zoo-oci --version fails"
+
+if [ "${1:-}" = "--install-only" ]; then
+  exit 0
+fi
 
 # 5. The tests, with the virtualenv's python, its bin first on PATH (so `zoo-oci` is the wheel's).
 bench_out="${ZOO_OCI_BENCH_OUT:-$scratch/bench.jsonl}"
