@@ -77,8 +77,8 @@ echo "wheel: $(basename "$wheel")"
 venv="${ZOO_OCI_PYTEST_VENV:-$scratch/venv}"
 rm -rf "$venv"
 make_venv "$venv"
-note "installing $(basename "$wheel")[onnx,progress] and pytest into $venv"
-"$venv/bin/pip" install "${pip_quiet[@]}" "${wheel}[onnx,progress]" pytest
+note "installing $(basename "$wheel")[onnx,progress], pytest and mypy into $venv"
+"$venv/bin/pip" install "${pip_quiet[@]}" "${wheel}[onnx,progress]" pytest mypy
 
 # 4. The package imports and the console command runs, from the virtualenv.
 "$venv/bin/python" -c 'import zoo_oci, zoo_oci.hub, zoo_oci.cache; print("import zoo_oci:", zoo_oci.__file__)' \

@@ -5,7 +5,7 @@
 //! `zoo-oci copy`, then read back with `inspect`, `pull` and `copy`.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -234,6 +234,19 @@ fn a_modctl_artifact_reads_as_one_variant_with_its_configs_and_the_config_facts(
     let back = tmp.path().join("back");
     run_in(tmp.path(), &["copy", "--plain-http", &at, &format!("oci:{}:v1", back.display())]).ok();
     assert_eq!(manifest(&back, "v1"), manifest(&layout, "v1"));
+
+    // Into the shared cache: files without recorded digests are hashed as they are stored; the
+    // config is kept, so that offline the facts and the variant still read from the cache alone.
+    let cache = tmp.path().join("cache");
+    let env = [("ZOO_OCI_CACHE", cache.to_str().unwrap())];
+    let pull = ["pull", "--cache", "-q", "--plain-http", &at, "--only", "model", "--variant", "Qwen2-0.5B"];
+    let snapshot = PathBuf::from(run_env(tmp.path(), &env, &pull).ok().stdout.trim());
+    assert_variant_folder(&snapshot, &m);
+    let offline = [("ZOO_OCI_CACHE", cache.to_str().unwrap()), ("ZOO_OCI_OFFLINE", "1")];
+    let again = run_env(tmp.path(), &offline, &pull);
+    assert_eq!(PathBuf::from(again.ok().stdout.trim()), snapshot);
+    let text = run_env(tmp.path(), &offline, &["inspect", "--plain-http", &at]).ok().stdout.clone();
+    assert!(text.starts_with("Qwen2-0.5B") && text.contains("family      qwen2"), "offline, from the cache:\n{text}");
 }
 
 #[test]

@@ -189,6 +189,11 @@ fn location(py: Python<'_>, text: &str) -> PyResult<Location> {
     Location::parse(text).map_err(|e| to_py(py, e))
 }
 
+/// `dereference=True`: read through symbolic links, as `--dereference` does.
+fn links(dereference: bool) -> zoo_oci::suite::Links {
+    if dereference { zoo_oci::suite::Links::Follow } else { zoo_oci::suite::Links::Refuse }
+}
+
 fn json(report: &impl serde::Serialize) -> String {
     serde_json::to_string(report).expect("reports serialise")
 }
@@ -258,25 +263,28 @@ fn index(
 }
 
 #[pyfunction]
+#[allow(clippy::too_many_arguments)]
 fn push(
     py: Python<'_>,
     folder: PathBuf,
     target: &str,
     strict: bool,
+    dereference: bool,
     plain_http: bool,
     ca_file: Vec<PathBuf>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     let mut options = ops::PushOptions::new(folder, location(py, target)?);
     options.strict = strict;
+    options.links = links(dereference);
     run(py, progress, move |events| {
         Box::pin(async move { ops::push(&options, &context(plain_http, ca_file, events)).await.map(|r| json(&r)) })
     })
 }
 
 #[pyfunction]
-fn check(py: Python<'_>, folder: PathBuf) -> PyResult<String> {
-    let options = ops::CheckOptions { dir: folder, strict: false, links: Default::default() };
+fn check(py: Python<'_>, folder: PathBuf, strict: bool, dereference: bool) -> PyResult<String> {
+    let options = ops::CheckOptions { dir: folder, strict, links: links(dereference) };
     blocking(py, || ops::check(&options).map(|r| json(&r)))
 }
 

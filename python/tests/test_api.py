@@ -211,6 +211,29 @@ def test_push_strict_refuses_a_suite_with_warnings(registry, tmp_path, repo):
     out = zoo_oci.pull(registry.at(f"{repo}:1"), tmp_path / "out", plain_http=True, quiet=True)
     assert files_of(out) == SMALL_FILES
     assert json.loads((out / ".zoo-oci.json").read_text())["manifest"] == digest
+    # check(strict=True) counts the same warning as an error; without strict it passes.
+    assert zoo_oci.check(suite)
+    assert not zoo_oci.check(suite, strict=True)
+
+
+def test_push_dereference_packs_what_symbolic_links_point_to(tmp_path):
+    # A Hugging Face cache snapshot is made of links into ../../blobs: here, one model file.
+    suite = small_suite(tmp_path)
+    model = suite / "models/model.safetensors"
+    blob = tmp_path / "blobs" / "weights"
+    blob.parent.mkdir()
+    model.rename(blob)
+    model.symlink_to(blob)
+    layout = f"oci:{tmp_path / 'zoo'}:1"
+    assert not zoo_oci.check(suite), "a link is an error without dereference"
+    with pytest.raises(zoo_oci.ZooError) as refused:
+        zoo_oci.push(suite, layout, quiet=True)
+    assert "dereference" in str(refused.value), str(refused.value)
+    assert zoo_oci.check(suite, dereference=True)
+    zoo_oci.push(suite, layout, dereference=True, quiet=True)
+    out = zoo_oci.pull(layout, tmp_path / "out", quiet=True)
+    pulled = out / "models/model.safetensors"
+    assert not pulled.is_symlink() and pulled.read_bytes() == blob.read_bytes()
 
 
 # --------------------------------------------------------------------------------------------

@@ -358,6 +358,7 @@ def push(
     target: str,
     *,
     strict: bool = False,
+    dereference: bool = False,
     plain_http: bool = False,
     ca_file: Optional[CaFiles] = None,
     quiet: bool = False,
@@ -373,6 +374,9 @@ def push(
         target: `oci:./zoo` or `HOST/REPO`, with a tag (`oci:./zoo:stable`) or without one (the
             tag is the suite's version).
         strict: Warnings stop the push too.
+        dereference: Read through symbolic links and pack the files they point to (a Hugging
+            Face cache snapshot, `huggingface_hub.snapshot_download(...)`, is made of links);
+            without it a link is an error.
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
         quiet: No progress bar (shown when `tqdm` is installed).
@@ -395,14 +399,20 @@ def push(
     """
     with _Progress(quiet, "push") as progress:
         text = _native.push(
-            _path(folder, "folder"), _ref(target, "target"), bool(strict), bool(plain_http), _ca_files(ca_file), progress
+            _path(folder, "folder"),
+            _ref(target, "target"),
+            bool(strict),
+            bool(dereference),
+            bool(plain_http),
+            _ca_files(ca_file),
+            progress,
         )
     report = _report(text)
     _warn(report)
     return str(report["digest"])
 
 
-def check(folder: StrPath) -> CheckResult:
+def check(folder: StrPath, *, strict: bool = False, dereference: bool = False) -> CheckResult:
     """Validate a suite folder: the descriptor against its schema, every path it names, files it
     does not declare, and what the model files say against what it declares.
 
@@ -411,6 +421,9 @@ def check(folder: StrPath) -> CheckResult:
 
     Args:
         folder: The folder holding `zoo.yaml`.
+        strict: Count warnings (an undeclared file, a missing summary) as errors, as
+            `push(strict=True)` does.
+        dereference: Read through symbolic links, as `push(dereference=True)` does.
 
     Returns:
         A `CheckResult`: true when there is no error; `problems` lists every problem at once
@@ -424,7 +437,7 @@ def check(folder: StrPath) -> CheckResult:
         >>> print(result)
         ok: iris-logreg 1.0: 9 layers, 14 files, 52.0 kB
     """
-    return CheckResult.from_report(_report(_native.check(_path(folder, "folder"))))
+    return CheckResult.from_report(_report(_native.check(_path(folder, "folder"), bool(strict), bool(dereference))))
 
 
 def init(folder: StrPath, *, force: bool = False) -> Path:

@@ -68,11 +68,17 @@ def index(
     """JSON of `zoo-oci index --format json LOCATION` (its "suites" list, filtered)."""
 
 def push(
-    folder: str, target: str, strict: bool, plain_http: bool, ca_file: Sequence[str], progress: Optional[Progress]
+    folder: str,
+    target: str,
+    strict: bool,
+    dereference: bool,
+    plain_http: bool,
+    ca_file: Sequence[str],
+    progress: Optional[Progress],
 ) -> str:
     """JSON of `zoo-oci push --format json`; its "digest" is the manifest's."""
 
-def check(folder: str) -> str:
+def check(folder: str, strict: bool, dereference: bool) -> str:
     """JSON of `zoo-oci check --format json` ("ok", "problems", ...). Never raises for problems."""
 
 def init(folder: str, force: bool) -> str:

@@ -1,0 +1,80 @@
+"""The package is typed (py.typed, annotations, the compiled core's stub): mypy --strict accepts
+a program using the whole API, and rejects one that passes the wrong types, so the types are
+really read (a package without py.typed would be `Any` throughout and reject nothing)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import zoo_oci
+
+GOOD = '''
+from pathlib import Path
+from typing import List, Optional
+import zoo_oci
+from zoo_oci import cache, hub
+
+def use() -> None:
+    folder: Path = zoo_oci.pull("oci:./zoo:1.0", only="model", variant=["onnx"], quiet=True)
+    into: Path = zoo_oci.pull("oci:./zoo:1.0", Path("out"), include="*.onnx", ca_file="ca.pem")
+    suite: zoo_oci.Suite = zoo_oci.inspect("oci:./zoo:1.0")
+    name: Optional[str] = suite.name
+    sizes: List[int] = [v.size or 0 for v in suite.variants]
+    suites: List[zoo_oci.Suite] = zoo_oci.index("oci:./zoo", task="image-classification")
+    digest: str = zoo_oci.push("suite", "oci:./zoo", strict=True, dereference=True)
+    ok: bool = bool(zoo_oci.check("suite", strict=True))
+    spec: Path = zoo_oci.init("suite", force=True)
+    copied: str = zoo_oci.copy("oci:./zoo:1.0", "localhost:5000/zoo/m:1", plain_http=True)
+    tagged: List[str] = zoo_oci.tag("oci:./zoo:1.0", "stable", "latest")
+    root: Path = cache.root()
+    freed: int = cache.rm("oci:./zoo:1.0") + cache.prune(older_than=3600.0)
+    cached = [(s.digest, s.size) for s in cache.ls()]
+    text: str = hub.help("oci:./zoo:1.0")
+    listed: List[zoo_oci.Suite] = hub.list("oci:./zoo")
+    try:
+        hub.load("oci:./zoo:1.0", framework="onnx")
+    except hub.RuntimeNotInstalled as e:
+        extras = e.extras
+    except zoo_oci.NotFoundError as e:
+        hint: Optional[str] = e.hint
+        code: int = e.exit_code
+'''
+
+BAD = '''
+import zoo_oci
+digest: int = zoo_oci.push("suite", "oci:./zoo")
+zoo_oci.pull(42)
+zoo_oci.inspect("oci:./zoo:1.0").no_such_attribute
+'''
+
+
+def mypy(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
+    program = tmp_path / "program.py"
+    program.write_text(textwrap.dedent(source))
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--python-version", "3.10", str(program)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+
+
+def test_the_package_ships_its_type_information():
+    package = Path(zoo_oci.__file__).parent
+    assert (package / "py.typed").is_file(), "py.typed marks the package as typed (PEP 561)"
+    assert (package / "_native.pyi").is_file(), "the compiled core's stub ships in the wheel"
+
+
+def test_mypy_strict_accepts_a_program_using_the_whole_api(tmp_path):
+    run = mypy(tmp_path, GOOD)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_mypy_strict_rejects_wrong_types(tmp_path):
+    run = mypy(tmp_path, BAD)
+    assert run.returncode == 1, run.stdout + run.stderr
+    for line in (":3: error: Incompatible types in assignment", ":4: error: Argument 1 to \"pull\"", ":5: error: \"Suite\" has no attribute"):
+        assert line in run.stdout, f"{line!r} not in:\n{run.stdout}"
