@@ -231,10 +231,19 @@ fn cache_rm_and_prune_free_what_no_suite_holds() {
     );
     cache.run(tmp.path(), &[], &["cache", "rm", &v1]).code(4).stderr_has("is not in the cache");
 
-    // prune keeps a suite used within the age given, and removes it past that.
+    // prune keeps a suite used within the age given; it frees a partial download left a day
+    // ago or more, not one of today (a pull may still resume it).
+    let (old, fresh) = (cache.dir.join("partial").join("a".repeat(64)), cache.dir.join("partial").join("b".repeat(64)));
+    write(&cache.dir, &format!("partial/{}", "a".repeat(64)), vec![7u8; 1000], false);
+    write(&cache.dir, &format!("partial/{}", "b".repeat(64)), vec![7u8; 10], false);
+    let touched = std::process::Command::new("touch").args(["-d", "2 days ago"]).arg(&old).status().unwrap();
+    assert!(touched.success());
     let run = cache.run(tmp.path(), &[], &["cache", "prune", "--older-than", "1h", "--format", "json"]);
     run.ok();
-    assert_eq!(serde_json::from_str::<Value>(&run.stdout).unwrap()["removed"], serde_json::json!([]));
+    let pruned: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(pruned["removed"], serde_json::json!([]));
+    assert_eq!(pruned["freed"], 1000, "the stale partial download only: {pruned}");
+    assert!(!old.exists() && fresh.exists());
     assert!(kept.is_dir());
     // By name, this time: everything goes.
     cache.run(tmp.path(), &[], &["cache", "rm", "tiny"]).ok().stdout_has(second["digest"].as_str().unwrap());

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::mpsc;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pyo3::create_exception;
@@ -41,12 +41,26 @@ create_exception!(zoo_oci, TransportError, ZooError, "A registry that could not 
 /// How often a running operation looks for Ctrl-C and hands progress to Python.
 const TICK: Duration = Duration::from_millis(100);
 
-fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
-    static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
-    RUNTIME
-        .get_or_init(|| tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string()))
-        .as_ref()
-        .map_err(|e| PyRuntimeError::new_err(format!("could not start zoo-oci's async runtime: {e}")))
+/// The runtime operations run on, one per process. A process forked after one was started
+/// (`multiprocessing` with the fork start method, a DataLoader's workers) inherits it without
+/// its threads, and would wait on them for ever: the child starts its own, and the inherited one
+/// is leaked, as dropping it would wait on those threads too.
+fn runtime() -> PyResult<Arc<tokio::runtime::Runtime>> {
+    static RUNTIME: Mutex<Option<(u32, Arc<tokio::runtime::Runtime>)>> = Mutex::new(None);
+    let mut slot = RUNTIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let pid = std::process::id();
+    match slot.as_ref() {
+        Some((owner, runtime)) if *owner == pid => return Ok(runtime.clone()),
+        Some(_) => std::mem::forget(slot.take()),
+        None => {}
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| PyRuntimeError::new_err(format!("could not start zoo-oci's async runtime: {e}")))?;
+    let runtime = Arc::new(runtime);
+    *slot = Some((pid, runtime.clone()));
+    Ok(runtime)
 }
 
 /// The exception for a library error: its class by kind; `str()` the message, its causes and

@@ -226,8 +226,9 @@ fn matching(cache: &Cache, snapshots: &[Snapshot], target: &str) -> Result<Vec<S
     }
 }
 
-/// Removes stored files no snapshot links, the layer records they leave incomplete, and the
-/// leftovers of pulls that were killed; gives the bytes freed. Call with the exclusive lock.
+/// Removes stored files no snapshot links, the layer records they leave incomplete, the
+/// leftovers of pulls that were killed, and partial downloads untouched for a day; gives the
+/// bytes freed. Call with the exclusive lock.
 fn free_unused(cache: &Cache) -> u64 {
     let mut freed = 0;
     for (path, size, linked) in cache.stored_files() {
@@ -243,10 +244,19 @@ fn free_unused(cache: &Cache) -> u64 {
             let _ = fs::remove_file(entry.path());
         }
     }
-    for dir in [cache.dir("tmp")] {
-        for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
-            freed += tree_size(&entry.path());
-            let _ = fs::remove_dir_all(entry.path());
+    for entry in fs::read_dir(cache.dir("tmp")).into_iter().flatten().flatten() {
+        freed += tree_size(&entry.path());
+        let _ = fs::remove_dir_all(entry.path());
+    }
+    // Partial downloads (`crate::resume`) of pulls that stopped a day ago or more; one being
+    // appended to is locked by its pull, and stays.
+    let stale = SystemTime::now().checked_sub(Duration::from_secs(24 * 3600)).unwrap_or(SystemTime::UNIX_EPOCH);
+    for entry in fs::read_dir(cache.dir("partial")).into_iter().flatten().flatten() {
+        let Ok(meta) = entry.metadata() else { continue };
+        let Ok(file) = fs::OpenOptions::new().append(true).open(entry.path()) else { continue };
+        if meta.modified().is_ok_and(|m| m < stale) && file.try_lock().is_ok() && fs::remove_file(entry.path()).is_ok()
+        {
+            freed += meta.len();
         }
     }
     for entry in fs::read_dir(cache.dir("snapshots")).into_iter().flatten().flatten() {

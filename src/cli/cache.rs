@@ -46,8 +46,9 @@ pub enum CacheCommand {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// Free what no suite uses (leftovers of interrupted pulls too); with --older-than, first
-    /// remove the suites no pull has used for that long.
+    /// Free what no suite uses (leftovers of interrupted pulls, and partial downloads untouched
+    /// for a day, too); with --older-than, first remove the suites no pull has used for that
+    /// long.
     Prune {
         /// Remove suites not used for this long first (e.g. 30d, 12h).
         #[arg(long, value_name = "DURATION", value_parser = super::parse_duration)]
