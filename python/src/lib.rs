@@ -129,14 +129,48 @@ fn kind_name(kind: ErrorKind) -> String {
     }
 }
 
-/// The registry options every function takes, read as the command line reads them: the
-/// Docker config and its helpers, `ZOO_OCI_USERNAME`/`ZOO_OCI_PASSWORD`, certs.d, and
-/// `SSL_CERT_FILE` come from [`Transport::default`].
-fn context(plain_http: bool, ca_file: Vec<PathBuf>, events: zoo_oci::event::Events) -> Context {
-    Context {
-        transport: Transport { plain_http, ca_files: ca_file, ..Transport::default() },
-        events,
-        ..Context::default()
+/// The registry options every registry function takes: the command line's registry flags, by
+/// the same names. What no flag names is read as the command line reads it: the Docker config
+/// and its helpers, `ZOO_OCI_USERNAME`/`ZOO_OCI_PASSWORD`, certs.d, the system's CAs
+/// ([`Transport::default`]).
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+struct Net {
+    plain_http: bool,
+    ca_file: Vec<PathBuf>,
+    cert_file: Option<PathBuf>,
+    key_file: Option<PathBuf>,
+    insecure: bool,
+    /// Seconds (`--timeout`).
+    timeout: Option<f64>,
+    /// Seconds (`--retry-timeout`).
+    retry_timeout: Option<f64>,
+}
+
+fn seconds(value: Option<f64>, name: &str, zero_allowed: bool) -> PyResult<Option<Duration>> {
+    match value {
+        None => Ok(None),
+        Some(s) if s.is_finite() && (s > 0.0 || (zero_allowed && s == 0.0)) => Ok(Some(Duration::from_secs_f64(s))),
+        Some(s) => Err(UsageError::new_err(format!(
+            "{name}={s} is not a {} number of seconds",
+            if zero_allowed { "non-negative" } else { "positive" }
+        ))),
+    }
+}
+
+impl Net {
+    fn transport(self) -> PyResult<Transport> {
+        let defaults = Transport::default();
+        Ok(Transport {
+            plain_http: self.plain_http,
+            ca_files: self.ca_file,
+            client_cert: self.cert_file,
+            client_key: self.key_file,
+            insecure: self.insecure,
+            idle_timeout: seconds(self.timeout, "timeout", false)?.unwrap_or(defaults.idle_timeout),
+            retry_timeout: seconds(self.retry_timeout, "retry_timeout", true)?.unwrap_or(defaults.retry_timeout),
+            ..defaults
+        })
     }
 }
 
@@ -149,10 +183,12 @@ type Job<T> = Pin<Box<dyn Future<Output = zoo_oci::Result<T>> + Send>>;
 /// and temp files go as their owners drop), then propagates.
 fn run<T: Send + 'static>(
     py: Python<'_>,
+    net: Net,
     progress: Option<Py<PyAny>>,
-    job: impl FnOnce(zoo_oci::event::Events) -> Job<T>,
+    job: impl FnOnce(Context) -> Job<T>,
 ) -> PyResult<T> {
     let runtime = runtime()?;
+    let transport = net.transport()?;
     let (send, receive) = mpsc::channel::<serde_json::Value>();
     let events: zoo_oci::event::Events = match progress {
         Some(_) => {
@@ -165,7 +201,7 @@ fn run<T: Send + 'static>(
         }
         None => zoo_oci::event::ignore(),
     };
-    let mut job = job(events);
+    let mut job = job(Context { transport, events, ..Context::default() });
     loop {
         let done = py.detach(|| {
             runtime.block_on(async {
@@ -213,7 +249,7 @@ fn json(report: &impl serde::Serialize) -> String {
 }
 
 #[pyfunction]
-#[pyo3(signature = (r#ref, dest, only, variant, framework, include, exclude, force, plain_http, ca_file, progress))]
+#[pyo3(signature = (r#ref, dest, only, variant, framework, include, exclude, force, net, progress))]
 #[allow(clippy::too_many_arguments)]
 fn pull(
     py: Python<'_>,
@@ -225,8 +261,7 @@ fn pull(
     include: Vec<String>,
     exclude: Vec<String>,
     force: bool,
-    plain_http: bool,
-    ca_file: Vec<PathBuf>,
+    net: Net,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     let mut options = ops::PullOptions::new(location(py, r#ref)?);
@@ -238,20 +273,15 @@ fn pull(
     options.selection.frameworks = framework;
     options.selection.include = include;
     options.selection.exclude = exclude;
-    run(py, progress, move |events| {
-        Box::pin(async move {
-            let context = context(plain_http, ca_file, events);
-            ops::pull(&options, &context).await.map(|r| json(&r))
-        })
+    run(py, net, progress, move |context| {
+        Box::pin(async move { ops::pull(&options, &context).await.map(|r| json(&r)) })
     })
 }
 
 #[pyfunction]
-fn inspect(py: Python<'_>, r#ref: &str, plain_http: bool, ca_file: Vec<PathBuf>) -> PyResult<String> {
+fn inspect(py: Python<'_>, r#ref: &str, net: Net) -> PyResult<String> {
     let options = ops::InspectOptions { source: location(py, r#ref)? };
-    run(py, None, move |events| {
-        Box::pin(async move { ops::inspect(&options, &context(plain_http, ca_file, events)).await.map(|r| json(&r)) })
-    })
+    run(py, net, None, move |context| Box::pin(async move { ops::inspect(&options, &context).await.map(|r| json(&r)) }))
 }
 
 #[pyfunction]
@@ -263,17 +293,14 @@ fn index(
     framework: Option<String>,
     license: Option<String>,
     query: Option<String>,
-    plain_http: bool,
-    ca_file: Vec<PathBuf>,
+    net: Net,
 ) -> PyResult<String> {
     let options = ops::IndexOptions {
         scope: Scope::parse(location).map_err(|e| to_py(py, e))?,
         repositories: Vec::new(),
         filters: zoo_oci::index::Filters { task, framework, license, query },
     };
-    run(py, None, move |events| {
-        Box::pin(async move { ops::index(&options, &context(plain_http, ca_file, events)).await.map(|r| json(&r)) })
-    })
+    run(py, net, None, move |context| Box::pin(async move { ops::index(&options, &context).await.map(|r| json(&r)) }))
 }
 
 #[pyfunction]
@@ -284,15 +311,14 @@ fn push(
     target: &str,
     strict: bool,
     dereference: bool,
-    plain_http: bool,
-    ca_file: Vec<PathBuf>,
+    net: Net,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     let mut options = ops::PushOptions::new(folder, location(py, target)?);
     options.strict = strict;
     options.links = links(dereference);
-    run(py, progress, move |events| {
-        Box::pin(async move { ops::push(&options, &context(plain_http, ca_file, events)).await.map(|r| json(&r)) })
+    run(py, net, progress, move |context| {
+        Box::pin(async move { ops::push(&options, &context).await.map(|r| json(&r)) })
     })
 }
 
@@ -309,14 +335,7 @@ fn init(py: Python<'_>, folder: PathBuf, force: bool) -> PyResult<String> {
 }
 
 #[pyfunction]
-fn copy(
-    py: Python<'_>,
-    src: &str,
-    dst: &str,
-    plain_http: bool,
-    ca_file: Vec<PathBuf>,
-    progress: Option<Py<PyAny>>,
-) -> PyResult<String> {
+fn copy(py: Python<'_>, src: &str, dst: &str, net: Net, progress: Option<Py<PyAny>>) -> PyResult<String> {
     let options = ops::CopyOptions {
         source: location(py, src)?,
         destination: location(py, dst)?,
@@ -325,17 +344,15 @@ fn copy(
         referrers: false,
         as_image: None,
     };
-    run(py, progress, move |events| {
-        Box::pin(async move { ops::copy(&options, &context(plain_http, ca_file, events)).await.map(|r| json(&r)) })
+    run(py, net, progress, move |context| {
+        Box::pin(async move { ops::copy(&options, &context).await.map(|r| json(&r)) })
     })
 }
 
 #[pyfunction]
-fn tag(py: Python<'_>, r#ref: &str, tags: Vec<String>, plain_http: bool, ca_file: Vec<PathBuf>) -> PyResult<String> {
+fn tag(py: Python<'_>, r#ref: &str, tags: Vec<String>, net: Net) -> PyResult<String> {
     let options = ops::TagOptions { source: location(py, r#ref)?, tags };
-    run(py, None, move |events| {
-        Box::pin(async move { ops::tag(&options, &context(plain_http, ca_file, events)).await.map(|r| json(&r)) })
-    })
+    run(py, net, None, move |context| Box::pin(async move { ops::tag(&options, &context).await.map(|r| json(&r)) }))
 }
 
 fn open_cache(py: Python<'_>) -> PyResult<zoo_oci::cache::Cache> {

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -324,6 +325,36 @@ def test_tls_to_a_plain_http_registry_is_a_transport_error_naming_plain_http(reg
     assert "plain-http" in e.hint or "plain_http" in e.hint, e.hint
     with pytest.raises(zoo_oci.TransportError):
         zoo_oci.index(registry.addr)
+
+
+def test_a_closed_port_is_refused_at_once_with_retry_timeout_zero(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ref = f"127.0.0.1:{port}/zoo/none:1"
+    started = time.monotonic()
+    with pytest.raises(zoo_oci.TransportError) as raised:
+        zoo_oci.inspect(ref, plain_http=True, retry_timeout=0)
+    assert time.monotonic() - started < 10, "retry_timeout=0 gives up at the first refusal"
+    assert raised.value.kind == "transport:refused" and raised.value.exit_code == 1, raised.value.kind
+    with pytest.raises(zoo_oci.UsageError):
+        zoo_oci.inspect(ref, plain_http=True, timeout=0)
+    with pytest.raises(TypeError):
+        zoo_oci.inspect(ref, cert_file=tmp_path / "client.pem")  # without key_file
+
+
+def test_insecure_skips_verification_by_name_and_warns(secure_registry, tmp_path, repo, monkeypatch):
+    monkeypatch.setenv("ZOO_OCI_USERNAME", USER)
+    monkeypatch.setenv("ZOO_OCI_PASSWORD", PASSWORD)
+    ref = secure_registry.at(f"{repo}:1.0.0")
+    digest = zoo_oci.push(small_suite(tmp_path), ref, ca_file=secure_registry.ca, quiet=True)
+    with pytest.raises(zoo_oci.TransportError):
+        zoo_oci.inspect(ref)  # verified by default: the test CA is not trusted
+    with pytest.warns(zoo_oci.ZooWarning, match="not verified"):
+        suite = zoo_oci.inspect(ref, insecure=True)
+    assert suite.digest == digest
 
 
 def test_every_error_class_is_a_zoo_error():

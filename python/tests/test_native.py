@@ -170,7 +170,10 @@ def test_a_forked_child_pulls_with_its_own_runtime(tmp_path):
     pid = os.fork()
     if pid == 0:  # the child: report through the exit status only
         try:
-            ok = zoo_oci.inspect(layout).digest == digest and (zoo_oci.pull(layout, tmp_path / "child", quiet=True) / "zoo.yaml").is_file()
+            ok = (
+                zoo_oci.inspect(layout).digest == digest
+                and (zoo_oci.pull(layout, tmp_path / "child", quiet=True) / "zoo.yaml").is_file()
+            )
             os._exit(0 if ok else 1)
         except BaseException:
             os._exit(2)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import zoo_oci
 
-GOOD = '''
+GOOD = """
 from pathlib import Path
 from typing import List, Optional
 import zoo_oci
@@ -27,7 +27,8 @@ def use() -> None:
     digest: str = zoo_oci.push("suite", "oci:./zoo", strict=True, dereference=True)
     ok: bool = bool(zoo_oci.check("suite", strict=True))
     spec: Path = zoo_oci.init("suite", force=True)
-    copied: str = zoo_oci.copy("oci:./zoo:1.0", "localhost:5000/zoo/m:1", plain_http=True)
+    copied: str = zoo_oci.copy("oci:./zoo:1.0", "localhost:5000/zoo/m:1", plain_http=True, timeout=5.0, retry_timeout=0)
+    secure: zoo_oci.Suite = zoo_oci.inspect("host/zoo/m:1", cert_file="c.pem", key_file="k.pem", insecure=False)
     tagged: List[str] = zoo_oci.tag("oci:./zoo:1.0", "stable", "latest")
     root: Path = cache.root()
     freed: int = cache.rm("oci:./zoo:1.0") + cache.prune(older_than=3600.0)
@@ -41,14 +42,14 @@ def use() -> None:
     except zoo_oci.NotFoundError as e:
         hint: Optional[str] = e.hint
         code: int = e.exit_code
-'''
+"""
 
-BAD = '''
+BAD = """
 import zoo_oci
 digest: int = zoo_oci.push("suite", "oci:./zoo")
 zoo_oci.pull(42)
 zoo_oci.inspect("oci:./zoo:1.0").no_such_attribute
-'''
+"""
 
 
 def mypy(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
@@ -76,5 +77,9 @@ def test_mypy_strict_accepts_a_program_using_the_whole_api(tmp_path):
 def test_mypy_strict_rejects_wrong_types(tmp_path):
     run = mypy(tmp_path, BAD)
     assert run.returncode == 1, run.stdout + run.stderr
-    for line in (":3: error: Incompatible types in assignment", ":4: error: Argument 1 to \"pull\"", ":5: error: \"Suite\" has no attribute"):
+    for line in (
+        ":3: error: Incompatible types in assignment",
+        ':4: error: Argument 1 to "pull"',
+        ':5: error: "Suite" has no attribute',
+    ):
         assert line in run.stdout, f"{line!r} not in:\n{run.stdout}"

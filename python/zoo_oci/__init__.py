@@ -20,7 +20,7 @@ Environment, read as the command line reads it:
 - `ZOO_OCI_USERNAME` and `ZOO_OCI_PASSWORD`: registry credentials, tried first; then the Docker
   config (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, with its credential
   helpers), then Podman's `auth.json`. `zoo-oci login` writes the Docker config.
-- `SSL_CERT_FILE`: the CA bundle trusted instead of the system's; `ca_file=` adds PEM files to
+- `SSL_CERT_FILE`, `SSL_CERT_DIR`: where the system CAs are read from; `ca_file=` adds PEM files to
   whatever is trusted, and `/etc/docker/certs.d/HOST[:PORT]/*.crt` are read as docker reads them.
 
 Errors are `ZooError` subclasses: `UsageError` (bad arguments, exit code 2), `AuthError` (3),
@@ -134,6 +134,35 @@ def _ca_files(value: Optional[CaFiles]) -> List[str]:
     return [_path(v, "ca_file") for v in value]
 
 
+def _net(
+    plain_http: bool,
+    ca_file: Optional[CaFiles],
+    cert_file: Optional[StrPath],
+    key_file: Optional[StrPath],
+    insecure: bool,
+    timeout: Optional[float],
+    retry_timeout: Optional[float],
+) -> _native.Net:
+    """The registry options, as the compiled core takes them (the CLI's registry flags)."""
+    if (cert_file is None) != (key_file is None):
+        raise TypeError("cert_file and key_file go together: give both, or neither")
+    if insecure:
+        _warnings.warn(
+            "insecure=True: TLS certificates are not verified; anyone on the path can read and change what moves",
+            ZooWarning,
+            stacklevel=3,
+        )
+    return {
+        "plain_http": bool(plain_http),
+        "ca_file": _ca_files(ca_file),
+        "cert_file": None if cert_file is None else _path(cert_file, "cert_file"),
+        "key_file": None if key_file is None else _path(key_file, "key_file"),
+        "insecure": bool(insecure),
+        "timeout": None if timeout is None else float(timeout),
+        "retry_timeout": None if retry_timeout is None else float(retry_timeout),
+    }
+
+
 def _ref(value: object, what: str = "ref") -> str:
     if isinstance(value, Suite):
         # A Suite stands for the manifest it describes: its location, pinned to its digest.
@@ -190,6 +219,11 @@ def pull(
     force: bool = False,
     plain_http: bool = False,
     ca_file: Optional[CaFiles] = None,
+    cert_file: Optional[StrPath] = None,
+    key_file: Optional[StrPath] = None,
+    insecure: bool = False,
+    timeout: Optional[float] = None,
+    retry_timeout: Optional[float] = None,
     quiet: bool = False,
 ) -> Path:
     """Download a suite, or the part of it you select, and return the folder that holds it.
@@ -220,6 +254,14 @@ def pull(
         force: Write into a non-empty folder zoo-oci did not create.
         plain_http: Talk HTTP, not TLS, to the registry (a local test registry).
         ca_file: PEM file(s) of CAs to trust besides the system's (or `SSL_CERT_FILE`'s).
+        cert_file, key_file: A client certificate and its key (PEM) for registries that ask for
+            one (mutual TLS), as `--cert-file`/`--key-file`.
+        insecure: Verify no TLS certificate (a throwaway test registry only; warns), as
+            `--insecure`.
+        timeout: Seconds a connection may take to open, or a transfer may move no byte, before
+            it is tried again (default 30), as `--timeout`.
+        retry_timeout: Seconds to keep trying a registry that is not up yet, or a transfer
+            that failed (default 60; 0: no retry), as `--retry-timeout`.
         quiet: No progress bar. Otherwise a byte progress bar is shown when `tqdm` is installed
             (`pip install "zoo-oci[progress]"`); it renders in Jupyter too.
 
@@ -262,8 +304,7 @@ def pull(
             _names(include, "include"),
             _names(exclude, "exclude"),
             bool(force),
-            bool(plain_http),
-            _ca_files(ca_file),
+            _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout),
             progress,
         )
     report = _report(text)
@@ -271,7 +312,17 @@ def pull(
     return Path(report["destination"])
 
 
-def inspect(ref: Union[str, Suite], *, plain_http: bool = False, ca_file: Optional[CaFiles] = None) -> Suite:
+def inspect(
+    ref: Union[str, Suite],
+    *,
+    plain_http: bool = False,
+    ca_file: Optional[CaFiles] = None,
+    cert_file: Optional[StrPath] = None,
+    key_file: Optional[StrPath] = None,
+    insecure: bool = False,
+    timeout: Optional[float] = None,
+    retry_timeout: Optional[float] = None,
+) -> Suite:
     """Describe a suite from its manifest alone: metadata, variants, layers, README. No layer
     is downloaded.
 
@@ -279,6 +330,14 @@ def inspect(ref: Union[str, Suite], *, plain_http: bool = False, ca_file: Option
         ref: The suite: `oci:./zoo:1.0`, `ghcr.io/team/model:1.0`, `HOST/REPO@sha256:…`.
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
+        cert_file, key_file: A client certificate and its key (PEM) for registries that ask for
+            one (mutual TLS), as `--cert-file`/`--key-file`.
+        insecure: Verify no TLS certificate (a throwaway test registry only; warns), as
+            `--insecure`.
+        timeout: Seconds a connection may take to open, or a transfer may move no byte, before
+            it is tried again (default 30), as `--timeout`.
+        retry_timeout: Seconds to keep trying a registry that is not up yet, or a transfer
+            that failed (default 60; 0: no retry), as `--retry-timeout`.
 
     Returns:
         A `Suite`: `name`, `version`, `task`, `license`, `variants` (with each one's framework,
@@ -304,7 +363,9 @@ def inspect(ref: Union[str, Suite], *, plain_http: bool = False, ca_file: Option
         >>> suite.variant("onnx").facts["inputs"][0]["shape"]
         ['N', 4]
     """
-    report = _report(_native.inspect(_ref(ref), bool(plain_http), _ca_files(ca_file)))
+    report = _report(
+        _native.inspect(_ref(ref), _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout))
+    )
     _warn(report)
     return Suite.from_inspect(report)
 
@@ -318,6 +379,11 @@ def index(
     query: Optional[str] = None,
     plain_http: bool = False,
     ca_file: Optional[CaFiles] = None,
+    cert_file: Optional[StrPath] = None,
+    key_file: Optional[StrPath] = None,
+    insecure: bool = False,
+    timeout: Optional[float] = None,
+    retry_timeout: Optional[float] = None,
 ) -> List[Suite]:
     """Every suite of a registry, a namespace, a repository or a layout, one per version.
 
@@ -333,6 +399,14 @@ def index(
         query: Free text, looked for in name, summary, task, keywords, frameworks and README.
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
+        cert_file, key_file: A client certificate and its key (PEM) for registries that ask for
+            one (mutual TLS), as `--cert-file`/`--key-file`.
+        insecure: Verify no TLS certificate (a throwaway test registry only; warns), as
+            `--insecure`.
+        timeout: Seconds a connection may take to open, or a transfer may move no byte, before
+            it is tried again (default 30), as `--timeout`.
+        retry_timeout: Seconds to keep trying a registry that is not up yet, or a transfer
+            that failed (default 60; 0: no retry), as `--retry-timeout`.
 
     Returns:
         `Suite` objects, sorted by modality, task, name and version. They come from index
@@ -346,7 +420,12 @@ def index(
         squeezenet-light:1.1.0 image-classification ['onnx', 'safetensors']
     """
     text = _native.index(
-        _ref(location, "location"), task, framework, license, query, bool(plain_http), _ca_files(ca_file)
+        _ref(location, "location"),
+        task,
+        framework,
+        license,
+        query,
+        _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout),
     )
     data = json.loads(text)
     entries = data.get("suites", []) if isinstance(data, dict) else data
@@ -361,6 +440,11 @@ def push(
     dereference: bool = False,
     plain_http: bool = False,
     ca_file: Optional[CaFiles] = None,
+    cert_file: Optional[StrPath] = None,
+    key_file: Optional[StrPath] = None,
+    insecure: bool = False,
+    timeout: Optional[float] = None,
+    retry_timeout: Optional[float] = None,
     quiet: bool = False,
 ) -> str:
     """Pack a suite folder (the one holding `zoo.yaml`) and store it at `target`.
@@ -379,6 +463,14 @@ def push(
             without it a link is an error.
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
+        cert_file, key_file: A client certificate and its key (PEM) for registries that ask for
+            one (mutual TLS), as `--cert-file`/`--key-file`.
+        insecure: Verify no TLS certificate (a throwaway test registry only; warns), as
+            `--insecure`.
+        timeout: Seconds a connection may take to open, or a transfer may move no byte, before
+            it is tried again (default 30), as `--timeout`.
+        retry_timeout: Seconds to keep trying a registry that is not up yet, or a transfer
+            that failed (default 60; 0: no retry), as `--retry-timeout`.
         quiet: No progress bar (shown when `tqdm` is installed).
 
     Returns:
@@ -403,8 +495,7 @@ def push(
             _ref(target, "target"),
             bool(strict),
             bool(dereference),
-            bool(plain_http),
-            _ca_files(ca_file),
+            _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout),
             progress,
         )
     report = _report(text)
@@ -477,6 +568,11 @@ def copy(
     *,
     plain_http: bool = False,
     ca_file: Optional[CaFiles] = None,
+    cert_file: Optional[StrPath] = None,
+    key_file: Optional[StrPath] = None,
+    insecure: bool = False,
+    timeout: Optional[float] = None,
+    retry_timeout: Optional[float] = None,
     quiet: bool = False,
 ) -> str:
     """Copy a suite (any OCI manifest or index, with everything below it) unchanged from one
@@ -488,6 +584,14 @@ def copy(
         dst: Where to: `oci:/mnt/usb/zoo` (keeps the source's tag), `HOST/REPO:TAG`.
         plain_http: Talk HTTP, not TLS, to both sides.
         ca_file: PEM file(s) of CAs to trust besides the system's.
+        cert_file, key_file: A client certificate and its key (PEM) for registries that ask for
+            one (mutual TLS), as `--cert-file`/`--key-file`.
+        insecure: Verify no TLS certificate (a throwaway test registry only; warns), as
+            `--insecure`.
+        timeout: Seconds a connection may take to open, or a transfer may move no byte, before
+            it is tried again (default 30), as `--timeout`.
+        retry_timeout: Seconds to keep trying a registry that is not up yet, or a transfer
+            that failed (default 60; 0: no retry), as `--retry-timeout`.
         quiet: No progress bar (shown when `tqdm` is installed).
 
     Returns:
@@ -501,13 +605,28 @@ def copy(
         'sha256:1c63e60075d37ca98f1d29c33603f32b79d59d06c6c4909cf1850a1378bc13da'
     """
     with _Progress(quiet, "copy") as progress:
-        text = _native.copy(_ref(src, "src"), _ref(dst, "dst"), bool(plain_http), _ca_files(ca_file), progress)
+        text = _native.copy(
+            _ref(src, "src"),
+            _ref(dst, "dst"),
+            _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout),
+            progress,
+        )
     report = _report(text)
     _warn(report)
     return str(report["digest"])
 
 
-def tag(ref: Union[str, Suite], *tags: str, plain_http: bool = False, ca_file: Optional[CaFiles] = None) -> List[str]:
+def tag(
+    ref: Union[str, Suite],
+    *tags: str,
+    plain_http: bool = False,
+    ca_file: Optional[CaFiles] = None,
+    cert_file: Optional[StrPath] = None,
+    key_file: Optional[StrPath] = None,
+    insecure: bool = False,
+    timeout: Optional[float] = None,
+    retry_timeout: Optional[float] = None,
+) -> List[str]:
     """Add tags to a suite. Every tag is checked before any is written.
 
     Args:
@@ -515,6 +634,14 @@ def tag(ref: Union[str, Suite], *tags: str, plain_http: bool = False, ca_file: O
         *tags: The tags to add (`stable`, `latest`, `1.0.1`).
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
+        cert_file, key_file: A client certificate and its key (PEM) for registries that ask for
+            one (mutual TLS), as `--cert-file`/`--key-file`.
+        insecure: Verify no TLS certificate (a throwaway test registry only; warns), as
+            `--insecure`.
+        timeout: Seconds a connection may take to open, or a transfer may move no byte, before
+            it is tried again (default 30), as `--timeout`.
+        retry_timeout: Seconds to keep trying a registry that is not up yet, or a transfer
+            that failed (default 60; 0: no retry), as `--retry-timeout`.
 
     Returns:
         The references now naming it, one per tag: `oci:./zoo:stable`, ….
@@ -532,7 +659,9 @@ def tag(ref: Union[str, Suite], *tags: str, plain_http: bool = False, ca_file: O
         raise usage("tag() needs at least one tag", hint='zoo_oci.tag("oci:./zoo:1.0", "stable")')
     names = _names(list(tags), "tags")
     location = _ref(ref)
-    report = _report(_native.tag(location, names, bool(plain_http), _ca_files(ca_file)))
+    report = _report(
+        _native.tag(location, names, _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout))
+    )
     _warn(report)
     base = _base(location)
     return [f"{base}:{t}" for t in report.get("tags", names)]

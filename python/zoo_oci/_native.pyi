@@ -10,14 +10,24 @@ dicts (the JSON lines of `zoo-oci --log-format json`: {"event": "progress", "dig
 "mediaType", "seconds"}, {"event": "retrying", ..., "reason"}, {"event": "waiting",
 "registry", "reason", "retry_in_seconds"}, {"event": "hashing" | "hashed", "bytes"}).
 
-Registry functions take `plain_http` (talk HTTP, not TLS) and `ca_file` (PEM files trusted
-besides the system's roots); credentials, certs.d folders and `SSL_CERT_FILE` are read as the
-command line reads them.
+Registry functions take `net`, the command line's registry flags by the same names;
+credentials, certs.d folders and the system's CAs are read as the command line reads them.
 """
 
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence, TypedDict
 
 Progress = Callable[[list[dict[str, object]]], None]
+
+class Net(TypedDict):
+    """The registry options (every key given)."""
+
+    plain_http: bool  # --plain-http
+    ca_file: list[str]  # --ca-file, repeated
+    cert_file: Optional[str]  # --cert-file (with key_file)
+    key_file: Optional[str]  # --key-file
+    insecure: bool  # --insecure
+    timeout: Optional[float]  # --timeout, seconds (None: 30)
+    retry_timeout: Optional[float]  # --retry-timeout, seconds (None: 60)
 
 __version__: str
 
@@ -45,15 +55,14 @@ def pull(
     include: Sequence[str],
     exclude: Sequence[str],
     force: bool,
-    plain_http: bool,
-    ca_file: Sequence[str],
+    net: Net,
     progress: Optional[Progress],
 ) -> str:
     """Pull into `dest`, or (None) into the shared cache. JSON: {"destination", "digest",
     "up_to_date", "layers", "bytes", "files", "warnings", "cached": bool, "from_cache":
     int (layers taken from the cache, not downloaded)}."""
 
-def inspect(ref: str, plain_http: bool, ca_file: Sequence[str]) -> str:
+def inspect(ref: str, net: Net) -> str:
     """JSON of `zoo-oci inspect --format json REF`."""
 
 def index(
@@ -62,8 +71,7 @@ def index(
     framework: Optional[str],
     license: Optional[str],
     query: Optional[str],
-    plain_http: bool,
-    ca_file: Sequence[str],
+    net: Net,
 ) -> str:
     """JSON of `zoo-oci index --format json LOCATION` (its "suites" list, filtered)."""
 
@@ -72,8 +80,7 @@ def push(
     target: str,
     strict: bool,
     dereference: bool,
-    plain_http: bool,
-    ca_file: Sequence[str],
+    net: Net,
     progress: Optional[Progress],
 ) -> str:
     """JSON of `zoo-oci push --format json`; its "digest" is the manifest's."""
@@ -84,10 +91,10 @@ def check(folder: str, strict: bool, dereference: bool) -> str:
 def init(folder: str, force: bool) -> str:
     """JSON of `zoo-oci init --format json`."""
 
-def copy(src: str, dst: str, plain_http: bool, ca_file: Sequence[str], progress: Optional[Progress]) -> str:
+def copy(src: str, dst: str, net: Net, progress: Optional[Progress]) -> str:
     """JSON of `zoo-oci copy --format json`."""
 
-def tag(ref: str, tags: Sequence[str], plain_http: bool, ca_file: Sequence[str]) -> str:
+def tag(ref: str, tags: Sequence[str], net: Net) -> str:
     """JSON of `zoo-oci tag --format json`."""
 
 def cache_root() -> str:

@@ -334,26 +334,52 @@ class Suite:
         )
         datasets = _list(desc.get("datasets"))
         if not desc:
-            datasets = [
-                {"name": l.name, "path": l.path} for l in layers if l.class_ == "dataset"
-            ] or _list(kit.get("datasets"))
+            datasets = [{"name": l.name, "path": l.path} for l in layers if l.class_ == "dataset"] or _list(
+                kit.get("datasets")
+            )
         frameworks = _first(
             _split(ann.get("io.zoo-oci.frameworks")),
             sorted({v.framework for v in variants if v.framework}),
         )
         return cls(
-            name=_str(_first(r.get("name"), desc.get("name"), mc_desc.get("name"), kit_package.get("name"),
-                             ann.get("org.opencontainers.image.title"))),
-            version=_str(_first(r.get("version"), desc.get("version"), mc_desc.get("version"),
-                                kit_package.get("version"), ann.get("org.opencontainers.image.version"))),
-            summary=_str(_first(desc.get("summary"), mc_desc.get("description"), kit_package.get("description"),
-                                ann.get("org.opencontainers.image.description"))),
+            name=_str(
+                _first(
+                    r.get("name"),
+                    desc.get("name"),
+                    mc_desc.get("name"),
+                    kit_package.get("name"),
+                    ann.get("org.opencontainers.image.title"),
+                )
+            ),
+            version=_str(
+                _first(
+                    r.get("version"),
+                    desc.get("version"),
+                    mc_desc.get("version"),
+                    kit_package.get("version"),
+                    ann.get("org.opencontainers.image.version"),
+                )
+            ),
+            summary=_str(
+                _first(
+                    desc.get("summary"),
+                    mc_desc.get("description"),
+                    kit_package.get("description"),
+                    ann.get("org.opencontainers.image.description"),
+                )
+            ),
             task=_str(_first(r.get("task"), desc.get("task"), ann.get("io.zoo-oci.task"))),
             modality=_str(_first(r.get("modality"), ann.get("io.zoo-oci.modality"))),
             license=_str(license_),
             tags=_strs(_first(desc.get("tags"), _split(ann.get("io.zoo-oci.tags")))),
-            authors=_strs(_first(desc.get("authors"), mc_desc.get("authors"), kit_package.get("authors"),
-                                 _split(ann.get("org.opencontainers.image.authors")))),
+            authors=_strs(
+                _first(
+                    desc.get("authors"),
+                    mc_desc.get("authors"),
+                    kit_package.get("authors"),
+                    _split(ann.get("org.opencontainers.image.authors")),
+                )
+            ),
             variants=variants,
             io=_dict(desc.get("io")) or None,
             results=_list(desc.get("results")),
@@ -589,12 +615,16 @@ class CheckResult:
         s = self.suite
         if self.ok and s:
             size = human_bytes(_int(s.get("bytes")))
-            lines.append(f"ok: {s.get('name')} {s.get('version')}: {s.get('layers')} layers, {s.get('files')} files, {size}")
+            lines.append(
+                f"ok: {s.get('name')} {s.get('version')}: {s.get('layers')} layers, {s.get('files')} files, {size}"
+            )
         elif self.ok:
             lines.append("ok")
         else:
-            lines.append(f"{self.errors} error{'s' if self.errors != 1 else ''}, "
-                         f"{self.warnings} warning{'s' if self.warnings != 1 else ''}")
+            lines.append(
+                f"{self.errors} error{'s' if self.errors != 1 else ''}, "
+                f"{self.warnings} warning{'s' if self.warnings != 1 else ''}"
+            )
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -303,6 +303,11 @@ def load(
     framework: Optional[Union[str, Sequence[str]]] = None,
     plain_http: bool = False,
     ca_file: Optional[_zoo.CaFiles] = None,
+    cert_file: Optional[_zoo.StrPath] = None,
+    key_file: Optional[_zoo.StrPath] = None,
+    insecure: bool = False,
+    timeout: Optional[float] = None,
+    retry_timeout: Optional[float] = None,
     quiet: bool = False,
     **kwargs: Any,
 ) -> Any:
@@ -335,6 +340,7 @@ def load(
             `torchscript`, `pytorch`, …).
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
+        cert_file, key_file, insecure, timeout, retry_timeout: As for `zoo_oci.pull`.
         quiet: No progress bar for the download.
         **kwargs: Passed to the loader (`providers=[...]`, `sess_options=` for onnxruntime;
             `map_location=` for TorchScript; `device=` for safetensors; `device=`,
@@ -377,7 +383,20 @@ def load(
             hint="pull the files with zoo_oci.pull(ref, only='model') and load them yourself if you trust the code",
         )
     kwargs.pop("trust_remote_code", None)
-    suite = ref if isinstance(ref, Suite) and ref.layers else _zoo.inspect(ref, plain_http=plain_http, ca_file=ca_file)
+    suite = (
+        ref
+        if isinstance(ref, Suite) and ref.layers
+        else _zoo.inspect(
+            ref,
+            plain_http=plain_http,
+            ca_file=ca_file,
+            cert_file=cert_file,
+            key_file=key_file,
+            insecure=insecure,
+            timeout=timeout,
+            retry_timeout=retry_timeout,
+        )
+    )
     candidates = _candidates(suite, _names(variant), _names(framework))
 
     extras: Dict[str, str] = {}
@@ -395,7 +414,17 @@ def load(
             warnings.simplefilter("always")
             try:
                 snapshot = _zoo.pull(
-                    ref, only="model", variant=v.name, plain_http=plain_http, ca_file=ca_file, quiet=quiet
+                    ref,
+                    only="model",
+                    variant=v.name,
+                    plain_http=plain_http,
+                    ca_file=ca_file,
+                    cert_file=cert_file,
+                    key_file=key_file,
+                    insecure=insecure,
+                    timeout=timeout,
+                    retry_timeout=retry_timeout,
+                    quiet=quiet,
                 )
             except _native.NotFoundError as e:
                 if not _offline():
@@ -453,6 +482,11 @@ def list(  # noqa: A001 - hub.list, as torch.hub.list
     query: Optional[str] = None,
     plain_http: bool = False,
     ca_file: Optional[_zoo.CaFiles] = None,
+    cert_file: Optional[_zoo.StrPath] = None,
+    key_file: Optional[_zoo.StrPath] = None,
+    insecure: bool = False,
+    timeout: Optional[float] = None,
+    retry_timeout: Optional[float] = None,
 ) -> List[Suite]:
     """The suites of a zoo: `zoo_oci.index` under the name `torch.hub` users look for.
 
@@ -461,6 +495,7 @@ def list(  # noqa: A001 - hub.list, as torch.hub.list
         task, framework, license, query: Filters, as for `zoo_oci.index`.
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
+        cert_file, key_file, insecure, timeout, retry_timeout: As for `zoo_oci.pull`.
 
     Returns:
         One `Suite` per suite version, sorted by modality, task, name and version.
@@ -478,16 +513,32 @@ def list(  # noqa: A001 - hub.list, as torch.hub.list
         query=query,
         plain_http=plain_http,
         ca_file=ca_file,
+        cert_file=cert_file,
+        key_file=key_file,
+        insecure=insecure,
+        timeout=timeout,
+        retry_timeout=retry_timeout,
     )
 
 
-def help(ref: Union[str, Suite], *, plain_http: bool = False, ca_file: Optional[_zoo.CaFiles] = None) -> str:  # noqa: A001
+def help(  # noqa: A001
+    ref: Union[str, Suite],
+    *,
+    plain_http: bool = False,
+    ca_file: Optional[_zoo.CaFiles] = None,
+    cert_file: Optional[_zoo.StrPath] = None,
+    key_file: Optional[_zoo.StrPath] = None,
+    insecure: bool = False,
+    timeout: Optional[float] = None,
+    retry_timeout: Optional[float] = None,
+) -> str:
     """A suite's README (from its manifest: nothing is pulled), or its summary when it has none.
 
     Args:
         ref: The suite, or a `Suite` (then nothing is read at all).
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
+        cert_file, key_file, insecure, timeout, retry_timeout: As for `zoo_oci.pull`.
 
     Returns:
         Markdown text; empty when the suite has neither README nor summary.
@@ -497,5 +548,18 @@ def help(ref: Union[str, Suite], *, plain_http: bool = False, ca_file: Optional[
         >>> print(hub.help("oci:./zoo:1.0").splitlines()[0])
         # Iris species from four measurements — logistic regression (ONNX-ML)
     """
-    suite = ref if isinstance(ref, Suite) else _zoo.inspect(ref, plain_http=plain_http, ca_file=ca_file)
+    suite = (
+        ref
+        if isinstance(ref, Suite)
+        else _zoo.inspect(
+            ref,
+            plain_http=plain_http,
+            ca_file=ca_file,
+            cert_file=cert_file,
+            key_file=key_file,
+            insecure=insecure,
+            timeout=timeout,
+            retry_timeout=retry_timeout,
+        )
+    )
     return suite.readme or suite.summary or ""
