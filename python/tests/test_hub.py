@@ -8,6 +8,9 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 
@@ -86,23 +89,47 @@ def test_load_gives_an_onnxruntime_session_that_reproduces_the_declared_accuracy
     assert correct == 27
 
 
-def test_a_runtime_that_is_not_installed_is_named_with_its_extra(zoo):
-    if importlib.util.find_spec("safetensors") is None:
-        with pytest.raises(hub.RuntimeNotInstalled) as raised:
-            hub.load(zoo["ref"], variant="safetensors", plain_http=True)
-        e = raised.value
-        assert isinstance(e, zoo_oci.ZooError) and isinstance(e, ImportError)
-        assert "zoo-oci[safetensors]" in str(e), str(e)
-        # Even one variant that loads is enough: the default picks the ONNX one.
-        assert hub.load(zoo["ref"], plain_http=True) is not None
-    else:
-        tensors = hub.load(zoo["ref"], variant="safetensors", plain_http=True)
-        assert isinstance(tensors, dict)
-        assert set(tensors) == {"coefficients", "intercepts"}, set(tensors)
-        assert tuple(tensors["coefficients"].shape) == (3, 4)
-        assert tuple(tensors["intercepts"].shape) == (3,)
-    assert issubclass(hub.RuntimeNotInstalled, zoo_oci.ZooError)
-    assert issubclass(hub.RuntimeNotInstalled, ImportError)
+def test_the_safetensors_variant_loads_as_a_dict_of_arrays(zoo):
+    assert importlib.util.find_spec("safetensors") is not None, "install the wheel with its [safetensors] extra"
+    tensors = hub.load(zoo["ref"], variant="safetensors", plain_http=True)
+    assert isinstance(tensors, dict)
+    assert set(tensors) == {"coefficients", "intercepts"}, set(tensors)
+    assert tuple(tensors["coefficients"].shape) == (3, 4)
+    assert tuple(tensors["intercepts"].shape) == (3,)
+    # The same parameters the ONNX variant computes with: its labels from them, with numpy.
+    x, y = read_test_set(zoo_oci.pull(zoo["ref"], plain_http=True, quiet=True))
+    scores = x @ np.asarray(tensors["coefficients"]).T + np.asarray(tensors["intercepts"])
+    onnx_labels = predict(hub.load(zoo["ref"], variant="onnx", plain_http=True), x)
+    assert np.argmax(scores, axis=1).tolist() == onnx_labels.tolist()
+
+
+BARE_LOAD = """
+import json, sys, zoo_oci
+from zoo_oci import hub
+try:
+    hub.load(sys.argv[1], plain_http=True)
+except hub.RuntimeNotInstalled as e:
+    print(json.dumps({"extras": e.extras, "message": str(e), "zoo": isinstance(e, zoo_oci.ZooError),
+                      "import": isinstance(e, ImportError)}))
+"""
+
+
+def test_a_bare_install_names_the_extra_each_variant_needs(zoo, tmp_path):
+    """A real environment with the wheel alone (no onnxruntime, no safetensors): hub.load names
+    what to install."""
+    wheel = os.environ.get("ZOO_OCI_WHEEL")
+    assert wheel and os.path.isfile(wheel), "ZOO_OCI_WHEEL names the wheel under test (scripts/test-python.sh sets it)"
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", str(bare)], check=True)
+    subprocess.run([str(bare / "bin/pip"), "install", "-q", "--no-deps", "--no-index", wheel], check=True)
+    out = subprocess.run([str(bare / "bin/python"), "-c", BARE_LOAD, zoo["ref"]], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["zoo"] and report["import"], report
+    assert report["extras"] == {"onnx": "onnx", "onnx-original": "onnx", "safetensors": "safetensors"}, report
+    assert 'pip install "zoo-oci[onnx]"' in report["message"], report["message"]
+    assert 'pip install "zoo-oci[safetensors]"' in report["message"], report["message"]
+    assert issubclass(hub.RuntimeNotInstalled, zoo_oci.ZooError) and issubclass(hub.RuntimeNotInstalled, ImportError)
 
 
 def test_help_is_the_readme(zoo):
