@@ -3,7 +3,9 @@
 //! Start at [`ops`], the operation API: [`ops::check`], [`ops::init`], [`ops::push`],
 //! [`ops::pull`], [`ops::copy`], [`ops::inspect`], [`ops::index`], [`ops::tag`],
 //! [`ops::login`] and [`ops::logout`], each taking a typed options struct and returning a
-//! serde report. The `zoo-oci` command line is a thin layer over them.
+//! serde report, and the shared cache's [`ops::cache_ls`], [`ops::cache_rm`] and
+//! [`ops::cache_prune`]. The `zoo-oci` command line (`cli::main`) and the Python package
+//! (`python/`) are thin layers over them.
 //!
 //! Underneath: a suite folder (`zoo.yaml` and the files it declares) is [checked](suite::check),
 //! [packed](artifact::pack) into one layer per file class, and copied by the [graph copy](copy)

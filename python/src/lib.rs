@@ -367,20 +367,20 @@ fn cache_root(py: Python<'_>) -> PyResult<String> {
 #[pyfunction]
 fn cache_ls(py: Python<'_>) -> PyResult<String> {
     let cache = open_cache(py)?;
-    blocking(py, || zoo_oci::cache::list(&cache).map(|r| json(&r)))
+    blocking(py, || ops::cache_ls(&cache).map(|r| json(&r)))
 }
 
 #[pyfunction]
 fn cache_rm(py: Python<'_>, targets: Vec<String>) -> PyResult<String> {
     let cache = open_cache(py)?;
-    blocking(py, || zoo_oci::cache::remove(&cache, &targets).map(|r| json(&r)))
+    blocking(py, || ops::cache_rm(&cache, &targets).map(|r| json(&r)))
 }
 
 #[pyfunction]
 fn cache_prune(py: Python<'_>, older_than_seconds: Option<f64>) -> PyResult<String> {
     let cache = open_cache(py)?;
     let age = older_than_seconds.map(|s| Duration::from_secs_f64(s.max(0.0)));
-    blocking(py, || zoo_oci::cache::prune(&cache, age).map(|r| json(&r)))
+    blocking(py, || ops::cache_prune(&cache, age).map(|r| json(&r)))
 }
 
 /// The `zoo-oci` command, in this process: what the wheel's console script runs.

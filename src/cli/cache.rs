@@ -6,9 +6,10 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 
 use super::{Format, Global, human_bytes, print_json, println_out, say};
-use crate::cache::{self, Cache, RemoveReport};
+use crate::cache::Cache;
 use crate::error::Result;
 use crate::index::render::count;
+use crate::ops::{self, RemoveReport};
 
 /// What `zoo-oci cache --help` ends with.
 const EXAMPLES: &str = "Examples:
@@ -63,7 +64,7 @@ pub fn run(global: &Global, args: CacheArgs) -> Result<u8> {
     let cache = Cache::open()?;
     match args.command {
         CacheCommand::Ls { format } => {
-            let listing = cache::list(&cache)?;
+            let listing = ops::cache_ls(&cache)?;
             if format == Format::Json {
                 return print_json(&listing).map(|()| 0);
             }
@@ -95,8 +96,8 @@ pub fn run(global: &Global, args: CacheArgs) -> Result<u8> {
             }
             super::print_out(&out).map(|()| 0)
         }
-        CacheCommand::Rm { targets, format } => report(global, cache::remove(&cache, &targets)?, format),
-        CacheCommand::Prune { older_than, format } => report(global, cache::prune(&cache, older_than)?, format),
+        CacheCommand::Rm { targets, format } => report(global, ops::cache_rm(&cache, &targets)?, format),
+        CacheCommand::Prune { older_than, format } => report(global, ops::cache_prune(&cache, older_than)?, format),
     }
 }
 

@@ -30,6 +30,9 @@ mod rm;
 mod tag;
 mod tags;
 
+pub use crate::cache::{
+    CacheListing, CachedSuite, RemoveReport, list as cache_ls, prune as cache_prune, remove as cache_rm,
+};
 pub use check::{CheckOptions, CheckReport, SuiteSummary, check};
 pub use copy::{AsImage, CopyOptions, CopyReport, copy};
 pub use diff::{
