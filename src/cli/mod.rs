@@ -1,6 +1,8 @@
 //! Command-line definitions and the dispatch to one short handler per command. No OCI logic
 //! lives here: each handler parses its arguments into the options of one library operation
 //! (`crate::ops`), calls it, and renders its report.
+// The doc comments here are clap's help texts (`HOST[:PORT]`), not rustdoc links.
+#![allow(rustdoc::broken_intra_doc_links)]
 
 mod cache;
 mod check;

@@ -5,7 +5,7 @@
 //! The order of the classification matters: datasets are told first, by their folders, because
 //! a test set's files have model extensions (the ONNX model zoo's `test_data_set_0/input_0.pb` is
 //! a TensorProto, not a TensorFlow graph); then Hugging Face folders, whose variant is the weights
-//! with the files that load them ([`huggingface`]); then the other model files.
+//! with the files that load them (`huggingface`); then the other model files.
 
 mod huggingface;
 

@@ -3,7 +3,7 @@
 //!
 //! Blobs stream from disk in one monolithic upload (`POST`, then one `PUT ?digest=` with the
 //! body); a registry that refuses it, and every blob from 128 MiB, gets a resumable chunked
-//! session ([`upload`]). Manifests go up as the exact bytes we hold. Errors are mapped to the
+//! session (`upload`). Manifests go up as the exact bytes we hold. Errors are mapped to the
 //! library's kinds (authentication → exit 3, not found → 4) with hints, and transient ones are
 //! marked retryable for `copy` to try again.
 
