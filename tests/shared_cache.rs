@@ -305,3 +305,37 @@ fn two_processes_pulling_one_suite_into_the_cache_download_it_once() {
     );
     assert_eq!(once.len(), 3, "weights, README and descriptor layers: {downloads:?}");
 }
+
+#[test]
+fn an_unreachable_registry_is_stood_in_for_by_the_cached_copy_with_a_warning() {
+    let tmp = scratch();
+    let mut registry = Registry::plain();
+    let cache = Cached::new(tmp.path());
+    let suite = small_suite(tmp.path());
+    let at = registry.at("zoo/tiny:1");
+    push(tmp.path(), &suite, &at);
+    let pulled = cache.pull(tmp.path(), &["--plain-http", &at, "--only", "model"]);
+    assert!(pulled["warnings"].as_array().unwrap().is_empty(), "online, no warning: {pulled}");
+    let never = registry.at("zoo/tiny:never-pulled");
+    run_in(tmp.path(), &["tag", "--plain-http", &at, "never-pulled"]).ok();
+    registry.stop();
+
+    // Refused: the registry gets a few seconds (not --retry-timeout's 60), then the cache answers.
+    let started = std::time::Instant::now();
+    let run = cache.run(tmp.path(), &[], &["pull", "--cache", "--plain-http", &at, "--only", "model"]);
+    run.ok().stderr_has("could not be reached").stderr_has("ZOO_OCI_OFFLINE=1");
+    assert_eq!(run.stdout.trim(), pulled["destination"].as_str().unwrap());
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "it waited {:?}", started.elapsed());
+    let inspect = cache.run(tmp.path(), &[], &["inspect", "--plain-http", "--format", "json", &at]);
+    inspect.ok();
+    let report: Value = serde_json::from_str(&inspect.stdout).unwrap();
+    assert_eq!(report["digest"], pulled["digest"]);
+    assert!(report["warnings"][0].as_str().unwrap().contains("could not be reached"), "{report}");
+
+    // What the cache lacks still fails as the registry's failure: more of the suite, another tag.
+    cache
+        .run(tmp.path(), &[], &["pull", "--cache", "--plain-http", "--retry-timeout", "0", &at])
+        .code(1)
+        .stderr_has("connection refused");
+    cache.run(tmp.path(), &[], &["pull", "--cache", "--plain-http", "--retry-timeout", "0", &never]).code(1);
+}

@@ -277,3 +277,24 @@ def test_two_processes_pulling_the_same_suite_at_once_download_each_layer_once(
     assert set(got) == layers, got
     assert all(n == 1 for n in got.values()), f"a layer was downloaded twice: {got}"
     bench("cache: two concurrent pulls, wall time", elapsed, "s")
+
+
+def test_an_unreachable_registry_is_stood_in_for_by_the_cache_with_a_warning(tmp_path, repo, zoo_cache):
+    """As with the Hugging Face cache: a model pulled once still loads on a plane. A registry of
+    its own, stopped after the first pull."""
+    from conftest import Registry
+
+    own = Registry(tmp_path / "registry")
+    try:
+        ref = own.at(f"{repo}:1.0.0")
+        digest = zoo_oci.push(small_suite(tmp_path), ref, plain_http=True, quiet=True)
+        snapshot = zoo_oci.pull(ref, only="model", plain_http=True, quiet=True)
+    finally:
+        own.stop()
+    with pytest.warns(zoo_oci.ZooWarning, match="could not be reached"):
+        assert zoo_oci.pull(ref, only="model", plain_http=True, quiet=True) == snapshot
+    with pytest.warns(zoo_oci.ZooWarning, match="could not be reached"):
+        assert zoo_oci.inspect(ref, plain_http=True).digest == digest
+    # What the cache does not hold is the registry's failure, as without a cache.
+    with pytest.raises(zoo_oci.TransportError):
+        zoo_oci.pull(ref, plain_http=True, quiet=True, retry_timeout=0)

@@ -67,6 +67,53 @@ pub async fn open_source(
     Ok(crate::store::open_source(location, transport, events).await?)
 }
 
+/// How long a registry is waited for (`retry_timeout`) when the cache holds what was asked
+/// for: after that, the cached copy is used, with a warning, as the Hugging Face cache does.
+pub const PATIENCE_WITH_A_COPY: Duration = Duration::from_secs(5);
+
+/// Whether the cache can answer for `location` without its registry: the tag was pulled here
+/// before, or the digest is kept. Layouts are always at hand; `ZOO_OCI_OFFLINE` reads the cache
+/// anyway.
+pub fn can_answer(location: &Location) -> bool {
+    if offline() || matches!(location, Location::Layout { .. }) {
+        return false;
+    }
+    let Ok(cache) = Cache::open() else { return false };
+    let digest = match location.reference() {
+        Some(Reference::Digest(d)) => Some(d.clone()),
+        Some(Reference::Tag(t)) => cache.read_ref(location, t).map(|r| r.digest),
+        None => cache.read_ref(location, "latest").map(|r| r.digest),
+    };
+    digest.is_some_and(|d| cache.read_blob(&d).is_some())
+}
+
+/// Whether `error` says the registry could not be reached at all, so that a cached copy may
+/// stand in; not that it refused us, or that the way we talk to it is wrong (a certificate,
+/// TLS against plain HTTP): a cached copy must not hide what the user has to fix.
+pub fn unreachable(error: &Error) -> bool {
+    use crate::error::{ErrorKind, TransportFailure};
+    matches!(
+        error.kind(),
+        ErrorKind::Transport(
+            TransportFailure::Refused
+                | TransportFailure::Timeout
+                | TransportFailure::NameResolution
+                | TransportFailure::Reset
+                | TransportFailure::Other
+        )
+    )
+}
+
+/// The warning a report carries when the cache stood in for an unreachable registry.
+pub fn stood_in(location: &Location, error: &Error) -> String {
+    format!(
+        "{} could not be reached ({}): this is the copy the shared cache holds, as the tag was when last pulled; \
+         set ZOO_OCI_OFFLINE=1 not to try the registry",
+        location,
+        crate::error::one_line(error)
+    )
+}
+
 /// The shared cache of pulled suites.
 #[derive(Debug, Clone)]
 pub struct Cache {

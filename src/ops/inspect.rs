@@ -130,15 +130,39 @@ impl InspectReport {
 /// # Ok(()) }
 /// ```
 pub async fn inspect(options: &InspectOptions, context: &Context) -> Result<InspectReport> {
-    let source = crate::cache::open_source(&options.source, &context.transport, &context.events).await?;
-    let reference = store::reference_or_only_tag(&options.source, source.as_ref()).await?;
-    let root = copy::resolve(source.as_ref(), &reference, DEFAULT_RETRIES).await?;
+    if !crate::cache::can_answer(&options.source) {
+        let source = crate::cache::open_source(&options.source, &context.transport, &context.events).await?;
+        return inspect_in(options, context, source.as_ref()).await;
+    }
+    // A suite the shared cache holds: a registry that cannot be reached is waited for briefly,
+    // then the cache answers, with a warning.
+    let mut patient = context.clone();
+    patient.transport.retry_timeout = patient.transport.retry_timeout.min(crate::cache::PATIENCE_WITH_A_COPY);
+    let online = async {
+        let source = store::open_source(&options.source, &patient.transport, &patient.events).await?;
+        inspect_in(options, &patient, source.as_ref()).await
+    };
+    match online.await {
+        Err(e) if crate::cache::unreachable(&e) => {
+            let cache = crate::cache::Cache::open()?;
+            let source = crate::cache::OfflineSource::new(cache, options.source.clone());
+            let mut report = inspect_in(options, context, &source).await.map_err(|_| e.clone())?;
+            report.warnings.push(crate::cache::stood_in(&options.source, &e));
+            Ok(report)
+        }
+        result => result,
+    }
+}
+
+async fn inspect_in(options: &InspectOptions, context: &Context, source: &dyn store::Source) -> Result<InspectReport> {
+    let reference = store::reference_or_only_tag(&options.source, source).await?;
+    let root = copy::resolve(source, &reference, DEFAULT_RETRIES).await?;
     let location = options.source.with_reference(Some(reference.clone()));
     let plain_http = matches!(location, Location::Registry { .. }) && context.transport.plain_http;
     if let Some(children) = crate::artifact::manifest::index_children(&root.descriptor, &root.bytes)? {
         return Ok(index_report(&root, children, &location.to_string(), plain_http));
     }
-    let view = store::suite_view(source.as_ref(), &root.descriptor, &root.bytes)
+    let view = store::suite_view(source, &root.descriptor, &root.bytes)
         .await
         .map_err(|e: Error| e.on(Side::Source, source.name()))?;
     Ok(report(view, &location.to_string(), plain_http))

@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 
 use super::Context;
-use crate::cache::{Cache, SnapshotOptions};
+use crate::cache::{Cache, OfflineSource, PATIENCE_WITH_A_COPY, SnapshotOptions};
 use crate::error::Result;
 use crate::event::Event;
 use crate::pull::{self, DEFAULT_MAX_EXPANSION, FolderOptions, Selection};
 use crate::reference::Location;
-use crate::store;
+use crate::store::{self, Source};
 
 /// What to pull, and into where.
 #[derive(Debug, Clone)]
@@ -82,12 +82,40 @@ pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport
     pull::into_folder(source.as_ref(), &reference, &folder, &on_event).await
 }
 
-/// A pull into the shared cache; with `ZOO_OCI_OFFLINE` set, from the cache alone.
+/// A pull into the shared cache; with `ZOO_OCI_OFFLINE` set, from the cache alone. A registry
+/// that cannot be reached, for a suite the cache holds, is waited for briefly
+/// ([`PATIENCE_WITH_A_COPY`]), then the cached copy stands in, with a warning.
 async fn into_cache(options: &PullOptions, context: &Context) -> Result<PullReport> {
     let cache = Cache::open()?;
-    let offline = crate::cache::offline();
-    let source = crate::cache::open_source(&options.source, &context.transport, &context.events).await?;
-    let reference = store::reference_or_only_tag(&options.source, source.as_ref()).await?;
+    if !crate::cache::can_answer(&options.source) {
+        let source = crate::cache::open_source(&options.source, &context.transport, &context.events).await?;
+        return into_cache_from(&cache, options, context, source.as_ref(), crate::cache::offline()).await;
+    }
+    let mut patient = context.clone();
+    patient.transport.retry_timeout = patient.transport.retry_timeout.min(PATIENCE_WITH_A_COPY);
+    let online = async {
+        let source = store::open_source(&options.source, &patient.transport, &patient.events).await?;
+        into_cache_from(&cache, options, &patient, source.as_ref(), false).await
+    };
+    match online.await {
+        Err(e) if crate::cache::unreachable(&e) => {
+            let source = OfflineSource::new(cache.clone(), options.source.clone());
+            let mut report = into_cache_from(&cache, options, context, &source, true).await.map_err(|_| e.clone())?;
+            report.warnings.push(crate::cache::stood_in(&options.source, &e));
+            Ok(report)
+        }
+        result => result,
+    }
+}
+
+async fn into_cache_from(
+    cache: &Cache,
+    options: &PullOptions,
+    context: &Context,
+    source: &dyn Source,
+    offline: bool,
+) -> Result<PullReport> {
+    let reference = store::reference_or_only_tag(&options.source, source).await?;
     let snapshot = SnapshotOptions {
         selection: options.selection.clone(),
         max_expansion: options.max_expansion,
@@ -98,5 +126,5 @@ async fn into_cache(options: &PullOptions, context: &Context) -> Result<PullRepo
         offline,
     };
     let on_event = |e: &Event| (context.events)(e);
-    crate::cache::into_snapshot(&cache, &options.source, source.as_ref(), &reference, &snapshot, &on_event).await
+    crate::cache::into_snapshot(cache, &options.source, source, &reference, &snapshot, &on_event).await
 }
