@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The Python package's tests: builds the wheel from this checkout with maturin, installs it with
-# its [onnx,safetensors,progress] extras into a FRESH virtualenv, checks that `import zoo_oci` and the
-# `zoo-oci` console command work, then runs python/tests with that virtualenv's pytest against
-# real registries (docker-registry, openssl, htpasswd: scripts/setup.sh installs them).
+# The Python package's tests: builds the wheel from this checkout (`pip wheel .`: maturin),
+# installs it with its [onnx,safetensors,progress] extras into a FRESH virtualenv, checks that
+# `import zoo_oci` and the `zoo-oci` console command work, then runs python/tests with that
+# virtualenv's pytest against real registries (docker-registry, openssl, htpasswd:
+# scripts/setup.sh installs them).
 #
 #   scripts/test-python.sh                 build, install, run every test
 #   scripts/test-python.sh -k cache -x     extra arguments go to pytest
@@ -11,17 +12,14 @@
 #
 # Environment:
 #   ZOO_OCI_PYTEST_VENV   where to make the test virtualenv (emptied first; default: a temp folder)
-#   ZOO_OCI_CACHE         the maturin build virtualenv is kept in $ZOO_OCI_CACHE/maturin-venv
-#                         (default ~/.cache/zoo-oci/maturin-venv), so reruns skip installing it
 #   CARGO_TARGET_DIR      where cargo builds (default: target/)
 #   ZOO_OCI_BENCH_OUT     where the tests write their measurements (JSON lines; default: a temp
 #                         file); printed at the end
 #
-# `pip install .` is what the issue asks to work: pip runs the same maturin build backend on the
-# same pyproject.toml to make the same wheel, so building the wheel here and installing it is
-# that check, without building twice. No torch or transformers is installed (hundreds of MB):
-# a test installs the wheel alone into another virtualenv and checks that hub.load names the
-# extras it lacks.
+# The wheel is built by `pip wheel .`, which is what `pip install .` does before installing: so
+# this is that check, with the wheel kept to install into the fresh virtualenv. No torch or
+# transformers is installed (hundreds of MB): a test installs the wheel alone into another
+# virtualenv and checks that hub.load names the extras it lacks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -46,27 +44,16 @@ make_venv() {
 }
 pip_quiet=(--quiet --disable-pip-version-check)
 
-# 1. maturin, in a build virtualenv kept across runs.
-cache="${ZOO_OCI_CACHE:-$HOME/.cache/zoo-oci}"
-build_venv="$cache/maturin-venv"
-if ! "$build_venv/bin/python" -c '
-import sys
-from importlib.metadata import version
-major, minor = (int(p) for p in version("maturin").split(".")[:2])
-sys.exit(0 if (major, minor) >= (1, 9) and major < 2 else 1)' 2>/dev/null; then
-  note "installing maturin>=1.9,<2 into $build_venv"
-  rm -rf "$build_venv"
-  mkdir -p "$cache"
-  make_venv "$build_venv"
-  "$build_venv/bin/pip" install "${pip_quiet[@]}" 'maturin>=1.9,<2'
-fi
-note "$("$build_venv/bin/maturin" --version)"
-
-# 2. The wheel, from this checkout (cargo's target folder: $CARGO_TARGET_DIR, else target/).
+# 1-2. The wheel, built the way `pip install .` builds it: pip reads pyproject.toml, fetches
+# maturin from PyPI into an isolated build environment, and runs its build backend (a release
+# build) in this checkout, cargo's target folder being $CARGO_TARGET_DIR, else target/.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+export MATURIN_PEP517_ARGS="${MATURIN_PEP517_ARGS:---locked}"
+builder="$scratch/builder"
+make_venv "$builder"
 wheels="$scratch/wheels"
-note "building the wheel (maturin build --release, target folder $CARGO_TARGET_DIR)"
-"$build_venv/bin/maturin" build --release --locked -o "$wheels" >&2
+note "building the wheel: pip wheel . (maturin from PyPI; target folder $CARGO_TARGET_DIR)"
+"$builder/bin/pip" wheel "${pip_quiet[@]}" --no-deps -w "$wheels" "$root" >&2
 shopt -s nullglob
 built=("$wheels"/*.whl)
 shopt -u nullglob
