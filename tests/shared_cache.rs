@@ -77,6 +77,8 @@ fn a_cached_pull_links_files_once_and_a_changed_suite_downloads_only_its_new_lay
     assert!(meta.nlink() >= 2, "a snapshot file is a hard link into the store");
     assert_eq!(meta.mode() & 0o222, 0, "and read-only: writing through it would change every suite");
     assert_eq!(fs::metadata(snapshot.join("scripts/infer.py")).unwrap().mode() & 0o111, 0o111, "executables stay so");
+    let record = fs::metadata(snapshot.join(".zoo-oci.json")).unwrap().mode();
+    assert_eq!(record & 0o444, 0o444, "records are readable by a container running as another user: {record:o}");
 
     // The same pull again: nothing downloaded, nothing written.
     registry.clear_requests();

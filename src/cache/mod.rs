@@ -336,7 +336,12 @@ pub fn copy_out<'a>(
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let parent = path.parent().expect("cache paths have a parent");
     fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
-    let mut temp = tempfile::NamedTempFile::new_in(parent).map_err(|e| Error::io("create a file in", parent, e))?;
+    // 0644 less the umask, like any file written (tempfile's own 0600 is for secrets): a cache
+    // shared by a group, or read by a container running as another user, reads its records.
+    let mut temp = tempfile::Builder::new()
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+        .tempfile_in(parent)
+        .map_err(|e| Error::io("create a file in", parent, e))?;
     std::io::Write::write_all(&mut temp, bytes).map_err(|e| Error::io("write", temp.path(), e))?;
     temp.persist(path).map_err(|e| Error::io("write", path, e.error))?;
     Ok(())
