@@ -341,3 +341,37 @@ fn an_unreachable_registry_is_stood_in_for_by_the_cached_copy_with_a_warning() {
         .stderr_has("connection refused");
     cache.run(tmp.path(), &[], &["pull", "--cache", "--plain-http", "--retry-timeout", "0", &never]).code(1);
 }
+
+#[test]
+fn a_failed_pull_of_a_moved_tag_leaves_the_tag_on_what_the_cache_can_give() {
+    let tmp = scratch();
+    let cache = Cached::new(tmp.path());
+    let suite = small_suite(tmp.path());
+    let layout = tmp.path().join("zoo");
+    let at = format!("oci:{}:1", layout.display());
+    run_in(tmp.path(), &["push", "-q", suite.to_str().unwrap(), &at]).ok();
+    let first = cache.pull(tmp.path(), &[&at]);
+
+    // The tag moves to a suite with a changed file, whose new layer the layout then loses.
+    let old_layers: Vec<String> = manifest(&layout, "1")["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["digest"].as_str().unwrap().to_string())
+        .collect();
+    write(&suite, "docs/card.md", "Version two.\n", false);
+    run_in(tmp.path(), &["push", "-q", "--force", suite.to_str().unwrap(), &at]).ok();
+    let moved = manifest(&layout, "1");
+    let new_layer = moved["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["digest"].as_str().unwrap().to_string())
+        .find(|d| !old_layers.contains(d))
+        .expect("a layer the first version lacks");
+    fs::remove_file(blob_path(&layout, &new_layer)).unwrap();
+    cache.run(tmp.path(), &[], &["pull", "--cache", "-q", &at]).code(4);
+
+    let offline = cache.run(tmp.path(), &[("ZOO_OCI_OFFLINE", "1")], &["pull", "--cache", "-q", &at]);
+    assert_eq!(offline.ok().stdout.trim(), first["destination"].as_str().unwrap(), "the tag still gives version one");
+}

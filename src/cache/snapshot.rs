@@ -54,18 +54,27 @@ pub async fn into_snapshot(
 ) -> Result<PullOutcome> {
     let root = copy::resolve(source, reference, crate::retry::DEFAULT_RETRIES).await?;
     let source_name = location.with_reference(Some(reference.clone())).to_string();
-    if !options.offline {
-        cache.put_blob(&root.descriptor.digest, &root.bytes)?;
-        if let Some(tag) = tag_of(reference) {
-            let record = RefRecord {
-                location: source_name.clone(),
-                digest: root.descriptor.digest.clone(),
-                media_type: root.descriptor.media_type.clone(),
-                size: root.descriptor.size,
-            };
-            cache.write_ref(location, tag, &record)?;
+    // What the tag resolved to is kept once the snapshot is whole (below): a pull that fails
+    // leaves the tag pointing at what the cache can still give offline.
+    let resolved = match (options.offline, tag_of(reference)) {
+        (false, Some(tag)) => {
+            cache.put_blob(&root.descriptor.digest, &root.bytes)?;
+            Some((
+                tag.to_string(),
+                RefRecord {
+                    location: source_name.clone(),
+                    digest: root.descriptor.digest.clone(),
+                    media_type: root.descriptor.media_type.clone(),
+                    size: root.descriptor.size,
+                },
+            ))
         }
-    }
+        (false, None) => {
+            cache.put_blob(&root.descriptor.digest, &root.bytes)?;
+            None
+        }
+        (true, _) => None,
+    };
     let (root, selection) = pull::pick_from_index(source, root, &options.selection).await?;
     let (view, config) = crate::store::suite_view_and_config(source, &root.descriptor, &root.bytes).await?;
     if !options.offline {
@@ -106,12 +115,12 @@ pub async fn into_snapshot(
         })?;
         wanted.extend(record.files.into_iter().filter(|f| files.keeps(&f.path)));
     }
-    let cache = cache.clone();
+    let linking = cache.clone();
     let selection = options.selection.clone();
     let view_name = view.name().map(String::from);
     let view_version = view.version().map(String::from);
     let (linked, total) = tokio::task::spawn_blocking(move || {
-        link_snapshot(&cache, &snapshot, &wanted, |files| PullRecord {
+        link_snapshot(&linking, &snapshot, &wanted, |files| PullRecord {
             zoo_oci: 1,
             source: source_name,
             manifest: digest,
@@ -123,6 +132,9 @@ pub async fn into_snapshot(
     })
     .await
     .map_err(|e| Error::failed("the cache's linking thread failed").with_cause(e))??;
+    if let Some((tag, record)) = resolved {
+        cache.write_ref(location, &tag, &record)?;
+    }
     Ok(PullOutcome {
         destination: linked,
         manifest: view.manifest_descriptor.digest.clone(),
