@@ -241,8 +241,10 @@ def pull(
         dest: The folder to write. None (the default) pulls into the shared cache
             (`zoo_oci.cache.root()`, `$ZOO_OCI_CACHE`): what the cache already holds is not
             downloaded again, and the returned path is the suite's snapshot folder there (treat
-            it as read-only; `zoo_oci.cache.rm` and `prune` free it). A non-empty folder that
-            zoo-oci did not create is refused unless `force=True`.
+            it as read-only; `zoo_oci.cache.rm` and `prune` free it). A folder given here gets
+            copies of what the cache holds (each checked against its sha256) and downloads
+            the rest; it writes nothing into the cache. A non-empty folder that zoo-oci did not
+            create is refused unless `force=True`.
         only: Layer classes to keep: `model`, `scripts`, `notebooks`, `dataset`, `readme`,
             `license`, `docs` (`code` = scripts and notebooks).
         variant: Model variants to keep (their names, as `inspect` lists them); the other
