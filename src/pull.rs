@@ -118,6 +118,15 @@ pub struct FolderOptions {
     pub force: bool,
     /// Bound for layers without a file list, as a multiple of their compressed size.
     pub max_expansion: u64,
+    /// How the layers come down.
+    pub transfer: Transfer,
+    /// How the source was named, for the record.
+    pub source_name: String,
+}
+
+/// How a pull's layers come down, into a folder or into the shared cache.
+#[derive(Debug, Clone)]
+pub struct Transfer {
     /// Blobs in flight.
     pub concurrency: usize,
     /// A layer download that moves no byte for this long is given up and tried again.
@@ -126,8 +135,41 @@ pub struct FolderOptions {
     pub retry_for: Option<std::time::Duration>,
     /// Where partial downloads are kept for resuming ([`crate::resume`]).
     pub resume_dir: Option<PathBuf>,
-    /// How the source was named, for the record.
-    pub source_name: String,
+}
+
+/// Copies the layers of `root` that `wanted` keeps (by digest) into `sink`; the config and the
+/// other layers stay behind. When the copy fails, the sink's extractions are stopped before
+/// this returns, so that nothing writes into the folder the caller then deletes.
+pub(crate) async fn copy_layers(
+    source: &dyn Source,
+    root: &copy::Root,
+    sink: &FolderSink,
+    wanted: &(dyn Fn(&str) -> bool + Sync),
+    transfer: &Transfer,
+    events: &(dyn Fn(&Event) + Sync),
+) -> Result<copy::CopyReport> {
+    let keep = |node: &Descriptor, children: Vec<Descriptor>| -> Vec<Descriptor> {
+        if node.digest != root.descriptor.digest {
+            return children;
+        }
+        children.into_iter().filter(|c| wanted(&c.digest)).collect()
+    };
+    let copy_options = CopyOptions {
+        concurrency: transfer.concurrency,
+        on_event: events,
+        successors: Some(&keep),
+        idle_timeout: transfer.idle_timeout,
+        retry_for: transfer.retry_for,
+        resume_dir: transfer.resume_dir.clone(),
+        ..CopyOptions::default()
+    };
+    match copy::copy_graph(source, root, sink, None, &copy_options).await {
+        Ok(report) => Ok(report),
+        Err(e) => {
+            sink.stop().await;
+            Err(e)
+        }
+    }
 }
 
 /// What `.zoo-oci.json` holds.
@@ -345,32 +387,8 @@ async fn pull_into_scratch(
     };
     let filter: crate::store::dir::Filter = Arc::new(move |path: &str| files.keeps(path));
     let sink = FolderSink::new(scratch.path().to_path_buf(), destination.display().to_string(), unpacks, filter);
-    // Of the root's children, only the selected layers: the config and the rest stay behind.
-    let keep_selected = |node: &Descriptor, children: Vec<Descriptor>| -> Vec<Descriptor> {
-        if node.digest != root.descriptor.digest {
-            return children;
-        }
-        children
-            .into_iter()
-            .filter(|c| chosen.iter().any(|l| l.descriptor.digest == c.digest) && !cached.contains_key(&c.digest))
-            .collect()
-    };
-    let copy_options = CopyOptions {
-        concurrency: options.concurrency,
-        on_event: events,
-        successors: Some(&keep_selected),
-        idle_timeout: options.idle_timeout,
-        retry_for: options.retry_for,
-        resume_dir: options.resume_dir.clone(),
-        ..CopyOptions::default()
-    };
-    let report = match copy::copy_graph(source, root, &sink, None, &copy_options).await {
-        Ok(r) => r,
-        Err(e) => {
-            sink.stop().await; // before the scratch folder is deleted
-            return Err(e);
-        }
-    };
+    let wanted = |digest: &str| chosen.iter().any(|l| l.descriptor.digest == digest) && !cached.contains_key(digest);
+    let report = copy_layers(source, root, &sink, &wanted, &options.transfer, events).await?;
     let record = PullRecord {
         zoo_oci: 1,
         source: options.source_name.clone(),

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -13,7 +12,7 @@ use super::{Cache, LayerRecord, RefRecord, tag_of};
 use crate::artifact::archive::FileRecord;
 use crate::artifact::decode::LayerView;
 use crate::artifact::manifest::Descriptor;
-use crate::copy::{self, CopyOptions};
+use crate::copy;
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::pull::{self, FileFilter, PullOutcome, PullRecord, Selection};
@@ -28,14 +27,8 @@ pub struct SnapshotOptions {
     pub selection: Selection,
     /// Bound for layers without a file list, as a multiple of their compressed size.
     pub max_expansion: u64,
-    /// Blobs in flight.
-    pub concurrency: usize,
-    /// A download that moves no byte for this long is given up and tried again.
-    pub idle_timeout: Duration,
-    /// How long after its first failure a download is tried again.
-    pub retry_for: Option<Duration>,
-    /// Where partial downloads are kept for resuming.
-    pub resume_dir: Option<PathBuf>,
+    /// How the layers come down.
+    pub transfer: pull::Transfer,
     /// Whether the source is the cache itself (`ZOO_OCI_OFFLINE`): a missing layer is then an
     /// error that says so, not a download.
     pub offline: bool,
@@ -168,28 +161,8 @@ async fn download(
         missing.iter().map(|l| (l.descriptor.digest.clone(), pull::unpack_of(l, options.max_expansion))).collect();
     let name = format!("the cache {}", cache.root().display());
     let sink = FolderSink::new(scratch.path().to_path_buf(), name, unpacks, Arc::new(|_: &str| true)).split_by_layer();
-    let keep_missing = |node: &Descriptor, children: Vec<Descriptor>| -> Vec<Descriptor> {
-        if node.digest != root.descriptor.digest {
-            return children;
-        }
-        children.into_iter().filter(|c| missing.iter().any(|l| l.descriptor.digest == c.digest)).collect()
-    };
-    let copy_options = CopyOptions {
-        concurrency: options.concurrency,
-        on_event: events,
-        successors: Some(&keep_missing),
-        idle_timeout: options.idle_timeout,
-        retry_for: options.retry_for,
-        resume_dir: options.resume_dir.clone(),
-        ..CopyOptions::default()
-    };
-    let report = match copy::copy_graph(source, root, &sink, None, &copy_options).await {
-        Ok(r) => r,
-        Err(e) => {
-            sink.stop().await; // before the scratch folder is deleted
-            return Err(e);
-        }
-    };
+    let wanted = |digest: &str| missing.iter().any(|l| l.descriptor.digest == digest);
+    let report = pull::copy_layers(source, root, &sink, &wanted, &options.transfer, events).await?;
     let written = sink.written_by_layer();
     let cache = cache.clone();
     tokio::task::spawn_blocking(move || -> Result<()> {

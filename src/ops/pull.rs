@@ -72,10 +72,7 @@ pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport
         destination: options.destination.clone(),
         force: options.force,
         max_expansion: options.max_expansion,
-        concurrency: context.concurrency,
-        idle_timeout: context.transport.idle_timeout,
-        retry_for: Some(context.transport.retry_timeout),
-        resume_dir: crate::resume::default_dir(),
+        transfer: transfer(context),
         source_name: options.source.with_reference(Some(reference.clone())).to_string(),
     };
     let on_event = |e: &Event| (context.events)(e);
@@ -119,12 +116,19 @@ async fn into_cache_from(
     let snapshot = SnapshotOptions {
         selection: options.selection.clone(),
         max_expansion: options.max_expansion,
-        concurrency: context.concurrency,
-        idle_timeout: context.transport.idle_timeout,
-        retry_for: Some(context.transport.retry_timeout),
-        resume_dir: crate::resume::default_dir(),
+        transfer: transfer(context),
         offline,
     };
     let on_event = |e: &Event| (context.events)(e);
     crate::cache::into_snapshot(cache, &options.source, source, &reference, &snapshot, &on_event).await
+}
+
+/// How a pull's layers come down: the context's concurrency and timeouts, resumable downloads.
+fn transfer(context: &Context) -> pull::Transfer {
+    pull::Transfer {
+        concurrency: context.concurrency,
+        idle_timeout: context.transport.idle_timeout,
+        retry_for: Some(context.transport.retry_timeout),
+        resume_dir: crate::resume::default_dir(),
+    }
 }
