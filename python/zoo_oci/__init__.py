@@ -332,14 +332,7 @@ def inspect(
         ref: The suite: `oci:./zoo:1.0`, `ghcr.io/team/model:1.0`, `HOST/REPO@sha256:…`.
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
-        cert_file, key_file: A client certificate and its key (PEM) for registries that ask for
-            one (mutual TLS), as `--cert-file`/`--key-file`.
-        insecure: Verify no TLS certificate (a throwaway test registry only; warns), as
-            `--insecure`.
-        timeout: Seconds a connection may take to open, or a transfer may move no byte, before
-            it is tried again (default 30), as `--timeout`.
-        retry_timeout: Seconds to keep trying a registry that is not up yet, or a transfer
-            that failed (default 60; 0: no retry), as `--retry-timeout`.
+        cert_file, key_file, insecure, timeout, retry_timeout: As for `pull`.
 
     Returns:
         A `Suite`: `name`, `version`, `task`, `license`, `variants` (with each one's framework,
@@ -401,14 +394,7 @@ def index(
         query: Free text, looked for in name, summary, task, keywords, frameworks and README.
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
-        cert_file, key_file: A client certificate and its key (PEM) for registries that ask for
-            one (mutual TLS), as `--cert-file`/`--key-file`.
-        insecure: Verify no TLS certificate (a throwaway test registry only; warns), as
-            `--insecure`.
-        timeout: Seconds a connection may take to open, or a transfer may move no byte, before
-            it is tried again (default 30), as `--timeout`.
-        retry_timeout: Seconds to keep trying a registry that is not up yet, or a transfer
-            that failed (default 60; 0: no retry), as `--retry-timeout`.
+        cert_file, key_file, insecure, timeout, retry_timeout: As for `pull`.
 
     Returns:
         `Suite` objects, sorted by modality, task, name and version. They come from index
@@ -465,14 +451,7 @@ def push(
             without it a link is an error.
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
-        cert_file, key_file: A client certificate and its key (PEM) for registries that ask for
-            one (mutual TLS), as `--cert-file`/`--key-file`.
-        insecure: Verify no TLS certificate (a throwaway test registry only; warns), as
-            `--insecure`.
-        timeout: Seconds a connection may take to open, or a transfer may move no byte, before
-            it is tried again (default 30), as `--timeout`.
-        retry_timeout: Seconds to keep trying a registry that is not up yet, or a transfer
-            that failed (default 60; 0: no retry), as `--retry-timeout`.
+        cert_file, key_file, insecure, timeout, retry_timeout: As for `pull`.
         quiet: No progress bar (shown when `tqdm` is installed).
 
     Returns:
@@ -586,14 +565,7 @@ def copy(
         dst: Where to: `oci:/mnt/usb/zoo` (keeps the source's tag), `HOST/REPO:TAG`.
         plain_http: Talk HTTP, not TLS, to both sides.
         ca_file: PEM file(s) of CAs to trust besides the system's.
-        cert_file, key_file: A client certificate and its key (PEM) for registries that ask for
-            one (mutual TLS), as `--cert-file`/`--key-file`.
-        insecure: Verify no TLS certificate (a throwaway test registry only; warns), as
-            `--insecure`.
-        timeout: Seconds a connection may take to open, or a transfer may move no byte, before
-            it is tried again (default 30), as `--timeout`.
-        retry_timeout: Seconds to keep trying a registry that is not up yet, or a transfer
-            that failed (default 60; 0: no retry), as `--retry-timeout`.
+        cert_file, key_file, insecure, timeout, retry_timeout: As for `pull`.
         quiet: No progress bar (shown when `tqdm` is installed).
 
     Returns:
@@ -636,14 +608,7 @@ def tag(
         *tags: The tags to add (`stable`, `latest`, `1.0.1`).
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
-        cert_file, key_file: A client certificate and its key (PEM) for registries that ask for
-            one (mutual TLS), as `--cert-file`/`--key-file`.
-        insecure: Verify no TLS certificate (a throwaway test registry only; warns), as
-            `--insecure`.
-        timeout: Seconds a connection may take to open, or a transfer may move no byte, before
-            it is tried again (default 30), as `--timeout`.
-        retry_timeout: Seconds to keep trying a registry that is not up yet, or a transfer
-            that failed (default 60; 0: no retry), as `--retry-timeout`.
+        cert_file, key_file, insecure, timeout, retry_timeout: As for `pull`.
 
     Returns:
         The references now naming it, one per tag: `oci:./zoo:stable`, ….
