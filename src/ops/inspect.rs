@@ -130,28 +130,11 @@ impl InspectReport {
 /// # Ok(()) }
 /// ```
 pub async fn inspect(options: &InspectOptions, context: &Context) -> Result<InspectReport> {
-    if !crate::cache::can_answer(&options.source) {
-        let source = crate::cache::open_source(&options.source, &context.transport, &context.events).await?;
-        return inspect_in(options, context, source.as_ref()).await;
-    }
-    // A suite the shared cache holds: a registry that cannot be reached is waited for briefly,
-    // then the cache answers, with a warning.
-    let mut patient = context.clone();
-    patient.transport.retry_timeout = patient.transport.retry_timeout.min(crate::cache::PATIENCE_WITH_A_COPY);
-    let online = async {
-        let source = store::open_source(&options.source, &patient.transport, &patient.events).await?;
-        inspect_in(options, &patient, source.as_ref()).await
+    // A suite the shared cache holds is answered from it when its registry cannot be reached.
+    let read = |source: std::sync::Arc<dyn store::Source>, context: Context, _offline: bool| async move {
+        inspect_in(options, &context, source.as_ref()).await
     };
-    match online.await {
-        Err(e) if crate::cache::unreachable(&e) => {
-            let cache = crate::cache::Cache::open()?;
-            let source = crate::cache::OfflineSource::new(cache, options.source.clone());
-            let mut report = inspect_in(options, context, &source).await.map_err(|_| e.clone())?;
-            report.warnings.push(crate::cache::stood_in(&options.source, &e));
-            Ok(report)
-        }
-        result => result,
-    }
+    super::with_cache_standing_in(&options.source, context, read, |r: &mut InspectReport, w| r.warnings.push(w)).await
 }
 
 async fn inspect_in(options: &InspectOptions, context: &Context, source: &dyn store::Source) -> Result<InspectReport> {

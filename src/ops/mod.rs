@@ -50,8 +50,12 @@ pub use rm::{RmOptions, RmReport, rm};
 pub use tag::{TagOptions, TagReport, tag};
 pub use tags::{TagEntry, TagsOptions, TagsReport, tags};
 
+use std::sync::Arc;
+
+use crate::error::Result;
 use crate::event::{self, Events};
-use crate::store::Transport;
+use crate::reference::Location;
+use crate::store::{Source, Transport};
 
 /// What registry operations share: transport, concurrency, and the listener for progress.
 #[derive(Clone)]
@@ -94,5 +98,39 @@ impl Context {
             resume_dir: None,
             ..crate::copy::CopyOptions::default()
         }
+    }
+}
+
+/// Runs `read` against `location`: its own store, or the cache under `ZOO_OCI_OFFLINE` (`read`
+/// is told which). For a registry suite the shared cache holds, the registry is waited for
+/// only briefly ([`crate::cache::PATIENCE_WITH_A_COPY`]); when it cannot be reached, `read`
+/// runs again against the cache, and `warn` adds to its report a warning saying so.
+async fn with_cache_standing_in<T, F>(
+    location: &Location,
+    context: &Context,
+    read: impl Fn(Arc<dyn Source>, Context, bool) -> F,
+    warn: impl FnOnce(&mut T, String),
+) -> Result<T>
+where
+    F: std::future::Future<Output = Result<T>>,
+{
+    if !crate::cache::can_answer(location) {
+        let source = crate::cache::open_source(location, &context.transport, &context.events).await?;
+        return read(Arc::from(source), context.clone(), crate::cache::offline()).await;
+    }
+    let mut patient = context.clone();
+    patient.transport.retry_timeout = patient.transport.retry_timeout.min(crate::cache::PATIENCE_WITH_A_COPY);
+    let online = async {
+        let source = crate::store::open_source(location, &patient.transport, &patient.events).await?;
+        read(Arc::from(source as Box<dyn Source>), patient.clone(), false).await
+    };
+    match online.await {
+        Err(e) if crate::cache::unreachable(&e) => {
+            let source = crate::cache::OfflineSource::new(crate::cache::Cache::open()?, location.clone());
+            let mut report = read(Arc::new(source), context.clone(), true).await.map_err(|_| e.clone())?;
+            warn(&mut report, crate::cache::stood_in(location, &e));
+            Ok(report)
+        }
+        result => result,
     }
 }

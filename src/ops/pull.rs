@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::Context;
-use crate::cache::{Cache, OfflineSource, PATIENCE_WITH_A_COPY, SnapshotOptions};
+use crate::cache::{Cache, SnapshotOptions};
 use crate::error::Result;
 use crate::event::Event;
 use crate::pull::{self, DEFAULT_MAX_EXPANSION, FolderOptions, Selection};
@@ -81,28 +81,14 @@ pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport
 
 /// A pull into the shared cache; with `ZOO_OCI_OFFLINE` set, from the cache alone. A registry
 /// that cannot be reached, for a suite the cache holds, is waited for briefly
-/// ([`PATIENCE_WITH_A_COPY`]), then the cached copy stands in, with a warning.
+/// ([`crate::cache::PATIENCE_WITH_A_COPY`]), then the cached copy stands in, with a warning.
 async fn into_cache(options: &PullOptions, context: &Context) -> Result<PullReport> {
     let cache = Cache::open()?;
-    if !crate::cache::can_answer(&options.source) {
-        let source = crate::cache::open_source(&options.source, &context.transport, &context.events).await?;
-        return into_cache_from(&cache, options, context, source.as_ref(), crate::cache::offline()).await;
-    }
-    let mut patient = context.clone();
-    patient.transport.retry_timeout = patient.transport.retry_timeout.min(PATIENCE_WITH_A_COPY);
-    let online = async {
-        let source = store::open_source(&options.source, &patient.transport, &patient.events).await?;
-        into_cache_from(&cache, options, &patient, source.as_ref(), false).await
+    let cache = &cache;
+    let read = |source: std::sync::Arc<dyn Source>, context: Context, offline: bool| async move {
+        into_cache_from(cache, options, &context, source.as_ref(), offline).await
     };
-    match online.await {
-        Err(e) if crate::cache::unreachable(&e) => {
-            let source = OfflineSource::new(cache.clone(), options.source.clone());
-            let mut report = into_cache_from(&cache, options, context, &source, true).await.map_err(|_| e.clone())?;
-            report.warnings.push(crate::cache::stood_in(&options.source, &e));
-            Ok(report)
-        }
-        result => result,
-    }
+    super::with_cache_standing_in(&options.source, context, read, |r: &mut PullReport, w| r.warnings.push(w)).await
 }
 
 async fn into_cache_from(
