@@ -49,6 +49,8 @@ pub enum Event {
         /// How long it took.
         took: Duration,
     },
+    /// Something the user should know about a choice the operation made for them.
+    Notice(String),
     /// What checking a suite before pushing it found.
     Checked {
         /// The problems, in the order found.
@@ -97,6 +99,7 @@ impl Event {
             }),
             Event::Hashing(bytes) => json!({"event": "hashing", "bytes": bytes}),
             Event::Hashed { bytes, took } => json!({"event": "hashed", "bytes": bytes, "seconds": took.as_secs_f64()}),
+            Event::Notice(message) => json!({"event": "notice", "message": message}),
             Event::Credentials { .. } | Event::Checked { .. } => return None,
         })
     }

@@ -32,22 +32,25 @@ fn push_writes_a_modelpack_manifest_with_one_layer_per_class_and_variant() {
     assert_eq!(m["config"]["mediaType"], "application/vnd.cncf.model.config.v1+json");
 
     let models = layers_by_class(&m, "model");
-    assert_eq!(models.len(), 2, "one layer per model variant");
+    assert_eq!(models.len(), 3, "each weight file its own layer: two of the ONNX folder, one safetensors");
     let onnx = models[0];
-    assert_eq!(onnx["mediaType"], "application/vnd.cncf.model.weight.v1.tar");
+    assert_eq!(onnx["mediaType"], "application/vnd.cncf.model.weight.v1.raw");
     let a = &onnx["annotations"];
-    assert_eq!(a["org.cncf.model.filepath"], "models/onnx/");
-    assert_eq!(a["org.opencontainers.image.title"], "models/onnx/");
+    assert_eq!(a["org.cncf.model.filepath"], "models/onnx/extra/weights.bin");
+    assert_eq!(a["org.opencontainers.image.title"], "models/onnx/extra/weights.bin");
     assert_eq!(a["io.zoo-oci.variant"], "onnx-opset13");
     assert_eq!(a["io.zoo-oci.framework"], "onnx");
     assert_eq!(a["io.zoo-oci.framework-version"], "1.14");
     assert_eq!(a["io.zoo-oci.precision"], "fp32");
-    assert_eq!(models[1]["annotations"]["org.cncf.model.filepath"], "models/model.safetensors");
+    assert_eq!(models[1]["annotations"]["org.cncf.model.filepath"], "models/onnx/model.onnx");
+    assert_eq!(models[1]["annotations"]["io.zoo-oci.variant"], "onnx-opset13");
+    assert_eq!(models[2]["annotations"]["org.cncf.model.filepath"], "models/model.safetensors");
 
     let scripts = layers_by_class(&m, "scripts");
     assert_eq!(scripts.len(), 1);
     assert_eq!(scripts[0]["mediaType"], "application/vnd.cncf.model.code.v1.tar");
     assert_eq!(scripts[0]["annotations"]["org.cncf.model.filepath"], "scripts/");
+    assert_eq!(scripts[0]["annotations"]["org.opencontainers.image.title"], "scripts.tar", "an archive, titled as one");
     assert_eq!(layers_by_class(&m, "notebooks")[0]["mediaType"], "application/vnd.cncf.model.code.v1.tar");
     let data = layers_by_class(&m, "dataset");
     assert_eq!(data.len(), 1, "the URL-only training set is not shipped");
@@ -65,6 +68,8 @@ fn push_writes_a_modelpack_manifest_with_one_layer_per_class_and_variant() {
     let docs = layers_by_class(&m, "docs");
     assert_eq!(docs[0]["mediaType"], "application/vnd.cncf.model.doc.v1.tar");
     assert_eq!(docs[0]["annotations"]["org.cncf.model.filepath"], "./", "zoo.yaml and docs/ share no folder");
+    assert_eq!(docs[0]["annotations"]["org.opencontainers.image.title"], "docs.tar", "never ./");
+    assert_eq!(data[0]["annotations"]["org.opencontainers.image.title"], "dataset-tiny-test.tar");
 
     let ann = &m["annotations"];
     assert_eq!(ann["org.opencontainers.image.title"], "tiny");
@@ -85,8 +90,9 @@ fn push_writes_a_modelpack_manifest_with_one_layer_per_class_and_variant() {
     assert_eq!(record["descriptor"]["license_file"], "LICENSE");
     let first = &record["layers"][0];
     assert_eq!(first["digest"], onnx["digest"]);
+    assert_eq!(first["name"], "onnx-opset13");
     let files = first["files"].as_array().unwrap();
-    assert_eq!(files.len(), 2);
+    assert_eq!(files.len(), 1);
     assert_eq!(files[0]["path"], "models/onnx/extra/weights.bin");
     assert_eq!(files[0]["size"], 5000);
     assert_eq!(files[0]["sha256"], zoo_oci::digest::of_bytes(&pseudo_random(5_000, 2)));

@@ -21,7 +21,7 @@ fn yaml_to_json(text: &str) -> Value {
 fn a_valid_suite_checks_clean() {
     let tmp = scratch();
     let dir = small_suite(tmp.path());
-    run_in(tmp.path(), &["check", dir.to_str().unwrap()]).ok().stdout_has("ok: tiny 1.0.0: 8 layers");
+    run_in(tmp.path(), &["check", dir.to_str().unwrap()]).ok().stdout_has("ok: tiny 1.0.0: 9 layers");
 }
 
 #[test]
@@ -281,12 +281,19 @@ fn a_variant_of_several_paths_and_globs_packs_them_all_and_pulls_by_name() {
     let tmp = scratch();
     let dir = suite_with_a_variant_of_several_paths(tmp.path());
     assert!(schema().is_valid(&yaml_to_json(LISTED_YAML)), "the schema takes a list of paths and globs");
-    run_in(tmp.path(), &["check", "--strict", dir.to_str().unwrap()]).ok().stdout_has("ok: listed 1.0.0: 4 layers");
+    run_in(tmp.path(), &["check", "--strict", dir.to_str().unwrap()]).ok().stdout_has("ok: listed 1.0.0: 6 layers");
     let layout = tmp.path().join("zoo");
     let location = format!("oci:{}:v", layout.display());
     run_in(tmp.path(), &["push", "-q", dir.to_str().unwrap(), &location]).ok();
     let m = manifest(&layout, "v");
-    assert_eq!(m["layers"][0]["annotations"]["org.cncf.model.filepath"], "./", "the common folder of the paths");
+    // Each shard a raw layer; the config and the tokenizer one weight.config layer, whose
+    // path is the common folder of the variant's paths.
+    let paths: Vec<&str> = m["layers"].as_array().unwrap()[..3]
+        .iter()
+        .map(|l| l["annotations"]["org.cncf.model.filepath"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["weights/part-1.safetensors", "weights/part-2.safetensors", "./"]);
+    assert_eq!(m["layers"][2]["mediaType"], "application/vnd.cncf.model.weight.config.v1.tar");
 
     let out = tmp.path().join("hf");
     run_in(tmp.path(), &["pull", "-q", &location, "--variant", "hf", "--only", "model", "-o", out.to_str().unwrap()])
@@ -313,10 +320,12 @@ fn a_variant_of_several_paths_and_globs_packs_them_all_and_pulls_by_name() {
     )
     .ok();
     assert_eq!(tree(&onnx).into_iter().map(|(name, _, _)| name).collect::<Vec<_>>(), ["model.onnx"]);
-    // The two safetensors shards' facts are both recorded with the variant's layer.
+    // Each shard's facts are recorded with its own layer.
     let record: Value = serde_json::from_str(m["annotations"]["io.zoo-oci.suite"].as_str().unwrap()).unwrap();
-    let facts = record["layers"][0]["facts"].as_object().unwrap();
-    assert_eq!(facts.keys().collect::<Vec<_>>(), ["weights/part-1.safetensors", "weights/part-2.safetensors"]);
+    for (i, shard) in ["weights/part-1.safetensors", "weights/part-2.safetensors"].iter().enumerate() {
+        let facts = record["layers"][i]["facts"].as_object().unwrap();
+        assert_eq!(facts.keys().collect::<Vec<_>>(), [shard]);
+    }
 }
 
 #[test]

@@ -120,7 +120,7 @@ fn the_static_binary_has_no_dynamic_dependencies_and_pulls_from_a_registry_named
         .map(|layer| layer["digest"].as_str().unwrap().to_string())
         .collect();
     model_layers.sort();
-    assert_eq!(model_layers.len(), 2, "the small suite has two model variants");
+    assert_eq!(model_layers.len(), 3, "the small suite has three weight files in two model variants");
 
     // The static binary resolves `localhost` itself (hickory-dns), with no NSS plugin and no credentials.
     reg.clear_requests();
@@ -154,7 +154,7 @@ fn the_static_binary_has_no_dynamic_dependencies_and_pulls_from_a_registry_named
         .map(|r| r.rsplit('/').next().unwrap().to_string())
         .collect();
     fetched.sort();
-    assert_eq!(fetched, model_layers, "exactly the two model layers were downloaded: {requests:?}");
+    assert_eq!(fetched, model_layers, "exactly the model layers were downloaded: {requests:?}");
 }
 
 /// One entry of the image's layer: name, is a directory, mode, uid, gid, mtime, user and group

@@ -18,6 +18,8 @@ use tar::{EntryType, Header};
 use crate::util::*;
 
 const WEIGHT_TAR: &str = "application/vnd.cncf.model.weight.v1.tar";
+const WEIGHT_RAW: &str = "application/vnd.cncf.model.weight.v1.raw";
+const WEIGHT_CONFIG_TAR: &str = "application/vnd.cncf.model.weight.config.v1.tar";
 const DATASET_TAR_ZSTD: &str = "application/vnd.cncf.model.dataset.v1.tar+zstd";
 const DOC_RAW: &str = "application/vnd.cncf.model.doc.v1.raw";
 const FILEPATH: &str = "org.cncf.model.filepath";
@@ -421,6 +423,8 @@ fn flip(path: &Path, at: i64) {
 fn corrupt_layer_blobs_are_refused_with_digest_mismatch() {
     let work = scratch();
     let suite = small_suite(work.path());
+    // A config beside the ONNX weights: the variant gets an (uncompressed) weight.config tar.
+    write(&suite, "models/onnx/config.json", r#"{"model_type": "tiny"}"#, false);
     fs::create_dir(work.path().join("pulls")).unwrap();
     run_in(work.path(), &["push", "--compression", "zstd", "suite", "oci:layout:1.0.0"]).ok();
     let layout = work.path().join("layout");
@@ -429,7 +433,8 @@ fn corrupt_layer_blobs_are_refused_with_digest_mismatch() {
         let layer = layers.iter().filter(|l| l["mediaType"] == media_type).max_by_key(|l| l["size"].as_u64()).unwrap();
         (blob_path(&layout, layer["digest"].as_str().unwrap()), layer["digest"].as_str().unwrap().to_string())
     };
-    let (weight, weight_digest) = path_of(WEIGHT_TAR);
+    let (weight, weight_digest) = path_of(WEIGHT_RAW);
+    let (configs, configs_digest) = path_of(WEIGHT_CONFIG_TAR);
     let (readme, readme_digest) = path_of(DOC_RAW);
     let (zstd_tar, zstd_digest) = path_of("application/vnd.cncf.model.code.v1.tar+zstd");
     let len = |p: &Path| fs::metadata(p).unwrap().len() as i64;
@@ -437,7 +442,7 @@ fn corrupt_layer_blobs_are_refused_with_digest_mismatch() {
         // Inside a model file, which its recorded sha256 also covers.
         ("a byte inside a weight file", &weight, len(&weight) / 2, &weight_digest),
         // In the tar's end-of-archive blocks: only the blob digest covers these bytes.
-        ("the last byte of a weight tar", &weight, -1, &weight_digest),
+        ("the last byte of a weight.config tar", &configs, -1, &configs_digest),
         // zstd may fail to decode it, or decode it to other bytes: the blob digest is the cause.
         ("a byte inside a zstd tar", &zstd_tar, len(&zstd_tar) / 2, &zstd_digest),
         ("a byte of a raw README", &readme, 3, &readme_digest),

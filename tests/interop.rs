@@ -185,23 +185,16 @@ readme = [l for l in manifest["layers"]
 assert len(readme) == 1, readme
 readme_bytes = download(readme[0], f"{out}/readme")
 
-# A one-file variant is a raw layer: the file as it is, its path in the filepath annotation.
-raw = [l for l in manifest["layers"]
-       if l["mediaType"] == "application/vnd.cncf.model.weight.v1.raw"
-       and l["annotations"]["org.cncf.model.filepath"] == "models/model.safetensors"]
-assert len(raw) == 1, raw
-weights = download(raw[0], f"{out}/model.safetensors")
-files = {raw[0]["annotations"]["org.cncf.model.filepath"]: "sha256:" + hashlib.sha256(weights).hexdigest()}
-assert files["models/model.safetensors"] == raw[0]["digest"], "the layer digest is the file's sha256"
-# A folder variant is a tar of its files.
-folder = [l for l in manifest["layers"]
-          if l["mediaType"] == "application/vnd.cncf.model.weight.v1.tar"
-          and l["annotations"]["org.cncf.model.filepath"] == "models/onnx/"]
-assert len(folder) == 1, folder
-with tarfile.open(fileobj=io.BytesIO(download(folder[0], f"{out}/model.tar"))) as tar:
-    for member in tar.getmembers():
-        if member.isfile():
-            files[member.name] = "sha256:" + hashlib.sha256(tar.extractfile(member).read()).hexdigest()
+# Every weight file is a raw layer: the file as it is, its path in the filepath annotation, its
+# sha256 the layer's digest.
+files = {}
+for layer in manifest["layers"]:
+    if layer["mediaType"] != "application/vnd.cncf.model.weight.v1.raw":
+        continue
+    path = layer["annotations"]["org.cncf.model.filepath"]
+    data = download(layer, f"{out}/weights")
+    files[path] = "sha256:" + hashlib.sha256(data).hexdigest()
+    assert files[path] == layer["digest"], "the layer digest is the file's sha256"
 
 print(json.dumps({"manifest": manifest, "readme": list(readme_bytes), "model_files": files}))
 "#;
@@ -220,7 +213,7 @@ fn the_oras_sdk_reads_our_layers_by_media_type() {
     assert_eq!(manifest["artifactType"], media::MODEL_ARTIFACT);
     assert_eq!(manifest["config"]["mediaType"], media::MODEL_CONFIG);
     let expected_type = |class: &str, path: &str| match class {
-        "model" if path.ends_with('/') => media::WEIGHT_TAR,
+        "model" if path.ends_with('/') => media::WEIGHT_CONFIG_TAR,
         "model" => media::WEIGHT_RAW,
         "scripts" | "notebooks" => media::CODE_TAR,
         "dataset" => media::DATASET_TAR,
@@ -236,7 +229,7 @@ fn the_oras_sdk_reads_our_layers_by_media_type() {
         classes.push(class.to_string());
     }
     classes.sort();
-    assert_eq!(classes, ["dataset", "docs", "license", "model", "model", "notebooks", "readme", "scripts"]);
+    assert_eq!(classes, ["dataset", "docs", "license", "model", "model", "model", "notebooks", "readme", "scripts"]);
 
     let readme: Vec<u8> = serde_json::from_value(read["readme"].clone()).unwrap();
     assert_eq!(readme, fs::read(suite.join("README.md")).unwrap(), "the README layer holds the README as-is");
@@ -247,6 +240,57 @@ fn the_oras_sdk_reads_our_layers_by_media_type() {
             .map(|p| (p.to_string(), of_bytes(&fs::read(suite.join(p)).unwrap())))
             .collect();
     assert_eq!(model_files, expected);
+}
+
+/// `oras pull` of a suite with the ORAS SDK: every layer is written to the file its title names.
+/// Prints the files it wrote; then extracts each `.tar` it wrote into the same folder and
+/// removes it, which must give the suite back.
+const ORAS_PULL: &str = r#"
+import json, os, sys, tarfile
+import oras.client
+
+addr, name, out = sys.argv[1:4]
+client = oras.client.OrasClient(hostname=addr, insecure=True)
+written = client.pull(target=f"{addr}/{name}", outdir=out)
+archives = []
+for path in written:
+    if path.endswith(".tar"):
+        with tarfile.open(path) as tar:
+            tar.extractall(out)
+        os.remove(path)
+        archives.append(os.path.relpath(path, out))
+print(json.dumps({"written": sorted(os.path.relpath(p, out) for p in written), "archives": sorted(archives)}))
+"#;
+
+#[test]
+fn oras_pull_writes_the_weight_files_as_files_and_every_tar_as_a_named_archive() {
+    let tmp = scratch();
+    let registry = Registry::plain();
+    let (suite, _) = push_small_suite(tmp.path(), &registry);
+    let out = tmp.path().join("oras-out");
+    fs::create_dir_all(&out).unwrap();
+    let pulled = oras(tmp.path(), ORAS_PULL, &[&registry.addr, "zoo/tiny:1.0.0", out.to_str().unwrap()]);
+    let written: Vec<String> = serde_json::from_value(pulled["written"].clone()).unwrap();
+    assert_eq!(
+        written,
+        [
+            "LICENSE",
+            "README.md",
+            "dataset-tiny-test.tar",
+            "docs.tar",
+            "models/model.safetensors",
+            "models/onnx/extra/weights.bin",
+            "models/onnx/model.onnx",
+            "notebooks.tar",
+            "scripts.tar",
+        ],
+        "raw layers land as their files, tar layers as archives named for what they hold"
+    );
+    // Extracting the archives where they landed gives the suite back, file for file.
+    let got: Vec<(String, Vec<u8>)> = tree(&out).into_iter().map(|(p, b, _)| (p, b)).collect();
+    let want: Vec<(String, Vec<u8>)> = tree(&suite).into_iter().map(|(p, b, _)| (p, b)).collect();
+    assert_eq!(got.len(), want.len(), "{:?}", got.iter().map(|(p, _)| p).collect::<Vec<_>>());
+    assert!(got == want, "the files differ");
 }
 
 /// Pushes files with the ORAS SDK the way other tools do (`push`, which sets the title

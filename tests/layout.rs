@@ -188,9 +188,9 @@ fn inspect_shows_metadata_layers_and_readme_without_reading_layers() {
     let v: Value = serde_json::from_str(&json.ok().stdout).unwrap();
     assert_eq!(v["name"], "tiny");
     assert_eq!(v["task"], "image-classification");
-    assert_eq!(v["layers"].as_array().unwrap().len(), 8);
+    assert_eq!(v["layers"].as_array().unwrap().len(), 9);
     assert_eq!(v["layers"][0]["name"], "onnx-opset13");
-    assert_eq!(v["layers"][0]["files"], 2);
+    assert_eq!(v["layers"][0]["files"], 1);
     assert_eq!(v["descriptor"]["models"][1]["framework"], "safetensors");
     assert!(v["readme"].as_str().unwrap().contains("模型"));
 }

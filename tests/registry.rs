@@ -92,7 +92,7 @@ fn re_pushing_uploads_nothing_and_a_changed_script_uploads_only_its_layer() {
     let suite = small_suite(tmp.path());
     let at = reg.at("zoo/tiny:1");
     zoo_in(tmp.path(), &["push", "-q", "--plain-http", suite.to_str().unwrap(), &at]).ok();
-    assert_eq!(uploads(&reg.requests()), 9, "8 layers and a config: {:?}", reg.requests());
+    assert_eq!(uploads(&reg.requests()), 10, "9 layers and a config: {:?}", reg.requests());
 
     reg.clear_requests();
     let again = zoo_in(tmp.path(), &["push", "--plain-http", suite.to_str().unwrap(), &at]);

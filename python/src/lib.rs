@@ -311,12 +311,22 @@ fn push(
     target: &str,
     strict: bool,
     dereference: bool,
+    names: Option<String>,
     net: Net,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
     let mut options = ops::PushOptions::new(folder, location(py, target)?);
     options.strict = strict;
     options.links = links(dereference);
+    options.names = match names.as_deref() {
+        None => None,
+        Some("modelpack") => Some(zoo_oci::artifact::media::Names::ModelPack),
+        Some("legacy") => Some(zoo_oci::artifact::media::Names::Legacy),
+        Some(other) => {
+            let e = zoo_oci::Error::usage(format!("names={other:?} is neither \"modelpack\" nor \"legacy\""));
+            return Err(to_py(py, e));
+        }
+    };
     run(py, net, progress, move |context| {
         Box::pin(async move { ops::push(&options, &context).await.map(|r| json(&r)) })
     })

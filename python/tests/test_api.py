@@ -35,7 +35,7 @@ from conftest import (
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 #: The layer classes of small_suite, in the artifact's order.
-SMALL_CLASSES = ["model", "model", "scripts", "notebooks", "dataset", "readme", "license", "docs"]
+SMALL_CLASSES = ["model", "model", "model", "scripts", "notebooks", "dataset", "readme", "license", "docs"]
 #: Its files.
 SMALL_FILES = sorted(
     [
@@ -266,6 +266,18 @@ def test_push_tag_inspect_and_pull_on_an_oci_layout(tmp_path):
     assert_same_tree(suite, out)
     record = json.loads((out / ".zoo-oci.json").read_text())
     assert record["manifest"] == digest
+
+
+def test_push_names_legacy_writes_what_released_harbor_reads_and_pulls_back(tmp_path):
+    suite = small_suite(tmp_path)
+    layout = tmp_path / "zoo"
+    digest = zoo_oci.push(suite, f"oci:{layout}:1", names="legacy", quiet=True)
+    manifest = json.loads((layout / "blobs/sha256" / digest.removeprefix("sha256:")).read_text())
+    assert manifest["artifactType"] == "application/vnd.cnai.model.manifest.v1+json"
+    assert all(l["mediaType"].startswith("application/vnd.cnai.model.") for l in manifest["layers"])
+    assert_same_tree(suite, zoo_oci.pull(f"oci:{layout}:1", tmp_path / "out", quiet=True))
+    with pytest.raises(zoo_oci.UsageError, match="neither"):
+        zoo_oci.push(suite, f"oci:{layout}:2", names="cnai", quiet=True)
 
 
 # --------------------------------------------------------------------------------------------

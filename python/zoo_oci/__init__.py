@@ -426,6 +426,7 @@ def push(
     *,
     strict: bool = False,
     dereference: bool = False,
+    names: Optional[str] = None,
     plain_http: bool = False,
     ca_file: Optional[CaFiles] = None,
     cert_file: Optional[StrPath] = None,
@@ -449,6 +450,10 @@ def push(
         dereference: Read through symbolic links and pack the files they point to (a Hugging
             Face cache snapshot, `huggingface_hub.snapshot_download(...)`, is made of links);
             without it a link is an error.
+        names: `"modelpack"` (`application/vnd.cncf.model.*`) or `"legacy"` (model-spec 0.0.5's
+            `application/vnd.cnai.model.*`, the only names released Harbor 2.13-2.15 shows as
+            models); `None` chooses the legacy names for such a Harbor, ModelPack's elsewhere
+            (`push --names`).
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
         cert_file, key_file, insecure, timeout, retry_timeout: As for `pull`.
@@ -476,6 +481,7 @@ def push(
             _ref(target, "target"),
             bool(strict),
             bool(dereference),
+            None if names is None else str(names),
             _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout),
             progress,
         )

@@ -80,6 +80,7 @@ def push(
     target: str,
     strict: bool,
     dereference: bool,
+    names: Optional[str],
     net: Net,
     progress: Optional[Progress],
 ) -> str:

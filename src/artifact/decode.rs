@@ -14,6 +14,7 @@ use super::media::{LayerContent, LayerEncoding};
 use super::record::{LayerRecord, SuiteRecord};
 use super::variant::Variant;
 use crate::error::{Error, Result};
+use crate::suite::inspect::Recognised;
 use crate::suite::{Class, SuiteSpec};
 
 /// How a layer's bytes are stored.
@@ -51,16 +52,6 @@ pub struct LayerView {
     /// A ModelPack `weight.config` layer (a model's configuration files): part of the variant
     /// of the weights in its folder, not a variant of its own.
     pub weight_config: bool,
-}
-
-impl LayerView {
-    /// The facts of the layer's main model file: read from content, most parameters.
-    pub fn main_facts(&self) -> Option<&crate::suite::inspect::Facts> {
-        self.facts
-            .values()
-            .filter(|f| f.recognised == crate::suite::inspect::Recognised::Content)
-            .max_by_key(|f| f.params.unwrap_or(0))
-    }
 }
 
 /// A suite as its manifest describes it.
@@ -276,15 +267,20 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
     name_foreign_variants(&mut layers);
     // One variant per name, in the order its first weights appear; a variant made of several
     // layers (another tool's one layer per file) counts all their bytes.
+    // Its facts are those of all its files together: the shards of a checkpoint, each a layer
+    // of its own, are one model.
     let mut variants: Vec<Variant> = Vec::new();
     for l in layers.iter().filter(|l| l.class == Class::Model && !l.weight_config) {
         let name = l.name.clone().unwrap_or_else(|| "model".into());
-        if let Some(v) = variants.iter_mut().find(|v| v.name == name) {
-            v.size += l.descriptor.size;
+        if variants.iter().any(|v| v.name == name) {
             continue;
         }
+        let of_variant = || layers.iter().filter(|o| o.class == Class::Model && o.name.as_deref() == Some(&name));
+        let size = of_variant().filter(|o| !o.weight_config).map(|o| o.descriptor.size).sum();
+        let read = of_variant().flat_map(|o| o.facts.values()).filter(|f| f.recognised == Recognised::Content);
+        let facts = crate::suite::inspect::combine(read);
         let declared = descriptor.as_ref().and_then(|d| d.models.iter().find(|m| m.name == name));
-        variants.push(Variant::merge(name, l.framework.clone(), declared, l.main_facts(), l.descriptor.size));
+        variants.push(Variant::merge(name, l.framework.clone(), declared, facts.as_ref(), size));
     }
     // KitOps's ModelPack mode (≥ 1.10) keeps the Kitfile as a manifest annotation.
     let kitfile = manifest.annotations.get(media::KIT_ANN_KITFILE).and_then(|text| serde_json::from_str(text).ok());

@@ -16,6 +16,9 @@ pub const MODEL_ARTIFACT: &str = "application/vnd.cncf.model.manifest.v1+json";
 pub const MODEL_CONFIG: &str = "application/vnd.cncf.model.config.v1+json";
 /// Model weights, uncompressed tar (weights don't compress).
 pub const WEIGHT_TAR: &str = "application/vnd.cncf.model.weight.v1.tar";
+/// A model's files that are not weights (configs, tokenizer, shard index), uncompressed tar:
+/// beside the variant's raw weight layers.
+pub const WEIGHT_CONFIG_TAR: &str = "application/vnd.cncf.model.weight.config.v1.tar";
 /// Model weights, zstd tar (read only; other tools write it).
 pub const WEIGHT_TAR_ZSTD: &str = "application/vnd.cncf.model.weight.v1.tar+zstd";
 /// Code (scripts, notebooks), tar.
@@ -118,6 +121,39 @@ pub const LEGACY_MODEL_ARTIFACT: &str = "application/vnd.cnai.model.manifest.v1+
 pub const LEGACY_MODEL_CONFIG: &str = "application/vnd.cnai.model.config.v1+json";
 /// The legacy annotation prefix (`org.cnai.model.filepath`, …), read as `org.cncf.model.`.
 pub const LEGACY_ANNOTATION_PREFIX: &str = "org.cnai.model.";
+
+/// The ModelPack annotation prefix (`org.cncf.model.filepath`, …).
+pub const ANNOTATION_PREFIX: &str = "org.cncf.model.";
+
+/// The names an artifact is written with: ModelPack's, or the ones model-spec 0.0.5 used, which
+/// are the only ones released Harbor (2.13 to 2.15) shows as models. Readers take both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Names {
+    /// `application/vnd.cncf.model.*` and `org.cncf.model.*` (model-spec ≥ 0.0.7).
+    #[default]
+    ModelPack,
+    /// `application/vnd.cnai.model.*` and `org.cnai.model.*` (model-spec 0.0.5).
+    Legacy,
+}
+
+impl Names {
+    /// A ModelPack media type (layer, config, manifest `artifactType`) under these names; other
+    /// media types as they are.
+    pub fn media_type(self, name: &str) -> String {
+        match (self, name.strip_prefix(PREFIX)) {
+            (Names::Legacy, Some(rest)) => format!("{LEGACY_PREFIX}{rest}"),
+            _ => name.to_string(),
+        }
+    }
+
+    /// A ModelPack annotation key under these names; other keys as they are.
+    pub fn annotation(self, key: &str) -> String {
+        match (self, key.strip_prefix(ANNOTATION_PREFIX)) {
+            (Names::Legacy, Some(rest)) => format!("{LEGACY_ANNOTATION_PREFIX}{rest}"),
+            _ => key.to_string(),
+        }
+    }
+}
 
 /// KitOps: the ModelKit config blob, the Kitfile as JSON (with each entry's layer digest).
 pub const KIT_CONFIG: &str = "application/vnd.kitops.modelkit.config.v1+json";
@@ -224,7 +260,17 @@ mod tests {
                 }
             }
         }
-        for name in [WEIGHT_RAW, WEIGHT_TAR, CODE_TAR, CODE_TAR_ZSTD, DATASET_TAR, DOC_RAW, DOC_TAR, DOC_TAR_ZSTD] {
+        for name in [
+            WEIGHT_RAW,
+            WEIGHT_TAR,
+            WEIGHT_CONFIG_TAR,
+            CODE_TAR,
+            CODE_TAR_ZSTD,
+            DATASET_TAR,
+            DOC_RAW,
+            DOC_TAR,
+            DOC_TAR_ZSTD,
+        ] {
             assert!(layer_type(name).is_some(), "{name}");
         }
         for other in [
@@ -253,6 +299,18 @@ mod tests {
             }
         }
         assert_eq!(layer_type("application/vnd.kitops.modelkit.mcpb.v1.raw"), None);
+        // The legacy names read back as what they were written from.
+        for name in [WEIGHT_RAW, WEIGHT_CONFIG_TAR, DOC_TAR, MODEL_CONFIG, MODEL_ARTIFACT] {
+            let legacy = Names::Legacy.media_type(name);
+            assert!(legacy.starts_with(LEGACY_PREFIX), "{legacy}");
+            assert_eq!(legacy.replace(LEGACY_PREFIX, PREFIX), name);
+        }
+        assert_eq!(Names::Legacy.media_type(MODEL_ARTIFACT), LEGACY_MODEL_ARTIFACT);
+        assert_eq!(Names::Legacy.media_type(MODEL_CONFIG), LEGACY_MODEL_CONFIG);
+        assert_eq!(Names::Legacy.annotation(ANN_FILEPATH), LEGACY_ANN_FILEPATH);
+        assert_eq!(Names::Legacy.annotation(ANN_FILE_METADATA), LEGACY_ANN_FILE_METADATA);
+        assert_eq!(Names::Legacy.annotation(ANN_TITLE), ANN_TITLE);
+        assert_eq!(Names::ModelPack.media_type(WEIGHT_RAW), WEIGHT_RAW);
         assert_eq!(layer_type("application/vnd.kitops.modelkit.doc.v1.tar"), None, "kit says docs");
     }
 }

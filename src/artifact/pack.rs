@@ -20,7 +20,7 @@ use super::variant::Variant;
 use crate::digest::HashingWriter;
 use crate::error::{Error, Result};
 use crate::stream::{Spool, Spooler};
-use crate::suite::{Class, EntryKind, LayerContent, LayerPlan, Suite};
+use crate::suite::{Class, EntryKind, LayerContent, LayerPlan, Suite, safe_folder_name};
 
 /// Options for packing.
 #[derive(Debug, Clone)]
@@ -41,6 +41,9 @@ pub struct PackOptions {
     /// Set when the push is abandoned (Ctrl-C, SIGTERM): packing stops at its next write and
     /// drops its spools, which removes what they wrote.
     pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// ModelPack's names, or model-spec 0.0.5's for released Harbor (which then also gets the
+    /// README and licence as one-file doc tars, the only doc layers Harbor 2.13 reads).
+    pub names: media::Names,
 }
 
 impl Default for PackOptions {
@@ -52,6 +55,7 @@ impl Default for PackOptions {
             cache: None,
             spooler: None,
             stop: Default::default(),
+            names: media::Names::ModelPack,
         }
     }
 }
@@ -112,7 +116,8 @@ fn compression_of(plan: &LayerPlan, chosen: Compression) -> Option<Compression> 
     }
     match plan.class {
         Class::Model => Some(Compression::None), // weights don't compress
-        Class::Readme | Class::License => None,  // raw: registry UIs render them
+        // Raw, so registry UIs render them; a tar only for Harbor 2.13 (`Names::Legacy`).
+        Class::Readme | Class::License => Some(Compression::None),
         Class::Scripts | Class::Notebooks | Class::Dataset | Class::Docs => Some(chosen),
     }
 }
@@ -124,6 +129,7 @@ fn media_type_of(plan: &LayerPlan, compression: Option<Compression>) -> &'static
         // One weights file is its own layer: the digest is the file's sha256, and CRI-O image
         // volumes, modctl and Harbor read the layer as the file it is.
         Class::Model if raw => media::WEIGHT_RAW,
+        Class::Model if plan.weight_config => media::WEIGHT_CONFIG_TAR,
         Class::Model => media::WEIGHT_TAR,
         Class::Scripts | Class::Notebooks if zstd => media::CODE_TAR_ZSTD,
         Class::Scripts | Class::Notebooks => media::CODE_TAR,
@@ -131,7 +137,8 @@ fn media_type_of(plan: &LayerPlan, compression: Option<Compression>) -> &'static
         Class::Dataset => media::DATASET_TAR,
         Class::Docs if zstd => media::DOC_TAR_ZSTD,
         Class::Docs => media::DOC_TAR,
-        Class::Readme | Class::License => media::DOC_RAW,
+        Class::Readme | Class::License if raw => media::DOC_RAW,
+        Class::Readme | Class::License => media::DOC_TAR,
     }
 }
 
@@ -203,6 +210,7 @@ impl Write for Counted<'_> {
 /// Packs a checked suite. Reads every file once (on as many threads as there are cores) to learn
 /// the digests; writes nothing.
 pub fn pack(suite: Suite, options: &PackOptions) -> Result<PackedSuite> {
+    let suite = for_names(suite, options.names);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(suite.layers.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
     type Packed = (usize, PackedLayer, Option<Box<dyn Spool>>);
@@ -252,12 +260,27 @@ pub fn pack(suite: Suite, options: &PackOptions) -> Result<PackedSuite> {
     Ok(packed)
 }
 
+/// The suite's layers as the names ask: under model-spec 0.0.5's names, the README and the
+/// licence are one-file doc tars, which every released Harbor reads (2.13 reads no raw doc).
+fn for_names(mut suite: Suite, names: media::Names) -> Suite {
+    if names == media::Names::Legacy {
+        for plan in suite.layers.iter_mut().filter(|p| matches!(p.class, Class::Readme | Class::License)) {
+            plan.content = match std::mem::replace(&mut plan.content, LayerContent::Tar(Vec::new())) {
+                LayerContent::Raw(entry) => LayerContent::Tar(crate::suite::with_parents(vec![entry])),
+                tar => tar,
+            };
+        }
+    }
+    suite
+}
+
 /// Whether the manifest of this suite is surely small enough for registries, decided before any
 /// layer is hashed: it is built with every digest zero and every layer size the largest number
 /// (digests have a fixed length, and the files' sizes are known from the scan). `false` means
 /// "maybe not": only the manifest of the real digests can tell, so nothing should be written
 /// before it is built.
 pub fn fits_before_hashing(suite: &Suite, options: &PackOptions) -> bool {
+    let suite = &for_names(suite.clone(), options.names);
     let zero = format!("sha256:{}", "0".repeat(64));
     let layers: Vec<PackedLayer> = suite
         .layers
@@ -277,7 +300,7 @@ pub fn fits_before_hashing(suite: &Suite, options: &PackOptions) -> bool {
                 })
                 .collect();
             let known = Known { digest: zero.clone(), size: u64::MAX, diff_id: zero.clone(), files };
-            describe(plan, known, compression)
+            describe(plan, known, compression, options.names)
         })
         .collect();
     assemble(suite, &layers, options).is_ok()
@@ -290,12 +313,13 @@ fn assemble(
     options: &PackOptions,
 ) -> Result<(Descriptor, Vec<u8>, Descriptor, Vec<u8>)> {
     let config_bytes = config_json(suite, layers, options)?;
-    let config = Descriptor::for_bytes(media::MODEL_CONFIG, &config_bytes);
+    let names = options.names;
+    let config = Descriptor::for_bytes(&names.media_type(media::MODEL_CONFIG), &config_bytes);
     let annotations = manifest_annotations(suite, layers, options)?;
     let manifest = Manifest {
         schema_version: 2,
         media_type: Some(media::OCI_MANIFEST.into()),
-        artifact_type: Some(media::MODEL_ARTIFACT.into()),
+        artifact_type: Some(names.media_type(media::MODEL_ARTIFACT)),
         config: config.clone(),
         layers: layers.iter().map(|l| l.descriptor.clone()).collect(),
         subject: None,
@@ -304,7 +328,7 @@ fn assemble(
     let manifest_bytes = serde_json::to_vec(&manifest).expect("manifests serialise");
     check_manifest_size(&manifest, manifest_bytes.len())?;
     let manifest_desc = Descriptor {
-        artifact_type: Some(media::MODEL_ARTIFACT.into()),
+        artifact_type: Some(names.media_type(media::MODEL_ARTIFACT)),
         ..Descriptor::for_bytes(media::OCI_MANIFEST, &manifest_bytes)
     };
     Ok((config, config_bytes, manifest_desc, manifest_bytes))
@@ -320,7 +344,7 @@ fn pack_layer(suite: &Suite, plan: &LayerPlan, options: &PackOptions) -> Result<
         Some((cache, key))
     });
     if let Some(known) = cached.as_ref().and_then(|(cache, key)| cache.get(key, plan)) {
-        return Ok((describe(plan, known, compression), None));
+        return Ok((describe(plan, known, compression, options.names), None));
     }
     // A layer the destination likely holds already (the same files, only their times or inodes
     // moved: a `touch`, a fresh checkout) is hashed, not sent: if the guess was right the copy
@@ -355,16 +379,16 @@ fn pack_layer(suite: &Suite, plan: &LayerPlan, options: &PackOptions) -> Result<
     if let Some((cache, key)) = &likely {
         cache.put(key, &known);
     }
-    Ok((describe(plan, known, compression), counted.spool))
+    Ok((describe(plan, known, compression, options.names), counted.spool))
 }
 
 /// A layer's descriptor, with the annotations readers go by.
-fn describe(plan: &LayerPlan, known: Known, compression: Option<Compression>) -> PackedLayer {
-    let media_type = media_type_of(plan, compression);
-    let mut descriptor = Descriptor::new(media_type, known.digest, known.size);
+fn describe(plan: &LayerPlan, known: Known, compression: Option<Compression>, names: media::Names) -> PackedLayer {
+    let media_type = names.media_type(media_type_of(plan, compression));
+    let mut descriptor = Descriptor::new(&media_type, known.digest, known.size);
     let a = &mut descriptor.annotations;
-    a.insert(media::ANN_FILEPATH.into(), plan.filepath.clone());
-    a.insert(media::ANN_TITLE.into(), plan.filepath.clone());
+    a.insert(names.annotation(media::ANN_FILEPATH), plan.filepath.clone());
+    a.insert(media::ANN_TITLE.into(), title_of(plan, compression));
     a.insert(media::ANN_CLASS.into(), plan.class.as_str().into());
     if let Some(model) = &plan.model {
         a.insert(media::ANN_VARIANT.into(), model.name.clone());
@@ -382,7 +406,7 @@ fn describe(plan: &LayerPlan, known: Known, compression: Option<Compression>) ->
         a.insert(media::ANN_DATASET.into(), name.clone());
     }
     if let LayerContent::Raw(entry) = &plan.content {
-        a.insert(media::ANN_FILE_METADATA.into(), file_metadata_json(&entry.path, entry.kind));
+        a.insert(names.annotation(media::ANN_FILE_METADATA), file_metadata_json(&entry.path, entry.kind));
     }
     PackedLayer {
         descriptor,
@@ -390,6 +414,32 @@ fn describe(plan: &LayerPlan, known: Known, compression: Option<Compression>) ->
         plan: plan.clone(),
         compression: compression.unwrap_or(Compression::None),
         files: known.files,
+    }
+}
+
+/// `org.opencontainers.image.title`, which generic OCI clients (ORAS, CRI-O's artifact volumes)
+/// take as the name of the file to write the layer's bytes to. A raw layer is its file, so its
+/// title is the file's path. A tar layer is an archive: it is titled as one, by what it holds
+/// (`scripts.tar`, `dataset-imagenet-sample.tar`, `model-bert-config.tar` for a variant's configs,
+/// `.tar.zst` when compressed), never like a file or folder of the suite, so `oras pull` writes it
+/// as a clearly named archive beside the real files of the raw layers. (ORAS's own folder
+/// convention, `io.deis.oras.content.unpack`, needs gzip, which ModelPack readers such as modctl
+/// do not decode; and ORAS's two SDKs disagree on where a titled folder's entries go.) The names
+/// are unique within a manifest: one scripts, notebooks and docs layer, variant and dataset names
+/// unique.
+fn title_of(plan: &LayerPlan, compression: Option<Compression>) -> String {
+    if matches!(plan.content, LayerContent::Raw(_)) {
+        return plan.filepath.clone();
+    }
+    let what = match (&plan.name, plan.class) {
+        (Some(name), Class::Model) if plan.weight_config => format!("model-{}-config", safe_folder_name(name)),
+        (Some(name), Class::Model | Class::Dataset) => format!("{}-{}", plan.class, safe_folder_name(name)),
+        _ => plan.class.as_str().to_string(),
+    };
+    match compression {
+        Some(Compression::Zstd) => format!("{what}.tar.zst"),
+        Some(Compression::Gzip) => format!("{what}.tar.gz"),
+        _ => format!("{what}.tar"),
     }
 }
 
@@ -467,11 +517,10 @@ fn config_json(suite: &Suite, layers: &[PackedLayer], options: &PackOptions) -> 
     }
     let d = &suite.spec;
     // The first model variant, declared ⊕ read from its files, as inspect and index show it.
-    let first = suite
-        .layers
-        .iter()
-        .find(|l| l.class == Class::Model)
-        .map(|l| Variant::merge(String::new(), None, l.model.as_ref(), l.main_facts(), 0));
+    let first = suite.layers.iter().find(|l| l.class == Class::Model).map(|l| {
+        let facts = l.name.as_deref().and_then(|name| suite.variant_facts(name));
+        Variant::merge(String::new(), None, l.model.as_ref(), facts.as_ref(), 0)
+    });
     let config = Config {
         descriptor: ModelDescriptor {
             created_at: options.created.as_deref(),

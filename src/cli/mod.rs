@@ -414,6 +414,14 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
                 }
                 return;
             }
+            Event::Notice(message) => {
+                if let Some(line) = event.to_json().filter(|_| json) {
+                    eprintln!("{line}");
+                } else if !quiet {
+                    eprintln!("note: {message}");
+                }
+                return;
+            }
             Event::Credentials { registry, source } => {
                 if verbose {
                     eprintln!("credentials for {registry}: from {}", credential_source(source));

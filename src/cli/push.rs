@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::artifact::archive::Compression;
+use crate::artifact::media::Names;
 use crate::error::Result;
 use crate::ops::{self, Created, PushOptions};
 use crate::suite::Links;
@@ -52,8 +53,28 @@ pub struct PushArgs {
     /// unchanged files (the cache in $ZOO_OCI_CACHE or ~/.cache/zoo-oci/digests).
     #[arg(long)]
     pub no_cache: bool,
+    /// The media type and annotation names to write. auto (default): ModelPack's
+    /// (application/vnd.cncf.model.*), unless the registry is a released Harbor (2.13-2.15),
+    /// which shows models only under model-spec 0.0.5's (application/vnd.cnai.model.*); then
+    /// those, and push says so. Every ModelPack reader, zoo-oci included, reads both.
+    #[arg(long, value_enum, default_value_t = NamesArg::Auto)]
+    pub names: NamesArg,
+    /// The same as --names legacy: model-spec 0.0.5's names, which released Harbor shows as models.
+    #[arg(long, conflicts_with = "names")]
+    pub legacy_names: bool,
     #[command(flatten)]
     pub net: super::RegistryFlags,
+}
+
+/// Which names a push writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NamesArg {
+    /// ModelPack's, or the legacy ones for a released Harbor.
+    Auto,
+    /// ModelPack's: application/vnd.cncf.model.*, org.cncf.model.*.
+    Modelpack,
+    /// model-spec 0.0.5's: application/vnd.cnai.model.*, org.cnai.model.*.
+    Legacy,
 }
 
 /// Layer compression.
@@ -82,6 +103,11 @@ pub async fn run(global: &Global, args: PushArgs) -> Result<u8> {
         force: args.force,
         links: if args.dereference { Links::Follow } else { Links::Refuse },
         digest_cache: !args.no_cache,
+        names: match (args.legacy_names, args.names) {
+            (true, _) | (_, NamesArg::Legacy) => Some(Names::Legacy),
+            (_, NamesArg::Modelpack) => Some(Names::ModelPack),
+            (_, NamesArg::Auto) => None,
+        },
     };
     let report = ops::push(&options, &global.context()).await?;
     match args.format {

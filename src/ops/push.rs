@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::Context;
 use crate::artifact::archive::Compression;
+use crate::artifact::media::Names;
 use crate::artifact::pack::{self, PackOptions};
 use crate::copy;
 use crate::error::{Error, Result};
@@ -36,6 +37,9 @@ pub struct PushOptions {
     /// Remember layer digests by their files' stats (the user cache folder), so that an
     /// unchanged re-push reads no file content; `false` is `--no-cache`.
     pub digest_cache: bool,
+    /// The names to write (`--names`); `None`: ModelPack's, unless the destination is a Harbor
+    /// that shows models only under model-spec 0.0.5's names.
+    pub names: Option<Names>,
 }
 
 impl PushOptions {
@@ -50,6 +54,7 @@ impl PushOptions {
             force: false,
             links: Links::Refuse,
             digest_cache: true,
+            names: None,
         }
     }
 }
@@ -126,6 +131,7 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
         cache: if options.digest_cache { crate::artifact::known::DigestCache::in_user_cache() } else { None },
         spooler: None,
         stop: Default::default(),
+        names: options.names.unwrap_or_default(),
     };
     // Dropping this push (Ctrl-C, SIGTERM) stops the packing thread, whose spools then remove
     // what they wrote.
@@ -134,9 +140,21 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
     // One pass: each layer read streams to the destination while it is hashed. That writes
     // before the manifest exists, so only when its size is sure to pass; otherwise packing
     // refuses an oversized manifest before anything is written, even a new layout.
+    // A registry is opened first whatever the manifest's size (opening one writes nothing):
+    // it may be a Harbor that decides the names.
     let mut destination = None;
-    if pack::fits_before_hashing(&suite, &pack_options) {
+    if matches!(options.destination, Location::Registry { .. }) {
         let target = open_destination(options, context, &tag, &name).await?;
+        if options.names.is_none() {
+            pack_options.names = names_for(target.as_ref(), context).await;
+        }
+        destination = Some(target);
+    }
+    if pack::fits_before_hashing(&suite, &pack_options) {
+        let target = match destination.take() {
+            Some(target) => target,
+            None => open_destination(options, context, &tag, &name).await?,
+        };
         pack_options.spooler = target.spooler()?;
         destination = Some(target);
     }
@@ -191,6 +209,24 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
         mounted: transferred.mounted,
         skipped: transferred.skipped.saturating_sub(spooled.len() as u64),
     })
+}
+
+/// The names a push writes when none are asked for: ModelPack's, unless the destination is a
+/// registry UI that shows models only under model-spec 0.0.5's (a released Harbor), which the
+/// user is told.
+async fn names_for(destination: &dyn store::Target, context: &Context) -> Names {
+    match destination.model_ui().await {
+        Some(ui) if ui.legacy_names_only => {
+            (context.events)(&Event::Notice(format!(
+                "{} shows models only under model-spec 0.0.5's names (application/vnd.cnai.model.*): \
+                 pushing with them, which every ModelPack reader reads too (--names modelpack to write \
+                 ModelPack's)",
+                ui.name
+            )));
+            Names::Legacy
+        }
+        _ => Names::ModelPack,
+    }
 }
 
 /// Sets its flag when dropped.

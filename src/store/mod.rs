@@ -81,8 +81,27 @@ pub trait Source: Store {
 /// The ranged-read capability of a source (HTTP `Range`).
 #[async_trait]
 pub trait RangedFetch: Send + Sync {
+    /// The blob's bytes from `start` up to `end` (exclusive); `None` when the source sends
+    /// only whole blobs.
+    async fn fetch_blob_range(&self, descriptor: &Descriptor, start: u64, end: u64) -> Result<Option<BlobReader>>;
+
     /// The blob's bytes from `offset` to its end; `None` when the source sends only whole blobs.
-    async fn fetch_blob_from(&self, descriptor: &Descriptor, offset: u64) -> Result<Option<BlobReader>>;
+    async fn fetch_blob_from(&self, descriptor: &Descriptor, offset: u64) -> Result<Option<BlobReader>> {
+        self.fetch_blob_range(descriptor, offset, descriptor.size).await
+    }
+}
+
+/// The capability of a sink to take a blob as a finished file, moved into place rather than
+/// streamed: a raw layer's file is the blob, so a download into a file of its own
+/// ([`crate::download`]) writes each byte once and that file is the download's resume state.
+#[async_trait]
+pub trait FileTaker: Send + Sync {
+    /// Whether it takes this blob as a file.
+    fn takes_as_file(&self, descriptor: &Descriptor) -> bool;
+
+    /// Moves the whole, verified blob at `path` into place (renamed; copied when `path` is on
+    /// another file system). `path` is gone, or left for the caller to remove, afterwards.
+    async fn take_file(&self, descriptor: &Descriptor, path: &std::path::Path) -> Result<()>;
 }
 
 /// The referrers capability of a source (distribution spec, "Listing Referrers").
@@ -112,6 +131,51 @@ pub trait Sink: Store {
     /// push hashes each layer while it streams here (one pass over the files, not two).
     fn spooler(&self) -> Result<Option<std::sync::Arc<dyn Spooler>>> {
         Ok(None)
+    }
+
+    /// Capability: takes some blobs as finished files (a folder being pulled into takes a raw
+    /// layer so).
+    fn file_taker(&self) -> Option<&dyn FileTaker> {
+        None
+    }
+
+    /// Capability: the registry UI this sink is, when it tells which names it shows models
+    /// under (Harbor answers its version), so that a push can choose them.
+    async fn model_ui(&self) -> Option<ModelUi> {
+        None
+    }
+}
+
+/// A registry UI that shows models, as a push's destination describes itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelUi {
+    /// What it is, for messages: `Harbor v2.14.1-2bfa9f71`, or `Harbor (version not told)`.
+    pub name: String,
+    /// Whether it shows models only under model-spec 0.0.5's names (`vnd.cnai.model`).
+    pub legacy_names_only: bool,
+}
+
+/// The first Harbor release whose model view reads ModelPack's `vnd.cncf.model` names: 2.13 to
+/// 2.15 read only `vnd.cnai.model` (Harbor's `src/controller/artifact/processor/cnai/`); the
+/// change is on Harbor's main branch, unreleased as of 2.15.2, so the next minor release.
+pub const HARBOR_READING_MODELPACK_NAMES: (u64, u64) = (2, 16);
+
+impl ModelUi {
+    /// A Harbor that told its version (`v2.14.1-2bfa9f71`, `2.16.0`), or not (`None`: an
+    /// anonymous caller is not told). A Harbor whose version cannot be read is taken as a
+    /// released one: every released Harbor shows models only under the legacy names.
+    pub fn harbor(version: Option<&str>) -> ModelUi {
+        let parsed = version.and_then(|v| {
+            let mut parts = v.trim_start_matches('v').split(['.', '-']);
+            Some((parts.next()?.parse::<u64>().ok()?, parts.next()?.parse::<u64>().ok()?))
+        });
+        ModelUi {
+            name: match version {
+                Some(v) => format!("Harbor {v}"),
+                None => "Harbor (which tells its version only to a signed-in user)".into(),
+            },
+            legacy_names_only: parsed.is_none_or(|minor| minor < HARBOR_READING_MODELPACK_NAMES),
+        }
     }
 }
 

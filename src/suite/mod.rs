@@ -163,12 +163,16 @@ pub struct LayerPlan {
     pub content: LayerContent,
     /// Model layers: the facts read from its model files, by path.
     pub facts: BTreeMap<String, inspect::Facts>,
+    /// A model layer holding the files of a variant that are not weights (configs, tokenizer,
+    /// shard index), beside the variant's raw weight layers: a ModelPack `weight.config` layer.
+    pub weight_config: bool,
 }
 
-impl LayerPlan {
-    /// The facts of the layer's main model file: the readable one with the most parameters.
-    pub fn main_facts(&self) -> Option<&inspect::Facts> {
-        self.facts.values().max_by_key(|f| (f.recognised == inspect::Recognised::Content, f.params.unwrap_or(0)))
+impl Suite {
+    /// The facts of a model variant as a whole ([`inspect::combine`] over its layers' files).
+    pub fn variant_facts(&self, name: &str) -> Option<inspect::Facts> {
+        let layers = self.layers.iter().filter(|l| l.class == Class::Model && l.name.as_deref() == Some(name));
+        inspect::combine(layers.flat_map(|l| l.facts.values()))
     }
 }
 
@@ -304,22 +308,27 @@ impl<'a> Planner<'a> {
                 }
                 _ => None,
             };
-            let mut layer = match single_file {
-                // A variant that is one file ships as that file (a raw layer), not a tar of it.
-                Some(entry) => LayerPlan {
-                    name: Some(model.name.clone()),
-                    model: Some(model.clone()),
-                    ..raw_layer(Class::Model, entry)
-                },
-                None => tar_layer(Class::Model, Some(model.name.clone()), Some(model.clone()), &paths, entries),
-            };
-            layer.facts = model_facts(self.root, &layer.content);
+            // Facts, and what check says of them, are the variant's as a whole: the shards of
+            // a checkpoint are one model, whatever layers they ship in.
+            let facts = model_facts(self.root, entries.iter());
             // A variant whose paths were refused holds nothing for that reason, already said.
             if self.problems.error_count() == errors_before {
-                self.report_broken_models(i, model, &layer);
+                self.report_broken_models(i, model, &entries, &facts);
             }
-            self.compare_facts(i, model, &layer);
-            layers.push(layer);
+            self.compare_facts(i, model, &facts);
+            self.check_shard_index(i, &entries);
+            let variant = match single_file {
+                // A variant that is one file ships as that file (a raw layer), not a tar of it.
+                Some(entry) => vec![raw_layer(Class::Model, entry)],
+                None => split_variant(&paths, entries, &facts),
+            };
+            layers.extend(variant.into_iter().map(|layer| LayerPlan {
+                name: Some(model.name.clone()),
+                model: Some(model.clone()),
+                facts:
+                    layer.content.files().filter_map(|e| Some((e.path.clone(), facts.get(&e.path)?.clone()))).collect(),
+                ..layer
+            }));
         }
         let scripts = d.scripts.declared();
         self.gather(&mut layers, Class::Scripts, &scripts);
@@ -384,9 +393,15 @@ impl<'a> Planner<'a> {
 
     /// Warns about a variant nobody could load: an empty folder, or model files that are empty,
     /// truncated, corrupt or not the format their extension says (the readers `init` uses).
-    fn report_broken_models(&mut self, i: usize, model: &spec::ModelEntry, layer: &LayerPlan) {
+    fn report_broken_models(
+        &mut self,
+        i: usize,
+        model: &spec::ModelEntry,
+        entries: &[Entry],
+        facts: &BTreeMap<String, inspect::Facts>,
+    ) {
         let at = self.at(&format!("models[{i}].path"));
-        if layer.content.files().all(|e| matches!(e.kind, EntryKind::Dir)) {
+        if entries.iter().all(|e| matches!(e.kind, EntryKind::Dir)) {
             self.problems.warning(
                 at.clone(),
                 match &model.path {
@@ -400,7 +415,7 @@ impl<'a> Planner<'a> {
                 Some("put the model files there, or remove the variant".into()),
             );
         }
-        for (path, facts) in &layer.facts {
+        for (path, facts) in facts {
             if let Some(defect) = &facts.defect {
                 self.problems.warning(
                     at.clone(),
@@ -413,10 +428,22 @@ impl<'a> Planner<'a> {
 
     /// Warns where the descriptor says something the model file contradicts: a README must
     /// not lie about its model.
-    fn compare_facts(&mut self, i: usize, model: &spec::ModelEntry, layer: &LayerPlan) {
-        let Some(facts) = layer.main_facts().filter(|f| f.recognised == inspect::Recognised::Content) else { return };
-        let file =
-            layer.facts.iter().find(|(_, f)| std::ptr::eq(*f, facts)).map(|(p, _)| p.clone()).unwrap_or_default();
+    fn compare_facts(&mut self, i: usize, model: &spec::ModelEntry, files: &BTreeMap<String, inspect::Facts>) {
+        let Some(facts) = inspect::combine(files.values()).filter(|f| f.recognised == inspect::Recognised::Content)
+        else {
+            return;
+        };
+        let shards =
+            files.values().filter(|f| f.recognised == inspect::Recognised::Content && f.format == facts.format);
+        let (file, holds) = match shards.count() {
+            1 => {
+                let main = files
+                    .iter()
+                    .find(|(_, f)| f.recognised == inspect::Recognised::Content && f.format == facts.format);
+                (main.map(|(p, _)| p.clone()).unwrap_or_default(), "holds")
+            }
+            n => (format!("its {n} {} files", facts.format), "hold"),
+        };
         let same_family =
             |a: &str, b: &str| a == b || matches!((a, b), ("pytorch", "torchscript") | ("torchscript", "pytorch"));
         if !facts.framework.is_empty() && !same_family(&model.framework, &facts.framework) {
@@ -441,7 +468,7 @@ impl<'a> Planner<'a> {
         {
             self.problems.warning(
                 self.at(&format!("models[{i}].params")),
-                format!("says {declared}, but {file} holds {read} weights"),
+                format!("says {declared}, but {file} {holds} {read} weights"),
                 Some("check the count; params counts the weight tensors' elements".into()),
             );
         }
@@ -453,6 +480,63 @@ impl<'a> Planner<'a> {
                 format!("says {declared}, but most of {file}'s weights are {read}"),
                 Some(format!("set precision: {read}")),
             );
+        }
+    }
+
+    /// A sharded checkpoint's index (`model.safetensors.index.json`, `pytorch_model.bin.index.json`)
+    /// names the shards a loader opens: one missing from the variant is an error (the model
+    /// cannot load); safetensors shards whose tensors add up to another size than the index's
+    /// `metadata.total_size` get a warning (a truncated or stray shard).
+    fn check_shard_index(&mut self, i: usize, entries: &[Entry]) {
+        #[derive(serde::Deserialize)]
+        struct ShardIndex {
+            #[serde(default)]
+            metadata: Option<serde_json::Value>,
+            weight_map: BTreeMap<String, String>,
+        }
+        let at = self.at(&format!("models[{i}].path"));
+        let files: BTreeMap<&str, u64> = entries
+            .iter()
+            .filter_map(|e| match e.kind {
+                EntryKind::File { size, .. } => Some((e.path.as_str(), size)),
+                EntryKind::Dir => None,
+            })
+            .collect();
+        for (index_path, size) in &files {
+            if !index_path.ends_with(".index.json") || *size > 64 * 1024 * 1024 {
+                continue;
+            }
+            let Ok(bytes) = fs::read(self.root.join(index_path)) else { continue };
+            let Ok(index) = serde_json::from_slice::<ShardIndex>(&bytes) else { continue };
+            let folder = index_path.rsplit_once('/').map_or(String::new(), |(dir, _)| format!("{dir}/"));
+            let shards: std::collections::BTreeSet<String> =
+                index.weight_map.values().map(|shard| format!("{folder}{shard}")).collect();
+            let missing: Vec<&str> =
+                shards.iter().filter(|s| !files.contains_key(s.as_str())).map(String::as_str).collect();
+            if !missing.is_empty() {
+                self.problems.error(
+                    at.clone(),
+                    format!("{index_path} names shards the variant does not hold: {}", missing.join(", ")),
+                    Some(
+                        "add the missing shards (a checkpoint loads only whole), or declare the folder that holds them"
+                            .into(),
+                    ),
+                );
+                continue;
+            }
+            let total = index.metadata.as_ref().and_then(|m| m.get("total_size")).and_then(serde_json::Value::as_u64);
+            if let Some(total) = total
+                && shards.iter().all(|s| s.ends_with(".safetensors"))
+                && let Some(held) =
+                    shards.iter().map(|s| safetensors_data_bytes(&self.root.join(s))).sum::<Option<u64>>()
+                && held != total
+            {
+                self.problems.warning(
+                    at.clone(),
+                    format!("{index_path} says the shards hold {total} bytes of tensors, but they hold {held}"),
+                    Some("a shard is truncated or from another checkpoint: download the checkpoint again".into()),
+                );
+            }
         }
     }
 
@@ -820,14 +904,15 @@ fn tar_layer(
         model,
         content: LayerContent::Tar(with_parents(entries)),
         facts: BTreeMap::new(),
+        weight_config: false,
     }
 }
 
 /// Files whose facts are worth recording: model formats read from their content, or known model
 /// extensions (configs and tokenizers in a model folder are not).
-fn model_facts(root: &Path, content: &LayerContent) -> BTreeMap<String, inspect::Facts> {
+fn model_facts<'e>(root: &Path, entries: impl Iterator<Item = &'e Entry>) -> BTreeMap<String, inspect::Facts> {
     let mut out = BTreeMap::new();
-    for entry in content.files() {
+    for entry in entries.filter(|e| matches!(e.kind, EntryKind::File { .. })) {
         let facts = inspect::read(&root.join(&entry.path));
         let ext = entry.path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
         let is_model =
@@ -847,11 +932,53 @@ fn raw_layer(class: Class, entry: Entry) -> LayerPlan {
         model: None,
         content: LayerContent::Raw(entry),
         facts: BTreeMap::new(),
+        weight_config: false,
     }
 }
 
+/// The bytes of tensor data a safetensors file holds: all but its 8-byte length and its header.
+fn safetensors_data_bytes(path: &Path) -> Option<u64> {
+    use std::io::Read as _;
+    let mut file = fs::File::open(path).ok()?;
+    let mut len = [0u8; 8];
+    file.read_exact(&mut len).ok()?;
+    let size = file.metadata().ok()?.len();
+    size.checked_sub(8)?.checked_sub(u64::from_le_bytes(len))
+}
+
+/// A file of a model variant this big ships as a layer of its own whatever its name: the
+/// external data of an ONNX graph, a framework's unnamed shards. Below it a file costs a
+/// fraction of a second to send again; above it, deduplication and parallel transfer pay.
+pub const OWN_LAYER_SIZE: u64 = 16 * 1024 * 1024;
+
+/// The layers of a variant of several files (DESIGN §2, the format-at-scale issue): each
+/// weight file its own raw layer, so that a shard is stored once across versions and shards
+/// move side by side; the other files (configs, tokenizer, shard index) one `weight.config`
+/// tar. A weight file is one the model readers know (`facts`: read from its content or a model
+/// extension, the same test `init` and `check` use), or any file of [`OWN_LAYER_SIZE`] or
+/// more. A variant with no such file stays one weight tar, as before.
+fn split_variant(paths: &[&str], entries: Vec<Entry>, facts: &BTreeMap<String, inspect::Facts>) -> Vec<LayerPlan> {
+    let is_weight = |e: &Entry| match e.kind {
+        EntryKind::File { size, .. } => facts.contains_key(&e.path) || size >= OWN_LAYER_SIZE,
+        EntryKind::Dir => false,
+    };
+    let (weights, rest): (Vec<Entry>, Vec<Entry>) = entries.into_iter().partition(is_weight);
+    if weights.is_empty() {
+        return vec![tar_layer(Class::Model, None, None, paths, rest)];
+    }
+    let mut weights = weights;
+    weights.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut layers: Vec<LayerPlan> = weights.into_iter().map(|e| raw_layer(Class::Model, e)).collect();
+    // Folders alone (the variant's own, emptied of its weights) need no layer: the raw layers'
+    // paths create them.
+    if rest.iter().any(|e| matches!(e.kind, EntryKind::File { .. })) {
+        layers.push(LayerPlan { weight_config: true, ..tar_layer(Class::Model, None, None, paths, rest) });
+    }
+    layers
+}
+
 /// Adds the folders above every entry and sorts, so a tar creates parents before children.
-fn with_parents(entries: Vec<Entry>) -> Vec<Entry> {
+pub fn with_parents(entries: Vec<Entry>) -> Vec<Entry> {
     let mut by_path: BTreeMap<String, EntryKind> = BTreeMap::new();
     for e in entries {
         let mut end = 0;

@@ -341,15 +341,7 @@ fn combined_facts(dir: &Path, weights: &[String], warnings: &mut Vec<String>) ->
     for (w, facts) in &read {
         warnings.extend(facts.warnings.iter().map(|warning| format!("{w}: {warning}")));
     }
-    let Some((_, main)) = read.iter().max_by_key(|(_, f)| (f.recognised == Recognised::Content, f.params.unwrap_or(0)))
-    else {
-        return Facts::default();
-    };
-    let mut facts = main.clone();
-    if read.len() > 1 {
-        facts.params = read.iter().map(|(_, f)| f.params).sum::<Option<u64>>().or(facts.params);
-    }
-    facts
+    inspect::combine(read.iter().map(|(_, f)| f)).unwrap_or_default()
 }
 
 /// Groups the model files left into variants: a folder whose model files share one format is one
@@ -374,10 +366,7 @@ fn group_variants(files: &[String], claimed: &BTreeSet<String>, model_files: &[(
                 .iter()
                 .max_by_key(|(p, f)| (f.recognised == Recognised::Content, f.params.unwrap_or(0), p.len()))
                 .unwrap();
-            let mut facts = main.1.clone();
-            if members.len() > 1 {
-                facts.params = members.iter().map(|(_, f)| f.params).sum::<Option<u64>>().or(facts.params);
-            }
+            let facts = inspect::combine(members.iter().map(|(_, f)| f)).unwrap_or_default();
             let path = if free.len() == under.len() {
                 ModelPath::One(prefix)
             } else {

@@ -33,6 +33,10 @@ pub enum Fault {
     /// pattern, forward the first half of the body, then close the client's connection unanswered: a
     /// one-pass upload whose connection breaks off half-way.
     CutUpload(&'static str),
+    /// Answer `GET /api/v2.0/systeminfo` as a Harbor of this version does (Harbor itself cannot
+    /// run here): `harbor_version` only to a request with Basic credentials, as Harbor tells it
+    /// only to a signed-in user; forward the rest to the registry.
+    Harbor(&'static str),
 }
 
 /// The token the [`Fault::BearerAuth`] proxy hands out.
@@ -210,6 +214,22 @@ fn handle(
             return Ok(());
         }
     }
+    if let Fault::Harbor(version) = fault
+        && request_line.starts_with("GET /api/v2.0/systeminfo")
+    {
+        seen.lock().unwrap().push(request_line.clone());
+        let body = if authorization.starts_with("Basic ") {
+            format!(r#"{{"auth_mode":"db_auth","harbor_version":"{version}","self_registration":false}}"#)
+        } else {
+            r#"{"auth_mode":"db_auth","self_registration":false,"banner_message":""}"#.to_string()
+        };
+        write!(
+            client,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )?;
+        return Ok(());
+    }
     let answer_fault = match fault {
         Fault::RefuseMonolithic => {
             request_line.starts_with("PUT ") && request_line.contains("/blobs/uploads/") && content_length > 0
@@ -220,7 +240,8 @@ fn handle(
         | Fault::BearerAuth(..)
         | Fault::Delay(..)
         | Fault::Throttle(..)
-        | Fault::CutUpload(..) => false,
+        | Fault::CutUpload(..)
+        | Fault::Harbor(..) => false,
     };
     if answer_fault {
         let status =

@@ -102,7 +102,7 @@ pub struct Setup {
     pub no_delete: bool,
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
@@ -246,6 +246,33 @@ impl Registry {
                 Some(rest[..end].to_string())
             })
             .collect()
+    }
+
+    /// The blob downloads in the access log (Distribution's is the combined log format), each
+    /// with its status and the bytes its answer carried: a ranged GET carries its part.
+    pub fn blob_downloads(&self) -> Vec<(String, u16, u64)> {
+        self.log()
+            .lines()
+            .filter_map(|line| {
+                let start = line.find("\"GET ")?;
+                let rest = &line[start + 1..];
+                let (request, after) = rest.split_once(" HTTP/")?;
+                if !request.contains("/blobs/sha256:") {
+                    return None;
+                }
+                let mut fields = after.split_once("\" ")?.1.split(' ');
+                let status = fields.next()?.parse().ok()?;
+                let bytes = fields.next()?.parse().unwrap_or(0);
+                Some((request.to_string(), status, bytes))
+            })
+            .collect()
+    }
+
+    /// The size of a blob the registry stores (Distribution's filesystem layout).
+    pub fn blob_size(&self, digest: &str) -> u64 {
+        let hex = digest.trim_start_matches("sha256:");
+        let data = self.data_dir().join("data/docker/registry/v2/blobs/sha256").join(&hex[..2]).join(hex).join("data");
+        fs::metadata(&data).unwrap_or_else(|e| panic!("{}: {e}", data.display())).len()
     }
 
     /// Forgets the requests so far (by truncating the log).

@@ -247,6 +247,29 @@ impl Api {
         request.send().await.map_err(|e| self.connection_error(e, doing))
     }
 
+    /// Harbor's `GET /api/v2.0/systeminfo`, with the user's Basic credentials for this registry
+    /// (Harbor tells its version only to a signed-in user): `None` when the registry does not
+    /// answer it as Harbor does (any other registry), else the version when told. Best effort:
+    /// a failure means "not a Harbor", never an error of the push.
+    pub async fn harbor(&self) -> Option<Option<String>> {
+        use base64::Engine as _;
+        let mut request = self.http.get(self.url("/api/v2.0/systeminfo")).timeout(self.idle_timeout);
+        if let Credential::Basic { username, password } = &self.credential {
+            let pair = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+            request = request.header(AUTHORIZATION, format!("Basic {pair}"));
+        }
+        let response = request.send().await.ok().filter(|r| r.status().is_success())?;
+        let body = read_limited(response, 64 * 1024).await.ok()?;
+        let info: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&body).ok()?;
+        // Every Harbor answers its auth mode, signed in or not.
+        if !info.contains_key("auth_mode") && !info.contains_key("harbor_version") {
+            return None;
+        }
+        // Printed in a notice: nothing a server sends is printed with its control characters.
+        let version = info.get("harbor_version").and_then(|v| v.as_str());
+        Some(version.map(|v| v.chars().filter(|c| !c.is_control()).take(64).collect()))
+    }
+
     /// Checks the credentials before any transfer, the way `docker login` does: `/v2/` with
     /// them where the registry wants Basic, a token request where it wants Bearer (for `scope`,
     /// or no scope for a login). Refused credentials are an authorisation error naming the user.

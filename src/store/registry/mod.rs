@@ -724,6 +724,11 @@ impl Sink for RegistryStore {
         Ok(Some(std::sync::Arc::new(spooler)))
     }
 
+    async fn model_ui(&self) -> Option<super::ModelUi> {
+        let version = self.api.harbor().await?;
+        Some(super::ModelUi::harbor(version.as_deref()))
+    }
+
     async fn push_manifest(&self, descriptor: &Descriptor, bytes: &[u8], tag: Option<&str>) -> Result<()> {
         self.put_manifest(descriptor, bytes, tag).await?;
         if let Some((subject, entry)) = manifest::as_referrer(descriptor, bytes) {
@@ -735,15 +740,14 @@ impl Sink for RegistryStore {
 
 #[async_trait]
 impl RangedFetch for RegistryStore {
-    async fn fetch_blob_from(&self, descriptor: &Descriptor, offset: u64) -> Result<Option<BlobReader>> {
-        let doing = self.doing(&format!("downloading blob {} from byte {offset}", descriptor.digest));
+    async fn fetch_blob_range(&self, descriptor: &Descriptor, start: u64, end: u64) -> Result<Option<BlobReader>> {
+        let doing = self.doing(&format!("downloading bytes {start} to {end} of blob {}", descriptor.digest));
         let url = self.path("blobs", &descriptor.digest);
-        let range = format!("bytes={offset}-{}", descriptor.size.saturating_sub(1));
+        let range = format!("bytes={start}-{}", end.saturating_sub(1));
         let response = self.api.send(&self.pull_scope(), &doing, |http| http.get(&url).header(RANGE, &range)).await?;
         match response.status() {
-            StatusCode::PARTIAL_CONTENT => {
-                Ok(Some(blob_reader(response.bytes_stream(), descriptor.size.saturating_sub(offset))))
-            }
+            // The reader ends with an error unless exactly the range's bytes arrive.
+            StatusCode::PARTIAL_CONTENT => Ok(Some(blob_reader(response.bytes_stream(), end.saturating_sub(start)))),
             StatusCode::OK => Ok(None), // the registry ignored the range
             _ => Err(self.api.refusal(Refusal::read(response).await, &doing)),
         }

@@ -125,6 +125,33 @@ pub const MODEL_EXTENSIONS: &[&str] = &[
     "msgpack",
 ];
 
+/// The facts of a model made of several files, one value for `init`, `check`, packing and
+/// decoding alike: those of its main file (read from content, most parameters), with the
+/// parameters of every file read in the main file's format summed when there are several — the
+/// shards of a checkpoint (`model-00001-of-00004.safetensors`…) are one model. Files of another
+/// format (an ONNX graph's external data, a tokenizer) add nothing. `None` when no file has facts.
+pub fn combine<'a>(files: impl IntoIterator<Item = &'a Facts>) -> Option<Facts> {
+    let files: Vec<&Facts> = files.into_iter().collect();
+    let main = files.iter().copied().max_by_key(|f| (f.recognised == Recognised::Content, f.params.unwrap_or(0)))?;
+    let mut facts = main.clone();
+    if main.recognised == Recognised::Content {
+        let same: Vec<&Facts> =
+            files.iter().copied().filter(|f| f.recognised == Recognised::Content && f.format == main.format).collect();
+        if same.len() > 1 {
+            facts.params = same.iter().map(|f| f.params).sum::<Option<u64>>().or(facts.params);
+            let mut dtypes = BTreeMap::new();
+            for f in &same {
+                for (dtype, n) in &f.dtypes {
+                    *dtypes.entry(dtype.clone()).or_insert(0) += n;
+                }
+            }
+            facts.dtypes = dtypes;
+            facts.tensors = same.iter().map(|f| f.tensors).sum::<Option<u64>>().or(facts.tensors);
+        }
+    }
+    Some(facts)
+}
+
 /// Reads what `path` says about itself. Never fails: an unreadable file gives facts from its
 /// extension with a warning.
 ///
