@@ -13,6 +13,8 @@ command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium fonts-dejavu-core)
 command -v umoci >/dev/null 2>&1 || need_apt+=(umoci)
+# nginx limits each connection's rate in front of a registry (the parallel-range download's test).
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need_apt+=(nginx-light)
 # Virtualenvs (the readers below, the Python package's build and tests): Debian splits venv and
 # ensurepip out of python3 into python3-venv.
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
@@ -29,6 +31,7 @@ fi
 for tool in skopeo docker-registry htpasswd openssl chromium umoci; do
   command -v "$tool" >/dev/null || { echo "setup: $tool is still missing after install" >&2; exit 1; }
 done
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || { echo "setup: nginx is still missing after install" >&2; exit 1; }
 # Debian starts the registry as a service on :5000 when it can; the tests start their own.
 
 # Third-party Python readers for the interoperability tests, in a virtualenv: the ORAS SDK (an

@@ -263,6 +263,9 @@ impl Graph<'_> {
             (Some(dir), Some(_)) => Partial::take(dir, node),
             _ => None,
         };
+        // A sink that takes this blob as a file (a raw layer's) gets the partial file itself,
+        // whole and verified: each byte is written once.
+        let taker = self.dst.file_taker().filter(|t| t.takes_as_file(node));
         let copied = retry::run(policy, on_retry, |attempt| {
             let partial = partial.as_ref();
             async move {
@@ -270,7 +273,10 @@ impl Graph<'_> {
                 if attempt > 0 && self.dst.exists(node).await.unwrap_or(false) {
                     return Ok(());
                 }
-                self.transfer(node, partial).await
+                match (taker, partial) {
+                    (Some(taker), Some(partial)) => self.transfer_file(node, partial, taker).await,
+                    _ => self.transfer(node, partial).await,
+                }
             }
         })
         .await;
@@ -311,6 +317,32 @@ impl Graph<'_> {
             })
         };
         let push = self.dst.push_blob(node, &open);
+        self.watch(node, &flow, push).await
+    }
+
+    /// One attempt at downloading a blob into its partial file ([`crate::download`]), which the
+    /// sink then takes as the file it is.
+    async fn transfer_file(
+        &self,
+        node: &Descriptor,
+        partial: &Partial,
+        taker: &dyn crate::store::FileTaker,
+    ) -> Result<()> {
+        let flow = Arc::new(Flow::default());
+        let work = async {
+            crate::download::into_file(self.src, node, partial, &flow)
+                .await
+                .map_err(|e| e.on(Side::Source, self.src.name()))?;
+            taker.take_file(node, partial.path()).await
+        };
+        self.watch(node, &flow, work).await
+    }
+
+    /// Runs `work`, reporting the bytes `flow` counts as progress, and gives it up when no byte
+    /// moves for the idle timeout (the stream's bytes are what a stalled peer stops, whichever
+    /// side it is on).
+    async fn watch(&self, node: &Descriptor, flow: &Flow, work: impl Future<Output = Result<()>>) -> Result<()> {
+        let push = work;
         tokio::pin!(push);
         let tick = Duration::from_millis(250).min(self.options.idle_timeout / 4).max(Duration::from_millis(10));
         let mut ticker = tokio::time::interval(tick);

@@ -21,6 +21,7 @@ pub mod cli;
 pub mod copy;
 pub mod credentials;
 pub mod digest;
+pub mod download;
 pub mod error;
 pub mod event;
 pub mod index;

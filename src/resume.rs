@@ -59,14 +59,28 @@ impl Partial {
         self.len() == 0
     }
 
+    /// Where the bytes are kept.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Forgets what was received: the digest did not match, or the source ignored the range.
     pub fn discard(&self) {
         let _ = self.file.set_len(0);
+        let _ = fs::remove_file(parts_state(&self.path));
     }
 
-    /// The blob is stored: the partial file is not needed any more.
+    /// The blob is stored: the partial file is not needed any more. A partial file moved into
+    /// place (a raw layer's) is gone already; a new one another process made at the same path
+    /// since is not this one, and stays.
     pub fn finish(self) {
-        let _ = fs::remove_file(&self.path);
+        use std::os::unix::fs::MetadataExt;
+        let ours = self.file.metadata().map(|m| (m.dev(), m.ino())).ok();
+        let there = fs::symlink_metadata(&self.path).map(|m| (m.dev(), m.ino())).ok();
+        if there.is_some() && there == ours {
+            let _ = fs::remove_file(&self.path);
+        }
+        let _ = fs::remove_file(parts_state(&self.path));
     }
 
     /// The blob's bytes: the prefix already here, then the rest from `src` (a ranged request
@@ -91,6 +105,13 @@ impl Partial {
         let out = self.file.try_clone().map_err(|e| crate::error::Error::io("open", &self.path, e))?;
         Ok(Box::pin(Keeping { inner, out, broken: false }))
     }
+}
+
+/// The state file of a download in parts beside the partial file ([`crate::download`]).
+pub(crate) fn parts_state(partial: &Path) -> PathBuf {
+    let mut name = partial.as_os_str().to_owned();
+    name.push(".parts");
+    PathBuf::from(name)
 }
 
 /// Appends every byte read through it to the partial file.

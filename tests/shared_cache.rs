@@ -296,82 +296,13 @@ fn two_processes_pulling_one_suite_into_the_cache_download_it_once() {
         fs::read(snapshot.join("models/weights.bin")).unwrap(),
         fs::read(suite.join("models/weights.bin")).unwrap()
     );
-    let downloads = blob_gets(&registry);
-    let mut once = downloads.clone();
+    // The weights come down in parallel ranges: counted in bytes, not requests.
+    let downloads = registry.blob_downloads();
+    let mut once: Vec<&str> = downloads.iter().map(|(request, _, _)| request.as_str()).collect();
     once.sort();
     once.dedup();
-    assert_eq!(
-        downloads.len(),
-        once.len(),
-        "each layer came down once: the second process waited for the first: {downloads:?}"
-    );
     assert_eq!(once.len(), 3, "weights, README and descriptor layers: {downloads:?}");
-}
-
-#[test]
-fn an_unreachable_registry_is_stood_in_for_by_the_cached_copy_with_a_warning() {
-    let tmp = scratch();
-    let mut registry = Registry::plain();
-    let cache = Cached::new(tmp.path());
-    let suite = small_suite(tmp.path());
-    let at = registry.at("zoo/tiny:1");
-    push(tmp.path(), &suite, &at);
-    let pulled = cache.pull(tmp.path(), &["--plain-http", &at, "--only", "model"]);
-    assert!(pulled["warnings"].as_array().unwrap().is_empty(), "online, no warning: {pulled}");
-    let never = registry.at("zoo/tiny:never-pulled");
-    run_in(tmp.path(), &["tag", "--plain-http", &at, "never-pulled"]).ok();
-    registry.stop();
-
-    // Refused: the registry gets a few seconds (not --retry-timeout's 60), then the cache answers.
-    let started = std::time::Instant::now();
-    let run = cache.run(tmp.path(), &[], &["pull", "--cache", "--plain-http", &at, "--only", "model"]);
-    run.ok().stderr_has("could not be reached").stderr_has("ZOO_OCI_OFFLINE=1");
-    assert_eq!(run.stdout.trim(), pulled["destination"].as_str().unwrap());
-    assert!(started.elapsed() < std::time::Duration::from_secs(30), "it waited {:?}", started.elapsed());
-    let inspect = cache.run(tmp.path(), &[], &["inspect", "--plain-http", "--format", "json", &at]);
-    inspect.ok();
-    let report: Value = serde_json::from_str(&inspect.stdout).unwrap();
-    assert_eq!(report["digest"], pulled["digest"]);
-    assert!(report["warnings"][0].as_str().unwrap().contains("could not be reached"), "{report}");
-
-    // What the cache lacks still fails as the registry's failure: more of the suite, another tag.
-    cache
-        .run(tmp.path(), &[], &["pull", "--cache", "--plain-http", "--retry-timeout", "0", &at])
-        .code(1)
-        .stderr_has("connection refused");
-    cache.run(tmp.path(), &[], &["pull", "--cache", "--plain-http", "--retry-timeout", "0", &never]).code(1);
-}
-
-#[test]
-fn a_failed_pull_of_a_moved_tag_leaves_the_tag_on_what_the_cache_can_give() {
-    let tmp = scratch();
-    let cache = Cached::new(tmp.path());
-    let suite = small_suite(tmp.path());
-    let layout = tmp.path().join("zoo");
-    let at = format!("oci:{}:1", layout.display());
-    run_in(tmp.path(), &["push", "-q", suite.to_str().unwrap(), &at]).ok();
-    let first = cache.pull(tmp.path(), &[&at]);
-
-    // The tag moves to a suite with a changed file, whose new layer the layout then loses.
-    let old_layers: Vec<String> = manifest(&layout, "1")["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["digest"].as_str().unwrap().to_string())
-        .collect();
-    write(&suite, "docs/card.md", "Version two.\n", false);
-    run_in(tmp.path(), &["push", "-q", "--force", suite.to_str().unwrap(), &at]).ok();
-    let moved = manifest(&layout, "1");
-    let new_layer = moved["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["digest"].as_str().unwrap().to_string())
-        .find(|d| !old_layers.contains(d))
-        .expect("a layer the first version lacks");
-    fs::remove_file(blob_path(&layout, &new_layer)).unwrap();
-    cache.run(tmp.path(), &[], &["pull", "--cache", "-q", &at]).code(4);
-
-    let offline = cache.run(tmp.path(), &[("ZOO_OCI_OFFLINE", "1")], &["pull", "--cache", "-q", &at]);
-    assert_eq!(offline.ok().stdout.trim(), first["destination"].as_str().unwrap(), "the tag still gives version one");
+    let served: u64 = downloads.iter().map(|(_, _, bytes)| bytes).sum();
+    let layers: u64 = once.iter().map(|r| registry.blob_size(r.rsplit('/').next().unwrap())).sum();
+    assert_eq!(served, layers, "each layer came down once: the second process waited for the first: {downloads:?}");
 }

@@ -423,15 +423,57 @@ pub fn extract_raw<R: Read>(
     Ok(())
 }
 
-/// Creates `dest/rel` (and its folders) with `mode`. Never overwrites: a second write of one
-/// path is hostile (`twice` says how), not something to resolve by replacing.
-fn create_new_file(
+/// Moves a raw layer's finished file, whose bytes were verified against the blob's digest, from
+/// `from` to `dest/path`, where [`extract_raw`] would have written it: renamed when both are on
+/// one file system (no byte written again), copied when not. Never replaces a file.
+pub fn adopt_raw(
+    from: &Path,
+    blob: &Descriptor,
     dest: &Path,
-    rel: &str,
-    mode: u32,
+    path: &str,
+    executable: bool,
     extracted: &mut Extracted,
-    twice: impl FnOnce() -> Error,
-) -> Result<(File, PathBuf)> {
+) -> Result<()> {
+    use rustix::fs::{AtFlags, CWD, Mode, RenameFlags};
+    let blob_digest = blob.digest.as_str();
+    let Some(rel) = safe_relative_path(path) else {
+        return Err(hostile(blob_digest, format!("file path {path:?} leaves the destination")));
+    };
+    let twice = || hostile(blob_digest, format!("file path {rel:?} is also written by another layer"));
+    let mode = if executable { 0o755 } else { 0o644 };
+    let (full, name) = open_parent(dest, rel, extracted)?;
+    let (_, folder) = extracted.open_folder.as_ref().expect("opened by open_parent");
+    match rustix::fs::renameat_with(CWD, from, folder, name.as_os_str(), RenameFlags::NOREPLACE) {
+        Ok(()) => {
+            extracted.created.push(full.clone());
+            rustix::fs::chmodat(folder, name.as_os_str(), Mode::from_raw_mode(mode), AtFlags::empty())
+                .map_err(|e| Error::io("set the mode of", &full, e.into()))?;
+        }
+        Err(e) if e == rustix::io::Errno::EXIST => return Err(twice()),
+        // Another file system: the bytes are copied once more.
+        Err(e) if e == rustix::io::Errno::XDEV => {
+            let (mut file, full) = create_new_file(dest, rel, mode, extracted, twice)?;
+            extracted.created.push(full.clone());
+            let mut input = File::open(from).map_err(|e| Error::io("read", from, e))?;
+            let copied = io::copy(&mut input, &mut file).map_err(|e| Error::io("write", &full, e))?;
+            if copied != blob.size {
+                return Err(Error::failed(format!("{} changed while it was moved into place", from.display())));
+            }
+        }
+        Err(e) => return Err(Error::io("move into place", &full, e.into())),
+    }
+    extracted.files.push(FileRecord {
+        path: rel.to_string(),
+        size: blob.size,
+        sha256: blob.digest.clone(),
+        executable,
+    });
+    Ok(())
+}
+
+/// Creates the folders of `dest/rel` and opens the one it goes in (kept in `extracted`):
+/// `(the full path, the file's name)`.
+fn open_parent(dest: &Path, rel: &str, extracted: &mut Extracted) -> Result<(PathBuf, std::ffi::OsString)> {
     use rustix::fs::{Mode, OFlags};
     let full = dest.join(rel);
     let (Some(parent), Some(name)) = (full.parent(), full.file_name()) else {
@@ -446,10 +488,25 @@ fn create_new_file(
         let folder = rustix::fs::open(parent, flags, Mode::empty()).map_err(|e| Error::io("open", parent, e.into()))?;
         extracted.open_folder = Some((parent.to_path_buf(), folder));
     }
-    let (_, folder) = extracted.open_folder.as_ref().expect("opened above");
+    let name = name.to_os_string();
+    Ok((full, name))
+}
+
+/// Creates `dest/rel` (and its folders) with `mode`. Never overwrites: a second write of one
+/// path is hostile (`twice` says how), not something to resolve by replacing.
+fn create_new_file(
+    dest: &Path,
+    rel: &str,
+    mode: u32,
+    extracted: &mut Extracted,
+    twice: impl FnOnce() -> Error,
+) -> Result<(File, PathBuf)> {
+    use rustix::fs::{Mode, OFlags};
+    let (full, name) = open_parent(dest, rel, extracted)?;
+    let (_, folder) = extracted.open_folder.as_ref().expect("opened by open_parent");
     // A name, not a path: nothing of it can climb out of the folder, and a link is not followed.
     let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC | OFlags::NOFOLLOW;
-    match rustix::fs::openat(folder, name, flags, Mode::from_raw_mode(mode)) {
+    match rustix::fs::openat(folder, name.as_os_str(), flags, Mode::from_raw_mode(mode)) {
         Ok(fd) => Ok((File::from(fd), full)),
         Err(e) if e == rustix::io::Errno::EXIST => Err(twice()),
         Err(e) => Err(Error::io("write", &full, e.into())),

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use tokio_util::io::SyncIoBridge;
 
-use super::{BlobOpener, Sink, Store};
+use super::{BlobOpener, FileTaker, Sink, Store};
 use crate::artifact::archive::{self, COPY_BUFFER, Expected, Extracted, FileRecord};
 use crate::artifact::decode::Storage;
 use crate::artifact::manifest::Descriptor;
@@ -135,6 +135,25 @@ impl FolderSink {
         }
     }
 
+    /// The folder a layer's files go in: the scratch folder, or one of the layer's own.
+    fn layer_root(&self, descriptor: &Descriptor) -> Result<PathBuf> {
+        if !self.split {
+            return Ok(self.root.clone());
+        }
+        let root = self.root.join(crate::digest::hex_part(&descriptor.digest)?);
+        std::fs::create_dir_all(&root).map_err(|e| Error::io("create", &root, e))?;
+        Ok(root)
+    }
+
+    /// Keeps what a layer wrote.
+    fn record(&self, descriptor: &Descriptor, files: Vec<FileRecord>) {
+        if self.split {
+            self.by_layer.lock().expect("no panics").insert(descriptor.digest.clone(), files);
+        } else {
+            self.written.lock().expect("no panics").extend(files);
+        }
+    }
+
     /// Every file written so far, sorted by path.
     pub fn written(&self) -> Vec<FileRecord> {
         let mut files = self.written.lock().expect("no panics").clone();
@@ -162,14 +181,7 @@ impl Sink for FolderSink {
             .get(&descriptor.digest)
             .cloned()
             .ok_or_else(|| Error::failed(format!("layer {} was not selected", descriptor.digest)))?;
-        let root = match self.split {
-            false => self.root.clone(),
-            true => {
-                let root = self.root.join(crate::digest::hex_part(&descriptor.digest)?);
-                std::fs::create_dir_all(&root).map_err(|e| Error::io("create", &root, e))?;
-                root
-            }
-        };
+        let root = self.layer_root(descriptor)?;
         let filter = self.filter.clone();
         let blob = descriptor.clone();
         let digest = descriptor.digest.clone();
@@ -215,17 +227,52 @@ impl Sink for FolderSink {
         .await
         .map_err(|e| Error::failed("extraction thread failed").with_cause(e))?;
         result?;
-        if self.split {
-            self.by_layer.lock().expect("no panics").insert(descriptor.digest.clone(), files);
-        } else {
-            self.written.lock().expect("no panics").extend(files);
-        }
+        self.record(descriptor, files);
         Ok(())
     }
 
     /// A folder keeps files, not manifests: the manifest arrives once every selected layer is
     /// extracted, and the pull records it in the folder's record.
     async fn push_manifest(&self, _descriptor: &Descriptor, _bytes: &[u8], _tag: Option<&str>) -> Result<()> {
+        Ok(())
+    }
+
+    fn file_taker(&self) -> Option<&dyn FileTaker> {
+        Some(self)
+    }
+}
+
+/// A raw layer is one file: downloaded into a file of its own, it is moved into the folder.
+#[async_trait]
+impl FileTaker for FolderSink {
+    fn takes_as_file(&self, descriptor: &Descriptor) -> bool {
+        self.layers.get(&descriptor.digest).is_some_and(|u| u.storage == Storage::Raw && u.raw_file.is_some())
+    }
+
+    async fn take_file(&self, descriptor: &Descriptor, path: &std::path::Path) -> Result<()> {
+        let Some((rel, executable)) = self.layers.get(&descriptor.digest).and_then(|u| u.raw_file.clone()) else {
+            return Err(Error::failed(format!("layer {} is not a raw layer of this pull", descriptor.digest)));
+        };
+        let root = self.layer_root(descriptor)?;
+        let (from, blob, cancelled) = (path.to_path_buf(), descriptor.clone(), self.cancelled.clone());
+        self.running.fetch_add(1, Ordering::SeqCst);
+        let running = Running(self.running.clone());
+        let files = tokio::task::spawn_blocking(move || {
+            let _running = running;
+            if cancelled.load(Ordering::SeqCst) {
+                return Err(Error::failed("the pull was cancelled"));
+            }
+            let mut extracted = Extracted::default();
+            archive::adopt_raw(&from, &blob, &root, &rel, executable, &mut extracted).inspect_err(|_| {
+                for path in &extracted.created {
+                    let _ = std::fs::remove_file(path);
+                }
+            })?;
+            Ok(extracted.files)
+        })
+        .await
+        .map_err(|e| Error::failed("moving a file into place failed").with_cause(e))??;
+        self.record(descriptor, files);
         Ok(())
     }
 }

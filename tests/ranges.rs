@@ -1,0 +1,120 @@
+//! One big blob over several connections (issue 20, point 2): behind a limit per connection
+//! (nginx from Debian, `limit_rate`) a raw layer comes down in parallel byte ranges, written in
+//! place and hashed in order; a proxy that drops `Range` gets one stream; a part cut mid-way is
+//! asked for again from where it stopped, not from its start.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::util::nginx::{Nginx, Ranges};
+use crate::util::proxy::{Fault, FaultProxy};
+use crate::util::registry::Registry;
+use crate::util::*;
+
+const MIB: u64 = 1 << 20;
+/// Over `download::PARALLEL_FROM` (32 MiB): six parts of 8 MiB.
+const BIG: usize = 48 << 20;
+/// nginx's limit per connection.
+const RATE: u64 = 8_000_000;
+
+/// A suite of one big raw weights file, pushed to `registry` as `zoo/big:1`.
+fn push_big(tmp: &Path, registry: &Registry) -> PathBuf {
+    let suite = tmp.join("big");
+    write(&suite, "model.safetensors", safetensors_model(&pseudo_random(BIG, 11)), false);
+    write(&suite, "README.md", "# big\n", false);
+    write(
+        &suite,
+        "zoo.yaml",
+        "name: big\nversion: \"1\"\nsummary: one big file\nlicense: MIT\nmodels:\n  - {name: w, path: model.safetensors, framework: safetensors}\n",
+        false,
+    );
+    run_in(tmp, &["push", "-q", "--plain-http", suite.to_str().unwrap(), &registry.at("zoo/big:1")]).ok();
+    suite
+}
+
+/// Answers to GETs of blob `digest` in an nginx access log: (status, bytes).
+fn answers(log: &str, digest: &str) -> Vec<(u16, u64)> {
+    log.lines()
+        .filter(|l| l.contains(&format!("GET /v2/zoo/big/blobs/{digest}")))
+        .filter_map(|l| {
+            let mut fields = l.split_once("\" ")?.1.split(' ');
+            Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?))
+        })
+        .collect()
+}
+
+fn weights_digest(suite: &Path) -> String {
+    zoo_oci::digest::of_bytes(&fs::read(suite.join("model.safetensors")).unwrap())
+}
+
+#[test]
+fn behind_a_per_connection_limit_a_big_blob_comes_down_in_parallel_ranges() {
+    let tmp = scratch();
+    let registry = Registry::plain();
+    let suite = push_big(tmp.path(), &registry);
+    let nginx = Nginx::limiting(&registry.addr, RATE, Ranges::Passed);
+    let out = tmp.path().join("out");
+    let started = Instant::now();
+    run_in(tmp.path(), &["pull", "-q", "--plain-http", &nginx.at("zoo/big:1"), "-o", out.to_str().unwrap()]).ok();
+    let took = started.elapsed().as_secs_f64();
+    assert_same_tree(&suite, &out);
+
+    let got = answers(&nginx.access_log(), &weights_digest(&suite));
+    assert!(got.len() >= 6 && got.iter().all(|(status, _)| *status == 206), "parts, each a 206: {got:?}");
+    let size = fs::metadata(suite.join("model.safetensors")).unwrap().len();
+    assert_eq!(got.iter().map(|(_, bytes)| bytes).sum::<u64>(), size, "each byte once: {got:?}");
+    // One connection cannot move the blob faster than the limit allows: half that time is a
+    // bound only several connections at once can meet (not a speed measurement: the limit is
+    // nginx's, exact).
+    let one_connection = size as f64 / RATE as f64;
+    assert!(took < one_connection / 2.0, "{took:.1} s, one connection needs at least {one_connection:.1} s");
+}
+
+#[test]
+fn a_proxy_that_drops_ranges_gets_one_stream_and_the_same_bytes() {
+    let tmp = scratch();
+    let registry = Registry::plain();
+    let suite = push_big(tmp.path(), &registry);
+    let nginx = Nginx::limiting(&registry.addr, 1 << 30, Ranges::Dropped);
+    let out = tmp.path().join("out");
+    run_in(tmp.path(), &["pull", "-q", "--plain-http", &nginx.at("zoo/big:1"), "-o", out.to_str().unwrap()]).ok();
+    assert_same_tree(&suite, &out);
+    let got = answers(&nginx.access_log(), &weights_digest(&suite));
+    // The ranges asked for came back whole (200) and were given up (nginx logs 499 for a client
+    // that went away); then one stream, whole.
+    let size = fs::metadata(suite.join("model.safetensors")).unwrap().len();
+    assert!(got.iter().all(|(status, _)| matches!(status, 200 | 499)), "{got:?}");
+    assert!(got.len() <= 1 + 4, "one stream after the refused ranges: {got:?}");
+    assert_eq!(got.iter().filter(|(_, bytes)| *bytes == size).count(), 1, "one whole stream: {got:?}");
+}
+
+#[test]
+fn a_part_cut_mid_way_is_asked_for_again_from_where_it_stopped() {
+    let tmp = scratch();
+    let registry = Registry::plain();
+    let suite = push_big(tmp.path(), &registry);
+    let digest = weights_digest(&suite);
+    // The first two GETs of the weights (two parts) are cut after half of their answer.
+    let pattern: &'static str = Box::leak(format!("/blobs/{digest}").into_boxed_str());
+    let proxy = FaultProxy::start(&registry.addr, Fault::CutResponse(pattern, 2));
+    let out = tmp.path().join("out");
+    run_in(tmp.path(), &["pull", "-q", "--plain-http", &proxy.at("zoo/big:1"), "-o", out.to_str().unwrap()]).ok();
+    assert_same_tree(&suite, &out);
+    let served: u64 = registry
+        .blob_downloads()
+        .iter()
+        .filter(|(request, _, _)| request.ends_with(&digest))
+        .map(|(_, _, bytes)| bytes)
+        .sum();
+    // The registry sends a cut part whole to the proxy, which passes half on: two parts started
+    // over would cost two whole parts (16 MiB) more, continued from where they stopped half that.
+    assert!(
+        served < BIG as u64 + 2 * 8 * MIB,
+        "{served} bytes served for a {BIG}-byte blob: {:#?}",
+        registry.blob_downloads()
+    );
+    let ranges: Vec<String> =
+        proxy.log().into_iter().filter(|l| l.starts_with("GET ") && l.contains(&digest)).collect();
+    assert!(ranges.len() >= 6 + 2, "the cut parts were asked for again: {ranges:#?}");
+}
