@@ -6,7 +6,13 @@
 #       openssl's and sha256sum's sha256 over the file, curl uploading the blob in one PUT and
 #       downloading it in one GET, skopeo copying the same artifact to and from the registry;
 #   (b) many 512-byte files in a dataset folder of a suite: push, re-push and pull through a
-#       layout; ceilings: `tar c | sha256sum` and `tar x` of the same folder.
+#       layout; ceilings: `tar c | sha256sum` and `tar x` of the same folder;
+#   (c) a Hugging Face checkpoint of 4 shards and its config (issue 20): push and pull through the
+#       registry against curl moving the same 4 blobs one connection at a time; then a 19-byte
+#       change to config.json: the bytes its re-push uploads and the bytes its pull into the
+#       shared cache (after the first version's) downloads;
+#   (d) the large file of (a) pulled through nginx limiting each connection to LIMIT_MBPS
+#       (CDNs, object stores), against curl through the same limit (one connection).
 # Every step runs RUNS times, in rounds (each round a new layout, a new registry, new folders);
 # the table keeps each step's best time and its largest peak RSS, and lists every time. Then a
 # table of the issue's bar lines and whether each holds. It reports and does not judge: the exit
@@ -15,8 +21,12 @@
 #   SIZE_MB=1024     size of the weights file in MiB
 #   FILES=100000     small files in (b)
 #   RUNS=3           rounds; best of RUNS
-#   BENCH_DIR=/tmp   where the scratch folder goes (needs about 5×SIZE_MB MiB plus (2×RUNS+2)×FILES×4 KiB)
-#   BENCH_REGISTRY=0 skip the registry steps;  BENCH_SMALL=0 skip (b)
+#   SHARD_MB=256     size of each of the 4 shards in (c)
+#   LIMIT_MBPS=16    nginx's limit per connection in (d), 10^6 bytes a second
+#   BENCH_DIR=target where the scratch folder goes: on the disk by default (BENCH_DIR=/dev/shm for
+#                    tmpfs); needs about 5×SIZE_MB + 12×SHARD_MB MiB plus (2×RUNS+2)×FILES×4 KiB
+#   BENCH_REGISTRY=0 skip the registry steps (and so (c), (d));  BENCH_SMALL=0 skip (b);
+#   BENCH_SCALE=0    skip (c) and (d)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mb=${SIZE_MB:-1024}
@@ -24,6 +34,10 @@ files=${FILES:-100000}
 runs=${RUNS:-3}
 with_registry=${BENCH_REGISTRY:-1}
 with_small=${BENCH_SMALL:-1}
+with_scale=${BENCH_SCALE:-1}
+[ "$with_registry" = 1 ] || with_scale=0
+shard_mb=${SHARD_MB:-256}
+limit_mbps=${LIMIT_MBPS:-16}
 
 need() { command -v "$1" >/dev/null || { echo "bench: needs $1 ($2)" >&2; exit 1; }; }
 need /usr/bin/time "GNU time: apt-get install time"
@@ -34,12 +48,22 @@ if [ "$with_registry" = 1 ]; then
   need curl "apt-get install curl"
   need skopeo "scripts/setup.sh installs it"
 fi
+nginx=/usr/sbin/nginx
+[ -x "$nginx" ] || nginx=nginx
+if [ "$with_scale" = 1 ]; then need "$nginx" "scripts/setup.sh installs nginx-light"; fi
 
 cargo build --release --quiet --bin zoo-oci
 zoo=${CARGO_TARGET_DIR:-$PWD/target}/release/zoo-oci
-work=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/zoo-oci-bench.XXXXXX")
+mkdir -p "${BENCH_DIR:-$PWD/target}"
+work=$(mktemp -d "${BENCH_DIR:-$PWD/target}/zoo-oci-bench.XXXXXX")
 registry_pid=
+nginx_pid=
 stop_registry() {
+  if [ -n "$nginx_pid" ]; then
+    kill "$nginx_pid" 2>/dev/null || true
+    wait "$nginx_pid" 2>/dev/null || true
+    nginx_pid=
+  fi
   if [ -n "$registry_pid" ]; then
     kill "$registry_pid" 2>/dev/null || true
     wait "$registry_pid" 2>/dev/null || true
@@ -99,6 +123,42 @@ start_registry() {
   registry_pid=$!
   for _ in $(seq 100); do curl -fsS "http://$addr/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
   curl -fsS "http://$addr/v2/" >/dev/null || fail "the registry did not start: $(cat "$work/registry.log")"
+}
+
+# nginx in front of the registry, each connection sent at most LIMIT_MBPS (buffered proxying, so
+# the limit applies to what the client reads; Range goes through to the registry).
+start_nginx() {
+  local port d=$work/nginx
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  limited=127.0.0.1:$port
+  mkdir -p "$d"
+  cat >"$d/nginx.conf" <<CONF
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path $d/body; proxy_temp_path $d/proxy; fastcgi_temp_path $d/fastcgi;
+  uwsgi_temp_path $d/uwsgi; scgi_temp_path $d/scgi;
+  server {
+    listen $limited;
+    client_max_body_size 0;
+    location / {
+      proxy_pass http://$addr;
+      proxy_set_header Host \$http_host;
+      proxy_http_version 1.1;
+      proxy_buffering on;
+      proxy_max_temp_file_size 0;
+      limit_rate $((limit_mbps * 1000000));
+    }
+  }
+}
+CONF
+  "$nginx" -p "$d" -c "$d/nginx.conf" -e "$d/error.log" -g 'daemon off; user root;' >/dev/null 2>&1 &
+  nginx_pid=$!
+  for _ in $(seq 100); do curl -fsS "http://$limited/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+  curl -fsS "http://$limited/v2/" >/dev/null || fail "nginx did not start: $(cat "$d/error.log")"
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -230,12 +290,104 @@ PY
   done
 fi
 
+# (c) A sharded checkpoint: 4 shards of SHARD_MB and a config, a variant of one folder.
+# (d) The large file of (a) behind a per-connection limit.
+shard_bytes=$((shard_mb * 1024 * 1024))
+sharded_bytes=$((4 * shard_bytes))
+limited_bytes=$big_bytes
+config_push_bytes= config_pull_bytes=
+if [ "$with_scale" = 1 ]; then
+  sharded=$work/sharded
+  mkdir -p "$sharded/model"
+  python3 - "$sharded/model" "$shard_bytes" <<'PY'
+import json, os, struct, sys
+folder, size = sys.argv[1], int(sys.argv[2])
+weight_map = {}
+for i in range(1, 5):
+    name = f"model-{i:05d}-of-00004.safetensors"
+    n = (size - 128) // 4
+    header = json.dumps({f"layer{i}.w": {"dtype": "F32", "shape": [n], "data_offsets": [0, 4 * n]}}).encode()
+    header += b" " * (-len(header) % 8)
+    with open(os.path.join(folder, name), "wb") as f:
+        f.write(struct.pack("<Q", len(header)) + header)
+        left = 4 * n
+        while left:
+            chunk = os.urandom(min(left, 1 << 24))
+            f.write(chunk)
+            left -= len(chunk)
+    weight_map[f"layer{i}.w"] = name
+with open(os.path.join(folder, "model.safetensors.index.json"), "w") as f:
+    json.dump({"metadata": {"total_size": 4 * 4 * ((size - 128) // 4)}, "weight_map": weight_map}, f)
+with open(os.path.join(folder, "config.json"), "w") as f:
+    f.write('{"model_type": "bench"}\n')
+PY
+  printf '# Sharded\n\nFour shards of %s MiB.\n' "$shard_mb" >"$sharded/README.md"
+  cat >"$sharded/zoo.yaml" <<'YAML'
+name: bench-sharded
+version: "1"
+summary: benchmark suite, a checkpoint in four shards
+license: MIT
+models:
+  - {name: hf, path: model/, framework: safetensors}
+YAML
+  for round in $(seq "$runs"); do
+    start_registry
+    # curl: the 4 shard blobs up (POST, then one monolithic PUT each) and down, one connection
+    # at a time.
+    # shellcheck disable=SC2016 # the inner shell's variables
+    measure curl-put4 'curl PUT ×4' "$sharded_bytes" bash -c '
+      for f in "$2"/model/model-0000?-of-00004.safetensors; do
+        d=sha256:$(sha256sum "$f" | cut -d" " -f1)
+        loc=$(curl -fsS -i -X POST "http://$1/v2/bench/curl/blobs/uploads/" | tr -d "" | awk -F": " "tolower(\$1)==\"location\"{print \$2}")
+        case "$loc" in http*) ;; *) loc="http://$1$loc" ;; esac
+        case "$loc" in *\?*) url="$loc&digest=$d" ;; *) url="$loc?digest=$d" ;; esac
+        curl -fsS -X PUT -H "Content-Type: application/octet-stream" -T "$f" "$url"
+      done' _ "$addr" "$sharded"
+    urls=()
+    for f in "$sharded"/model/model-0000?-of-00004.safetensors; do
+      urls+=(-o "$work/curl-$(basename "$f")" "http://$addr/v2/bench/curl/blobs/sha256:$(sha256sum "$f" | cut -d' ' -f1)")
+    done
+    measure curl-get4 'curl GET ×4 (1 conn.)' "$sharded_bytes" curl -fsS "${urls[@]}"
+    rm -f "$work"/curl-model-*
+
+    cache=$work/cache-sharded-$round
+    base_config='{"model_type": "bench"}'
+    printf '%s\n' "$base_config" >"$sharded/model/config.json"
+    measure shard-push 'sharded push' "$sharded_bytes" env ZOO_OCI_CACHE="$cache" "$zoo" push -q --plain-http --format json "$sharded" "$addr/bench/sharded:v1"
+    [ "$(uploaded shard-push)" -ge "$sharded_bytes" ] || fail "the sharded push uploaded $(uploaded shard-push) bytes"
+    measure shard-pull 'sharded pull' "$sharded_bytes" "$zoo" pull -q --plain-http "$addr/bench/sharded:v1" -o "$work/sharded-pulled"
+    same_tree "$sharded" "$work/sharded-pulled" "the sharded pull"
+    rm -rf "$work/sharded-pulled"
+    env ZOO_OCI_CACHE="$cache" "$zoo" pull -q --cache --plain-http "$addr/bench/sharded:v1" >/dev/null
+    # A 19-byte change to config.json, pushed as v2 and pulled into the cache holding v1.
+    printf '%s\n' '{"model_type": "bench", "hidden": 4096}' >"$sharded/model/config.json"
+    measure config-push 'config-only re-push' "$sharded_bytes" env ZOO_OCI_CACHE="$cache" "$zoo" push -q --plain-http --format json "$sharded" "$addr/bench/sharded:v2"
+    config_push_bytes=$(uploaded config-push)
+    measure config-pull 'its pull into the cache' "$sharded_bytes" env ZOO_OCI_CACHE="$cache" "$zoo" pull -q --cache --plain-http --format json "$addr/bench/sharded:v2"
+    config_pull_bytes=$(sed -n 's/.*"bytes":\([0-9]*\).*/\1/p' "$work/out.config-pull")
+    printf '%s\n' "$base_config" >"$sharded/model/config.json"
+
+    # (d): the large file of (a), pushed here, pulled through the limit.
+    "$zoo" push -q --plain-http "$suite" "$addr/bench/big:v1" >/dev/null
+    start_nginx
+    measure lim-curl "curl GET, ${limit_mbps} MB/s a conn." "$limited_bytes" curl -fsS -o "$work/curl.bin" "http://$limited/v2/bench/big/blobs/$digest"
+    cmp "$weights" "$work/curl.bin"
+    rm -f "$work/curl.bin"
+    measure lim-pull "pull, ${limit_mbps} MB/s a conn." "$limited_bytes" "$zoo" pull -q --plain-http "$limited/bench/big:v1" -o "$work/pulled"
+    cmp "$weights" "$work/pulled/models/weights.bin"
+    rm -rf "$work/pulled" "$cache"
+    stop_registry
+  done
+fi
+
 # The tables. A step's ratio is its speed over its ceiling's (the ceiling's seconds over the
 # step's), so more is better; a re-push's ceiling is the first push.
 declare -A ceilings=(
   [push]=openssl [repush]=push [pull]=openssl
   [reg-push]='curl-put skopeo-push' [reg-repush]=reg-push [reg-pull]='curl-get openssl skopeo-pull'
   [small-push]=tar-c [small-repush]=small-push [small-pull]=tar-x
+  [shard-push]=curl-put4 [shard-pull]=curl-get4 [config-push]=shard-push [config-pull]=shard-pull
+  [lim-pull]=lim-curl
 )
 has() { [ -n "${secs[$1]:-}" ]; }
 # div A B: A / B to 2 decimals; n/a when either took under 10 ms, what %e resolves.
@@ -247,6 +399,11 @@ echo
 scenarios="(a) one ${size_mb} MiB random file"
 [ "$with_registry" = 1 ] || scenarios+=", no registry"
 if [ "$with_small" = 1 ]; then scenarios+="; (b) ${files} files of 512 B"; else scenarios+="; (b) not run"; fi
+if [ "$with_scale" = 1 ]; then
+  scenarios+="; (c) 4 shards of ${shard_mb} MiB; (d) (a)'s file behind ${limit_mbps} MB/s a connection"
+else
+  scenarios+="; (c), (d) not run"
+fi
 echo "$scenarios; best of $runs runs, warm page cache;"
 echo "scratch folder on $(df --output=fstype "$work" | tail -1) (${work%/*}); $(nproc) cores, load average $load_before" \
   "at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
@@ -254,7 +411,7 @@ row='%-4s %-20s %8s %8s %10s  %-22s %6s   %s\n'
 # shellcheck disable=SC2059
 printf "$row" '' step seconds MB/s 'peak RSS' ceiling ratio 'every run (s)'
 for key in "${order[@]}"; do
-  case $key in small-* | tar-*) part=b ;; *) part=a ;; esac
+  case $key in small-* | tar-*) part=b ;; shard-* | config-* | curl-put4 | curl-get4) part=c ;; lim-*) part=d ;; *) part=a ;; esac
   rate=$(awk -v n="${bytes[$key]}" -v s="${secs[$key]}" 'BEGIN { if (s < 0.01) print "n/a"; else printf "%.0f", n / 1e6 / s }')
   mib=$(awk -v k="${rss[$key]}" 'BEGIN { printf "%.1f MiB", k / 1024 }')
   set -- "$part" "${label[$key]}" "${secs[$key]}" "$rate" "$mib"
@@ -329,4 +486,12 @@ line 'peak RSS <= 100 MiB, push and pull (a)' "$(peak push repush pull reg-push 
 line 'peak RSS <= 100 MiB, push and pull (b)' "$(peak small-push small-repush small-pull)" le 100 "MiB"
 line 'small files: push <= 3x tar c | sha256sum' "$(times small-push tar-c)" le 3 "x tar c | sha256sum's time"
 line 'small files: pull <= 1.3x tar x' "$(times small-pull tar-x)" le 1.3 "x tar x's time"
+# The bar of issue 20.
+kib() { if [ -n "$1" ]; then awk -v b="$1" 'BEGIN { printf "%.1f", b / 1024 }'; fi; }
+line 'config-only change: re-push < 1 MiB' "$(kib "$config_push_bytes")" le 1024 "KiB uploaded"
+line 'config-only change: cache pull < 1 MiB' "$(kib "$config_pull_bytes")" le 1024 "KiB downloaded"
+line 'sharded push >= 0.9x curl (1 conn.)' "$(speed shard-push curl-put4)" ge 0.9 "x curl PUT ×4's speed"
+line 'sharded pull >= 1x curl (1 conn.)' "$(speed shard-pull curl-get4)" ge 1 "x curl GET ×4's speed"
+line 'limited pull <= 0.5x curl time (2x speed)' "$(times lim-pull lim-curl)" le 0.5 "x curl's time"
+line 'peak RSS <= 100 MiB, (c) and (d)' "$(peak shard-push shard-pull config-push config-pull lim-pull)" le 100 "MiB"
 } | sed 's/ *$//'
