@@ -194,9 +194,10 @@ impl PartsState {
 async fn in_parts(ranged: &dyn RangedFetch, node: &Descriptor, partial: &Partial, flow: &Arc<Flow>) -> Result<Parts> {
     let path = partial.path().to_path_buf();
     let mut state = PartsState::load(partial, node);
+    // The state first: a file at its full length without one would pass for a whole blob.
+    state.save(&path);
     let file = OpenOptions::new().write(true).open(&path).map_err(|e| Error::io("open", &path, e))?;
     file.set_len(node.size).map_err(|e| Error::io("make room for", &path, e))?;
-    state.save(&path);
     let parts = node.size.div_ceil(PART_SIZE);
 
     // The hashing thread: takes part numbers as they finish, hashes every part that joins the

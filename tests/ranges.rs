@@ -33,6 +33,17 @@ fn push_big(tmp: &Path, registry: &Registry) -> PathBuf {
     suite
 }
 
+/// `zoo-oci pull -q --plain-http AT -o OUT` with a cache of the test's own: the tests' blobs are
+/// the same bytes, and a partial download another test holds is not shared.
+fn pull(tmp: &Path, at: &str, out: &Path) -> Run {
+    let cache = tmp.join("cache");
+    run_env(
+        tmp,
+        &[("ZOO_OCI_CACHE", cache.to_str().unwrap())],
+        &["pull", "-q", "--plain-http", at, "-o", out.to_str().unwrap()],
+    )
+}
+
 /// Answers to GETs of blob `digest` in an nginx access log: (status, bytes).
 fn answers(log: &str, digest: &str) -> Vec<(u16, u64)> {
     log.lines()
@@ -56,7 +67,7 @@ fn behind_a_per_connection_limit_a_big_blob_comes_down_in_parallel_ranges() {
     let nginx = Nginx::limiting(&registry.addr, RATE, Ranges::Passed);
     let out = tmp.path().join("out");
     let started = Instant::now();
-    run_in(tmp.path(), &["pull", "-q", "--plain-http", &nginx.at("zoo/big:1"), "-o", out.to_str().unwrap()]).ok();
+    pull(tmp.path(), &nginx.at("zoo/big:1"), &out).ok();
     let took = started.elapsed().as_secs_f64();
     assert_same_tree(&suite, &out);
 
@@ -78,7 +89,7 @@ fn a_proxy_that_drops_ranges_gets_one_stream_and_the_same_bytes() {
     let suite = push_big(tmp.path(), &registry);
     let nginx = Nginx::limiting(&registry.addr, 1 << 30, Ranges::Dropped);
     let out = tmp.path().join("out");
-    run_in(tmp.path(), &["pull", "-q", "--plain-http", &nginx.at("zoo/big:1"), "-o", out.to_str().unwrap()]).ok();
+    pull(tmp.path(), &nginx.at("zoo/big:1"), &out).ok();
     assert_same_tree(&suite, &out);
     let got = answers(&nginx.access_log(), &weights_digest(&suite));
     // The ranges asked for came back whole (200) and were given up (nginx logs 499 for a client
@@ -99,7 +110,7 @@ fn a_part_cut_mid_way_is_asked_for_again_from_where_it_stopped() {
     let pattern: &'static str = Box::leak(format!("/blobs/{digest}").into_boxed_str());
     let proxy = FaultProxy::start(&registry.addr, Fault::CutResponse(pattern, 2));
     let out = tmp.path().join("out");
-    run_in(tmp.path(), &["pull", "-q", "--plain-http", &proxy.at("zoo/big:1"), "-o", out.to_str().unwrap()]).ok();
+    pull(tmp.path(), &proxy.at("zoo/big:1"), &out).ok();
     assert_same_tree(&suite, &out);
     let served: u64 = registry
         .blob_downloads()
@@ -117,4 +128,60 @@ fn a_part_cut_mid_way_is_asked_for_again_from_where_it_stopped() {
     let ranges: Vec<String> =
         proxy.log().into_iter().filter(|l| l.starts_with("GET ") && l.contains(&digest)).collect();
     assert!(ranges.len() >= 6 + 2, "the cut parts were asked for again: {ranges:#?}");
+}
+
+#[test]
+fn a_pull_killed_mid_way_fetches_only_the_parts_it_lacks_in_the_next_run() {
+    let tmp = scratch();
+    let registry = Registry::plain();
+    let suite = push_big(tmp.path(), &registry);
+    let digest = weights_digest(&suite);
+    let hex: &'static str = String::leak(digest.trim_start_matches("sha256:").to_string());
+    let cache = tmp.path().join("cache");
+    let out = tmp.path().join("out");
+    // Slowed by nginx, so that the pull is killed with some parts done and some not.
+    let nginx = Nginx::limiting(&registry.addr, RATE, Ranges::Passed);
+    let slow = nginx.at("zoo/big:1");
+    let args = |at: &str| ["pull", "-q", "--plain-http", at, "-o", out.to_str().unwrap()].map(String::from);
+    let mut child = zoo().current_dir(tmp.path()).env("ZOO_OCI_CACHE", &cache).args(args(&slow)).spawn().unwrap();
+    let state = cache.join("partial").join(format!("{hex}.parts"));
+    let done = || -> Vec<u64> {
+        let parsed: Option<serde_json::Value> = fs::read(&state).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        parsed.map(|s| s["done"].as_array().unwrap().iter().map(|p| p.as_u64().unwrap()).collect()).unwrap_or_default()
+    };
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    while done().len() < 2 {
+        assert!(Instant::now() < deadline, "no part finished");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let kept = done();
+    assert!(kept.len() < BIG / (8 << 20), "killed before the end: {kept:?}");
+    assert!(!out.exists(), "nothing of a killed pull is in place");
+
+    let proxy = FaultProxy::start(&registry.addr, Fault::Delay("never-matches", 0));
+    run_env(
+        tmp.path(),
+        &[("ZOO_OCI_CACHE", cache.to_str().unwrap())],
+        &args(&proxy.at("zoo/big:1")).each_ref().map(String::as_str),
+    )
+    .ok();
+    assert_same_tree(&suite, &out);
+    let answers = proxy.served(hex);
+    for part in &kept {
+        let start = part * (8 << 20);
+        assert!(
+            !answers.iter().any(|(_, range)| range.starts_with(&format!("bytes={start}-"))),
+            "part {part} again: {answers:?}"
+        );
+    }
+    let size = fs::metadata(suite.join("model.safetensors")).unwrap().len();
+    let sent: u64 = answers.iter().map(|(bytes, _)| bytes).sum();
+    assert!(
+        sent <= size - kept.len() as u64 * (8 << 20),
+        "{sent} bytes sent again of {size}, {} parts kept",
+        kept.len()
+    );
+    assert!(!state.exists() && !cache.join("partial").join(hex).exists(), "the partial file became the pulled file");
 }

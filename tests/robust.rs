@@ -236,21 +236,6 @@ fn big_suite_in(reg: &Registry, root: &Path) -> (std::path::PathBuf, String, &'s
     (suite, at, String::leak(digest.trim_start_matches("sha256:").to_string()), size)
 }
 
-/// `(bytes sent, Range header)` of each answer the proxy gave to GETs of the blob `hex`.
-fn served(proxy: &crate::util::proxy::FaultProxy, hex: &str) -> Vec<(u64, String)> {
-    proxy
-        .log()
-        .iter()
-        .filter(|l| l.starts_with("SENT ") && l.contains("GET ") && l.contains(hex))
-        .map(|l| {
-            let mut parts = l.splitn(3, ' ');
-            let bytes = parts.nth(1).unwrap().parse().unwrap();
-            let range = parts.next().unwrap().split(' ').next().unwrap().trim_start_matches("range=").to_string();
-            (bytes, range)
-        })
-        .collect()
-}
-
 #[test]
 fn a_download_cut_at_half_resumes_with_a_range_and_sends_each_byte_once() {
     use crate::util::proxy::{Fault, FaultProxy};
@@ -267,7 +252,7 @@ fn a_download_cut_at_half_resumes_with_a_range_and_sends_each_byte_once() {
     )
     .ok();
     assert_same_tree(&suite.join("data"), &out.join("data"));
-    let answers = served(&proxy, hex);
+    let answers = proxy.served(hex);
     assert_eq!(answers.len(), 2, "one cut answer, one resumed: {answers:?}");
     let (first, resumed) = (&answers[0], &answers[1]);
     assert_eq!(
@@ -314,7 +299,7 @@ fn a_pull_killed_mid_download_resumes_in_the_next_run() {
     args[5] = &through;
     run_env(tmp.path(), &[("ZOO_OCI_CACHE", cache.to_str().unwrap())], &args).ok();
     assert_same_tree(&suite.join("data"), &out.join("data"));
-    let answers = served(&proxy, hex);
+    let answers = proxy.served(hex);
     assert_eq!(answers.len(), 1, "{answers:?}");
     assert!(answers[0].1.starts_with(&format!("bytes={kept}-")), "resumed from the kept prefix: {answers:?}");
     assert_eq!(answers[0].0, size - kept, "only the rest was sent");

@@ -201,14 +201,29 @@ pub fn decode(manifest_descriptor: &Descriptor, bytes: &[u8]) -> Result<SuiteVie
         return Err(not_a_suite(&what));
     }
     let record: Option<SuiteRecord> = match manifest.annotations.get(media::ANN_SUITE) {
-        Some(text) => Some(serde_json::from_str(text).map_err(|e| {
-            Error::malformed(format!(
-                "manifest {}: the {} annotation is malformed",
-                manifest_descriptor.digest,
-                media::ANN_SUITE
-            ))
-            .with_cause(e)
-        })?),
+        Some(text) => {
+            let malformed = |e: serde_json::Error| {
+                Error::malformed(format!(
+                    "manifest {}: the {} annotation is malformed",
+                    manifest_descriptor.digest,
+                    media::ANN_SUITE
+                ))
+                .with_cause(e)
+            };
+            let value: Value = serde_json::from_str(text).map_err(malformed)?;
+            // The version first: a newer record may have another shape, which is no corruption.
+            let version = value.get("zoo_oci").and_then(Value::as_u64).unwrap_or(0);
+            if version > u64::from(super::record::RECORD_VERSION) {
+                return Err(Error::failed(format!(
+                    "manifest {} was written by a newer zoo-oci: its suite record is version {version}, \
+                     this zoo-oci reads up to {}",
+                    manifest_descriptor.digest,
+                    super::record::RECORD_VERSION
+                ))
+                .with_hint("upgrade zoo-oci (pip install -U zoo-oci, or the latest release) to read it"));
+            }
+            Some(serde_json::from_value(value).map_err(malformed)?)
+        }
         None => None,
     };
     let descriptor = match &record {
@@ -568,4 +583,26 @@ fn class_from_media_type(content: LayerContent, filepath: Option<&str>) -> Class
 /// The descriptor recorded in a manifest, as JSON (for `inspect --format json`).
 pub fn descriptor_json(view: &SuiteView) -> Value {
     view.spec.as_ref().map(|d| serde_json::to_value(d).expect("descriptors serialise")).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_newer_than_this_reader_says_to_upgrade_whatever_its_shape() {
+        let record = r#"{"zoo_oci":2,"layers":{"not":"a list"}}"#;
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": media::OCI_MANIFEST,
+            "artifactType": media::MODEL_ARTIFACT,
+            "config": {"mediaType": media::MODEL_CONFIG, "digest": format!("sha256:{}", "0".repeat(64)), "size": 2},
+            "layers": [],
+            "annotations": {media::ANN_SUITE: record},
+        });
+        let bytes = serde_json::to_vec(&manifest).unwrap();
+        let e = decode(&Descriptor::for_bytes(media::OCI_MANIFEST, &bytes), &bytes).unwrap_err();
+        assert!(e.to_string().contains("written by a newer zoo-oci"), "{e}");
+        assert!(e.hint().unwrap().contains("upgrade zoo-oci"));
+    }
 }

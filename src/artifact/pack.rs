@@ -587,7 +587,7 @@ fn manifest_annotations(
     put(media::ANN_TAGS, Some(tags.join(",")));
 
     let record = SuiteRecord {
-        zoo_oci: 1,
+        zoo_oci: super::record::RECORD_VERSION,
         descriptor: serde_json::to_value(d).expect("descriptors serialise"),
         layers: layers.iter().map(layer_record).collect(),
     };

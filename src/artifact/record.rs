@@ -8,6 +8,11 @@ use serde::{Deserialize, Serialize};
 use super::archive::FileRecord;
 use crate::suite::Class;
 
+/// The version of the record this zoo-oci writes and reads. Weight files as layers of their own
+/// (issue 20) did not change its shape: a variant is several layer records of one name, which
+/// every earlier reader already reads. A change of shape is a new number.
+pub const RECORD_VERSION: u32 = 1;
+
 /// The `io.zoo-oci.suite` annotation: the normalised descriptor with what each layer holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SuiteRecord {

@@ -86,6 +86,20 @@ impl FaultProxy {
         self.seen.lock().unwrap().clone()
     }
 
+    /// `(bytes sent, Range header)` of each answer to a GET whose line contains `pattern`.
+    pub fn served(&self, pattern: &str) -> Vec<(u64, String)> {
+        self.log()
+            .iter()
+            .filter(|l| l.starts_with("SENT ") && l.contains("GET ") && l.contains(pattern))
+            .map(|l| {
+                let mut parts = l.splitn(3, ' ');
+                let bytes = parts.nth(1).unwrap().parse().unwrap();
+                let range = parts.next().unwrap().split(' ').next().unwrap().trim_start_matches("range=").to_string();
+                (bytes, range)
+            })
+            .collect()
+    }
+
     /// The requests the proxy answered with a fault.
     pub fn faults(&self) -> Vec<String> {
         self.seen.lock().unwrap().iter().filter(|l| l.starts_with("FAULT ")).cloned().collect()
