@@ -500,14 +500,15 @@ pub fn select<'v>(view: &'v SuiteView, selection: &Selection, files: &FileFilter
 
 fn nothing_matches(view: &SuiteView, what: &str) -> Error {
     let classes: BTreeSet<&str> = view.layers.iter().map(|l| l.class.as_str()).collect();
-    let variants: Vec<String> = view
-        .layers
-        .iter()
-        .filter(|l| l.class == Class::Model)
-        .map(|l| {
-            format!("{} ({})", l.name.as_deref().unwrap_or("?"), l.framework.as_deref().unwrap_or("unknown framework"))
-        })
-        .collect();
+    // A variant of several layers (each weight file its own) is named once.
+    let mut variants: Vec<String> = Vec::new();
+    for l in view.layers.iter().filter(|l| l.class == Class::Model) {
+        let named =
+            format!("{} ({})", l.name.as_deref().unwrap_or("?"), l.framework.as_deref().unwrap_or("unknown framework"));
+        if !variants.contains(&named) {
+            variants.push(named);
+        }
+    }
     Error::not_found(what.to_string()).with_hint(format!(
         "this suite has classes {}; model variants {}",
         classes.into_iter().collect::<Vec<_>>().join(", "),

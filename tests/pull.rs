@@ -156,10 +156,16 @@ fn a_selection_matching_nothing_is_not_found_and_lists_what_exists() {
     let p = pushed_small_suite();
     let out = p.root.join("none");
     let o = out.to_str().unwrap();
-    run_in(&p.root, &["pull", &p.location, "-o", o, "--variant", "tflite"])
-        .code(4)
+    let run = run_in(&p.root, &["pull", &p.location, "-o", o, "--variant", "tflite"]);
+    run.code(4)
         .stderr_has("no model variant \"tflite\"")
-        .stderr_has("onnx-opset13 (onnx), safetensors (safetensors)");
+        .stderr_has("model variants onnx-opset13 (onnx), safetensors (safetensors)");
+    assert_eq!(
+        run.stderr.matches("onnx-opset13").count(),
+        1,
+        "a variant of two weight files is named once: {}",
+        run.stderr
+    );
     run_in(&p.root, &["pull", &p.location, "-o", o, "--include", "*.nothing"]).code(4).stderr_has("matches nothing");
     run_in(&p.root, &["pull", &p.location, "-o", o, "--only", "weights"])
         .code(2)

@@ -545,8 +545,9 @@ def throttle_proxy_main(argv: list[str]) -> None:
 
 @pytest.fixture(scope="session")
 def slow_registry(registry, tmp_path_factory):
-    """The plain registry behind a proxy sending answers at 40 MB/s per connection."""
-    proxy = ThrottleProxy(registry.addr, 40e6, tmp_path_factory.mktemp("proxy") / "requests.log")
+    """The plain registry behind a proxy sending answers at 10 MB/s per connection: a big weight
+    file comes down in 4 ranges at once, so a 200 MB pull takes about 5 s."""
+    proxy = ThrottleProxy(registry.addr, 10e6, tmp_path_factory.mktemp("proxy") / "requests.log")
     yield proxy
     proxy.stop()
 

@@ -169,7 +169,7 @@ def test_push_tag_and_inspect_on_a_registry(registry, tmp_path, repo):
     assert [l.size for l in s.layers] == [l["size"] for l in pushed["layers"]]
     assert [l.media_type for l in s.layers] == [l["mediaType"] for l in pushed["layers"]]
     assert s.size == sum(l.size for l in s.layers)
-    raw = s.layers[1]
+    raw = s.layers[2]  # the ONNX folder's two weight files come first, each a layer
     assert (raw.name, raw.framework, raw.path, raw.files) == (
         "safetensors",
         "safetensors",
@@ -178,7 +178,7 @@ def test_push_tag_and_inspect_on_a_registry(registry, tmp_path, repo):
     )
     assert raw.media_type == "application/vnd.cncf.model.weight.v1.raw"
     assert raw.digest == "sha256:" + hashlib.sha256((suite / "models/model.safetensors").read_bytes()).hexdigest()
-    dataset = s.layers[4]
+    dataset = s.layers[5]
     assert (dataset.name, dataset.path, dataset.files) == ("tiny-test", "data/test/", 5)
 
     assert field(field(s.io, "inputs")[0], "name") == "input"

@@ -240,7 +240,7 @@ def test_two_processes_pulling_the_same_suite_at_once_download_each_layer_once(
 ):
     """Through the throttling proxy, so that both pulls are surely running at the same time."""
     suite = small_suite(tmp_path)
-    write(suite, "models/model.safetensors", safetensors_model(pseudo_random(16_000_000, 9)))  # 0.4 s at 40 MB/s
+    write(suite, "models/model.safetensors", safetensors_model(pseudo_random(16_000_000, 9)))  # 1.6 s at 10 MB/s
     digest = zoo_oci.push(suite, registry.at(f"{repo}:1.0.0"), plain_http=True, quiet=True)
     layers = layer_digests(registry, f"{repo}:1.0.0")
     ref = slow_registry.at(f"{repo}:1.0.0")
