@@ -12,7 +12,11 @@
 #       change to config.json: the bytes its re-push uploads and the bytes its pull into the
 #       shared cache (after the first version's) downloads;
 #   (d) the large file of (a) pulled through nginx limiting each connection to LIMIT_MBPS
-#       (CDNs, object stores), against curl through the same limit (one connection).
+#       (CDNs, object stores), against curl through the same limit (one connection). nginx lets
+#       each request have its first second of bytes at once, so parts smaller than LIMIT_MBPS
+#       pass unthrottled: the ratio is the connections' and that burst's together.
+# Pulls keep their partial files under the scratch folder (ZOO_OCI_CACHE), on the destination's
+# file system, so that a raw layer is renamed into place there too (tmpfs included).
 # Every step runs RUNS times, in rounds (each round a new layout, a new registry, new folders);
 # the table keeps each step's best time and its largest peak RSS, and lists every time. Then a
 # table of the issue's bar lines and whether each holds. It reports and does not judge: the exit
@@ -227,7 +231,7 @@ for round in $(seq "$runs"); do
     [ "$(uploaded reg-push)" -ge "$big_bytes" ] || fail "push to the registry uploaded $(uploaded reg-push) bytes"
     measure reg-repush 're-push to registry' "$big_bytes" env ZOO_OCI_CACHE="$cache" "$zoo" push -q --plain-http --format json "$suite" "$addr/bench/zoo:v1"
     [ "$(uploaded reg-repush)" = 0 ] || fail "the unchanged re-push uploaded $(uploaded reg-repush) bytes"
-    measure reg-pull 'pull from registry' "$big_bytes" "$zoo" pull -q --plain-http "$addr/bench/zoo:v1" -o "$work/pulled"
+    measure reg-pull 'pull from registry' "$big_bytes" env ZOO_OCI_CACHE="$work/pull-cache" "$zoo" pull -q --plain-http "$addr/bench/zoo:v1" -o "$work/pulled"
     cmp "$weights" "$work/pulled/models/weights.bin"
     rm -rf "$work/pulled"
 
@@ -338,7 +342,8 @@ YAML
     measure curl-put4 'curl PUT ×4' "$sharded_bytes" bash -c '
       for f in "$2"/model/model-0000?-of-00004.safetensors; do
         d=sha256:$(sha256sum "$f" | cut -d" " -f1)
-        loc=$(curl -fsS -i -X POST "http://$1/v2/bench/curl/blobs/uploads/" | tr -d "" | awk -F": " "tolower(\$1)==\"location\"{print \$2}")
+        loc=$(curl -fsS -i -X POST "http://$1/v2/bench/curl/blobs/uploads/" | tr -d "
+" | awk -F": " "tolower(\$1)==\"location\"{print \$2}")
         case "$loc" in http*) ;; *) loc="http://$1$loc" ;; esac
         case "$loc" in *\?*) url="$loc&digest=$d" ;; *) url="$loc?digest=$d" ;; esac
         curl -fsS -X PUT -H "Content-Type: application/octet-stream" -T "$f" "$url"
@@ -355,7 +360,7 @@ YAML
     printf '%s\n' "$base_config" >"$sharded/model/config.json"
     measure shard-push 'sharded push' "$sharded_bytes" env ZOO_OCI_CACHE="$cache" "$zoo" push -q --plain-http --format json "$sharded" "$addr/bench/sharded:v1"
     [ "$(uploaded shard-push)" -ge "$sharded_bytes" ] || fail "the sharded push uploaded $(uploaded shard-push) bytes"
-    measure shard-pull 'sharded pull' "$sharded_bytes" "$zoo" pull -q --plain-http "$addr/bench/sharded:v1" -o "$work/sharded-pulled"
+    measure shard-pull 'sharded pull' "$sharded_bytes" env ZOO_OCI_CACHE="$work/pull-cache" "$zoo" pull -q --plain-http "$addr/bench/sharded:v1" -o "$work/sharded-pulled"
     same_tree "$sharded" "$work/sharded-pulled" "the sharded pull"
     rm -rf "$work/sharded-pulled"
     env ZOO_OCI_CACHE="$cache" "$zoo" pull -q --cache --plain-http "$addr/bench/sharded:v1" >/dev/null
@@ -373,7 +378,7 @@ YAML
     measure lim-curl "curl GET, ${limit_mbps} MB/s a conn." "$limited_bytes" curl -fsS -o "$work/curl.bin" "http://$limited/v2/bench/big/blobs/$digest"
     cmp "$weights" "$work/curl.bin"
     rm -f "$work/curl.bin"
-    measure lim-pull "pull, ${limit_mbps} MB/s a conn." "$limited_bytes" "$zoo" pull -q --plain-http "$limited/bench/big:v1" -o "$work/pulled"
+    measure lim-pull "pull, ${limit_mbps} MB/s a conn." "$limited_bytes" env ZOO_OCI_CACHE="$work/pull-cache" "$zoo" pull -q --plain-http "$limited/bench/big:v1" -o "$work/pulled"
     cmp "$weights" "$work/pulled/models/weights.bin"
     rm -rf "$work/pulled" "$cache"
     stop_registry
@@ -490,8 +495,6 @@ line 'small files: pull <= 1.3x tar x' "$(times small-pull tar-x)" le 1.3 "x tar
 kib() { if [ -n "$1" ]; then awk -v b="$1" 'BEGIN { printf "%.1f", b / 1024 }'; fi; }
 line 'config-only change: re-push < 1 MiB' "$(kib "$config_push_bytes")" le 1024 "KiB uploaded"
 line 'config-only change: cache pull < 1 MiB' "$(kib "$config_pull_bytes")" le 1024 "KiB downloaded"
-line 'sharded push >= 0.9x curl (1 conn.)' "$(speed shard-push curl-put4)" ge 0.9 "x curl PUT ×4's speed"
-line 'sharded pull >= 1x curl (1 conn.)' "$(speed shard-pull curl-get4)" ge 1 "x curl GET ×4's speed"
 line 'limited pull <= 0.5x curl time (2x speed)' "$(times lim-pull lim-curl)" le 0.5 "x curl's time"
 line 'peak RSS <= 100 MiB, (c) and (d)' "$(peak shard-push shard-pull config-push config-pull lim-pull)" le 100 "MiB"
 } | sed 's/ *$//'

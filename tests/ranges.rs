@@ -15,8 +15,10 @@ use crate::util::*;
 const MIB: u64 = 1 << 20;
 /// Over `download::PARALLEL_FROM` (32 MiB): six parts of 8 MiB.
 const BIG: usize = 48 << 20;
-/// nginx's limit per connection.
-const RATE: u64 = 8_000_000;
+/// nginx's limit per connection. nginx lets each request have its first second of bytes at once
+/// (`limit_rate` × (elapsed + 1 s)): at 4 MB/s an 8 MiB part is half burst, half limited, so
+/// what beats one connection here is connections side by side, not the burst alone.
+const RATE: u64 = 4_000_000;
 
 /// A suite of one big raw weights file, pushed to `registry` as `zoo/big:1`.
 fn push_big(tmp: &Path, registry: &Registry) -> PathBuf {
@@ -44,15 +46,13 @@ fn pull(tmp: &Path, at: &str, out: &Path) -> Run {
     )
 }
 
-/// Answers to GETs of blob `digest` in an nginx access log: (status, bytes).
-fn answers(log: &str, digest: &str) -> Vec<(u16, u64)> {
-    log.lines()
-        .filter(|l| l.contains(&format!("GET /v2/zoo/big/blobs/{digest}")))
-        .filter_map(|l| {
-            let mut fields = l.split_once("\" ")?.1.split(' ');
-            Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?))
-        })
-        .collect()
+/// The most answers in `answers` under way at one time.
+fn most_at_once(answers: &[(u16, u64, f64, f64)]) -> usize {
+    answers
+        .iter()
+        .map(|(_, _, start, _)| answers.iter().filter(|(_, _, s, e)| s <= start && start < e).count())
+        .max()
+        .unwrap_or(0)
 }
 
 fn weights_digest(suite: &Path) -> String {
@@ -71,14 +71,15 @@ fn behind_a_per_connection_limit_a_big_blob_comes_down_in_parallel_ranges() {
     let took = started.elapsed().as_secs_f64();
     assert_same_tree(&suite, &out);
 
-    let got = answers(&nginx.access_log(), &weights_digest(&suite));
-    assert!(got.len() >= 6 && got.iter().all(|(status, _)| *status == 206), "parts, each a 206: {got:?}");
+    let got = nginx.answers(&weights_digest(&suite));
+    assert!(got.len() >= 6 && got.iter().all(|(status, ..)| *status == 206), "parts, each a 206: {got:?}");
     let size = fs::metadata(suite.join("model.safetensors")).unwrap().len();
-    assert_eq!(got.iter().map(|(_, bytes)| bytes).sum::<u64>(), size, "each byte once: {got:?}");
-    // One connection cannot move the blob faster than the limit allows: half that time is a
-    // bound only several connections at once can meet (not a speed measurement: the limit is
-    // nginx's, exact).
-    let one_connection = size as f64 / RATE as f64;
+    assert_eq!(got.iter().map(|(_, bytes, ..)| bytes).sum::<u64>(), size, "each byte once: {got:?}");
+    assert_eq!(most_at_once(&got), 4, "four ranges side by side: {got:?}");
+    // One connection cannot move the blob faster than the limit allows (after its first
+    // second's burst): half that time is a bound only several connections at once meet (not a
+    // speed measurement: the limit is nginx's, exact).
+    let one_connection = (size - RATE) as f64 / RATE as f64;
     assert!(took < one_connection / 2.0, "{took:.1} s, one connection needs at least {one_connection:.1} s");
 }
 
@@ -91,13 +92,13 @@ fn a_proxy_that_drops_ranges_gets_one_stream_and_the_same_bytes() {
     let out = tmp.path().join("out");
     pull(tmp.path(), &nginx.at("zoo/big:1"), &out).ok();
     assert_same_tree(&suite, &out);
-    let got = answers(&nginx.access_log(), &weights_digest(&suite));
+    let got = nginx.answers(&weights_digest(&suite));
     // The ranges asked for came back whole (200) and were given up (nginx logs 499 for a client
     // that went away); then one stream, whole.
     let size = fs::metadata(suite.join("model.safetensors")).unwrap().len();
-    assert!(got.iter().all(|(status, _)| matches!(status, 200 | 499)), "{got:?}");
+    assert!(got.iter().all(|(status, ..)| matches!(status, 200 | 499)), "{got:?}");
     assert!(got.len() <= 1 + 4, "one stream after the refused ranges: {got:?}");
-    assert_eq!(got.iter().filter(|(_, bytes)| *bytes == size).count(), 1, "one whole stream: {got:?}");
+    assert_eq!(got.iter().filter(|(_, bytes, ..)| *bytes == size).count(), 1, "one whole stream: {got:?}");
 }
 
 #[test]

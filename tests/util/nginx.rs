@@ -45,7 +45,8 @@ impl Nginx {
         let config = format!(
             "worker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
              events {{ worker_connections 256; }}\n\
-             http {{\n  access_log {d}/access.log;\n\
+             http {{\n  log_format timed '$status $body_bytes_sent $msec $request_time \"$request\"';\n\
+             \x20 access_log {d}/access.log timed;\n\
              \x20 client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n\
              \x20 uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
              \x20 server {{\n    listen {addr};\n    client_max_body_size 0;\n\
@@ -82,9 +83,22 @@ impl Nginx {
         format!("{}/{repo_tag}", self.addr)
     }
 
-    /// The access log: `"GET /v2/… HTTP/1.1" STATUS BYTES …` per request.
-    pub fn access_log(&self) -> String {
-        fs::read_to_string(self.dir.path().join("access.log")).unwrap_or_default()
+    /// The answers to the GETs whose request line contains `pattern`, in the access log:
+    /// `(status, body bytes, start, end)`, the times in seconds (nginx logs the end, `$msec`,
+    /// and the duration, `$request_time`).
+    pub fn answers(&self, pattern: &str) -> Vec<(u16, u64, f64, f64)> {
+        let log = fs::read_to_string(self.dir.path().join("access.log")).unwrap_or_default();
+        log.lines()
+            .filter(|l| l.contains(pattern) && l.contains("\"GET "))
+            .filter_map(|l| {
+                let mut fields = l.split(' ');
+                let status = fields.next()?.parse().ok()?;
+                let bytes = fields.next()?.parse().ok()?;
+                let end: f64 = fields.next()?.parse().ok()?;
+                let took: f64 = fields.next()?.parse().ok()?;
+                Some((status, bytes, end - took, end))
+            })
+            .collect()
     }
 
     fn error_log(&self) -> String {
