@@ -258,14 +258,17 @@ impl Graph<'_> {
         }
         let started = Instant::now();
         let on_retry = |e: &Error, _: Duration| (self.options.on_event)(&Event::Retrying(node.clone(), e.to_string()));
-        // Only a source that can send ranges is worth keeping a partial copy of.
-        let partial = match (&self.options.resume_dir, self.src.ranged()) {
-            (Some(dir), Some(_)) => Partial::take(dir, node),
-            _ => None,
-        };
         // A sink that takes this blob as a file (a raw layer's) gets the partial file itself,
         // whole and verified: each byte is written once.
         let taker = self.dst.file_taker().filter(|t| t.takes_as_file(node));
+        // Only a source that can send ranges is worth keeping a partial copy of; and a copy
+        // beside the sink's own writing (a tar being extracted) only for a blob big enough that
+        // starting it over costs more than writing it twice.
+        let worth_keeping = taker.is_some() || node.size >= crate::resume::KEPT_BESIDE_FROM;
+        let partial = match (&self.options.resume_dir, self.src.ranged()) {
+            (Some(dir), Some(_)) if worth_keeping => Partial::take(dir, node),
+            _ => None,
+        };
         let copied = retry::run(policy, on_retry, |attempt| {
             let partial = partial.as_ref();
             async move {

@@ -20,6 +20,12 @@ use crate::digest;
 use crate::error::Result;
 use crate::store::{BlobReader, Source};
 
+/// A blob streamed into a sink that writes it elsewhere (a tar extracted into a folder) is also
+/// kept in a partial file from this size on: below it, a cut download starts over, which costs
+/// less than writing every byte twice (the small files of a test set, configs, scripts). A raw
+/// layer's partial file is the file itself ([`crate::download`]), whatever its size.
+pub const KEPT_BESIDE_FROM: u64 = 64 << 20;
+
 /// The folder partial downloads are kept in: `$ZOO_OCI_CACHE/partial`, else the user cache
 /// folder's `zoo-oci/partial` (`$XDG_CACHE_HOME`, `~/.cache`).
 pub fn default_dir() -> Option<PathBuf> {
