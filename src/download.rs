@@ -88,6 +88,10 @@ async fn in_one_stream(src: &dyn Source, node: &Descriptor, partial: &Partial, f
     };
     let path = partial.path().to_path_buf();
     let blob = node.clone();
+    // An attempt given up (a stall, Ctrl-C) drops this future; its thread must then append no
+    // more, or its late bytes would land after the next attempt's.
+    let abandoned = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let _abandon_on_drop = AbandonOnDrop(abandoned.clone());
     tokio::task::spawn_blocking(move || {
         let mut hasher = ChunkHasher::for_size(blob.size);
         hash_range(&path, 0, have, &mut hasher)?;
@@ -95,6 +99,9 @@ async fn in_one_stream(src: &dyn Source, node: &Descriptor, partial: &Partial, f
             let mut out = OpenOptions::new().append(true).open(&path).map_err(|e| Error::io("open", &path, e))?;
             let mut input = SyncIoBridge::new(rest).take(blob.size - have + 1);
             loop {
+                if abandoned.load(Ordering::SeqCst) {
+                    return Err(Error::failed("the download was given up"));
+                }
                 let mut chunk = hasher.spare().unwrap_or_default();
                 chunk.resize(1 << 20, 0);
                 let n = read_full(&mut input, &mut chunk).map_err(|e| read_error(&blob, e))?;
@@ -111,6 +118,15 @@ async fn in_one_stream(src: &dyn Source, node: &Descriptor, partial: &Partial, f
     })
     .await
     .map_err(|e| Error::failed("the download thread failed").with_cause(e))?
+}
+
+/// Sets its flag when dropped.
+struct AbandonOnDrop(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for AbandonOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
 
 /// Fills `buf` as far as the reader goes; the count read (less only at the end).
