@@ -367,3 +367,18 @@ fn a_variant_glob_that_names_nothing_or_does_not_parse_is_an_error_at_its_entry(
     write(&dir, "zoo.yaml", LISTED_YAML.replace("path: model.onnx", "path: \"model[1].onnx\""), false);
     run_in(tmp.path(), &["check", "--strict", d]).ok();
 }
+
+/// Regression: a variant whose one path was refused (it leaves the suite) made `check` and
+/// `push` panic on the common folder of no path.
+#[test]
+fn a_model_path_that_leaves_the_suite_is_refused_not_a_panic() {
+    let tmp = scratch();
+    let dir = small_suite(tmp.path());
+    write(tmp.path(), "etc/passwd", "a decoy outside the suite", false);
+    write(&dir, "zoo.yaml", SMALL_SUITE_YAML.replace("path: models/onnx/", "path: ../etc/passwd"), false);
+    let d = dir.to_str().unwrap();
+    run_in(tmp.path(), &["check", d]).code(1).stderr_has("../etc/passwd");
+    let layout = tmp.path().join("zoo");
+    run_in(tmp.path(), &["push", d, &format!("oci:{}:1", layout.display())]).code(1).stderr_has("../etc/passwd");
+    assert!(!layout.join("index.json").exists(), "nothing was pushed");
+}

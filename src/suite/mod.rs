@@ -997,8 +997,11 @@ pub fn with_parents(entries: Vec<Entry>) -> Vec<Entry> {
 /// (`./` when none).
 pub fn common_folder(declared: &[&str]) -> String {
     let normal: Vec<String> = declared.iter().map(|p| p.trim_start_matches("./").to_string()).collect();
-    if let [one] = normal.as_slice() {
-        return if one.is_empty() { "./".into() } else { one.clone() };
+    match normal.as_slice() {
+        // No path: every one was refused (one leaving the suite, say), which check reports.
+        [] => return "./".into(),
+        [one] => return if one.is_empty() { "./".into() } else { one.clone() },
+        _ => {}
     }
     let folders: Vec<Vec<&str>> = normal
         .iter()
@@ -1026,6 +1029,7 @@ mod tests {
         assert_eq!(common_folder(&["scripts/a/x.py", "scripts/b/"]), "scripts/");
         assert_eq!(common_folder(&["zoo.yaml", "docs/"]), "./");
         assert_eq!(common_folder(&["models/onnx/"]), "models/onnx/");
+        assert_eq!(common_folder(&[]), "./", "a variant whose paths were all refused");
     }
 
     #[test]
