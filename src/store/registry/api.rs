@@ -253,7 +253,9 @@ impl Api {
     /// a failure means "not a Harbor", never an error of the push.
     pub async fn harbor(&self) -> Option<Option<String>> {
         use base64::Engine as _;
-        let mut request = self.http.get(self.url("/api/v2.0/systeminfo")).timeout(self.idle_timeout);
+        // Asked of every registry a push goes to: one that does not answer soon is no Harbor.
+        let wait = self.idle_timeout.min(std::time::Duration::from_secs(5));
+        let mut request = self.http.get(self.url("/api/v2.0/systeminfo")).timeout(wait);
         if let Credential::Basic { username, password } = &self.credential {
             let pair = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
             request = request.header(AUTHORIZATION, format!("Basic {pair}"));
