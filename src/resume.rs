@@ -26,12 +26,6 @@ use crate::store::{BlobReader, Source};
 /// layer's partial file is the file itself ([`crate::download`]), whatever its size.
 pub const KEPT_BESIDE_FROM: u64 = 64 << 20;
 
-/// The folder partial downloads are kept in: `$ZOO_OCI_CACHE/partial`, else the user cache
-/// folder's `zoo-oci/partial` (`$XDG_CACHE_HOME`, `~/.cache`).
-pub fn default_dir() -> Option<PathBuf> {
-    crate::cache::root().map(|root| root.join("partial"))
-}
-
 /// A partial download this process holds: bytes received so far, appended to as more arrive.
 pub struct Partial {
     path: PathBuf,

@@ -42,11 +42,6 @@ pub struct Known {
 }
 
 impl DigestCache {
-    /// The cache in the user cache folder (`digests/`), if there is one.
-    pub fn in_user_cache() -> Option<DigestCache> {
-        crate::cache::root().map(|root| DigestCache { dir: root.join("digests") })
-    }
-
     /// A cache in `dir`.
     pub fn at(dir: impl Into<PathBuf>) -> DigestCache {
         DigestCache { dir: dir.into() }

@@ -115,6 +115,8 @@ fn transfer(context: &Context) -> pull::Transfer {
         concurrency: context.concurrency,
         idle_timeout: context.transport.idle_timeout,
         retry_for: Some(context.transport.retry_timeout),
-        resume_dir: crate::resume::default_dir(),
+        // Partial downloads are kept in the user cache folder's `partial/` (`$ZOO_OCI_CACHE`,
+        // else `$XDG_CACHE_HOME/zoo-oci`, `~/.cache/zoo-oci`): chosen here, not in `resume`.
+        resume_dir: crate::cache::root().map(|root| root.join("partial")),
     }
 }

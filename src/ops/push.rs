@@ -128,7 +128,11 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
         compression: options.compression,
         created: created_time(&options.created)?,
         hashed: Some(hashed.clone()),
-        cache: if options.digest_cache { crate::artifact::known::DigestCache::in_user_cache() } else { None },
+        // The user cache folder's `digests/`: chosen here, so that packing reads no environment.
+        cache: match options.digest_cache {
+            true => crate::cache::root().map(|root| crate::artifact::known::DigestCache::at(root.join("digests"))),
+            false => None,
+        },
         spooler: None,
         stop: Default::default(),
         names: options.names.unwrap_or_default(),
