@@ -22,6 +22,8 @@ use crate::store::Source;
 use crate::store::dir::{FolderSink, Unpack};
 use crate::suite::Class;
 
+mod ownership;
+
 /// The file written into every pulled folder.
 pub const RECORD_FILE: &str = ".zoo-oci.json";
 
@@ -122,6 +124,8 @@ pub struct FolderOptions {
     pub transfer: Transfer,
     /// How the source was named, for the record.
     pub source_name: String,
+    /// The shared cache, whose layers are copied rather than downloaded.
+    pub cache: Option<crate::cache::Cache>,
 }
 
 /// How a pull's layers come down, into a folder or into the shared cache.
@@ -236,10 +240,15 @@ pub async fn into_folder(
         None => PathBuf::from(crate::suite::safe_folder_name(&name)),
     };
     let state = destination_state(&destination)?;
+    let survey = match &state {
+        DestinationState::Pulled(record) => ownership::survey(&destination, record)?,
+        _ => ownership::Survey::default(),
+    };
     if let DestinationState::Pulled(record) = &state
         && record.manifest == root.descriptor.digest
         && record.selection == options.selection
-        && files_present(&destination, &record.files)
+        && survey.changed.is_empty()
+        && survey.missing == 0
     {
         return Ok(PullOutcome {
             destination,
@@ -252,11 +261,17 @@ pub async fn into_folder(
             warnings: view.warnings.clone(),
         });
     }
+    if !survey.changed.is_empty() && !options.force {
+        return Err(ownership::changed_error(&destination, &survey.changed));
+    }
     if let DestinationState::Foreign = state
         && !options.force
     {
         return Err(Error::failed(format!("{} is not empty and was not written by zoo-oci", destination.display()))
-            .with_hint("choose another folder with -o, or pass --force to replace it"));
+            .with_hint(
+                "choose another folder with -o, or pass --force to write the suite's files into it \
+                 (the files there are kept, except those at a path of the suite, which are replaced)",
+            ));
     }
 
     let parent = parent_of(&destination);
@@ -270,8 +285,8 @@ pub async fn into_folder(
     let result = result.and_then(|(scratch, _alive, record)| {
         settle(scratch.path())?;
         match staging {
-            Staging::Beside => swap_into_place(scratch, &destination, &state).map(|()| record),
-            Staging::Inside => swap_inside(scratch, &destination).map(|()| record),
+            Staging::Beside => swap_into_place(scratch, &destination, &state, &survey, options.force).map(|()| record),
+            Staging::Inside => swap_inside(scratch, &destination, &survey, options.force).map(|()| record),
         }
     });
     match result {
@@ -363,7 +378,7 @@ async fn pull_into_scratch(
     let alive = hold(scratch.path())?;
     check_free_space(scratch.path(), destination, chosen)?;
     // Layers the shared cache holds are copied from it, not downloaded.
-    let cache = crate::cache::root().map(crate::cache::Cache::at);
+    let cache = options.cache.clone();
     let cached: BTreeMap<String, crate::cache::LayerRecord> = match &cache {
         Some(cache) => chosen
             .iter()
@@ -552,10 +567,6 @@ pub fn read_record(destination: &Path) -> Option<PullRecord> {
     fs::read(destination.join(RECORD_FILE)).ok().and_then(|b| serde_json::from_slice(&b).ok())
 }
 
-fn files_present(root: &Path, files: &[FileRecord]) -> bool {
-    files.iter().all(|f| fs::metadata(root.join(&f.path)).map(|m| m.len() == f.size).unwrap_or(false))
-}
-
 fn parent_of(destination: &Path) -> PathBuf {
     match destination.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -596,25 +607,44 @@ fn settle(scratch: &Path) -> Result<()> {
     rustix::fs::syncfs(&folder).map_err(|e| Error::io("sync", scratch, e.into()))
 }
 
-fn swap_into_place(scratch: tempfile::TempDir, destination: &Path, state: &DestinationState) -> Result<()> {
+fn swap_into_place(
+    scratch: tempfile::TempDir,
+    destination: &Path,
+    state: &DestinationState,
+    survey: &ownership::Survey,
+    force: bool,
+) -> Result<()> {
     let scratch_path = scratch.path().to_path_buf();
     match state {
         DestinationState::Missing => {}
         DestinationState::Empty => fs::remove_dir(destination).map_err(|e| Error::io("replace", destination, e))?,
         DestinationState::Pulled(_) | DestinationState::Foreign => {
+            // The user's entries join the new pull first, so that one rename publishes both.
+            let plan = ownership::plan(destination, &scratch_path, survey, force)?;
+            let carried = ownership::carry_into(&plan, destination, &scratch_path)?;
             // Move the old content aside first, so that a failure can put it back.
-            let old = tempfile::Builder::new()
+            let old = match tempfile::Builder::new()
                 .prefix(&format!("{}.old-", destination.file_name().unwrap_or_default().to_string_lossy()))
                 .tempdir_in(parent_of(destination))
-                .map_err(|e| Error::io("create a scratch folder beside", destination, e))?;
+            {
+                Ok(old) => old,
+                Err(e) => {
+                    carried.undo();
+                    return Err(Error::io("create a scratch folder beside", destination, e));
+                }
+            };
             let old_path = old.path().join("content");
-            fs::rename(destination, &old_path).map_err(|e| Error::io("move aside", destination, e))?;
+            if let Err(e) = fs::rename(destination, &old_path) {
+                carried.undo();
+                return Err(Error::io("move aside", destination, e));
+            }
             if let Err(e) = fs::rename(&scratch_path, destination) {
                 let _ = fs::rename(&old_path, destination);
+                carried.undo();
                 return Err(Error::io("move into place", destination, e));
             }
             let _ = scratch.keep();
-            drop(old); // deletes the old content
+            drop(old); // deletes what the pull left: its old files, and files --force replaced
             return Ok(());
         }
     }
@@ -725,41 +755,14 @@ pub(crate) fn check_free_space(scratch: &Path, destination: &Path, chosen: &[&La
     Ok(())
 }
 
-/// Moves the staged entries into a destination that stays where it is: the old entries go to a
-/// hidden folder first, so that a failure can put everything back as it was.
-fn swap_inside(scratch: tempfile::TempDir, destination: &Path) -> Result<()> {
+/// Moves the staged entries into a destination that stays where it is (see
+/// [`ownership::merge_into`]): what the pull leaves goes to a hidden folder first, so that a
+/// failure can put everything back as it was; the user's files stay where they are.
+fn swap_inside(scratch: tempfile::TempDir, destination: &Path, survey: &ownership::Survey, force: bool) -> Result<()> {
+    let plan = ownership::plan(destination, scratch.path(), survey, force)?;
     let old = tempfile::Builder::new()
         .prefix(INSIDE_OLD)
         .tempdir_in(destination)
         .map_err(|e| Error::io("create a scratch folder in", destination, e))?;
-    let ours = |name: &str| name.starts_with(INSIDE_PARTIAL) || name.starts_with(INSIDE_OLD);
-    let entries = |dir: &Path| -> Result<Vec<std::ffi::OsString>> {
-        let read = fs::read_dir(dir).map_err(|e| Error::io("read", dir, e))?;
-        Ok(read.flatten().map(|e| e.file_name()).filter(|n| !ours(&n.to_string_lossy())).collect())
-    };
-    let mut moved_out = Vec::new();
-    let mut moved_in = Vec::new();
-    let result = (|| {
-        for name in entries(destination)? {
-            fs::rename(destination.join(&name), old.path().join(&name))
-                .map_err(|e| Error::io("move aside", &destination.join(&name), e))?;
-            moved_out.push(name);
-        }
-        for name in entries(scratch.path())? {
-            fs::rename(scratch.path().join(&name), destination.join(&name))
-                .map_err(|e| Error::io("move into place", &destination.join(&name), e))?;
-            moved_in.push(name);
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        // Put everything back: the destination is left as it was.
-        for name in moved_in.iter().rev() {
-            let _ = fs::rename(destination.join(name), scratch.path().join(name));
-        }
-        for name in moved_out.iter().rev() {
-            let _ = fs::rename(old.path().join(name), destination.join(name));
-        }
-    }
-    result
+    ownership::merge_into(&plan, scratch.path(), destination, old.path())
 }

@@ -115,8 +115,20 @@ fn a_pull_into_the_current_folder_works_and_a_foreign_one_is_refused() {
     fs::create_dir(&here).unwrap();
     run_in(&here, &["pull", "-q", &format!("{layout}:1"), "-o", "."]).ok();
     assert_same_tree(&tmp.path().join("suite-v1"), &here);
+    // Staged inside (the current folder cannot be renamed): files the user added stay too.
+    write(&here, "my-results.txt", "mine", false);
+    write(&here, "scripts/mine.py", "print('mine')\n", false);
     run_in(&here, &["pull", "-q", &format!("{layout}:2"), "-o", "."]).ok();
     assert!(fs::read_to_string(here.join("scripts/infer.py")).unwrap().contains("v2"));
+    assert_eq!(fs::read_to_string(here.join("my-results.txt")).unwrap(), "mine");
+    assert_eq!(fs::read_to_string(here.join("scripts/mine.py")).unwrap(), "print('mine')\n");
+    // An edited file of the suite stops it there as well; --force replaces only that file.
+    write(&here, "scripts/common.py", "X = 'edited'\n", false);
+    run_in(&here, &["pull", &format!("{layout}:1"), "-o", "."]).code(1).stderr_has("scripts/common.py");
+    run_in(&here, &["pull", "-q", "--force", &format!("{layout}:1"), "-o", "."]).ok();
+    assert!(!fs::read_to_string(here.join("scripts/infer.py")).unwrap().contains("v2"));
+    assert_eq!(fs::read_to_string(here.join("scripts/common.py")).unwrap(), "X = 1\n");
+    assert_eq!(fs::read_to_string(here.join("my-results.txt")).unwrap(), "mine");
 
     let foreign = tmp.path().join("foreign");
     write(&foreign, "notes.txt", "mine", false);
@@ -125,7 +137,12 @@ fn a_pull_into_the_current_folder_works_and_a_foreign_one_is_refused() {
         .stderr_has("was not written by zoo-oci");
     assert_eq!(names(&foreign), ["notes.txt"]);
     run_in(&foreign, &["pull", "-q", "--force", &format!("{layout}:1"), "-o", "."]).ok();
-    assert!(!foreign.join("notes.txt").exists() && foreign.join(".zoo-oci.json").is_file());
+    assert!(foreign.join("scripts/infer.py").is_file() && foreign.join(".zoo-oci.json").is_file());
+    assert_eq!(
+        fs::read_to_string(foreign.join("notes.txt")).unwrap(),
+        "mine",
+        "--force never deletes a file of the user's"
+    );
 }
 
 #[test]

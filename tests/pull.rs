@@ -225,7 +225,10 @@ fn a_non_empty_folder_zoo_oci_did_not_create_is_refused_unless_forced() {
         .stderr_has("not empty and was not written by zoo-oci")
         .stderr_has("--force");
     assert_eq!(fs::read_to_string(out.join("precious.txt")).unwrap(), "do not lose me");
+    // --force writes the suite's files into it and keeps the files that were there.
     run_in(&p.root, &["pull", "-q", "--force", &p.location, "-o", out.to_str().unwrap()]).ok();
+    assert_eq!(fs::read_to_string(out.join("precious.txt")).unwrap(), "do not lose me");
+    fs::remove_file(out.join("precious.txt")).unwrap();
     assert_same_tree(&p.suite, &out);
     // An empty folder is fine without --force.
     let empty = p.root.join("empty");
@@ -270,5 +273,97 @@ fn pull_by_digest_works() {
         &["pull", "-q", &format!("oci:{}@{digest}", p.root.join("zoo").display()), "-o", out.to_str().unwrap()],
     )
     .ok();
+    assert_same_tree(&p.suite, &out);
+}
+
+/// A pulled folder, a file the user added at the top, one inside a folder of the suite and a
+/// folder of their own, and a new version of the suite (`scripts/common.py` changed).
+fn pulled_then_added_to(p: &Pushed) -> PathBuf {
+    let out = p.root.join("full");
+    run_in(&p.root, &["pull", "-q", &p.location, "-o", out.to_str().unwrap()]).ok();
+    write(&out, "my-results.txt", "accuracy 0.93", false);
+    write(&out, "scripts/mine.py", "print('mine')\n", false);
+    write(&out, "runs/1/log.txt", "epoch 1", false);
+    write(&p.suite, "scripts/common.py", "X = 2\n", false);
+    fs::remove_file(p.suite.join("docs/card.md")).unwrap();
+    run_in(&p.root, &["push", "-q", p.suite.to_str().unwrap(), &p.location]).ok();
+    out
+}
+
+fn assert_added_files_kept(out: &Path) {
+    assert_eq!(fs::read_to_string(out.join("my-results.txt")).unwrap(), "accuracy 0.93");
+    assert_eq!(fs::read_to_string(out.join("scripts/mine.py")).unwrap(), "print('mine')\n");
+    assert_eq!(fs::read_to_string(out.join("runs/1/log.txt")).unwrap(), "epoch 1");
+}
+
+#[test]
+fn a_re_pull_keeps_the_files_the_user_added_and_removes_only_its_own() {
+    let p = pushed_small_suite();
+    let out = pulled_then_added_to(&p);
+    run_in(&p.root, &["pull", "-q", &p.location, "-o", out.to_str().unwrap()]).ok();
+    assert_added_files_kept(&out);
+    assert_eq!(fs::read_to_string(out.join("scripts/common.py")).unwrap(), "X = 2\n");
+    assert!(!out.join("docs/card.md").exists(), "a file of the old version the new one lacks goes");
+    // What is left besides the added files is the new version, byte for byte.
+    for added in ["my-results.txt", "scripts/mine.py", "runs/1/log.txt"] {
+        fs::remove_file(out.join(added)).unwrap();
+    }
+    fs::remove_dir_all(out.join("runs")).unwrap();
+    assert_same_tree(&p.suite, &out);
+    assert!(leftovers(&p.root).is_empty(), "{:?}", leftovers(&p.root));
+}
+
+#[test]
+fn a_re_pull_stops_on_a_file_of_the_suite_the_user_changed_unless_forced() {
+    let p = pushed_small_suite();
+    let out = pulled_then_added_to(&p);
+    let o = out.to_str().unwrap();
+    write(&out, "scripts/infer.py", "print('my edit')\n", true);
+    write(&out, "data/test/sample-1.csv", "a,b\n9,9\n", false); // same size, other bytes
+    let before = tree(&out);
+    run_in(&p.root, &["pull", &p.location, "-o", o])
+        .code(1)
+        .stderr_has("2 files of the suite in")
+        .stderr_has("changed since they were pulled: data/test/sample-1.csv, scripts/infer.py")
+        .stderr_has("--force");
+    assert_eq!(tree(&out), before, "nothing was touched");
+    // The same digest again stops too: an edit is not an up-to-date folder.
+    run_in(&p.root, &["pull", &p.location, "-o", o]).code(1).stderr_has("scripts/infer.py");
+
+    // A file touched but not changed is still the pull's.
+    let common = out.join("scripts/validate.py");
+    let content = fs::read(&common).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    fs::write(&common, content).unwrap();
+
+    run_in(&p.root, &["pull", "-q", "--force", &p.location, "-o", o]).ok();
+    assert_added_files_kept(&out);
+    assert_eq!(fs::read(out.join("scripts/infer.py")).unwrap(), fs::read(p.suite.join("scripts/infer.py")).unwrap());
+    assert_eq!(
+        fs::read(out.join("data/test/sample-1.csv")).unwrap(),
+        fs::read(p.suite.join("data/test/sample-1.csv")).unwrap()
+    );
+    // Once replaced, the folder is the pull's again: up to date.
+    let again = run_in(&p.root, &["pull", "--format", "json", &p.location, "-o", o]).ok().stdout.clone();
+    assert!(again.contains("\"up_to_date\":true"), "{again}");
+}
+
+#[test]
+fn a_file_the_user_added_where_the_new_version_has_one_stops_the_pull_unless_forced() {
+    let p = pushed_small_suite();
+    let out = p.root.join("out");
+    let o = out.to_str().unwrap();
+    run_in(&p.root, &["pull", "-q", &p.location, "-o", o]).ok();
+    write(&out, "docs/new.md", "my notes", false);
+    write(&p.suite, "docs/new.md", "the suite's new page\n", false);
+    run_in(&p.root, &["push", "-q", p.suite.to_str().unwrap(), &p.location]).ok();
+    run_in(&p.root, &["pull", &p.location, "-o", o])
+        .code(1)
+        .stderr_has("1 path in")
+        .stderr_has("not from an earlier pull: docs/new.md")
+        .stderr_has("--force");
+    assert_eq!(fs::read_to_string(out.join("docs/new.md")).unwrap(), "my notes");
+    assert!(leftovers(&p.root).is_empty(), "{:?}", leftovers(&p.root));
+    run_in(&p.root, &["pull", "-q", "--force", &p.location, "-o", o]).ok();
     assert_same_tree(&p.suite, &out);
 }
