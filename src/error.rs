@@ -223,6 +223,11 @@ impl Error {
         self.retryable |= transient;
         self
     }
+    /// The same error, not to be tried again whatever its kind.
+    pub fn permanent(mut self) -> Self {
+        self.retryable = false;
+        self
+    }
     /// Whether trying again may succeed.
     pub fn is_retryable(&self) -> bool {
         self.retryable

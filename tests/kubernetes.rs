@@ -214,6 +214,32 @@ fn a_registry_that_is_not_up_yet_is_waited_for() {
 }
 
 #[test]
+fn a_refused_connection_fails_at_once_unless_retry_timeout_asks_to_wait() {
+    // A wrong port (nothing listening): docker and oras fail at once, and so does zoo-oci.
+    let tmp = scratch();
+    let port = free_port();
+    let at = format!("127.0.0.1:{port}/zoo/tiny:1");
+    let started = Instant::now();
+    let run = run_in(tmp.path(), &["pull", "--plain-http", &at, "-o", "out"]);
+    run.code(1)
+        .stderr_has(&format!("connecting to 127.0.0.1:{port}/zoo/tiny: connection refused by 127.0.0.1:{port}"))
+        .stderr_has("--retry-timeout");
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert!(!run.stderr.contains("waiting for"), "{}", run.stderr);
+    assert!(!run.stderr.contains("authenticating"), "no credentials were involved: {}", run.stderr);
+    // The same with credentials says it was authenticating, and fails as fast.
+    let started = Instant::now();
+    let run =
+        run_env(tmp.path(), &[("ZOO_OCI_USERNAME", "u"), ("ZOO_OCI_PASSWORD", "p")], &["inspect", "--plain-http", &at]);
+    run.code(1).stderr_has(&format!("authenticating for 127.0.0.1:{port}/zoo/tiny"));
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    // A name that does not resolve fails at once too, with the cause.
+    let started = Instant::now();
+    run_in(tmp.path(), &["inspect", "no-such-host.invalid/zoo/tiny:1"]).code(1).stderr_has("does not resolve");
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+}
+
+#[test]
 fn a_registry_that_stays_down_fails_after_the_retry_timeout_with_one_clear_line() {
     let tmp = scratch();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

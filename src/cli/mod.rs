@@ -90,10 +90,10 @@ pub struct RegistryFlags {
     /// .dockerconfigjson of a Kubernetes Secret).
     #[arg(long, value_name = "FILE")]
     pub docker_config: Option<PathBuf>,
-    /// Keep trying to reach a registry that is not up yet, or to finish a transfer that failed,
-    /// for this long (e.g. 60s, 5m, 0).
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
-    pub retry_timeout: Duration,
+    /// Keep trying to finish a transfer that failed for this long (default 60s), and, only when
+    /// given, to reach a registry that refuses connections (not up yet) (e.g. 60s, 5m, 0).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub retry_timeout: Option<Duration>,
     /// Give up on a connection that takes this long to open, or a transfer that moves no byte
     /// for this long (then try again within --retry-timeout).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
@@ -112,7 +112,7 @@ impl Default for RegistryFlags {
             certs_dirs: Vec::new(),
             insecure: false,
             docker_config: None,
-            retry_timeout: Duration::from_secs(60),
+            retry_timeout: None,
             timeout: crate::retry::DEFAULT_IDLE_TIMEOUT,
         }
     }
@@ -131,6 +131,9 @@ pub struct Global {
     /// The registry flags.
     pub net: RegistryFlags,
 }
+
+/// How long a failed transfer is tried again when `--retry-timeout` is not given.
+pub const DEFAULT_RETRY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How a location is written, for every command's help.
 pub const LOCATIONS: &str = "Locations:
@@ -190,7 +193,8 @@ impl Global {
             client_cert: net.client_cert.clone(),
             client_key: net.client_key.clone(),
             credentials: Lookup { docker_config: net.docker_config.clone() },
-            retry_timeout: net.retry_timeout,
+            retry_timeout: net.retry_timeout.unwrap_or(DEFAULT_RETRY_TIMEOUT),
+            wait_for_registry: net.retry_timeout.unwrap_or_default(),
             idle_timeout: net.timeout,
             certs_dirs: if net.certs_dirs.is_empty() {
                 crate::store::registry::SYSTEM_CERTS_DIRS.iter().map(PathBuf::from).collect()
@@ -304,6 +308,28 @@ pub fn location(text: &str) -> Result<Location> {
     Location::parse(text)
 }
 
+/// A command for a hint, its words shell-quoted to be pasted as they are.
+pub fn command_line(words: &[&str]) -> String {
+    words
+        .iter()
+        .map(|w| shlex::try_quote(w).map_or_else(|_| w.to_string(), |q| q.into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `push oci:./zoo ./suite`, `copy ./suite oci:./zoo`: a location where a folder goes and a
+/// folder where a location goes. Said so, with the command in its order; never answered by
+/// reading the folder as a location, whose hint would have a layout written into the suite.
+/// `first` and `second` are the two arguments as typed; `right` the command with them swapped.
+pub fn refuse_swapped(command: &str, order: &str, first: &str, second: &str) -> Result<()> {
+    let folder = std::path::Path::new(second);
+    if !std::path::Path::new(first).exists() && folder.is_dir() && Location::parse(first).is_ok() {
+        return Err(Error::usage(format!("the arguments are swapped: {command} takes {order}"))
+            .with_hint(command_line(&["zoo-oci", command, second, first])));
+    }
+    Ok(())
+}
+
 /// Writes a command's result to standard output. A reader that went away (`| head`) surfaces
 /// as a broken-pipe error, which `main` turns into a quiet success.
 pub fn print_out(text: &str) -> Result<()> {
@@ -332,6 +358,7 @@ impl Global {
             transport: self.transport(self.net.plain_http),
             concurrency: self.net.concurrency,
             events: Arc::new(progress(self)),
+            ..Context::default()
         }
     }
 }

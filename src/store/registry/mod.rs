@@ -51,6 +51,11 @@ pub struct Transport {
     /// How long to keep trying to reach a registry that is not up yet, and to retry a transfer
     /// after its first failure.
     pub retry_timeout: Duration,
+    /// How long to keep trying a registry that refuses connections, as one that is not up yet
+    /// does. Zero unless asked for (`--retry-timeout` given): like docker and oras, a refused
+    /// connection fails at once by default, since it is far more often a wrong port than a
+    /// registry starting.
+    pub wait_for_registry: Duration,
     /// How long a connection may take to open, and stay silent once open (`--timeout`).
     pub idle_timeout: Duration,
     /// Folders laid out as docker's and podman's `certs.d` (`HOST[:PORT]/ca.crt`, `*.crt`,
@@ -72,6 +77,7 @@ impl Default for Transport {
             client_key: None,
             credentials: Lookup::default(),
             retry_timeout: Duration::from_secs(60),
+            wait_for_registry: Duration::ZERO,
             idle_timeout: crate::retry::DEFAULT_IDLE_TIMEOUT,
             certs_dirs: SYSTEM_CERTS_DIRS.iter().map(PathBuf::from).collect(),
             insecure: false,
@@ -96,9 +102,10 @@ pub struct RegistryStore {
 
 impl RegistryStore {
     /// Connects to `registry/repository` with the configured credentials, authenticating for
-    /// `push` or pull first so that bad credentials fail before any transfer. Keeps trying for
-    /// `transport.retry_timeout` while the registry cannot be reached (not up yet, restarting),
-    /// with backoff; `on_wait` hears about each failed attempt and the time before the next.
+    /// `push` or pull first so that bad credentials fail before any transfer. A transient failure
+    /// (a timeout, a reset, a 5xx) is tried again for `transport.retry_timeout`, with backoff; a
+    /// refused connection only for `transport.wait_for_registry` (a registry not up yet), else
+    /// it fails at once. `on_wait` hears about each failed attempt and the time before the next.
     pub async fn connect_waiting(
         registry: &str,
         repository: &str,
@@ -107,8 +114,24 @@ impl RegistryStore {
         on_wait: &(dyn Fn(&Error, Duration) + Sync),
     ) -> Result<Self> {
         let (credential, source) = credentials::find(registry, &transport.credentials)?;
-        let policy = crate::retry::Policy::Until(tokio::time::Instant::now() + transport.retry_timeout);
-        let connect = |_| Self::connect_with(registry, repository, transport, credential.clone(), push);
+        let started = tokio::time::Instant::now();
+        let policy = crate::retry::Policy::Until(started + transport.retry_timeout.max(transport.wait_for_registry));
+        let connect = |_| async {
+            let refused_for_good = || started.elapsed() >= transport.wait_for_registry;
+            Self::connect_with(registry, repository, transport, credential.clone(), push).await.map_err(|e| {
+                let refused = e.kind() == ErrorKind::Transport(TransportFailure::Refused);
+                if !refused || !refused_for_good() {
+                    e
+                } else if transport.wait_for_registry.is_zero() {
+                    e.permanent().with_hint(
+                        "is the registry running and listening on that address? To wait for one that is starting, \
+                         pass --retry-timeout (e.g. 2m)",
+                    )
+                } else {
+                    e.permanent()
+                }
+            })
+        };
         let mut store = crate::retry::run(policy, on_wait, connect).await?;
         store.credential_source = source;
         Ok(store)
@@ -127,12 +150,18 @@ impl RegistryStore {
         credential: Credential,
         push: bool,
     ) -> Result<Self> {
+        let anonymous = matches!(credential, Credential::Anonymous);
         let store = RegistryStore::over(std::sync::Arc::new(Api::new(registry, transport, credential)?), repository);
         if !repository.is_empty() {
             let scope = if push { Scope::push(repository) } else { Scope::pull(repository) };
-            store.api.verify(Some(&scope), &format!("authenticating for {}", store.name())).await?;
+            store.api.verify(Some(&scope), &store.connecting(anonymous)).await?;
         }
         Ok(store)
+    }
+
+    /// What connecting is called in messages: "authenticating" only when credentials are sent.
+    fn connecting(&self, anonymous: bool) -> String {
+        if anonymous { format!("connecting to {}", self.name()) } else { format!("authenticating for {}", self.name()) }
     }
 
     fn over(api: std::sync::Arc<Api>, repository: &str) -> RegistryStore {
@@ -165,7 +194,8 @@ impl RegistryStore {
     pub async fn repository(&self, repository: &str) -> Result<RegistryStore> {
         let mut store = RegistryStore::over(self.api.clone(), repository);
         store.credential_source = self.credential_source.clone();
-        store.api.verify(Some(&Scope::pull(repository)), &format!("authenticating for {}", store.name())).await?;
+        let anonymous = matches!(store.credential_source, credentials::Source::None);
+        store.api.verify(Some(&Scope::pull(repository)), &store.connecting(anonymous)).await?;
         Ok(store)
     }
 
