@@ -447,3 +447,300 @@ fn test_sets_eval_folders_and_onnx_test_data_are_datasets_not_models() {
     let checked = run_in(tmp.path(), &["check", dir.to_str().unwrap()]);
     assert!(!checked.ok().stderr.contains("not declared"), "{}", checked.stderr);
 }
+
+/// A real TFLite model as the converter lays it out: one subgraph, a float32 input `input` of
+/// `[1, inputs]`, a float32 weight `kernel` of `[outputs, inputs]` with its data, and an output
+/// `output` of `[1, outputs]`; `outputs * inputs` parameters.
+fn tflite_model(input: &str, inputs: i32, output: &str, outputs: i32) -> Vec<u8> {
+    use flatbuffers::{FlatBufferBuilder, TableFinishedWIPOffset, WIPOffset};
+    fn tensor<'a>(
+        b: &mut FlatBufferBuilder<'a>,
+        name: &str,
+        shape: &[i32],
+        buffer: u32,
+    ) -> WIPOffset<TableFinishedWIPOffset> {
+        let name = b.create_string(name);
+        let shape = b.create_vector(shape);
+        let start = b.start_table();
+        b.push_slot_always(4, shape); // shape
+        b.push_slot::<u8>(6, 0, 255); // type: FLOAT32
+        b.push_slot::<u32>(8, buffer, 0); // buffer
+        b.push_slot_always(10, name); // name
+        b.end_table(start)
+    }
+    let mut b = FlatBufferBuilder::new();
+    let tensors = [
+        tensor(&mut b, input, &[1, inputs], 0),
+        tensor(&mut b, "kernel", &[outputs, inputs], 1),
+        tensor(&mut b, output, &[1, outputs], 0),
+    ];
+    let tensors = b.create_vector(&tensors);
+    let subgraph_inputs = b.create_vector(&[0i32]);
+    let subgraph_outputs = b.create_vector(&[2i32]);
+    let start = b.start_table();
+    b.push_slot_always(4, tensors);
+    b.push_slot_always(6, subgraph_inputs);
+    b.push_slot_always(8, subgraph_outputs);
+    let subgraph = b.end_table(start);
+    let subgraphs = b.create_vector(&[subgraph]);
+    let empty = b.start_table();
+    let empty = b.end_table(empty);
+    let data = b.create_vector(&pseudo_random(4 * (inputs * outputs) as usize, inputs as u64));
+    let start = b.start_table();
+    b.push_slot_always(4, data);
+    let weights = b.end_table(start);
+    let buffers = b.create_vector(&[empty, weights]);
+    let description = b.create_string("MLIR Converted.");
+    let start = b.start_table();
+    b.push_slot::<u32>(4, 3, 0); // version
+    b.push_slot_always(8, subgraphs);
+    b.push_slot_always(10, description);
+    b.push_slot_always(12, buffers);
+    let model = b.end_table(start);
+    b.finish(model, Some("TFL3"));
+    b.finished_data().to_vec()
+}
+
+fn models_of(d: &Value) -> Vec<(String, Value)> {
+    d["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["name"].as_str().unwrap().to_string(), m["path"].clone()))
+        .collect()
+}
+
+#[test]
+fn two_tflite_detectors_in_one_folder_are_two_variants_with_their_own_params_and_io() {
+    let tmp = scratch();
+    let dir = tmp.path().join("detectors");
+    write(&dir, "models/face_detector.tflite", tflite_model("image", 16, "boxes", 4), false);
+    write(&dir, "models/hand_detector.tflite", tflite_model("frame", 32, "landmarks", 21), false);
+    write(&dir, "models/labels.txt", "face\nhand\n", false);
+    run_in(tmp.path(), &["init", dir.to_str().unwrap()])
+        .ok()
+        .stderr_has("tflite-hand_detector has other inputs and outputs (frame → landmarks)");
+    let d = descriptor(&dir);
+    assert_eq!(
+        models_of(&d),
+        [
+            ("tflite-face_detector".to_string(), Value::from("models/face_detector.tflite")),
+            ("tflite-hand_detector".to_string(), Value::from("models/hand_detector.tflite")),
+        ],
+        "two models, two variants named after their files"
+    );
+    assert_eq!(d["models"][0]["params"], 16 * 4, "the face detector's own weights, not the sum");
+    assert_eq!(d["models"][1]["params"], 32 * 21);
+    // No params warning: what init wrote is what each file says.
+    assert_checks_clean(tmp.path(), &dir);
+
+    // Each variant's facts are its own file's, and pulling one gives that model only.
+    let layout = tmp.path().join("zoo");
+    let location = format!("oci:{}:v", layout.display());
+    run_in(tmp.path(), &["push", "-q", dir.to_str().unwrap(), &location]).ok();
+    let inspect = run_in(tmp.path(), &["inspect", "--format", "json", &location]);
+    let report: Value = serde_json::from_str(&inspect.ok().stdout).unwrap();
+    let variant = |name: &str| {
+        report["variants"].as_array().unwrap().iter().find(|v| v["name"] == name).unwrap_or_else(|| panic!("{report}"))
+    };
+    let hand = &variant("tflite-hand_detector")["facts"];
+    assert_eq!(
+        (hand["inputs"][0]["name"].as_str(), hand["outputs"][0]["name"].as_str()),
+        (Some("frame"), Some("landmarks"))
+    );
+    assert_eq!(variant("tflite-hand_detector")["params"], 32 * 21);
+    let face = &variant("tflite-face_detector")["facts"];
+    assert_eq!(
+        (face["inputs"][0]["name"].as_str(), face["outputs"][0]["name"].as_str()),
+        (Some("image"), Some("boxes"))
+    );
+    let pulled = tmp.path().join("hand");
+    run_in(
+        tmp.path(),
+        &[
+            "pull",
+            "-q",
+            &location,
+            "--variant",
+            "tflite-hand_detector",
+            "--only",
+            "model",
+            "-o",
+            pulled.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    assert_eq!(pulled_names(&pulled), ["models/hand_detector.tflite"]);
+}
+
+#[test]
+fn two_unrelated_onnx_models_in_one_folder_are_two_variants() {
+    let tmp = scratch();
+    let dir = tmp.path().join("classifiers");
+    for name in ["light_resnet50.onnx", "light_shufflenet.onnx"] {
+        fs::create_dir_all(dir.join("models")).unwrap();
+        fs::copy(fixtures().join("onnx").join(name), dir.join("models").join(name)).unwrap();
+    }
+    run_in(tmp.path(), &["init", dir.to_str().unwrap()]).ok();
+    let d = descriptor(&dir);
+    assert_eq!(
+        models_of(&d),
+        [
+            ("onnx-light_resnet50-opset9".to_string(), Value::from("models/light_resnet50.onnx")),
+            ("onnx-light_shufflenet-opset9".to_string(), Value::from("models/light_shufflenet.onnx")),
+        ]
+    );
+    let (resnet, shufflenet) = (&d["models"][0]["params"], &d["models"][1]["params"]);
+    assert!(resnet.as_u64().unwrap() > 20_000_000 && shufflenet.as_u64().unwrap() < 5_000_000, "{resnet} {shufflenet}");
+    assert_checks_clean(tmp.path(), &dir);
+}
+
+/// Shards of a checkpoint beside their index, with no config.json to make them a Transformers
+/// folder: one variant, whose parameters are every shard's.
+#[test]
+fn sharded_safetensors_with_their_index_are_one_variant_with_the_shards_params_summed() {
+    let tmp = scratch();
+    let dir = tmp.path().join("sharded");
+    let shards = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"];
+    for (i, shard) in shards.iter().enumerate() {
+        write(&dir, shard, safetensors_model(&pseudo_random(4_000 * (i + 1), i as u64)), false);
+    }
+    let index = r#"{"metadata": {"total_size": 12000}, "weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}"#;
+    write(&dir, "model.safetensors.index.json", index, false);
+    write(&dir, "other.onnx", onnx_model(13, &pseudo_random(400, 9)), false);
+    run_in(tmp.path(), &["init", dir.to_str().unwrap()]).ok();
+    let d = descriptor(&dir);
+    assert_eq!(
+        models_of(&d),
+        [
+            ("safetensors".to_string(), serde_json::json!([shards[0], shards[1], "model.safetensors.index.json"])),
+            ("onnx".to_string(), Value::from("other.onnx")),
+        ],
+        "the shards and their index are one model; the ONNX file is another"
+    );
+    assert_eq!(d["models"][0]["params"], 3_000, "1,000 + 2,000 float32s");
+    assert_checks_clean(tmp.path(), &dir);
+}
+
+#[test]
+fn an_onnx_graph_and_its_external_data_are_one_variant_whatever_the_data_file_is_named() {
+    let tmp = scratch();
+    let dir = tmp.path().join("external");
+    let squeezenet = example("squeezenet-light").join("models/onnx");
+    fs::create_dir_all(dir.join("weights")).unwrap();
+    fs::copy(squeezenet.join("model.onnx"), dir.join("squeezenet.onnx")).unwrap();
+    fs::copy(squeezenet.join("model.onnx.data"), dir.join("squeezenet.onnx.data")).unwrap();
+    // The same graph naming its data weights/w01.bin (a name as long as model.onnx.data, so the
+    // protobuf's lengths hold): only the graph says where its data is.
+    let graph = fs::read(squeezenet.join("model.onnx")).unwrap();
+    let renamed = String::from_utf8_lossy(&graph).contains("model.onnx.data").then(|| {
+        let mut out = Vec::with_capacity(graph.len());
+        let mut rest = &graph[..];
+        while let Some(at) = rest.windows(15).position(|w| w == b"model.onnx.data") {
+            out.extend_from_slice(&rest[..at]);
+            out.extend_from_slice(b"weights/w01.bin");
+            rest = &rest[at + 15..];
+        }
+        out.extend_from_slice(rest);
+        out
+    });
+    fs::write(dir.join("renamed.onnx"), renamed.expect("the example names its external data")).unwrap();
+    fs::copy(squeezenet.join("model.onnx.data"), dir.join("weights/w01.bin")).unwrap();
+    run_in(tmp.path(), &["init", dir.to_str().unwrap()]).ok();
+    let d = descriptor(&dir);
+    assert_eq!(
+        models_of(&d),
+        [
+            ("onnx-renamed-opset9".to_string(), serde_json::json!(["renamed.onnx", "weights/"])),
+            ("onnx-squeezenet-opset9".to_string(), serde_json::json!(["squeezenet.onnx", "squeezenet.onnx.data"])),
+        ]
+    );
+    assert!(d["docs"].is_null(), "no data file left as a doc: {}", d["docs"]);
+    assert_checks_clean(tmp.path(), &dir);
+    let location = format!("oci:{}:v", tmp.path().join("zoo").display());
+    run_in(tmp.path(), &["push", "-q", dir.to_str().unwrap(), &location]).ok();
+    let pulled = tmp.path().join("pulled");
+    run_in(
+        tmp.path(),
+        &[
+            "pull",
+            "-q",
+            &location,
+            "--variant",
+            "onnx-renamed-opset9",
+            "--only",
+            "model",
+            "-o",
+            pulled.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    assert_eq!(pulled_names(&pulled), ["renamed.onnx", "weights/w01.bin"]);
+}
+
+/// An OpenVINO IR as OpenVINO 2024 writes it: an input, a convolution's weights (f16) and a
+/// bias, a softmax output; its `.bin` holds the 3,712 bytes of constants.
+const OPENVINO_XML: &str = r#"<?xml version="1.0"?>
+<net name="squeezenet" version="11">
+  <layers>
+    <layer id="0" name="data_0" type="Parameter" version="opset1">
+      <data shape="?,3,224,224" element_type="f32" />
+      <output>
+        <port id="0" precision="FP32" names="data_0">
+          <dim>-1</dim><dim>3</dim><dim>224</dim><dim>224</dim>
+        </port>
+      </output>
+    </layer>
+    <layer id="1" name="conv1_w_0" type="Const" version="opset1">
+      <data element_type="f16" shape="64, 3, 3, 3" offset="0" size="3456" />
+      <output><port id="0" precision="FP16"><dim>64</dim><dim>3</dim><dim>3</dim><dim>3</dim></port></output>
+    </layer>
+    <layer id="2" name="bias" type="Const" version="opset1">
+      <data element_type="f32" shape="64" offset="3456" size="256" />
+      <output><port id="0" precision="FP32"><dim>64</dim></port></output>
+    </layer>
+    <layer id="3" name="softmax" type="SoftMax" version="opset8">
+      <input><port id="0" precision="FP32"><dim>-1</dim><dim>1000</dim></port></input>
+      <output><port id="1" precision="FP32" names="softmaxout_1"><dim>-1</dim><dim>1000</dim></port></output>
+    </layer>
+    <layer id="4" name="softmaxout_1/sink_port_0" type="Result" version="opset1">
+      <input><port id="0" precision="FP32"><dim>-1</dim><dim>1000</dim></port></input>
+    </layer>
+  </layers>
+  <edges>
+    <edge from-layer="0" from-port="0" to-layer="3" to-port="0" />
+    <edge from-layer="3" from-port="1" to-layer="4" to-port="0" />
+  </edges>
+</net>
+"#;
+
+#[test]
+fn an_openvino_xml_and_its_bin_are_one_variant() {
+    let tmp = scratch();
+    let dir = tmp.path().join("openvino");
+    write(&dir, "squeezenet.xml", OPENVINO_XML, false);
+    write(&dir, "squeezenet.bin", pseudo_random(3_712, 4), false);
+    write(&dir, "detector.tflite", tflite_model("image", 8, "boxes", 4), false);
+    run_in(tmp.path(), &["init", dir.to_str().unwrap()]).ok();
+    let d = descriptor(&dir);
+    assert_eq!(
+        models_of(&d),
+        [
+            ("tflite".to_string(), Value::from("detector.tflite")),
+            ("openvino".to_string(), serde_json::json!(["squeezenet.xml", "squeezenet.bin"])),
+        ]
+    );
+    assert_eq!(d["models"][1]["params"], 64 * 27 + 64);
+    assert_checks_clean(tmp.path(), &dir);
+}
+
+/// `check` passes what init wrote with no word about the models: no params or format
+/// contradiction, no file left undeclared, no shard missing.
+#[track_caller]
+fn assert_checks_clean(cwd: &Path, dir: &Path) {
+    let checked = run_in(cwd, &["check", dir.to_str().unwrap()]);
+    checked.ok();
+    for word in ["models[", "not declared"] {
+        assert!(!checked.stderr.contains(word), "check says {word}:\n{}", checked.stderr);
+    }
+}

@@ -8,6 +8,7 @@
 //! with the files that load them (`huggingface`); then the other model files.
 
 mod huggingface;
+mod models;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -132,12 +133,9 @@ pub fn plan(dir: &Path, links: Links) -> Result<InitPlan> {
         if extension(f) == "bin" && files.iter().any(|x| x == &format!("{}.xml", f.trim_end_matches(".bin"))) {
             continue;
         }
-        for w in &facts.warnings {
-            warnings.push(format!("{f}: {w}"));
-        }
         model_files.push((f.clone(), facts));
     }
-    for v in group_variants(&files, &claimed, &model_files) {
+    for v in group_variants(dir, &files, &claimed, &model_files, &mut warnings) {
         for f in v.path.entries() {
             // A folder entry claims what is in it.
             if f.ends_with('/') {
@@ -153,16 +151,36 @@ pub fn plan(dir: &Path, links: Links) -> Result<InitPlan> {
 
     let mut models = Vec::new();
     let mut io = None;
+    // Different models in one suite: io says what the first reads and writes; the others' are in
+    // the facts push records from each file, and the user is told.
+    let mut io_todo = Vec::new();
+    let mut io_from: Option<(&str, Vec<&str>, Vec<&str>)> = None;
     for v in &variants {
         let facts = &v.facts;
-        if io.is_none() && (!facts.inputs.is_empty() || !facts.outputs.is_empty()) {
-            io = Some(Io {
-                inputs: facts.inputs.iter().map(tensor).collect(),
-                outputs: facts.outputs.iter().map(tensor).collect(),
-                preprocessing: None,
-                postprocessing: None,
-            });
-            guessed.push(format!("io: inputs and outputs from {}", v.main));
+        let inputs: Vec<&str> = facts.inputs.iter().map(|t| t.name.as_str()).collect();
+        let outputs: Vec<&str> = facts.outputs.iter().map(|t| t.name.as_str()).collect();
+        match &io_from {
+            _ if inputs.is_empty() && outputs.is_empty() => {}
+            None => {
+                io = Some(Io {
+                    inputs: facts.inputs.iter().map(tensor).collect(),
+                    outputs: facts.outputs.iter().map(tensor).collect(),
+                    preprocessing: None,
+                    postprocessing: None,
+                });
+                guessed.push(format!("io: inputs and outputs from {}", v.main));
+                io_from = Some((&v.name, inputs, outputs));
+            }
+            Some((first, first_inputs, first_outputs)) if (first_inputs, first_outputs) != (&inputs, &outputs) => {
+                io_todo.push(format!(
+                    "io: says what {first} reads and writes; {} has other inputs and outputs ({} → {}), recorded \
+                     from its file on push: mention them in its description",
+                    v.name,
+                    inputs.join(", "),
+                    outputs.join(", ")
+                ));
+            }
+            Some(_) => {}
         }
         let how =
             if facts.recognised == Recognised::Content { "read from the file" } else { "from the extension only" };
@@ -315,6 +333,7 @@ pub fn plan(dir: &Path, links: Links) -> Result<InitPlan> {
     if d.io.as_ref().is_none_or(|io| io.preprocessing.is_none()) {
         todo.push("io.preprocessing and io.postprocessing: how to prepare inputs and read outputs".into());
     }
+    todo.extend(io_todo);
     let readme_skeleton = readme.is_none().then(|| skeleton(&d));
     Ok(InitPlan { spec: d, guessed, todo, readme_skeleton, warnings })
 }
@@ -344,48 +363,100 @@ fn combined_facts(dir: &Path, weights: &[String], warnings: &mut Vec<String>) ->
     inspect::combine(read.iter().map(|(_, f)| f)).unwrap_or_default()
 }
 
-/// Groups the model files left into variants: a folder whose model files share one format is one
-/// variant (with the other files in it that nothing claimed: configs, tokenizers, external data);
-/// other files are one each. A folder of which something else claimed part (a test set) is
-/// declared by its files.
-fn group_variants(files: &[String], claimed: &BTreeSet<String>, model_files: &[(String, Facts)]) -> Vec<VariantPlan> {
-    let mut by_folder: BTreeMap<String, Vec<&(String, Facts)>> = BTreeMap::new();
-    for m in model_files {
-        by_folder.entry(parent(&m.0).to_string()).or_default().push(m);
+/// Groups the model files left into variants. Files are first grouped into models (`models`:
+/// shards, an ONNX graph's external data, OpenVINO's `.bin`, …); different models are different
+/// variants. A folder that holds one model (or one Transformers-style export, with its
+/// `config.json`) of one framework, and no model below, is one variant with the other files in it
+/// that nothing claimed (configs, tokenizers, labels); other models name their files. A folder of
+/// which something else claimed part (a test set) is declared by its files.
+fn group_variants(
+    dir: &Path,
+    files: &[String],
+    claimed: &BTreeSet<String>,
+    model_files: &[(String, Facts)],
+    warnings: &mut Vec<String>,
+) -> Vec<VariantPlan> {
+    let free = |f: &str| !claimed.contains(f);
+    let parts = models::split_parts(files, &free);
+    let mut by_folder: BTreeMap<String, Vec<(models::Model, Facts)>> = BTreeMap::new();
+    for model in models::group(dir, files, &free, model_files) {
+        let members: Vec<&(String, Facts)> = model.members.iter().map(|&i| &model_files[i]).collect();
+        let facts = match inspect::combine(members.iter().map(|(_, f)| f)) {
+            Some(facts) => facts,
+            // Split parts: what the name of the file they are parts of says.
+            None => split_facts(&model.files[0], &parts),
+        };
+        for (path, read) in &members {
+            // A file another model's format keeps beside it (external data named .bin) is no model.
+            let companion = read.recognised != Recognised::Content
+                && facts.recognised == Recognised::Content
+                && read.format != facts.format;
+            if !companion {
+                warnings.extend(read.warnings.iter().map(|w| format!("{path}: {w}")));
+            }
+        }
+        by_folder.entry(parent(&model.files[0]).to_string()).or_default().push((model, facts));
     }
     let mut plans: Vec<VariantPlan> = Vec::new();
-    for (folder, members) in by_folder {
-        let formats: BTreeSet<&str> = members.iter().map(|(_, f)| f.framework.as_str()).collect();
+    for (folder, models) in by_folder {
+        let frameworks: BTreeSet<&str> = models.iter().map(|(_, f)| f.framework.as_str()).collect();
         let other_models_below =
             model_files.iter().any(|(p, _)| p.starts_with(&format!("{folder}/")) && parent(p) != folder);
-        if !folder.is_empty() && formats.len() == 1 && !other_models_below {
-            let prefix = format!("{folder}/");
+        let prefix = format!("{folder}/");
+        // An export that is one model in several graphs (Optimum's encoder_model.onnx and
+        // decoder_model.onnx) comes with the config.json that loads them together.
+        let export = files.iter().any(|f| f == &format!("{prefix}config.json") && free(f));
+        if !folder.is_empty() && frameworks.len() == 1 && !other_models_below && (models.len() == 1 || export) {
             let under: Vec<String> = files.iter().filter(|f| f.starts_with(&prefix)).cloned().collect();
-            let free: Vec<String> = under.iter().filter(|f| !claimed.contains(*f)).cloned().collect();
+            let free_under: Vec<String> = under.iter().filter(|f| free(f)).cloned().collect();
+            let members: Vec<&(String, Facts)> =
+                models.iter().flat_map(|(m, _)| m.members.iter().map(|&i| &model_files[i])).collect();
             let main = members
                 .iter()
                 .max_by_key(|(p, f)| (f.recognised == Recognised::Content, f.params.unwrap_or(0), p.len()))
-                .unwrap();
-            let facts = inspect::combine(members.iter().map(|(_, f)| f)).unwrap_or_default();
-            let path = if free.len() == under.len() {
+                .map_or_else(|| models[0].0.files[0].clone(), |(p, _)| p.clone());
+            let facts = match &models[..] {
+                [(_, facts)] => facts.clone(),
+                _ => inspect::combine(members.iter().map(|(_, f)| f)).unwrap_or_default(),
+            };
+            let path = if free_under.len() == under.len() {
                 ModelPath::One(prefix)
             } else {
-                ModelPath::from_entries(collapse_folders(files, &free))
+                ModelPath::from_entries(collapse_folders(files, &free_under))
             };
-            plans.push(VariantPlan { name: String::new(), main: main.0.clone(), path, note: None, facts });
+            plans.push(VariantPlan { name: String::new(), main, path, note: None, facts });
         } else {
-            for (path, facts) in members {
-                plans.push(VariantPlan {
-                    name: String::new(),
-                    main: path.clone(),
-                    path: ModelPath::One(path.clone()),
-                    note: None,
-                    facts: facts.clone(),
-                });
+            for (model, facts) in models {
+                let main = model
+                    .members
+                    .iter()
+                    .map(|&i| &model_files[i])
+                    .max_by_key(|(p, f)| (f.recognised == Recognised::Content, f.params.unwrap_or(0), p.len()))
+                    .map_or_else(|| model.files[0].clone(), |(p, _)| p.clone());
+                let path = ModelPath::from_entries(collapse_folders(files, &model.files));
+                plans.push(VariantPlan { name: String::new(), main, path, note: None, facts });
             }
         }
     }
     plans
+}
+
+/// The facts of a model split into parts (`model.onnx.part1`, …): from the name of the file they
+/// are parts of, since no part is a whole model file to read.
+fn split_facts(first: &str, parts: &BTreeMap<String, Vec<String>>) -> Facts {
+    let whole = parts.iter().find(|(_, list)| list.first().is_some_and(|p| p == first)).map_or(first, |(w, _)| w);
+    let ext = extension(whole);
+    let framework = inspect::guessed_framework(&ext);
+    Facts {
+        format: ext.clone(),
+        framework: framework.into(),
+        recognised: Recognised::Extension,
+        warnings: vec![format!(
+            "split into {} parts: recognised by the extension of {whole} only",
+            parts.get(whole).map_or(1, Vec::len)
+        )],
+        ..Facts::default()
+    }
 }
 
 /// Names variants: the framework when it is unique, else framework and a distinguishing part.
@@ -405,7 +476,7 @@ fn name_variants(plans: &mut [VariantPlan]) {
                 ModelPath::One(path) if path.ends_with('/') => path.trim_end_matches('/'),
                 _ => p.main.as_str(),
             };
-            let stem = sanitise_name(file_name(told_by).split('.').next().unwrap_or("model"));
+            let stem = sanitise_name(models::stem(file_name(told_by)));
             match p.facts.opset {
                 Some(o) if !stem.contains(&base) => format!("{base}-{stem}-opset{o}"),
                 _ if stem.contains(&base) => stem,

@@ -93,6 +93,11 @@ pub struct Facts {
     /// it is not recorded in the manifest.
     #[serde(skip)]
     pub defect: Option<String>,
+    /// ONNX: the files the initializers' external data is in, as the graph names them (relative
+    /// to the model's folder), each once and at most [`MAX_EXTERNAL_FILES`]. `init` keeps them in
+    /// the model's variant; not recorded in the manifest.
+    #[serde(skip)]
+    pub external_data: Vec<String>,
 }
 
 /// Extensions of model files: what `init` reads as candidate variants and `push` records facts
@@ -276,6 +281,8 @@ pub(super) const MAX_METADATA_VALUE: usize = 1024;
 pub(super) const MAX_IO: usize = 10_000;
 /// Most tensors looked at.
 pub(super) const MAX_TENSORS: u64 = 10_000_000;
+/// Most external-data files of an ONNX model noted.
+pub const MAX_EXTERNAL_FILES: usize = 10_000;
 
 /// The formats that have a reader, and the two that are told apart only to say why not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -409,8 +416,9 @@ fn by_extension(ext: &str, warning: Option<String>) -> Facts {
     }
 }
 
-/// The framework an extension suggests; `other` when it suggests none.
-fn guessed_framework(ext: &str) -> &'static str {
+/// The framework an extension suggests (lowercase, without its dot); `other` when it suggests
+/// none.
+pub(crate) fn guessed_framework(ext: &str) -> &'static str {
     match ext {
         "onnx" => "onnx",
         "safetensors" => "safetensors",

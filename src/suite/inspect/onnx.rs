@@ -16,8 +16,8 @@ use serde_json::Value;
 
 use super::source::{Bad, Res, Source};
 use super::{
-    Facts, MAX_IO, MAX_METADATA, MAX_STRING, MAX_TENSORS, Recognised, TensorFacts, dominant_precision, element_count,
-    precision_word, put_metadata,
+    Facts, MAX_EXTERNAL_FILES, MAX_IO, MAX_METADATA, MAX_STRING, MAX_TENSORS, Recognised, TensorFacts,
+    dominant_precision, element_count, precision_word, put_metadata,
 };
 
 /// The types prost generates from `proto/onnx.proto`.
@@ -281,6 +281,17 @@ fn walk_initializer<R: Read + Seek>(w: &mut Walker<'_, R>, end: u64, facts: &mut
             (9, Wire::Len(n)) if n <= 8 * MAX_SMALL && n % 8 == 0 => {
                 let raw = w.src.bytes(n, 8 * MAX_SMALL, "an initializer's raw_data")?;
                 small.extend(raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default())));
+            }
+            // external_data: where the weights are when they are not in this file.
+            (13, Wire::Len(n)) => {
+                let entry: pb::StringStringEntryProto = w.message(n, "an initializer's external data")?;
+                if entry.key.as_deref() == Some("location")
+                    && let Some(location) = entry.value.filter(|l| !l.is_empty())
+                    && facts.external_data.len() < MAX_EXTERNAL_FILES
+                    && !facts.external_data.contains(&location)
+                {
+                    facts.external_data.push(location);
+                }
             }
             // raw_data, float_data, …: the weights, never read.
             (_, wire) => w.skip(wire, end)?,
@@ -636,6 +647,35 @@ pub(super) mod tests {
         assert_eq!(f.outputs[0].name, "y");
         assert_eq!(f.metadata.get("author").map(String::as_str), Some("zoo"));
         assert_eq!(f.metadata.get("graph_name").map(String::as_str), Some("main_graph"));
+    }
+
+    #[test]
+    fn external_data_files_are_named_once_each() {
+        let external = |name: &str, location: &str| {
+            let mut t = initializer(name, 1, &[4, 3]);
+            t.data_location = Some(1);
+            t.external_data = vec![
+                pb::StringStringEntryProto { key: Some("location".into()), value: Some(location.into()) },
+                pb::StringStringEntryProto { key: Some("offset".into()), value: Some("0".into()) },
+            ];
+            t
+        };
+        let model = pb::ModelProto {
+            ir_version: Some(8),
+            graph: Some(pb::GraphProto {
+                initializer: vec![
+                    external("a", "weights/w.bin"),
+                    external("b", "weights/w.bin"),
+                    external("c", "c.data"),
+                ],
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let f = facts_of(&model.encode_to_vec(), "onnx");
+        assert_eq!(f.external_data, ["weights/w.bin", "c.data"]);
+        assert_eq!(f.params, Some(36), "the dims are in the graph, wherever the data is");
+        assert!(facts_of(&model_bytes(), "onnx").external_data.is_empty());
     }
 
     #[test]
