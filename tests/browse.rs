@@ -171,6 +171,58 @@ fn index_of_a_layout_and_markdown_output() {
 }
 
 #[test]
+fn index_of_a_folder_of_layouts_lists_each_layout_as_a_repository() {
+    let tmp = scratch();
+    let root = tmp.path();
+    let zoo = root.join("zoo");
+    let tiny = small_suite(&root.join("tiny"));
+    let speech = speech_suite(&root.join("speech"));
+    // One layout per suite, at any depth; both suites' tags are versions. A hidden folder is not
+    // looked into; a folder holding no layout is passed by.
+    for (suite, at) in [(&tiny, "tiny"), (&speech, "lab/tiny-asr"), (&tiny, ".trash/old")] {
+        run_in(root, &["push", "-q", suite.to_str().unwrap(), &format!("oci:{}", zoo.join(at).display())]).ok();
+    }
+    write(&zoo, "notes/readme.txt", "not a layout\n", false);
+
+    let source = format!("oci:{}", zoo.display());
+    let listed = |extra: &[&str]| -> Value {
+        let mut args = vec!["index", source.as_str(), "--format", "json"];
+        args.extend_from_slice(extra);
+        serde_json::from_str(&run_in(root, &args).ok().stdout).unwrap()
+    };
+    let all = listed(&[]);
+    assert_eq!(all["source"], source.as_str());
+    assert_eq!(names(&all), ["tiny", "tiny-asr"]);
+    assert_eq!(all["skipped"], serde_json::json!([]), "a folder without a layout is not an error");
+    let by_name = |name: &str| all["suites"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap().clone();
+    let asr = by_name("tiny-asr");
+    assert_eq!(asr["repository"], format!("{source}/lab/tiny-asr").as_str());
+    assert_eq!(asr["location"], format!("{source}/lab/tiny-asr:1.0.0").as_str());
+    assert_eq!(by_name("tiny")["location"], format!("{source}/tiny:1.0.0").as_str());
+    // Each entry's pull command works as printed.
+    let pulled = root.join("pulled");
+    run_in(root, &["pull", asr["location"].as_str().unwrap(), "-o", pulled.to_str().unwrap()]).ok();
+    assert_same_tree(&speech, &pulled);
+
+    // --repo names layouts by their path in the folder, as it names a registry's repositories.
+    assert_eq!(names(&listed(&["--repo", "lab/tiny-asr"])), ["tiny-asr"]);
+    let missing = listed(&["--repo", "tiny", "--repo", "gone"]);
+    assert_eq!(names(&missing), ["tiny"]);
+    assert_eq!(missing["skipped"][0]["location"], format!("{source}/gone").as_str());
+    run_in(root, &["index", &source, "--repo", "../tiny"]).code(2).stderr_has("not a path inside");
+
+    // A layout given directly is walked as before; --repo there is a mistake, said so.
+    let one = format!("oci:{}", zoo.join("tiny").display());
+    let direct: Value = serde_json::from_str(&run_in(root, &["index", &one, "--format", "json"]).ok().stdout).unwrap();
+    assert_eq!(direct["suites"][0]["location"], format!("{one}:1.0.0").as_str());
+    run_in(root, &["index", &one, "--repo", "tiny"]).code(2).stderr_has("is one layout");
+    // A folder holding no layout at all is still an error.
+    run_in(root, &["index", &format!("oci:{}", zoo.join("notes").display())])
+        .code(4)
+        .stderr_has("nor a folder holding any");
+}
+
+#[test]
 fn index_of_one_suite_reference_is_an_index_of_that_suite() {
     let z = zoo_with_three_suites();
     let layout = format!("oci:{}", z.layout.display());

@@ -1,10 +1,11 @@
-//! The catalogue: every suite a registry (or layout) holds, read from manifests alone, grouped by
-//! modality and task, filtered, and rendered as a terminal table, JSON, Markdown or one
-//! self-contained HTML page. The JSON shape is `schemas/index.schema.json`.
+//! The catalogue: every suite a registry, a layout or a folder of layouts holds, read from
+//! manifests alone, grouped by modality and task, filtered, and rendered as a terminal table,
+//! JSON, Markdown or one self-contained HTML page. The JSON shape is `schemas/index.schema.json`.
 
 pub mod render;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
@@ -121,12 +122,124 @@ pub struct Filters {
 /// Walks a layout.
 pub async fn walk_layout(layout: &LayoutStore, source: &str) -> Result<Index> {
     let tags = layout.tags().await?;
+    Ok(assemble(source, read_layout(layout, tags, source).await))
+}
+
+async fn read_layout(layout: &LayoutStore, tags: Vec<String>, source: &str) -> Vec<Found> {
     let mut found = Vec::new();
     for tag in tags {
         let location = format!("{source}:{tag}");
         found.push(read_one(layout, &tag, &location, source).await);
     }
+    found
+}
+
+/// Walks `oci:PATH` (`source`): one layout, or a folder of layouts, one per suite as a
+/// registry keeps one repository per suite, so that every layout's tags stay versions.
+///
+/// In a folder, every layout below it is walked (at any depth; hidden folders, symbolic links
+/// and the insides of a layout are not looked into) and listed under `source/NAME`, where NAME,
+/// its path relative to the folder, is what a registry's catalogue calls a repository:
+/// `repositories` names some of them instead, as `--repo` does for a registry. A layout that
+/// cannot be read is listed as skipped, as a repository is.
+pub async fn walk_layouts(root: &Path, source: &str, repositories: &[String]) -> Result<Index> {
+    if root.join("oci-layout").is_file() {
+        if !repositories.is_empty() {
+            return Err(Error::usage(format!("{source} is one layout; --repo names the layouts in a folder of them"))
+                .with_hint("drop --repo, or give the folder that holds the layouts"));
+        }
+        return walk_layout(&LayoutStore::open(root)?, source).await;
+    }
+    if !root.is_dir() {
+        // Not there, or a file: the layout's own error says which.
+        LayoutStore::open(root)?;
+    }
+    let mut skipped = Vec::new();
+    let names = if repositories.is_empty() {
+        let names = find_layouts(root, source, &mut skipped);
+        if names.is_empty() && skipped.is_empty() {
+            return Err(Error::not_found(format!(
+                "{} is not an OCI image layout, nor a folder holding any (no oci-layout file below it)",
+                root.display()
+            ))
+            .with_hint("push a suite there first: zoo-oci push SUITE_DIR oci:PATH/NAME"));
+        }
+        names
+    } else {
+        for name in repositories {
+            let inside =
+                !name.is_empty() && Path::new(name).components().all(|c| matches!(c, std::path::Component::Normal(_)));
+            if !inside {
+                return Err(Error::usage(format!("--repo {name:?} is not a path inside {source}")).with_hint(
+                    "name a layout by its path relative to the folder, as index lists it: NAME or GROUP/NAME",
+                ));
+            }
+        }
+        repositories.to_vec()
+    };
+    let base = source.trim_end_matches('/');
+    let mut found: Vec<Found> = skipped.into_iter().map(Found::Skipped).collect();
+    for name in names {
+        let name = name.trim_end_matches('/');
+        let repository = format!("{base}/{name}");
+        let error = match LayoutStore::open(&root.join(name)) {
+            Ok(layout) => match layout.tags().await {
+                Ok(tags) => {
+                    found.extend(read_layout(&layout, tags, &repository).await);
+                    continue;
+                }
+                Err(e) => e,
+            },
+            Err(e) => e,
+        };
+        found.push(Found::Skipped(Skipped { location: repository, reason: error.to_string() }));
+    }
     Ok(assemble(source, found))
+}
+
+/// The layouts below `root`, as paths relative to it joined by `/`, sorted. Folders that cannot
+/// be read, and names that are not UTF-8, are noted in `skipped`.
+fn find_layouts(root: &Path, source: &str, skipped: &mut Vec<Skipped>) -> Vec<String> {
+    let base = source.trim_end_matches('/');
+    let mut layouts = Vec::new();
+    let mut pending = vec![String::new()];
+    while let Some(rel) = pending.pop() {
+        let (dir, location) = if rel.is_empty() {
+            (root.to_path_buf(), base.to_string())
+        } else {
+            (root.join(&rel), format!("{base}/{rel}"))
+        };
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                skipped.push(Skipped { location, reason: format!("cannot read it: {e}") });
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            // A symbolic link is not followed: no loops, and nothing outside the folder.
+            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let Some(name) = entry.file_name().to_str().map(String::from) else {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                skipped
+                    .push(Skipped { location: format!("{location}/{name}"), reason: "its name is not UTF-8".into() });
+                continue;
+            };
+            if name.starts_with('.') {
+                continue;
+            }
+            let child = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+            if entry.path().join("oci-layout").is_file() {
+                layouts.push(child);
+            } else {
+                pending.push(child);
+            }
+        }
+    }
+    layouts.sort();
+    layouts
 }
 
 /// Walks a registry: the repositories named, or those its catalogue lists (under `namespace`),

@@ -7,7 +7,6 @@ use crate::index::{self, Filters, Index};
 use crate::reference::{Location, Reference, Scope};
 use crate::retry::DEFAULT_RETRIES;
 use crate::store;
-use crate::store::layout::LayoutStore;
 use crate::store::registry::RegistryStore;
 
 /// What to index.
@@ -16,7 +15,8 @@ pub struct IndexOptions {
     /// A registry, a namespace in one, a layout, or one suite.
     pub scope: Scope,
     /// Index these repositories instead of asking the registry's catalogue (for registries
-    /// without one, such as GHCR); relative to the namespace when there is one.
+    /// without one, such as GHCR); relative to the namespace when there is one. In a folder of
+    /// layouts, these layouts (paths relative to the folder) instead of every one below it.
     pub repositories: Vec<String>,
     /// Keep only the suites every given filter accepts.
     pub filters: Filters,
@@ -43,10 +43,7 @@ pub struct IndexOptions {
 /// ```
 pub async fn index(options: &IndexOptions, context: &Context) -> Result<Index> {
     let catalogue = match &options.scope {
-        Scope::Layout { path } => {
-            let layout = LayoutStore::open(path)?;
-            index::walk_layout(&layout, &options.scope.to_string()).await?
-        }
+        Scope::Layout { path } => index::walk_layouts(path, &options.scope.to_string(), &options.repositories).await?,
         Scope::Registry { registry, namespace } => {
             let store = RegistryStore::connect_registry(registry, &context.transport).await?;
             let repositories: Vec<String> = options
