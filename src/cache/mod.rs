@@ -54,31 +54,16 @@ pub fn offline() -> bool {
         .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
 }
 
-/// What reads `location`: the location itself, or with `ZOO_OCI_OFFLINE` set, the cache's
-/// record of it (tags, manifests and configs pulled before; layers it holds).
-pub async fn open_source(
-    location: &Location,
-    transport: &crate::store::Transport,
-    events: &crate::event::Events,
-) -> Result<Box<dyn crate::store::Source>> {
-    if offline() {
-        return Ok(Box::new(OfflineSource::new(Cache::open()?, location.clone())));
-    }
-    Ok(crate::store::open_source(location, transport, events).await?)
-}
-
 /// How long a registry is waited for (`retry_timeout`) when the cache holds what was asked
 /// for: after that, the cached copy is used, with a warning, as the Hugging Face cache does.
 pub const PATIENCE_WITH_A_COPY: Duration = Duration::from_secs(5);
 
-/// Whether the cache can answer for `location` without its registry: the tag was pulled here
-/// before, or the digest is kept. Layouts are always at hand; `ZOO_OCI_OFFLINE` reads the cache
-/// anyway.
-pub fn can_answer(location: &Location) -> bool {
-    if offline() || matches!(location, Location::Layout { .. }) {
+/// Whether `cache` can answer for `location` without its registry: the tag was pulled here
+/// before, or the digest is kept. Layouts are always at hand.
+pub fn can_answer(cache: &Cache, location: &Location) -> bool {
+    if matches!(location, Location::Layout { .. }) {
         return false;
     }
-    let Ok(cache) = Cache::open() else { return false };
     let digest = match location.reference() {
         Some(Reference::Digest(d)) => Some(d.clone()),
         Some(Reference::Tag(t)) => cache.read_ref(location, t).map(|r| r.digest),
@@ -148,7 +133,13 @@ pub struct RefRecord {
 impl Cache {
     /// The cache the environment names.
     pub fn open() -> Result<Cache> {
-        root().map(Cache::at).ok_or_else(|| {
+        Cache::open_at(root())
+    }
+
+    /// The cache in `root`, or the error that no folder is named (an `ops::Context` holds
+    /// the folder, [`root`] by default).
+    pub fn open_at(root: Option<PathBuf>) -> Result<Cache> {
+        root.map(Cache::at).ok_or_else(|| {
             Error::usage("no cache folder: neither ZOO_OCI_CACHE nor HOME is set")
                 .with_hint("set ZOO_OCI_CACHE to a folder")
         })

@@ -50,14 +50,17 @@ pub use rm::{RmOptions, RmReport, rm};
 pub use tag::{TagOptions, TagReport, tag};
 pub use tags::{TagEntry, TagsOptions, TagsReport, tags};
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::cache::Cache;
 use crate::error::Result;
 use crate::event::{self, Events};
 use crate::reference::Location;
 use crate::store::{Source, Transport};
 
-/// What registry operations share: transport, concurrency, and the listener for progress.
+/// What registry operations share: transport, concurrency, the listener for progress, and the
+/// shared cache (where it is, and whether to stay off the network).
 #[derive(Clone)]
 pub struct Context {
     /// How to reach registries (TLS, CAs, credentials, how long to wait for one).
@@ -66,6 +69,12 @@ pub struct Context {
     pub concurrency: usize,
     /// Where progress events go.
     pub events: Events,
+    /// The shared cache's folder: by default `$ZOO_OCI_CACHE`, else `$XDG_CACHE_HOME/zoo-oci`,
+    /// else `~/.cache/zoo-oci` ([`crate::cache::root`]); none when none of them is set.
+    pub cache_root: Option<PathBuf>,
+    /// No network: tags resolve from the cache alone. By default `ZOO_OCI_OFFLINE`
+    /// ([`crate::cache::offline`]).
+    pub offline: bool,
 }
 
 impl Default for Context {
@@ -74,6 +83,8 @@ impl Default for Context {
             transport: Transport::default(),
             concurrency: crate::copy::DEFAULT_CONCURRENCY,
             events: event::ignore(),
+            cache_root: crate::cache::root(),
+            offline: crate::cache::offline(),
         }
     }
 }
@@ -85,6 +96,20 @@ impl Context {
         let mut context = self.clone();
         context.transport.plain_http |= plain_http;
         context
+    }
+
+    /// The shared cache in [`Context::cache_root`].
+    pub fn cache(&self) -> Result<Cache> {
+        Cache::open_at(self.cache_root.clone())
+    }
+
+    /// What reads `location`: the location itself, or [`Context::offline`], the cache's record
+    /// of it (tags, manifests and configs pulled before; layers it holds).
+    async fn open_source(&self, location: &Location) -> Result<Box<dyn Source>> {
+        if self.offline {
+            return Ok(Box::new(crate::cache::OfflineSource::new(self.cache()?, location.clone())));
+        }
+        Ok(crate::store::open_source(location, &self.transport, &self.events).await?)
     }
 
     fn copy_options<'a>(&self, on_event: &'a (dyn Fn(&event::Event) + Sync)) -> crate::copy::CopyOptions<'a> {
@@ -101,7 +126,7 @@ impl Context {
     }
 }
 
-/// Runs `read` against `location`: its own store, or the cache under `ZOO_OCI_OFFLINE` (`read`
+/// Runs `read` against `location`: its own store, or the cache when [`Context::offline`] (`read`
 /// is told which). For a registry suite the shared cache holds, the registry is waited for
 /// only briefly ([`crate::cache::PATIENCE_WITH_A_COPY`]); when it cannot be reached, `read`
 /// runs again against the cache, and `warn` adds to its report a warning saying so.
@@ -114,10 +139,14 @@ async fn with_cache_standing_in<T, F>(
 where
     F: std::future::Future<Output = Result<T>>,
 {
-    if !crate::cache::can_answer(location) {
-        let source = crate::cache::open_source(location, &context.transport, &context.events).await?;
-        return read(Arc::from(source), context.clone(), crate::cache::offline()).await;
-    }
+    let holding = match context.cache() {
+        Ok(cache) if !context.offline && crate::cache::can_answer(&cache, location) => Some(cache),
+        _ => None,
+    };
+    let Some(cache) = holding else {
+        let source = context.open_source(location).await?;
+        return read(Arc::from(source), context.clone(), context.offline).await;
+    };
     let mut patient = context.clone();
     patient.transport.retry_timeout = patient.transport.retry_timeout.min(crate::cache::PATIENCE_WITH_A_COPY);
     let online = async {
@@ -126,7 +155,7 @@ where
     };
     match online.await {
         Err(e) if crate::cache::unreachable(&e) => {
-            let source = crate::cache::OfflineSource::new(crate::cache::Cache::open()?, location.clone());
+            let source = crate::cache::OfflineSource::new(cache, location.clone());
             let mut report = read(Arc::new(source), context.clone(), true).await.map_err(|_| e.clone())?;
             warn(&mut report, crate::cache::stood_in(location, &e));
             Ok(report)

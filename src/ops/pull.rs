@@ -65,7 +65,7 @@ pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport
     if options.into_cache {
         return into_cache(options, context).await;
     }
-    let source = crate::cache::open_source(&options.source, &context.transport, &context.events).await?;
+    let source = context.open_source(&options.source).await?;
     let reference = store::reference_or_only_tag(&options.source, source.as_ref()).await?;
     let folder = FolderOptions {
         selection: options.selection.clone(),
@@ -74,6 +74,7 @@ pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport
         max_expansion: options.max_expansion,
         transfer: transfer(context),
         source_name: options.source.with_reference(Some(reference.clone())).to_string(),
+        cache: context.cache_root.clone().map(Cache::at),
     };
     let on_event = |e: &Event| (context.events)(e);
     pull::into_folder(source.as_ref(), &reference, &folder, &on_event).await
@@ -83,7 +84,7 @@ pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport
 /// that cannot be reached, for a suite the cache holds, is waited for briefly
 /// ([`crate::cache::PATIENCE_WITH_A_COPY`]), then the cached copy stands in, with a warning.
 async fn into_cache(options: &PullOptions, context: &Context) -> Result<PullReport> {
-    let cache = Cache::open()?;
+    let cache = context.cache()?;
     let cache = &cache;
     let read = |source: std::sync::Arc<dyn Source>, context: Context, offline: bool| async move {
         into_cache_from(cache, options, &context, source.as_ref(), offline).await
@@ -117,6 +118,6 @@ fn transfer(context: &Context) -> pull::Transfer {
         retry_for: Some(context.transport.retry_timeout),
         // Partial downloads are kept in the user cache folder's `partial/` (`$ZOO_OCI_CACHE`,
         // else `$XDG_CACHE_HOME/zoo-oci`, `~/.cache/zoo-oci`): chosen here, not in `resume`.
-        resume_dir: crate::cache::root().map(|root| root.join("partial")),
+        resume_dir: context.cache_root.as_ref().map(|root| root.join("partial")),
     }
 }

@@ -130,7 +130,9 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
         hashed: Some(hashed.clone()),
         // The user cache folder's `digests/`: chosen here, so that packing reads no environment.
         cache: match options.digest_cache {
-            true => crate::cache::root().map(|root| crate::artifact::known::DigestCache::at(root.join("digests"))),
+            true => {
+                context.cache_root.as_ref().map(|root| crate::artifact::known::DigestCache::at(root.join("digests")))
+            }
             false => None,
         },
         spooler: None,
