@@ -27,3 +27,4 @@ mod robust;
 mod scale;
 mod shared_cache;
 mod tls;
+mod tour;
