@@ -101,32 +101,62 @@ pub fn task_title(task: &str) -> String {
 /// The modalities, in display order.
 pub const MODALITIES: [&str; 7] = ["cv", "nlp", "audio", "multimodal", "tabular", "rl", "other"];
 
-/// The known task or alias nearest to `task`, to suggest on a typo.
+/// The known task nearest to `task`, to suggest on a typo.
+///
+/// Word by word, so that only typos are suggested: each word must be near the word in its place
+/// (`objet-detection`, `image-clasification`), or the whole be the same letters with a hyphen
+/// missing or moved (`imageclassification`). Another word in a place is another task:
+/// `speech-detection` is not a typo of `object-detection`, though only four letters differ.
+///
+/// ```
+/// use zoo_oci::taxonomy::nearest;
+/// assert_eq!(nearest("objet detection").as_deref(), Some("object-detection"));
+/// assert_eq!(nearest("imageclassification").as_deref(), Some("image-classification"));
+/// assert_eq!(nearest("speech detection"), None);
+/// ```
 pub fn nearest(task: &str) -> Option<String> {
     let tax = taxonomy();
     let normal = normalise(task);
     tax.modality_of
         .keys()
         .chain(tax.aliases.keys())
-        .map(|k| (edit_distance(&normal, k), k))
-        .filter(|(d, k)| *d <= (k.len() / 3).max(2))
+        .filter_map(|k| typo_distance(&normal, k).map(|d| (d, k)))
         .min()
         .map(|(_, k)| canonical(k).map(|c| c.task).unwrap_or_else(|| k.clone()))
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
+/// What `check` and `index --task` say after "unknown task": the nearest task, or where the tasks
+/// are listed.
+pub fn unknown_task_hint(task: &str) -> String {
+    match nearest(task) {
+        Some(near) => format!("did you mean {near:?}? The tasks are in schemas/taxonomy.json"),
+        None => "use a Hugging Face pipeline tag such as image-classification (see schemas/taxonomy.json)".into(),
     }
-    row[b.len()]
+}
+
+/// The edits from `typed` to `known` (both normalised), if they look like a typo of it.
+fn typo_distance(typed: &str, known: &str) -> Option<usize> {
+    // A word of up to 2 letters must be right; up to 5, one edit; longer, two (a swap of two
+    // neighbours is one edit).
+    let allowed = |word: &str| match word.chars().count() {
+        0..=2 => 0,
+        3..=5 => 1,
+        _ => 2,
+    };
+    let (typed_words, known_words): (Vec<&str>, Vec<&str>) = (typed.split('-').collect(), known.split('-').collect());
+    if typed_words.len() != known_words.len() {
+        let d = strsim::damerau_levenshtein(&typed.replace('-', ""), &known.replace('-', ""));
+        return (d == 0).then_some(1);
+    }
+    let mut total = 0;
+    for (t, k) in typed_words.iter().zip(&known_words) {
+        let d = strsim::damerau_levenshtein(t, k);
+        if d > allowed(k) {
+            return None;
+        }
+        total += d;
+    }
+    (total <= (known.len() / 4).max(2)).then_some(total)
 }
 
 #[cfg(test)]
@@ -144,5 +174,16 @@ mod tests {
     fn typo_gets_a_suggestion() {
         assert_eq!(nearest("image-clasification").as_deref(), Some("image-classification"));
         assert_eq!(nearest("zzzzzzzzzzzzzzzzzz"), None);
+        assert_eq!(nearest("objet-detecton").as_deref(), Some("object-detection"));
+        assert_eq!(nearest("image_classifcation").as_deref(), Some("image-classification"));
+    }
+
+    #[test]
+    fn another_word_is_not_a_typo() {
+        assert_eq!(nearest("speech detection"), None);
+        assert_eq!(nearest("speech-detection"), None);
+        assert!(canonical("music detection").is_none() && nearest("music detection").is_none());
+        assert!(unknown_task_hint("speech detection").starts_with("use a Hugging Face pipeline tag"));
+        assert!(unknown_task_hint("objet detection").starts_with("did you mean \"object-detection\"?"));
     }
 }

@@ -472,15 +472,13 @@ fn recount(index: &mut Index) {
 
 /// Keeps the suites every given filter accepts. An unknown task is an error that suggests one.
 pub fn filter(mut index: Index, filters: &Filters) -> Result<Index> {
-    let task = match &filters.task {
-        Some(t) => Some(taxonomy::canonical(t).map(|c| c.task).ok_or_else(|| {
-            let hint = taxonomy::nearest(t)
-                .map(|n| format!("did you mean {n:?}?"))
-                .unwrap_or_else(|| "see schemas/taxonomy.json".into());
-            Error::usage(format!("unknown task {t:?}")).with_hint(hint)
-        })?),
-        None => None,
-    };
+    let task =
+        match &filters.task {
+            Some(t) => Some(taxonomy::canonical(t).map(|c| c.task).ok_or_else(|| {
+                Error::usage(format!("unknown task {t:?}")).with_hint(taxonomy::unknown_task_hint(t))
+            })?),
+            None => None,
+        };
     let lower = |s: &Option<String>| s.as_ref().map(|s| s.to_lowercase());
     let (framework, license, query) = (lower(&filters.framework), lower(&filters.license), lower(&filters.query));
     index.suites.retain(|s| {

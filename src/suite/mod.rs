@@ -548,11 +548,7 @@ impl<'a> Planner<'a> {
                 Some(c.modality)
             }
             None => {
-                let hint = match taxonomy::nearest(task) {
-                    Some(near) => format!("did you mean {near:?}? The tasks are in schemas/taxonomy.json"),
-                    None => "use a Hugging Face pipeline tag such as image-classification (see schemas/taxonomy.json)"
-                        .into(),
-                };
+                let hint = taxonomy::unknown_task_hint(task);
                 self.problems.error(self.at("task"), format!("unknown task {task:?}"), Some(hint));
                 None
             }
