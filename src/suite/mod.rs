@@ -4,6 +4,7 @@
 pub mod card;
 pub mod files;
 pub mod inspect;
+pub mod license;
 pub mod problems;
 pub mod scan;
 pub mod spec;
@@ -286,12 +287,18 @@ impl<'a> Planner<'a> {
         let modality = self.canonical_task(&mut d);
         self.unique_names(d.models.iter().map(|m| m.name.as_str()), "models", "variant");
         self.unique_names(d.datasets.iter().map(|s| s.name.as_str()), "datasets", "dataset");
-        if d.license.is_none() {
-            self.problems.warning(
+        match &d.license {
+            Some(license) => self.license("license", license),
+            None => self.problems.warning(
                 self.at("license"),
                 "no licence declared: users cannot tell whether they may use the model",
                 Some("add license: with an SPDX identifier, e.g. license: Apache-2.0".into()),
-            );
+            ),
+        }
+        for (i, dataset) in d.datasets.iter().enumerate() {
+            if let Some(license) = &dataset.license {
+                self.license(&format!("datasets[{i}].license"), license);
+            }
         }
         if d.summary.is_none() {
             self.problems.warning(self.at("summary"), "no summary: registry UIs and the index show it", None);
@@ -552,6 +559,22 @@ impl<'a> Planner<'a> {
                 self.problems.error(self.at("task"), format!("unknown task {task:?}"), Some(hint));
                 None
             }
+        }
+    }
+
+    /// A `license:` must be an SPDX expression; `other` is allowed with a warning.
+    fn license(&mut self, field: &str, text: &str) {
+        match license::judge(text) {
+            license::Verdict::Valid => {}
+            license::Verdict::Other => self.problems.warning(
+                self.at(field),
+                "`other` names no licence a reader can look up",
+                Some(
+                    "write LicenseRef-NAME for a licence SPDX does not list, and ship its text with license_file"
+                        .into(),
+                ),
+            ),
+            license::Verdict::Invalid { why, hint } => self.problems.error(self.at(field), why, Some(hint)),
         }
     }
 
