@@ -75,7 +75,27 @@ impl Location {
     /// assert!(Location::parse("[::1]:5000/zoo").is_ok());
     /// assert!(Location::parse("ghcr.io/a..b").is_err(), "separators between alphanumerics");
     /// ```
+    ///
+    /// Other tools' spellings are read where they can mean one thing only, and refused with the
+    /// form to write otherwise (see [`other_tools_form`]):
+    ///
+    /// ```
+    /// use zoo_oci::reference::Location;
+    /// let same = |a: &str, b: &str| assert_eq!(Location::parse(a).unwrap(), Location::parse(b).unwrap());
+    /// same("oci://./zoo:1.0", "oci:./zoo:1.0");
+    /// same("oci:///srv/zoo", "oci:/srv/zoo");
+    /// same("docker://ghcr.io/team/model:1", "ghcr.io/team/model:1");
+    /// same("https://localhost:5000/zoo/model:1", "localhost:5000/zoo/model:1");
+    /// let hint = |text: &str| Location::parse(text).unwrap_err().hint().unwrap().to_string();
+    /// assert!(hint("docker://ubuntu:24.04").contains("docker.io/library/ubuntu:24.04"));
+    /// assert!(hint("http://localhost:5000/zoo:1").contains("localhost:5000/zoo:1 --plain-http"));
+    /// assert!(hint("https://hub.docker.com/r/team/model").contains("docker.io/team/model"));
+    /// assert!(hint("https://ghcr.io/v2/team/model/manifests/1.0").contains("ghcr.io/team/model:1.0"));
+    /// ```
     pub fn parse(text: &str) -> Result<Location> {
+        if let Some(own) = other_tools_form(text)? {
+            return Location::parse(&own);
+        }
         if let Some(rest) = text.strip_prefix("oci:") {
             return parse_layout(text, rest);
         }
@@ -165,10 +185,7 @@ fn parse_registry(text: &str) -> Result<Location> {
                 or a local OCI layout as oci:PATH[:TAG]";
     let unsupported = || {
         let error = Error::usage(format!("unsupported location {text:?}"));
-        match folder_meant(text) {
-            Some(layout) => error.with_hint(format!("{layout} is a folder here: did you mean oci:{layout}?")),
-            None => error.with_hint(hint),
-        }
+        error.with_hint(folder_meant(text).unwrap_or_else(|| hint.to_string()))
     };
     let (host, rest) = text.split_once('/').filter(|(_, rest)| !rest.is_empty()).ok_or_else(unsupported)?;
     if host.is_empty() {
@@ -197,13 +214,151 @@ fn parse_registry(text: &str) -> Result<Location> {
     Ok(Location::Registry { registry, repository, reference })
 }
 
-/// The folder a location without `oci:` names, if it exists here: `./zoo:1.0` or `zoo:1.0`.
+/// The hint for a location without `oci:` that names a folder here (`./zoo:1.0`, `zoo:1.0`).
+/// `oci:` is suggested only for a folder that holds an OCI layout or nothing: said of a suite
+/// folder (`push oci:./zoo ./suite`, the arguments swapped) or of a folder of other files, the
+/// hint would have a layout written into it.
 fn folder_meant(text: &str) -> Option<String> {
     let path = match text.rsplit_once(':') {
         Some((path, tag)) if !tag.contains('/') => path,
         _ => text,
     };
-    (!path.is_empty() && std::path::Path::new(path).is_dir()).then(|| text.to_string())
+    let folder = std::path::Path::new(path);
+    if path.is_empty() || !folder.is_dir() {
+        return None;
+    }
+    if is_suite_folder(folder) {
+        return Some(format!(
+            "{path} is a suite folder (it holds zoo.yaml), which push reads: zoo-oci push {path} TARGET; \
+             a local OCI layout is oci:PATH[:TAG], e.g. oci:./zoo"
+        ));
+    }
+    let empty = folder.read_dir().is_ok_and(|mut entries| entries.next().is_none());
+    if empty || folder.join("oci-layout").is_file() {
+        return Some(format!("{text} is a folder here: did you mean oci:{text}?"));
+    }
+    Some(format!(
+        "{path} is a folder here, but holds no OCI layout; a layout is oci:PATH[:TAG], a new or empty folder \
+         or one holding a layout, e.g. oci:./zoo"
+    ))
+}
+
+/// Whether `folder` is a suite (holds `zoo.yaml` or `zoo.json`), which commands reading or
+/// writing a location must not take for a layout.
+pub fn is_suite_folder(folder: &std::path::Path) -> bool {
+    folder.join("zoo.yaml").is_file() || folder.join("zoo.json").is_file()
+}
+
+/// Other tools' spellings of a location, rewritten as zoo-oci's own when they can mean one thing
+/// only (`Ok(Some)`), refused with the exact form to write when not; `Ok(None)` for text in no
+/// other tool's form.
+///
+/// - `oci://PATH[:TAG]` (as people misremember skopeo's `oci:PATH`) is `oci:PATH`, and
+///   `oci:///abs` is `/abs`. Helm and Flux write `oci://HOST/REPO` for a *registry*, so one whose
+///   first part is a registry host that is no folder here is refused, naming both readings.
+/// - `docker://HOST/REPO[:TAG]` (skopeo's docker transport) is `HOST/REPO[:TAG]`; without a host
+///   (`docker://ubuntu`) it would mean Docker Hub by default, refused as bare names are.
+/// - `https://HOST/REPO[:TAG]` is `HOST/REPO[:TAG]`, over TLS as every registry is by default.
+///   A browser's address of a page about a repository (`https://hub.docker.com/r/…`, GitHub's
+///   package pages, Quay's `/repository/`, the API's `/v2/…/manifests/…`, anything with `?` or
+///   `#`) is refused with the repository it shows, when the address names it.
+/// - `http://…` is refused with `HOST/REPO[:TAG] --plain-http`. Plain HTTP is a flag, decided
+///   for a command's registries (`copy` has one per side), and the only place it is: a scheme
+///   that silently switched a transfer to unencrypted, unauthenticated HTTP would be surprising,
+///   and it would leave `https://… --plain-http` to mean two things at once.
+pub fn other_tools_form(text: &str) -> Result<Option<String>> {
+    if let Some(rest) = text.strip_prefix("oci://") {
+        return oci_url(text, rest).map(Some);
+    }
+    if let Some(rest) = text.strip_prefix("docker://") {
+        let host = rest.split('/').next().unwrap_or_default();
+        // `docker://ubuntu:24.04` has a ':' in its first part, but no port.
+        if is_registry_host(host) && validate_host(host, text).is_ok() {
+            return Ok(Some(rest.to_string()));
+        }
+        let form = if rest.contains('/') { format!("docker.io/{rest}") } else { format!("docker.io/library/{rest}") };
+        return Err(Error::usage(format!("{text:?} names no registry host"))
+            .with_hint(format!("zoo-oci reads a registry only when it is named: write {form} for Docker Hub")));
+    }
+    let (rest, plain) = match (text.strip_prefix("https://"), text.strip_prefix("http://")) {
+        (Some(rest), _) => (rest, false),
+        (_, Some(rest)) => (rest, true),
+        _ => return Ok(None),
+    };
+    let flag = if plain { " --plain-http" } else { "" };
+    let (address, browser) = match rest.find(['?', '#']) {
+        Some(i) => (&rest[..i], true),
+        None => (rest, false),
+    };
+    let (host, path) = address.split_once('/').unwrap_or((address, ""));
+    let path = path.trim_end_matches('/');
+    let shown = repository_shown(host, path);
+    let page = browser || shown.is_some();
+    let form = shown.unwrap_or_else(|| if path.is_empty() { host.to_string() } else { format!("{host}/{path}") });
+    if page {
+        return Err(Error::usage(format!("{text:?} is the address of a web page, not of a repository"))
+            .with_hint(format!("zoo-oci reads a repository as HOST/REPO[:TAG]: {form}{flag}")));
+    }
+    if plain {
+        return Err(Error::usage(format!("{text:?}: plain HTTP is asked for with --plain-http, not with a scheme"))
+            .with_hint(format!("write {form}{flag}")));
+    }
+    Ok(Some(form))
+}
+
+/// `oci://REST`: see [`other_tools_form`].
+fn oci_url(text: &str, rest: &str) -> Result<String> {
+    if rest.is_empty() {
+        return Err(
+            Error::usage(format!("{text:?} names no folder")).with_hint("write oci:PATH[:TAG], e.g. oci:./zoo:1.0.0")
+        );
+    }
+    if let Some((first, _)) = rest.split_once('/')
+        && !first.starts_with('.')
+        && is_registry_host(first)
+        && validate_host(first, text).is_ok()
+        && !std::path::Path::new(first).exists()
+    {
+        return Err(Error::usage(format!(
+            "{text:?} could be a registry (Helm's oci://HOST/REPO) or a folder (oci:PATH)"
+        ))
+        .with_hint(format!("write {rest} for the registry, or oci:./{rest} for a local OCI layout")));
+    }
+    Ok(format!("oci:{rest}"))
+}
+
+/// The repository a web page's address shows, as `HOST/REPO[:TAG|@DIGEST]`: Docker Hub's
+/// `/r/NS/NAME` and `/_/NAME`, GitHub's container package pages, Quay's `/repository/NS/NAME`,
+/// and the distribution API's `/v2/NAME/(manifests/REF|tags/list|blobs/…)`. `None` when the
+/// address is no such page.
+fn repository_shown(host: &str, path: &str) -> Option<String> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let lower = |s: &str| s.to_ascii_lowercase();
+    match (host, parts.as_slice()) {
+        ("hub.docker.com" | "www.docker.com" | "docker.com", ["r", ns, name, ..]) => {
+            Some(format!("docker.io/{}/{}", lower(ns), lower(name)))
+        }
+        ("hub.docker.com", ["_", name, ..]) => Some(format!("docker.io/library/{}", lower(name))),
+        ("hub.docker.com" | "www.docker.com" | "docker.com", _) => Some("docker.io/NAMESPACE/NAME".into()),
+        ("github.com", ["orgs", owner, "packages", "container", "package", name, ..])
+        | ("github.com", ["users", owner, "packages", "container", "package", name, ..])
+        | ("github.com", [owner, _, "pkgs", "container", name, ..]) => {
+            Some(format!("ghcr.io/{}/{}", lower(owner), lower(name)))
+        }
+        ("github.com" | "www.github.com", _) => Some("ghcr.io/OWNER/NAME".into()),
+        ("quay.io", ["repository", ns, name, ..]) => Some(format!("quay.io/{ns}/{name}")),
+        (_, ["v2", ""]) | (_, ["v2"]) | (_, ["v2", "_catalog"]) => Some(host.to_string()),
+        (_, ["v2", name @ .., "manifests", reference]) if !name.is_empty() => {
+            let separator = if reference.contains(':') { '@' } else { ':' };
+            Some(format!("{host}/{}{separator}{reference}", name.join("/")))
+        }
+        (_, ["v2", name @ .., "tags", "list"]) | (_, ["v2", name @ .., "blobs", _]) if !name.is_empty() => {
+            Some(format!("{host}/{}", name.join("/")))
+        }
+        (_, ["v2", ..]) => Some(format!("{host}/REPO[:TAG]")),
+        (_, ["harbor", "projects", ..]) => Some(format!("{host}/PROJECT/REPO[:TAG]")),
+        _ => None,
+    }
 }
 
 /// The one rule for "this first path component is a registry host", as docker reads names: it
@@ -341,6 +496,9 @@ impl Scope {
     /// assert!(Scope::parse("ghcr.io/Team").is_err(), "namespaces are lower-case");
     /// ```
     pub fn parse(text: &str) -> Result<Scope> {
+        if let Some(own) = other_tools_form(text)? {
+            return Scope::parse(&own);
+        }
         // A tag or digest can only follow a repository or a layout path, so a location that
         // names one is a suite (and a bad tag is reported as such); anything else is read as a
         // place holding many.
@@ -405,5 +563,81 @@ pub fn validate_tag(tag: &str) -> Result<()> {
     } else {
         Err(Error::usage(format!("invalid tag {tag:?}"))
             .with_hint("a tag is 1 to 128 of A-Z a-z 0-9 _ . - and does not start with . or -"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_as(text: &str, own: &str) {
+        assert_eq!(Location::parse(text).unwrap(), Location::parse(own).unwrap(), "{text}");
+    }
+
+    fn refused(text: &str, form: &str) {
+        let error = Location::parse(text).unwrap_err();
+        assert_eq!(error.kind(), crate::error::ErrorKind::Usage, "{text}");
+        let hint = error.hint().unwrap_or_default();
+        assert!(hint.contains(form), "{text}: the hint {hint:?} lacks {form:?}");
+    }
+
+    #[test]
+    fn other_tools_forms_that_mean_one_thing_are_read() {
+        read_as("oci://./zoo:1.0", "oci:./zoo:1.0");
+        read_as("oci://zoo", "oci:zoo");
+        read_as("oci://zoo/sub:1", "oci:zoo/sub:1");
+        read_as("oci:///srv/zoo:2", "oci:/srv/zoo:2");
+        read_as("docker://ghcr.io/team/model:1", "ghcr.io/team/model:1");
+        read_as("docker://localhost:5000/zoo", "localhost:5000/zoo");
+        read_as("https://ghcr.io/team/model:1", "ghcr.io/team/model:1");
+        read_as("https://ghcr.io/team/model/", "ghcr.io/team/model");
+        read_as("https://[::1]:5000/zoo", "[::1]:5000/zoo");
+        assert_eq!(Scope::parse("https://localhost:5000").unwrap(), Scope::parse("localhost:5000").unwrap());
+        assert_eq!(Scope::parse("oci://./zoo").unwrap(), Scope::parse("oci:./zoo").unwrap());
+    }
+
+    #[test]
+    fn other_tools_forms_that_are_ambiguous_are_refused_with_the_form_to_write() {
+        refused("oci://", "oci:PATH");
+        refused(
+            "oci://ghcr.io/team/model:1",
+            "write ghcr.io/team/model:1 for the registry, or oci:./ghcr.io/team/model:1",
+        );
+        refused("docker://ubuntu", "docker.io/library/ubuntu");
+        refused("docker://ubuntu:24.04", "docker.io/library/ubuntu:24.04");
+        refused("docker://team/model:1", "docker.io/team/model:1");
+        refused("http://localhost:5000/zoo/model:1", "write localhost:5000/zoo/model:1 --plain-http");
+        refused("http://localhost:5000", "write localhost:5000 --plain-http");
+        refused("https://hub.docker.com/r/team/model", "docker.io/team/model");
+        refused("https://hub.docker.com/_/ubuntu", "docker.io/library/ubuntu");
+        refused("https://github.com/orgs/team/packages/container/package/model", "ghcr.io/team/model");
+        refused("https://github.com/Team/repo/pkgs/container/model", "ghcr.io/team/model");
+        refused("https://quay.io/repository/team/model", "quay.io/team/model");
+        refused("https://ghcr.io/v2/team/model/manifests/1.0", "ghcr.io/team/model:1.0");
+        let digest = format!("sha256:{}", "a".repeat(64));
+        refused(&format!("https://ghcr.io/v2/team/model/manifests/{digest}"), &format!("ghcr.io/team/model@{digest}"));
+        refused("http://localhost:5000/v2/zoo/tags/list", "localhost:5000/zoo --plain-http");
+        refused("https://ghcr.io/team/model?tab=versions", "ghcr.io/team/model");
+        refused("https://harbor.example.com/harbor/projects/3/repositories/model", "harbor.example.com/PROJECT/REPO");
+    }
+
+    #[test]
+    fn a_suite_folder_is_never_suggested_as_a_layout() {
+        let tmp = tempfile::tempdir().unwrap();
+        let suite = tmp.path().join("suite");
+        std::fs::create_dir(&suite).unwrap();
+        std::fs::write(suite.join("zoo.yaml"), "name: a\n").unwrap();
+        let text = format!("{}/", suite.display());
+        let hint = folder_meant(&text).unwrap();
+        assert!(hint.contains("is a suite folder") && !hint.contains("did you mean oci:"), "{hint}");
+        let other = tmp.path().join("project");
+        std::fs::create_dir(&other).unwrap();
+        std::fs::write(other.join("notes.txt"), "mine").unwrap();
+        let hint = folder_meant(other.to_str().unwrap()).unwrap();
+        assert!(hint.contains("holds no OCI layout") && !hint.contains("did you mean"), "{hint}");
+        let empty = tmp.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        let hint = folder_meant(&format!("{}:1", empty.display())).unwrap();
+        assert!(hint.contains(&format!("did you mean oci:{}:1?", empty.display())), "{hint}");
     }
 }

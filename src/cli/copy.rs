@@ -1,6 +1,6 @@
 //! `zoo-oci copy SOURCE TARGET`.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ops::{self, CopyOptions};
 use clap::Args;
 
@@ -55,6 +55,11 @@ pub struct CopyArgs {
 }
 
 pub async fn run(global: &Global, args: CopyArgs) -> Result<u8> {
+    // `copy ./suite oci:./zoo`: a suite folder is pushed, not copied.
+    if crate::reference::is_suite_folder(std::path::Path::new(&args.source)) {
+        return Err(Error::usage(format!("{} is a suite folder: copy copies a pushed suite", args.source))
+            .with_hint(super::command_line(&["zoo-oci", "push", &args.source, &args.target])));
+    }
     let options = CopyOptions {
         source: location(&args.source)?,
         destination: location(&args.target)?,

@@ -87,6 +87,8 @@ pub enum CompressionArg {
 }
 
 pub async fn run(global: &Global, args: PushArgs) -> Result<u8> {
+    let dir = args.dir.to_string_lossy();
+    super::refuse_swapped("push", "the suite folder first, then the target", &dir, &args.target)?;
     let options = PushOptions {
         dir: args.dir,
         destination: location(&args.target)?,

@@ -1,6 +1,6 @@
 //! `zoo-oci tag SOURCE TAG...`.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ops::{self, TagOptions};
 use clap::Args;
 
@@ -25,6 +25,14 @@ pub struct TagArgs {
 }
 
 pub async fn run(global: &Global, args: TagArgs) -> Result<u8> {
+    // `tag stable oci:./zoo:1.0`: the new tag first.
+    if let [tag] = args.tags.as_slice()
+        && location(&args.source).is_err()
+        && location(tag).is_ok()
+    {
+        return Err(Error::usage("the arguments are swapped: tag takes the artifact first, then the new tags")
+            .with_hint(super::command_line(&["zoo-oci", "tag", tag, &args.source])));
+    }
     let options = TagOptions { source: location(&args.source)?, tags: args.tags };
     let report = ops::tag(&options, &global.context()).await?;
     for t in &report.tags {
