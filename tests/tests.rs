@@ -18,6 +18,7 @@ mod init;
 mod interop;
 mod kubernetes;
 mod layout;
+mod mistakes;
 mod modes;
 mod output;
 mod pull;
