@@ -317,28 +317,6 @@ pub fn command_line(words: &[&str]) -> String {
         .join(" ")
 }
 
-/// `push oci:./zoo ./suite`, `copy ./suite oci:./zoo`: a location where a folder goes and a
-/// folder where a location goes. Said so, with the command in its order; never answered by
-/// reading the folder as a location, whose hint would have a layout written into the suite.
-/// `first` and `second` are the two arguments as typed; `right` the command with them swapped.
-pub fn refuse_swapped(command: &str, order: &str, first: &str, second: &str) -> Result<()> {
-    let folder = std::path::Path::new(second);
-    if !std::path::Path::new(first).exists() && folder.is_dir() && Location::parse(first).is_ok() {
-        return Err(Error::usage(format!("the arguments are swapped: {command} takes {order}"))
-            .with_hint(command_line(&["zoo-oci", command, second, first])));
-    }
-    Ok(())
-}
-
-/// A command for a hint, its words shell-quoted to be pasted as they are.
-pub fn command_line(words: &[&str]) -> String {
-    words
-        .iter()
-        .map(|w| shlex::try_quote(w).map_or_else(|_| w.to_string(), |q| q.into_owned()))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// `push oci:./zoo ./suite`: a location where the folder goes and a folder where the location
 /// goes. Said so, with the command in its order (`order` says what comes first); never answered
 /// by reading the folder as a location, whose hint would have a layout written into the suite.
