@@ -426,3 +426,53 @@ fn a_big_upload_through_a_token_service_authenticates_its_session() {
     run_env(tmp.path(), &creds, &["pull", "-q", "--plain-http", &at, "-o", out.to_str().unwrap()]).ok();
     assert_same_tree(&suite, &out);
 }
+
+/// The files of the registry's upload sessions of `repository` (Distribution's `_uploads/`),
+/// with their sizes.
+fn upload_files(reg: &Registry, repository: &str) -> Vec<(String, usize)> {
+    // Read while the registry writes: a file or folder that goes away meanwhile is skipped.
+    fn walk(path: &Path, name: String, found: &mut Vec<(String, usize)>) {
+        match fs::symlink_metadata(path) {
+            Ok(m) if m.is_dir() => {
+                for entry in fs::read_dir(path).into_iter().flatten().flatten() {
+                    let child = format!("{name}/{}", entry.file_name().to_string_lossy());
+                    walk(&entry.path(), child, found);
+                }
+            }
+            Ok(m) => found.push((name, m.len() as usize)),
+            Err(_) => {}
+        }
+    }
+    let uploads = reg.data_dir().join("data/docker/registry/v2/repositories").join(repository).join("_uploads");
+    let mut found = Vec::new();
+    walk(&uploads, String::new(), &mut found);
+    found
+}
+
+#[test]
+fn ctrl_c_or_sigterm_mid_registry_push_cancels_the_upload_sessions_on_the_registry() {
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let suite = big_suite(tmp.path());
+    for (signal_name, code) in [("INT", 130), ("TERM", 143)] {
+        let repository = format!("zoo/cut-{}", signal_name.to_lowercase());
+        let at = reg.at(&format!("{repository}:1"));
+        let child = spawn(tmp.path(), &["push", "--plain-http", suite.to_str().unwrap(), &at]);
+        let uploaded = || upload_files(&reg, &repository).iter().map(|(_, size)| size).sum::<usize>();
+        when(|| uploaded() > 1 << 20);
+        signal(&child, signal_name);
+        let (run, _) = finish(child);
+        run.code(code).stderr_has(&format!("stopped by SIG{signal_name}")).stderr_has("upload session");
+        let log = reg.log();
+        let deletes: Vec<&str> =
+            log.lines().filter(|l| l.contains(&format!("\"DELETE /v2/{repository}/blobs/uploads/"))).collect();
+        let posts = log.lines().filter(|l| l.contains(&format!("\"POST /v2/{repository}/blobs/uploads/"))).count();
+        assert_eq!(deletes.len(), posts, "every session opened is cancelled:\n{log}");
+        assert!(deletes.iter().all(|l| l.contains("HTTP/1.1\" 204 ")), "every cancel is accepted:\n{deletes:#?}");
+        // What Distribution 2.8 keeps of a cancelled session is the 108-byte hash state its
+        // DELETE handler writes after removing the session: no byte of the layers.
+        let data: Vec<_> =
+            upload_files(&reg, &repository).into_iter().filter(|(name, _)| !name.contains("/hashstates/")).collect();
+        assert!(data.is_empty(), "the registry keeps no byte of the interrupted push: {data:?}");
+    }
+}

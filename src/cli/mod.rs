@@ -90,8 +90,8 @@ pub struct RegistryFlags {
     /// .dockerconfigjson of a Kubernetes Secret).
     #[arg(long, value_name = "FILE")]
     pub docker_config: Option<PathBuf>,
-    /// Keep trying to finish a transfer that failed for this long (default 60s), and, only when
-    /// given, to reach a registry that refuses connections (not up yet) (e.g. 60s, 5m, 0).
+    /// Keep trying a transfer that failed for this long [default: 60s]; when given, also wait
+    /// this long for a registry that refuses connections because it is not up yet (e.g. 2m, 0).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub retry_timeout: Option<Duration>,
     /// Give up on a connection that takes this long to open, or a transfer that moves no byte
@@ -593,6 +593,9 @@ pub fn render_error(err: &Error) -> String {
     out
 }
 
+/// How long an interrupted run waits for registries to cancel its upload sessions.
+const CANCEL_UPLOADS_WITHIN: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Waits for SIGINT or SIGTERM; gives its name and the conventional exit code (128 + signal).
 async fn interrupted() -> (&'static str, u8) {
     use tokio::signal::unix::{SignalKind, signal};
@@ -637,11 +640,19 @@ where
             signal = interrupted() => Err(signal),
         }
     });
+    // Upload sessions left open (the push was dropped, or failed) are cancelled on the
+    // registries, waiting at most a few seconds for their answers.
+    let cancelled = runtime.block_on(crate::ops::cancel_open_uploads(CANCEL_UPLOADS_WITHIN));
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     let result = match outcome {
         Ok(result) => result,
         Err((name, code)) => {
-            eprintln!("zoo-oci: stopped by {name}; temporary files were removed");
+            let sessions = match cancelled {
+                0 => String::new(),
+                1 => ", and the upload session on the registry cancelled".to_string(),
+                n => format!(", and {n} upload sessions on the registry cancelled"),
+            };
+            eprintln!("zoo-oci: stopped by {name}; temporary files were removed{sessions}");
             return code;
         }
     };

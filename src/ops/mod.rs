@@ -33,6 +33,7 @@ mod tags;
 pub use crate::cache::{
     CacheListing, CachedSuite, RemoveReport, list as cache_ls, prune as cache_prune, remove as cache_rm,
 };
+pub use crate::store::registry::sessions::cancel_all as cancel_open_uploads;
 pub use check::{CheckOptions, CheckReport, SuiteSummary, check};
 pub use copy::{AsImage, CopyOptions, CopyReport, copy};
 pub use diff::{

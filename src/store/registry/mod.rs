@@ -8,6 +8,7 @@
 //! marked retryable for `copy` to try again.
 
 pub mod api;
+pub mod sessions;
 mod spool;
 pub mod tls;
 mod upload;
@@ -313,9 +314,17 @@ impl RegistryStore {
         if response.status() != StatusCode::ACCEPTED {
             return Err(self.api.refusal(Refusal::read(response).await, doing));
         }
-        location(&response)
+        let url = location(&response)
             .map(|l| self.api.url(&l))
-            .ok_or_else(|| Error::failed(format!("{doing}: the registry's upload answer has no Location")))
+            .ok_or_else(|| Error::failed(format!("{doing}: the registry's upload answer has no Location")))?;
+        sessions::opened(&self.api, &self.push_scope(), &url);
+        Ok(url)
+    }
+
+    /// Cancels an upload session, as far as the registry lets us: sessions it keeps expire anyway.
+    pub(super) async fn cancel_upload(&self, session: &str) {
+        let _ = self.api.send_once(&self.push_scope(), "cancelling an upload", |http| http.delete(session)).await;
+        sessions::closed(session);
     }
 
     /// One `POST` and one `PUT ?digest=` with the whole body: what most registries take
@@ -341,9 +350,11 @@ impl RegistryStore {
             // A failure of the stream itself (a read, the idle watchdog) comes back as that error.
             .await?;
         if response.status() == StatusCode::CREATED {
+            sessions::closed(&session);
             return Ok(Ok(()));
         }
         let refusal = Refusal::read(response).await;
+        self.cancel_upload(&session).await;
         if refuses_monolithic(&refusal) { Ok(Err(refusal)) } else { Err(self.api.refusal(refusal, &doing)) }
     }
 }

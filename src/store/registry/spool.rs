@@ -76,6 +76,7 @@ impl Spooler for RegistrySpooler {
         let (close, closing) = oneshot::channel::<String>();
         let store = RegistryStore::over(self.api.clone(), &self.repository);
         let task = self.runtime.spawn(upload(store, receiver, closing));
+        super::sessions::track(task.abort_handle());
         Ok(Box::new(RegistrySpool {
             batch: BytesMut::with_capacity(BATCH),
             body: Some(body),
@@ -210,11 +211,11 @@ impl Spool for RegistrySpool {
 
 impl Drop for RegistrySpool {
     fn drop(&mut self) {
-        if let Some(body) = self.body.take() {
-            // Not committed: the body ends in an error, so the registry does not take a short
-            // blob for a whole one, and the task cancels the session (`close` drops unsent).
-            let _ = body.try_send(Err(io::Error::other("the push was abandoned")));
-        }
+        // Not committed: the body ends cleanly where it is, the registry answers the `PATCH`
+        // with the session's next URL, and the task cancels the session there (`close` drops
+        // unsent), which is safe: only `PUT ?digest=` makes a blob. A body cut mid-way instead
+        // leaves a session Distribution 2.8 refuses to cancel, and keeps.
+        self.body = None;
     }
 }
 
@@ -252,7 +253,9 @@ async fn upload(
         .await;
     let session = match response {
         Ok(r) if r.status() == StatusCode::ACCEPTED => {
-            location(&r).map_or_else(|| session.clone(), |l| store.api.url(&l))
+            let next = location(&r).map_or_else(|| session.clone(), |l| store.api.url(&l));
+            super::sessions::moved(&next);
+            next
         }
         Ok(r) => {
             // A registry that answers 5xx may have kept part of the body; one that refuses
@@ -280,10 +283,10 @@ async fn upload(
     if response.status() != StatusCode::CREATED {
         return Err(store.api.refusal(Refusal::read(response).await, &doing).into());
     }
+    super::sessions::closed(&session);
     Ok(())
 }
 
-/// Cancels an upload session, as far as the registry lets us: sessions it keeps expire anyway.
 async fn cancel(store: &RegistryStore, session: &str) {
-    let _ = store.api.send_once(&store.push_scope(), "cancelling an upload", |http| http.delete(session)).await;
+    store.cancel_upload(session).await;
 }

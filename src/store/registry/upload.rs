@@ -103,6 +103,7 @@ impl Session<'_> {
             let why = match patch {
                 Ok(r) if r.status() == StatusCode::ACCEPTED => {
                     location = next_location(store, &r, &location);
+                    super::sessions::moved(&location);
                     offset = end + 1;
                     continue;
                 }
@@ -140,6 +141,7 @@ impl Session<'_> {
         if response.status() != StatusCode::CREATED {
             return Err(api.refusal(Refusal::read(response).await, doing));
         }
+        super::sessions::closed(&location);
         Ok(())
     }
 }
