@@ -39,9 +39,18 @@ pub enum Event {
         /// Their source.
         source: CredentialSource,
     },
-    /// Packing has hashed this many layer bytes so far (a few times a second while it reads
-    /// the suite's files to learn the layers' digests).
-    Hashing(u64),
+    /// Packing is this far (a few times a second while it reads the suite's files to learn the
+    /// layers' digests, and, for a push that uploads while it hashes, sends them).
+    Hashing {
+        /// Bytes of the suite's files done: read, or known from the digest cache.
+        bytes: u64,
+        /// Bytes of the suite's files in all.
+        total: u64,
+        /// Where the layers go up while they are hashed (a registry, a layout), if they do.
+        uploading_to: Option<String>,
+    },
+    /// This layer went up while it was hashed (a one-pass upload), taking this long.
+    Uploaded(Descriptor, Duration),
     /// Packing is done: every layer's digest is known.
     Hashed {
         /// The layer bytes hashed.
@@ -97,7 +106,10 @@ impl Event {
             Event::Waiting { registry, reason, retry_in } => json!({
                 "event": "waiting", "registry": registry, "reason": reason, "retry_in_seconds": retry_in.as_secs_f64()
             }),
-            Event::Hashing(bytes) => json!({"event": "hashing", "bytes": bytes}),
+            Event::Hashing { bytes, total, uploading_to } => {
+                json!({"event": "hashing", "bytes": bytes, "total": total, "uploading_to": uploading_to})
+            }
+            Event::Uploaded(d, took) => blob("uploaded", d, Some(took.as_secs_f64()), None),
             Event::Hashed { bytes, took } => json!({"event": "hashed", "bytes": bytes, "seconds": took.as_secs_f64()}),
             Event::Notice(message) => json!({"event": "notice", "message": message}),
             Event::Credentials { .. } | Event::Checked { .. } => return None,

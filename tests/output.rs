@@ -91,3 +91,74 @@ fn the_readme_contents_list_matches_its_sections() {
         assert!(headings.contains(&required), "the README lost its section {required:?}");
     }
 }
+
+/// A suite with one file big enough that packing it takes a few of the progress ticks (200 ms).
+fn suite_with_a_big_file(root: &Path) -> std::path::PathBuf {
+    let suite = small_suite(root);
+    write(&suite, "data/test/big.bin", pseudo_random(96 << 20, 7), false);
+    suite
+}
+
+/// Runs zoo-oci under a pseudo-terminal (util-linux `script`), as a user at a terminal does:
+/// what it printed there, control characters and all.
+fn at_a_terminal(root: &Path, args: &[&str]) -> (i32, String) {
+    require_tool("script");
+    let bin = env!("CARGO_BIN_EXE_zoo-oci");
+    let command = std::iter::once(bin).chain(args.iter().copied()).map(shell_quote).collect::<Vec<_>>().join(" ");
+    let out = std::process::Command::new("script")
+        .current_dir(root)
+        .env("COLUMNS", "160")
+        .env("ZOO_OCI_CACHE", root.join("cache"))
+        .args(["-qfec", &command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn shell_quote(arg: &str) -> String {
+    format!("'{}'", arg.replace('\'', r"'\''"))
+}
+
+#[test]
+fn a_push_says_it_uploaded_what_it_uploaded_and_shows_a_bar_at_a_terminal() {
+    use crate::util::registry::Registry;
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let suite = suite_with_a_big_file(tmp.path());
+    let at = reg.at("zoo/big:1");
+    let (code, screen) = at_a_terminal(tmp.path(), &["push", "--plain-http", suite.to_str().unwrap(), &at]);
+    assert_eq!(code, 0, "{screen}");
+    // A bar with the total while the layers go up as they are hashed, not only a spinner.
+    let doing = format!("uploading the layers to {} while hashing them", reg.at("zoo/big"));
+    assert!(screen.contains(&doing), "{screen}");
+    assert!(screen.contains("/100.76 MB"), "the bar shows the total (96 MiB and the small files): {screen}");
+    assert!(screen.contains('█') || screen.contains('░'), "a bar is drawn: {screen}");
+    // Every layer is told as uploaded: none was there before.
+    assert!(!screen.contains("exists"), "{screen}");
+    assert!(screen.contains("uploaded data/test/"), "{screen}");
+
+    // In a log (--log-format json), the same: an uploaded event per layer, the hashing events
+    // with their total (--no-cache: the digest cache would skip reading the known layers)...
+    let other = reg.at("zoo/big-json:1");
+    let args = ["push", "--plain-http", "--log-format", "json", suite.to_str().unwrap(), &other];
+    let cache = tmp.path().join("cache");
+    let env = [("ZOO_OCI_CACHE", cache.to_str().unwrap())];
+    let run = run_env(tmp.path(), &env, &[&args[..], &["--no-cache"]].concat()).ok().stderr.clone();
+    let events: Vec<serde_json::Value> = run.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let kinds = |events: &[serde_json::Value], kind: &str| events.iter().filter(|e| e["event"] == kind).count();
+    assert!(kinds(&events, "uploaded") >= 5, "{run}");
+    assert_eq!(kinds(&events, "exists"), 0, "{run}");
+    let hashing = events.iter().find(|e| e["event"] == "hashing");
+    if let Some(hashing) = hashing {
+        let total = hashing["total"].as_u64().unwrap();
+        assert!((96 << 20..97 << 20).contains(&total), "{run}");
+        assert!(hashing["bytes"].as_u64().unwrap() <= total, "{run}");
+        assert_eq!(hashing["uploading_to"], reg.at("zoo/big-json"), "{run}");
+    }
+    // ... and a push of the same suite again finds every layer there.
+    let again = run_env(tmp.path(), &env, &args).ok().stderr.clone();
+    let events: Vec<serde_json::Value> = again.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    assert_eq!(kinds(&events, "uploaded"), 0, "{again}");
+    assert!(kinds(&events, "exists") >= 6, "{again}");
+}

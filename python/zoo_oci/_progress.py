@@ -98,7 +98,7 @@ class Progress:
             if kind == "progress" and digest:
                 self._sizes[digest] = _int(event.get("size"))
                 self._done[digest] = _int(event.get("bytes"))
-            elif kind in ("copied", "exists", "mounted") and digest:
+            elif kind in ("copied", "uploaded", "exists", "mounted") and digest:
                 size = _int(event.get("size"))
                 self._sizes[digest] = size
                 self._done[digest] = size
@@ -107,7 +107,8 @@ class Progress:
             elif kind == "waiting":
                 note = f"waiting for {event.get('registry')}"
             elif kind == "hashing":
-                note = f"hashing {_int(event.get('bytes')) / 1e6:.1f} MB"
+                doing = "uploading while hashing" if event.get("uploading_to") else "hashing"
+                note = f"{doing} {_int(event.get('bytes')) / 1e6:.1f} of {_int(event.get('total')) / 1e6:.1f} MB"
             elif kind == "hashed":
                 note = ""
         total = sum(self._sizes.values())

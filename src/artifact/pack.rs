@@ -32,6 +32,9 @@ pub struct PackOptions {
     pub created: Option<String>,
     /// Counts the layer bytes hashed so far, for progress while packing reads every file.
     pub hashed: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    /// Counts the file bytes of layers the digest cache knows, which are not read: with
+    /// `hashed`, how far packing is.
+    pub unread: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     /// Where layers packed before are remembered by their files' stats, so that an unchanged
     /// layer is not read again (`--no-cache`: none).
     pub cache: Option<super::known::DigestCache>,
@@ -52,6 +55,7 @@ impl Default for PackOptions {
             compression: Compression::None,
             created: None,
             hashed: None,
+            unread: None,
             cache: None,
             spooler: None,
             stop: Default::default(),
@@ -344,6 +348,10 @@ fn pack_layer(suite: &Suite, plan: &LayerPlan, options: &PackOptions) -> Result<
         Some((cache, key))
     });
     if let Some(known) = cached.as_ref().and_then(|(cache, key)| cache.get(key, plan)) {
+        if let Some(unread) = &options.unread {
+            let bytes = plan.content.files().map(|f| f.size()).sum::<u64>();
+            unread.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+        }
         return Ok((describe(plan, known, compression, options.names), None));
     }
     // A layer the destination likely holds already (the same files, only their times or inodes

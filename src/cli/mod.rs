@@ -397,26 +397,30 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
     let hashing_bar: std::sync::Mutex<Option<indicatif::ProgressBar>> = Default::default();
     move |event: &Event| {
         match event {
-            Event::Hashing(bytes) => {
+            Event::Hashing { bytes, total, uploading_to } => {
                 if quiet {
                     return;
                 }
+                let doing = match uploading_to {
+                    Some(to) => format!("uploading the layers to {to} while hashing them"),
+                    None => "hashing the layers".to_string(),
+                };
                 if let Some((multi, _)) = &bars {
                     let mut bar = hashing_bar.lock().expect("no panics");
                     let bar = bar.get_or_insert_with(|| {
                         let style = indicatif::ProgressStyle::with_template(
-                            "  {spinner} hashing the layers  {decimal_bytes:>10}  {decimal_bytes_per_sec:>12}",
+                            "  {msg} {bar:30} {decimal_bytes:>10}/{decimal_total_bytes:<10} {decimal_bytes_per_sec:>12} {eta}",
                         )
                         .expect("valid template");
-                        multi.add(indicatif::ProgressBar::new_spinner().with_style(style))
+                        multi.add(indicatif::ProgressBar::new(*total).with_style(style).with_message(doing))
                     });
                     bar.set_position(*bytes);
-                    bar.tick();
                 } else if due("hashing") {
                     if let Some(line) = event.to_json().filter(|_| json) {
                         eprintln!("{line}");
                     } else {
-                        eprintln!("  hashing the layers: {} so far", human_bytes(*bytes));
+                        let percent = if *total > 0 { *bytes as f64 * 100.0 / *total as f64 } else { 100.0 };
+                        eprintln!("  {doing}: {} of {} ({percent:.0}%)", human_bytes(*bytes), human_bytes(*total));
                     }
                 }
                 return;
@@ -521,6 +525,7 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
                 format!("  copied  {}  {}  {:.1}s{rate}", describe(d), human_bytes(d.size), secs)
             }
             Event::Skipped(d) => format!("  exists  {}  {}", describe(d), human_bytes(d.size)),
+            Event::Uploaded(d, _) => format!("  uploaded {}  {}  (while hashing)", describe(d), human_bytes(d.size)),
             Event::Mounted(d) => format!("  mounted {}  {}", describe(d), human_bytes(d.size)),
             Event::Retrying(d, why) => format!("  retry   {}: {why}", describe(d)),
             _ => return,

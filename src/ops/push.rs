@@ -124,10 +124,13 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
     };
     let tag = tag_for(&options.destination, &suite.spec.version)?;
     let hashed = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let unread = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let total: u64 = suite.layers.iter().flat_map(|l| l.content.files()).map(|f| f.size()).sum();
     let mut pack_options = PackOptions {
         compression: options.compression,
         created: created_time(&options.created)?,
         hashed: Some(hashed.clone()),
+        unread: Some(unread.clone()),
         // The user cache folder's `digests/`: chosen here, so that packing reads no environment.
         cache: match options.digest_cache {
             true => {
@@ -165,12 +168,19 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
         destination = Some(target);
     }
     let started = std::time::Instant::now();
+    let uploading_to = pack_options.spooler.is_some().then(|| destination_name(options));
     let mut packing = tokio::task::spawn_blocking(move || pack::pack(suite, &pack_options));
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
+    let done = || {
+        let load = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+        (load(&hashed) + load(&unread)).min(total)
+    };
     let packed = loop {
         tokio::select! {
             done = &mut packing => break done,
-            _ = tick.tick() => (context.events)(&Event::Hashing(hashed.load(std::sync::atomic::Ordering::Relaxed))),
+            _ = tick.tick() => {
+                (context.events)(&Event::Hashing { bytes: done(), total, uploading_to: uploading_to.clone() })
+            }
         }
     };
     let packed = packed.map_err(|e| Error::failed("packing failed").with_cause(e))??;
@@ -193,7 +203,15 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
         .map(|l| (l.descriptor.digest.clone(), l.descriptor.size))
         .collect();
     let source = PackedSource::new(packed);
-    let on_event = |e: &Event| (context.events)(e);
+    // The layers spooled while packing went up then: the copy finds them there, and they are
+    // told as uploaded, not as found.
+    let packing_took = started.elapsed();
+    let on_event = |e: &Event| match e {
+        Event::Skipped(d) if spooled.iter().any(|(digest, _)| *digest == d.digest) => {
+            (context.events)(&Event::Uploaded(d.clone(), packing_took))
+        }
+        _ => (context.events)(e),
+    };
     let (root, transferred) = copy::copy(
         &source,
         &Reference::Tag(tag.clone()),
@@ -215,6 +233,11 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
         mounted: transferred.mounted,
         skipped: transferred.skipped.saturating_sub(spooled.len() as u64),
     })
+}
+
+/// The destination as the user named it, without the tag.
+fn destination_name(options: &PushOptions) -> String {
+    options.destination.with_reference(None).to_string()
 }
 
 /// The names a push writes when none are asked for: ModelPack's, unless the destination is a

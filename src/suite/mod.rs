@@ -115,6 +115,16 @@ pub struct Entry {
     pub kind: EntryKind,
 }
 
+impl Entry {
+    /// A file's size; 0 for a folder.
+    pub fn size(&self) -> u64 {
+        match self.kind {
+            EntryKind::File { size, .. } => size,
+            EntryKind::Dir => 0,
+        }
+    }
+}
+
 /// What an [`Entry`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryKind {
