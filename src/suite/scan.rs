@@ -723,7 +723,22 @@ fn spdx(license: &str) -> String {
         ("artistic-2.0", "Artistic-2.0"),
     ];
     let lower = license.trim().to_ascii_lowercase();
-    known.iter().find(|(k, _)| *k == lower).map(|(_, v)| v.to_string()).unwrap_or_else(|| license.trim().to_string())
+    if let Some((_, id)) = known.iter().find(|(k, _)| *k == lower) {
+        return id.to_string();
+    }
+    // The Hub's other ids (openrail, llama3, gemma…) name licences SPDX does not list: written
+    // as LicenseRef-ID, the SPDX way to name one, so that check passes what init wrote.
+    match crate::suite::license::judge(license) {
+        crate::suite::license::Verdict::Invalid { .. } if is_license_ref_able(license.trim()) => {
+            format!("LicenseRef-{}", license.trim())
+        }
+        _ => license.trim().to_string(),
+    }
+}
+
+/// Whether `id` can follow `LicenseRef-`: letters, digits, `.` and `-`.
+fn is_license_ref_able(id: &str) -> bool {
+    !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
 }
 
 /// The SPDX identifier of a licence text, for the common ones, from its first lines.
@@ -915,4 +930,21 @@ pub fn write(dir: &Path, plan: &InitPlan, force: bool) -> Result<Vec<PathBuf>> {
     fs::write(&target, text).map_err(|e| Error::io("write", &target, e))?;
     written.push(target);
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_card_licence_becomes_an_spdx_expression_check_accepts() {
+        assert_eq!(spdx("apache-2.0"), "Apache-2.0");
+        assert_eq!(spdx("MIT"), "MIT");
+        assert_eq!(spdx("openrail"), "LicenseRef-openrail");
+        assert_eq!(spdx("llama3.1"), "LicenseRef-llama3.1");
+        assert_eq!(spdx("other"), "other");
+        for written in ["Apache-2.0", "LicenseRef-openrail", "LicenseRef-llama3.1"] {
+            assert_eq!(crate::suite::license::judge(written), crate::suite::license::Verdict::Valid, "{written}");
+        }
+    }
 }
