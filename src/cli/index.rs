@@ -47,7 +47,7 @@ pub struct IndexArgs {
     #[arg(long)]
     pub query: Option<String>,
     /// Index these repositories instead of asking the catalogue (for registries without one,
-    /// such as GHCR); repeatable.
+    /// such as GHCR), or these layouts of a folder of layouts (their paths in it); repeatable.
     #[arg(long = "repo", value_name = "NAME")]
     pub repos: Vec<String>,
     #[command(flatten)]
