@@ -130,9 +130,11 @@ fn kind_name(kind: ErrorKind) -> String {
 }
 
 /// The registry options every registry function takes: the command line's registry flags, by
-/// the same names. What no flag names is read as the command line reads it: the Docker config
-/// and its helpers, `ZOO_OCI_USERNAME`/`ZOO_OCI_PASSWORD`, certs.d, the system's CAs
-/// ([`Transport::default`]).
+/// the same names, and where the shared cache is and whether to stay off the network. What is
+/// not given is read as the command line reads it: the Docker config and its helpers,
+/// `ZOO_OCI_USERNAME`/`ZOO_OCI_PASSWORD`, certs.d, the system's CAs ([`Transport::default`]);
+/// `ZOO_OCI_CACHE` and `ZOO_OCI_OFFLINE` ([`Context::default`]). A `zoo_oci.Client` gives
+/// these per client, so two clients in one process never share them through the environment.
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
 struct Net {
@@ -145,6 +147,14 @@ struct Net {
     timeout: Option<f64>,
     /// Seconds (`--retry-timeout`).
     retry_timeout: Option<f64>,
+    /// A Docker config file to read credentials from (`--docker-config`).
+    docker_config: Option<PathBuf>,
+    /// Blob transfers at once (`--concurrency`).
+    concurrency: Option<usize>,
+    /// The shared cache's folder, instead of `ZOO_OCI_CACHE`'s.
+    cache_dir: Option<PathBuf>,
+    /// No network (true), or the network whatever `ZOO_OCI_OFFLINE` says (false).
+    offline: Option<bool>,
 }
 
 fn seconds(value: Option<f64>, name: &str, zero_allowed: bool) -> PyResult<Option<Duration>> {
@@ -159,17 +169,34 @@ fn seconds(value: Option<f64>, name: &str, zero_allowed: bool) -> PyResult<Optio
 }
 
 impl Net {
-    fn transport(self) -> PyResult<Transport> {
-        let defaults = Transport::default();
-        Ok(Transport {
+    /// The context an operation runs in, its progress going to `events`.
+    fn context(self, events: zoo_oci::event::Events) -> PyResult<Context> {
+        let defaults = Context::default();
+        let transport = Transport {
             plain_http: self.plain_http,
             ca_files: self.ca_file,
             client_cert: self.cert_file,
             client_key: self.key_file,
             insecure: self.insecure,
-            idle_timeout: seconds(self.timeout, "timeout", false)?.unwrap_or(defaults.idle_timeout),
-            retry_timeout: seconds(self.retry_timeout, "retry_timeout", true)?.unwrap_or(defaults.retry_timeout),
-            ..defaults
+            idle_timeout: seconds(self.timeout, "timeout", false)?.unwrap_or(defaults.transport.idle_timeout),
+            retry_timeout: seconds(self.retry_timeout, "retry_timeout", true)?
+                .unwrap_or(defaults.transport.retry_timeout),
+            // As on the command line: a registry refusing connections is waited for only when asked.
+            wait_for_registry: seconds(self.retry_timeout, "retry_timeout", true)?.unwrap_or_default(),
+            credentials: zoo_oci::credentials::Lookup { docker_config: self.docker_config },
+            ..defaults.transport
+        };
+        let concurrency = match self.concurrency {
+            Some(0) => return Err(UsageError::new_err("concurrency=0: at least one transfer must run")),
+            Some(n) => n,
+            None => defaults.concurrency,
+        };
+        Ok(Context {
+            transport,
+            concurrency,
+            events,
+            cache_root: self.cache_dir.or(defaults.cache_root),
+            offline: self.offline.unwrap_or(defaults.offline),
         })
     }
 }
@@ -188,7 +215,6 @@ fn run<T: Send + 'static>(
     job: impl FnOnce(Context) -> Job<T>,
 ) -> PyResult<T> {
     let runtime = runtime()?;
-    let transport = net.transport()?;
     let (send, receive) = mpsc::channel::<serde_json::Value>();
     let events: zoo_oci::event::Events = match progress {
         Some(_) => {
@@ -201,7 +227,7 @@ fn run<T: Send + 'static>(
         }
         None => zoo_oci::event::ignore(),
     };
-    let mut job = job(Context { transport, events, ..Context::default() });
+    let mut job = job(net.context(events)?);
     loop {
         let done = py.detach(|| {
             runtime.block_on(async {
@@ -365,6 +391,44 @@ fn tag(py: Python<'_>, r#ref: &str, tags: Vec<String>, net: Net) -> PyResult<Str
     run(py, net, None, move |context| Box::pin(async move { ops::tag(&options, &context).await.map(|r| json(&r)) }))
 }
 
+#[pyfunction]
+fn diff(py: Python<'_>, a: &str, b: &str, net: Net) -> PyResult<String> {
+    let options = ops::DiffOptions { a: location(py, a)?, b: location(py, b)? };
+    run(py, net, None, move |context| Box::pin(async move { ops::diff(&options, &context).await.map(|r| json(&r)) }))
+}
+
+#[pyfunction]
+fn tags(py: Python<'_>, location: &str, long: bool, net: Net) -> PyResult<String> {
+    let options = ops::TagsOptions { location: self::location(py, location)?, long };
+    run(py, net, None, move |context| Box::pin(async move { ops::tags(&options, &context).await.map(|r| json(&r)) }))
+}
+
+#[pyfunction]
+fn rm(py: Python<'_>, r#ref: &str, net: Net) -> PyResult<String> {
+    let options = ops::RmOptions { location: location(py, r#ref)? };
+    run(py, net, None, move |context| Box::pin(async move { ops::rm(&options, &context).await.map(|r| json(&r)) }))
+}
+
+#[pyfunction]
+fn gc(py: Python<'_>, location: &str, dry_run: bool) -> PyResult<String> {
+    let options = ops::GcOptions { location: self::location(py, location)?, dry_run };
+    blocking(py, || ops::gc(&options).map(|r| json(&r)))
+}
+
+/// The password goes to the registry and into the Docker config (or its credential helper),
+/// never into a message: errors name the registry and the user only.
+#[pyfunction]
+fn login(py: Python<'_>, registry: String, username: String, password: String, net: Net) -> PyResult<String> {
+    let options = ops::LoginOptions { registry, username, password };
+    run(py, net, None, move |context| Box::pin(async move { ops::login(&options, &context).await.map(|r| json(&r)) }))
+}
+
+#[pyfunction]
+fn logout(py: Python<'_>, registry: String) -> PyResult<String> {
+    let options = ops::LogoutOptions { registry };
+    blocking(py, || ops::logout(&options).map(|r| json(&r)))
+}
+
 fn open_cache(py: Python<'_>) -> PyResult<zoo_oci::cache::Cache> {
     zoo_oci::cache::Cache::open().map_err(|e| to_py(py, e))
 }
@@ -416,6 +480,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(init, m)?)?;
     m.add_function(wrap_pyfunction!(copy, m)?)?;
     m.add_function(wrap_pyfunction!(tag, m)?)?;
+    m.add_function(wrap_pyfunction!(diff, m)?)?;
+    m.add_function(wrap_pyfunction!(tags, m)?)?;
+    m.add_function(wrap_pyfunction!(rm, m)?)?;
+    m.add_function(wrap_pyfunction!(gc, m)?)?;
+    m.add_function(wrap_pyfunction!(login, m)?)?;
+    m.add_function(wrap_pyfunction!(logout, m)?)?;
     m.add_function(wrap_pyfunction!(cache_root, m)?)?;
     m.add_function(wrap_pyfunction!(cache_ls, m)?)?;
     m.add_function(wrap_pyfunction!(cache_rm, m)?)?;

@@ -35,6 +35,16 @@ def use() -> None:
     cached = [(s.digest, s.size) for s in cache.ls()]
     text: str = hub.help("oci:./zoo:1.0")
     listed: List[zoo_oci.Suite] = hub.list("oci:./zoo")
+    client = zoo_oci.Client(plain_http=True, cache_dir=Path("cache"), offline=False, concurrency=4, retry_timeout=0)
+    held: Path = client.pull("localhost:5000/zoo/m:1", only="model", plain_http=False, quiet=True)
+    changes: zoo_oci.Diff = client.diff("oci:./zoo:1.0", "oci:./zoo:1.1")
+    changed: List[str] = changes.changed + zoo_oci.diff("oci:./zoo:1.0", suite).added
+    entries: List[zoo_oci.TagEntry] = client.tags("oci:./zoo", long=True)
+    gone: zoo_oci.RmResult = zoo_oci.rm("oci:./zoo:0.9")
+    freed_blobs: int = client.gc("oci:./zoo", dry_run=True).bytes
+    config: Path = zoo_oci.login("ghcr.io", "me", "token", ca_file="ca.pem")
+    was_there: bool = client.logout("ghcr.io")
+    loaded = hub.load("oci:./zoo:1.0", client=client)
     try:
         hub.load("oci:./zoo:1.0", framework="onnx")
     except hub.RuntimeNotInstalled as e:
@@ -49,6 +59,8 @@ import zoo_oci
 digest: int = zoo_oci.push("suite", "oci:./zoo")
 zoo_oci.pull(42)
 zoo_oci.inspect("oci:./zoo:1.0").no_such_attribute
+zoo_oci.Client(plain_http=True).pull(42)
+zoo_oci.Client().tags("oci:./zoo", longg=True)
 """
 
 
@@ -81,5 +93,7 @@ def test_mypy_strict_rejects_wrong_types(tmp_path):
         ":3: error: Incompatible types in assignment",
         ':4: error: Argument 1 to "pull"',
         ':5: error: "Suite" has no attribute',
+        ':6: error: Argument 1 has incompatible type "int"',
+        ':7: error: Unexpected keyword argument "longg"',
     ):
         assert line in run.stdout, f"{line!r} not in:\n{run.stdout}"

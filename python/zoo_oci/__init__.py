@@ -11,6 +11,14 @@ functions here release the GIL while bytes move and stop cleanly on Ctrl-C.
     >>> path = zoo_oci.pull("oci:./zoo:1.0", only="model", variant="onnx")
     >>> session = zoo_oci.hub.load("oci:./zoo:1.0")       # onnxruntime.InferenceSession
 
+A `Client` holds registry and cache options once; its methods are these functions:
+
+    >>> local = zoo_oci.Client(plain_http=True, cache_dir="/data/zoo-cache")
+    >>> [t.tag for t in local.tags("localhost:5000/zoo/iris")]
+    ['1.0', '1.1']
+    >>> local.diff("localhost:5000/zoo/iris:1.0", "localhost:5000/zoo/iris:1.1").changed
+    ['models/logreg_iris.safetensors', 'zoo.yaml']
+
 Environment, read as the command line reads it:
 
 - `ZOO_OCI_CACHE`: the cache folder (else `$XDG_CACHE_HOME/zoo-oci`, else `~/.cache/zoo-oci`),
@@ -31,16 +39,26 @@ of an unknown type, a licence it cannot parse) are emitted as `ZooWarning` warni
 
 from __future__ import annotations
 
-import json
-import os
+import functools as _functools
+import inspect as _inspect
+import json as _json
+import os as _os
+import typing as _typing
 import warnings as _warnings
-from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Union
+from pathlib import Path as _Path
 
 from . import _native
 from ._native import AuthError, IntegrityError, NotFoundError, TransportError, UsageError, ZooError
 from ._progress import Progress as _Progress
+from ._results import ClassDiff, Diff, DiffSide, GcResult, RmResult, TagEntry
 from ._suite import CheckResult, Layer, Suite, Variant
+
+if _typing.TYPE_CHECKING:
+    # For annotations only (they are strings at run time): not attributes of the module.
+    from pathlib import Path
+    from typing import Any, Callable, Dict, Generic, List, Optional, Sequence, TypeVar, Union
+
+    from typing_extensions import ParamSpec
 
 # The compiled core's version is the package's (maturin takes it from the same Cargo.toml);
 # reading it from there spares importlib.metadata, a third of the import time.
@@ -57,11 +75,25 @@ __all__ = [
     "init",
     "copy",
     "tag",
+    "tags",
+    "diff",
+    "rm",
+    "gc",
+    "login",
+    "logout",
+    # the options held once
+    "Client",
     # data
     "Suite",
     "Variant",
     "Layer",
     "CheckResult",
+    "Diff",
+    "DiffSide",
+    "ClassDiff",
+    "TagEntry",
+    "RmResult",
+    "GcResult",
     # errors and warnings
     "ZooError",
     "UsageError",
@@ -75,12 +107,17 @@ __all__ = [
     "hub",
 ]
 
-StrPath = Union[str, "os.PathLike[str]"]
+StrPath = _typing.Union[str, "_os.PathLike[str]"]
 """A path: a `str` or any `os.PathLike` (`pathlib.Path`)."""
-Names = Union[str, Sequence[str]]
+Names = _typing.Union[str, _typing.Sequence[str]]
 """One name, or several: `"model"` or `["model", "docs"]`."""
-CaFiles = Union[StrPath, Sequence[StrPath]]
+CaFiles = _typing.Union[StrPath, _typing.Sequence[StrPath]]
 """One PEM file, or several."""
+
+
+def __dir__() -> List[str]:
+    """The public API only (`__all__`): no module this one imports shows in `dir(zoo_oci)`."""
+    return sorted(__all__)
 
 
 class ZooWarning(UserWarning):
@@ -118,18 +155,18 @@ def _iterable(value: object) -> bool:
 
 def _path(value: StrPath, what: str) -> str:
     try:
-        path = os.fspath(value)
+        path = _os.fspath(value)
     except TypeError:
         raise TypeError(f"{what} takes a str or an os.PathLike, not {type(value).__name__}") from None
     if isinstance(path, bytes):
-        path = os.fsdecode(path)
+        path = _os.fsdecode(path)
     return path
 
 
 def _ca_files(value: Optional[CaFiles]) -> List[str]:
     if value is None:
         return []
-    if isinstance(value, (str, os.PathLike)):
+    if isinstance(value, (str, _os.PathLike)):
         return [_path(value, "ca_file")]
     return [_path(v, "ca_file") for v in value]
 
@@ -142,8 +179,16 @@ def _net(
     insecure: bool,
     timeout: Optional[float],
     retry_timeout: Optional[float],
+    *,
+    docker_config: Optional[StrPath] = None,
+    concurrency: Optional[int] = None,
+    cache_dir: Optional[StrPath] = None,
+    offline: Optional[bool] = None,
 ) -> _native.Net:
-    """The registry options, as the compiled core takes them (the CLI's registry flags)."""
+    """The registry options, as the compiled core takes them (the CLI's registry flags), and
+    the cache's folder and offline switch (None: as the environment says)."""
+    if concurrency is not None and (isinstance(concurrency, bool) or not isinstance(concurrency, int)):
+        raise TypeError(f"concurrency takes an int, not {type(concurrency).__name__}")
     if (cert_file is None) != (key_file is None):
         raise TypeError("cert_file and key_file go together: give both, or neither")
     if insecure:
@@ -160,6 +205,10 @@ def _net(
         "insecure": bool(insecure),
         "timeout": None if timeout is None else float(timeout),
         "retry_timeout": None if retry_timeout is None else float(retry_timeout),
+        "docker_config": None if docker_config is None else _path(docker_config, "docker_config"),
+        "concurrency": None if concurrency is None else int(concurrency),
+        "cache_dir": None if cache_dir is None else _path(cache_dir, "cache_dir"),
+        "offline": None if offline is None else bool(offline),
     }
 
 
@@ -170,10 +219,10 @@ def _ref(value: object, what: str = "ref") -> str:
             return f"{value.location}@{value.digest}"
         if value.location:
             return value.location
-    if isinstance(value, os.PathLike):
+    if isinstance(value, _os.PathLike):
         raise TypeError(
             f"{what} is a location (oci:PATH[:TAG] or HOST/REPO[:TAG]), not a path: "
-            f"write 'oci:{os.fspath(value)!s}' for a layout folder"
+            f"write 'oci:{_os.fspath(value)!s}' for a layout folder"
         )
     if not isinstance(value, str):
         raise TypeError(f"{what} takes a str, not {type(value).__name__}")
@@ -181,7 +230,7 @@ def _ref(value: object, what: str = "ref") -> str:
 
 
 def _report(text: str) -> Dict[str, Any]:
-    data = json.loads(text)
+    data = _json.loads(text)
     return data if isinstance(data, dict) else {"value": data}
 
 
@@ -224,6 +273,10 @@ def pull(
     insecure: bool = False,
     timeout: Optional[float] = None,
     retry_timeout: Optional[float] = None,
+    docker_config: Optional[StrPath] = None,
+    concurrency: Optional[int] = None,
+    cache_dir: Optional[StrPath] = None,
+    offline: Optional[bool] = None,
     quiet: bool = False,
 ) -> Path:
     """Download a suite, or the part of it you select, and return the folder that holds it.
@@ -264,6 +317,14 @@ def pull(
             it is tried again (default 30), as `--timeout`.
         retry_timeout: Seconds to keep trying a registry that is not up yet, or a transfer
             that failed (default 60; 0: no retry), as `--retry-timeout`.
+        docker_config: A Docker `config.json` to read credentials from, instead of
+            `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`, as `--docker-config`.
+        concurrency: Blob transfers at once (default 3), as `--concurrency`.
+        cache_dir: The shared cache's folder, instead of `$ZOO_OCI_CACHE`'s (or
+            `$XDG_CACHE_HOME/zoo-oci`, `~/.cache/zoo-oci`); the environment is not changed.
+        offline: True: no network, tags resolved from the cache alone, as `ZOO_OCI_OFFLINE=1`
+            (what the cache lacks is a `NotFoundError` at once); False: the network, whatever
+            `ZOO_OCI_OFFLINE` says; None (the default): as it says.
         quiet: No progress bar. Otherwise a byte progress bar is shown when `tqdm` is installed
             (`pip install "zoo-oci[progress]"`); it renders in Jupyter too.
 
@@ -306,12 +367,24 @@ def pull(
             _names(include, "include"),
             _names(exclude, "exclude"),
             bool(force),
-            _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout),
+            _net(
+                plain_http,
+                ca_file,
+                cert_file,
+                key_file,
+                insecure,
+                timeout,
+                retry_timeout,
+                docker_config=docker_config,
+                concurrency=concurrency,
+                cache_dir=cache_dir,
+                offline=offline,
+            ),
             progress,
         )
     report = _report(text)
     _warn(report)
-    return Path(report["destination"])
+    return _Path(report["destination"])
 
 
 def inspect(
@@ -324,6 +397,9 @@ def inspect(
     insecure: bool = False,
     timeout: Optional[float] = None,
     retry_timeout: Optional[float] = None,
+    docker_config: Optional[StrPath] = None,
+    cache_dir: Optional[StrPath] = None,
+    offline: Optional[bool] = None,
 ) -> Suite:
     """Describe a suite from its manifest alone: metadata, variants, layers, README. No layer
     is downloaded.
@@ -332,7 +408,9 @@ def inspect(
         ref: The suite: `oci:./zoo:1.0`, `ghcr.io/team/model:1.0`, `HOST/REPO@sha256:…`.
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
-        cert_file, key_file, insecure, timeout, retry_timeout: As for `pull`.
+        cert_file, key_file, insecure, timeout, retry_timeout, docker_config: As for `pull`.
+        cache_dir, offline: As for `pull`: a registry suite the cache holds stands in when the
+            registry cannot be reached; offline, only the cache is read.
 
     Returns:
         A `Suite`: `name`, `version`, `task`, `license`, `variants` (with each one's framework,
@@ -359,7 +437,21 @@ def inspect(
         ['N', 4]
     """
     report = _report(
-        _native.inspect(_ref(ref), _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout))
+        _native.inspect(
+            _ref(ref),
+            _net(
+                plain_http,
+                ca_file,
+                cert_file,
+                key_file,
+                insecure,
+                timeout,
+                retry_timeout,
+                docker_config=docker_config,
+                cache_dir=cache_dir,
+                offline=offline,
+            ),
+        )
     )
     _warn(report)
     return Suite.from_inspect(report)
@@ -379,6 +471,7 @@ def index(
     insecure: bool = False,
     timeout: Optional[float] = None,
     retry_timeout: Optional[float] = None,
+    docker_config: Optional[StrPath] = None,
 ) -> List[Suite]:
     """Every suite of a registry, a namespace, a repository or a layout, one per version.
 
@@ -394,7 +487,8 @@ def index(
         query: Free text, looked for in name, summary, task, keywords, frameworks and README.
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
-        cert_file, key_file, insecure, timeout, retry_timeout: As for `pull`.
+        cert_file, key_file, insecure, timeout, retry_timeout, docker_config: As for
+            `pull`.
 
     Returns:
         `Suite` objects, sorted by modality, task, name and version. They come from index
@@ -413,9 +507,9 @@ def index(
         framework,
         license,
         query,
-        _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout),
+        _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout, docker_config=docker_config),
     )
-    data = json.loads(text)
+    data = _json.loads(text)
     entries = data.get("suites", []) if isinstance(data, dict) else data
     return [Suite.from_index_entry(e) for e in entries if isinstance(e, dict)]
 
@@ -434,6 +528,9 @@ def push(
     insecure: bool = False,
     timeout: Optional[float] = None,
     retry_timeout: Optional[float] = None,
+    docker_config: Optional[StrPath] = None,
+    concurrency: Optional[int] = None,
+    cache_dir: Optional[StrPath] = None,
     quiet: bool = False,
 ) -> str:
     """Pack a suite folder (the one holding `zoo.yaml`) and store it at `target`.
@@ -456,7 +553,9 @@ def push(
             (`push --names`).
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
-        cert_file, key_file, insecure, timeout, retry_timeout: As for `pull`.
+        cert_file, key_file, insecure, timeout, retry_timeout, docker_config, concurrency: As
+            for `pull`.
+        cache_dir: As for `pull`: where the layer digests of earlier pushes are remembered.
         quiet: No progress bar (shown when `tqdm` is installed).
 
     Returns:
@@ -482,7 +581,18 @@ def push(
             bool(strict),
             bool(dereference),
             None if names is None else str(names),
-            _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout),
+            _net(
+                plain_http,
+                ca_file,
+                cert_file,
+                key_file,
+                insecure,
+                timeout,
+                retry_timeout,
+                docker_config=docker_config,
+                concurrency=concurrency,
+                cache_dir=cache_dir,
+            ),
             progress,
         )
     report = _report(text)
@@ -546,7 +656,7 @@ def init(folder: StrPath, *, force: bool = False) -> Path:
     """
     report = _report(_native.init(_path(folder, "folder"), bool(force)))
     _warn(report)
-    return Path(report["descriptor"])
+    return _Path(report["descriptor"])
 
 
 def copy(
@@ -560,6 +670,8 @@ def copy(
     insecure: bool = False,
     timeout: Optional[float] = None,
     retry_timeout: Optional[float] = None,
+    docker_config: Optional[StrPath] = None,
+    concurrency: Optional[int] = None,
     quiet: bool = False,
 ) -> str:
     """Copy a suite (any OCI manifest or index, with everything below it) unchanged from one
@@ -571,7 +683,8 @@ def copy(
         dst: Where to: `oci:/mnt/usb/zoo` (keeps the source's tag), `HOST/REPO:TAG`.
         plain_http: Talk HTTP, not TLS, to both sides.
         ca_file: PEM file(s) of CAs to trust besides the system's.
-        cert_file, key_file, insecure, timeout, retry_timeout: As for `pull`.
+        cert_file, key_file, insecure, timeout, retry_timeout, docker_config,
+            concurrency: As for `pull`.
         quiet: No progress bar (shown when `tqdm` is installed).
 
     Returns:
@@ -588,7 +701,17 @@ def copy(
         text = _native.copy(
             _ref(src, "src"),
             _ref(dst, "dst"),
-            _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout),
+            _net(
+                plain_http,
+                ca_file,
+                cert_file,
+                key_file,
+                insecure,
+                timeout,
+                retry_timeout,
+                docker_config=docker_config,
+                concurrency=concurrency,
+            ),
             progress,
         )
     report = _report(text)
@@ -606,6 +729,7 @@ def tag(
     insecure: bool = False,
     timeout: Optional[float] = None,
     retry_timeout: Optional[float] = None,
+    docker_config: Optional[StrPath] = None,
 ) -> List[str]:
     """Add tags to a suite. Every tag is checked before any is written.
 
@@ -614,7 +738,8 @@ def tag(
         *tags: The tags to add (`stable`, `latest`, `1.0.1`).
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
-        cert_file, key_file, insecure, timeout, retry_timeout: As for `pull`.
+        cert_file, key_file, insecure, timeout, retry_timeout, docker_config: As for
+            `pull`.
 
     Returns:
         The references now naming it, one per tag: `oci:./zoo:stable`, ….
@@ -633,11 +758,410 @@ def tag(
     names = _names(list(tags), "tags")
     location = _ref(ref)
     report = _report(
-        _native.tag(location, names, _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout))
+        _native.tag(
+            location,
+            names,
+            _net(
+                plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout, docker_config=docker_config
+            ),
+        )
     )
     _warn(report)
     base = _base(location)
     return [f"{base}:{t}" for t in report.get("tags", names)]
+
+
+def diff(
+    a: Union[str, Suite],
+    b: Union[str, Suite],
+    *,
+    plain_http: bool = False,
+    ca_file: Optional[CaFiles] = None,
+    cert_file: Optional[StrPath] = None,
+    key_file: Optional[StrPath] = None,
+    insecure: bool = False,
+    timeout: Optional[float] = None,
+    retry_timeout: Optional[float] = None,
+    docker_config: Optional[StrPath] = None,
+) -> Diff:
+    """What changed from suite `a` to suite `b`, from their manifests alone: no layer is
+    downloaded (a zoo-oci manifest records every file's size and sha256). Two suites that differ
+    are not an error.
+
+    Args:
+        a: The old side: `oci:./zoo:1.0`, `HOST/REPO:TAG`, `…@sha256:…`, or a `Suite`.
+        b: The new side; it may be in another store (a layout against a registry).
+        plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout,
+            docker_config: As for `pull` (for both sides).
+
+    Returns:
+        A `Diff`, true when anything differs: `added`, `removed` and `changed` (file paths),
+        per class in `classes`, `variants`, `metadata` (descriptor fields), `annotations`, and
+        both sides' digests in `a` and `b`. `print()` shows it as the command line does.
+
+    Raises:
+        NotFoundError: a side does not exist. AuthError, TransportError: as for `pull`.
+
+    Example:
+        >>> d = zoo_oci.diff("oci:./zoo:1.0", "oci:./zoo:1.1")
+        >>> d.changed                                   # the weights, and zoo.yaml's version
+        ['models/model.safetensors', 'zoo.yaml']
+        >>> [(m["field"], m["old"], m["new"]) for m in d.metadata]
+        [('version', '1.0', '1.1')]
+        >>> bool(zoo_oci.diff("oci:./zoo:1.0", "oci:./zoo:1.0"))
+        False
+    """
+    net = _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout, docker_config=docker_config)
+    report = _report(_native.diff(_ref(a, "a"), _ref(b, "b"), net))
+    return Diff.from_report(report)
+
+
+def tags(
+    location: str,
+    *,
+    long: bool = False,
+    plain_http: bool = False,
+    ca_file: Optional[CaFiles] = None,
+    cert_file: Optional[StrPath] = None,
+    key_file: Optional[StrPath] = None,
+    insecure: bool = False,
+    timeout: Optional[float] = None,
+    retry_timeout: Optional[float] = None,
+    docker_config: Optional[StrPath] = None,
+) -> List[TagEntry]:
+    """The tags of a repository or a layout, sorted.
+
+    Args:
+        location: `HOST/REPO` or `oci:./zoo` (a tag in it is ignored).
+        long: Read each tag's manifest too (one request per tag, no layer): the digest, and
+            the suite's name and version (or, for what is not a suite, its type).
+        plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout,
+            docker_config: As for `pull`.
+
+    Returns:
+        One `TagEntry` per tag: `tag`, and with `long`, `digest`, `name`, `version`, `other`.
+
+    Raises:
+        NotFoundError: no such repository or layout. AuthError, TransportError: as for `pull`.
+
+    Example:
+        >>> [t.tag for t in zoo_oci.tags("oci:./zoo")]
+        ['1.0', 'stable']
+        >>> [(t.tag, t.version, t.digest[:15]) for t in zoo_oci.tags("localhost:5000/zoo/iris",
+        ...                                                            long=True, plain_http=True)]
+        [('1.0', '1.0', 'sha256:1c63e600')]
+    """
+    net = _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout, docker_config=docker_config)
+    report = _report(_native.tags(_ref(location, "location"), bool(long), net))
+    return [TagEntry.from_dict(t) for t in report.get("tags") or [] if isinstance(t, dict)]
+
+
+def rm(
+    ref: Union[str, Suite],
+    *,
+    plain_http: bool = False,
+    ca_file: Optional[CaFiles] = None,
+    cert_file: Optional[StrPath] = None,
+    key_file: Optional[StrPath] = None,
+    insecure: bool = False,
+    timeout: Optional[float] = None,
+    retry_timeout: Optional[float] = None,
+    docker_config: Optional[StrPath] = None,
+) -> RmResult:
+    """Remove what a reference names. In a layout, the tag (or, for a digest, every tag of it)
+    leaves `index.json`; the blobs stay until `gc`. In a registry, the manifest is deleted,
+    which takes every tag pointing at it (the distribution API deletes manifests by digest), if
+    the registry allows deletion.
+
+    Args:
+        ref: `oci:./zoo:0.9`, `HOST/REPO:TAG` or `HOST/REPO@sha256:…`: a tag or a digest is
+            required (no "only tag" here).
+        plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout,
+            docker_config: As for `pull`.
+
+    Returns:
+        An `RmResult`: the manifest `digest`, the `tags` that no longer point at it, and
+        `manifest_deleted`.
+
+    Raises:
+        UsageError: the reference names no tag or digest.
+        NotFoundError: no such tag or manifest. ZooError: the registry refuses deletion.
+
+    Example:
+        >>> zoo_oci.rm("oci:./zoo:0.9").tags
+        ['0.9']
+        >>> zoo_oci.rm("localhost:5000/zoo/iris:0.9", plain_http=True).manifest_deleted
+        True
+    """
+    net = _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout, docker_config=docker_config)
+    report = _report(_native.rm(_ref(ref), net))
+    _warn(report)
+    return RmResult.from_report(report)
+
+
+def gc(location: StrPath, *, dry_run: bool = False) -> GcResult:
+    """Remove the blobs of an OCI layout that no tag reaches (after `rm`, or pushes that
+    replaced a tag). It waits for pushes into the layout in progress, so a blob uploaded before
+    its manifest is never taken. Registries collect their own garbage.
+
+    Args:
+        location: The layout: `oci:./zoo`, or its folder as a `pathlib.Path`.
+        dry_run: Say what would go; remove nothing.
+
+    Returns:
+        A `GcResult`: the digests `removed`, their `bytes`, how many blobs were `kept`.
+
+    Raises:
+        UsageError: `location` is a registry.
+
+    Example:
+        >>> zoo_oci.rm("oci:./zoo:0.9")
+        RmResult(digest='sha256:…', tags=['0.9'], manifest_deleted=False)
+        >>> zoo_oci.gc("oci:./zoo").bytes
+        52231
+    """
+    if isinstance(location, _os.PathLike):
+        location = "oci:" + _path(location, "location")
+    text = _ref(location, "location")
+    report = _report(_native.gc(text, bool(dry_run)))
+    return GcResult.from_report(report)
+
+
+def login(
+    registry: str,
+    username: str,
+    password: str,
+    *,
+    plain_http: bool = False,
+    ca_file: Optional[CaFiles] = None,
+    cert_file: Optional[StrPath] = None,
+    key_file: Optional[StrPath] = None,
+    insecure: bool = False,
+    timeout: Optional[float] = None,
+    retry_timeout: Optional[float] = None,
+) -> Path:
+    """Check a user name and password (or token) against a registry, then keep them in the
+    Docker config, as `zoo-oci login` and `docker login` do: `$DOCKER_CONFIG/config.json`, else
+    `~/.docker/config.json` (or the credential helper it names). Every later call, here or on
+    the command line, uses them. Nothing is stored when the registry refuses them, and the
+    password shows in no message.
+
+    Args:
+        registry: `HOST[:PORT]` (`https://` and a trailing `/` are dropped).
+        username: The user.
+        password: The password or token; read it from a secret store or
+            `getpass.getpass()`, not from source code.
+        plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout: As for
+            `pull`, to reach the registry.
+
+    Returns:
+        The Docker config file written.
+
+    Raises:
+        AuthError: the registry refused the credentials.
+        UsageError: an empty password, or a registry that is not `HOST[:PORT]`.
+
+    Example:
+        >>> import getpass
+        >>> zoo_oci.login("ghcr.io", "me", getpass.getpass("token: "))
+        PosixPath('/home/me/.docker/config.json')
+    """
+    for name, value in (("registry", registry), ("username", username), ("password", password)):
+        if not isinstance(value, str):
+            raise TypeError(f"login() takes {name} as a str, not {type(value).__name__}")
+    net = _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout)
+    report = _report(_native.login(registry, username, password, net))
+    return _Path(report["config"])
+
+
+def logout(registry: str) -> bool:
+    """Forget a registry's credentials: remove them from the Docker config (and its credential
+    helper), as `zoo-oci logout` does.
+
+    Args:
+        registry: `HOST[:PORT]`.
+
+    Returns:
+        Whether credentials had been stored for it.
+
+    Example:
+        >>> zoo_oci.logout("ghcr.io")
+        True
+    """
+    if not isinstance(registry, str):
+        raise TypeError(f"logout() takes registry as a str, not {type(registry).__name__}")
+    return bool(_report(_native.logout(registry)).get("removed"))
+
+
+# -- Client: the options held once ---------------------------------------------------------------
+
+#: What a `Client` holds, each applied to the functions that take it.
+_HELD = (
+    "plain_http",
+    "ca_file",
+    "cert_file",
+    "key_file",
+    "insecure",
+    "timeout",
+    "retry_timeout",
+    "docker_config",
+    "concurrency",
+    "cache_dir",
+    "offline",
+)
+
+
+@_functools.lru_cache(maxsize=None)
+def _signature(function: Callable[..., Any]) -> _inspect.Signature:
+    return _inspect.signature(function)
+
+
+if _typing.TYPE_CHECKING:
+    _P = ParamSpec("_P")
+    _R = TypeVar("_R")
+
+    class _Method(Generic[_P, _R]):
+        """A module function as a `Client` method: the same parameters, the same result."""
+
+        def __init__(self, function: Callable[_P, _R]) -> None:
+            raise NotImplementedError
+
+        def __get__(self, client: Optional[Client], owner: Optional[type] = None) -> Callable[_P, _R]:
+            raise NotImplementedError
+
+else:
+
+    class _Method:
+        """A module function as a `Client` method. On a client, the function with the client's
+        options as its keyword arguments (a keyword given in the call wins), its signature
+        showing them as the defaults; on the class, the function itself."""
+
+        def __init__(self, function):
+            self.__func__ = function
+            _functools.update_wrapper(self, function)
+
+        def __get__(self, client, owner=None):
+            if client is None:
+                return self.__func__
+            return client._bind(self.__func__)
+
+
+class Client:
+    """Registry and cache options held once, for many calls, as `huggingface_hub.HfApi` holds
+    its endpoint and token. Its methods are the module's functions (`pull`, `inspect`, `index`,
+    `push`, `copy`, `tag`, `tags`, `diff`, `rm`, `gc`, `login`, `logout`, `check`, `init`)
+    with the same parameters; the options held are their defaults, and a keyword given in a call
+    still wins. Each option reaches the functions that take it.
+
+    The cache folder and the offline switch are this client's own: nothing is written into
+    `os.environ`, so clients with different caches work side by side, in threads too. A client
+    is immutable; make another for other options.
+
+    Args:
+        plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout,
+            docker_config, concurrency, cache_dir, offline: As for `pull` (None: the
+            environment's, as for the module's functions).
+
+    Example:
+        >>> local = zoo_oci.Client(plain_http=True, cache_dir="/data/zoo-cache", retry_timeout=0)
+        >>> digest = local.push("examples/iris-logreg", "localhost:5000/zoo/iris:1.0")
+        >>> snap = local.pull("localhost:5000/zoo/iris:1.0", only="model")   # in /data/zoo-cache
+        >>> [t.tag for t in local.tags("localhost:5000/zoo/iris")]
+        ['1.0']
+        >>> local.inspect("localhost:5000/zoo/iris:1.0", retry_timeout=30)  # a call's own keyword
+        <Suite iris-logreg:1.0>
+        ...
+        >>> plane = zoo_oci.Client(offline=True)      # the cache alone: no request is made
+        >>> session = zoo_oci.hub.load("localhost:5000/zoo/iris:1.0", client=plane)
+    """
+
+    def __init__(
+        self,
+        *,
+        plain_http: bool = False,
+        ca_file: Optional[CaFiles] = None,
+        cert_file: Optional[StrPath] = None,
+        key_file: Optional[StrPath] = None,
+        insecure: bool = False,
+        timeout: Optional[float] = None,
+        retry_timeout: Optional[float] = None,
+        docker_config: Optional[StrPath] = None,
+        concurrency: Optional[int] = None,
+        cache_dir: Optional[StrPath] = None,
+        offline: Optional[bool] = None,
+    ) -> None:
+        if (cert_file is None) != (key_file is None):
+            raise TypeError("cert_file and key_file go together: give both, or neither")
+        options: Dict[str, Any] = {
+            "plain_http": bool(plain_http),
+            "ca_file": None if ca_file is None else _ca_files(ca_file),
+            "cert_file": None if cert_file is None else _path(cert_file, "cert_file"),
+            "key_file": None if key_file is None else _path(key_file, "key_file"),
+            "insecure": bool(insecure),
+            "timeout": None if timeout is None else float(timeout),
+            "retry_timeout": None if retry_timeout is None else float(retry_timeout),
+            "docker_config": None if docker_config is None else _path(docker_config, "docker_config"),
+            "concurrency": concurrency,
+            "cache_dir": None if cache_dir is None else _path(cache_dir, "cache_dir"),
+            "offline": None if offline is None else bool(offline),
+        }
+        if concurrency is not None and (isinstance(concurrency, bool) or not isinstance(concurrency, int)):
+            raise TypeError(f"concurrency takes an int, not {type(concurrency).__name__}")
+        self._options = options
+
+    @property
+    def options(self) -> Dict[str, Any]:
+        """The options this client holds (a copy), by name; None is the environment's."""
+        return dict(self._options)
+
+    def __repr__(self) -> str:
+        defaults = {"plain_http": False, "insecure": False}
+        shown = [f"{k}={v!r}" for k, v in self._options.items() if v != defaults.get(k)]
+        return f"zoo_oci.Client({', '.join(shown)})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Client) and other._options == self._options
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted((k, repr(v)) for k, v in self._options.items())))
+
+    def _bind(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """`function` with this client's options as the defaults of the keywords it takes."""
+        signature = _signature(function)
+        held = {k: v for k, v in self._options.items() if k in signature.parameters}
+        docker_config = self._options["docker_config"]
+        writes_credentials = function in (login, logout)
+
+        @_functools.wraps(function)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if writes_credentials and docker_config is not None:
+                from ._errors import usage
+
+                raise usage(
+                    f"{function.__name__}() writes the Docker config of $DOCKER_CONFIG (or ~/.docker), "
+                    f"not this client's docker_config ({docker_config})",
+                    hint=f"set DOCKER_CONFIG to the folder holding {docker_config} and call zoo_oci.{function.__name__}()",
+                )
+            return function(*args, **{**held, **kwargs})
+
+        parameters = [p.replace(default=held[p.name]) if p.name in held else p for p in signature.parameters.values()]
+        call.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        return call
+
+    pull = _Method(pull)
+    inspect = _Method(inspect)
+    index = _Method(index)
+    push = _Method(push)
+    check = _Method(check)
+    init = _Method(init)
+    copy = _Method(copy)
+    tag = _Method(tag)
+    tags = _Method(tags)
+    diff = _Method(diff)
+    rm = _Method(rm)
+    gc = _Method(gc)
+    login = _Method(login)
+    logout = _Method(logout)
 
 
 from . import cache, hub  # noqa: E402  (they use the functions above)

@@ -10,8 +10,10 @@ dicts (the JSON lines of `zoo-oci --log-format json`: {"event": "progress", "dig
 "mediaType", "seconds"}, {"event": "retrying", ..., "reason"}, {"event": "waiting",
 "registry", "reason", "retry_in_seconds"}, {"event": "hashing" | "hashed", "bytes"}).
 
-Registry functions take `net`, the command line's registry flags by the same names;
-credentials, certs.d folders and the system's CAs are read as the command line reads them.
+Registry functions take `net`, the command line's registry flags by the same names, and the
+cache's folder and offline switch; what is None is read as the command line reads it
+(credentials, certs.d folders, the system's CAs, ZOO_OCI_CACHE, ZOO_OCI_OFFLINE), and nothing
+is written into the environment.
 """
 
 from typing import Callable, Optional, Sequence, TypedDict
@@ -28,6 +30,10 @@ class Net(TypedDict):
     insecure: bool  # --insecure
     timeout: Optional[float]  # --timeout, seconds (None: 30)
     retry_timeout: Optional[float]  # --retry-timeout, seconds (None: 60)
+    docker_config: Optional[str]  # --docker-config: where credentials are read from
+    concurrency: Optional[int]  # --concurrency (None: 3)
+    cache_dir: Optional[str]  # the shared cache (None: ZOO_OCI_CACHE, else XDG_CACHE_HOME/zoo-oci, ~/.cache/zoo-oci)
+    offline: Optional[bool]  # no network (None: ZOO_OCI_OFFLINE)
 
 __version__: str
 
@@ -97,6 +103,28 @@ def copy(src: str, dst: str, net: Net, progress: Optional[Progress]) -> str:
 
 def tag(ref: str, tags: Sequence[str], net: Net) -> str:
     """JSON of `zoo-oci tag --format json`."""
+
+def diff(a: str, b: str, net: Net) -> str:
+    """JSON of `zoo-oci diff --format json A B`: {"a", "b" (location, digest, name, version,
+    size), "identical", "classes" [{"class", "oldSize", "newSize", "added", "removed",
+    "changed", "mediaTypes"}], "variants", "metadata", "annotations"}."""
+
+def tags(location: str, long: bool, net: Net) -> str:
+    """JSON of `zoo-oci tags --format json [--long]`: {"location", "tags": [{"tag", "digest",
+    "name", "version", "other"}]}."""
+
+def rm(ref: str, net: Net) -> str:
+    """JSON of `zoo-oci rm --format json REF`: {"digest", "tags", "manifest_deleted"}."""
+
+def gc(location: str, dry_run: bool) -> str:
+    """JSON of `zoo-oci gc --format json oci:PATH`: {"removed", "bytes", "kept", "dry_run"}."""
+
+def login(registry: str, username: str, password: str, net: Net) -> str:
+    """Checks the credentials against the registry, then stores them in the Docker config;
+    JSON {"registry", "username", "config"}. The password is in no message."""
+
+def logout(registry: str) -> str:
+    """Removes a registry's credentials from the Docker config; JSON {"registry", "removed"}."""
 
 def cache_root() -> str:
     """The cache folder: $ZOO_OCI_CACHE, else $XDG_CACHE_HOME/zoo-oci, else ~/.cache/zoo-oci."""

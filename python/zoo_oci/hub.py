@@ -117,9 +117,24 @@ def _installed(kind: str) -> bool:
     return False
 
 
-def _offline() -> bool:
-    """`ZOO_OCI_OFFLINE` as the core reads it."""
+def _offline(client: Optional[_zoo.Client] = None) -> bool:
+    """The client's offline switch, else `ZOO_OCI_OFFLINE` as the core reads it."""
+    held = None if client is None else client.options["offline"]
+    if held is not None:
+        return bool(held)
     return os.environ.get("ZOO_OCI_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _api(client: Optional[_zoo.Client]) -> _zoo.Client:
+    """Whose functions to call: the client's (its options applied), else those of a client
+    holding nothing, which are the module's."""
+    return _zoo.Client() if client is None else client
+
+
+def _given(**options: Any) -> Dict[str, Any]:
+    """The registry keywords a caller gave (not at their default: False or None), so that a
+    client's options are not overridden by defaults."""
+    return {k: v for k, v in options.items() if v is not None and v is not False}
 
 
 def _lower(value: Optional[str]) -> str:
@@ -308,6 +323,7 @@ def load(
     insecure: bool = False,
     timeout: Optional[float] = None,
     retry_timeout: Optional[float] = None,
+    client: Optional[_zoo.Client] = None,
     quiet: bool = False,
     **kwargs: Any,
 ) -> Any:
@@ -341,6 +357,8 @@ def load(
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
         cert_file, key_file, insecure, timeout, retry_timeout: As for `zoo_oci.pull`.
+        client: A `zoo_oci.Client` whose options (its cache folder and offline switch too)
+            apply; the keywords above that are given add to them.
         quiet: No progress bar for the download.
         **kwargs: Passed to the loader (`providers=[...]`, `sess_options=` for onnxruntime;
             `map_location=` for TorchScript; `device=` for safetensors; `device=`,
@@ -386,17 +404,20 @@ def load(
     suite = (
         ref
         if isinstance(ref, Suite) and ref.layers
-        else _zoo.inspect(
+        else _api(client).inspect(
             ref,
-            plain_http=plain_http,
-            ca_file=ca_file,
-            cert_file=cert_file,
-            key_file=key_file,
-            insecure=insecure,
-            timeout=timeout,
-            retry_timeout=retry_timeout,
+            **_given(
+                plain_http=plain_http,
+                ca_file=ca_file,
+                cert_file=cert_file,
+                key_file=key_file,
+                insecure=insecure,
+                timeout=timeout,
+                retry_timeout=retry_timeout,
+            ),
         )
     )
+    offline = _offline(client)
     candidates = _candidates(suite, _names(variant), _names(framework))
 
     extras: Dict[str, str] = {}
@@ -413,21 +434,23 @@ def load(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                snapshot = _zoo.pull(
+                snapshot = _api(client).pull(
                     ref,
                     only="model",
                     variant=v.name,
-                    plain_http=plain_http,
-                    ca_file=ca_file,
-                    cert_file=cert_file,
-                    key_file=key_file,
-                    insecure=insecure,
-                    timeout=timeout,
-                    retry_timeout=retry_timeout,
                     quiet=quiet,
+                    **_given(
+                        plain_http=plain_http,
+                        ca_file=ca_file,
+                        cert_file=cert_file,
+                        key_file=key_file,
+                        insecure=insecure,
+                        timeout=timeout,
+                        retry_timeout=retry_timeout,
+                    ),
                 )
             except _native.NotFoundError as e:
-                if not _offline():
+                if not offline:
                     raise
                 # Offline, a variant the cache lacks is skipped for one it holds.
                 missing_offline = missing_offline or e
@@ -487,6 +510,7 @@ def list(  # noqa: A001 - hub.list, as torch.hub.list
     insecure: bool = False,
     timeout: Optional[float] = None,
     retry_timeout: Optional[float] = None,
+    client: Optional[_zoo.Client] = None,
 ) -> List[Suite]:
     """The suites of a zoo: `zoo_oci.index` under the name `torch.hub` users look for.
 
@@ -496,6 +520,8 @@ def list(  # noqa: A001 - hub.list, as torch.hub.list
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
         cert_file, key_file, insecure, timeout, retry_timeout: As for `zoo_oci.pull`.
+        client: A `zoo_oci.Client` whose options (its cache folder and offline switch too)
+            apply; the keywords above that are given add to them.
 
     Returns:
         One `Suite` per suite version, sorted by modality, task, name and version.
@@ -505,19 +531,21 @@ def list(  # noqa: A001 - hub.list, as torch.hub.list
         >>> [s.location for s in hub.list("oci:./zoo", task="image-classification")]
         ['oci:./zoo:1.1.0']
     """
-    return _zoo.index(
+    return _api(client).index(
         location,
         task=task,
         framework=framework,
         license=license,
         query=query,
-        plain_http=plain_http,
-        ca_file=ca_file,
-        cert_file=cert_file,
-        key_file=key_file,
-        insecure=insecure,
-        timeout=timeout,
-        retry_timeout=retry_timeout,
+        **_given(
+            plain_http=plain_http,
+            ca_file=ca_file,
+            cert_file=cert_file,
+            key_file=key_file,
+            insecure=insecure,
+            timeout=timeout,
+            retry_timeout=retry_timeout,
+        ),
     )
 
 
@@ -531,6 +559,7 @@ def help(  # noqa: A001
     insecure: bool = False,
     timeout: Optional[float] = None,
     retry_timeout: Optional[float] = None,
+    client: Optional[_zoo.Client] = None,
 ) -> str:
     """A suite's README (from its manifest: nothing is pulled), or its summary when it has none.
 
@@ -539,6 +568,8 @@ def help(  # noqa: A001
         plain_http: Talk HTTP, not TLS, to the registry.
         ca_file: PEM file(s) of CAs to trust besides the system's.
         cert_file, key_file, insecure, timeout, retry_timeout: As for `zoo_oci.pull`.
+        client: A `zoo_oci.Client` whose options (its cache folder and offline switch too)
+            apply; the keywords above that are given add to them.
 
     Returns:
         Markdown text; empty when the suite has neither README nor summary.
@@ -551,15 +582,17 @@ def help(  # noqa: A001
     suite = (
         ref
         if isinstance(ref, Suite)
-        else _zoo.inspect(
+        else _api(client).inspect(
             ref,
-            plain_http=plain_http,
-            ca_file=ca_file,
-            cert_file=cert_file,
-            key_file=key_file,
-            insecure=insecure,
-            timeout=timeout,
-            retry_timeout=retry_timeout,
+            **_given(
+                plain_http=plain_http,
+                ca_file=ca_file,
+                cert_file=cert_file,
+                key_file=key_file,
+                insecure=insecure,
+                timeout=timeout,
+                retry_timeout=retry_timeout,
+            ),
         )
     )
     return suite.readme or suite.summary or ""
