@@ -228,6 +228,7 @@ fn run<T: Send + 'static>(
         None => zoo_oci::event::ignore(),
     };
     let mut job = job(net.context(events)?);
+    let _running = Running::start();
     loop {
         let done = py.detach(|| {
             runtime.block_on(async {
@@ -249,10 +250,40 @@ fn run<T: Send + 'static>(
             return result.map_err(|e| to_py(py, e));
         }
         if let Err(interrupt) = py.check_signals() {
-            // Dropping the operation waits (briefly) for its extraction threads to stop.
-            py.detach(move || drop(job));
+            // Dropping the operation waits (briefly) for its extraction threads to stop. Then the
+            // upload sessions it left open on registries are cancelled, as the command line
+            // does, unless another thread's operation is running: the sessions are known
+            // process-wide, and that one's are still in use.
+            py.detach(move || {
+                drop(job);
+                if Running::alone() {
+                    runtime.block_on(zoo_oci::ops::cancel_open_uploads(Duration::from_secs(3)));
+                }
+            });
             return Err(interrupt);
         }
+    }
+}
+
+/// Operations running in this process, counted so that an interrupted one cancels upload
+/// sessions only when no other one may be using them.
+static RUNNING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+struct Running;
+
+impl Running {
+    fn start() -> Running {
+        RUNNING.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Running
+    }
+    fn alone() -> bool {
+        RUNNING.load(std::sync::atomic::Ordering::SeqCst) == 1
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 

@@ -408,11 +408,16 @@ def test_pull_into_a_foreign_folder_needs_force(registry, tmp_path, repo):
         zoo_oci.pull(ref, dest, plain_http=True, quiet=True)
     assert "force" in (refused.value.hint or ""), refused.value.hint
     assert (dest / "precious.txt").read_text() == "keep me\n"
+    # force writes the suite's files into it and keeps the files that were there.
     assert zoo_oci.pull(ref, dest, force=True, plain_http=True, quiet=True) == dest
+    assert (dest / "precious.txt").read_text() == "keep me\n"
+    (dest / "precious.txt").unlink()
     assert_same_tree(suite, dest)
-    # An earlier pull's folder is zoo-oci's own: pulling into it again needs no force.
+    write(dest, "precious.txt", "keep me\n")
+    # An earlier pull's folder is zoo-oci's own: pulling into it again needs no force, and
+    # replaces only the suite's files.
     assert zoo_oci.pull(ref, dest, only=["readme"], plain_http=True, quiet=True) == dest
-    assert files_of(dest) == ["README.md"]
+    assert files_of(dest) == ["README.md", "precious.txt"]
 
 
 # --------------------------------------------------------------------------------------------
