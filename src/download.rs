@@ -8,9 +8,9 @@
 //! rate of one connection, as containerd 2.1 does for one blob. The parts are hashed in order, on
 //! a thread of their own, as soon as they join what was hashed before, reading back what was just
 //! written (from the page cache): memory stays at one buffer per range in flight, whatever the
-//! blob's size. Each finished part is noted in a small state file beside the partial file, so a
-//! run that was cut continues with the parts it lacks; a part cut mid-way is asked for again from
-//! where it stopped. A source that answers a range with the whole blob gets one stream instead.
+//! blob's size. Each finished part, and every MiB of each part in flight, is noted in a small
+//! state file beside the partial file, so a run that was cut (killed, its registry gone)
+//! continues each part where it stopped; a part cut mid-way is asked for again from there. A source that answers a range with the whole blob gets one stream instead.
 
 use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
@@ -170,6 +170,10 @@ struct PartsState {
     size: u64,
     part_size: u64,
     done: BTreeSet<u64>,
+    /// Of the parts begun and not done, how many of their first bytes are written: a run cut
+    /// with four parts in flight keeps up to 32 MiB it would otherwise ask for again.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    begun: std::collections::BTreeMap<u64, u64>,
 }
 
 impl PartsState {
@@ -184,6 +188,7 @@ impl PartsState {
             size: node.size,
             part_size: PART_SIZE,
             done: (0..node.size.div_ceil(PART_SIZE)).filter(|i| (i + 1) * PART_SIZE <= held).collect(),
+            begun: Default::default(),
         };
         match std::fs::read(Self::path(partial.path())) {
             Ok(bytes) => match serde_json::from_slice::<PartsState>(&bytes) {
@@ -209,7 +214,7 @@ impl PartsState {
 /// offset, hashed in order on a thread of its own.
 async fn in_parts(ranged: &dyn RangedFetch, node: &Descriptor, partial: &Partial, flow: &Arc<Flow>) -> Result<Parts> {
     let path = partial.path().to_path_buf();
-    let mut state = PartsState::load(partial, node);
+    let state = PartsState::load(partial, node);
     // The state first: a file at its full length without one would pass for a whole blob.
     state.save(&path);
     let file = OpenOptions::new().write(true).open(&path).map_err(|e| Error::io("open", &path, e))?;
@@ -239,12 +244,28 @@ async fn in_parts(ranged: &dyn RangedFetch, node: &Descriptor, partial: &Partial
     for part in &state.done {
         let _ = finished.send(*part);
     }
-    let todo: Vec<(u64, (u64, u64))> =
-        (0..parts).filter(|p| !state.done.contains(p)).map(|p| (p, state.range(p))).collect();
+    let todo: Vec<(u64, (u64, u64))> = (0..parts)
+        .filter(|p| !state.done.contains(p))
+        .map(|p| {
+            let (start, end) = state.range(p);
+            let begun = state.begun.get(&p).copied().unwrap_or(0);
+            (p, (start + begun.min(end - start), end))
+        })
+        .collect();
     let file = Arc::new(file);
+    let shared = std::sync::Mutex::new(state);
+    let noted = |part: u64, written_to: u64| {
+        let mut state = shared.lock().unwrap_or_else(|e| e.into_inner());
+        let start = state.range(part).0;
+        state.begun.insert(part, written_to - start);
+        state.save(&path);
+    };
     let mut fetches = futures::stream::iter(todo.into_iter().map(|(part, (start, end))| {
-        let (file, path) = (file.clone(), path.clone());
-        async move { fetch_part(ranged, node, (&file, &path), start, end, flow).await.map(|got| (part, got)) }
+        let (file, path, noted) = (file.clone(), path.clone(), &noted);
+        async move {
+            let note = |at: u64| noted(part, at);
+            fetch_part(ranged, node, (&file, &path), start, end, flow, &note).await.map(|got| (part, got))
+        }
     }))
     .buffer_unordered(RANGES);
     flow.awaiting_source.store(false, Ordering::Relaxed);
@@ -252,6 +273,8 @@ async fn in_parts(ranged: &dyn RangedFetch, node: &Descriptor, partial: &Partial
     while let Some(result) = fetches.next().await {
         match result {
             Ok((part, true)) => {
+                let mut state = shared.lock().unwrap_or_else(|e| e.into_inner());
+                state.begun.remove(&part);
                 state.done.insert(part);
                 state.save(&path);
                 let _ = finished.send(part);
@@ -287,8 +310,12 @@ async fn in_parts(ranged: &dyn RangedFetch, node: &Descriptor, partial: &Partial
     Ok(Parts::Done)
 }
 
+/// How often a part in flight notes how far it is written, for a run cut before it ends.
+const NOTE_EVERY: u64 = 1 << 20;
+
 /// Downloads bytes `start..end` into `file` at their offset; `false` when the source answered
-/// with the whole blob instead. A part cut mid-way is asked for again from where it stopped.
+/// with the whole blob instead. A part cut mid-way is asked for again from where it stopped;
+/// `note` hears how far the part is written every [`NOTE_EVERY`] bytes.
 async fn fetch_part(
     ranged: &dyn RangedFetch,
     node: &Descriptor,
@@ -296,8 +323,10 @@ async fn fetch_part(
     start: u64,
     end: u64,
     flow: &Flow,
+    note: &(dyn Fn(u64) + Sync),
 ) -> Result<bool> {
     let mut at = start;
+    let mut noted = start;
     let mut cuts = 0;
     let mut buf = vec![0u8; 256 << 10];
     while at < end {
@@ -311,6 +340,10 @@ async fn fetch_part(
                     file.write_all_at(&buf[..n], at).map_err(|e| Error::io("write", path, e))?;
                     at += n as u64;
                     flow.read.fetch_add(n as u64, Ordering::Relaxed);
+                    if at - noted >= NOTE_EVERY && at < end {
+                        note(at);
+                        noted = at;
+                    }
                     if at == end {
                         break;
                     }

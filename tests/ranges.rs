@@ -151,13 +151,25 @@ fn a_pull_killed_mid_way_fetches_only_the_parts_it_lacks_in_the_next_run() {
         parsed.map(|s| s["done"].as_array().unwrap().iter().map(|p| p.as_u64().unwrap()).collect()).unwrap_or_default()
     };
     let deadline = Instant::now() + std::time::Duration::from_secs(30);
-    while done().len() < 2 {
+    let begun = || -> bool {
+        let parsed: Option<serde_json::Value> = fs::read(&state).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        parsed.is_some_and(|s| s["begun"].as_object().is_some_and(|m| !m.is_empty()))
+    };
+    while done().len() < 2 || !begun() {
         assert!(Instant::now() < deadline, "no part finished");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     child.kill().unwrap();
     child.wait().unwrap();
     let kept = done();
+    // The parts in flight when it was killed noted how far they were written (every MiB).
+    let recorded: serde_json::Value = serde_json::from_slice(&fs::read(&state).unwrap()).unwrap();
+    let in_flight: std::collections::BTreeMap<u64, u64> = recorded["begun"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.parse().unwrap(), v.as_u64().unwrap())).collect())
+        .unwrap_or_default();
+    assert!(!in_flight.is_empty(), "parts in flight note their progress: {recorded}");
+    let begun = in_flight;
     assert!(kept.len() < BIG / (8 << 20), "killed before the end: {kept:?}");
     assert!(!out.exists(), "nothing of a killed pull is in place");
 
@@ -179,8 +191,18 @@ fn a_pull_killed_mid_way_fetches_only_the_parts_it_lacks_in_the_next_run() {
     }
     let size = fs::metadata(suite.join("model.safetensors")).unwrap().len();
     let part = 8u64 << 20;
-    let lacking: u64 = (0..size.div_ceil(part)).filter(|p| !kept.contains(p)).map(|p| part.min(size - p * part)).sum();
+    let lacking: u64 = (0..size.div_ceil(part))
+        .filter(|p| !kept.contains(p))
+        .map(|p| part.min(size - p * part) - begun.get(&p).copied().unwrap_or(0))
+        .sum();
     let sent: u64 = answers.iter().map(|(bytes, _)| bytes).sum();
-    assert_eq!(sent, lacking, "only the parts it lacked were sent again (kept {kept:?}): {answers:?}");
+    assert_eq!(sent, lacking, "only what it lacked was sent again (kept {kept:?}, begun {begun:?}): {answers:?}");
+    for (part, written) in &begun {
+        let from = part * (8 << 20) + written;
+        assert!(
+            answers.iter().any(|(_, range)| range.starts_with(&format!("bytes={from}-"))),
+            "part {part} continued from byte {from}: {answers:?}"
+        );
+    }
     assert!(!state.exists() && !cache.join("partial").join(hex).exists(), "the partial file became the pulled file");
 }
