@@ -240,10 +240,18 @@ pub async fn into_folder(
         None => PathBuf::from(crate::suite::safe_folder_name(&name)),
     };
     let state = destination_state(&destination)?;
-    let survey = match &state {
-        DestinationState::Pulled(record) => ownership::survey(&destination, record)?,
-        _ => ownership::Survey::default(),
-    };
+    // Hashing the files changed since the last pull reads them: off the async runtime.
+    let (state, survey) = blocking({
+        let destination = destination.clone();
+        move || {
+            let survey = match &state {
+                DestinationState::Pulled(record) => ownership::survey(&destination, record)?,
+                _ => ownership::Survey::default(),
+            };
+            Ok((state, survey))
+        }
+    })
+    .await?;
     if let DestinationState::Pulled(record) = &state
         && record.manifest == root.descriptor.digest
         && record.selection == options.selection
@@ -278,17 +286,34 @@ pub async fn into_folder(
     let created = create_parents(&parent)?;
     let staging = Staging::for_destination(&destination, &state);
     // Both places a killed pull may have staged in: beside the destination, and inside it.
-    for place in [Staging::Beside, Staging::Inside] {
-        sweep_leftovers(&place.scratch_parent(&destination), &place.prefixes(&destination));
-    }
-    let result = pull_into_scratch(source, &root, &view, &chosen, files, options, &destination, &staging, events).await;
-    let result = result.and_then(|(scratch, _alive, record)| {
-        settle(scratch.path())?;
-        match staging {
-            Staging::Beside => swap_into_place(scratch, &destination, &state, &survey, options.force).map(|()| record),
-            Staging::Inside => swap_inside(scratch, &destination, &survey, options.force).map(|()| record),
+    // Removing a killed pull's scratch folder may take a while: off the async runtime.
+    blocking({
+        let destination = destination.clone();
+        move || {
+            for place in [Staging::Beside, Staging::Inside] {
+                sweep_leftovers(&place.scratch_parent(&destination), &place.prefixes(&destination));
+            }
+            Ok(())
         }
-    });
+    })
+    .await?;
+    let result = pull_into_scratch(source, &root, &view, &chosen, files, options, &destination, &staging, events).await;
+    let result = match result {
+        Err(e) => Err(e),
+        // syncfs and the swap (moving the user's files too) block: off the async runtime.
+        Ok((scratch, alive, record)) => {
+            let (destination, force) = (destination.clone(), options.force);
+            blocking(move || {
+                let _alive = alive;
+                settle(scratch.path())?;
+                match staging {
+                    Staging::Beside => swap_into_place(scratch, &destination, &state, &survey, force).map(|()| record),
+                    Staging::Inside => swap_inside(scratch, &destination, &survey, force).map(|()| record),
+                }
+            })
+            .await
+        }
+    };
     match result {
         Ok((record, layers, bytes, from_cache)) => Ok(PullOutcome {
             destination,
@@ -305,6 +330,12 @@ pub async fn into_folder(
             Err(e)
         }
     }
+}
+
+/// Runs file-system work that may block (a `syncfs`, hashing, removing a tree) on tokio's
+/// blocking threads, so that the runtime's threads keep moving the transfers.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| Error::failed("a file-system task failed").with_cause(e))?
 }
 
 /// An image index of model variants (KitOps groups quantisations so; a multi-platform model):

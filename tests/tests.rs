@@ -25,6 +25,7 @@ mod pull;
 mod ranges;
 mod registry;
 mod robust;
+mod runtime;
 mod scale;
 mod shared_cache;
 mod tls;

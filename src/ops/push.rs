@@ -107,7 +107,14 @@ pub struct PushReport {
 /// # Ok(()) }
 /// ```
 pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport> {
-    let checked = suite::check(&options.dir, options.links)?;
+    // Checking reads every file's head (the model readers) and lists the folder: off the async
+    // runtime, whose threads the registry's connections share.
+    let checked = {
+        let (dir, links) = (options.dir.clone(), options.links);
+        tokio::task::spawn_blocking(move || suite::check(&dir, links))
+            .await
+            .map_err(|e| Error::failed("checking the suite failed").with_cause(e))??
+    };
     let blocked = checked.problems.blocks(options.strict);
     (context.events)(&Event::Checked { problems: checked.problems.clone(), blocks: blocked });
     let suite = match checked.suite {
