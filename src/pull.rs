@@ -124,8 +124,19 @@ pub struct FolderOptions {
     pub transfer: Transfer,
     /// How the source was named, for the record.
     pub source_name: String,
-    /// The shared cache, whose layers are copied rather than downloaded.
-    pub cache: Option<crate::cache::Cache>,
+    /// Where layers are copied from rather than downloaded: the shared cache.
+    pub cache: Option<Arc<dyn LayerSupply>>,
+}
+
+/// Where a folder pull may take layers from instead of downloading them. The shared cache
+/// ([`crate::cache::Cache`]) is one; it is handed in by the caller, so that pulling does not
+/// depend on the cache, which is built on pulling.
+pub trait LayerSupply: Send + Sync + std::fmt::Debug {
+    /// Whether it holds the layer `digest` whole.
+    fn holds(&self, digest: &str) -> bool;
+    /// Copies the files that `files` keeps of the layers `digests` into `into` (a pull's scratch
+    /// folder), each checked against its sha256 as it lands; gives their records.
+    fn copy_out(&self, digests: &[String], files: &FileFilter, into: &Path) -> Result<Vec<FileRecord>>;
 }
 
 /// How a pull's layers come down, into a folder or into the shared cache.
@@ -409,23 +420,24 @@ async fn pull_into_scratch(
     let alive = hold(scratch.path())?;
     check_free_space(scratch.path(), destination, chosen)?;
     // Layers the shared cache holds are copied from it, not downloaded.
-    let cache = options.cache.clone();
-    let cached: BTreeMap<String, crate::cache::LayerRecord> = match &cache {
-        Some(cache) => chosen
-            .iter()
-            .filter_map(|l| Some((l.descriptor.digest.clone(), cache.layer(&l.descriptor.digest)?)))
-            .collect(),
-        None => BTreeMap::new(),
+    let supply = options.cache.clone();
+    let cached: BTreeSet<String> = match &supply {
+        Some(supply) => chosen.iter().map(|l| l.descriptor.digest.clone()).filter(|d| supply.holds(d)).collect(),
+        None => BTreeSet::new(),
     };
     let mut unpacks = BTreeMap::new();
-    for layer in chosen.iter().filter(|l| !cached.contains_key(&l.descriptor.digest)) {
+    for layer in chosen.iter().filter(|l| !cached.contains(&l.descriptor.digest)) {
         unpacks.insert(layer.descriptor.digest.clone(), unpack_of(layer, options.max_expansion));
     }
-    let from_cache = match (&cache, cached.is_empty()) {
-        (Some(cache), false) => {
-            let (cache, cached, files, into) =
-                (cache.clone(), cached.clone(), files.clone(), scratch.path().to_path_buf());
-            tokio::task::spawn_blocking(move || crate::cache::copy_out(&cache, cached.values(), &files, &into))
+    let from_cache = match (&supply, cached.is_empty()) {
+        (Some(supply), false) => {
+            let (supply, digests, files, into) = (
+                supply.clone(),
+                cached.iter().cloned().collect::<Vec<_>>(),
+                files.clone(),
+                scratch.path().to_path_buf(),
+            );
+            tokio::task::spawn_blocking(move || supply.copy_out(&digests, &files, &into))
                 .await
                 .map_err(|e| Error::failed("the cache's copying thread failed").with_cause(e))??
         }
@@ -433,7 +445,7 @@ async fn pull_into_scratch(
     };
     let filter: crate::store::dir::Filter = Arc::new(move |path: &str| files.keeps(path));
     let sink = FolderSink::new(scratch.path().to_path_buf(), destination.display().to_string(), unpacks, filter);
-    let wanted = |digest: &str| chosen.iter().any(|l| l.descriptor.digest == digest) && !cached.contains_key(digest);
+    let wanted = |digest: &str| chosen.iter().any(|l| l.descriptor.digest == digest) && !cached.contains(digest);
     let report = copy_layers(source, root, &sink, &wanted, &options.transfer, events).await?;
     let record = PullRecord {
         zoo_oci: 1,

@@ -3,6 +3,7 @@
 mod util;
 
 mod artifact;
+mod architecture;
 mod browse;
 mod cache;
 mod check;

@@ -358,3 +358,15 @@ fn tag_of(reference: &Reference) -> Option<&str> {
         Reference::Digest(_) => None,
     }
 }
+
+/// A folder pull takes the layers the cache holds from it ([`copy_out`]).
+impl crate::pull::LayerSupply for Cache {
+    fn holds(&self, digest: &str) -> bool {
+        self.layer(digest).is_some()
+    }
+
+    fn copy_out(&self, digests: &[String], files: &crate::pull::FileFilter, into: &Path) -> Result<Vec<FileRecord>> {
+        let layers: Vec<LayerRecord> = digests.iter().filter_map(|d| self.layer(d)).collect();
+        copy_out(self, layers.iter(), files, into)
+    }
+}

@@ -74,7 +74,7 @@ pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport
         max_expansion: options.max_expansion,
         transfer: transfer(context),
         source_name: options.source.with_reference(Some(reference.clone())).to_string(),
-        cache: context.cache_root.clone().map(Cache::at),
+        cache: context.cache_root.clone().map(|root| std::sync::Arc::new(Cache::at(root)) as _),
     };
     let on_event = |e: &Event| (context.events)(e);
     pull::into_folder(source.as_ref(), &reference, &folder, &on_event).await
