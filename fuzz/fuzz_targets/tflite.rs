@@ -1,0 +1,7 @@
+//! Fuzz target `tflite`: see harness.rs for what it drives.
+#![no_main]
+
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::tflite(data));
