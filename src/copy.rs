@@ -136,7 +136,8 @@ pub async fn copy_graph(
         dst,
         options,
         root,
-        limiter: Semaphore::new(options.concurrency.max(1)),
+        // Tokio's semaphore panics past MAX_PERMITS; a caller's usize::MAX means "no bound".
+        limiter: Semaphore::new(options.concurrency.clamp(1, Semaphore::MAX_PERMITS)),
         nodes: Mutex::new(HashMap::new()),
         report: Mutex::new(CopyReport::default()),
     };
@@ -392,10 +393,7 @@ pub fn describe(node: &Descriptor) -> String {
     }
 }
 
-/// `sha256:0123456789ab`.
-pub fn short_digest(digest: &str) -> &str {
-    &digest[..digest.len().min(19)]
-}
+pub use crate::index::render::short_digest;
 
 #[cfg(test)]
 mod tests;

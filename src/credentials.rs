@@ -247,11 +247,15 @@ fn run_helper(helper: &str, action: &str, input: &str) -> Result<()> {
 fn read_config(path: &Path) -> Result<Value> {
     match fs::read(path) {
         Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => Ok(Value::Object(Map::new())),
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-            Error::failed(format!("{} is not valid JSON", path.display()))
+        // An object only: `config["auths"] = …` panics on an array or a number.
+        Ok(bytes) => match serde_json::from_slice(&bytes) {
+            Ok(Value::Object(map)) => Ok(Value::Object(map)),
+            Ok(_) => Err(Error::failed(format!("{} is not a JSON object", path.display()))
+                .with_hint("fix or move the file, then log in again")),
+            Err(e) => Err(Error::failed(format!("{} is not valid JSON", path.display()))
                 .with_cause(e)
-                .with_hint("fix or move the file, then log in again")
-        }),
+                .with_hint("fix or move the file, then log in again")),
+        },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Value::Object(Map::new())),
         Err(e) => Err(Error::io("read", path, e)),
     }

@@ -16,6 +16,7 @@ mod graph;
 mod harbor;
 mod hostile;
 mod init;
+mod inputs;
 mod interop;
 mod kubernetes;
 mod layout;

@@ -157,9 +157,17 @@ struct Net {
     offline: Option<bool>,
 }
 
+/// A duration given in seconds, as the command line's duration flags take it: finite, not
+/// negative (nor zero unless `zero_allowed`), and at most `cli::MAX_DURATION` (10 years), since
+/// `Duration::from_secs_f64` panics past `u64::MAX` seconds and a deadline of now plus a century
+/// overflows `Instant`.
 fn seconds(value: Option<f64>, name: &str, zero_allowed: bool) -> PyResult<Option<Duration>> {
+    let max = zoo_oci::cli::MAX_DURATION.as_secs_f64();
     match value {
         None => Ok(None),
+        Some(s) if s.is_finite() && s > max => {
+            Err(UsageError::new_err(format!("{name}={s} is more than 10 years: give at most {max} seconds")))
+        }
         Some(s) if s.is_finite() && (s > 0.0 || (zero_allowed && s == 0.0)) => Ok(Some(Duration::from_secs_f64(s))),
         Some(s) => Err(UsageError::new_err(format!(
             "{name}={s} is not a {} number of seconds",
@@ -484,7 +492,7 @@ fn cache_rm(py: Python<'_>, targets: Vec<String>) -> PyResult<String> {
 #[pyfunction]
 fn cache_prune(py: Python<'_>, older_than_seconds: Option<f64>) -> PyResult<String> {
     let cache = open_cache(py)?;
-    let age = older_than_seconds.map(|s| Duration::from_secs_f64(s.max(0.0)));
+    let age = seconds(older_than_seconds, "older_than", true)?;
     blocking(py, || ops::cache_prune(&cache, age).map(|r| json(&r)))
 }
 

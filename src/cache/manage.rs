@@ -74,7 +74,9 @@ impl Cache {
             .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
             .filter_map(|e| {
                 let path = e.path();
-                let record = pull::read_record(&path)?;
+                // A record whose digest is not one (edited, or written by something else) is no
+                // snapshot of ours: listing, matching and removing it would slice a digest.
+                let record = pull::read_record(&path).filter(|r| crate::digest::hex_part(&r.manifest).is_ok())?;
                 let used = fs::metadata(path.join(pull::RECORD_FILE)).and_then(|m| m.modified()).ok()?;
                 Some(Snapshot { path, record, used })
             })
@@ -190,7 +192,7 @@ fn matching(cache: &Cache, snapshots: &[Snapshot], target: &str) -> Result<Vec<S
         let found: Vec<String> = snapshots
             .iter()
             .map(|s| s.record.manifest.clone())
-            .filter(|d| d["sha256:".len()..].starts_with(hex))
+            .filter(|d| d.strip_prefix("sha256:").is_some_and(|h| h.starts_with(hex)))
             .collect();
         return match found.len() {
             0 => Err(Error::not_found(format!("no suite in the cache has a digest starting {hex}"))

@@ -63,7 +63,7 @@ pub struct GlobalFlags {
 #[command(next_help_heading = "Registry options")]
 pub struct RegistryFlags {
     /// Blobs copied at once.
-    #[arg(long, default_value_t = crate::copy::DEFAULT_CONCURRENCY, value_name = "N")]
+    #[arg(long, default_value_t = crate::copy::DEFAULT_CONCURRENCY, value_name = "N", value_parser = parse_concurrency)]
     pub concurrency: usize,
     /// Talk plain HTTP to the registries of this command (otherwise always TLS).
     #[arg(long)]
@@ -165,12 +165,35 @@ pub enum LogFormat {
     Json,
 }
 
+/// The longest duration a flag (or Python's `timeout=`, `retry_timeout=`, `older_than=`) takes:
+/// 10 years. A deadline is now plus the duration, and `Instant + u64::MAX seconds` panics; no
+/// wait or age of any use comes near this.
+pub const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
 pub(crate) fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
+    let duration = match text.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => humantime::parse_duration(text).map_err(|e| format!("{e} (write e.g. 30s, 2m, 0)"))?,
+    };
+    if duration > MAX_DURATION {
+        return Err(format!("{text} is more than 10 years (write e.g. 30s, 2m, 1h)"));
     }
-    humantime::parse_duration(text).map_err(|e| format!("{e} (write e.g. 30s, 2m, 0)"))
+    Ok(duration)
 }
+
+/// `--concurrency`: at least one transfer, and at most [`MAX_CONCURRENCY`].
+fn parse_concurrency(text: &str) -> std::result::Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("at least one transfer must run: give 1 or more".into()),
+        Ok(n) if n > MAX_CONCURRENCY => Err(format!("at most {MAX_CONCURRENCY} transfers at once")),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{e} (write a number of transfers, e.g. 8)")),
+    }
+}
+
+/// The most transfers `--concurrency` runs at once: more only opens more connections than a
+/// registry or the file-descriptor limit takes, and tokio's semaphore panics past `usize::MAX >> 3`.
+pub const MAX_CONCURRENCY: usize = 1024;
 
 fn parse_timeout(text: &str) -> std::result::Result<Duration, String> {
     match parse_duration(text)? {

@@ -28,6 +28,50 @@ pub fn human_bytes(n: u64) -> String {
     format!("{v:.1} {unit}")
 }
 
+/// Text from an artifact, a registry or a model file made safe to print on a terminal: every
+/// control character but newline and tab (C0, DEL, C1) is shown as a visible escape (`^[` for
+/// ESC, `^G` for BEL, `^?` for DEL, `\u{9b}` for C1's CSI), so no README, annotation or
+/// registry error can clear the screen, retitle the window, set the clipboard (OSC 52) or
+/// rewrite a line already printed (`\r`). JSON output does not go through this: it stays exact.
+///
+/// ```
+/// use zoo_oci::index::render::printable;
+/// assert_eq!(printable("a\u{1b}]52;c;aGk=\u{7}b\n\tc"), "a^[]52;c;aGk=^Gb\n\tc");
+/// assert_eq!(printable("\r\u{7f}\u{9b}2J"), "^M^?\\u{9b}2J");
+/// ```
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.contains(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c as u32 {
+            _ if !unsafe_char(c) => out.push(c),
+            n @ 0..=0x1f => {
+                out.push('^');
+                out.push(char::from(b'@' + n as u8));
+            }
+            0x7f => out.push_str("^?"),
+            n => {
+                let _ = write!(out, "\\u{{{n:x}}}");
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// `sha256:0123456789ab`: a digest as tables and messages show it. A digest read from a layout
+/// or a manifest is any text until it is checked, so the cut falls on a character boundary
+/// (slicing at byte 19 panicked on `sha256:ééé…`).
+pub fn short_digest(digest: &str) -> &str {
+    let mut end = digest.len().min(19);
+    while !digest.is_char_boundary(end) {
+        end -= 1;
+    }
+    &digest[..end]
+}
+
 /// `onnx opset 13`, `gguf`, or empty.
 fn format_with_opset(v: &super::Variant) -> String {
     match (&v.format, v.opset) {
@@ -427,7 +471,7 @@ fn card(out: &mut String, s: &SuiteEntry) {
         out,
         "<p class=\"meta\">tags {} · <code>{}</code></p>",
         html_escape(&s.tags.join(", ")),
-        html_escape(&s.digest[..s.digest.len().min(19)])
+        html_escape(short_digest(&s.digest))
     );
     if let Some(readme) = &s.readme {
         let _ = writeln!(

@@ -334,11 +334,18 @@ fn created_time(created: &Created) -> Result<Option<String>> {
             .map_err(|e| Error::usage(format!("--created {text:?} is not an RFC 3339 time: {e}")))?,
         Created::FromEnvironment => match std::env::var("SOURCE_DATE_EPOCH") {
             Ok(secs) => {
-                let secs: u64 = secs
-                    .trim()
+                // RFC 3339 (and so humantime, which panics past it) ends with year 9999.
+                const YEAR_10000: u64 = 253_402_300_800;
+                secs.trim()
                     .parse()
-                    .map_err(|_| Error::usage(format!("SOURCE_DATE_EPOCH={secs:?} is not a number of seconds")))?;
-                UNIX_EPOCH + Duration::from_secs(secs)
+                    .ok()
+                    .filter(|&s: &u64| s < YEAR_10000)
+                    .map(|s| UNIX_EPOCH + Duration::from_secs(s))
+                    .ok_or_else(|| {
+                        Error::usage(format!(
+                            "SOURCE_DATE_EPOCH={secs:?} is not a number of seconds before the year 10000"
+                        ))
+                    })?
             }
             Err(_) => return Ok(None),
         },
