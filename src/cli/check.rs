@@ -35,7 +35,7 @@ pub fn run(args: CheckArgs, global: &Global) -> Result<u8> {
     match args.format {
         Format::Json => print_json(&report)?,
         Format::Text => {
-            eprint!("{}", report.problems);
+            eprint!("{}", super::printable(&report.problems.to_string()));
             match &report.suite {
                 Some(s) if report.ok && !global.quiet => println_out(format!(
                     "ok: {} {}: {}, {}, {}",

@@ -96,6 +96,8 @@ pub async fn run(global: &Global, args: IndexArgs) -> Result<u8> {
                 eprintln!("wrote {} to {}", crate::index::render::tally(&index), path.display());
             }
         }
+        // JSON stays exact; what people read is made printable.
+        None if args.format == IndexFormat::Json => super::print_raw(&text)?,
         None => print_out(&text)?,
     }
     Ok(0)

@@ -33,12 +33,13 @@ pub fn run(args: InitArgs, global: &Global) -> Result<u8> {
         }
         eprintln!("\nguessed:");
         for g in &report.guessed {
-            eprintln!("  {g}");
+            // What model files' metadata says (a GGUF's name, a card's licence) is theirs.
+            eprintln!("  {}", super::printable(g));
         }
         if !report.warnings.is_empty() {
             eprintln!("\ncould not read:");
             for w in &report.warnings {
-                eprintln!("  {w}");
+                eprintln!("  {}", super::printable(w));
             }
         }
         eprintln!("\nto fill in:");
@@ -52,7 +53,7 @@ pub fn run(args: InitArgs, global: &Global) -> Result<u8> {
     // Show what check thinks of the result straight away.
     if !report.problems.is_empty() {
         eprintln!("\nzoo-oci check says:");
-        eprint!("{}", report.problems);
+        eprint!("{}", super::printable(&report.problems.to_string()));
     }
     println_out(report.descriptor.display())?;
     Ok(0)

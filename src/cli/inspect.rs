@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::ops::{self, InspectOptions, InspectReport};
 use clap::Args;
 
-use super::{Format, Global, human_bytes, location, print_json, print_out};
+use super::{Format, Global, human_bytes, location, print_json, print_raw, printable};
 
 /// Arguments of `inspect`.
 /// What `zoo-oci inspect --help` ends with.
@@ -32,14 +32,16 @@ pub async fn run(global: &Global, args: InspectArgs) -> Result<u8> {
     let report = ops::inspect(&options, &global.context()).await?;
     match args.format {
         Format::Json => print_json(&report)?,
-        Format::Text => print_out(&to_text(&report))?,
+        Format::Text => print_raw(&to_text(&report))?,
     }
     Ok(0)
 }
 
+/// The report as text, every control character of what the artifact says neutralised
+/// ([`printable`]); the only escapes left are the README's bold headings on a terminal.
 fn to_text(report: &InspectReport) -> String {
     if !report.children.is_empty() {
-        return index_text(report);
+        return printable(&index_text(report)).into_owned();
     }
     let mut out = String::new();
     let name = report.name.as_deref().unwrap_or("(unnamed)");
@@ -185,6 +187,7 @@ fn to_text(report: &InspectReport) -> String {
             let _ = writeln!(out, "  {line}");
         }
     }
+    let mut out = printable(&out).into_owned();
     if let Some(readme) = &report.readme {
         let _ = writeln!(out, "\nREADME\n");
         let color = std::io::IsTerminal::is_terminal(&std::io::stdout());
@@ -195,7 +198,7 @@ fn to_text(report: &InspectReport) -> String {
             let _ = writeln!(out, "  … (cut; the full README is in the readme layer)");
         }
     }
-    let _ = writeln!(out, "\nPull it with\n  {}", report.pull);
+    let _ = writeln!(out, "\nPull it with\n  {}", printable(&report.pull));
     out
 }
 

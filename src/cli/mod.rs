@@ -353,9 +353,16 @@ pub fn refuse_swapped(command: &str, order: &str, first: &str, second: &str) -> 
     Ok(())
 }
 
-/// Writes a command's result to standard output. A reader that went away (`| head`) surfaces
-/// as a broken-pipe error, which `main` turns into a quiet success.
+/// Writes a command's text result to standard output, its control characters neutralised
+/// ([`printable`]): what it shows came from artifacts and registries. A reader that went away
+/// (`| head`) surfaces as a broken-pipe error, which `main` turns into a quiet success.
 pub fn print_out(text: &str) -> Result<()> {
+    print_raw(&printable(text))
+}
+
+/// Writes `text` to standard output exactly: JSON (which must stay exact), or text whose
+/// untrusted parts were already made [`printable`] (inspect's README, styled after).
+pub fn print_raw(text: &str) -> Result<()> {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
@@ -370,7 +377,12 @@ pub fn println_out(text: impl std::fmt::Display) -> Result<()> {
 
 /// Pretty JSON of a report, on standard output.
 pub fn print_json(report: &impl serde::Serialize) -> Result<()> {
-    println_out(serde_json::to_string_pretty(report).expect("reports serialise"))
+    print_raw(&format!("{}\n", serde_json::to_string_pretty(report).expect("reports serialise")))
+}
+
+/// One line of compact JSON of a report, on standard output.
+pub fn print_json_line(report: &impl serde::Serialize) -> Result<()> {
+    print_raw(&format!("{}\n", serde_json::to_string(report).expect("reports serialise")))
 }
 
 impl Global {
@@ -464,7 +476,9 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
                 if let Some(line) = event.to_json().filter(|_| json) {
                     eprintln!("{line}");
                 } else if !quiet {
-                    eprintln!("  waiting for {registry}: {reason}; trying again in {:.1}s", retry_in.as_secs_f64());
+                    let line =
+                        format!("  waiting for {registry}: {reason}; trying again in {:.1}s", retry_in.as_secs_f64());
+                    eprintln!("{}", printable(&line));
                 }
                 return;
             }
@@ -472,7 +486,7 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
                 if let Some(line) = event.to_json().filter(|_| json) {
                     eprintln!("{line}");
                 } else if !quiet {
-                    eprintln!("note: {message}");
+                    eprintln!("note: {}", printable(message));
                 }
                 return;
             }
@@ -484,7 +498,7 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
             }
             Event::Checked { problems, blocks } => {
                 if !quiet || *blocks {
-                    eprint!("{problems}");
+                    eprint!("{}", printable(&problems.to_string()));
                 }
                 return;
             }
@@ -499,12 +513,13 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
             if let Some(line) = event.to_json().filter(|_| json) {
                 eprintln!("{line}");
             } else {
-                eprintln!(
+                let line = format!(
                     "  moving  {}  {} of {} ({percent:.0}%)",
                     describe(d),
                     human_bytes(*read),
                     human_bytes(d.size)
                 );
+                eprintln!("{}", printable(&line));
             }
             return;
         }
@@ -527,7 +542,11 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
                             "  {msg:40!} {bar:30} {decimal_bytes:>10}/{decimal_total_bytes:<10} {decimal_bytes_per_sec:>12}",
                         )
                         .expect("valid template");
-                        multi.add(indicatif::ProgressBar::new(d.size).with_style(style).with_message(describe(d)))
+                        multi.add(
+                            indicatif::ProgressBar::new(d.size)
+                                .with_style(style)
+                                .with_message(printable(&describe(d)).into_owned()),
+                        )
                     });
                     bar.set_position(*read);
                 }
@@ -553,6 +572,8 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
             Event::Retrying(d, why) => format!("  retry   {}: {why}", describe(d)),
             _ => return,
         };
+        // A layer's path annotation and a registry's error text come from the other side.
+        let line = printable(&line).into_owned();
         match &bars {
             Some((multi, _)) => {
                 let _ = multi.println(line);
@@ -579,16 +600,17 @@ pub fn say(global: &Global, text: impl FnOnce() -> String, event: serde_json::Va
     }
     match global.log_format {
         LogFormat::Json => eprintln!("{event}"),
-        LogFormat::Text => eprintln!("{}", text()),
+        LogFormat::Text => eprintln!("{}", printable(&text())),
     }
 }
 
-pub use crate::index::render::human_bytes;
+pub use crate::index::render::{human_bytes, printable};
 
 /// Renders an error once, as text or as one JSON line.
 pub fn render_error_as(err: &Error, format: LogFormat) -> String {
     if format == LogFormat::Text {
-        return render_error(err);
+        // Registry error bodies, paths and annotations end up in messages.
+        return printable(&render_error(err)).into_owned();
     }
     let mut causes = Vec::new();
     let mut source = std::error::Error::source(err);

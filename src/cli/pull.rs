@@ -82,10 +82,10 @@ pub async fn run(global: &Global, args: PullArgs) -> Result<u8> {
     let report = ops::pull(&options, &global.context()).await?;
     // Warnings go to stderr even with -q: a layer left behind is something to know.
     for w in &report.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", super::printable(w));
     }
     match args.format {
-        Format::Json => println_out(serde_json::to_string(&report).expect("reports serialise"))?,
+        Format::Json => super::print_json_line(&report)?,
         Format::Text => {
             let text = || {
                 if report.up_to_date {

@@ -113,7 +113,7 @@ pub async fn run(global: &Global, args: PushArgs) -> Result<u8> {
     };
     let report = ops::push(&options, &global.context()).await?;
     match args.format {
-        Format::Json => println_out(serde_json::to_string(&report).expect("reports serialise"))?,
+        Format::Json => super::print_json_line(&report)?,
         Format::Text => {
             let text = || {
                 format!(

@@ -488,12 +488,15 @@ fn card(out: &mut String, s: &SuiteEntry) {
 /// A model card's front matter is left out.
 pub fn terminal_markdown(markdown: &str, color: bool) -> String {
     let (bold, reset) = if color { ("\u{1b}[1m", "\u{1b}[0m") } else { ("", "") };
+    // The README's own control characters are neutralised first: the only escapes in the
+    // result are the bold ones written here.
+    let markdown = printable(markdown);
     let mut out = String::new();
     let mut heading: Option<(HeadingLevel, String)> = None;
     let mut list_depth = 0usize;
     let mut in_code = false;
     let mut link: Option<String> = None;
-    for event in Parser::new_ext(without_front_matter(markdown), Options::ENABLE_TABLES) {
+    for event in Parser::new_ext(without_front_matter(&markdown), Options::ENABLE_TABLES) {
         let target = |out: &mut String, heading: &mut Option<(HeadingLevel, String)>, text: &str| match heading {
             Some((_, h)) => h.push_str(text),
             None => out.push_str(text),
@@ -578,6 +581,27 @@ mod tests {
         assert!(!html.contains("javascript:"), "{html}");
         assert!(!html.contains("<img"), "{html}");
         assert!(html.contains("<h1>Hi</h1>"), "{html}");
+    }
+
+    #[test]
+    fn printable_shows_control_characters_and_keeps_newlines_tabs_and_letters() {
+        assert_eq!(printable("plain — 模型\n\tok"), "plain — 模型\n\tok");
+        assert!(matches!(printable("plain"), std::borrow::Cow::Borrowed(_)), "clean text is not copied");
+        assert_eq!(printable("\u{1b}]52;c;aGk=\u{7}\u{1b}[2J\r\u{0}\u{7f}\u{9b}"), "^[]52;c;aGk=^G^[[2J^M^@^?\\u{9b}");
+    }
+
+    #[test]
+    fn a_readme_on_a_terminal_holds_no_escape_but_its_bold_headings() {
+        let text = terminal_markdown("# T\u{1b}]0;title\u{7}\n\nx \u{1b}[2J y\n", true);
+        assert_eq!(text.matches('\u{1b}').count(), 2, "{text:?}");
+        assert!(text.contains("T^[]0;title^G") && text.contains("x ^[[2J y"), "{text:?}");
+    }
+
+    #[test]
+    fn short_digests_cut_on_a_character_boundary() {
+        assert_eq!(short_digest("sha256:0123456789abcdef"), "sha256:0123456789ab");
+        assert_eq!(short_digest("sha256:aééééééé"), "sha256:aééééé");
+        assert_eq!(short_digest("é"), "é");
     }
 
     #[test]

@@ -37,6 +37,9 @@ pub enum Fault {
     /// run here): `harbor_version` only to a request with Basic credentials, as Harbor tells it
     /// only to a signed-in user; forward the rest to the registry.
     Harbor(&'static str),
+    /// Answer every request whose line contains the pattern with this status and JSON body,
+    /// without forwarding it: a registry that puts what it likes in its error messages.
+    Answer(&'static str, u16, &'static str),
 }
 
 /// The token the [`Fault::BearerAuth`] proxy hands out.
@@ -244,6 +247,17 @@ fn handle(
         )?;
         return Ok(());
     }
+    if let Fault::Answer(pattern, status, body) = fault
+        && request_line.contains(pattern)
+    {
+        seen.lock().unwrap().push(format!("FAULT {status} {request_line}"));
+        write!(
+            client,
+            "HTTP/1.1 {status} Refused\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )?;
+        return Ok(());
+    }
     let answer_fault = match fault {
         Fault::RefuseMonolithic => {
             request_line.starts_with("PUT ") && request_line.contains("/blobs/uploads/") && content_length > 0
@@ -255,7 +269,8 @@ fn handle(
         | Fault::Delay(..)
         | Fault::Throttle(..)
         | Fault::CutUpload(..)
-        | Fault::Harbor(..) => false,
+        | Fault::Harbor(..)
+        | Fault::Answer(..) => false,
     };
     if answer_fault {
         let status =
