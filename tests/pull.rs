@@ -331,10 +331,7 @@ fn a_re_pull_stops_on_a_file_of_the_suite_the_user_changed_unless_forced() {
     run_in(&p.root, &["pull", &p.location, "-o", o]).code(1).stderr_has("scripts/infer.py");
 
     // A file touched but not changed is still the pull's.
-    let common = out.join("scripts/validate.py");
-    let content = fs::read(&common).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(20));
-    fs::write(&common, content).unwrap();
+    touch_ahead(&out.join("scripts/validate.py"), std::time::Duration::from_secs(5));
 
     run_in(&p.root, &["pull", "-q", "--force", &p.location, "-o", o]).ok();
     assert_added_files_kept(&out);

@@ -59,9 +59,7 @@ fn a_re_pull_hashes_the_touched_files_off_the_runtime() {
     let (first, _) = longest_stall(ops::pull(&options, &context));
     first.unwrap();
     // Touched, not changed: the re-pull must hash it to know it is still the pull's.
-    std::thread::sleep(Duration::from_millis(20));
-    let big = out.join("data/test/big.bin");
-    std::fs::write(&big, std::fs::read(&big).unwrap()).unwrap();
+    touch_ahead(&out.join("data/test/big.bin"), Duration::from_secs(5));
     let started = Instant::now();
     let (again, stall) = longest_stall(ops::pull(&options, &context));
     let took = started.elapsed();

@@ -18,8 +18,12 @@ use serde_json::Value;
 pub fn zoo() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_zoo-oci"));
     cmd.env_remove("SOURCE_DATE_EPOCH");
-    // Partial downloads of failed pulls go to the test run's own cache, not the user's.
-    cmd.env("ZOO_OCI_CACHE", std::env::temp_dir().join(format!("zoo-oci-test-cache-{}", std::process::id())));
+    // Each test its own cache (partial downloads, the digest cache, snapshots), never the
+    // user's, and never another test's: tests run at once, and one's partial files or cached
+    // layers must not change what another sees. The test's thread bears its name.
+    let test = std::thread::current().name().unwrap_or("main").replace("::", "-");
+    let cache = std::env::temp_dir().join(format!("zoo-oci-test-cache-{}", std::process::id())).join(test);
+    cmd.env("ZOO_OCI_CACHE", cache);
     cmd
 }
 
@@ -303,4 +307,11 @@ pub fn copy_tree(from: &Path, to: &Path) {
             fs::copy(entry.path(), &target).unwrap();
         }
     }
+}
+
+/// Sets `path`'s modification time `ahead` of now: a file "changed since" without waiting for
+/// the clock to tick past the last write.
+pub fn touch_ahead(path: &Path, ahead: std::time::Duration) {
+    let file = fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(std::time::SystemTime::now() + ahead).unwrap();
 }
