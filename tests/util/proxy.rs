@@ -40,6 +40,13 @@ pub enum Fault {
     /// Answer every request whose line contains the pattern with this status and JSON body,
     /// without forwarding it: a registry that puts what it likes in its error messages.
     Answer(&'static str, u16, &'static str),
+    /// Act as [`Fault::BearerAuth`] with these credentials, and hand out every upload `Location`
+    /// at this other origin (`HOST:PORT`, path and query kept): a registry whose uploads go to
+    /// S3 or a CDN.
+    ForeignUploads(&'static str, &'static str, &'static str),
+    /// Forward every request, noting `AUTHORIZATION <request line>` for each that carries an
+    /// `Authorization` header: the other origin of [`Fault::ForeignUploads`].
+    Witness,
 }
 
 /// The token the [`Fault::BearerAuth`] proxy hands out.
@@ -181,7 +188,7 @@ fn handle(
         }
         if lower.starts_with("authorization:") {
             authorization = line["authorization:".len()..].trim().to_string();
-            if matches!(fault, Fault::BearerAuth(..)) {
+            if matches!(fault, Fault::BearerAuth(..) | Fault::ForeignUploads(..)) {
                 continue; // the upstream registry has no authentication
             }
         }
@@ -204,7 +211,10 @@ fn handle(
     let mut client = client;
     let is_match =
         |pattern: &str, limit: usize| request_line.contains(pattern) && matched.fetch_add(1, Ordering::SeqCst) < limit;
-    if let Fault::BearerAuth(user, password) = fault {
+    if fault == Fault::Witness && !authorization.is_empty() {
+        seen.lock().unwrap().push(format!("AUTHORIZATION {request_line}"));
+    }
+    if let Fault::BearerAuth(user, password) | Fault::ForeignUploads(user, password, _) = fault {
         use base64::Engine as _;
         let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")));
         if request_line.starts_with("GET /token") {
@@ -270,7 +280,9 @@ fn handle(
         | Fault::Throttle(..)
         | Fault::CutUpload(..)
         | Fault::Harbor(..)
-        | Fault::Answer(..) => false,
+        | Fault::Answer(..)
+        | Fault::ForeignUploads(..)
+        | Fault::Witness => false,
     };
     if answer_fault {
         let status =
@@ -305,6 +317,9 @@ fn handle(
     seen.lock().unwrap().push(format!("RECV {} {request_line}", body.len()));
     let mut response = Vec::new();
     up.read_to_end(&mut response)?;
+    if let Fault::ForeignUploads(_, _, other) = fault {
+        response = elsewhere(&response, other);
+    }
     // Logged before the client can see the answer: whatever the client does after it (its next
     // request) is logged after this line, which `DONE` (logged once the answer is sent) is not.
     seen.lock().unwrap().push(format!("ANSWERED {request_line}"));
@@ -333,4 +348,21 @@ fn handle(
     seen.lock().unwrap().push(format!("SENT {} range={range} {request_line}", response.len() - header_end));
     seen.lock().unwrap().push(format!("DONE {request_line}"));
     Ok(())
+}
+
+/// `response` with its `Location` header, when it names an upload, moved to `other`'s origin.
+fn elsewhere(response: &[u8], other: &str) -> Vec<u8> {
+    let header_end = response.windows(4).position(|w| w == b"\r\n\r\n").map_or(response.len(), |i| i + 4);
+    let head = String::from_utf8_lossy(&response[..header_end]);
+    let head: String = head
+        .split_inclusive("\r\n")
+        .map(|line| match line.split_once(':') {
+            Some((name, value)) if name.eq_ignore_ascii_case("location") && value.contains("/blobs/uploads/") => {
+                let path = &value[value.find("/v2/").unwrap_or(0)..];
+                format!("Location: http://{other}{}", path.trim_start())
+            }
+            _ => line.to_string(),
+        })
+        .collect();
+    [head.as_bytes(), &response[header_end..]].concat()
 }

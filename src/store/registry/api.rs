@@ -142,6 +142,8 @@ pub struct Api {
     http: reqwest::Client,
     /// `https://HOST[:PORT]` or `http://HOST[:PORT]`.
     base: String,
+    /// The same, parsed: the one origin the credentials go to.
+    origin: reqwest::Url,
     registry: String,
     plain_http: bool,
     credential: Credential,
@@ -169,11 +171,18 @@ impl Api {
             offers_identity = config.client_auth_cert_resolver.has_certs();
             builder = builder.tls_backend_preconfigured(config);
         }
-        let http = builder.build().map_err(|e| Error::failed("could not set up the HTTP client").with_cause(e))?;
+        let http = builder
+            .redirect(reqwest::redirect::Policy::custom(redirect))
+            .build()
+            .map_err(|e| Error::failed("could not set up the HTTP client").with_cause(e))?;
         let scheme = if transport.plain_http { "http" } else { "https" };
+        let base = format!("{scheme}://{}", api_host(registry));
+        let origin = reqwest::Url::parse(&base)
+            .map_err(|e| Error::usage(format!("{registry:?} is not a registry host")).with_cause(e))?;
         Ok(Api {
             http,
-            base: format!("{scheme}://{}", api_host(registry)),
+            base,
+            origin,
             registry: registry.to_string(),
             plain_http: transport.plain_http,
             credential,
@@ -207,44 +216,76 @@ impl Api {
     /// Sends the request `build` makes with the authorization `scope` needs. On a 401 (an
     /// expired token, or a registry that only now asks) it learns the new challenge and sends
     /// once more. The answer is returned whatever its status.
+    ///
+    /// Credentials go to this registry's origin only: a URL it hands out elsewhere (an upload
+    /// `Location` on S3 or a CDN) is followed without them, as containerd and oras-go do, and
+    /// a plain-HTTP one from a TLS registry is refused ([`Api::credentials_go_to`]).
     pub async fn send(
         &self,
         scope: &Scope,
         doing: &str,
         build: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<Response> {
-        let mut authorization = self.authorization(scope, doing).await?;
+        let mut authorization: Option<Option<String>> = None;
         let mut renewed = false;
         loop {
-            let mut request = build(&self.http);
-            if let Some(value) = &authorization {
-                request = request.header(AUTHORIZATION, value);
+            let mut request = self.request(build(&self.http), doing)?;
+            let ours = self.credentials_go_to(request.url(), doing)?;
+            if ours {
+                let value = match &authorization {
+                    Some(known) => known.clone(),
+                    None => authorization.insert(self.authorization(scope, doing).await?).clone(),
+                };
+                authorize_request(&mut request, value.as_deref())?;
             }
-            let response = request.send().await.map_err(|e| self.connection_error(e, doing))?;
-            if response.status() != StatusCode::UNAUTHORIZED || renewed {
+            let response = self.http.execute(request).await.map_err(|e| self.connection_error(e, doing))?;
+            // Another origin's 401 is its answer: our tokens are not for it.
+            if !ours || response.status() != StatusCode::UNAUTHORIZED || renewed {
                 return Ok(response);
             }
             renewed = true;
             let challenge = Challenge::of(response.headers());
-            authorization = self.authorize(&challenge, Some(scope), doing).await?;
-            self.authorizations.lock().expect("no panics").insert(scope.key(), authorization.clone());
+            let value = self.authorize(&challenge, Some(scope), doing).await?;
+            self.authorizations.lock().expect("no panics").insert(scope.key(), value.clone());
+            authorization = Some(value);
         }
     }
 
     /// Sends `request` once with the authorization `scope` needs: for bodies that cannot be
     /// sent twice (a stream). Send something small with [`send`](Self::send) first, so that a
-    /// token is fresh.
+    /// token is fresh. Credentials go as in [`send`](Self::send): to this registry's origin only.
     pub async fn send_once(
         &self,
         scope: &Scope,
         doing: &str,
         build: impl FnOnce(&reqwest::Client) -> RequestBuilder,
     ) -> Result<Response> {
-        let mut request = build(&self.http);
-        if let Some(value) = self.authorization(scope, doing).await? {
-            request = request.header(AUTHORIZATION, value);
+        let mut request = self.request(build(&self.http), doing)?;
+        if self.credentials_go_to(request.url(), doing)? {
+            authorize_request(&mut request, self.authorization(scope, doing).await?.as_deref())?;
         }
-        request.send().await.map_err(|e| self.connection_error(e, doing))
+        self.http.execute(request).await.map_err(|e| self.connection_error(e, doing))
+    }
+
+    fn request(&self, builder: RequestBuilder, doing: &str) -> Result<reqwest::Request> {
+        builder.build().map_err(|e| self.connection_error(e, doing))
+    }
+
+    /// Whether `url` is this registry's origin (scheme, host and port), where its credentials
+    /// may go. A URL elsewhere is followed without them; a plain-HTTP URL handed out by a TLS
+    /// registry is refused: what goes there (a layer, a token in its query) would cross the
+    /// network in the clear, and a registry that means it is misconfigured.
+    pub fn credentials_go_to(&self, url: &reqwest::Url, doing: &str) -> Result<bool> {
+        if self.origin.scheme() == "https" && url.scheme() != "https" {
+            return Err(Error::failed(format!(
+                "{doing}: {} handed out a plain-HTTP address ({}://{}), which zoo-oci does not follow from a TLS registry",
+                self.registry,
+                url.scheme(),
+                url.host_str().unwrap_or_default()
+            ))
+            .with_hint("the registry (or a proxy in front of it) should give https:// addresses: check its base URL setting"));
+        }
+        Ok(same_origin(&self.origin, url))
     }
 
     /// Harbor's `GET /api/v2.0/systeminfo`, with the user's Basic credentials for this registry
@@ -365,6 +406,16 @@ impl Api {
         if let Some((username, _)) = basic {
             query.push(("account", username.to_string()));
         }
+        // The password goes to the token service the registry names (another origin, often),
+        // but never in the clear from a TLS registry.
+        if basic.is_some() && self.origin.scheme() == "https" && !realm.starts_with("https://") {
+            return Err(Error::auth(format!(
+                "{doing}: {} names a plain-HTTP token service, {}; the password is not sent there",
+                self.registry,
+                realm.split('?').next().unwrap_or_default()
+            ))
+            .with_hint("the registry's token service should be https://: check its auth realm setting"));
+        }
         let mut request = self.http.get(realm).query(&query);
         if let Some((u, p)) = basic {
             request = request.basic_auth(u, Some(p));
@@ -457,6 +508,35 @@ fn api_host(registry: &str) -> &str {
     }
 }
 
+/// Whether `a` and `b` are one origin: the same scheme, host and port (RFC 6454).
+fn same_origin(a: &reqwest::Url, b: &reqwest::Url) -> bool {
+    a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// Sets `request`'s `Authorization`, marked sensitive (kept out of reqwest's debug output).
+fn authorize_request(request: &mut reqwest::Request, value: Option<&str>) -> Result<()> {
+    if let Some(value) = value {
+        let mut value = reqwest::header::HeaderValue::from_str(value)
+            .map_err(|_| Error::auth("the registry's token cannot be sent: it holds characters a header cannot"))?;
+        value.set_sensitive(true);
+        request.headers_mut().insert(AUTHORIZATION, value);
+    }
+    Ok(())
+}
+
+/// How redirects are followed (a blob download sent on to a CDN): at most 10, never from TLS
+/// down to plain HTTP. reqwest drops `Authorization` on a redirect to another origin.
+fn redirect(attempt: reqwest::redirect::Attempt) -> reqwest::redirect::Action {
+    if attempt.previous().len() >= 10 {
+        attempt.error("too many redirects")
+    } else if attempt.url().scheme() != "https" && attempt.previous().iter().any(|u| u.scheme() == "https") {
+        let to = format!("{}://{}", attempt.url().scheme(), attempt.url().host_str().unwrap_or_default());
+        attempt.error(format!("a redirect from TLS down to plain HTTP ({to}) is not followed"))
+    } else {
+        attempt.follow()
+    }
+}
+
 /// Up to `limit` bytes of `response`'s body; more is an error.
 pub async fn read_limited(mut response: Response, limit: usize) -> std::result::Result<Vec<u8>, ReadError> {
     let mut body = Vec::new();
@@ -532,5 +612,29 @@ mod tests {
         headers.insert(LINK, r#"</v2/_catalog?last=b&n=2>; rel="next""#.parse().unwrap());
         assert_eq!(next_page(&headers).as_deref(), Some("/v2/_catalog?last=b&n=2"));
         assert_eq!(Scope::push("a").and(Scope::pull("b")).key(), "repository:a:pull,push repository:b:pull");
+    }
+
+    #[test]
+    fn credentials_go_to_the_registry_s_own_origin_only_and_tls_is_never_left_for_plain_http() {
+        let url = |u: &str| reqwest::Url::parse(u).unwrap();
+        let tls = Api::new("registry.example:5000", &Transport::default(), Credential::Anonymous).unwrap();
+        let ours = tls.credentials_go_to(&url("https://registry.example:5000/v2/a/blobs/uploads/x?y=1"), "x");
+        assert!(ours.unwrap());
+        for elsewhere in [
+            "https://s3.example/bucket/x",
+            "https://registry.example/v2/a/blobs/uploads/x",
+            "https://registry.example:5001/v2/",
+            "https://evil.registry.example:5000/v2/",
+        ] {
+            assert!(!tls.credentials_go_to(&url(elsewhere), "x").unwrap(), "{elsewhere}");
+        }
+        let down = tls.credentials_go_to(&url("http://registry.example:5000/v2/a/blobs/uploads/x"), "uploading");
+        let message = down.unwrap_err().to_string();
+        assert!(message.contains("plain-HTTP address (http://registry.example)"), "{message}");
+        let plain = Transport { plain_http: true, ..Transport::default() };
+        let plain = Api::new("localhost:5000", &plain, Credential::Anonymous).unwrap();
+        assert!(plain.credentials_go_to(&url("http://localhost:5000/v2/"), "x").unwrap());
+        assert!(!plain.credentials_go_to(&url("https://localhost:5000/v2/"), "x").unwrap());
+        assert!(!plain.credentials_go_to(&url("http://127.0.0.1:5000/v2/"), "x").unwrap());
     }
 }
