@@ -74,7 +74,15 @@ pub struct CopyReport {
 pub async fn copy(options: &CopyOptions, context: &Context) -> Result<CopyReport> {
     let from_context = context.with_plain_http(options.source_plain_http);
     let at_source = |e: Error| e.on(Side::Source, options.source.to_string());
-    let src = store::open_source(&options.source, &from_context.transport, &context.events).await.map_err(at_source)?;
+    // Offline, a copy that involves a registry fails before anything is written: the cache keeps
+    // a suite's files, not its layer blobs, so it cannot stand in for a source either.
+    let base = options.as_image.as_ref().and_then(|image| image.base.as_ref());
+    for location in [Some(&options.source), Some(&options.destination), base].into_iter().flatten() {
+        if let Location::Registry { registry, .. } = location {
+            context.reach(registry, &format!("copying {} to {}", options.source, options.destination))?;
+        }
+    }
+    let src = from_context.source(&options.source).await.map_err(at_source)?;
     let reference = store::reference_or_only_tag(&options.source, src.as_ref()).await.map_err(at_source)?;
     // What is to be copied is read before the destination is opened: a missing tag fails first.
     let root = graph::resolve(src.as_ref(), &reference, crate::retry::DEFAULT_RETRIES).await?;
@@ -88,7 +96,8 @@ pub async fn copy(options: &CopyOptions, context: &Context) -> Result<CopyReport
         (None, Reference::Digest(_)) => None,
     };
     let to_context = context.with_plain_http(options.destination_plain_http);
-    let dst = store::open_target(&options.destination, &to_context.transport, &context.events)
+    let dst = to_context
+        .target(&options.destination, store::Access::Create)
         .await
         .map_err(|e| e.on(Side::Destination, options.destination.to_string()))?;
     if let Some(image) = &options.as_image {
@@ -178,7 +187,7 @@ async fn copy_base(
 ) -> Result<crate::artifact::image::Base> {
     use crate::artifact::manifest;
     let at_base = |e: Error| e.on(Side::Source, location.to_string()).context("reading the --base image");
-    let base = store::open_source(location, &context.transport, &context.events).await.map_err(at_base)?;
+    let base = context.source(location).await.map_err(at_base)?;
     let reference = store::reference_or_only_tag(location, base.as_ref()).await.map_err(at_base)?;
     let mut root = graph::resolve(base.as_ref(), &reference, crate::retry::DEFAULT_RETRIES).await.map_err(at_base)?;
     if let Some(children) = manifest::index_children(&root.descriptor, &root.bytes)? {

@@ -200,7 +200,7 @@ struct ReadSuite {
 }
 
 async fn open_and_read(location: &Location, context: &Context) -> Result<ReadSuite> {
-    let source = store::open_source(location, &context.transport, &context.events).await?;
+    let source = context.source(location).await?;
     let reference = store::reference_or_only_tag(location, source.as_ref()).await?;
     let named = location.with_reference(Some(reference.clone())).to_string();
     read_suite(source.as_ref(), &reference, named).await

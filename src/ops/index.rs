@@ -45,6 +45,8 @@ pub async fn index(options: &IndexOptions, context: &Context) -> Result<Index> {
     let catalogue = match &options.scope {
         Scope::Layout { path } => index::walk_layouts(path, &options.scope.to_string(), &options.repositories).await?,
         Scope::Registry { registry, namespace } => {
+            // A catalogue is the registry's to tell: the cache holds suites, not catalogues.
+            context.reach(registry, &format!("listing {}", options.scope))?;
             let store = RegistryStore::connect_registry(registry, &context.transport).await?;
             let repositories: Vec<String> = options
                 .repositories
@@ -74,7 +76,7 @@ pub async fn index(options: &IndexOptions, context: &Context) -> Result<Index> {
 }
 
 async fn index_of_one(location: &Location, scope: &str, context: &Context) -> Result<Index> {
-    let source = store::open_source(location, &context.transport, &context.events).await?;
+    let source = context.source(location).await?;
     let reference = store::reference_or_only_tag(location, source.as_ref()).await?;
     let root = copy::resolve(source.as_ref(), &reference, DEFAULT_RETRIES).await?;
     let view = store::suite_view(source.as_ref(), &root.descriptor, &root.bytes)

@@ -55,10 +55,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::cache::Cache;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::event::{self, Events};
 use crate::reference::Location;
-use crate::store::{Source, Transport};
+use crate::store::{Access, Source, Target, Transport};
 
 /// What registry operations share: transport, concurrency, the listener for progress, and the
 /// shared cache (where it is, and whether to stay off the network).
@@ -104,13 +104,41 @@ impl Context {
         Cache::open_at(self.cache_root.clone())
     }
 
-    /// What reads `location`: the location itself, or [`Context::offline`], the cache's record
-    /// of it (tags, manifests and configs pulled before; layers it holds).
+    /// What reads `location` for `pull` and `inspect`: the location itself, or
+    /// [`Context::offline`], the cache's record of it (tags, manifests and configs pulled before;
+    /// layers it holds), a layout's too (a disk that is gone).
     async fn open_source(&self, location: &Location) -> Result<Box<dyn Source>> {
         if self.offline {
             return Ok(Box::new(crate::cache::OfflineSource::new(self.cache()?, location.clone())));
         }
+        self.source(location).await
+    }
+
+    /// What reads `location` for every other operation: offline, a registry's suites come from
+    /// the cache's record of them alone; a layout is read as it is, being no network.
+    async fn source(&self, location: &Location) -> Result<Box<dyn Source>> {
+        if self.offline && matches!(location, Location::Registry { .. }) {
+            return Ok(Box::new(crate::cache::OfflineSource::new(self.cache()?, location.clone())));
+        }
         Ok(crate::store::open_source(location, &self.transport, &self.events).await?)
+    }
+
+    /// What writes `location` (`access`): offline, a registry is refused at once.
+    async fn target(&self, location: &Location, access: Access) -> Result<Box<dyn Target>> {
+        if let Location::Registry { registry, .. } = location {
+            self.reach(registry, &format!("writing to {location}"))?;
+        }
+        crate::store::open(location, &self.transport, &self.events, access).await
+    }
+
+    /// The one check before a request that the cache cannot answer (a write, a catalogue, a
+    /// login): offline, `doing` fails at once, saying so, and `registry` is never asked.
+    fn reach(&self, registry: &str, doing: &str) -> Result<()> {
+        if !self.offline {
+            return Ok(());
+        }
+        Err(Error::failed(format!("{doing} needs the registry {registry}, and zoo-oci is offline (ZOO_OCI_OFFLINE)"))
+            .with_hint("unset ZOO_OCI_OFFLINE (Python: offline=False) to reach the registry"))
     }
 
     fn copy_options<'a>(&self, on_event: &'a (dyn Fn(&event::Event) + Sync)) -> crate::copy::CopyOptions<'a> {

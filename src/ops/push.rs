@@ -281,7 +281,7 @@ async fn open_destination(
     tag: &str,
     name: &str,
 ) -> Result<Box<dyn store::Target>> {
-    let destination = store::open_target(&options.destination, &context.transport, &context.events).await?;
+    let destination = context.target(&options.destination, store::Access::Create).await?;
     if !options.force {
         refuse_to_move_another_suites_tag(destination.as_ref(), &options.destination, tag, name).await?;
     }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::Context;
 use crate::error::{Error, Result};
 use crate::reference::{Location, Reference};
-use crate::store::{self, Access};
+use crate::store::Access;
 
 /// What to remove.
 #[derive(Debug, Clone)]
@@ -43,7 +43,7 @@ pub async fn rm(options: &RmOptions, context: &Context) -> Result<RmReport> {
         return Err(Error::usage(format!("{} names no tag or digest", options.location))
             .with_hint("name what to remove, e.g. oci:./zoo:0.9 or HOST/REPO@sha256:…"));
     };
-    let target = store::open(&options.location, &context.transport, &context.events, Access::Update).await?;
+    let target = context.target(&options.location, Access::Update).await?;
     let descriptor = target.resolve(reference).await?;
     let removal = target.remove(&descriptor, reference).await?;
     let tags = match reference {

@@ -39,7 +39,7 @@ pub async fn tag(options: &TagOptions, context: &Context) -> Result<TagReport> {
     for t in &options.tags {
         validate_tag(t)?;
     }
-    let target = store::open(&options.source, &context.transport, &context.events, Access::Update).await?;
+    let target = context.target(&options.source, Access::Update).await?;
     let reference = store::reference_or_only_tag(&options.source, target.as_ref()).await?;
     let descriptor = target.resolve(&reference).await?;
     for t in &options.tags {

@@ -6,7 +6,6 @@ use super::Context;
 use crate::artifact::{decode, media};
 use crate::error::Result;
 use crate::reference::{Location, Reference};
-use crate::store::{self, Access};
 
 /// What to list.
 #[derive(Debug, Clone)]
@@ -60,7 +59,8 @@ pub struct TagsReport {
 /// ```
 pub async fn tags(options: &TagsOptions, context: &Context) -> Result<TagsReport> {
     let location = options.location.with_reference(None);
-    let source = store::open(&location, &context.transport, &context.events, Access::Read).await?;
+    // Offline, a registry's tags are those pulled into the cache.
+    let source = context.source(&location).await?;
     let mut entries = Vec::new();
     for tag in source.tags().await? {
         let mut entry = TagEntry { tag: tag.clone(), digest: None, name: None, version: None, other: None };
