@@ -64,6 +64,9 @@ pub enum TransportFailure {
     Reset,
     /// Any other connection failure.
     Other,
+    /// No connection opened in time (`--timeout`): unlike [`Timeout`](Self::Timeout), nothing
+    /// was ever said, so the registry could not be reached.
+    ConnectTimeout,
 }
 
 /// An error and its causes, outermost first, looking inside an `io::Error` too: libraries
@@ -173,7 +176,11 @@ impl Error {
     pub fn transport(failure: TransportFailure, message: impl Into<String>) -> Self {
         let retryable = matches!(
             failure,
-            TransportFailure::Refused | TransportFailure::Timeout | TransportFailure::Reset | TransportFailure::Other
+            TransportFailure::Refused
+                | TransportFailure::Timeout
+                | TransportFailure::ConnectTimeout
+                | TransportFailure::Reset
+                | TransportFailure::Other
         );
         Error { retryable, ..Self::new(ErrorKind::Transport(failure), message) }
     }

@@ -73,18 +73,17 @@ pub fn can_answer(cache: &Cache, location: &Location) -> bool {
 }
 
 /// Whether `error` says the registry could not be reached at all, so that a cached copy may
-/// stand in; not that it refused us, or that the way we talk to it is wrong (a certificate,
-/// TLS against plain HTTP): a cached copy must not hide what the user has to fix.
+/// stand in: a refused connection, a name that does not resolve, a connection that did not open
+/// in time. Not a registry that answered and then stalled or broke off (its tag may have moved
+/// since the copy was made, and the copy would hide that), not an unclassified failure, not a
+/// refusal of us or a wrong way of talking to it (a certificate, TLS against plain HTTP): a
+/// cached copy must not hide what the user has to fix.
 pub fn unreachable(error: &Error) -> bool {
     use crate::error::{ErrorKind, TransportFailure};
     matches!(
         error.kind(),
         ErrorKind::Transport(
-            TransportFailure::Refused
-                | TransportFailure::Timeout
-                | TransportFailure::NameResolution
-                | TransportFailure::Reset
-                | TransportFailure::Other
+            TransportFailure::Refused | TransportFailure::NameResolution | TransportFailure::ConnectTimeout
         )
     )
 }

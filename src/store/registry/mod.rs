@@ -439,7 +439,8 @@ impl std::error::Error for Scrubbed {}
 /// the resolver, the OS), never from its text.
 fn transport_failure(re: &reqwest::Error, plain_http: bool) -> TransportFailure {
     if re.is_timeout() {
-        return TransportFailure::Timeout;
+        // Opening the connection (TCP and TLS) timed out, or a connection fell silent.
+        return if re.is_connect() { TransportFailure::ConnectTimeout } else { TransportFailure::Timeout };
     }
     for e in crate::error::causes(re) {
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
@@ -553,6 +554,9 @@ fn connection_error(re: reqwest::Error, doing: &str, registry: &str, plain_http:
                 .with_hint("is the registry running and listening on that address?")
         }
         TransportFailure::Timeout => Error::transport(failure, format!("{doing}: timed out talking to {addr}")),
+        TransportFailure::ConnectTimeout => {
+            Error::transport(failure, format!("{doing}: timed out connecting to {addr} ({scheme})"))
+        }
         TransportFailure::NotTls => Error::transport(failure, format!("{doing}: {addr} did not answer TLS")).with_hint(
             format!("the port seems to speak plain HTTP: if that is intended, add --plain-http ({})", registry),
         ),
