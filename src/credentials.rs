@@ -178,8 +178,13 @@ fn from_file(path: &Path, key: &str) -> Result<Option<Credential>> {
 
 /// Stores credentials for `registry` in the Docker config, as `docker login` does: in the
 /// credential helper the config names for it, else base64 in `auths`, in a file of mode 0600.
-pub fn store(registry: &str, username: &str, password: &str) -> Result<PathBuf> {
-    let path = docker_config_path().ok_or_else(|| Error::failed("neither DOCKER_CONFIG nor HOME is set"))?;
+/// The config is the file `lookup` names (`--docker-config`), the one later commands given the
+/// same flag read; else `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`.
+pub fn store(registry: &str, username: &str, password: &str, lookup: &Lookup) -> Result<PathBuf> {
+    let path = match &lookup.docker_config {
+        Some(path) => path.clone(),
+        None => docker_config_path().ok_or_else(|| Error::failed("neither DOCKER_CONFIG nor HOME is set"))?,
+    };
     let mut config = read_config(&path)?;
     let key = config_key(registry);
     if let Some(helper) = helper_for(&config, &key) {

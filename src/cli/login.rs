@@ -13,7 +13,9 @@ use super::Global;
 #[command(after_help = "Examples:
   zoo-oci login ghcr.io -u me                      # asks for the password, without echo
   printf '%s' \"$TOKEN\" | zoo-oci login ghcr.io -u me --password-stdin
-  zoo-oci login localhost:5000 --plain-http -u me --password-stdin < password.txt")]
+  zoo-oci login localhost:5000 --plain-http -u me --password-stdin < password.txt
+  zoo-oci login ghcr.io -u me --docker-config ./ci/config.json   # writes ./ci/config.json, which
+                                                  # --docker-config ./ci/config.json then reads")]
 pub struct LoginArgs {
     /// The registry, HOST[:PORT].
     pub registry: String,

@@ -49,8 +49,8 @@ pub struct LogoutReport {
 }
 
 /// Checks the credentials against the registry (`/v2/`, and its token service where it has
-/// one), then stores them in the Docker config. Nothing is stored when the registry refuses
-/// them.
+/// one), then stores them in the Docker config: the file the context's transport names
+/// (`--docker-config`), else the usual one. Nothing is stored when the registry refuses them.
 ///
 /// ```no_run
 /// # async fn demo() -> zoo_oci::Result<()> {
@@ -65,8 +65,9 @@ pub async fn login(options: &LoginOptions, context: &Context) -> Result<LoginRep
     if options.password.is_empty() {
         return Err(Error::usage("the password is empty"));
     }
+    context.reach(&registry, &format!("logging in to {registry}"))?;
     registry::check_login(&registry, &context.transport, &options.username, &options.password).await?;
-    let config = credentials::store(&registry, &options.username, &options.password)?;
+    let config = credentials::store(&registry, &options.username, &options.password, &context.transport.credentials)?;
     Ok(LoginReport { registry, username: options.username.clone(), config })
 }
 
