@@ -8,6 +8,7 @@ mod browse;
 mod cache;
 mod check;
 mod container;
+mod credentials_offline;
 mod conventions;
 mod destinations;
 mod diff;
