@@ -72,6 +72,28 @@ fn credentials_never_follow_an_upload_location_to_another_origin() {
     assert!(leaked.is_empty(), "the other origin was sent credentials: {leaked:?}");
 }
 
+/// Point 1: blob downloads a registry redirects to another origin (a CDN) are followed without
+/// its credentials (reqwest drops `Authorization` on such a redirect; this pins it).
+#[test]
+fn credentials_never_follow_a_download_redirect_to_another_origin() {
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    zoo(tmp.path(), &[], &["push", "-q", "--plain-http", suite.to_str().unwrap(), &reg.at("zoo/tiny:1")]).ok();
+    let cdn = FaultProxy::start(&reg.addr, Fault::Witness);
+    let other: &'static str = Box::leak(cdn.addr.clone().into_boxed_str());
+    let front = FaultProxy::start(&reg.addr, Fault::RedirectBlobs(USER, PASSWORD, other));
+    let creds = [("ZOO_OCI_USERNAME", USER), ("ZOO_OCI_PASSWORD", PASSWORD)];
+    let out = tmp.path().join("out");
+    zoo(tmp.path(), &creds, &["pull", "-q", "--plain-http", &front.at("zoo/tiny:1"), "-o", out.to_str().unwrap()]).ok();
+    assert_same_tree(&suite, &out);
+    assert!(front.log().iter().any(|l| l.starts_with("REDIRECT ")), "{:?}", front.log());
+    let there = cdn.log();
+    assert!(there.iter().any(|l| l.starts_with("GET ") && l.contains("/blobs/sha256:")), "{there:?}");
+    let leaked: Vec<_> = there.iter().filter(|l| l.starts_with("AUTHORIZATION ")).collect();
+    assert!(leaked.is_empty(), "the other origin was sent credentials: {leaked:?}");
+}
+
 /// Point 2: offline, every command answers from the cache or fails at once saying it is
 /// offline; the registry's log stays empty.
 #[test]

@@ -47,6 +47,9 @@ pub enum Fault {
     /// Forward every request, noting `AUTHORIZATION <request line>` for each that carries an
     /// `Authorization` header: the other origin of [`Fault::ForeignUploads`].
     Witness,
+    /// Act as [`Fault::BearerAuth`] with these credentials, and answer every blob GET with a
+    /// `307` to the same path at this other origin (`HOST:PORT`): downloads sent on to a CDN.
+    RedirectBlobs(&'static str, &'static str, &'static str),
 }
 
 /// The token the [`Fault::BearerAuth`] proxy hands out.
@@ -188,7 +191,7 @@ fn handle(
         }
         if lower.starts_with("authorization:") {
             authorization = line["authorization:".len()..].trim().to_string();
-            if matches!(fault, Fault::BearerAuth(..) | Fault::ForeignUploads(..)) {
+            if matches!(fault, Fault::BearerAuth(..) | Fault::ForeignUploads(..) | Fault::RedirectBlobs(..)) {
                 continue; // the upstream registry has no authentication
             }
         }
@@ -214,7 +217,10 @@ fn handle(
     if fault == Fault::Witness && !authorization.is_empty() {
         seen.lock().unwrap().push(format!("AUTHORIZATION {request_line}"));
     }
-    if let Fault::BearerAuth(user, password) | Fault::ForeignUploads(user, password, _) = fault {
+    if let Fault::BearerAuth(user, password)
+    | Fault::ForeignUploads(user, password, _)
+    | Fault::RedirectBlobs(user, password, _) = fault
+    {
         use base64::Engine as _;
         let basic = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")));
         if request_line.starts_with("GET /token") {
@@ -268,6 +274,18 @@ fn handle(
         )?;
         return Ok(());
     }
+    if let Fault::RedirectBlobs(_, _, other) = fault
+        && request_line.starts_with("GET ")
+        && request_line.contains("/blobs/sha256:")
+    {
+        let path = request_line.split(' ').nth(1).unwrap_or("/");
+        seen.lock().unwrap().push(format!("REDIRECT {request_line}"));
+        write!(
+            client,
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://{other}{path}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )?;
+        return Ok(());
+    }
     let answer_fault = match fault {
         Fault::RefuseMonolithic => {
             request_line.starts_with("PUT ") && request_line.contains("/blobs/uploads/") && content_length > 0
@@ -282,7 +300,8 @@ fn handle(
         | Fault::Harbor(..)
         | Fault::Answer(..)
         | Fault::ForeignUploads(..)
-        | Fault::Witness => false,
+        | Fault::Witness
+        | Fault::RedirectBlobs(..) => false,
     };
     if answer_fault {
         let status =
