@@ -77,10 +77,11 @@ fn behind_a_per_connection_limit_a_big_blob_comes_down_in_parallel_ranges() {
     assert_eq!(got.iter().map(|(_, bytes, ..)| bytes).sum::<u64>(), size, "each byte once: {got:?}");
     assert_eq!(most_at_once(&got), 4, "four ranges side by side: {got:?}");
     // One connection cannot move the blob faster than the limit allows (after its first
-    // second's burst): half that time is a bound only several connections at once meet (not a
-    // speed measurement: the limit is nginx's, exact).
+    // second's burst): three quarters of that time is a bound only several connections at once
+    // meet (not a speed measurement: the limit is nginx's, exact; four connections take about a
+    // quarter, and a loaded machine's hashing and writing get the rest of the margin).
     let one_connection = (size - RATE) as f64 / RATE as f64;
-    assert!(took < one_connection / 2.0, "{took:.1} s, one connection needs at least {one_connection:.1} s");
+    assert!(took < one_connection * 0.75, "{took:.1} s, one connection needs at least {one_connection:.1} s");
 }
 
 #[test]
