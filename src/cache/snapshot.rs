@@ -32,6 +32,10 @@ pub struct SnapshotOptions {
     /// Whether the source is the cache itself (`ZOO_OCI_OFFLINE`): a missing layer is then an
     /// error that says so, not a download.
     pub offline: bool,
+    /// For a pull by digest, the tag the caller resolved it from (Python's `hub.load` inspects
+    /// by tag, then pulls that digest): kept as a pull by the tag keeps it, so the tag still
+    /// resolves offline.
+    pub resolved_from: Option<String>,
 }
 
 /// Pulls `reference` of `location` (read through `source`) into the cache: returns the
@@ -49,13 +53,14 @@ pub async fn into_snapshot(
     let source_name = location.with_reference(Some(reference.clone())).to_string();
     // What the tag resolved to is kept once the snapshot is whole (below): a pull that fails
     // leaves the tag pointing at what the cache can still give offline.
-    let resolved = match (options.offline, tag_of(reference)) {
+    let tag = tag_of(reference).or(options.resolved_from.as_deref());
+    let resolved = match (options.offline, tag) {
         (false, Some(tag)) => {
             cache.put_blob(&root.descriptor.digest, &root.bytes)?;
             Some((
                 tag.to_string(),
                 RefRecord {
-                    location: source_name.clone(),
+                    location: location.with_reference(Some(Reference::Tag(tag.to_string()))).to_string(),
                     digest: root.descriptor.digest.clone(),
                     media_type: root.descriptor.media_type.clone(),
                     size: root.descriptor.size,

@@ -78,6 +78,7 @@ pub async fn run(global: &Global, args: PullArgs) -> Result<u8> {
         },
         force: args.force,
         max_expansion: args.max_expansion,
+        resolved_from: None,
     };
     let report = ops::pull(&options, &global.context()).await?;
     // Warnings go to stderr even with -q: a layer left behind is something to know.

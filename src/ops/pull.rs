@@ -28,6 +28,9 @@ pub struct PullOptions {
     /// For layers that record no file list (other tools'): how many times its compressed size a
     /// layer may expand to.
     pub max_expansion: u64,
+    /// With `into_cache` and a digest source: the tag that digest was resolved from, kept in the
+    /// cache as a pull by that tag keeps it (so the tag resolves offline afterwards).
+    pub resolved_from: Option<String>,
 }
 
 impl PullOptions {
@@ -40,6 +43,7 @@ impl PullOptions {
             selection: Selection::default(),
             force: false,
             max_expansion: DEFAULT_MAX_EXPANSION,
+            resolved_from: None,
         }
     }
 }
@@ -105,6 +109,7 @@ async fn into_cache_from(
         max_expansion: options.max_expansion,
         transfer: transfer(context),
         offline,
+        resolved_from: options.resolved_from.clone(),
     };
     let on_event = |e: &Event| (context.events)(e);
     crate::cache::into_snapshot(cache, &options.source, source, &reference, &snapshot, &on_event).await
