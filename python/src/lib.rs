@@ -11,9 +11,9 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pyo3::create_exception;
-use pyo3::exceptions::{PyException, PyRuntimeError};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use zoo_oci::error::{ErrorKind, IntegrityFailure, TransportFailure};
 use zoo_oci::event::Event;
@@ -21,22 +21,44 @@ use zoo_oci::ops::{self, Context};
 use zoo_oci::reference::{Location, Scope};
 use zoo_oci::store::Transport;
 
-create_exception!(zoo_oci, ZooError, PyException, "Any zoo-oci failure; `hint` says what to do next.");
-create_exception!(zoo_oci, UsageError, ZooError, "A wrong argument or reference (the CLI's exit code 2).");
-create_exception!(zoo_oci, AuthError, ZooError, "Credentials missing or refused (exit code 3).");
-create_exception!(
-    _native,
-    NotFoundError,
-    ZooError,
-    "A location, tag, variant or file that does not exist (exit code 4)."
-);
-create_exception!(
-    _native,
-    IntegrityError,
-    ZooError,
-    "Content that does not match its digest, or a hostile archive (exit code 5)."
-);
-create_exception!(zoo_oci, TransportError, ZooError, "A registry that could not be talked to (exit code 1).");
+/// The module defining the exceptions raised here. They are Python classes (`zoo_oci.ZooError`
+/// and its subclasses), not classes made here, so that they pickle: `multiprocessing` and a
+/// DataLoader's workers send an exception to the parent by pickling it, and the parent finds its
+/// class by module and name, which `zoo_oci._native.NotFoundError` did not give.
+const ERRORS: &str = "zoo_oci._errors";
+
+/// A `zoo_oci.UsageError` for a wrong argument, made when raised, as `create_exception!`'s
+/// `new_err` was.
+struct UsageError;
+
+impl UsageError {
+    fn new_err(message: impl Into<String>) -> PyErr {
+        let message = message.into();
+        Python::attach(|py| exception(py, "UsageError", &message, &[], None, 2, "usage"))
+    }
+}
+
+/// An instance of `zoo_oci._errors.CLASS` with its parts; what went wrong making it, if anything.
+fn exception(
+    py: Python<'_>,
+    class: &str,
+    message: &str,
+    causes: &[String],
+    hint: Option<&str>,
+    exit_code: i32,
+    kind: &str,
+) -> PyErr {
+    let made = || -> PyResult<PyErr> {
+        let class = py.import(ERRORS)?.getattr(class)?;
+        let parts = PyDict::new(py);
+        parts.set_item("causes", causes)?;
+        parts.set_item("hint", hint)?;
+        parts.set_item("exit_code", exit_code)?;
+        parts.set_item("kind", kind)?;
+        Ok(PyErr::from_value(class.call((message,), Some(&parts))?))
+    };
+    made().unwrap_or_else(|e| e)
+}
 
 /// How often a running operation looks for Ctrl-C and hands progress to Python.
 const TICK: Duration = Duration::from_millis(100);
@@ -68,33 +90,15 @@ fn runtime() -> PyResult<Arc<tokio::runtime::Runtime>> {
 fn to_py(py: Python<'_>, err: zoo_oci::Error) -> PyErr {
     let kind = err.kind();
     let causes: Vec<String> = zoo_oci::error::causes(&err).skip(1).map(|c| c.to_string()).collect();
-    let mut text = err.to_string();
-    for cause in &causes {
-        text.push_str(&format!("\n  caused by: {cause}"));
-    }
-    if let Some(hint) = err.hint() {
-        text.push_str(&format!("\n  hint: {hint}"));
-    }
-    let exception = match kind {
-        ErrorKind::Usage => UsageError::new_err(text),
-        ErrorKind::Auth => AuthError::new_err(text),
-        ErrorKind::NotFound => NotFoundError::new_err(text),
-        ErrorKind::Integrity(_) => IntegrityError::new_err(text),
-        ErrorKind::Transport(_) => TransportError::new_err(text),
-        _ => ZooError::new_err(text),
+    let class = match kind {
+        ErrorKind::Usage => "UsageError",
+        ErrorKind::Auth => "AuthError",
+        ErrorKind::NotFound => "NotFoundError",
+        ErrorKind::Integrity(_) => "IntegrityError",
+        ErrorKind::Transport(_) => "TransportError",
+        _ => "ZooError",
     };
-    let value = exception.value(py);
-    let attributes = [
-        value.setattr("message", err.to_string()),
-        value.setattr("causes", causes),
-        value.setattr("hint", err.hint()),
-        value.setattr("exit_code", kind.exit_code()),
-        value.setattr("kind", kind_name(kind)),
-    ];
-    match attributes.into_iter().find_map(|r| r.err()) {
-        Some(e) => e,
-        None => exception,
-    }
+    exception(py, class, &err.to_string(), &causes, err.hint(), kind.exit_code(), &kind_name(kind))
 }
 
 fn kind_name(kind: ErrorKind) -> String {
@@ -314,7 +318,7 @@ fn json(report: &impl serde::Serialize) -> String {
 }
 
 #[pyfunction]
-#[pyo3(signature = (r#ref, dest, only, variant, framework, include, exclude, force, net, progress))]
+#[pyo3(signature = (r#ref, dest, only, variant, framework, include, exclude, force, net, progress, resolved_from=None))]
 #[allow(clippy::too_many_arguments)]
 fn pull(
     py: Python<'_>,
@@ -328,8 +332,10 @@ fn pull(
     force: bool,
     net: Net,
     progress: Option<Py<PyAny>>,
+    resolved_from: Option<String>,
 ) -> PyResult<String> {
     let mut options = ops::PullOptions::new(location(py, r#ref)?);
+    options.resolved_from = resolved_from;
     options.into_cache = dest.is_none();
     options.destination = dest;
     options.force = force;
@@ -505,12 +511,12 @@ fn main(py: Python<'_>, argv: Vec<String>) -> u8 {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    m.add("ZooError", py.get_type::<ZooError>())?;
-    m.add("UsageError", py.get_type::<UsageError>())?;
-    m.add("AuthError", py.get_type::<AuthError>())?;
-    m.add("NotFoundError", py.get_type::<NotFoundError>())?;
-    m.add("IntegrityError", py.get_type::<IntegrityError>())?;
-    m.add("TransportError", py.get_type::<TransportError>())?;
+    // The exceptions, as the package defines them (`zoo_oci._native.NotFoundError is
+    // zoo_oci.NotFoundError`).
+    let errors = py.import(ERRORS)?;
+    for name in ["ZooError", "UsageError", "AuthError", "NotFoundError", "IntegrityError", "TransportError"] {
+        m.add(name, errors.getattr(name)?)?;
+    }
     m.add_function(wrap_pyfunction!(pull, m)?)?;
     m.add_function(wrap_pyfunction!(inspect, m)?)?;
     m.add_function(wrap_pyfunction!(index, m)?)?;

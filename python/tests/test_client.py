@@ -38,6 +38,7 @@ PUBLIC_API = {
     "gc",
     "login",
     "logout",
+    "RegistryOptions",
     "Client",
     # data
     "Suite",
@@ -316,6 +317,61 @@ def test_client_methods_are_the_module_functions_with_its_options_as_defaults(tm
     assert client.options["plain_http"] is True
     with pytest.raises(TypeError):
         zoo_oci.Client(cert_file="c.pem")
+
+
+#: What takes the registry options: every function that may reach a registry, and Client.
+REGISTRY_FUNCTIONS = ["pull", "inspect", "index", "push", "copy", "tag", "tags", "diff", "rm", "login"]
+
+
+def test_the_registry_options_are_declared_once_and_every_registry_function_takes_them_all():
+    """One declaration, `zoo_oci.RegistryOptions`; each registry function takes it as
+    `**options`, and shows every option (with its default) to help() and inspect.signature, so a
+    Client's method still holds them; a misspelt option is a TypeError, as any wrong keyword."""
+    import pydoc
+    import sys
+    import typing
+
+    names = list(typing.get_type_hints(zoo_oci.RegistryOptions))
+    assert names == [
+        "plain_http", "ca_file", "cert_file", "key_file", "insecure", "timeout", "retry_timeout",
+        "docker_config", "concurrency", "cache_dir", "offline",
+    ]  # fmt: skip
+    takers = [getattr(zoo_oci, n) for n in REGISTRY_FUNCTIONS] + [zoo_oci.hub.load, zoo_oci.hub.list, zoo_oci.hub.help]
+    for function in takers + [zoo_oci.Client]:
+        parameters = pyinspect.signature(function).parameters
+        for name in names:
+            assert name in parameters, f"{function.__qualname__} does not show {name}"
+            assert parameters[name].kind is pyinspect.Parameter.KEYWORD_ONLY
+            assert parameters[name].default == (False if name in ("plain_http", "insecure") else None)
+        assert "options" not in parameters, function.__qualname__
+        assert "retry_timeout" in pydoc.render_doc(function), function.__qualname__
+    assert "providers" not in pyinspect.signature(zoo_oci.hub.load).parameters
+    assert pyinspect.signature(zoo_oci.hub.load).parameters["kwargs"].kind is pyinspect.Parameter.VAR_KEYWORD
+    # Declared in one place: no function lists them one by one.
+    for module in (zoo_oci, zoo_oci.hub):
+        source = pyinspect.getsource(module)
+        assert "retry_timeout: Optional[float]" not in source, module.__name__
+        assert "plain_http: bool = False" not in source, module.__name__
+    assert "retry_timeout: Optional[float]" in pyinspect.getsource(sys.modules["zoo_oci._options"])
+    arguments = {
+        "push": ("nowhere", "oci:./nowhere"),
+        "copy": ("oci:./nowhere:1", "oci:./elsewhere"),
+        "tag": ("oci:./nowhere:1", "stable"),
+        "diff": ("oci:./nowhere:1", "oci:./nowhere:2"),
+        "login": ("localhost:1", "me", "secret"),
+    }
+    for function in takers:
+        if function is zoo_oci.hub.load:
+            continue  # its other keywords go to the loader
+        with pytest.raises(TypeError, match="plain_htp"):
+            function(*arguments.get(function.__name__, ("oci:./nowhere:1",)), plain_htp=True)
+    with pytest.raises(TypeError, match="plain_htp"):
+        zoo_oci.Client(plain_htp=True)
+    # A client's method holds the options through the same declaration.
+    client = zoo_oci.Client(offline=True, concurrency=2)
+    for name in REGISTRY_FUNCTIONS:
+        held = pyinspect.signature(getattr(client, name)).parameters
+        assert held["offline"].default is True and held["concurrency"].default == 2, name
 
 
 def test_a_client_applies_plain_http_and_its_cache_dir(registry, tmp_path, repo, zoo_cache):

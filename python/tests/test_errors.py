@@ -362,3 +362,104 @@ def test_every_error_class_is_a_zoo_error():
         assert issubclass(cls, zoo_oci.ZooError) and issubclass(cls, Exception), cls
     assert len(set(CLASSES)) == 5
     assert issubclass(zoo_oci.ZooError, Exception)
+
+
+# --------------------------------------------------------------------------------------------
+# Every exception lives in zoo_oci and pickles (issue 22, point 9): multiprocessing, a
+# ProcessPoolExecutor and a DataLoader's workers send a worker's exception to the parent pickled.
+# --------------------------------------------------------------------------------------------
+
+
+def _corrupt_layout(tmp_path: Path) -> str:
+    """A layout holding the small suite with one byte of its safetensors layer flipped: its ref."""
+    layout = tmp_path / "corrupt-zoo"
+    ref = f"oci:{layout}:1.0.0"
+    zoo_oci.push(small_suite(tmp_path), ref, quiet=True)
+    layer = next(l for l in zoo_oci.inspect(ref).layers if l.class_ == "model" and l.media_type.endswith(".raw"))
+    blob = layout / "blobs/sha256" / layer.digest.removeprefix("sha256:")
+    data = bytearray(blob.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    blob.chmod(0o644)
+    blob.write_bytes(bytes(data))
+    return ref
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def raised(secure_registry, tmp_path, repo, zoo_cache):
+    """One exception of each class, each raised by a real failing call (no credentials here)."""
+    calls = {
+        zoo_oci.UsageError: lambda: zoo_oci.pull("not a ref::", str(tmp_path / "out"), quiet=True),
+        zoo_oci.AuthError: lambda: zoo_oci.inspect(secure_registry.at(f"{repo}:1"), ca_file=secure_registry.ca),
+        zoo_oci.NotFoundError: lambda: zoo_oci.pull(f"oci:{tmp_path / 'no-layout'}:1", str(tmp_path / "out")),
+        zoo_oci.IntegrityError: lambda: zoo_oci.pull(_corrupt_layout(tmp_path), str(tmp_path / "out"), quiet=True),
+        zoo_oci.TransportError: lambda: zoo_oci.inspect(
+            f"127.0.0.1:{_closed_port()}/zoo/x:1", plain_http=True, retry_timeout=0
+        ),
+    }
+    errors = {}
+    for cls, call in calls.items():
+        with pytest.raises(cls) as caught:
+            call()
+        errors[cls] = caught.value
+    # One the Python layer raises itself, and hub's, which is an ImportError too.
+    with pytest.raises(zoo_oci.UsageError) as caught:
+        zoo_oci.tag("oci:./zoo:1.0")
+    errors["python"] = caught.value
+    errors["hub"] = zoo_oci._errors.make(
+        zoo_oci.hub.RuntimeNotInstalled, "no installed runtime", kind="runtime-not-installed", hint="pip install"
+    )
+    return errors
+
+
+def assert_same_error(copy: BaseException, error: BaseException) -> None:
+    assert type(copy) is type(error), f"{type(copy).__name__} came back for {type(error).__name__}: {copy!r}"
+    for attribute in ("message", "causes", "hint", "exit_code", "kind", "args"):
+        assert getattr(copy, attribute) == getattr(error, attribute), attribute
+    assert str(copy) == str(error)
+
+
+def test_every_error_class_lives_in_zoo_oci_and_pickles_with_its_parts(raised):
+    import pickle
+
+    for cls in CLASSES:
+        assert cls.__module__ == "zoo_oci" and getattr(zoo_oci, cls.__name__) is cls, cls
+    assert zoo_oci.ZooError.__module__ == "zoo_oci"
+    assert zoo_oci._native.NotFoundError is zoo_oci.NotFoundError, "the core raises the package's classes"
+    for key, error in raised.items():
+        assert isinstance(error, zoo_oci.ZooError), key
+        assert error.hint, f"{key}: every one of these says what to do"
+        for protocol in (0, pickle.HIGHEST_PROTOCOL):
+            assert_same_error(pickle.loads(pickle.dumps(error, protocol)), error)
+    assert isinstance(pickle.loads(pickle.dumps(raised["hub"])), ImportError)
+    assert raised[zoo_oci.TransportError].kind == "transport:refused"
+    assert raised[zoo_oci.IntegrityError].causes or raised[zoo_oci.IntegrityError].message
+
+
+def test_an_error_in_a_spawned_worker_reaches_the_parent_as_itself(tmp_path, zoo_cache):
+    """A `multiprocessing` pool with the spawn start method (a DataLoader's on macOS and
+    Windows): the worker's NotFoundError and IntegrityError come back as themselves, hint and
+    all, not as a pickling error."""
+    import multiprocessing
+
+    missing, corrupt = f"oci:{tmp_path / 'no-layout'}:1", _corrupt_layout(tmp_path)
+    dest = str(tmp_path / "out")
+    expected = {}
+    for ref in (missing, corrupt):
+        with pytest.raises(zoo_oci.ZooError) as caught:
+            zoo_oci.pull(ref, dest, quiet=True)
+        expected[ref] = caught.value
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        for ref, cls in ((missing, zoo_oci.NotFoundError), (corrupt, zoo_oci.IntegrityError)):
+            with pytest.raises(BaseException) as caught:
+                pool.apply(zoo_oci.pull, (ref, dest), {"quiet": True})
+            assert type(caught.value) is cls, f"{type(caught.value).__name__}: {caught.value}"
+            assert caught.value.hint, "the hint crosses the process boundary"
+            assert_same_error(caught.value, expected[ref])

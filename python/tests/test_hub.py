@@ -176,3 +176,70 @@ def test_a_cached_load_downloads_nothing_and_is_timed(zoo, registry):
     print(f"import zoo_oci: {imported * 1000:.1f} ms; cached hub.load: {cached * 1000:.1f} ms")
     bench("import zoo_oci", imported, "s", runs=[r["seconds"] for r in runs])
     bench("hub.load cached (iris-logreg onnx)", cached, "s")
+
+
+# --------------------------------------------------------------------------------------------
+# load pulls the manifest it chose the variant from (issue 22, point 9)
+# --------------------------------------------------------------------------------------------
+
+
+def test_load_reads_the_tag_once_and_pulls_by_the_digest_it_read(registry, tmp_path, repo):
+    """The registry's log: one manifest GET by the tag (the inspect that chooses the variant),
+    then the pull asks for that manifest by its digest, and never for the tag again."""
+    ref = registry.at(f"{repo}:1.0.0")
+    digest = zoo_oci.push(small_suite(tmp_path), ref, plain_http=True, quiet=True)
+    mark = registry.mark()
+    weights = hub.load(ref, framework="safetensors", plain_http=True, quiet=True)
+    assert list(weights) == ["w"]
+    manifests = [r for r in registry.requests(mark) if "/manifests/" in r.uri]
+    by_tag = [i for i, r in enumerate(manifests) if r.uri.endswith(f"/{repo}/manifests/1.0.0")]
+    by_digest = [i for i, r in enumerate(manifests) if r.uri.endswith(f"/{repo}/manifests/{digest}")]
+    assert [manifests[i].method for i in by_tag].count("GET") == 1, manifests
+    assert [manifests[i].method for i in by_digest].count("GET") >= 1, f"no pull by digest: {manifests}"
+    assert max(by_tag) < min(by_digest), f"the tag was asked for again after the variant was chosen: {manifests}"
+
+
+def test_a_tag_moved_between_choosing_and_pulling_loads_the_suite_read_first(registry, tmp_path, repo, monkeypatch):
+    """The tag is moved to another suite just before the pull (hub's pull step wrapped): what
+    loads is the first suite's weights, from the manifest the variant was chosen from."""
+    from safetensors.numpy import load_file
+
+    first, second = small_suite(tmp_path, "first", weights_seed=3), small_suite(tmp_path, "second", weights_seed=4)
+    ref, other = registry.at(f"{repo}:1.0.0"), registry.at(f"{repo}:other")
+    zoo_oci.push(first, ref, plain_http=True, quiet=True)
+    moved_to = zoo_oci.push(second, other, plain_http=True, quiet=True)
+
+    real_api = hub._api
+
+    class TagMovesBeforePull:
+        def __init__(self, client):
+            self.client = real_api(client)
+
+        def inspect(self, *args, **kwargs):
+            return self.client.inspect(*args, **kwargs)
+
+        def pull(self, *args, **kwargs):
+            zoo_oci.tag(other, "1.0.0", plain_http=True)
+            return self.client.pull(*args, **kwargs)
+
+    monkeypatch.setattr(hub, "_api", TagMovesBeforePull)
+    weights = hub.load(ref, framework="safetensors", plain_http=True, quiet=True)
+    assert zoo_oci.inspect(ref, plain_http=True).digest == moved_to, "the tag did move"
+    expected = load_file(str(first / "models/model.safetensors"))
+    unexpected = load_file(str(second / "models/model.safetensors"))
+    # Bytes, not values: random bytes read as float32 hold NaNs, which equal nothing.
+    assert expected["w"].tobytes() != unexpected["w"].tobytes(), "the two suites' weights differ"
+    assert np.asarray(weights["w"]).tobytes() == expected["w"].tobytes(), "loaded the suite the tag moved to"
+
+
+def test_what_load_pulled_by_digest_loads_again_offline_by_its_tag(registry, tmp_path, repo, monkeypatch):
+    """Pulling by the digest keeps the tag in the cache as resolved to it, as a pull by the tag
+    does: offline, the same hub.load by tag answers from the cache, with no request."""
+    ref = registry.at(f"{repo}:1.0.0")
+    zoo_oci.push(small_suite(tmp_path), ref, plain_http=True, quiet=True)
+    online = hub.load(ref, framework="safetensors", plain_http=True, quiet=True)
+    monkeypatch.setenv("ZOO_OCI_OFFLINE", "1")
+    mark = registry.mark()
+    offline = hub.load(ref, framework="safetensors", plain_http=True, quiet=True)
+    assert np.asarray(offline["w"]).tobytes() == np.asarray(online["w"]).tobytes()
+    assert registry.requests(mark) == [], "offline, no request"

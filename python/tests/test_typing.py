@@ -45,6 +45,11 @@ def use() -> None:
     config: Path = zoo_oci.login("ghcr.io", "me", "token", ca_file="ca.pem")
     was_there: bool = client.logout("ghcr.io")
     loaded = hub.load("oci:./zoo:1.0", client=client)
+    options: zoo_oci.RegistryOptions = {"plain_http": True, "ca_file": ["ca.pem"], "timeout": 5.0, "offline": None}
+    from_options: Path = zoo_oci.pull("localhost:5000/zoo/m:1", quiet=True, **options)
+    also: zoo_oci.Client = zoo_oci.Client(**options)
+    listed_too: List[zoo_oci.Suite] = hub.list("localhost:5000", client=also, retry_timeout=0, cache_dir="c")
+    every: List[zoo_oci.TagEntry] = zoo_oci.tags("localhost:5000/zoo/m", concurrency=2, offline=True, docker_config="d.json")
     try:
         hub.load("oci:./zoo:1.0", framework="onnx")
     except hub.RuntimeNotInstalled as e:
@@ -61,6 +66,12 @@ zoo_oci.pull(42)
 zoo_oci.inspect("oci:./zoo:1.0").no_such_attribute
 zoo_oci.Client(plain_http=True).pull(42)
 zoo_oci.Client().tags("oci:./zoo", longg=True)
+zoo_oci.pull("oci:./zoo:1.0", plain_htp=True)
+zoo_oci.Client(plain_htp=True)
+zoo_oci.Client().inspect("oci:./zoo:1.0", cache_dri="c")
+zoo_oci.hub.list("oci:./zoo", ofline=True)
+zoo_oci.inspect("oci:./zoo:1.0", timeout="5")
+bad: zoo_oci.RegistryOptions = {"plain_htp": True}
 """
 
 
@@ -95,5 +106,12 @@ def test_mypy_strict_rejects_wrong_types(tmp_path):
         ':5: error: "Suite" has no attribute',
         ':6: error: Argument 1 has incompatible type "int"',
         ':7: error: Unexpected keyword argument "longg"',
+        # A misspelt registry option, wherever the options are taken (declared once: RegistryOptions).
+        ':8: error: Unexpected keyword argument "plain_htp"',
+        ':9: error: Unexpected keyword argument "plain_htp"',
+        ':10: error: Unexpected keyword argument "cache_dri"',
+        ':11: error: Unexpected keyword argument "ofline"',
+        ':12: error: Argument "timeout" to "inspect" has incompatible type "str"',
+        ':13: error: Extra key "plain_htp" for TypedDict "RegistryOptions"',
     ):
         assert line in run.stdout, f"{line!r} not in:\n{run.stdout}"

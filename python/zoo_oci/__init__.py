@@ -47,8 +47,9 @@ import typing as _typing
 import warnings as _warnings
 from pathlib import Path as _Path
 
-from . import _native
-from ._native import AuthError, IntegrityError, NotFoundError, TransportError, UsageError, ZooError
+from . import _errors, _native, _options
+from ._errors import AuthError, IntegrityError, NotFoundError, TransportError, UsageError, ZooError
+from ._options import CaFiles, RegistryOptions, StrPath
 from ._progress import Progress as _Progress
 from ._results import ClassDiff, Diff, DiffSide, GcResult, RmResult, TagEntry
 from ._suite import CheckResult, Layer, Suite, Variant
@@ -58,7 +59,7 @@ if _typing.TYPE_CHECKING:
     from pathlib import Path
     from typing import Any, Callable, Dict, Generic, List, Optional, Sequence, TypeVar, Union
 
-    from typing_extensions import ParamSpec
+    from typing_extensions import ParamSpec, Unpack
 
 # The compiled core's version is the package's (maturin takes it from the same Cargo.toml);
 # reading it from there spares importlib.metadata, a third of the import time.
@@ -81,7 +82,8 @@ __all__ = [
     "gc",
     "login",
     "logout",
-    # the options held once
+    # the registry options, declared once, and held once
+    "RegistryOptions",
     "Client",
     # data
     "Suite",
@@ -107,12 +109,8 @@ __all__ = [
     "hub",
 ]
 
-StrPath = _typing.Union[str, "_os.PathLike[str]"]
-"""A path: a `str` or any `os.PathLike` (`pathlib.Path`)."""
 Names = _typing.Union[str, _typing.Sequence[str]]
 """One name, or several: `"model"` or `["model", "docs"]`."""
-CaFiles = _typing.Union[StrPath, _typing.Sequence[StrPath]]
-"""One PEM file, or several."""
 
 
 def __dir__() -> List[str]:
@@ -153,63 +151,7 @@ def _iterable(value: object) -> bool:
     return True
 
 
-def _path(value: StrPath, what: str) -> str:
-    try:
-        path = _os.fspath(value)
-    except TypeError:
-        raise TypeError(f"{what} takes a str or an os.PathLike, not {type(value).__name__}") from None
-    if isinstance(path, bytes):
-        path = _os.fsdecode(path)
-    return path
-
-
-def _ca_files(value: Optional[CaFiles]) -> List[str]:
-    if value is None:
-        return []
-    if isinstance(value, (str, _os.PathLike)):
-        return [_path(value, "ca_file")]
-    return [_path(v, "ca_file") for v in value]
-
-
-def _net(
-    plain_http: bool,
-    ca_file: Optional[CaFiles],
-    cert_file: Optional[StrPath],
-    key_file: Optional[StrPath],
-    insecure: bool,
-    timeout: Optional[float],
-    retry_timeout: Optional[float],
-    *,
-    docker_config: Optional[StrPath] = None,
-    concurrency: Optional[int] = None,
-    cache_dir: Optional[StrPath] = None,
-    offline: Optional[bool] = None,
-) -> _native.Net:
-    """The registry options, as the compiled core takes them (the CLI's registry flags), and
-    the cache's folder and offline switch (None: as the environment says)."""
-    if concurrency is not None and (isinstance(concurrency, bool) or not isinstance(concurrency, int)):
-        raise TypeError(f"concurrency takes an int, not {type(concurrency).__name__}")
-    if (cert_file is None) != (key_file is None):
-        raise TypeError("cert_file and key_file go together: give both, or neither")
-    if insecure:
-        _warnings.warn(
-            "insecure=True: TLS certificates are not verified; anyone on the path can read and change what moves",
-            ZooWarning,
-            stacklevel=3,
-        )
-    return {
-        "plain_http": bool(plain_http),
-        "ca_file": _ca_files(ca_file),
-        "cert_file": None if cert_file is None else _path(cert_file, "cert_file"),
-        "key_file": None if key_file is None else _path(key_file, "key_file"),
-        "insecure": bool(insecure),
-        "timeout": None if timeout is None else float(timeout),
-        "retry_timeout": None if retry_timeout is None else float(retry_timeout),
-        "docker_config": None if docker_config is None else _path(docker_config, "docker_config"),
-        "concurrency": None if concurrency is None else int(concurrency),
-        "cache_dir": None if cache_dir is None else _path(cache_dir, "cache_dir"),
-        "offline": None if offline is None else bool(offline),
-    }
+_path = _options.path_text
 
 
 def _ref(value: object, what: str = "ref") -> str:
@@ -253,9 +195,19 @@ def _base(ref: str) -> str:
     return prefix + rest
 
 
+def _tag(location: str) -> Optional[str]:
+    """The tag of a location (`oci:./zoo:1.0` → `1.0`), or None when it names a digest or
+    nothing."""
+    if "@" in location:
+        return None
+    base = _base(location)
+    return location[len(base) + 1 :] if len(location) > len(base) + 1 else None
+
+
 # -- operations --------------------------------------------------------------------------------
 
 
+@_options.registry_options
 def pull(
     ref: Union[str, Suite],
     dest: Optional[StrPath] = None,
@@ -266,18 +218,8 @@ def pull(
     include: Optional[Names] = None,
     exclude: Optional[Names] = None,
     force: bool = False,
-    plain_http: bool = False,
-    ca_file: Optional[CaFiles] = None,
-    cert_file: Optional[StrPath] = None,
-    key_file: Optional[StrPath] = None,
-    insecure: bool = False,
-    timeout: Optional[float] = None,
-    retry_timeout: Optional[float] = None,
-    docker_config: Optional[StrPath] = None,
-    concurrency: Optional[int] = None,
-    cache_dir: Optional[StrPath] = None,
-    offline: Optional[bool] = None,
     quiet: bool = False,
+    **options: Unpack[RegistryOptions],
 ) -> Path:
     """Download a suite, or the part of it you select, and return the folder that holds it.
 
@@ -307,24 +249,11 @@ def pull(
             without `/` matches file names in any folder).
         exclude: Globs of files to leave out.
         force: Write into a non-empty folder zoo-oci did not create.
-        plain_http: Talk HTTP, not TLS, to the registry (a local test registry).
-        ca_file: PEM file(s) of CAs to trust besides the system's (or `SSL_CERT_FILE`'s).
-        cert_file, key_file: A client certificate and its key (PEM) for registries that ask for
-            one (mutual TLS), as `--cert-file`/`--key-file`.
-        insecure: Verify no TLS certificate (a throwaway test registry only; warns), as
-            `--insecure`.
-        timeout: Seconds a connection may take to open, or a transfer may move no byte, before
-            it is tried again (default 30), as `--timeout`.
-        retry_timeout: Seconds to keep trying a registry that is not up yet, or a transfer
-            that failed (default 60; 0: no retry), as `--retry-timeout`.
-        docker_config: A Docker `config.json` to read credentials from, instead of
-            `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`, as `--docker-config`.
-        concurrency: Blob transfers at once (default 3), as `--concurrency`.
-        cache_dir: The shared cache's folder, instead of `$ZOO_OCI_CACHE`'s (or
-            `$XDG_CACHE_HOME/zoo-oci`, `~/.cache/zoo-oci`); the environment is not changed.
-        offline: True: no network, tags resolved from the cache alone, as `ZOO_OCI_OFFLINE=1`
-            (what the cache lacks is a `NotFoundError` at once); False: the network, whatever
-            `ZOO_OCI_OFFLINE` says; None (the default): as it says.
+        **options: How to reach the registry, and which cache: `plain_http`, `ca_file`,
+            `cert_file` and `key_file`, `insecure`, `timeout`, `retry_timeout`,
+            `docker_config`, `concurrency`, `cache_dir`, `offline`, as the command line's flags
+            of the same names; see `zoo_oci.RegistryOptions` for each. `offline=True` resolves
+            tags from the cache alone (what it lacks is a `NotFoundError` at once).
         quiet: No progress bar. Otherwise a byte progress bar is shown when `tqdm` is installed
             (`pip install "zoo-oci[progress]"`); it renders in Jupyter too.
 
@@ -357,6 +286,9 @@ def pull(
         'scripts'
     """
     location = _ref(ref)
+    # A Suite read by tag pulls its digest, and the cache keeps the tag as resolved to it, as
+    # a pull by the tag would: so the tag still resolves offline (hub.load relies on it).
+    resolved_from = _tag(ref.location) if isinstance(ref, Suite) and ref.location and "@" in location else None
     with _Progress(quiet, "pull") as progress:
         text = _native.pull(
             location,
@@ -367,50 +299,28 @@ def pull(
             _names(include, "include"),
             _names(exclude, "exclude"),
             bool(force),
-            _net(
-                plain_http,
-                ca_file,
-                cert_file,
-                key_file,
-                insecure,
-                timeout,
-                retry_timeout,
-                docker_config=docker_config,
-                concurrency=concurrency,
-                cache_dir=cache_dir,
-                offline=offline,
-            ),
+            _options.net(options, "pull"),
             progress,
+            resolved_from,
         )
     report = _report(text)
     _warn(report)
     return _Path(report["destination"])
 
 
+@_options.registry_options
 def inspect(
     ref: Union[str, Suite],
-    *,
-    plain_http: bool = False,
-    ca_file: Optional[CaFiles] = None,
-    cert_file: Optional[StrPath] = None,
-    key_file: Optional[StrPath] = None,
-    insecure: bool = False,
-    timeout: Optional[float] = None,
-    retry_timeout: Optional[float] = None,
-    docker_config: Optional[StrPath] = None,
-    cache_dir: Optional[StrPath] = None,
-    offline: Optional[bool] = None,
+    **options: Unpack[RegistryOptions],
 ) -> Suite:
     """Describe a suite from its manifest alone: metadata, variants, layers, README. No layer
     is downloaded.
 
     Args:
         ref: The suite: `oci:./zoo:1.0`, `ghcr.io/team/model:1.0`, `HOST/REPO@sha256:…`.
-        plain_http: Talk HTTP, not TLS, to the registry.
-        ca_file: PEM file(s) of CAs to trust besides the system's.
-        cert_file, key_file, insecure, timeout, retry_timeout, docker_config: As for `pull`.
-        cache_dir, offline: As for `pull`: a registry suite the cache holds stands in when the
-            registry cannot be reached; offline, only the cache is read.
+        **options: The registry options (`zoo_oci.RegistryOptions`), as for `pull`: a
+            registry suite the cache holds stands in when the registry cannot be reached;
+            offline, only the cache is read.
 
     Returns:
         A `Suite`: `name`, `version`, `task`, `license`, `variants` (with each one's framework,
@@ -439,24 +349,14 @@ def inspect(
     report = _report(
         _native.inspect(
             _ref(ref),
-            _net(
-                plain_http,
-                ca_file,
-                cert_file,
-                key_file,
-                insecure,
-                timeout,
-                retry_timeout,
-                docker_config=docker_config,
-                cache_dir=cache_dir,
-                offline=offline,
-            ),
+            _options.net(options, "inspect"),
         )
     )
     _warn(report)
     return Suite.from_inspect(report)
 
 
+@_options.registry_options
 def index(
     location: str,
     *,
@@ -464,14 +364,7 @@ def index(
     framework: Optional[str] = None,
     license: Optional[str] = None,
     query: Optional[str] = None,
-    plain_http: bool = False,
-    ca_file: Optional[CaFiles] = None,
-    cert_file: Optional[StrPath] = None,
-    key_file: Optional[StrPath] = None,
-    insecure: bool = False,
-    timeout: Optional[float] = None,
-    retry_timeout: Optional[float] = None,
-    docker_config: Optional[StrPath] = None,
+    **options: Unpack[RegistryOptions],
 ) -> List[Suite]:
     """Every suite of a registry, a namespace, a repository or a layout, one per version.
 
@@ -485,10 +378,7 @@ def index(
         framework: Keep suites with a variant in this framework.
         license: Keep suites whose licence expression has this part (case-insensitive).
         query: Free text, looked for in name, summary, task, keywords, frameworks and README.
-        plain_http: Talk HTTP, not TLS, to the registry.
-        ca_file: PEM file(s) of CAs to trust besides the system's.
-        cert_file, key_file, insecure, timeout, retry_timeout, docker_config: As for
-            `pull`.
+        **options: The registry options (`zoo_oci.RegistryOptions`), as for `pull`.
 
     Returns:
         `Suite` objects, sorted by modality, task, name and version. They come from index
@@ -507,13 +397,14 @@ def index(
         framework,
         license,
         query,
-        _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout, docker_config=docker_config),
+        _options.net(options, "index"),
     )
     data = _json.loads(text)
     entries = data.get("suites", []) if isinstance(data, dict) else data
     return [Suite.from_index_entry(e) for e in entries if isinstance(e, dict)]
 
 
+@_options.registry_options
 def push(
     folder: StrPath,
     target: str,
@@ -521,17 +412,8 @@ def push(
     strict: bool = False,
     dereference: bool = False,
     names: Optional[str] = None,
-    plain_http: bool = False,
-    ca_file: Optional[CaFiles] = None,
-    cert_file: Optional[StrPath] = None,
-    key_file: Optional[StrPath] = None,
-    insecure: bool = False,
-    timeout: Optional[float] = None,
-    retry_timeout: Optional[float] = None,
-    docker_config: Optional[StrPath] = None,
-    concurrency: Optional[int] = None,
-    cache_dir: Optional[StrPath] = None,
     quiet: bool = False,
+    **options: Unpack[RegistryOptions],
 ) -> str:
     """Pack a suite folder (the one holding `zoo.yaml`) and store it at `target`.
 
@@ -551,11 +433,8 @@ def push(
             `application/vnd.cnai.model.*`, the only names released Harbor 2.13-2.15 shows as
             models); `None` chooses the legacy names for such a Harbor, ModelPack's elsewhere
             (`push --names`).
-        plain_http: Talk HTTP, not TLS, to the registry.
-        ca_file: PEM file(s) of CAs to trust besides the system's.
-        cert_file, key_file, insecure, timeout, retry_timeout, docker_config, concurrency: As
-            for `pull`.
-        cache_dir: As for `pull`: where the layer digests of earlier pushes are remembered.
+        **options: The registry options (`zoo_oci.RegistryOptions`), as for `pull`;
+            `cache_dir` is where the layer digests of earlier pushes are remembered.
         quiet: No progress bar (shown when `tqdm` is installed).
 
     Returns:
@@ -581,18 +460,7 @@ def push(
             bool(strict),
             bool(dereference),
             None if names is None else str(names),
-            _net(
-                plain_http,
-                ca_file,
-                cert_file,
-                key_file,
-                insecure,
-                timeout,
-                retry_timeout,
-                docker_config=docker_config,
-                concurrency=concurrency,
-                cache_dir=cache_dir,
-            ),
+            _options.net(options, "push"),
             progress,
         )
     report = _report(text)
@@ -659,20 +527,13 @@ def init(folder: StrPath, *, force: bool = False) -> Path:
     return _Path(report["descriptor"])
 
 
+@_options.registry_options
 def copy(
     src: Union[str, Suite],
     dst: str,
     *,
-    plain_http: bool = False,
-    ca_file: Optional[CaFiles] = None,
-    cert_file: Optional[StrPath] = None,
-    key_file: Optional[StrPath] = None,
-    insecure: bool = False,
-    timeout: Optional[float] = None,
-    retry_timeout: Optional[float] = None,
-    docker_config: Optional[StrPath] = None,
-    concurrency: Optional[int] = None,
     quiet: bool = False,
+    **options: Unpack[RegistryOptions],
 ) -> str:
     """Copy a suite (any OCI manifest or index, with everything below it) unchanged from one
     location to another: a registry to a layout on a USB stick, one registry to another. Blobs
@@ -681,10 +542,8 @@ def copy(
     Args:
         src: What to copy, with its tag or digest.
         dst: Where to: `oci:/mnt/usb/zoo` (keeps the source's tag), `HOST/REPO:TAG`.
-        plain_http: Talk HTTP, not TLS, to both sides.
-        ca_file: PEM file(s) of CAs to trust besides the system's.
-        cert_file, key_file, insecure, timeout, retry_timeout, docker_config,
-            concurrency: As for `pull`.
+        **options: The registry options (`zoo_oci.RegistryOptions`), as for `pull`, for both
+            sides.
         quiet: No progress bar (shown when `tqdm` is installed).
 
     Returns:
@@ -701,17 +560,7 @@ def copy(
         text = _native.copy(
             _ref(src, "src"),
             _ref(dst, "dst"),
-            _net(
-                plain_http,
-                ca_file,
-                cert_file,
-                key_file,
-                insecure,
-                timeout,
-                retry_timeout,
-                docker_config=docker_config,
-                concurrency=concurrency,
-            ),
+            _options.net(options, "copy"),
             progress,
         )
     report = _report(text)
@@ -719,27 +568,18 @@ def copy(
     return str(report["digest"])
 
 
+@_options.registry_options
 def tag(
     ref: Union[str, Suite],
     *tags: str,
-    plain_http: bool = False,
-    ca_file: Optional[CaFiles] = None,
-    cert_file: Optional[StrPath] = None,
-    key_file: Optional[StrPath] = None,
-    insecure: bool = False,
-    timeout: Optional[float] = None,
-    retry_timeout: Optional[float] = None,
-    docker_config: Optional[StrPath] = None,
+    **options: Unpack[RegistryOptions],
 ) -> List[str]:
     """Add tags to a suite. Every tag is checked before any is written.
 
     Args:
         ref: The suite, with its tag or digest.
         *tags: The tags to add (`stable`, `latest`, `1.0.1`).
-        plain_http: Talk HTTP, not TLS, to the registry.
-        ca_file: PEM file(s) of CAs to trust besides the system's.
-        cert_file, key_file, insecure, timeout, retry_timeout, docker_config: As for
-            `pull`.
+        **options: The registry options (`zoo_oci.RegistryOptions`), as for `pull`.
 
     Returns:
         The references now naming it, one per tag: `oci:./zoo:stable`, ….
@@ -761,9 +601,7 @@ def tag(
         _native.tag(
             location,
             names,
-            _net(
-                plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout, docker_config=docker_config
-            ),
+            _options.net(options, "tag"),
         )
     )
     _warn(report)
@@ -771,18 +609,11 @@ def tag(
     return [f"{base}:{t}" for t in report.get("tags", names)]
 
 
+@_options.registry_options
 def diff(
     a: Union[str, Suite],
     b: Union[str, Suite],
-    *,
-    plain_http: bool = False,
-    ca_file: Optional[CaFiles] = None,
-    cert_file: Optional[StrPath] = None,
-    key_file: Optional[StrPath] = None,
-    insecure: bool = False,
-    timeout: Optional[float] = None,
-    retry_timeout: Optional[float] = None,
-    docker_config: Optional[StrPath] = None,
+    **options: Unpack[RegistryOptions],
 ) -> Diff:
     """What changed from suite `a` to suite `b`, from their manifests alone: no layer is
     downloaded (a zoo-oci manifest records every file's size and sha256). Two suites that differ
@@ -791,8 +622,8 @@ def diff(
     Args:
         a: The old side: `oci:./zoo:1.0`, `HOST/REPO:TAG`, `…@sha256:…`, or a `Suite`.
         b: The new side; it may be in another store (a layout against a registry).
-        plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout,
-            docker_config: As for `pull` (for both sides).
+        **options: The registry options (`zoo_oci.RegistryOptions`), as for `pull`, for both
+            sides.
 
     Returns:
         A `Diff`, true when anything differs: `added`, `removed` and `changed` (file paths),
@@ -811,23 +642,17 @@ def diff(
         >>> bool(zoo_oci.diff("oci:./zoo:1.0", "oci:./zoo:1.0"))
         False
     """
-    net = _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout, docker_config=docker_config)
+    net = _options.net(options, "diff")
     report = _report(_native.diff(_ref(a, "a"), _ref(b, "b"), net))
     return Diff.from_report(report)
 
 
+@_options.registry_options
 def tags(
     location: str,
     *,
     long: bool = False,
-    plain_http: bool = False,
-    ca_file: Optional[CaFiles] = None,
-    cert_file: Optional[StrPath] = None,
-    key_file: Optional[StrPath] = None,
-    insecure: bool = False,
-    timeout: Optional[float] = None,
-    retry_timeout: Optional[float] = None,
-    docker_config: Optional[StrPath] = None,
+    **options: Unpack[RegistryOptions],
 ) -> List[TagEntry]:
     """The tags of a repository or a layout, sorted.
 
@@ -835,8 +660,7 @@ def tags(
         location: `HOST/REPO` or `oci:./zoo` (a tag in it is ignored).
         long: Read each tag's manifest too (one request per tag, no layer): the digest, and
             the suite's name and version (or, for what is not a suite, its type).
-        plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout,
-            docker_config: As for `pull`.
+        **options: The registry options (`zoo_oci.RegistryOptions`), as for `pull`.
 
     Returns:
         One `TagEntry` per tag: `tag`, and with `long`, `digest`, `name`, `version`, `other`.
@@ -851,22 +675,15 @@ def tags(
         ...                                                            long=True, plain_http=True)]
         [('1.0', '1.0', 'sha256:1c63e600')]
     """
-    net = _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout, docker_config=docker_config)
+    net = _options.net(options, "tags")
     report = _report(_native.tags(_ref(location, "location"), bool(long), net))
     return [TagEntry.from_dict(t) for t in report.get("tags") or [] if isinstance(t, dict)]
 
 
+@_options.registry_options
 def rm(
     ref: Union[str, Suite],
-    *,
-    plain_http: bool = False,
-    ca_file: Optional[CaFiles] = None,
-    cert_file: Optional[StrPath] = None,
-    key_file: Optional[StrPath] = None,
-    insecure: bool = False,
-    timeout: Optional[float] = None,
-    retry_timeout: Optional[float] = None,
-    docker_config: Optional[StrPath] = None,
+    **options: Unpack[RegistryOptions],
 ) -> RmResult:
     """Remove what a reference names. In a layout, the tag (or, for a digest, every tag of it)
     leaves `index.json`; the blobs stay until `gc`. In a registry, the manifest is deleted,
@@ -876,8 +693,7 @@ def rm(
     Args:
         ref: `oci:./zoo:0.9`, `HOST/REPO:TAG` or `HOST/REPO@sha256:…`: a tag or a digest is
             required (no "only tag" here).
-        plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout,
-            docker_config: As for `pull`.
+        **options: The registry options (`zoo_oci.RegistryOptions`), as for `pull`.
 
     Returns:
         An `RmResult`: the manifest `digest`, the `tags` that no longer point at it, and
@@ -893,7 +709,7 @@ def rm(
         >>> zoo_oci.rm("localhost:5000/zoo/iris:0.9", plain_http=True).manifest_deleted
         True
     """
-    net = _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout, docker_config=docker_config)
+    net = _options.net(options, "rm")
     report = _report(_native.rm(_ref(ref), net))
     _warn(report)
     return RmResult.from_report(report)
@@ -927,18 +743,12 @@ def gc(location: StrPath, *, dry_run: bool = False) -> GcResult:
     return GcResult.from_report(report)
 
 
+@_options.registry_options
 def login(
     registry: str,
     username: str,
     password: str,
-    *,
-    plain_http: bool = False,
-    ca_file: Optional[CaFiles] = None,
-    cert_file: Optional[StrPath] = None,
-    key_file: Optional[StrPath] = None,
-    insecure: bool = False,
-    timeout: Optional[float] = None,
-    retry_timeout: Optional[float] = None,
+    **options: Unpack[RegistryOptions],
 ) -> Path:
     """Check a user name and password (or token) against a registry, then keep them in the
     Docker config, as `zoo-oci login` and `docker login` do: `$DOCKER_CONFIG/config.json`, else
@@ -951,8 +761,8 @@ def login(
         username: The user.
         password: The password or token; read it from a secret store or
             `getpass.getpass()`, not from source code.
-        plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout: As for
-            `pull`, to reach the registry.
+        **options: The registry options (`zoo_oci.RegistryOptions`), as for `pull`, to reach
+            the registry (not `docker_config`: what is written is `$DOCKER_CONFIG`'s).
 
     Returns:
         The Docker config file written.
@@ -969,7 +779,12 @@ def login(
     for name, value in (("registry", registry), ("username", username), ("password", password)):
         if not isinstance(value, str):
             raise TypeError(f"login() takes {name} as a str, not {type(value).__name__}")
-    net = _net(plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout)
+    if options.get("docker_config") is not None:
+        raise _errors.usage(
+            f"login() writes the Docker config of $DOCKER_CONFIG (or ~/.docker), not docker_config ({options['docker_config']})",
+            hint=f"set DOCKER_CONFIG to the folder holding {options['docker_config']} and call zoo_oci.login()",
+        )
+    net = _options.net(options, "login")
     report = _report(_native.login(registry, username, password, net))
     return _Path(report["config"])
 
@@ -994,21 +809,6 @@ def logout(registry: str) -> bool:
 
 
 # -- Client: the options held once ---------------------------------------------------------------
-
-#: What a `Client` holds, each applied to the functions that take it.
-_HELD = (
-    "plain_http",
-    "ca_file",
-    "cert_file",
-    "key_file",
-    "insecure",
-    "timeout",
-    "retry_timeout",
-    "docker_config",
-    "concurrency",
-    "cache_dir",
-    "offline",
-)
 
 
 @_functools.lru_cache(maxsize=None)
@@ -1058,9 +858,10 @@ class Client:
     is immutable; make another for other options.
 
     Args:
-        plain_http, ca_file, cert_file, key_file, insecure, timeout, retry_timeout,
-            docker_config, concurrency, cache_dir, offline: As for `pull` (None: the
-            environment's, as for the module's functions).
+        **options: The registry options (`zoo_oci.RegistryOptions`: `plain_http`, `ca_file`,
+            `cert_file`, `key_file`, `insecure`, `timeout`, `retry_timeout`, `docker_config`,
+            `concurrency`, `cache_dir`, `offline`), as for `pull` (None: the environment's, as
+            for the module's functions).
 
     Example:
         >>> local = zoo_oci.Client(plain_http=True, cache_dir="/data/zoo-cache", retry_timeout=0)
@@ -1075,39 +876,9 @@ class Client:
         >>> session = zoo_oci.hub.load("localhost:5000/zoo/iris:1.0", client=plane)
     """
 
-    def __init__(
-        self,
-        *,
-        plain_http: bool = False,
-        ca_file: Optional[CaFiles] = None,
-        cert_file: Optional[StrPath] = None,
-        key_file: Optional[StrPath] = None,
-        insecure: bool = False,
-        timeout: Optional[float] = None,
-        retry_timeout: Optional[float] = None,
-        docker_config: Optional[StrPath] = None,
-        concurrency: Optional[int] = None,
-        cache_dir: Optional[StrPath] = None,
-        offline: Optional[bool] = None,
-    ) -> None:
-        if (cert_file is None) != (key_file is None):
-            raise TypeError("cert_file and key_file go together: give both, or neither")
-        options: Dict[str, Any] = {
-            "plain_http": bool(plain_http),
-            "ca_file": None if ca_file is None else _ca_files(ca_file),
-            "cert_file": None if cert_file is None else _path(cert_file, "cert_file"),
-            "key_file": None if key_file is None else _path(key_file, "key_file"),
-            "insecure": bool(insecure),
-            "timeout": None if timeout is None else float(timeout),
-            "retry_timeout": None if retry_timeout is None else float(retry_timeout),
-            "docker_config": None if docker_config is None else _path(docker_config, "docker_config"),
-            "concurrency": concurrency,
-            "cache_dir": None if cache_dir is None else _path(cache_dir, "cache_dir"),
-            "offline": None if offline is None else bool(offline),
-        }
-        if concurrency is not None and (isinstance(concurrency, bool) or not isinstance(concurrency, int)):
-            raise TypeError(f"concurrency takes an int, not {type(concurrency).__name__}")
-        self._options = options
+    @_options.registry_options
+    def __init__(self, **options: Unpack[RegistryOptions]) -> None:
+        self._options = _options.normalise(options, "Client")
 
     @property
     def options(self) -> Dict[str, Any]:

@@ -37,20 +37,13 @@ class Net(TypedDict):
 
 __version__: str
 
-class ZooError(Exception):
-    """Any zoo-oci failure. `str(e)` is the message and its causes; `hint` says what to do."""
-
-    message: str
-    causes: list[str]
-    hint: Optional[str]
-    exit_code: int
-    kind: str
-
-class UsageError(ZooError): ...
-class AuthError(ZooError): ...
-class NotFoundError(ZooError): ...
-class IntegrityError(ZooError): ...
-class TransportError(ZooError): ...
+# The exceptions raised here are the package's (zoo_oci._errors), so that they pickle.
+from ._errors import AuthError as AuthError
+from ._errors import IntegrityError as IntegrityError
+from ._errors import NotFoundError as NotFoundError
+from ._errors import TransportError as TransportError
+from ._errors import UsageError as UsageError
+from ._errors import ZooError as ZooError
 
 def pull(
     ref: str,
@@ -63,8 +56,10 @@ def pull(
     force: bool,
     net: Net,
     progress: Optional[Progress],
+    resolved_from: Optional[str] = None,
 ) -> str:
-    """Pull into `dest`, or (None) into the shared cache. JSON: {"destination", "digest",
+    """Pull into `dest`, or (None) into the shared cache; `resolved_from`, for a digest `ref`
+    pulled into the cache, is the tag it was resolved from, kept there as a pull by it keeps it. JSON: {"destination", "digest",
     "up_to_date", "layers", "bytes", "files", "warnings", "cached": bool, "from_cache":
     int (layers taken from the cache, not downloaded)}."""
 

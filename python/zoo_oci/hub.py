@@ -31,11 +31,16 @@ import importlib.util
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import zoo_oci as _zoo
 
-from . import _errors, _native
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ._options import RegistryOptions
+
+from . import _errors, _options
 from ._suite import Suite, Variant
 
 __all__ = ["load", "list", "help", "RuntimeNotInstalled"]
@@ -60,12 +65,12 @@ class _RuntimeNotInstalledDoc:
 
 try:
 
-    class RuntimeNotInstalled(_RuntimeNotInstalledDoc, _native.ZooError, ImportError):
+    class RuntimeNotInstalled(_RuntimeNotInstalledDoc, _errors.ZooError, ImportError):
         __doc__ = _RuntimeNotInstalledDoc.__doc__
 
 except TypeError:  # pragma: no cover - a ZooError with an instance layout ImportError cannot share
 
-    class RuntimeNotInstalled(_RuntimeNotInstalledDoc, _native.ZooError):  # type: ignore[no-redef]
+    class RuntimeNotInstalled(_RuntimeNotInstalledDoc, _errors.ZooError):  # type: ignore[no-redef]
         __doc__ = _RuntimeNotInstalledDoc.__doc__
 
 
@@ -117,9 +122,11 @@ def _installed(kind: str) -> bool:
     return False
 
 
-def _offline(client: Optional[_zoo.Client] = None) -> bool:
-    """The client's offline switch, else `ZOO_OCI_OFFLINE` as the core reads it."""
-    held = None if client is None else client.options["offline"]
+def _offline(client: Optional[_zoo.Client] = None, given: Optional[Dict[str, Any]] = None) -> bool:
+    """The call's offline switch, else the client's, else `ZOO_OCI_OFFLINE` as the core reads it."""
+    held = (given or {}).get("offline")
+    if held is None and client is not None:
+        held = client.options["offline"]
     if held is not None:
         return bool(held)
     return os.environ.get("ZOO_OCI_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
@@ -129,12 +136,6 @@ def _api(client: Optional[_zoo.Client]) -> _zoo.Client:
     """Whose functions to call: the client's (its options applied), else those of a client
     holding nothing, which are the module's."""
     return _zoo.Client() if client is None else client
-
-
-def _given(**options: Any) -> Dict[str, Any]:
-    """The registry keywords a caller gave (not at their default: False or None), so that a
-    client's options are not overridden by defaults."""
-    return {k: v for k, v in options.items() if v is not None and v is not False}
 
 
 def _lower(value: Optional[str]) -> str:
@@ -311,18 +312,12 @@ def _not_installed(
 # -- the API -----------------------------------------------------------------------------------
 
 
+@_options.registry_options
 def load(
     ref: Union[str, Suite],
     *,
     variant: Optional[Union[str, Sequence[str]]] = None,
     framework: Optional[Union[str, Sequence[str]]] = None,
-    plain_http: bool = False,
-    ca_file: Optional[_zoo.CaFiles] = None,
-    cert_file: Optional[_zoo.StrPath] = None,
-    key_file: Optional[_zoo.StrPath] = None,
-    insecure: bool = False,
-    timeout: Optional[float] = None,
-    retry_timeout: Optional[float] = None,
     client: Optional[_zoo.Client] = None,
     quiet: bool = False,
     **kwargs: Any,
@@ -332,7 +327,8 @@ def load(
     Reads the manifest (`zoo_oci.inspect`), takes the candidate variants (all of them in the
     suite's order, or those named by `variant` in the order given, narrowed by `framework`),
     picks the first one whose runtime is installed (checked without importing anything heavy),
-    pulls that variant's model files alone into the shared cache, and loads them:
+    pulls that variant's model files alone into the shared cache, from the very manifest read
+    (by its digest: a tag moved in between changes nothing), and loads them:
 
     - ONNX: `onnxruntime.InferenceSession(path, **kwargs)` (a folder variant: its first
       `.onnx`, with its external data beside it);
@@ -354,13 +350,13 @@ def load(
         variant: The variant(s) to consider, by name, in order of preference.
         framework: Only variants of this framework or format (`onnx`, `safetensors`,
             `torchscript`, `pytorch`, …).
-        plain_http: Talk HTTP, not TLS, to the registry.
-        ca_file: PEM file(s) of CAs to trust besides the system's.
-        cert_file, key_file, insecure, timeout, retry_timeout: As for `zoo_oci.pull`.
         client: A `zoo_oci.Client` whose options (its cache folder and offline switch too)
-            apply; the keywords above that are given add to them.
+            apply; registry options given as keywords add to them.
         quiet: No progress bar for the download.
-        **kwargs: Passed to the loader (`providers=[...]`, `sess_options=` for onnxruntime;
+        **kwargs: The registry options (`zoo_oci.RegistryOptions`: `plain_http`, `ca_file`,
+            `cert_file`, `key_file`, `insecure`, `timeout`, `retry_timeout`, `docker_config`,
+            `concurrency`, `cache_dir`, `offline`), as for `zoo_oci.pull`; the other keywords
+            are passed to the loader (`providers=[...]`, `sess_options=` for onnxruntime;
             `map_location=` for TorchScript; `device=` for safetensors; `device=`,
             `model_kwargs=`, `torch_dtype=` for Transformers).
 
@@ -401,23 +397,12 @@ def load(
             hint="pull the files with zoo_oci.pull(ref, only='model') and load them yourself if you trust the code",
         )
     kwargs.pop("trust_remote_code", None)
-    suite = (
-        ref
-        if isinstance(ref, Suite) and ref.layers
-        else _api(client).inspect(
-            ref,
-            **_given(
-                plain_http=plain_http,
-                ca_file=ca_file,
-                cert_file=cert_file,
-                key_file=key_file,
-                insecure=insecure,
-                timeout=timeout,
-                retry_timeout=retry_timeout,
-            ),
-        )
-    )
-    offline = _offline(client)
+    registry = {name: kwargs.pop(name) for name in _options.NAMES if name in kwargs}
+    suite = ref if isinstance(ref, Suite) and ref.layers else _api(client).inspect(ref, **registry)
+    # The pulls below take the manifest the variant was chosen from, by its digest, not the tag
+    # again: a tag moved in between would pull another suite, whose variant may not even exist.
+    pinned: Union[str, Suite] = suite if suite.location and suite.digest else ref
+    offline = _offline(client, registry)
     candidates = _candidates(suite, _names(variant), _names(framework))
 
     extras: Dict[str, str] = {}
@@ -434,22 +419,8 @@ def load(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                snapshot = _api(client).pull(
-                    ref,
-                    only="model",
-                    variant=v.name,
-                    quiet=quiet,
-                    **_given(
-                        plain_http=plain_http,
-                        ca_file=ca_file,
-                        cert_file=cert_file,
-                        key_file=key_file,
-                        insecure=insecure,
-                        timeout=timeout,
-                        retry_timeout=retry_timeout,
-                    ),
-                )
-            except _native.NotFoundError as e:
+                snapshot = _api(client).pull(pinned, only="model", variant=v.name, quiet=quiet, **registry)
+            except _errors.NotFoundError as e:
                 if not offline:
                     raise
                 # Offline, a variant the cache lacks is skipped for one it holds.
@@ -496,6 +467,7 @@ def load(
     raise _not_installed(suite, candidates, extras, unsupported)
 
 
+@_options.registry_options
 def list(  # noqa: A001 - hub.list, as torch.hub.list
     location: str,
     *,
@@ -503,25 +475,17 @@ def list(  # noqa: A001 - hub.list, as torch.hub.list
     framework: Optional[str] = None,
     license: Optional[str] = None,
     query: Optional[str] = None,
-    plain_http: bool = False,
-    ca_file: Optional[_zoo.CaFiles] = None,
-    cert_file: Optional[_zoo.StrPath] = None,
-    key_file: Optional[_zoo.StrPath] = None,
-    insecure: bool = False,
-    timeout: Optional[float] = None,
-    retry_timeout: Optional[float] = None,
     client: Optional[_zoo.Client] = None,
+    **options: Unpack[RegistryOptions],
 ) -> List[Suite]:
     """The suites of a zoo: `zoo_oci.index` under the name `torch.hub` users look for.
 
     Args:
         location: `oci:./zoo`, `localhost:5000`, `ghcr.io/team`, `ghcr.io/team/model`.
         task, framework, license, query: Filters, as for `zoo_oci.index`.
-        plain_http: Talk HTTP, not TLS, to the registry.
-        ca_file: PEM file(s) of CAs to trust besides the system's.
-        cert_file, key_file, insecure, timeout, retry_timeout: As for `zoo_oci.pull`.
         client: A `zoo_oci.Client` whose options (its cache folder and offline switch too)
-            apply; the keywords above that are given add to them.
+            apply; the options given add to them.
+        **options: The registry options (`zoo_oci.RegistryOptions`), as for `zoo_oci.pull`.
 
     Returns:
         One `Suite` per suite version, sorted by modality, task, name and version.
@@ -537,39 +501,24 @@ def list(  # noqa: A001 - hub.list, as torch.hub.list
         framework=framework,
         license=license,
         query=query,
-        **_given(
-            plain_http=plain_http,
-            ca_file=ca_file,
-            cert_file=cert_file,
-            key_file=key_file,
-            insecure=insecure,
-            timeout=timeout,
-            retry_timeout=retry_timeout,
-        ),
+        **options,
     )
 
 
+@_options.registry_options
 def help(  # noqa: A001
     ref: Union[str, Suite],
     *,
-    plain_http: bool = False,
-    ca_file: Optional[_zoo.CaFiles] = None,
-    cert_file: Optional[_zoo.StrPath] = None,
-    key_file: Optional[_zoo.StrPath] = None,
-    insecure: bool = False,
-    timeout: Optional[float] = None,
-    retry_timeout: Optional[float] = None,
     client: Optional[_zoo.Client] = None,
+    **options: Unpack[RegistryOptions],
 ) -> str:
     """A suite's README (from its manifest: nothing is pulled), or its summary when it has none.
 
     Args:
         ref: The suite, or a `Suite` (then nothing is read at all).
-        plain_http: Talk HTTP, not TLS, to the registry.
-        ca_file: PEM file(s) of CAs to trust besides the system's.
-        cert_file, key_file, insecure, timeout, retry_timeout: As for `zoo_oci.pull`.
         client: A `zoo_oci.Client` whose options (its cache folder and offline switch too)
-            apply; the keywords above that are given add to them.
+            apply; the options given add to them.
+        **options: The registry options (`zoo_oci.RegistryOptions`), as for `zoo_oci.pull`.
 
     Returns:
         Markdown text; empty when the suite has neither README nor summary.
@@ -579,20 +528,5 @@ def help(  # noqa: A001
         >>> print(hub.help("oci:./zoo:1.0").splitlines()[0])
         # Iris species from four measurements — logistic regression (ONNX-ML)
     """
-    suite = (
-        ref
-        if isinstance(ref, Suite)
-        else _api(client).inspect(
-            ref,
-            **_given(
-                plain_http=plain_http,
-                ca_file=ca_file,
-                cert_file=cert_file,
-                key_file=key_file,
-                insecure=insecure,
-                timeout=timeout,
-                retry_timeout=retry_timeout,
-            ),
-        )
-    )
+    suite = ref if isinstance(ref, Suite) else _api(client).inspect(ref, **options)
     return suite.readme or suite.summary or ""
