@@ -287,8 +287,16 @@ def test_a_client_reads_credentials_from_its_docker_config(secure_registry, tmp_
     assert client.inspect(ref).digest == digest
     with pytest.raises(zoo_oci.AuthError):
         zoo_oci.inspect(ref, ca_file=ca)  # $DOCKER_CONFIG holds nothing for it
+    # login writes the config the client reads (as login --docker-config FILE), not $DOCKER_CONFIG's.
+    fresh = tmp_path / "fresh" / "config.json"
+    fresh.parent.mkdir()
+    writer = zoo_oci.Client(ca_file=ca, docker_config=fresh)
+    assert writer.login(secure_registry.addr, USER, PASSWORD) == fresh
+    assert writer.inspect(ref).digest == digest, "what login wrote is read back"
+    assert zoo_oci.login(secure_registry.addr, USER, PASSWORD, ca_file=ca, docker_config=fresh) == fresh
+    # logout knows only $DOCKER_CONFIG's config: a client holding another refuses it.
     with pytest.raises(zoo_oci.UsageError) as raised:
-        client.login(secure_registry.addr, USER, PASSWORD)
+        client.logout(secure_registry.addr)
     assert "DOCKER_CONFIG" in raised.value.hint
     assert not (Path(os.environ["DOCKER_CONFIG"]) / "config.json").exists()
 

@@ -751,9 +751,10 @@ def login(
     **options: Unpack[RegistryOptions],
 ) -> Path:
     """Check a user name and password (or token) against a registry, then keep them in the
-    Docker config, as `zoo-oci login` and `docker login` do: `$DOCKER_CONFIG/config.json`, else
-    `~/.docker/config.json` (or the credential helper it names). Every later call, here or on
-    the command line, uses them. Nothing is stored when the registry refuses them, and the
+    Docker config, as `zoo-oci login` and `docker login` do: `docker_config` when given (as
+    `--docker-config`), else `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json` (or the
+    credential helper it names). Every later call reading that config, here or on the command
+    line, uses them. Nothing is stored when the registry refuses them, and the
     password shows in no message.
 
     Args:
@@ -762,7 +763,7 @@ def login(
         password: The password or token; read it from a secret store or
             `getpass.getpass()`, not from source code.
         **options: The registry options (`zoo_oci.RegistryOptions`), as for `pull`, to reach
-            the registry (not `docker_config`: what is written is `$DOCKER_CONFIG`'s).
+            the registry; `docker_config` is the file written.
 
     Returns:
         The Docker config file written.
@@ -779,11 +780,6 @@ def login(
     for name, value in (("registry", registry), ("username", username), ("password", password)):
         if not isinstance(value, str):
             raise TypeError(f"login() takes {name} as a str, not {type(value).__name__}")
-    if options.get("docker_config") is not None:
-        raise _errors.usage(
-            f"login() writes the Docker config of $DOCKER_CONFIG (or ~/.docker), not docker_config ({options['docker_config']})",
-            hint=f"set DOCKER_CONFIG to the folder holding {options['docker_config']} and call zoo_oci.login()",
-        )
     net = _options.net(options, "login")
     report = _report(_native.login(registry, username, password, net))
     return _Path(report["config"])
@@ -901,11 +897,13 @@ class Client:
         signature = _signature(function)
         held = {k: v for k, v in self._options.items() if k in signature.parameters}
         docker_config = self._options["docker_config"]
-        writes_credentials = function in (login, logout)
+        # login writes the docker_config it is given, the one this client reads; logout knows
+        # only the usual one.
+        forgets_elsewhere = function is logout
 
         @_functools.wraps(function)
         def call(*args: Any, **kwargs: Any) -> Any:
-            if writes_credentials and docker_config is not None:
+            if forgets_elsewhere and docker_config is not None:
                 from ._errors import usage
 
                 raise usage(
