@@ -14,9 +14,12 @@ use zoo_oci::artifact::manifest::{self, Descriptor};
 use zoo_oci::artifact::media;
 use zoo_oci::reference::{Location, Scope};
 
-/// Every target, by the name of its folder under `fuzz/fuzz_targets/` and
-/// `tests/fuzz_regressions/`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A target: its name (its file in `fuzz/fuzz_targets/`, its folder in
+/// `tests/fuzz_regressions/`) and what it runs an input through.
+pub type Target = (&'static str, fn(&[u8]));
+
+/// Every target.
+pub const TARGETS: &[Target] = &[
     ("manifest", manifest),
     ("config", config),
     ("tar", tar),

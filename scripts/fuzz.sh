@@ -33,13 +33,17 @@ fi
 
 # One build of every target (release, debug assertions on: overflows panic, as they should be
 # found); each run below reuses it.
-if [[ $# -eq 0 ]]; then
-    cargo "+$toolchain" fuzz build --fuzz-dir fuzz --sanitizer "$sanitizer"
-else
-    for target in "${targets[@]}"; do
-        cargo "+$toolchain" fuzz build --fuzz-dir fuzz --sanitizer "$sanitizer" "$target"
-    done
+# FUZZ_SKIP_BUILD=1 runs what the last build left (fuzz/target/), e.g. while the tree changes.
+if [[ ${FUZZ_SKIP_BUILD:-0} != 1 ]]; then
+    if [[ $# -eq 0 ]]; then
+        cargo "+$toolchain" fuzz build --fuzz-dir fuzz --sanitizer "$sanitizer"
+    else
+        for target in "${targets[@]}"; do
+            cargo "+$toolchain" fuzz build --fuzz-dir fuzz --sanitizer "$sanitizer" "$target"
+        done
+    fi
 fi
+bin=fuzz/target/$(rustc "+$toolchain" -vV | sed -n 's/^host: //p')/release
 
 logs=$(mktemp -d)
 summary=()
@@ -48,16 +52,30 @@ for target in "${targets[@]}"; do
     corpus=fuzz/corpus/$target
     artifacts=fuzz/artifacts/$target
     mkdir -p "$corpus" "$artifacts"
-    # Seeds: the inputs kept from earlier crashes.
+    # Seeds: the inputs kept from earlier crashes, and the repository's own files of the kind
+    # (the examples' model files once fetched, zoo.yaml files, the fixture layout's manifests).
     if [[ -d tests/fuzz_regressions/$target ]]; then
         cp -n tests/fuzz_regressions/"$target"/* "$corpus"/ 2>/dev/null || true
+    fi
+    case $target in
+        onnx | gguf | tflite | safetensors) pattern="*.$target" ;;
+        openvino) pattern="*.xml" ;;
+        torchscript) pattern="*.pt" ;;
+        zoo_yaml) pattern="zoo.yaml" ;;
+        manifest) pattern="[0-9a-f]*[0-9a-f]" ;;
+        *) pattern="" ;;
+    esac
+    if [[ -n $pattern ]]; then
+        find examples tests/fixtures -type f -name "$pattern" -size -1024k 2>/dev/null | while read -r seed; do
+            cp -n "$seed" "$corpus/seed-$(basename "$seed")" 2>/dev/null || true
+        done
     fi
     before=$(find "$artifacts" -type f | wc -l)
     log=$logs/$target.log
     # -fork keeps fuzzing after a crash (each crash is written to $artifacts), so one bad input
     # does not end the target's time; -rss_limit_mb and -timeout turn runaway memory and hangs
     # into findings too.
-    cargo "+$toolchain" fuzz run --fuzz-dir fuzz --sanitizer "$sanitizer" "$target" "$corpus" -- \
+    "$bin/$target" "$corpus" \
         -max_total_time="$seconds" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
         -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$artifacts/" >"$log" 2>&1 || true
     execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+|#[0-9]+' "$log" | grep -Eo '[0-9]+' | sort -n | tail -1)
