@@ -277,9 +277,18 @@ impl Graph<'_> {
                 if attempt > 0 && self.dst.exists(node).await.unwrap_or(false) {
                     return Ok(());
                 }
-                match (taker, partial) {
-                    (Some(taker), Some(partial)) => self.transfer_file(node, partial, taker).await,
-                    _ => self.transfer(node, partial).await,
+                let kept = partial.map_or(0, |p| p.len());
+                let moved = self.attempt(node, taker, partial).await;
+                match (moved, partial) {
+                    // Bytes kept from before (an earlier run's, maybe cut short or written by
+                    // another version) that do not make the blob: forgotten, and the blob
+                    // downloaded once more from byte 0 before anything is reported. Only a
+                    // source that sends wrong bytes from the start fails the copy as corrupt.
+                    (Err(e), Some(p)) if kept > 0 && e.kind().is_integrity() => {
+                        p.discard();
+                        self.attempt(node, taker, partial).await
+                    }
+                    (moved, _) => moved,
                 }
             }
         })
@@ -298,6 +307,20 @@ impl Graph<'_> {
         }
         (self.options.on_event)(&Event::Copied(node.clone(), started.elapsed()));
         Ok(())
+    }
+
+    /// One attempt at a blob: into its partial file for a sink that takes it as a file, else
+    /// streamed into the sink.
+    async fn attempt(
+        &self,
+        node: &Descriptor,
+        taker: Option<&dyn crate::store::FileTaker>,
+        partial: Option<&Partial>,
+    ) -> Result<()> {
+        match (taker, partial) {
+            (Some(taker), Some(partial)) => self.transfer_file(node, partial, taker).await,
+            _ => self.transfer(node, partial).await,
+        }
     }
 
     /// One attempt at moving a blob's bytes, reporting progress while the sink takes them, and

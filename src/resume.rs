@@ -84,9 +84,19 @@ impl Partial {
     }
 
     /// The blob's bytes: the prefix already here, then the rest from `src` (a ranged request
-    /// when the source can make one), kept here as it arrives.
+    /// when the source can make one), kept here as it arrives. A partial file that holds the
+    /// whole blob (a run that stopped before the sink took it) is read alone, with no request:
+    /// asking for the range past its end is answered 416. The sink verifies the digest as
+    /// always, and a mismatch discards the file ([`crate::copy`] then starts from byte 0).
     pub async fn reader(&self, src: &dyn Source, descriptor: &Descriptor) -> Result<BlobReader> {
         let have = self.len();
+        if have == descriptor.size && have > 0 {
+            let whole = tokio::fs::File::open(&self.path)
+                .await
+                .map_err(|e| crate::error::Error::io("read", &self.path, e))?
+                .take(have);
+            return Ok(Box::pin(whole));
+        }
         if have > 0
             && let Some(ranged) = src.ranged()
             && let Some(rest) = ranged.fetch_blob_from(descriptor, have).await?

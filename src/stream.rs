@@ -167,6 +167,14 @@ pub trait Spooler: Send + Sync + std::fmt::Debug {
 /// A blob being written whose digest is not known yet. Dropped without [`Spool::commit`], it
 /// leaves nothing visible: a layout's temp file is removed, a registry's upload session cancelled.
 pub trait Spool: std::io::Write + Send {
+    /// The blob's last byte is written. A store that streams it somewhere (a registry's upload
+    /// session) ends that stream now and says whether it arrived, so that no transfer stays open
+    /// while other layers are packed: `--concurrency` bounds the spools being written, not the
+    /// ones waiting for their commit. [`Spool::commit`] finishes a spool not finished yet.
+    fn finish(&mut self) -> crate::error::Result<()> {
+        Ok(())
+    }
+
     /// The blob is complete and is `digest`, `size` bytes: makes it visible. The store checks
     /// what it received against the digest (a registry) or trusts the packer that computed it
     /// over the very bytes written (a layout).

@@ -2,14 +2,14 @@
 
 mod util;
 
-mod artifact;
 mod architecture;
+mod artifact;
 mod browse;
 mod cache;
 mod check;
 mod container;
-mod credentials_offline;
 mod conventions;
+mod credentials_offline;
 mod destinations;
 mod diff;
 mod ecosystem;
@@ -33,3 +33,4 @@ mod scale;
 mod shared_cache;
 mod tls;
 mod tour;
+mod transfers;

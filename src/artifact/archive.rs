@@ -371,7 +371,11 @@ fn extract_entry<R: Read>(
     // A file the manifest lists is checked against its digest. One it does not list (a layer of
     // more than FILE_LIST_LIMIT files) is covered by the layer's digest alone: hashing each of
     // 100,000 small files as well would cost a fifth of the pull for a digest nobody checks.
-    preallocate(&file, claimed).map_err(|e| Error::io("make room for", &full, e))?;
+    // Space is reserved for what the record lists, never for what a tar header claims: a
+    // hostile header of 2 GiB, in a layer the record does not list, would fill the disk before
+    // the expansion bound stopped it.
+    let listed = record.map_or(0, |r| r.size);
+    preallocate(&file, listed).map_err(|e| Error::io("make room for", &full, e))?;
     let (size, sha256) = if let Some(record) = record {
         let mut out = ChunkHashingWriter::new(file, claimed);
         copy_large(&mut (&mut entry).take(claimed), &mut out, claimed).map_err(copy_error)?;
@@ -519,7 +523,9 @@ const PREALLOCATE_FROM: u64 = 8 << 20;
 /// Reserves a big file's space before it is written, where the file system can (`fallocate`): a
 /// disk too small for a 10 GB model fails now, not after 9 GB of download, and the file's blocks
 /// are allocated together rather than as it grows. The size stays 0 until written (`KEEP_SIZE`).
-/// File systems that cannot reserve just write.
+/// File systems that cannot reserve just write. `size` comes from the manifest (the suite
+/// record's size of a file, a raw layer's descriptor), whose bytes are verified, never from the
+/// archive being read.
 fn preallocate(file: &File, size: u64) -> io::Result<()> {
     if size < PREALLOCATE_FROM {
         return Ok(());

@@ -41,6 +41,10 @@ pub struct PackOptions {
     /// Where each layer read is also written while it is hashed (the push's destination), so
     /// that a push reads every file once; committed only once the whole manifest is built.
     pub spooler: Option<std::sync::Arc<dyn Spooler>>,
+    /// Layers written into the spooler at once (a push's `--concurrency`, which bounds every
+    /// transfer): a packing thread waits for one of them to finish before it opens another
+    /// spool. Layers not spooled (known to the digest cache, or held there) are not counted.
+    pub spools_at_once: usize,
     /// Set when the push is abandoned (Ctrl-C, SIGTERM): packing stops at its next write and
     /// drops its spools, which removes what they wrote.
     pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -58,6 +62,7 @@ impl Default for PackOptions {
             unread: None,
             cache: None,
             spooler: None,
+            spools_at_once: 3,
             stop: Default::default(),
             names: media::Names::ModelPack,
         }
@@ -217,6 +222,7 @@ pub fn pack(suite: Suite, options: &PackOptions) -> Result<PackedSuite> {
     let suite = for_names(suite, options.names);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(suite.layers.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots = Slots::new(options.spools_at_once);
     type Packed = (usize, PackedLayer, Option<Box<dyn Spool>>);
     let results: Vec<Result<Packed>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
@@ -226,7 +232,7 @@ pub fn pack(suite: Suite, options: &PackOptions) -> Result<PackedSuite> {
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(plan) = suite.layers.get(i) else { break };
-                        done.push(pack_layer(&suite, plan, options).map(|(l, spool)| (i, l, spool)));
+                        done.push(pack_layer(&suite, plan, options, &slots).map(|(l, spool)| (i, l, spool)));
                     }
                     done
                 })
@@ -338,9 +344,54 @@ fn assemble(
     Ok((config, config_bytes, manifest_desc, manifest_bytes))
 }
 
+/// The spools being written at once, at most [`PackOptions::spools_at_once`]: a counter and a
+/// condition variable, as the packing threads are plain threads.
+struct Slots {
+    free: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+/// A slot taken; given back when dropped.
+struct Slot<'a>(&'a Slots);
+
+impl Slots {
+    fn new(count: usize) -> Slots {
+        Slots { free: std::sync::Mutex::new(count.max(1)), freed: std::sync::Condvar::new() }
+    }
+
+    /// Waits for a free slot; `None` once the push is stopped.
+    fn take<'a>(&'a self, stop: &std::sync::atomic::AtomicBool) -> Option<Slot<'a>> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return None;
+            }
+            if *free > 0 {
+                *free -= 1;
+                return Some(Slot(self));
+            }
+            // Woken by a slot given back, or now and then to look at `stop`.
+            let wait = self.freed.wait_timeout(free, std::time::Duration::from_millis(100));
+            free = wait.unwrap_or_else(|e| e.into_inner()).0;
+        }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.freed.notify_one();
+    }
+}
+
 /// Packs one layer: its digest from the cache, else from reading it (into the spool, when
-/// there is a spooler), and its descriptor.
-fn pack_layer(suite: &Suite, plan: &LayerPlan, options: &PackOptions) -> Result<(PackedLayer, Option<Box<dyn Spool>>)> {
+/// there is a spooler and a slot for it), and its descriptor.
+fn pack_layer(
+    suite: &Suite,
+    plan: &LayerPlan,
+    options: &PackOptions,
+    slots: &Slots,
+) -> Result<(PackedLayer, Option<Box<dyn Spool>>)> {
     let compression = compression_of(plan, options.compression);
     let media_type = media_type_of(plan, compression);
     let cached = options.cache.as_ref().and_then(|cache| {
@@ -363,7 +414,16 @@ fn pack_layer(suite: &Suite, plan: &LayerPlan, options: &PackOptions) -> Result<
         .and_then(|(cache, key)| cache.likely(key))
         .zip(options.spooler.as_ref())
         .is_some_and(|((digest, size), spooler)| spooler.holds(&digest, size));
-    let spool = if held { None } else { options.spooler.as_ref().and_then(|s| s.spool().ok()) };
+    let (spool, slot) = match options.spooler.as_ref().filter(|_| !held) {
+        Some(spooler) => {
+            let slot = slots.take(&options.stop).ok_or_else(|| Error::failed("the push was stopped"))?;
+            match spooler.spool() {
+                Ok(spool) => (Some(spool), Some(slot)),
+                Err(_) => (None, None),
+            }
+        }
+        None => (None, None),
+    };
     let counted =
         Counted { counter: options.hashed.as_deref(), written: 0, spool, spool_failed: false, stop: &options.stop };
     // Each file's digest is recorded only where the manifest lists the files (at most
@@ -380,6 +440,13 @@ fn pack_layer(suite: &Suite, plan: &LayerPlan, options: &PackOptions) -> Result<
         let (counted, digest, _) = sink.finish();
         (counted, digest, written)
     };
+    // The layer's body ends here, its upload answered, before the slot goes to another layer;
+    // a spool that failed keeps its error for the commit, which reports it.
+    let mut spool = counted.spool;
+    if let Some(spool) = spool.as_mut() {
+        let _ = spool.finish();
+    }
+    drop(slot);
     let known = Known { digest, size: counted.written, diff_id: written.diff_id, files: written.files };
     if let Some((cache, key)) = &cached {
         cache.put(key, &known);
@@ -387,7 +454,7 @@ fn pack_layer(suite: &Suite, plan: &LayerPlan, options: &PackOptions) -> Result<
     if let Some((cache, key)) = &likely {
         cache.put(key, &known);
     }
-    Ok((describe(plan, known, compression, options.names), counted.spool))
+    Ok((describe(plan, known, compression, options.names), spool))
 }
 
 /// A layer's descriptor, with the annotations readers go by.

@@ -146,6 +146,8 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
             false => None,
         },
         spooler: None,
+        // `--concurrency` bounds the uploads packing streams as well as the copy's transfers.
+        spools_at_once: context.concurrency,
         stop: Default::default(),
         names: options.names.unwrap_or_default(),
     };

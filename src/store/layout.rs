@@ -215,10 +215,18 @@ impl Source for LayoutStore {
                 if let Some(found) = index.manifests.iter().find(|m| &m.digest == digest) {
                     return Ok(found.clone());
                 }
-                // A manifest below an index: read it to learn its media type.
+                // A manifest below an index: read it to learn its media type, no further than
+                // a manifest can be (the digest may name a 10 GB layer).
                 let path = self.blob_path(digest)?;
-                let bytes = fs::read(&path)
-                    .map_err(|_| Error::not_found(format!("manifest {digest} not found in {}", self.name())))?;
+                let bytes = read_manifest_blob(&path)
+                    .map_err(|_| Error::not_found(format!("manifest {digest} not found in {}", self.name())))?
+                    .ok_or_else(|| {
+                        Error::malformed(format!(
+                            "blob {digest} in {} is not a manifest: it is over the {} bytes a manifest may be",
+                            self.name(),
+                            media::MANIFEST_LIMIT
+                        ))
+                    })?;
                 #[derive(serde::Deserialize)]
                 #[serde(rename_all = "camelCase")]
                 struct MediaTypeOnly {
@@ -243,7 +251,14 @@ impl Source for LayoutStore {
             )));
         }
         let path = self.blob_path(&descriptor.digest)?;
-        let bytes = tokio::fs::read(&path).await.map_err(|e| {
+        // No more than the descriptor says, and one byte to see a longer file: the check below
+        // refuses it.
+        let mut bytes = Vec::new();
+        let read = async {
+            let file = tokio::fs::File::open(&path).await?;
+            file.take(descriptor.size + 1).read_to_end(&mut bytes).await
+        };
+        read.await.map_err(|e| {
             Error::io("read", &path, e).context(format!(
                 "manifest {} is missing from {}",
                 descriptor.digest,
@@ -282,7 +297,7 @@ impl Referrers for LayoutStore {
             if entry.size > media::MANIFEST_LIMIT as u64 || entry.digest == subject.digest {
                 continue;
             }
-            let Ok(bytes) = fs::read(self.blob_path(&entry.digest)?) else { continue };
+            let Ok(Some(bytes)) = read_manifest_blob(&self.blob_path(&entry.digest)?) else { continue };
             if let Some((of, referrer)) = manifest::as_referrer(&entry, &bytes)
                 && of == subject.digest
                 && !found.iter().any(|f: &Descriptor| f.digest == referrer.digest)
@@ -493,10 +508,19 @@ impl LayoutStore {
                 continue;
             }
             let path = self.blob_path(&d.digest)?;
-            let bytes = fs::read(&path).map_err(|e| {
-                Error::io("read", &path, e)
-                    .with_hint("the layout lists a manifest it does not hold: gc would lose data")
-            })?;
+            let bytes = read_manifest_blob(&path)
+                .map_err(|e| {
+                    Error::io("read", &path, e)
+                        .with_hint("the layout lists a manifest it does not hold: gc would lose data")
+                })?
+                .ok_or_else(|| {
+                    Error::malformed(format!(
+                        "manifest {} in the layout is over the {} bytes a manifest may be",
+                        d.digest,
+                        media::MANIFEST_LIMIT
+                    ))
+                    .with_hint("gc stops rather than lose what it points to: remove the entry from index.json first")
+                })?;
             pending.extend(children(&bytes, &d.digest)?);
         }
         let blobs = self.root.join("blobs").join("sha256");
@@ -519,6 +543,16 @@ impl LayoutStore {
         garbage.removed.sort();
         Ok(garbage)
     }
+}
+
+/// The bytes of a blob read as a manifest, or `None` when it is longer than a manifest may be
+/// ([`media::MANIFEST_LIMIT`]): what is read stays bounded whatever blob a digest names.
+fn read_manifest_blob(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    let limit = media::MANIFEST_LIMIT as u64;
+    let mut bytes = Vec::new();
+    File::open(path)?.take(limit + 1).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
 }
 
 /// The descriptors a manifest or index points down to: config, layers, manifests.

@@ -37,9 +37,6 @@ pub enum Fault {
     /// run here): `harbor_version` only to a request with Basic credentials, as Harbor tells it
     /// only to a signed-in user; forward the rest to the registry.
     Harbor(&'static str),
-    /// Answer every request whose line contains the pattern with this status and JSON body,
-    /// without forwarding it: a registry that puts what it likes in its error messages.
-    Answer(&'static str, u16, &'static str),
     /// Act as [`Fault::BearerAuth`] with these credentials, and hand out every upload `Location`
     /// at this other origin (`HOST:PORT`, path and query kept): a registry whose uploads go to
     /// S3 or a CDN.
@@ -50,6 +47,16 @@ pub enum Fault {
     /// Act as [`Fault::BearerAuth`] with these credentials, and answer every blob GET with a
     /// `307` to the same path at this other origin (`HOST:PORT`): downloads sent on to a CDN.
     RedirectBlobs(&'static str, &'static str, &'static str),
+    /// Answer every request whose line contains the pattern with this status and JSON body,
+    /// without forwarding it: a registry that puts what it likes in its error messages.
+    Answer(&'static str, u16, &'static str),
+    /// Answer `416 Range Not Satisfiable`, without forwarding it, to every GET that asks for a
+    /// byte range: a registry that will not send the rest of a partial download.
+    RefuseRanges,
+    /// Forward every request, counting the blob transfers in flight (a GET of a blob, a PUT or
+    /// PATCH of an upload) from the moment their request begins until their answer is sent, and
+    /// noting `INFLIGHT N` each time the count rises ([`FaultProxy::most_in_flight`]).
+    Watch,
 }
 
 /// The token the [`Fault::BearerAuth`] proxy hands out.
@@ -111,6 +118,11 @@ impl FaultProxy {
                 (bytes, range)
             })
             .collect()
+    }
+
+    /// The most blob transfers that were in flight at once ([`Fault::Watch`]).
+    pub fn most_in_flight(&self) -> usize {
+        self.log().iter().filter_map(|l| l.strip_prefix("INFLIGHT ")).filter_map(|n| n.parse().ok()).max().unwrap_or(0)
     }
 
     /// The requests the proxy answered with a fault.
@@ -200,6 +212,12 @@ fn handle(
         }
         head.extend_from_slice(line.as_bytes());
     }
+    // Counted from here, the request's head read, until this function returns.
+    let _in_flight = (fault == Fault::Watch && is_blob_transfer(&request_line)).then(|| {
+        let now = matched.fetch_add(1, Ordering::SeqCst) + 1;
+        seen.lock().unwrap().push(format!("INFLIGHT {now}"));
+        InFlight(matched)
+    });
     let body = if chunked {
         read_chunked(&mut reader)?
     } else {
@@ -274,6 +292,11 @@ fn handle(
         )?;
         return Ok(());
     }
+    if fault == Fault::RefuseRanges && request_line.starts_with("GET ") && !range.is_empty() {
+        seen.lock().unwrap().push(format!("FAULT 416 range={range} {request_line}"));
+        write!(client, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?;
+        return Ok(());
+    }
     if let Fault::RedirectBlobs(_, _, other) = fault
         && request_line.starts_with("GET ")
         && request_line.contains("/blobs/sha256:")
@@ -298,10 +321,12 @@ fn handle(
         | Fault::Throttle(..)
         | Fault::CutUpload(..)
         | Fault::Harbor(..)
-        | Fault::Answer(..)
         | Fault::ForeignUploads(..)
         | Fault::Witness
-        | Fault::RedirectBlobs(..) => false,
+        | Fault::RedirectBlobs(..)
+        | Fault::Answer(..)
+        | Fault::RefuseRanges
+        | Fault::Watch => false,
     };
     if answer_fault {
         let status =
@@ -384,4 +409,21 @@ fn elsewhere(response: &[u8], other: &str) -> Vec<u8> {
         })
         .collect();
     [head.as_bytes(), &response[header_end..]].concat()
+}
+
+/// Whether a request line is a blob transfer: a GET of a blob, a PUT or PATCH of an upload.
+fn is_blob_transfer(request_line: &str) -> bool {
+    let (method, target) = request_line.split_once(' ').unwrap_or(("", ""));
+    let path = target.split([' ', '?']).next().unwrap_or("");
+    (method == "GET" && path.contains("/blobs/sha256:"))
+        || (matches!(method, "PUT" | "PATCH") && path.contains("/blobs/uploads/"))
+}
+
+/// One transfer in flight ([`Fault::Watch`]): counted down when dropped.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }

@@ -794,6 +794,9 @@ impl RangedFetch for RegistryStore {
             // The reader ends with an error unless exactly the range's bytes arrive.
             StatusCode::PARTIAL_CONTENT => Ok(Some(blob_reader(response.bytes_stream(), end.saturating_sub(start)))),
             StatusCode::OK => Ok(None), // the registry ignored the range
+            // A range it will not send (a partial download as long as the blob, a blob replaced
+            // under the same digest by a shorter one): the caller starts from byte 0.
+            StatusCode::RANGE_NOT_SATISFIABLE => Ok(None),
             _ => Err(self.api.refusal(Refusal::read(response).await, &doing)),
         }
     }

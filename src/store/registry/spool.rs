@@ -1,10 +1,15 @@
 //! One-pass uploads ([`Sink::spooler`](crate::store::Sink::spooler)): a layer being packed
 //! streams to the registry while the packer hashes it. Its digest is known only at its end, so
 //! the monolithic `PUT ?digest=` (which needs it first) cannot carry it; instead `POST` opens a
-//! session, one `PATCH` carries the whole body as it is produced (chunked transfer encoding),
-//! and the `PUT ?digest=` that closes the session is sent only once the whole manifest is
-//! built. The registry checks the digest then. A spool dropped before that cancels the session
-//! (`DELETE`), so a failed push leaves no blob behind.
+//! session, one `PATCH` carries the whole body as it is produced (chunked transfer encoding) and
+//! ends with the layer ([`Spool::finish`]), and the `PUT ?digest=` that closes the session is
+//! sent only once the whole manifest is built. The registry checks the digest then. A spool
+//! dropped before that cancels the session (`DELETE`), so a failed push leaves no blob behind.
+//!
+//! Each layer stands alone: a `PATCH` that fails (a 503, a reset) costs that layer its spool,
+//! and its session is left for the upload after packing to continue or replace
+//! ([`super::upload::Session::resume`]); the other layers keep theirs. Only a registry that
+//! stalls or refuses a streamed body as such is not asked again for the layers still to come.
 //!
 //! The packer runs on plain threads; the upload is an async task on the runtime the spooler was
 //! made on, fed through a bounded channel: at most [`IN_FLIGHT`] batches of [`BATCH`] bytes are
@@ -12,6 +17,7 @@
 
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::{Bytes, BytesMut};
 use reqwest::StatusCode;
@@ -37,9 +43,10 @@ pub struct RegistrySpooler {
     api: Arc<Api>,
     repository: String,
     runtime: tokio::runtime::Handle,
-    /// Set by the first spool that fails: a registry that cannot take a streamed upload, or is
-    /// not answering, is not asked again for the other layers of the push.
-    failed: Arc<std::sync::atomic::AtomicBool>,
+    /// Set by a spool the registry stalled on or refused as such: a registry that cannot take a
+    /// streamed upload, or is not answering, is not asked again for the layers still to come.
+    /// A transient failure of one layer (a 503) does not set it.
+    failed: Arc<AtomicBool>,
     broken: BrokenSessions,
 }
 
@@ -69,23 +76,26 @@ impl Spooler for RegistrySpooler {
     }
 
     fn spool(&self) -> Result<Box<dyn Spool>> {
-        if self.failed.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(Error::failed("an earlier one-pass upload to this registry failed"));
+        if self.failed.load(Ordering::Relaxed) {
+            return Err(Error::failed("an earlier one-pass upload to this registry stalled or was refused"));
         }
         let (body, receiver) = mpsc::channel::<io::Result<Bytes>>(IN_FLIGHT);
+        let (patched, on_patched) = oneshot::channel::<()>();
         let (close, closing) = oneshot::channel::<String>();
         let store = RegistryStore::over(self.api.clone(), &self.repository);
-        let task = self.runtime.spawn(upload(store, receiver, closing));
+        let task = self.runtime.spawn(upload(store, receiver, patched, closing));
         super::sessions::track(task.abort_handle());
         Ok(Box::new(RegistrySpool {
             batch: BytesMut::with_capacity(BATCH),
             body: Some(body),
+            patched: Some(on_patched),
             close: Some(close),
             task: Some(task),
             runtime: self.runtime.clone(),
             idle: self.api.idle_timeout(),
             failed: self.failed.clone(),
-            stalled: false,
+            finished: false,
+            failure: None,
             broken: self.broken.clone(),
         }))
     }
@@ -94,16 +104,21 @@ impl Spooler for RegistrySpooler {
 /// One layer on its way up.
 struct RegistrySpool {
     batch: BytesMut,
+    /// The `PATCH` body; dropped, it ends.
     body: Option<mpsc::Sender<io::Result<Bytes>>>,
+    /// Hears from the task once the registry accepted the `PATCH`; dropped unsent when it failed.
+    patched: Option<oneshot::Receiver<()>>,
     /// Takes the digest that closes the session; dropped unsent, it cancels the session.
     close: Option<oneshot::Sender<String>>,
     task: Option<tokio::task::JoinHandle<std::result::Result<(), Broken>>>,
     runtime: tokio::runtime::Handle,
     idle: std::time::Duration,
-    /// Set when a write failed (shared with the spooler): commit then reports why.
-    failed: Arc<std::sync::atomic::AtomicBool>,
-    /// This spool's write timed out.
-    stalled: bool,
+    /// Shared with the spooler: set when the registry stalled or refused a streamed body.
+    failed: Arc<AtomicBool>,
+    /// The body has ended ([`Spool::finish`]).
+    finished: bool,
+    /// Why this layer's upload failed, once known: its commit reports it.
+    failure: Option<Broken>,
     broken: BrokenSessions,
 }
 
@@ -119,65 +134,77 @@ impl RegistrySpool {
         let idle = self.idle;
         // The timer is made inside the runtime's context, which plain threads lack.
         let sent = self.runtime.block_on(async move { tokio::time::timeout(idle, body.send(Ok(bytes))).await });
-        let failure = match sent {
-            Ok(Ok(())) => return Ok(()),
-            // The task ended, with its error: `failure` gets it.
-            Ok(Err(_)) => io::Error::other("the upload ended early"),
-            Err(_) => {
-                self.stalled = true;
-                io::Error::new(io::ErrorKind::TimedOut, "the registry stopped taking the upload")
-            }
-        };
-        self.failed.store(true, std::sync::atomic::Ordering::Relaxed);
-        Err(failure)
-    }
-
-    /// Why the upload failed, cancelling it. Waits for nothing that could stall: a task that
-    /// ended (its body was refused) gives its own error; a stalled one, or one stopped because
-    /// another layer's upload failed, is aborted at once.
-    fn failure(&mut self, digest: &str) -> Error {
-        self.body = None;
-        self.close = None; // the task cancels the session
-        let task = self.task.take().expect("a spool ends once");
-        if self.stalled {
-            task.abort();
-            let idle = self.idle.as_secs_f64();
-            return Error::transport(
-                crate::error::TransportFailure::Timeout,
-                format!("the registry took no upload byte for {idle:.0} s"),
-            );
-        }
-        if !task.is_finished() {
-            task.abort();
-            return Error::failed("an upload of another layer to this registry failed first");
-        }
-        let ended = self.runtime.block_on(task);
-        self.outcome(digest, ended).err().unwrap_or_else(|| Error::failed("the one-pass upload ended early"))
-    }
-
-    /// What the ended task says, keeping the session of a body that broke off for the upload
-    /// after packing to continue.
-    fn outcome(
-        &self,
-        digest: &str,
-        ended: std::result::Result<std::result::Result<(), Broken>, tokio::task::JoinError>,
-    ) -> Result<()> {
-        match ended {
+        match sent {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(Broken { error, session })) => {
-                if let Some(session) = session {
-                    self.broken.lock().expect("no panics").insert(digest.to_string(), session);
-                }
-                Err(error)
+            // The task ended (the registry answered early, or the session could not be
+            // opened): `finish` learns why from it.
+            Ok(Err(_)) => Err(io::Error::other("the upload ended early")),
+            Err(_) => {
+                self.stalled();
+                Err(io::Error::new(io::ErrorKind::TimedOut, "the registry stopped taking the upload"))
             }
-            Err(e) => Err(Error::failed("the one-pass upload task failed").with_cause(e)),
+        }
+    }
+
+    /// The registry took no byte, or gave no answer, for the idle timeout: the task is stopped
+    /// and no other layer is spooled to this registry.
+    fn stalled(&mut self) {
+        if self.failure.is_some() {
+            return;
+        }
+        self.body = None;
+        self.close = None;
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+        self.failed.store(true, Ordering::Relaxed);
+        let idle = self.idle.as_secs_f64();
+        let error = Error::transport(
+            crate::error::TransportFailure::Timeout,
+            format!("the registry took no upload byte for {idle:.0} s"),
+        );
+        self.failure = Some(error.into());
+    }
+
+    /// Ends the body and waits (at most the idle timeout) for the registry's answer to the
+    /// `PATCH`, noting why it failed if it did.
+    fn end_body(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        let _ = self.send_batch(); // a failure is the task's to tell, or a stall, noted
+        self.body = None;
+        if self.failure.is_some() {
+            return;
+        }
+        let Some(patched) = self.patched.take() else { return };
+        let idle = self.idle;
+        let answer = self.runtime.block_on(async move { tokio::time::timeout(idle, patched).await });
+        match answer {
+            Ok(Ok(())) => {}
+            // The task ended before the `PATCH` was accepted: its outcome says why.
+            Ok(Err(_)) => {
+                let task = self.task.take().expect("the task is joined once");
+                let broken = match self.runtime.block_on(task) {
+                    Ok(Err(broken)) => broken,
+                    Ok(Ok(())) => Error::failed("the one-pass upload ended early").into(),
+                    Err(e) => Error::failed("the one-pass upload task failed").with_cause(e).into(),
+                };
+                // Refused as such (not a 5xx, not a broken connection): so would the others be.
+                if !broken.error.is_retryable() {
+                    self.failed.store(true, Ordering::Relaxed);
+                }
+                self.failure = Some(broken);
+            }
+            Err(_) => self.stalled(),
         }
     }
 }
 
 impl io::Write for RegistrySpool {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.failed.load(std::sync::atomic::Ordering::Relaxed) {
+        if self.failure.is_some() || self.finished {
             return Err(io::Error::other("the upload failed"));
         }
         self.batch.extend_from_slice(buf);
@@ -193,19 +220,30 @@ impl io::Write for RegistrySpool {
 }
 
 impl Spool for RegistrySpool {
-    fn commit(mut self: Box<Self>, digest: &str, _size: u64) -> Result<()> {
-        if self.failed.load(std::sync::atomic::Ordering::Relaxed) || self.send_batch().is_err() {
-            return Err(self.failure(digest));
+    fn finish(&mut self) -> Result<()> {
+        self.end_body();
+        match &self.failure {
+            Some(broken) => Err(broken.error.clone()),
+            None => Ok(()),
         }
-        self.body = None; // the end of the PATCH body
+    }
+
+    fn commit(mut self: Box<Self>, digest: &str, _size: u64) -> Result<()> {
+        self.end_body();
+        if let Some(Broken { error, session }) = self.failure.take() {
+            // The session the body broke off in, for the upload after packing to continue.
+            if let Some(session) = session {
+                self.broken.lock().expect("no panics").insert(digest.to_string(), session);
+            }
+            return Err(error);
+        }
         let _ = self.close.take().expect("a spool commits once").send(digest.to_string());
         let task = self.task.take().expect("a spool commits once");
-        let ended = self.runtime.block_on(task);
-        let result = self.outcome(digest, ended);
-        if result.is_err() {
-            self.failed.store(true, std::sync::atomic::Ordering::Relaxed);
+        match self.runtime.block_on(task) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(Broken { error, .. })) => Err(error),
+            Err(e) => Err(Error::failed("the one-pass upload task failed").with_cause(e)),
         }
-        result
     }
 }
 
@@ -232,11 +270,13 @@ impl From<Error> for Broken {
     }
 }
 
-/// The upload task: opens the session, streams the body in one `PATCH`, and closes the session
-/// with the digest it is given, or cancels it when the spool is dropped instead.
+/// The upload task: opens the session, streams the body in one `PATCH` (telling `patched` once
+/// the registry accepted it), and closes the session with the digest it is given, or cancels it
+/// when the spool is dropped instead.
 async fn upload(
     store: RegistryStore,
     mut body: mpsc::Receiver<io::Result<Bytes>>,
+    patched: oneshot::Sender<()>,
     closing: oneshot::Receiver<String>,
 ) -> std::result::Result<(), Broken> {
     let doing = store.doing("uploading a layer while packing it");
@@ -272,6 +312,7 @@ async fn upload(
         // we ended ourselves, the push being abandoned, is not continued: nobody asks.)
         Err(error) => return Err(Broken { error, session: Some(session) }),
     };
+    let _ = patched.send(());
     let Ok(digest) = closing.await else {
         cancel(&store, &session).await;
         return Err(Error::failed("the push was abandoned").into());

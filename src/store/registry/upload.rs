@@ -36,14 +36,26 @@ impl Session<'_> {
         self.send_from(descriptor, open, location, 0).await
     }
 
-    /// Continues the session at `location`, which holds a first part of the blob (a one-pass
-    /// upload that broke off), from the registry's offset; starts over when the registry no
-    /// longer knows the session.
+    /// Continues the session at `location`, which may hold a first part of the blob (a
+    /// one-pass upload that broke off), from the offset the registry reports. A session that
+    /// holds nothing, that the registry no longer knows, or that refuses to be continued
+    /// (Distribution 2.8 checks the offset its `_state` token recorded when the URL was handed
+    /// out, and answers a body it did not see end with "upload resumed at wrong offset") is
+    /// cancelled as far as the registry lets us, and the blob goes up whole in a new one.
     pub async fn resume(&self, descriptor: &Descriptor, open: BlobOpener<'_>, location: String) -> Result<()> {
-        match self.status(&location).await {
-            Ok((location, kept)) if kept <= descriptor.size => self.send_from(descriptor, open, location, kept).await,
-            _ => self.push(descriptor, open).await,
-        }
+        let stale = match self.status(&location).await {
+            Ok((next, kept)) if kept > 0 && kept <= descriptor.size => {
+                match self.send_from(descriptor, open, next.clone(), kept).await {
+                    // A transient failure is the copy's to try again (in a new session then).
+                    Err(e) if !e.is_retryable() => next,
+                    done => return done,
+                }
+            }
+            Ok((next, _)) => next,
+            Err(_) => location,
+        };
+        self.store.cancel_upload(&stale).await;
+        self.push(descriptor, open).await
     }
 
     /// How much of the session at `location` the registry holds, and the session's next URL.
@@ -153,16 +165,36 @@ fn next_location(store: &RegistryStore, response: &reqwest::Response, current: &
 
 /// How many bytes an upload status says arrived: its `Range: 0-N` means N + 1.
 fn received(response: &reqwest::Response) -> u64 {
-    response
-        .headers()
-        .get(RANGE)
-        .and_then(|v| v.to_str().ok())
+    received_of(response.headers().get(RANGE).and_then(|v| v.to_str().ok()))
+}
+
+/// The bytes a session's `Range` header says it holds. `0-0` is what Distribution 2.8 answers
+/// for an empty session (its `0-(size-1)` floored at 0), so it counts as nothing: taken for one
+/// byte it made the upload skip the blob's first byte, and the registry, which does not check a
+/// `PATCH`'s `Content-Range`, stored the rest as if it were the whole (`DIGEST_INVALID` at the
+/// close). A session that really held one byte is caught by that digest check. Others say
+/// `0--1` (the last byte signed) or send no header.
+fn received_of(range: Option<&str>) -> u64 {
+    range
         .and_then(|r| r.trim().trim_start_matches("bytes=").split_once('-'))
-        // Distribution says `0--1` for an empty session: the last byte is signed.
         .and_then(|(_, last)| last.trim().parse::<i64>().ok())
-        .map_or(0, |last| (last + 1).max(0) as u64)
+        .map_or(0, |last| if last <= 0 { 0 } else { (last + 1) as u64 })
 }
 
 fn read_error(e: std::io::Error) -> Error {
     crate::stream::into_error(e, |e| Error::failed("could not read the blob being uploaded").with_cause(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::received_of;
+
+    #[test]
+    fn an_empty_session_holds_nothing_however_the_registry_says_it() {
+        assert_eq!(received_of(Some("0-0")), 0, "Distribution 2.8's empty session");
+        assert_eq!(received_of(Some("0--1")), 0);
+        assert_eq!(received_of(None), 0);
+        assert_eq!(received_of(Some("0-4")), 5);
+        assert_eq!(received_of(Some("bytes=0-16777215")), 16 << 20);
+    }
 }
