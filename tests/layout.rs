@@ -214,7 +214,10 @@ fn progress_bars_on_a_terminal_and_plain_lines_otherwise() {
     let bin = env!("CARGO_BIN_EXE_zoo-oci");
     let target = format!("oci:{}:tty", tmp.path().join("zoo").display());
     // `script` gives the command a terminal.
+    // Both pushes share one digest cache, so the second knows the layers without reading them.
+    let cache = tmp.path().join("cache");
     let out = Command::new("script")
+        .env("ZOO_OCI_CACHE", &cache)
         .args(["-qfc", &format!("{bin} push {} {target}", suite.display()), "/dev/null"])
         .output()
         .unwrap();
@@ -222,7 +225,11 @@ fn progress_bars_on_a_terminal_and_plain_lines_otherwise() {
     assert!(out.status.success(), "{shown}");
     assert!(shown.contains('\u{1b}'), "a terminal gets progress bars");
     assert!(shown.contains("copied  config (sha256:"), "and a line per blob: {shown}");
-    let plain = run_in(tmp.path(), &["push", suite.to_str().unwrap(), &target.replace(":tty", ":plain")]);
+    let plain = run_env(
+        tmp.path(),
+        &[("ZOO_OCI_CACHE", cache.to_str().unwrap())],
+        &["push", suite.to_str().unwrap(), &target.replace(":tty", ":plain")],
+    );
     plain.ok().stderr_has("exists  models/onnx/");
     assert!(!plain.stderr.contains('\u{1b}') && !plain.stderr.contains('\r'), "{:?}", plain.stderr);
 }
