@@ -14,7 +14,7 @@ use crate::artifact::archive::{Compression, Expected, FileRecord};
 use crate::artifact::decode::{LayerView, Storage, SuiteView};
 use crate::artifact::manifest::Descriptor;
 use crate::artifact::media;
-use crate::copy::{self, CopyOptions};
+use crate::copy::{self, GraphOptions};
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::reference::Reference;
@@ -169,14 +169,14 @@ pub(crate) async fn copy_layers(
         }
         children.into_iter().filter(|c| wanted(&c.digest)).collect()
     };
-    let copy_options = CopyOptions {
+    let copy_options = GraphOptions {
         concurrency: transfer.concurrency,
         on_event: events,
         successors: Some(&keep),
         idle_timeout: transfer.idle_timeout,
         retry_for: transfer.retry_for,
         resume_dir: transfer.resume_dir.clone(),
-        ..CopyOptions::default()
+        ..GraphOptions::default()
     };
     match copy::copy_graph(source, root, sink, None, &copy_options).await {
         Ok(report) => Ok(report),
@@ -373,7 +373,7 @@ pub(crate) async fn pick_from_index(
         return Err(Error::usage(format!(
             "{} is an image index of {}: {}; {what}",
             root.descriptor.digest,
-            crate::index::render::count(children.len(), "model variant", "model variants"),
+            crate::format::count(children.len(), "model variant", "model variants"),
             names.join(", ")
         ))
         .with_hint(format!("e.g. zoo-oci pull … --variant {}", names.first().copied().unwrap_or("NAME"))));
@@ -757,7 +757,8 @@ fn renameable(destination: &Path) -> bool {
 /// Locks a scratch folder for as long as the pull runs (an advisory lock on the folder itself).
 fn hold(scratch: &Path) -> Result<fs::File> {
     let dir = fs::File::open(scratch).map_err(|e| Error::io("open", scratch, e))?;
-    dir.lock().map_err(|e| Error::io("lock", scratch, e))?;
+    // A folder just made is nobody else's: never waited for (this runs on the async runtime).
+    dir.try_lock().map_err(|e| Error::io("lock", scratch, std::io::Error::from(e)))?;
     Ok(dir)
 }
 
@@ -784,7 +785,7 @@ pub(crate) fn check_free_space(scratch: &Path, destination: &Path, chosen: &[&La
     let stats = rustix::fs::statvfs(scratch).map_err(|e| Error::io("read the free space of", scratch, e.into()))?;
     let free = stats.f_bavail.saturating_mul(stats.f_frsize);
     if free < needed {
-        let human = crate::index::render::human_bytes;
+        let human = crate::format::human_bytes;
         return Err(Error::failed(format!(
             "{} has {} free, but the selected layers need {}",
             destination.display(),

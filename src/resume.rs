@@ -8,12 +8,12 @@
 //! interleave their bytes; the second streams from the source without keeping anything.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 
-use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::artifact::manifest::Descriptor;
 use crate::digest;
@@ -31,6 +31,9 @@ pub struct Partial {
     path: PathBuf,
     /// Open for appending and locked while this process owns the download.
     file: File,
+    /// The same file, written through tokio (its writes run on blocking threads, not on the
+    /// runtime's); one reader at a time appends, and the next waits for its last write.
+    appender: Arc<tokio::sync::Mutex<tokio::fs::File>>,
 }
 
 impl Partial {
@@ -46,7 +49,8 @@ impl Partial {
         if file.metadata().ok()?.len() > descriptor.size {
             file.set_len(0).ok()?;
         }
-        Some(Partial { path, file })
+        let appender = Arc::new(tokio::sync::Mutex::new(tokio::fs::File::from_std(file.try_clone().ok()?)));
+        Some(Partial { path, file, appender })
     }
 
     /// Bytes already received.
@@ -89,6 +93,10 @@ impl Partial {
     /// asking for the range past its end is answered 416. The sink verifies the digest as
     /// always, and a mismatch discards the file ([`crate::copy`] then starts from byte 0).
     pub async fn reader(&self, src: &dyn Source, descriptor: &Descriptor) -> Result<BlobReader> {
+        // A reader dropped mid-way (a cancelled attempt) may have left a write in flight: it
+        // lands before the length is read, and before anything else is appended.
+        let mut appender = self.appender.clone().lock_owned().await;
+        let _ = appender.flush().await;
         let have = self.len();
         if have == descriptor.size && have > 0 {
             let whole = tokio::fs::File::open(&self.path)
@@ -105,15 +113,15 @@ impl Partial {
                 .await
                 .map_err(|e| crate::error::Error::io("read", &self.path, e))?
                 .take(have);
-            return Ok(Box::pin(prefix.chain(self.keeping(rest)?)));
+            return Ok(Box::pin(prefix.chain(self.keeping(rest, appender)?)));
         }
         self.discard();
-        self.keeping(src.fetch_blob(descriptor).await?)
+        self.keeping(src.fetch_blob(descriptor).await?, appender)
     }
 
-    fn keeping(&self, inner: BlobReader) -> Result<BlobReader> {
-        let out = self.file.try_clone().map_err(|e| crate::error::Error::io("open", &self.path, e))?;
-        Ok(Box::pin(Keeping { inner, out, broken: false }))
+    fn keeping(&self, inner: BlobReader, out: tokio::sync::OwnedMutexGuard<tokio::fs::File>) -> Result<BlobReader> {
+        let truncate = self.file.try_clone().map_err(|e| crate::error::Error::io("open", &self.path, e))?;
+        Ok(Box::pin(Keeping { inner, out, truncate, pending: Vec::new(), written: 0, broken: false }))
     }
 }
 
@@ -124,29 +132,59 @@ pub(crate) fn parts_state(partial: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Appends every byte read through it to the partial file.
+/// Appends every byte read through it to the partial file: the bytes of one read are handed to
+/// the file (written on a blocking thread) before the next read, and all of them are written
+/// before the end or an error is passed on, so the file holds a prefix of the blob when the
+/// sink verifies it or the next attempt reads its length.
 struct Keeping {
     inner: BlobReader,
-    out: File,
+    out: tokio::sync::OwnedMutexGuard<tokio::fs::File>,
+    /// The same file, to empty it when a write fails.
+    truncate: File,
+    /// Bytes read and not yet handed to `out`, from `written` on.
+    pending: Vec<u8>,
+    written: usize,
     /// A write failed: the file no longer holds a prefix, so nothing more is kept.
     broken: bool,
 }
 
-impl AsyncRead for Keeping {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let poll = self.inner.as_mut().poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = &poll
-            && !self.broken
-        {
-            let fresh = buf.filled()[before..].to_vec();
-            // A small write into the page cache; the file is the resume state, not the data's
-            // only copy, so a write that fails only loses the ability to resume.
-            if self.out.write_all(&fresh).is_err() {
-                self.broken = true;
-                let _ = self.out.set_len(0);
+impl Keeping {
+    /// Hands the pending bytes to the file, then waits for them to be written.
+    fn poll_write_pending(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        while !self.broken && self.written < self.pending.len() {
+            match ready!(Pin::new(&mut *self.out).poll_write(cx, &self.pending[self.written..])) {
+                Ok(n) if n > 0 => self.written += n,
+                _ => self.break_off(),
             }
         }
-        poll
+        if !self.broken && ready!(Pin::new(&mut *self.out).poll_flush(cx)).is_err() {
+            self.break_off();
+        }
+        self.pending.clear();
+        self.written = 0;
+        Poll::Ready(())
+    }
+
+    /// The file is the resume state, not the data's only copy: a write that fails only loses
+    /// the ability to resume.
+    fn break_off(&mut self) {
+        self.broken = true;
+        let _ = self.truncate.set_len(0);
+    }
+}
+
+impl AsyncRead for Keeping {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        ready!(self.poll_write_pending(cx));
+        let before = buf.filled().len();
+        let result = ready!(self.inner.as_mut().poll_read(cx, buf));
+        let fresh = &buf.filled()[before..];
+        if result.is_ok() && !fresh.is_empty() && !self.broken {
+            let fresh = fresh.to_vec();
+            self.pending = fresh;
+            // Handed on now: the next read, or the end, waits for it to be written.
+            let _ = self.as_mut().poll_write_pending(cx);
+        }
+        Poll::Ready(result)
     }
 }

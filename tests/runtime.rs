@@ -64,6 +64,33 @@ fn a_re_pull_hashes_the_touched_files_off_the_runtime() {
     let (again, stall) = longest_stall(ops::pull(&options, &context));
     let took = started.elapsed();
     assert!(again.unwrap().up_to_date);
-    assert!(took > Duration::from_millis(200), "hashing 256 MiB took only {took:?}: the test proves nothing");
+    assert!(took > Duration::from_millis(100), "hashing 256 MiB took only {took:?}: the test proves nothing");
     assert!(stall < took / 3, "the runtime stalled {stall:?} of the re-pull's {took:?}");
+}
+
+#[test]
+fn a_tag_waits_for_the_layouts_lock_off_the_runtime() {
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    let zoo = tmp.path().join("zoo");
+    run_in(tmp.path(), &["push", "-q", suite.to_str().unwrap(), &format!("oci:{}:1", zoo.display())]).ok();
+    // Another writer holds the layout's lock (the `oci-layout` file every writer locks) for 600 ms.
+    let marker = std::fs::File::open(zoo.join("oci-layout")).unwrap();
+    marker.lock().unwrap();
+    let held = Duration::from_millis(600);
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(held);
+        drop(marker);
+    });
+    let options =
+        ops::TagOptions::new(Location::parse(&format!("oci:{}:1", zoo.display())).unwrap(), vec!["stable".into()]);
+    let started = Instant::now();
+    let (tagged, stall) = longest_stall(ops::tag(&options, &context(tmp.path())));
+    let took = started.elapsed();
+    releaser.join().unwrap();
+    tagged.unwrap();
+    assert!(took >= held / 2, "the tag took {took:?}: it did not wait for the lock, the test proves nothing");
+    assert!(stall < Duration::from_millis(200), "the runtime stalled {stall:?} while the tag waited {took:?}");
+    let index = std::fs::read_to_string(zoo.join("index.json")).unwrap();
+    assert!(index.contains("\"stable\""), "the tag was written once the lock was free: {index}");
 }

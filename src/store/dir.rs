@@ -56,9 +56,22 @@ pub struct FolderSink {
 impl Drop for FolderSink {
     fn drop(&mut self) {
         self.cancelled.store(true, Ordering::SeqCst);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while self.running.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(5));
+        if self.running.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        let running = self.running.clone();
+        let wait = move || {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while running.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        };
+        // A drop cannot await. On a multi-threaded runtime the wait gives this worker's other
+        // tasks to another thread first (transfers of other pulls keep moving); a one-thread
+        // runtime has no other thread to give them to, and waits in place.
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(wait),
+            _ => wait(),
         }
     }
 }

@@ -17,7 +17,7 @@ use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{BlobOpener, BlobReader, Referrers, Sink, Source, Spool, Spooler, Store, Tagger};
-use crate::artifact::manifest::{self, Descriptor, Index};
+use crate::artifact::manifest::{self, Descriptor, ImageIndex};
 use crate::artifact::media;
 use crate::digest;
 use crate::error::{Error, Result};
@@ -77,7 +77,7 @@ impl LayoutStore {
         }
         let target = LayoutStore { root: root.to_path_buf(), ingest_lock: std::sync::OnceLock::new() };
         if !root.join("index.json").exists() {
-            target.with_index(|_| Ok(()))?;
+            target.with_index_blocking(|_| Ok(()))?;
         }
         sweep_ingest(&root.join(INGEST_DIR));
         Ok(target)
@@ -88,22 +88,38 @@ impl LayoutStore {
     }
 
     /// Reads `index.json`.
-    pub fn read_index(&self) -> Result<Index> {
+    pub fn read_index(&self) -> Result<ImageIndex> {
         let path = self.root.join("index.json");
         let bytes = fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
         manifest::parse_index(&bytes, &path.display().to_string())
     }
 
-    /// Changes `index.json` under the layout's lock, then replaces it atomically.
-    fn with_index(&self, change: impl FnOnce(&mut Index) -> Result<()>) -> Result<()> {
+    /// Changes `index.json` under the layout's lock, then replaces it atomically. The lock is
+    /// waited for on a blocking thread: another writer holds it for as long as its write takes.
+    async fn with_index(&self, change: impl FnOnce(&mut ImageIndex) -> Result<()>) -> Result<()> {
+        let marker = self.root.join(LAYOUT_FILE);
+        let file = File::open(&marker).map_err(|e| Error::io("open", &marker, e))?;
+        let lock = lock_off_runtime(file, marker, false).await?;
+        self.change_index(&lock, change)
+        // the lock is released when `lock` drops
+    }
+
+    /// [`with_index`](Self::with_index) for a layout being created, from synchronous code: only
+    /// its creators race for the lock, each for the moment it takes to write an empty index.
+    fn with_index_blocking(&self, change: impl FnOnce(&mut ImageIndex) -> Result<()>) -> Result<()> {
         let marker = self.root.join(LAYOUT_FILE);
         let lock = File::open(&marker).map_err(|e| Error::io("open", &marker, e))?;
         lock.lock().map_err(|e| Error::io("lock", &marker, e))?;
+        self.change_index(&lock, change)
+    }
+
+    /// The change itself, `_lock` held.
+    fn change_index(&self, _lock: &File, change: impl FnOnce(&mut ImageIndex) -> Result<()>) -> Result<()> {
         let path = self.root.join("index.json");
         let mut index = if path.exists() {
             self.read_index()?
         } else {
-            Index {
+            ImageIndex {
                 schema_version: 2,
                 media_type: Some(media::OCI_INDEX.into()),
                 manifests: Vec::new(),
@@ -114,7 +130,18 @@ impl LayoutStore {
         change(&mut index)?;
         let bytes = serde_json::to_vec(&index).expect("indexes serialise");
         write_atomically(&self.ingest_dir()?, &path, &bytes)
-        // the lock is released when `lock` drops
+    }
+
+    /// [`ingest_dir`](Self::ingest_dir) from async code: the shared lock is waited for (while a
+    /// `gc` holds it alone) on a blocking thread.
+    async fn ingest_dir_off_runtime(&self) -> Result<PathBuf> {
+        let dir = self.root.join(INGEST_DIR);
+        if self.ingest_lock.get().is_none() {
+            fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+            let lock = lock_off_runtime(ingest_lock_file(&dir)?, dir.join(INGEST_LOCK), true).await?;
+            let _ = self.ingest_lock.set(lock);
+        }
+        Ok(dir)
     }
 
     fn ingest_dir(&self) -> Result<PathBuf> {
@@ -148,6 +175,18 @@ fn shared_temp_file(dir: &Path) -> Result<tempfile::NamedTempFile> {
         .map_err(|e| Error::io("create a temp file in", dir, e))
 }
 
+/// Takes `file`'s lock (shared, or alone) on one of tokio's blocking threads and gives the file
+/// holding it: another process may hold it for as long as its write (or a `gc`) takes, and a
+/// thread of the async runtime must not wait that long.
+async fn lock_off_runtime(file: File, path: PathBuf, shared: bool) -> Result<File> {
+    tokio::task::spawn_blocking(move || {
+        let locked = if shared { file.lock_shared() } else { file.lock() };
+        locked.map(|()| file).map_err(|e| Error::io("lock", &path, e))
+    })
+    .await
+    .map_err(|e| Error::failed(format!("waiting for the layout's lock stopped: {e}")))?
+}
+
 /// The ingest folder's lock file: every writer holds it shared; the sweep needs it alone.
 const INGEST_LOCK: &str = ".lock";
 
@@ -171,13 +210,14 @@ fn sweep_ingest(dir: &Path) {
     }
 }
 
-/// Writes `bytes` to a temp file in `scratch`, syncs it, and renames it to `path`.
+/// Writes `bytes` to a temp file in `scratch` (the ingest folder a sweep cleans after a killed
+/// writer), syncs it, and renames it to `path`.
 fn write_atomically(scratch: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp = shared_temp_file(scratch)?;
-    tmp.write_all(bytes).map_err(|e| Error::io("write", tmp.path(), e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io("sync", tmp.path(), e))?;
-    tmp.persist(path).map_err(|e| Error::io("replace", path, e.error))?;
-    Ok(())
+    crate::atomic::write_file(
+        path,
+        bytes,
+        crate::atomic::WriteOptions { private: false, durable: true, temp_in: Some(scratch) },
+    )
 }
 
 #[async_trait]
@@ -314,7 +354,7 @@ impl Sink for LayoutStore {
     async fn push_blob(&self, descriptor: &Descriptor, open: BlobOpener<'_>) -> Result<()> {
         let mut data = open().await?;
         let path = self.blob_path(&descriptor.digest)?;
-        let tmp = shared_temp_file(&self.ingest_dir()?)?;
+        let tmp = shared_temp_file(&self.ingest_dir_off_runtime().await?)?;
         let (std_file, tmp_path) = tmp.into_parts();
         let mut file = tokio::fs::File::from_std(std_file);
         let mut hasher = Sha256::new();
@@ -357,6 +397,7 @@ impl Sink for LayoutStore {
     }
 
     async fn push_manifest(&self, descriptor: &Descriptor, bytes: &[u8], tag: Option<&str>) -> Result<()> {
+        self.ingest_dir_off_runtime().await?; // held from here on: store_bytes does not wait
         self.store_bytes(descriptor, bytes)?;
         let mut entry = descriptor.clone();
         entry.annotations.clear();
@@ -372,6 +413,7 @@ impl Sink for LayoutStore {
             index.manifests.push(entry);
             Ok(())
         })
+        .await
     }
 }
 
@@ -403,7 +445,8 @@ impl Tagger for LayoutStore {
                 !drop
             });
             Ok(())
-        })?;
+        })
+        .await?;
         gone.sort();
         gone.dedup();
         Ok(super::Removal { tags: gone, manifest_deleted: false })
@@ -521,7 +564,7 @@ impl LayoutStore {
                     ))
                     .with_hint("gc stops rather than lose what it points to: remove the entry from index.json first")
                 })?;
-            pending.extend(children(&bytes, &d.digest)?);
+            pending.extend(manifest::children(&d, &bytes)?);
         }
         let blobs = self.root.join("blobs").join("sha256");
         let mut garbage = Garbage::default();
@@ -556,21 +599,7 @@ fn read_manifest_blob(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
 }
 
 /// The descriptors a manifest or index points down to: config, layers, manifests.
-fn children(bytes: &[u8], digest: &str) -> Result<Vec<Descriptor>> {
-    #[derive(serde::Deserialize)]
-    struct Parts {
-        config: Option<Descriptor>,
-        #[serde(default)]
-        layers: Vec<Descriptor>,
-        #[serde(default)]
-        manifests: Vec<Descriptor>,
-    }
-    let parts: Parts = serde_json::from_slice(bytes)
-        .map_err(|e| Error::malformed(format!("manifest {digest} in the layout is not valid JSON")).with_cause(e))?;
-    Ok(parts.config.into_iter().chain(parts.layers).chain(parts.manifests).collect())
-}
-
-fn tag_names(index: &Index) -> Vec<String> {
+fn tag_names(index: &ImageIndex) -> Vec<String> {
     let mut tags: Vec<String> =
         index.manifests.iter().filter_map(|m| m.annotation(media::ANN_REF_NAME).map(String::from)).collect();
     tags.sort();
