@@ -7,7 +7,7 @@
 use std::fmt;
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -50,7 +50,7 @@ impl fmt::Debug for Credential {
 
 /// Where credentials were found, for `-v` output (never the secret itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+pub enum CredentialSource {
     /// `ZOO_OCI_USERNAME`/`ZOO_OCI_PASSWORD`.
     Environment,
     /// A Docker config file (or one of its helpers).
@@ -96,11 +96,13 @@ pub fn config_key(registry: &str) -> String {
 }
 
 /// Finds the credentials for `registry` (`HOST[:PORT]`).
-pub fn find(registry: &str, lookup: &Lookup) -> Result<(Credential, Source)> {
+pub fn find(registry: &str, lookup: &Lookup) -> Result<(Credential, CredentialSource)> {
     let user = std::env::var(USERNAME_ENV).ok().filter(|u| !u.is_empty());
     let password = std::env::var(PASSWORD_ENV).ok();
     match (user, password) {
-        (Some(username), Some(password)) => return Ok((Credential::Basic { username, password }, Source::Environment)),
+        (Some(username), Some(password)) => {
+            return Ok((Credential::Basic { username, password }, CredentialSource::Environment));
+        }
         (Some(_), None) | (None, Some(_)) => {
             return Err(Error::usage(format!("set both {USERNAME_ENV} and {PASSWORD_ENV}, or neither")));
         }
@@ -122,17 +124,17 @@ pub fn find(registry: &str, lookup: &Lookup) -> Result<(Credential, Source)> {
     }
     for path in &docker_files {
         if let Some(found) = from_file(path, &key)? {
-            return Ok((found, Source::DockerConfig(path.clone())));
+            return Ok((found, CredentialSource::DockerConfig(path.clone())));
         }
     }
     if lookup.docker_config.is_none() {
         for path in podman_paths() {
             if let Some(found) = from_file(&path, &key)? {
-                return Ok((found, Source::Podman(path)));
+                return Ok((found, CredentialSource::Podman(path)));
             }
         }
     }
-    Ok((Credential::Anonymous, Source::None))
+    Ok((Credential::Anonymous, CredentialSource::None))
 }
 
 fn podman_paths() -> Vec<PathBuf> {
@@ -203,9 +205,10 @@ pub fn store(registry: &str, username: &str, password: &str, lookup: &Lookup) ->
     Ok(path)
 }
 
-/// Removes credentials for `registry`; returns whether there were any.
-pub fn remove(registry: &str) -> Result<bool> {
-    let Some(path) = docker_config_path() else { return Ok(false) };
+/// Removes credentials for `registry` from the config `lookup` names (`--docker-config`), else
+/// the usual one; returns whether there were any.
+pub fn remove(registry: &str, lookup: &Lookup) -> Result<bool> {
+    let Some(path) = lookup.docker_config.clone().or_else(docker_config_path) else { return Ok(false) };
     if !path.exists() {
         return Ok(false);
     }
@@ -273,20 +276,8 @@ fn auths(config: &mut Value) -> &mut Map<String, Value> {
     config["auths"].as_object_mut().expect("just made an object")
 }
 
-/// Writes the config through a temp file of mode 0600, renamed into place.
+/// Writes the config whole, mode 0600, synced before it replaces the old one.
 fn write_config(path: &Path, config: &Value) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-    let tmp = dir.join(format!(".config.json.{}", std::process::id()));
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(|e| Error::io("write", &tmp, e))?;
     let bytes = serde_json::to_vec_pretty(config).expect("json");
-    file.write_all(&bytes).and_then(|()| file.sync_all()).map_err(|e| Error::io("write", &tmp, e))?;
-    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o600)).map_err(|e| Error::io("protect", &tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| Error::io("replace", path, e))
+    crate::atomic::write_file(path, &bytes, crate::atomic::WriteOptions { private: true, durable: true, temp_in: None })
 }

@@ -351,7 +351,7 @@ fn pull(
 
 #[pyfunction]
 fn inspect(py: Python<'_>, r#ref: &str, net: Net) -> PyResult<String> {
-    let options = ops::InspectOptions { source: location(py, r#ref)? };
+    let options = ops::InspectOptions::new(location(py, r#ref)?);
     run(py, net, None, move |context| Box::pin(async move { ops::inspect(&options, &context).await.map(|r| json(&r)) }))
 }
 
@@ -366,11 +366,8 @@ fn index(
     query: Option<String>,
     net: Net,
 ) -> PyResult<String> {
-    let options = ops::IndexOptions {
-        scope: Scope::parse(location).map_err(|e| to_py(py, e))?,
-        repositories: Vec::new(),
-        filters: zoo_oci::index::Filters { task, framework, license, query },
-    };
+    let mut options = ops::IndexOptions::new(Scope::parse(location).map_err(|e| to_py(py, e))?);
+    options.filters = zoo_oci::index::Filters { task, framework, license, query };
     run(py, net, None, move |context| Box::pin(async move { ops::index(&options, &context).await.map(|r| json(&r)) }))
 }
 
@@ -405,26 +402,22 @@ fn push(
 
 #[pyfunction]
 fn check(py: Python<'_>, folder: PathBuf, strict: bool, dereference: bool) -> PyResult<String> {
-    let options = ops::CheckOptions { dir: folder, strict, links: links(dereference) };
+    let mut options = ops::CheckOptions::new(folder);
+    options.strict = strict;
+    options.links = links(dereference);
     blocking(py, || ops::check(&options).map(|r| json(&r)))
 }
 
 #[pyfunction]
 fn init(py: Python<'_>, folder: PathBuf, force: bool) -> PyResult<String> {
-    let options = ops::InitOptions { dir: folder, force, links: Default::default() };
+    let mut options = ops::InitOptions::new(folder);
+    options.force = force;
     blocking(py, || ops::init(&options).map(|r| json(&r)))
 }
 
 #[pyfunction]
 fn copy(py: Python<'_>, src: &str, dst: &str, net: Net, progress: Option<Py<PyAny>>) -> PyResult<String> {
-    let options = ops::CopyOptions {
-        source: location(py, src)?,
-        destination: location(py, dst)?,
-        source_plain_http: false,
-        destination_plain_http: false,
-        referrers: false,
-        as_image: None,
-    };
+    let options = ops::CopyOptions::new(location(py, src)?, location(py, dst)?);
     run(py, net, progress, move |context| {
         Box::pin(async move { ops::copy(&options, &context).await.map(|r| json(&r)) })
     })
@@ -432,31 +425,33 @@ fn copy(py: Python<'_>, src: &str, dst: &str, net: Net, progress: Option<Py<PyAn
 
 #[pyfunction]
 fn tag(py: Python<'_>, r#ref: &str, tags: Vec<String>, net: Net) -> PyResult<String> {
-    let options = ops::TagOptions { source: location(py, r#ref)?, tags };
+    let options = ops::TagOptions::new(location(py, r#ref)?, tags);
     run(py, net, None, move |context| Box::pin(async move { ops::tag(&options, &context).await.map(|r| json(&r)) }))
 }
 
 #[pyfunction]
 fn diff(py: Python<'_>, a: &str, b: &str, net: Net) -> PyResult<String> {
-    let options = ops::DiffOptions { a: location(py, a)?, b: location(py, b)? };
+    let options = ops::DiffOptions::new(location(py, a)?, location(py, b)?);
     run(py, net, None, move |context| Box::pin(async move { ops::diff(&options, &context).await.map(|r| json(&r)) }))
 }
 
 #[pyfunction]
 fn tags(py: Python<'_>, location: &str, long: bool, net: Net) -> PyResult<String> {
-    let options = ops::TagsOptions { location: self::location(py, location)?, long };
+    let mut options = ops::TagsOptions::new(self::location(py, location)?);
+    options.long = long;
     run(py, net, None, move |context| Box::pin(async move { ops::tags(&options, &context).await.map(|r| json(&r)) }))
 }
 
 #[pyfunction]
 fn rm(py: Python<'_>, r#ref: &str, net: Net) -> PyResult<String> {
-    let options = ops::RmOptions { location: location(py, r#ref)? };
+    let options = ops::RmOptions::new(location(py, r#ref)?);
     run(py, net, None, move |context| Box::pin(async move { ops::rm(&options, &context).await.map(|r| json(&r)) }))
 }
 
 #[pyfunction]
 fn gc(py: Python<'_>, location: &str, dry_run: bool) -> PyResult<String> {
-    let options = ops::GcOptions { location: self::location(py, location)?, dry_run };
+    let mut options = ops::GcOptions::new(self::location(py, location)?);
+    options.dry_run = dry_run;
     blocking(py, || ops::gc(&options).map(|r| json(&r)))
 }
 
@@ -464,13 +459,15 @@ fn gc(py: Python<'_>, location: &str, dry_run: bool) -> PyResult<String> {
 /// never into a message: errors name the registry and the user only.
 #[pyfunction]
 fn login(py: Python<'_>, registry: String, username: String, password: String, net: Net) -> PyResult<String> {
-    let options = ops::LoginOptions { registry, username, password };
+    let options = ops::LoginOptions::new(registry, username, password);
     run(py, net, None, move |context| Box::pin(async move { ops::login(&options, &context).await.map(|r| json(&r)) }))
 }
 
 #[pyfunction]
-fn logout(py: Python<'_>, registry: String) -> PyResult<String> {
-    let options = ops::LogoutOptions { registry };
+#[pyo3(signature = (registry, docker_config=None))]
+fn logout(py: Python<'_>, registry: String, docker_config: Option<PathBuf>) -> PyResult<String> {
+    let mut options = ops::LogoutOptions::new(registry);
+    options.docker_config = docker_config;
     blocking(py, || ops::logout(&options).map(|r| json(&r)))
 }
 

@@ -294,11 +294,12 @@ def test_a_client_reads_credentials_from_its_docker_config(secure_registry, tmp_
     assert writer.login(secure_registry.addr, USER, PASSWORD) == fresh
     assert writer.inspect(ref).digest == digest, "what login wrote is read back"
     assert zoo_oci.login(secure_registry.addr, USER, PASSWORD, ca_file=ca, docker_config=fresh) == fresh
-    # logout knows only $DOCKER_CONFIG's config: a client holding another refuses it.
-    with pytest.raises(zoo_oci.UsageError) as raised:
-        client.logout(secure_registry.addr)
-    assert "DOCKER_CONFIG" in raised.value.hint
-    assert not (Path(os.environ["DOCKER_CONFIG"]) / "config.json").exists()
+    # logout removes them from the config the client holds (as logout --docker-config FILE).
+    assert writer.logout(secure_registry.addr) is True
+    assert secure_registry.addr not in json.loads(fresh.read_text()).get("auths", {})
+    with pytest.raises(zoo_oci.AuthError):
+        writer.inspect(ref)
+    assert not (Path(os.environ["DOCKER_CONFIG"]) / "config.json").exists(), "$DOCKER_CONFIG's untouched"
 
 
 # --------------------------------------------------------------------------------------------

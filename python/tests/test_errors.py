@@ -463,3 +463,23 @@ def test_an_error_in_a_spawned_worker_reaches_the_parent_as_itself(tmp_path, zoo
             assert type(caught.value) is cls, f"{type(caught.value).__name__}: {caught.value}"
             assert caught.value.hint, "the hint crosses the process boundary"
             assert_same_error(caught.value, expected[ref])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda ref: zoo_oci.inspect(ref, timeout=1e20),
+        lambda ref: zoo_oci.inspect(ref, retry_timeout=float("inf")),
+        lambda ref: zoo_oci.inspect(ref, timeout=float("nan")),
+        lambda ref: zoo_oci.inspect(ref, timeout=-1),
+        lambda ref: zoo_oci.cache.prune(older_than=float("inf")),
+        lambda ref: zoo_oci.cache.prune(older_than=1e300),
+    ],
+    ids=["timeout-1e20", "retry-timeout-inf", "timeout-nan", "timeout-negative", "older-than-inf", "older-than-1e300"],
+)
+def test_durations_out_of_range_are_usage_errors_not_panics(call, tmp_path, zoo_cache):
+    # Duration::from_secs_f64 panics past u64::MAX seconds; a panic in the native module would
+    # surface as pyo3's PanicException, which is not a ZooError.
+    with pytest.raises(zoo_oci.UsageError) as raised:
+        call(f"oci:{tmp_path / 'zoo'}:1.0.0")
+    assert "seconds" in str(raised.value)

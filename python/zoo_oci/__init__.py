@@ -785,12 +785,14 @@ def login(
     return _Path(report["config"])
 
 
-def logout(registry: str) -> bool:
+def logout(registry: str, docker_config: Optional[StrPath] = None) -> bool:
     """Forget a registry's credentials: remove them from the Docker config (and its credential
     helper), as `zoo-oci logout` does.
 
     Args:
         registry: `HOST[:PORT]`.
+        docker_config: The Docker config file to remove them from (the one `login` wrote with
+            `docker_config=`; `--docker-config`); None: `$DOCKER_CONFIG`'s, else `~/.docker`'s.
 
     Returns:
         Whether credentials had been stored for it.
@@ -801,7 +803,8 @@ def logout(registry: str) -> bool:
     """
     if not isinstance(registry, str):
         raise TypeError(f"logout() takes registry as a str, not {type(registry).__name__}")
-    return bool(_report(_native.logout(registry)).get("removed"))
+    config = None if docker_config is None else _os.fspath(docker_config)
+    return bool(_report(_native.logout(registry, config)).get("removed"))
 
 
 # -- Client: the options held once ---------------------------------------------------------------
@@ -896,21 +899,9 @@ class Client:
         """`function` with this client's options as the defaults of the keywords it takes."""
         signature = _signature(function)
         held = {k: v for k, v in self._options.items() if k in signature.parameters}
-        docker_config = self._options["docker_config"]
-        # login writes the docker_config it is given, the one this client reads; logout knows
-        # only the usual one.
-        forgets_elsewhere = function is logout
 
         @_functools.wraps(function)
         def call(*args: Any, **kwargs: Any) -> Any:
-            if forgets_elsewhere and docker_config is not None:
-                from ._errors import usage
-
-                raise usage(
-                    f"{function.__name__}() writes the Docker config of $DOCKER_CONFIG (or ~/.docker), "
-                    f"not this client's docker_config ({docker_config})",
-                    hint=f"set DOCKER_CONFIG to the folder holding {docker_config} and call zoo_oci.{function.__name__}()",
-                )
             return function(*args, **{**held, **kwargs})
 
         parameters = [p.replace(default=held[p.name]) if p.name in held else p for p in signature.parameters.values()]

@@ -118,8 +118,9 @@ def login(registry: str, username: str, password: str, net: Net) -> str:
     """Checks the credentials against the registry, then stores them in the Docker config;
     JSON {"registry", "username", "config"}. The password is in no message."""
 
-def logout(registry: str) -> str:
-    """Removes a registry's credentials from the Docker config; JSON {"registry", "removed"}."""
+def logout(registry: str, docker_config: Optional[str] = None) -> str:
+    """Removes a registry's credentials from the Docker config (`docker_config`, else the usual
+    one); JSON {"registry", "removed"}."""
 
 def cache_root() -> str:
     """The cache folder: $ZOO_OCI_CACHE, else $XDG_CACHE_HOME/zoo-oci, else ~/.cache/zoo-oci."""

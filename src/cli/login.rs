@@ -38,6 +38,10 @@ pub struct LoginArgs {
 pub struct LogoutArgs {
     /// The registry, HOST[:PORT].
     pub registry: String,
+    /// Remove them from this Docker config file (the one `login --docker-config FILE` wrote)
+    /// instead of $DOCKER_CONFIG/config.json or ~/.docker/config.json.
+    #[arg(long, value_name = "FILE")]
+    pub docker_config: Option<std::path::PathBuf>,
 }
 
 pub async fn login(global: &Global, args: LoginArgs) -> Result<u8> {
@@ -69,7 +73,7 @@ pub async fn login(global: &Global, args: LoginArgs) -> Result<u8> {
     if password.is_empty() {
         return Err(Error::usage("the password is empty"));
     }
-    let options = LoginOptions { registry: args.registry, username, password };
+    let options = LoginOptions::new(args.registry, username, password);
     let report = ops::login(&options, &global.context()).await?;
     if !global.quiet {
         eprintln!(
@@ -97,7 +101,9 @@ fn prompt(question: &str) -> Result<String> {
 }
 
 pub fn logout(args: LogoutArgs, global: &Global) -> Result<u8> {
-    let report = ops::logout(&LogoutOptions { registry: args.registry })?;
+    let mut options = LogoutOptions::new(args.registry);
+    options.docker_config = args.docker_config;
+    let report = ops::logout(&options)?;
     if !global.quiet {
         if report.removed {
             eprintln!("removed the credentials of {}", report.registry);

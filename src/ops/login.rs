@@ -12,6 +12,7 @@ use crate::store::registry;
 
 /// Whose credentials, for which registry.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LoginOptions {
     /// The registry, `HOST[:PORT]` (a URL's scheme and a trailing `/` are dropped).
     pub registry: String,
@@ -21,8 +22,16 @@ pub struct LoginOptions {
     pub password: String,
 }
 
+impl LoginOptions {
+    /// Logs in to `registry` as `username`.
+    pub fn new(registry: impl Into<String>, username: impl Into<String>, password: impl Into<String>) -> Self {
+        LoginOptions { registry: registry.into(), username: username.into(), password: password.into() }
+    }
+}
+
 /// Where the credentials went.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct LoginReport {
     /// The registry.
     pub registry: String,
@@ -34,13 +43,25 @@ pub struct LoginReport {
 
 /// Which registry to forget.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LogoutOptions {
     /// The registry, `HOST[:PORT]`.
     pub registry: String,
+    /// The Docker config to remove them from (`--docker-config`); `None`: `$DOCKER_CONFIG`'s,
+    /// else `~/.docker/config.json`.
+    pub docker_config: Option<std::path::PathBuf>,
+}
+
+impl LogoutOptions {
+    /// Logs out of `registry`.
+    pub fn new(registry: impl Into<String>) -> Self {
+        LogoutOptions { registry: registry.into(), docker_config: None }
+    }
 }
 
 /// What logout removed.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct LogoutReport {
     /// The registry.
     pub registry: String,
@@ -55,7 +76,7 @@ pub struct LogoutReport {
 /// ```no_run
 /// # async fn demo() -> zoo_oci::Result<()> {
 /// use zoo_oci::ops::{self, Context, LoginOptions};
-/// let options = LoginOptions { registry: "ghcr.io".into(), username: "me".into(), password: "token".into() };
+/// let options = LoginOptions::new("ghcr.io", "me", "token");
 /// let report = ops::login(&options, &Context::default()).await?;
 /// println!("saved in {}", report.config.display());
 /// # Ok(()) }
@@ -71,16 +92,18 @@ pub async fn login(options: &LoginOptions, context: &Context) -> Result<LoginRep
     Ok(LoginReport { registry, username: options.username.clone(), config })
 }
 
-/// Removes a registry's credentials from the Docker config.
+/// Removes a registry's credentials from the Docker config (the one `docker_config` names, else
+/// the usual one).
 ///
 /// ```no_run
-/// let report = zoo_oci::ops::logout(&zoo_oci::ops::LogoutOptions { registry: "ghcr.io".into() })?;
+/// let report = zoo_oci::ops::logout(&zoo_oci::ops::LogoutOptions::new("ghcr.io"))?;
 /// assert_eq!(report.registry, "ghcr.io");
 /// # Ok::<(), zoo_oci::Error>(())
 /// ```
 pub fn logout(options: &LogoutOptions) -> Result<LogoutReport> {
     let registry = registry_host(&options.registry)?;
-    let removed = credentials::remove(&registry)?;
+    let lookup = credentials::Lookup { docker_config: options.docker_config.clone() };
+    let removed = credentials::remove(&registry, &lookup)?;
     Ok(LogoutReport { registry, removed })
 }
 
