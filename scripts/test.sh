@@ -6,4 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo test --locked "$@"
-scripts/test-python.sh
+# The wheel from the debug build cargo test just made (maturin --profile dev reuses its
+# dependencies): `pip wheel .` as users run it, minus the release build's minutes of optimising.
+# scripts/test-python.sh alone builds the release wheel users get.
+MATURIN_PEP517_ARGS="${MATURIN_PEP517_ARGS:---locked --profile dev}" scripts/test-python.sh

@@ -423,9 +423,12 @@ fn a_registry_that_stays_down_fails_with_the_error_after_retrying() {
         &reg.addr,
         crate::util::proxy::Fault::Unavailable("/blobs/uploads/", 1000),
     );
-    zoo_in(tmp.path(), &["push", "--plain-http", suite.to_str().unwrap(), &proxy.at("zoo/tiny:1")])
-        .code(1)
-        .stderr_has("HTTP 503");
+    zoo_in(
+        tmp.path(),
+        &["push", "--plain-http", "--retry-timeout", "5s", suite.to_str().unwrap(), &proxy.at("zoo/tiny:1")],
+    )
+    .code(1)
+    .stderr_has("HTTP 503");
     assert!(
         reg.requests().iter().all(|r| !r.contains("/manifests/") || !r.starts_with("PUT")),
         "no manifest without its blobs"

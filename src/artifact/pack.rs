@@ -260,11 +260,25 @@ pub fn pack(suite: Suite, options: &PackOptions) -> Result<PackedSuite> {
         spooled: Vec::new(),
         unspooled: Vec::new(),
     };
-    // Only a manifest that can be pushed makes its spooled layers visible.
+    // Only a manifest that can be pushed makes its spooled layers visible. Once a commit finds
+    // the registry unreachable or silent (each waits up to the idle timeout), the others are not
+    // tried: dropped, they publish nothing, and the copy after packing uploads them with its
+    // retries and its one deadline, instead of every commit waiting out its own timeout in turn.
+    let mut unreachable: Option<String> = None;
     for (descriptor, spool) in spools {
+        if let Some(why) = &unreachable {
+            packed.unspooled.push((descriptor, why.clone()));
+            continue;
+        }
         match spool.commit(&descriptor.digest, descriptor.size) {
             Ok(()) => packed.spooled.push(descriptor.digest),
-            Err(e) => packed.unspooled.push((descriptor, crate::error::one_line(&e))),
+            Err(e) => {
+                let why = crate::error::one_line(&e);
+                if matches!(e.kind(), crate::error::ErrorKind::Transport(_)) {
+                    unreachable = Some("not committed: the registry did not answer another layer's commit".to_string());
+                }
+                packed.unspooled.push((descriptor, why));
+            }
         }
     }
     Ok(packed)
@@ -610,24 +624,12 @@ fn config_json(suite: &Suite, layers: &[PackedLayer], options: &PackOptions) -> 
         },
         config: ModelConfig {
             format: first.as_ref().and_then(|v| v.format.as_deref().or(v.framework.as_deref())),
-            param_size: first.as_ref().and_then(|v| v.params).map(param_size),
+            param_size: first.as_ref().and_then(|v| v.params).map(crate::format::param_size),
             precision: first.as_ref().and_then(|v| v.precision.as_deref()),
         },
         modelfs: ModelFs { kind: "layers", diff_ids: layers.iter().map(|l| l.diff_id.as_str()).collect() },
     };
     Ok(serde_json::to_vec(&config).expect("config serialises"))
-}
-
-/// A parameter count as people write it: `22.7M`, `1.2B`, `850`.
-pub fn param_size(params: u64) -> String {
-    const UNITS: [(f64, &str); 4] = [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")];
-    for (scale, unit) in UNITS {
-        if params as f64 >= scale {
-            let v = params as f64 / scale;
-            return if v >= 100.0 { format!("{v:.0}{unit}") } else { format!("{v:.1}{unit}") };
-        }
-    }
-    params.to_string()
 }
 
 fn manifest_annotations(
@@ -739,15 +741,6 @@ fn check_manifest_size(manifest: &Manifest, len: usize) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn param_sizes_read_like_papers() {
-        assert_eq!(param_size(1_235_496), "1.2M");
-        assert_eq!(param_size(22_700_000), "22.7M");
-        assert_eq!(param_size(7_000_000_000), "7.0B");
-        assert_eq!(param_size(850), "850");
-        assert_eq!(param_size(175_000_000_000), "175B");
-    }
 
     #[test]
     fn readme_is_cut_on_a_char_boundary() {
