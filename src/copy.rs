@@ -24,6 +24,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use crate::artifact::manifest::{self, Descriptor};
 use crate::error::{Error, Result, Side};
 use crate::event::Event;
+use crate::format::short_digest;
 use crate::reference::Reference;
 use crate::resume::Partial;
 use crate::retry::{self, Policy};
@@ -38,7 +39,7 @@ pub const DEFAULT_CONCURRENCY: usize = 3;
 pub type Successors<'a> = dyn Fn(&Descriptor, Vec<Descriptor>) -> Vec<Descriptor> + Send + Sync + 'a;
 
 /// How to copy.
-pub struct CopyOptions<'a> {
+pub struct GraphOptions<'a> {
     /// Transfers in flight at once, across the whole graph.
     pub concurrency: usize,
     /// Told about each node as it is done.
@@ -62,9 +63,9 @@ pub struct CopyOptions<'a> {
 
 pub use crate::retry::DEFAULT_IDLE_TIMEOUT;
 
-impl Default for CopyOptions<'_> {
+impl Default for GraphOptions<'_> {
     fn default() -> Self {
-        CopyOptions {
+        GraphOptions {
             concurrency: DEFAULT_CONCURRENCY,
             on_event: &|_| {},
             retries: retry::DEFAULT_RETRIES,
@@ -115,7 +116,7 @@ pub async fn copy(
     reference: &Reference,
     dst: &dyn Sink,
     tag: Option<&str>,
-    options: &CopyOptions<'_>,
+    options: &GraphOptions<'_>,
 ) -> Result<(Root, CopyReport)> {
     let root = resolve(src, reference, options.retries).await?;
     let report = copy_graph(src, &root, dst, tag, options).await?;
@@ -129,7 +130,7 @@ pub async fn copy_graph(
     root: &Root,
     dst: &dyn Sink,
     tag: Option<&str>,
-    options: &CopyOptions<'_>,
+    options: &GraphOptions<'_>,
 ) -> Result<CopyReport> {
     let graph = Graph {
         src,
@@ -148,7 +149,7 @@ pub async fn copy_graph(
 struct Graph<'a> {
     src: &'a dyn Source,
     dst: &'a dyn Sink,
-    options: &'a CopyOptions<'a>,
+    options: &'a GraphOptions<'a>,
     root: &'a Root,
     limiter: Semaphore,
     /// The state of every digest reached: being copied (the cell is initialising) or done.
@@ -415,8 +416,6 @@ pub fn describe(node: &Descriptor) -> String {
         None => node.digest.clone(),
     }
 }
-
-pub use crate::index::render::short_digest;
 
 #[cfg(test)]
 mod tests;

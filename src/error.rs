@@ -81,9 +81,24 @@ pub fn causes<'a>(
     })
 }
 
+/// The texts of an error's causes (not of the error itself), outermost first, each once: an
+/// `io::Error` wrapping another says what the other says, and is not repeated.
+pub fn cause_texts(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut texts: Vec<String> = Vec::new();
+    let mut previous = e.to_string();
+    for cause in causes(e).skip(1) {
+        let text = cause.to_string();
+        if text != previous {
+            texts.push(text.clone());
+        }
+        previous = text;
+    }
+    texts
+}
+
 /// An error and its causes on one line, `outer: inner: innermost`, for an event or a log.
 pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
-    causes(e).map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
+    std::iter::once(e.to_string()).chain(cause_texts(e)).collect::<Vec<_>>().join(": ")
 }
 
 /// Which end of a copy an error happened on.

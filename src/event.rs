@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::artifact::manifest::Descriptor;
-use crate::credentials::Source as CredentialSource;
+use crate::credentials::CredentialSource;
 use crate::suite::problems::Problems;
 
 /// One thing that happened.

@@ -14,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod artifact;
+pub mod atomic;
 pub mod cache;
 #[doc(hidden)]
 #[allow(missing_docs)]
@@ -24,6 +25,7 @@ pub mod digest;
 pub mod download;
 pub mod error;
 pub mod event;
+pub mod format;
 pub mod index;
 pub mod ops;
 pub mod pull;

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use zoo_oci::index::render::human_bytes;
+use zoo_oci::format::human_bytes;
 
 use crate::util::registry::*;
 use crate::util::*;

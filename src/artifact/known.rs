@@ -140,11 +140,9 @@ impl DigestCache {
         if !self.make_private() {
             return;
         }
-        let Ok(mut tmp) = tempfile::NamedTempFile::new_in(&self.dir) else { return };
         let bytes = serde_json::to_vec(known).expect("cache entries serialise");
-        if std::io::Write::write_all(&mut tmp, &bytes).is_ok() {
-            let _ = tmp.persist(self.path(key));
-        }
+        let private = crate::atomic::WriteOptions { private: true, durable: false, temp_in: Some(&self.dir) };
+        let _ = crate::atomic::write_file(&self.path(key), &bytes, private);
     }
 
     fn path(&self, key: &str) -> PathBuf {

@@ -93,7 +93,7 @@ pub struct Manifest {
 /// An OCI image index (also the shape of a layout's `index.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Index {
+pub struct ImageIndex {
     /// Always 2.
     pub schema_version: u32,
     /// `application/vnd.oci.image.index.v1+json`.
@@ -164,7 +164,7 @@ pub fn index_children(descriptor: &Descriptor, bytes: &[u8]) -> Result<Option<Ve
 }
 
 /// Parses index bytes read from a store.
-pub fn parse_index(bytes: &[u8], what: &str) -> Result<Index> {
+pub fn parse_index(bytes: &[u8], what: &str) -> Result<ImageIndex> {
     serde_json::from_slice(bytes)
         .map_err(|e| Error::malformed(format!("{what} is not a valid OCI image index")).with_cause(e))
 }

@@ -106,7 +106,7 @@ pub struct Cache {
 
 /// What a cached layer holds: every file, with its sha256.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LayerRecord {
+pub struct CachedLayer {
     /// Format version.
     pub zoo_oci: u32,
     /// The layer's digest.
@@ -175,9 +175,9 @@ impl Cache {
     }
 
     /// What a cached layer holds, when every one of its files is still stored.
-    pub fn layer(&self, layer_digest: &str) -> Option<LayerRecord> {
+    pub fn layer(&self, layer_digest: &str) -> Option<CachedLayer> {
         let path = self.layer_record_path(layer_digest).ok()?;
-        let record: LayerRecord = serde_json::from_slice(&fs::read(path).ok()?).ok()?;
+        let record: CachedLayer = serde_json::from_slice(&fs::read(path).ok()?).ok()?;
         let complete = record.files.iter().all(|f| {
             self.file_path(&f.sha256, f.executable)
                 .ok()
@@ -187,7 +187,7 @@ impl Cache {
         complete.then_some(record)
     }
 
-    fn put_layer(&self, record: &LayerRecord) -> Result<()> {
+    fn put_layer(&self, record: &CachedLayer) -> Result<()> {
         let path = self.layer_record_path(&record.digest)?;
         write_atomically(&path, &serde_json::to_vec(record).expect("records serialise"))
     }
@@ -291,7 +291,7 @@ impl Cache {
 /// `copy_file_range`, which shares the blocks on file systems that can (btrfs, XFS).
 pub fn copy_out<'a>(
     cache: &Cache,
-    layers: impl Iterator<Item = &'a LayerRecord>,
+    layers: impl Iterator<Item = &'a CachedLayer>,
     files: &crate::pull::FileFilter,
     into: &Path,
 ) -> Result<Vec<FileRecord>> {
@@ -322,19 +322,10 @@ pub fn copy_out<'a>(
     Ok(copied)
 }
 
-/// Writes a file whole or not at all: a temp file beside it, renamed over it.
+/// Writes a cache file whole or not at all (0644 less the umask, like any file written: a cache
+/// shared by a group, or read by a container running as another user, reads its records).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let parent = path.parent().expect("cache paths have a parent");
-    fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
-    // 0644 less the umask, like any file written (tempfile's own 0600 is for secrets): a cache
-    // shared by a group, or read by a container running as another user, reads its records.
-    let mut temp = tempfile::Builder::new()
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
-        .tempfile_in(parent)
-        .map_err(|e| Error::io("create a file in", parent, e))?;
-    std::io::Write::write_all(&mut temp, bytes).map_err(|e| Error::io("write", temp.path(), e))?;
-    temp.persist(path).map_err(|e| Error::io("write", path, e.error))?;
-    Ok(())
+    crate::atomic::write_file(path, bytes, crate::atomic::WriteOptions::default())
 }
 
 fn hash_file(path: &Path) -> Result<String> {
@@ -365,7 +356,7 @@ impl crate::pull::LayerSupply for Cache {
     }
 
     fn copy_out(&self, digests: &[String], files: &crate::pull::FileFilter, into: &Path) -> Result<Vec<FileRecord>> {
-        let layers: Vec<LayerRecord> = digests.iter().filter_map(|d| self.layer(d)).collect();
+        let layers: Vec<CachedLayer> = digests.iter().filter_map(|d| self.layer(d)).collect();
         copy_out(self, layers.iter(), files, into)
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{Cache, LayerRecord, RefRecord, tag_of};
+use super::{Cache, CachedLayer, RefRecord, tag_of};
 use crate::artifact::archive::FileRecord;
 use crate::artifact::decode::LayerView;
 use crate::artifact::manifest::Descriptor;
@@ -98,7 +98,7 @@ pub async fn into_snapshot(
         _ if options.offline => {
             return Err(Error::not_found(format!(
                 "{source_name} is not all in the cache: {} not pulled yet, and ZOO_OCI_OFFLINE is set",
-                crate::index::render::count(missing.len(), "layer is", "layers are")
+                crate::format::count(missing.len(), "layer is", "layers are")
             ))
             .with_hint("unset ZOO_OCI_OFFLINE to download it, or pull less (only, variant)"));
         }
@@ -175,7 +175,7 @@ async fn download(
             let dir = scratch.path().join(crate::digest::hex_part(&digest)?);
             let files = files.iter().map(|f| cache.store(&dir.join(&f.path), f)).collect::<Result<Vec<_>>>()?;
             // The record goes last: a layer is cached only once every one of its files is.
-            cache.put_layer(&LayerRecord { zoo_oci: 1, digest, files })?;
+            cache.put_layer(&CachedLayer { zoo_oci: 1, digest, files })?;
         }
         drop(scratch);
         Ok(())

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use super::{Format, Global, human_bytes, print_json, println_out, say};
 use crate::cache::Cache;
 use crate::error::Result;
-use crate::index::render::count;
+use crate::format::count;
 use crate::ops::{self, RemoveReport};
 
 /// What `zoo-oci cache --help` ends with.

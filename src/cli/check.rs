@@ -7,7 +7,7 @@ use crate::ops::{self, CheckOptions};
 use crate::suite::Links;
 use clap::Args;
 
-use crate::index::render::count;
+use crate::format::count;
 
 use super::{Format, Global, human_bytes, print_json, println_out};
 

@@ -4,7 +4,7 @@ use crate::error::{Error, Result};
 use crate::ops::{self, CopyOptions};
 use clap::Args;
 
-use crate::index::render::count;
+use crate::format::count;
 
 use super::{Global, location, println_out, say};
 

@@ -7,8 +7,8 @@
 
 use std::fmt::Write as _;
 
-use crate::copy::short_digest;
 use crate::error::Result;
+use crate::format::short_digest;
 use crate::ops::{self, DiffOptions, DiffReport, FieldChange, FileState, SuiteSide};
 use clap::Args;
 use serde_json::Value;
@@ -144,7 +144,7 @@ fn size_change(old: u64, new: u64) -> String {
 fn file_size(file: &FileState) -> String {
     match file.layer_files {
         Some(n) if n > 0 => {
-            format!("{}, {}", crate::index::render::count(n as usize, "file", "files"), human_bytes(file.size))
+            format!("{}, {}", crate::format::count(n as usize, "file", "files"), human_bytes(file.size))
         }
         _ => human_bytes(file.size),
     }

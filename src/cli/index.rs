@@ -1,9 +1,8 @@
 //! `zoo-oci index LOCATION`: a categorised catalogue of every suite in a registry or layout.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::index::{Filters, render};
 use crate::ops::{self, IndexOptions};
 use crate::reference::Scope;
@@ -82,16 +81,8 @@ pub async fn run(global: &Global, args: IndexArgs) -> Result<u8> {
     };
     match &args.output {
         Some(path) => {
-            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
             // `-o site/index.html` in a fresh checkout: the folder is part of the output path.
-            std::fs::create_dir_all(dir).map_err(|e| Error::io("create the folder", dir, e))?;
-            // 0644 less the umask, like any file written; tempfile's own 0600 is for secrets.
-            let mut tmp = tempfile::Builder::new()
-                .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
-                .tempfile_in(dir)
-                .map_err(|e| Error::io("write in", dir, e))?;
-            tmp.write_all(text.as_bytes()).map_err(|e| Error::io("write", path, e))?;
-            tmp.persist(path).map_err(|e| Error::io("write", path, e.error))?;
+            crate::atomic::write_file(path, text.as_bytes(), crate::atomic::WriteOptions::default())?;
             if !global.quiet {
                 eprintln!("wrote {} to {}", crate::index::render::tally(&index), path.display());
             }

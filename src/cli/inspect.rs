@@ -110,7 +110,7 @@ fn to_text(report: &InspectReport) -> String {
                 parts.push(format!("opset {o}"));
             }
             if let Some(p) = v.params {
-                parts.push(format!("{} params", crate::artifact::pack::param_size(p)));
+                parts.push(format!("{} params", crate::format::param_size(p)));
             }
             if let Some(p) = &v.precision {
                 parts.push(p.clone());

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand};
 
 use crate::copy::describe;
-use crate::credentials::{Lookup, Source};
+use crate::credentials::{CredentialSource, Lookup};
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::ops::Context;
@@ -583,12 +583,12 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
     }
 }
 
-fn credential_source(source: &Source) -> String {
+fn credential_source(source: &CredentialSource) -> String {
     match source {
-        Source::Environment => "ZOO_OCI_USERNAME/ZOO_OCI_PASSWORD".to_string(),
-        Source::DockerConfig(p) => format!("the Docker config {}", p.display()),
-        Source::Podman(p) => format!("Podman's {}", p.display()),
-        Source::None => "nowhere: anonymous".to_string(),
+        CredentialSource::Environment => "ZOO_OCI_USERNAME/ZOO_OCI_PASSWORD".to_string(),
+        CredentialSource::DockerConfig(p) => format!("the Docker config {}", p.display()),
+        CredentialSource::Podman(p) => format!("Podman's {}", p.display()),
+        CredentialSource::None => "nowhere: anonymous".to_string(),
     }
 }
 
@@ -604,7 +604,7 @@ pub fn say(global: &Global, text: impl FnOnce() -> String, event: serde_json::Va
     }
 }
 
-pub use crate::index::render::{human_bytes, printable};
+pub use crate::format::{human_bytes, printable};
 
 /// Renders an error once, as text or as one JSON line.
 pub fn render_error_as(err: &Error, format: LogFormat) -> String {
@@ -612,12 +612,7 @@ pub fn render_error_as(err: &Error, format: LogFormat) -> String {
         // Registry error bodies, paths and annotations end up in messages.
         return printable(&render_error(err)).into_owned();
     }
-    let mut causes = Vec::new();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        causes.push(cause.to_string());
-        source = cause.source();
-    }
+    let causes = crate::error::cause_texts(err);
     let line = serde_json::json!({
         "event": "error",
         "message": err.to_string(),
@@ -632,10 +627,8 @@ pub fn render_error_as(err: &Error, format: LogFormat) -> String {
 /// Renders an error once: `error:`, each `caused by:`, then `hint:`.
 pub fn render_error(err: &Error) -> String {
     let mut out = format!("error: {err}\n");
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
+    for cause in crate::error::cause_texts(err) {
         out.push_str(&format!("  caused by: {cause}\n"));
-        source = cause.source();
     }
     if let Some(hint) = err.hint() {
         out.push_str(&format!("  hint: {hint}\n"));

@@ -8,7 +8,7 @@ use crate::pull::{DEFAULT_MAX_EXPANSION, Selection};
 use crate::suite::Class;
 use clap::Args;
 
-use crate::index::render::count;
+use crate::format::count;
 
 use super::{Format, Global, human_bytes, location, println_out, say};
 

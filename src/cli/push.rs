@@ -9,7 +9,7 @@ use crate::ops::{self, Created, PushOptions};
 use crate::suite::Links;
 use clap::Args;
 
-use crate::index::render::count;
+use crate::format::count;
 
 use super::{Format, Global, human_bytes, location, println_out, say};
 

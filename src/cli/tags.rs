@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::ops::{self, GcOptions, RmOptions, TagsOptions};
 use clap::Args;
 
-use crate::index::render::count;
+use crate::format::count;
 
 use super::{Format, Global, human_bytes, location, print_json, println_out, say};
 
@@ -43,7 +43,7 @@ pub async fn tags(global: &Global, args: TagsArgs) -> Result<u8> {
             println_out(&entry.tag)?;
             continue;
         }
-        let digest = entry.digest.as_deref().map(crate::index::render::short_digest).unwrap_or("");
+        let digest = entry.digest.as_deref().map(crate::format::short_digest).unwrap_or("");
         let what = match (&entry.name, &entry.version, &entry.other) {
             (Some(name), Some(version), _) => format!("{name} {version}"),
             (Some(name), None, _) => name.clone(),

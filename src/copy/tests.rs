@@ -30,7 +30,7 @@ fn index(store: &MemoryStore, manifests: &[&Descriptor]) -> Descriptor {
 }
 
 async fn copy_tag(src: &MemoryStore, dst: &MemoryStore, tag: &str, concurrency: usize) -> Result<CopyReport> {
-    let options = CopyOptions { concurrency, ..CopyOptions::default() };
+    let options = GraphOptions { concurrency, ..GraphOptions::default() };
     copy(src, &Reference::Tag(tag.into()), dst, Some(tag), &options).await.map(|(_, report)| report)
 }
 
@@ -143,7 +143,7 @@ async fn successors_filter_the_children_copied() {
     let keep_wanted = |_: &Descriptor, children: Vec<Descriptor>| -> Vec<Descriptor> {
         children.into_iter().filter(|c| c.digest == wanted.digest).collect()
     };
-    let options = CopyOptions { successors: Some(&keep_wanted), ..CopyOptions::default() };
+    let options = GraphOptions { successors: Some(&keep_wanted), ..GraphOptions::default() };
 
     copy(&src, &Reference::Tag("1.0".into()), &dst, None, &options).await.expect("the copy succeeds");
 
@@ -180,7 +180,7 @@ async fn referrers_follow_their_subject_when_asked() {
     assert!(!without.holds(&signature.digest), "referrers stay behind unless asked for");
 
     let with = MemoryStore::new("dst");
-    let options = CopyOptions { referrers: true, ..CopyOptions::default() };
+    let options = GraphOptions { referrers: true, ..GraphOptions::default() };
     copy(&src, &Reference::Tag("1.0".into()), &with, Some("1.0"), &options).await.expect("the copy succeeds");
     let arrivals = with.arrivals();
     assert!(position(&arrivals, &suite.digest) < position(&arrivals, &signature.digest), "{arrivals:?}");

@@ -7,70 +7,9 @@ use std::fmt::Write as _;
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 use super::{Index, SuiteEntry};
+use crate::format::{count, human_bytes, printable, short_digest};
 use crate::suite::card::body as without_front_matter;
 use crate::taxonomy;
-
-/// `1.2 MB`: decimal units, as registries show sizes.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
-    if n < 1000 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64;
-    let mut unit = "B";
-    for u in UNITS {
-        if v < 1000.0 {
-            break;
-        }
-        v /= 1000.0;
-        unit = u;
-    }
-    format!("{v:.1} {unit}")
-}
-
-/// Text from an artifact, a registry or a model file made safe to print on a terminal: every
-/// control character but newline and tab (C0, DEL, C1) is shown as a visible escape (`^[` for
-/// ESC, `^G` for BEL, `^?` for DEL, `\u{9b}` for C1's CSI), so no README, annotation or
-/// registry error can clear the screen, retitle the window, set the clipboard (OSC 52) or
-/// rewrite a line already printed (`\r`). JSON output does not go through this: it stays exact.
-///
-/// ```
-/// use zoo_oci::index::render::printable;
-/// assert_eq!(printable("a\u{1b}]52;c;aGk=\u{7}b\n\tc"), "a^[]52;c;aGk=^Gb\n\tc");
-/// assert_eq!(printable("\r\u{7f}\u{9b}2J"), "^M^?\\u{9b}2J");
-/// ```
-pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
-    if !text.contains(unsafe_char) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c as u32 {
-            _ if !unsafe_char(c) => out.push(c),
-            n @ 0..=0x1f => {
-                out.push('^');
-                out.push(char::from(b'@' + n as u8));
-            }
-            0x7f => out.push_str("^?"),
-            n => {
-                let _ = write!(out, "\\u{{{n:x}}}");
-            }
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-/// `sha256:0123456789ab`: a digest as tables and messages show it. A digest read from a layout
-/// or a manifest is any text until it is checked, so the cut falls on a character boundary
-/// (slicing at byte 19 panicked on `sha256:ééé…`).
-pub fn short_digest(digest: &str) -> &str {
-    let mut end = digest.len().min(19);
-    while !digest.is_char_boundary(end) {
-        end -= 1;
-    }
-    &digest[..end]
-}
 
 /// `onnx opset 13`, `gguf`, or empty.
 fn format_with_opset(v: &super::Variant) -> String {
@@ -107,11 +46,6 @@ fn grouped(index: &Index) -> Vec<(String, Vec<TaskGroup<'_>>)> {
         }
     }
     out
-}
-
-/// `1 layer`, `3 layers`: a count with its noun in the right number.
-pub fn count(n: usize, one: &str, many: &str) -> String {
-    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
 }
 
 /// What an index holds, counted as what it is: suites (a name in a repository) and their
@@ -231,7 +165,7 @@ pub fn markdown(index: &Index) -> String {
                     ),
                     md_escape(&format_with_opset(v)),
                     v.precision.as_deref().unwrap_or(""),
-                    v.params.map(crate::artifact::pack::param_size).unwrap_or_default(),
+                    v.params.map(crate::format::param_size).unwrap_or_default(),
                     human_bytes(v.size)
                 );
             }
@@ -437,7 +371,7 @@ fn card(out: &mut String, s: &SuiteEntry) {
                 html_escape(&fw),
                 html_escape(&format_with_opset(v)),
                 html_escape(v.precision.as_deref().unwrap_or("")),
-                v.params.map(crate::artifact::pack::param_size).unwrap_or_default(),
+                v.params.map(crate::format::param_size).unwrap_or_default(),
                 human_bytes(v.size)
             );
         }
@@ -595,13 +529,6 @@ mod tests {
         let text = terminal_markdown("# T\u{1b}]0;title\u{7}\n\nx \u{1b}[2J y\n", true);
         assert_eq!(text.matches('\u{1b}').count(), 2, "{text:?}");
         assert!(text.contains("T^[]0;title^G") && text.contains("x ^[[2J y"), "{text:?}");
-    }
-
-    #[test]
-    fn short_digests_cut_on_a_character_boundary() {
-        assert_eq!(short_digest("sha256:0123456789abcdef"), "sha256:0123456789ab");
-        assert_eq!(short_digest("sha256:aééééééé"), "sha256:aééééé");
-        assert_eq!(short_digest("é"), "é");
     }
 
     #[test]

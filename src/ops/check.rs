@@ -10,6 +10,7 @@ use crate::suite::{self, EntryKind, Links, Suite};
 
 /// What to check.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CheckOptions {
     /// The suite folder.
     pub dir: PathBuf,
@@ -19,8 +20,16 @@ pub struct CheckOptions {
     pub links: Links,
 }
 
+impl CheckOptions {
+    /// Checks `dir` with the defaults: warnings allowed, links refused.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        CheckOptions { dir: dir.into(), strict: false, links: Links::default() }
+    }
+}
+
 /// What a check found.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct CheckReport {
     /// Nothing blocks a push.
     pub ok: bool,
@@ -72,7 +81,7 @@ impl SuiteSummary {
 ///
 /// ```no_run
 /// use zoo_oci::ops::{self, CheckOptions};
-/// let options = CheckOptions { dir: "examples/iris-logreg".into(), strict: false, links: Default::default() };
+/// let options = CheckOptions::new("examples/iris-logreg");
 /// let report = ops::check(&options)?;
 /// assert!(report.ok, "{:?}", report.problems);
 /// # Ok::<(), zoo_oci::Error>(())

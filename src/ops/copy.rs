@@ -11,6 +11,7 @@ use crate::store;
 
 /// What to copy, and where.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CopyOptions {
     /// What to copy: a location with a tag or digest, or none (the only tag).
     pub source: Location,
@@ -27,6 +28,20 @@ pub struct CopyOptions {
     pub as_image: Option<AsImage>,
 }
 
+impl CopyOptions {
+    /// Copies `source` to `destination` as it is, over TLS, without its referrers.
+    pub fn new(source: Location, destination: Location) -> Self {
+        CopyOptions {
+            source,
+            destination,
+            source_plain_http: false,
+            destination_plain_http: false,
+            referrers: false,
+            as_image: None,
+        }
+    }
+}
+
 /// `copy --as-image`: which files, under which folder.
 #[derive(Debug, Clone, Default)]
 pub struct AsImage {
@@ -40,6 +55,7 @@ pub struct AsImage {
 
 /// What a copy did.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct CopyReport {
     /// The source, with the reference read.
     pub from: String,
@@ -59,14 +75,7 @@ pub struct CopyReport {
 /// # async fn demo() -> zoo_oci::Result<()> {
 /// use zoo_oci::ops::{self, Context, CopyOptions};
 /// use zoo_oci::reference::Location;
-/// let options = CopyOptions {
-///     source: Location::parse("oci:./zoo:1.0")?,
-///     destination: Location::parse("oci:/mnt/usb/zoo")?,
-///     source_plain_http: false,
-///     destination_plain_http: false,
-///     referrers: false,
-///     as_image: None,
-/// };
+/// let options = CopyOptions::new(Location::parse("oci:./zoo:1.0")?, Location::parse("oci:/mnt/usb/zoo")?);
 /// let report = ops::copy(&options, &Context::default()).await?;
 /// println!("{} blobs copied", report.transferred.copied);
 /// # Ok(()) }
@@ -105,7 +114,7 @@ pub async fn copy(options: &CopyOptions, context: &Context) -> Result<CopyReport
         return as_image(options, image, source, dst.as_ref(), tag, &to_context).await;
     }
     let on_event = |e: &Event| (context.events)(e);
-    let copy_options = graph::CopyOptions { referrers: options.referrers, ..context.copy_options(&on_event) };
+    let copy_options = graph::GraphOptions { referrers: options.referrers, ..context.copy_options(&on_event) };
     let transferred = graph::copy_graph(src.as_ref(), &root, dst.as_ref(), tag.as_deref(), &copy_options).await?;
     Ok(CopyReport {
         from: options.source.with_reference(Some(reference)).to_string(),

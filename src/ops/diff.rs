@@ -26,6 +26,7 @@ use crate::suite::Class;
 
 /// The two suites to compare.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct DiffOptions {
     /// The old side: a location with a tag or digest, or none (the only tag).
     pub a: Location,
@@ -33,10 +34,18 @@ pub struct DiffOptions {
     pub b: Location,
 }
 
+impl DiffOptions {
+    /// Compares `a` with `b`.
+    pub fn new(a: Location, b: Location) -> Self {
+        DiffOptions { a, b }
+    }
+}
+
 /// What changed from `a` to `b` (what `diff --format json` prints). Empty lists mean "no
 /// change there".
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct DiffReport {
     /// The old side.
     pub a: SuiteSide,
@@ -181,7 +190,7 @@ pub struct VariantDiff {
 /// # async fn demo() -> zoo_oci::Result<()> {
 /// use zoo_oci::ops::{self, Context, DiffOptions};
 /// use zoo_oci::reference::Location;
-/// let options = DiffOptions { a: Location::parse("oci:./zoo:1.0")?, b: Location::parse("oci:./zoo:1.1")? };
+/// let options = DiffOptions::new(Location::parse("oci:./zoo:1.0")?, Location::parse("oci:./zoo:1.1")?);
 /// let report = ops::diff(&options, &Context::default()).await?;
 /// for class in &report.classes {
 ///     println!("{}: {} added, {} removed", class.class.as_str(), class.added.len(), class.removed.len());
@@ -261,7 +270,7 @@ fn files_by_class(view: &SuiteView) -> BTreeMap<Class, ClassFiles> {
         for (path, file) in layer_files(layer) {
             // Two unlisted layers of another tool may share a path: keep both, told apart.
             let path = if class.files.contains_key(&path) {
-                format!("{path} ({})", copy::short_digest(&layer.descriptor.digest))
+                format!("{path} ({})", crate::format::short_digest(&layer.descriptor.digest))
             } else {
                 path
             };

@@ -8,6 +8,7 @@ use crate::store::layout::LayoutStore;
 
 /// What to collect.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct GcOptions {
     /// An OCI layout (`oci:PATH`).
     pub location: Location,
@@ -15,8 +16,16 @@ pub struct GcOptions {
     pub dry_run: bool,
 }
 
+impl GcOptions {
+    /// Collects the garbage of the layout at `location`.
+    pub fn new(location: Location) -> Self {
+        GcOptions { location, dry_run: false }
+    }
+}
+
 /// What was (or would be) removed.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct GcReport {
     /// The blobs removed, by digest.
     pub removed: Vec<String>,
@@ -35,7 +44,7 @@ pub struct GcReport {
 /// ```no_run
 /// use zoo_oci::ops::{self, GcOptions};
 /// use zoo_oci::reference::Location;
-/// let report = ops::gc(&GcOptions { location: Location::parse("oci:./zoo")?, dry_run: false })?;
+/// let report = ops::gc(&GcOptions::new(Location::parse("oci:./zoo")?))?;
 /// println!("freed {} bytes", report.bytes);
 /// # Ok::<(), zoo_oci::Error>(())
 /// ```

@@ -11,6 +11,7 @@ use crate::store::registry::RegistryStore;
 
 /// What to index.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct IndexOptions {
     /// A registry, a namespace in one, a layout, or one suite.
     pub scope: Scope,
@@ -20,6 +21,13 @@ pub struct IndexOptions {
     pub repositories: Vec<String>,
     /// Keep only the suites every given filter accepts.
     pub filters: Filters,
+}
+
+impl IndexOptions {
+    /// Catalogues everything `scope` holds, unfiltered.
+    pub fn new(scope: Scope) -> Self {
+        IndexOptions { scope, repositories: Vec::new(), filters: Filters::default() }
+    }
 }
 
 /// Reads every tagged manifest of the scope (no layer) and groups the suites by modality and
@@ -34,7 +42,7 @@ pub struct IndexOptions {
 /// # async fn demo() -> zoo_oci::Result<()> {
 /// use zoo_oci::ops::{self, Context, IndexOptions};
 /// use zoo_oci::reference::Scope;
-/// let options = IndexOptions { scope: Scope::parse("oci:./zoo")?, repositories: vec![], filters: Default::default() };
+/// let options = IndexOptions::new(Scope::parse("oci:./zoo")?);
 /// let catalogue = ops::index(&options, &Context::default()).await?;
 /// for suite in &catalogue.suites {
 ///     println!("{} {} ({})", suite.name, suite.version, suite.modality);

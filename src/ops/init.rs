@@ -10,6 +10,7 @@ use crate::suite::{self, Links, scan};
 
 /// Where to write a descriptor.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct InitOptions {
     /// The folder holding the model files.
     pub dir: PathBuf,
@@ -20,8 +21,16 @@ pub struct InitOptions {
     pub links: Links,
 }
 
+impl InitOptions {
+    /// Writes a `zoo.yaml` into `dir`, refusing to replace one.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        InitOptions { dir: dir.into(), force: false, links: Links::default() }
+    }
+}
+
 /// What `init` wrote and what is left for the author.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct InitReport {
     /// The descriptor written.
     pub descriptor: PathBuf,
@@ -43,7 +52,7 @@ pub struct InitReport {
 ///
 /// ```no_run
 /// use zoo_oci::ops::{self, InitOptions};
-/// let report = ops::init(&InitOptions { dir: "my-model".into(), force: false, links: Default::default() })?;
+/// let report = ops::init(&InitOptions::new("my-model"))?;
 /// println!("wrote {}; still to do: {:?}", report.descriptor.display(), report.todo);
 /// # Ok::<(), zoo_oci::Error>(())
 /// ```

@@ -17,14 +17,23 @@ use crate::suite::{Class, SuiteSpec};
 
 /// What to inspect.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct InspectOptions {
     /// The suite: a location with a tag or digest, or none (the only tag).
     pub source: Location,
 }
 
+impl InspectOptions {
+    /// Inspects `source`.
+    pub fn new(source: Location) -> Self {
+        InspectOptions { source }
+    }
+}
+
 /// A suite as its manifest describes it (what `inspect --format json` prints).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct InspectReport {
     /// The location read, with its reference.
     pub location: String,
@@ -123,7 +132,7 @@ impl InspectReport {
 /// # async fn demo() -> zoo_oci::Result<()> {
 /// use zoo_oci::ops::{self, Context, InspectOptions};
 /// use zoo_oci::reference::Location;
-/// let report = ops::inspect(&InspectOptions { source: Location::parse("oci:./zoo:1.0")? }, &Context::default()).await?;
+/// let report = ops::inspect(&InspectOptions::new(Location::parse("oci:./zoo:1.0")?), &Context::default()).await?;
 /// for v in &report.variants {
 ///     println!("{}: {:?} {:?}", v.name, v.format, v.params);
 /// }

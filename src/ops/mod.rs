@@ -141,8 +141,8 @@ impl Context {
             .with_hint("unset ZOO_OCI_OFFLINE (Python: offline=False) to reach the registry"))
     }
 
-    fn copy_options<'a>(&self, on_event: &'a (dyn Fn(&event::Event) + Sync)) -> crate::copy::CopyOptions<'a> {
-        crate::copy::CopyOptions {
+    fn copy_options<'a>(&self, on_event: &'a (dyn Fn(&event::Event) + Sync)) -> crate::copy::GraphOptions<'a> {
+        crate::copy::GraphOptions {
             concurrency: self.concurrency,
             on_event,
             idle_timeout: self.transport.idle_timeout,
@@ -150,7 +150,7 @@ impl Context {
             // Copies between stores keep no partial copy: a mirror of a registry would write
             // every blob twice. Pulls do (`ops::pull`).
             resume_dir: None,
-            ..crate::copy::CopyOptions::default()
+            ..crate::copy::GraphOptions::default()
         }
     }
 }

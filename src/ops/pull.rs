@@ -12,6 +12,7 @@ use crate::store::{self, Source};
 
 /// What to pull, and into where.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PullOptions {
     /// The suite: a layout or registry location, with a tag or digest, or none (the only tag).
     pub source: Location,

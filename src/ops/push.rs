@@ -12,13 +12,14 @@ use crate::artifact::pack::{self, PackOptions};
 use crate::copy;
 use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::index::render::count;
+use crate::format::count;
 use crate::reference::{Location, Reference, validate_tag};
 use crate::store::{self, packed::PackedSource};
 use crate::suite::{self, Links};
 
 /// What to push, and where.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PushOptions {
     /// The suite folder (holding `zoo.yaml`).
     pub dir: PathBuf,
@@ -72,6 +73,7 @@ pub enum Created {
 
 /// What a push did.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct PushReport {
     /// Where the suite now is, with its tag.
     pub location: String,

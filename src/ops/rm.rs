@@ -9,13 +9,22 @@ use crate::store::Access;
 
 /// What to remove.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RmOptions {
     /// A location with a tag or a digest: no tag is never "the only tag" here.
     pub location: Location,
 }
 
+impl RmOptions {
+    /// Removes the tag or manifest `location` names.
+    pub fn new(location: Location) -> Self {
+        RmOptions { location }
+    }
+}
+
 /// What was removed.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct RmReport {
     /// The manifest the reference pointed at.
     pub digest: String,
@@ -35,7 +44,7 @@ pub struct RmReport {
 /// # async fn demo() -> zoo_oci::Result<()> {
 /// use zoo_oci::ops::{self, Context, RmOptions};
 /// use zoo_oci::reference::Location;
-/// ops::rm(&RmOptions { location: Location::parse("oci:./zoo:0.9")? }, &Context::default()).await?;
+/// ops::rm(&RmOptions::new(Location::parse("oci:./zoo:0.9")?), &Context::default()).await?;
 /// # Ok(()) }
 /// ```
 pub async fn rm(options: &RmOptions, context: &Context) -> Result<RmReport> {

@@ -9,6 +9,7 @@ use crate::store::{self, Access};
 
 /// What to tag.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct TagOptions {
     /// The artifact: a location with a tag or digest, or none (the only tag).
     pub source: Location,
@@ -16,8 +17,16 @@ pub struct TagOptions {
     pub tags: Vec<String>,
 }
 
+impl TagOptions {
+    /// Gives `source` the tags `tags`.
+    pub fn new(source: Location, tags: Vec<String>) -> Self {
+        TagOptions { source, tags }
+    }
+}
+
 /// What was tagged.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct TagReport {
     /// The manifest's digest.
     pub digest: String,
@@ -31,7 +40,7 @@ pub struct TagReport {
 /// # async fn demo() -> zoo_oci::Result<()> {
 /// use zoo_oci::ops::{self, Context, TagOptions};
 /// use zoo_oci::reference::Location;
-/// let options = TagOptions { source: Location::parse("oci:./zoo:1.0")?, tags: vec!["stable".into()] };
+/// let options = TagOptions::new(Location::parse("oci:./zoo:1.0")?, vec!["stable".into()]);
 /// ops::tag(&options, &Context::default()).await?;
 /// # Ok(()) }
 /// ```

@@ -9,12 +9,20 @@ use crate::reference::{Location, Reference};
 
 /// What to list.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct TagsOptions {
     /// A repository (`HOST/REPO`) or a layout (`oci:PATH`); a tag in it is ignored.
     pub location: Location,
     /// Read each tag's manifest for the suite's name and version (one request per tag; no
     /// layer is read).
     pub long: bool,
+}
+
+impl TagsOptions {
+    /// Lists the tags of `location`, short.
+    pub fn new(location: Location) -> Self {
+        TagsOptions { location, long: false }
+    }
 }
 
 /// One tag.
@@ -38,6 +46,7 @@ pub struct TagEntry {
 
 /// The tags of a location, sorted.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct TagsReport {
     /// The location, without a reference.
     pub location: String,
@@ -51,7 +60,8 @@ pub struct TagsReport {
 /// # async fn demo() -> zoo_oci::Result<()> {
 /// use zoo_oci::ops::{self, Context, TagsOptions};
 /// use zoo_oci::reference::Location;
-/// let options = TagsOptions { location: Location::parse("oci:./zoo")?, long: true };
+/// let mut options = TagsOptions::new(Location::parse("oci:./zoo")?);
+/// options.long = true;
 /// for entry in ops::tags(&options, &Context::default()).await?.tags {
 ///     println!("{} {}", entry.tag, entry.version.unwrap_or_default());
 /// }

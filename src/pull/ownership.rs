@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use super::{INSIDE_OLD, INSIDE_PARTIAL, PullRecord, RECORD_FILE};
 use crate::error::{Error, Result};
+use crate::format::count;
 
 /// The files of an earlier pull, sorted by what happened to them since.
 #[derive(Debug, Default)]
@@ -67,7 +68,7 @@ fn sha256_of(path: &Path) -> Result<String> {
 pub(super) fn changed_error(destination: &Path, changed: &[String]) -> Error {
     Error::failed(format!(
         "{} of the suite in {} changed since {} pulled: {}",
-        count(changed.len(), "file"),
+        count(changed.len(), "file", "files"),
         destination.display(),
         if changed.len() == 1 { "it was" } else { "they were" },
         listing(changed)
@@ -154,7 +155,7 @@ pub(super) fn plan(destination: &Path, scratch: &Path, survey: &Survey, force: b
         conflicts.sort();
         return Err(Error::failed(format!(
             "{} in {} that the suite would write {} not from an earlier pull: {}",
-            count(conflicts.len(), "path"),
+            count(conflicts.len(), "path", "paths"),
             destination.display(),
             if conflicts.len() == 1 { "is" } else { "are" },
             listing(&conflicts)
@@ -280,10 +281,6 @@ fn remove_emptied(destination: &Path, left: &[PathBuf]) {
     for folder in deepest_first {
         let _ = fs::remove_dir(destination.join(folder)); // fails, as it should, when not empty
     }
-}
-
-fn count(n: usize, what: &str) -> String {
-    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
 }
 
 /// The first twenty, then how many more.

@@ -9,7 +9,8 @@
 
 pub mod dir;
 pub mod layout;
-pub mod memory;
+#[cfg(test)]
+pub(crate) mod memory;
 pub mod packed;
 pub mod registry;
 

@@ -505,12 +505,6 @@ impl<'a> Planner<'a> {
     /// cannot load); safetensors shards whose tensors add up to another size than the index's
     /// `metadata.total_size` get a warning (a truncated or stray shard).
     fn check_shard_index(&mut self, i: usize, entries: &[Entry]) {
-        #[derive(serde::Deserialize)]
-        struct ShardIndex {
-            #[serde(default)]
-            metadata: Option<serde_json::Value>,
-            weight_map: BTreeMap<String, String>,
-        }
         let at = self.at(&format!("models[{i}].path"));
         let files: BTreeMap<&str, u64> = entries
             .iter()
@@ -1046,6 +1040,15 @@ pub fn common_folder(declared: &[&str]) -> String {
         common.truncate(n);
     }
     if common.is_empty() { "./".into() } else { format!("{}/", common.join("/")) }
+}
+
+/// A sharded checkpoint's index file (`model.safetensors.index.json`, `pytorch_model.bin.index.json`):
+/// which shard holds each tensor, and the total size it expects. Read by `check` and by `init`.
+#[derive(serde::Deserialize)]
+pub(crate) struct ShardIndex {
+    #[serde(default)]
+    pub(crate) metadata: Option<serde_json::Value>,
+    pub(crate) weight_map: BTreeMap<String, String>,
 }
 
 #[cfg(test)]

@@ -26,26 +26,26 @@ const ERROR_BODY_LIMIT: usize = 64 << 10;
 
 /// What a request may do, as the token service's `scope` parameters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Scope(Vec<String>);
+pub struct TokenScope(Vec<String>);
 
-impl Scope {
+impl TokenScope {
     /// Read `repository`.
-    pub fn pull(repository: &str) -> Scope {
-        Scope(vec![format!("repository:{repository}:pull")])
+    pub fn pull(repository: &str) -> TokenScope {
+        TokenScope(vec![format!("repository:{repository}:pull")])
     }
 
     /// Read and write `repository`.
-    pub fn push(repository: &str) -> Scope {
-        Scope(vec![format!("repository:{repository}:pull,push")])
+    pub fn push(repository: &str) -> TokenScope {
+        TokenScope(vec![format!("repository:{repository}:pull,push")])
     }
 
     /// List the registry's repositories.
-    pub fn catalog() -> Scope {
-        Scope(vec!["registry:catalog:*".into()])
+    pub fn catalog() -> TokenScope {
+        TokenScope(vec!["registry:catalog:*".into()])
     }
 
     /// Both scopes at once (a cross-repository mount reads one repository and writes another).
-    pub fn and(mut self, other: Scope) -> Scope {
+    pub fn and(mut self, other: TokenScope) -> TokenScope {
         self.0.extend(other.0);
         self
     }
@@ -222,7 +222,7 @@ impl Api {
     /// a plain-HTTP one from a TLS registry is refused ([`Api::credentials_go_to`]).
     pub async fn send(
         &self,
-        scope: &Scope,
+        scope: &TokenScope,
         doing: &str,
         build: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<Response> {
@@ -256,7 +256,7 @@ impl Api {
     /// token is fresh. Credentials go as in [`send`](Self::send): to this registry's origin only.
     pub async fn send_once(
         &self,
-        scope: &Scope,
+        scope: &TokenScope,
         doing: &str,
         build: impl FnOnce(&reqwest::Client) -> RequestBuilder,
     ) -> Result<Response> {
@@ -316,7 +316,7 @@ impl Api {
     /// Checks the credentials before any transfer, the way `docker login` does: `/v2/` with
     /// them where the registry wants Basic, a token request where it wants Bearer (for `scope`,
     /// or no scope for a login). Refused credentials are an authorisation error naming the user.
-    pub async fn verify(&self, scope: Option<&Scope>, doing: &str) -> Result<()> {
+    pub async fn verify(&self, scope: Option<&TokenScope>, doing: &str) -> Result<()> {
         let challenge = self.challenge(doing).await?;
         let authorization = self.authorize(&challenge, scope, doing).await?;
         if let Challenge::Basic = challenge {
@@ -337,7 +337,7 @@ impl Api {
         Ok(())
     }
 
-    async fn authorization(&self, scope: &Scope, doing: &str) -> Result<Option<String>> {
+    async fn authorization(&self, scope: &TokenScope, doing: &str) -> Result<Option<String>> {
         if let Some(known) = self.authorizations.lock().expect("no panics").get(&scope.key()) {
             return Ok(known.clone());
         }
@@ -373,7 +373,12 @@ impl Api {
     }
 
     /// The `Authorization` value that answers `challenge` for `scope`.
-    async fn authorize(&self, challenge: &Challenge, scope: Option<&Scope>, doing: &str) -> Result<Option<String>> {
+    async fn authorize(
+        &self,
+        challenge: &Challenge,
+        scope: Option<&TokenScope>,
+        doing: &str,
+    ) -> Result<Option<String>> {
         use base64::Engine as _;
         let basic = match &self.credential {
             // An identity token goes to the registry as it is (what oci-client did, and what
@@ -611,7 +616,7 @@ mod tests {
         assert!(matches!(Challenge::of(&headers), Challenge::Basic));
         headers.insert(LINK, r#"</v2/_catalog?last=b&n=2>; rel="next""#.parse().unwrap());
         assert_eq!(next_page(&headers).as_deref(), Some("/v2/_catalog?last=b&n=2"));
-        assert_eq!(Scope::push("a").and(Scope::pull("b")).key(), "repository:a:pull,push repository:b:pull");
+        assert_eq!(TokenScope::push("a").and(TokenScope::pull("b")).key(), "repository:a:pull,push repository:b:pull");
     }
 
     #[test]

@@ -24,9 +24,9 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, RANGE};
 use tokio_util::io::{ReaderStream, StreamReader};
 
-use self::api::{Api, Refusal, Scope, next_page, read_limited};
+use self::api::{Api, Refusal, TokenScope, next_page, read_limited};
 use super::{BlobOpener, BlobReader, MountOrigin, Mounter, RangedFetch, Referrers, Sink, Source, Store, Tagger};
-use crate::artifact::manifest::{self, Descriptor, Index, is_manifest_type};
+use crate::artifact::manifest::{self, Descriptor, ImageIndex, is_manifest_type};
 use crate::artifact::media;
 use crate::credentials::{self, Credential, Lookup};
 use crate::digest;
@@ -90,7 +90,7 @@ impl Default for Transport {
 pub struct RegistryStore {
     api: std::sync::Arc<Api>,
     repository: String,
-    credential_source: credentials::Source,
+    credential_source: credentials::CredentialSource,
     /// Manifests read while resolving, so copy does not fetch them twice.
     manifests: Mutex<HashMap<String, Vec<u8>>>,
     /// Whether the registry lists referrers itself (it answered a manifest PUT with
@@ -139,7 +139,7 @@ impl RegistryStore {
     }
 
     /// Where the credentials in use came from (never the secret itself).
-    pub fn credential_source(&self) -> &credentials::Source {
+    pub fn credential_source(&self) -> &credentials::CredentialSource {
         &self.credential_source
     }
 
@@ -154,7 +154,7 @@ impl RegistryStore {
         let anonymous = matches!(credential, Credential::Anonymous);
         let store = RegistryStore::over(std::sync::Arc::new(Api::new(registry, transport, credential)?), repository);
         if !repository.is_empty() {
-            let scope = if push { Scope::push(repository) } else { Scope::pull(repository) };
+            let scope = if push { TokenScope::push(repository) } else { TokenScope::pull(repository) };
             store.api.verify(Some(&scope), &store.connecting(anonymous)).await?;
         }
         Ok(store)
@@ -169,7 +169,7 @@ impl RegistryStore {
         RegistryStore {
             api,
             repository: repository.to_string(),
-            credential_source: credentials::Source::None,
+            credential_source: credentials::CredentialSource::None,
             manifests: Mutex::new(HashMap::new()),
             lists_referrers: std::sync::atomic::AtomicBool::new(false),
             broken_sessions: Default::default(),
@@ -195,8 +195,8 @@ impl RegistryStore {
     pub async fn repository(&self, repository: &str) -> Result<RegistryStore> {
         let mut store = RegistryStore::over(self.api.clone(), repository);
         store.credential_source = self.credential_source.clone();
-        let anonymous = matches!(store.credential_source, credentials::Source::None);
-        store.api.verify(Some(&Scope::pull(repository)), &store.connecting(anonymous)).await?;
+        let anonymous = matches!(store.credential_source, credentials::CredentialSource::None);
+        store.api.verify(Some(&TokenScope::pull(repository)), &store.connecting(anonymous)).await?;
         Ok(store)
     }
 
@@ -213,7 +213,7 @@ impl RegistryStore {
         let mut path = format!("/v2/_catalog?n={PAGE}");
         loop {
             let url = self.api.url(&path);
-            let response = self.api.send(&Scope::catalog(), &doing, |http| http.get(&url)).await?;
+            let response = self.api.send(&TokenScope::catalog(), &doing, |http| http.get(&url)).await?;
             if response.status() != StatusCode::OK {
                 let e = self.api.refusal(Refusal::read(response).await, &doing);
                 return Err(e.with_hint(
@@ -244,12 +244,12 @@ impl RegistryStore {
         Ok(all)
     }
 
-    fn pull_scope(&self) -> Scope {
-        Scope::pull(&self.repository)
+    fn pull_scope(&self) -> TokenScope {
+        TokenScope::pull(&self.repository)
     }
 
-    fn push_scope(&self) -> Scope {
-        Scope::push(&self.repository)
+    fn push_scope(&self) -> TokenScope {
+        TokenScope::push(&self.repository)
     }
 
     /// `/v2/REPOSITORY/KIND/REFERENCE`.
@@ -493,17 +493,6 @@ fn certificate_error(re: &reqwest::Error) -> Option<rustls::CertificateError> {
     })
 }
 
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut chain = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        chain.push_str(": ");
-        chain.push_str(&s.to_string());
-        source = s.source();
-    }
-    chain
-}
-
 /// A failure to talk to `registry` at all, said precisely.
 /// `offers_identity`: a client certificate was offered (mutual TLS), to tell "none offered" from
 /// "the one offered was refused".
@@ -511,7 +500,7 @@ fn connection_error(re: reqwest::Error, doing: &str, registry: &str, plain_http:
     let addr = host_port(registry, plain_http);
     let scheme = if plain_http { "http" } else { "https" };
     let failure = transport_failure(&re, plain_http);
-    let chain = Scrubbed(error_chain(&re));
+    let chain = Scrubbed(crate::error::one_line(&re));
     match failure {
         TransportFailure::UntrustedCertificate => {
             use rustls::CertificateError as Why;
@@ -872,7 +861,7 @@ impl RegistryStore {
         let mut index = match self.referrers_tag(subject).await? {
             TagSchema::Index(index) => index,
             TagSchema::Other => return Ok(()), // something else holds the tag: leave it alone
-            TagSchema::Absent => Index {
+            TagSchema::Absent => ImageIndex {
                 schema_version: 2,
                 media_type: Some(media::OCI_INDEX.into()),
                 manifests: Vec::new(),
@@ -893,7 +882,7 @@ impl RegistryStore {
 /// What a subject's referrers tag (`sha256-<hex>`) holds.
 enum TagSchema {
     /// The index of its referrers.
-    Index(Index),
+    Index(ImageIndex),
     /// Something else, left alone.
     Other,
     /// Nothing: no referrer was listed there.
@@ -911,7 +900,7 @@ impl Mounter for RegistryStore {
             "/v2/{}/blobs/uploads/?mount={}&from={}",
             self.repository, descriptor.digest, from.repository
         ));
-        let scope = self.push_scope().and(Scope::pull(from.repository));
+        let scope = self.push_scope().and(TokenScope::pull(from.repository));
         // Any failure means "upload it instead".
         let Ok(response) = self.api.send(&scope, &doing, |http| http.post(&url).header(CONTENT_LENGTH, 0)).await else {
             return Ok(false);

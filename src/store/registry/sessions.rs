@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::api::{Api, Scope};
+use super::api::{Api, TokenScope};
 
 struct Open {
     api: Arc<Api>,
-    scope: Scope,
+    scope: TokenScope,
     url: String,
 }
 
@@ -41,7 +41,7 @@ fn key(url: &str) -> &str {
 }
 
 /// Notes a session the registry opened at `url`.
-pub(super) fn opened(api: &Arc<Api>, scope: &Scope, url: &str) {
+pub(super) fn opened(api: &Arc<Api>, scope: &TokenScope, url: &str) {
     let open = Open { api: api.clone(), scope: scope.clone(), url: url.to_string() };
     OPEN.lock().unwrap_or_else(|e| e.into_inner()).insert(key(url).to_string(), open);
 }

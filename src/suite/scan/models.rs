@@ -221,15 +221,13 @@ pub(super) fn split_parts(files: &[String], free: &dyn Fn(&str) -> bool) -> BTre
 
 /// The shard files an index names (its `weight_map`'s values), as written in it.
 fn shard_index(path: &Path) -> Vec<String> {
-    #[derive(serde::Deserialize)]
-    struct Index {
-        weight_map: BTreeMap<String, String>,
-    }
     let Ok(meta) = fs::metadata(path) else { return Vec::new() };
     if meta.len() > MAX_INDEX {
         return Vec::new();
     }
-    let Ok(index) = fs::read(path).map_err(drop).and_then(|b| serde_json::from_slice::<Index>(&b).map_err(drop)) else {
+    let Ok(index) =
+        fs::read(path).map_err(drop).and_then(|b| serde_json::from_slice::<crate::suite::ShardIndex>(&b).map_err(drop))
+    else {
         return Vec::new();
     };
     let mut shards: Vec<String> = index.weight_map.into_values().collect();
