@@ -40,6 +40,8 @@ pub enum IntegrityFailure {
     HostileEntry,
     /// Bytes that are not what they claim to be: invalid JSON, not a tar, not zstd, a bad digest.
     Malformed,
+    /// A signature that does not verify with the key given, or that covers other content.
+    Signature,
 }
 
 /// How talking to a registry failed.

@@ -112,6 +112,7 @@ fn kind_name(kind: ErrorKind) -> String {
                 IntegrityFailure::DigestMismatch => "digest-mismatch",
                 IntegrityFailure::ExpansionBound => "expansion-bound",
                 IntegrityFailure::HostileEntry => "hostile-entry",
+                IntegrityFailure::Signature => "signature",
                 _ => "malformed",
             }
         ),
