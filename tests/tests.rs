@@ -31,6 +31,7 @@ mod robust;
 mod runtime;
 mod scale;
 mod shared_cache;
+mod signing;
 mod tls;
 mod tour;
 mod transfers;

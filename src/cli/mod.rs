@@ -14,6 +14,7 @@ mod inspect;
 mod login;
 mod pull;
 mod push;
+mod sign;
 mod tag;
 mod tags;
 
@@ -253,6 +254,10 @@ pub enum Command {
     Tag(tag::TagArgs),
     /// List the tags of a repository or layout (with suite name and version: --long).
     Tags(tags::TagsArgs),
+    /// Sign a suite where it is stored (OpenSSF Model Signing), without downloading it.
+    Sign(sign::SignArgs),
+    /// Check that a signature by a key covers a suite as it is stored.
+    Verify(sign::VerifyArgs),
     /// Remove a tag or manifest (a layout keeps the blobs until gc).
     Rm(tags::RmArgs),
     /// Remove the blobs of a layout that no tag reaches.
@@ -298,6 +303,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Logout(a) => login::logout(a, &plain()),
         Command::Tags(a) => tags::tags(&with(&a.net), a).await,
         Command::Rm(a) => tags::rm(&with(&a.net), a).await,
+        Command::Sign(a) => sign::sign(&with(&a.net), a).await,
+        Command::Verify(a) => sign::verify(&with(&a.net), a).await,
         Command::Gc(a) => tags::gc(&plain(), a),
         Command::Cache(a) => cache::run(&plain(), a),
         Command::Completions { shell } => {

@@ -27,6 +27,7 @@ mod login;
 mod pull;
 mod push;
 mod rm;
+mod sign;
 mod tag;
 mod tags;
 
@@ -48,6 +49,7 @@ pub use login::{LoginOptions, LoginReport, LogoutOptions, LogoutReport, login, l
 pub use pull::{PullOptions, PullReport, pull};
 pub use push::{Created, PushOptions, PushReport, push};
 pub use rm::{RmOptions, RmReport, rm};
+pub use sign::{SignOptions, SignReport, VerifyOptions, VerifyReport, sign, verify};
 pub use tag::{TagOptions, TagReport, tag};
 pub use tags::{TagEntry, TagsOptions, TagsReport, tags};
 

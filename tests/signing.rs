@@ -1,0 +1,108 @@
+//! `sign` and `verify` (issue 23, first step): an OpenSSF Model Signing signature made from the
+//! manifest's record, stored as a referrer, in a layout and in a real Distribution 2.8 (no
+//! referrers API: the referrers tag schema), checked with the right key, another key, no
+//! signature, and a signature tampered with in the registry's own storage.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::util::registry::Registry;
+use crate::util::*;
+
+/// An ECDSA key pair made by openssl, as users make them: (private SEC1 PEM, public SPKI PEM).
+fn key_pair(dir: &Path, name: &str, curve: &str) -> (PathBuf, PathBuf) {
+    require_tool("openssl");
+    let private = dir.join(format!("{name}.pem"));
+    let public = dir.join(format!("{name}.pub.pem"));
+    let made = Command::new("openssl")
+        .args(["ecparam", "-name", curve, "-genkey", "-noout", "-out"])
+        .arg(&private)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let made =
+        Command::new("openssl").args(["ec", "-pubout", "-in"]).arg(&private).arg("-out").arg(&public).output().unwrap();
+    assert!(made.status.success());
+    (private, public)
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn a_suite_in_a_layout_signed_with_a_key_verifies_with_its_public_key_only() {
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    let (key, public) = key_pair(tmp.path(), "p256", "prime256v1");
+    let (_, other) = key_pair(tmp.path(), "p384", "secp384r1");
+    let zoo = format!("oci:{}:1", tmp.path().join("zoo").display());
+    run_in(tmp.path(), &["push", "-q", path(&suite), &zoo]).ok();
+    run_in(tmp.path(), &["verify", &zoo, "--key", path(&public)]).code(4).stderr_has("has no signature");
+    run_in(tmp.path(), &["sign", &zoo, "--key", path(&key)]).ok().stderr_has("signed sha256:");
+    run_in(tmp.path(), &["verify", &zoo, "--key", path(&public)]).ok().stderr_has("verified sha256:");
+    run_in(tmp.path(), &["verify", &zoo, "--key", path(&other)]).code(5).stderr_has("not signed by this key");
+    // copy -r carries the signature along; a plain copy does not.
+    let carried = format!("oci:{}:1", tmp.path().join("carried").display());
+    let bare = format!("oci:{}:1", tmp.path().join("bare").display());
+    run_in(tmp.path(), &["copy", "-r", &zoo, &carried]).ok();
+    run_in(tmp.path(), &["verify", &carried, "--key", path(&public)]).ok();
+    run_in(tmp.path(), &["copy", &zoo, &bare]).ok();
+    run_in(tmp.path(), &["verify", &bare, "--key", path(&public)]).code(4);
+    // The signature is a referrer in index.json, untagged, of the bundle's artifact type.
+    let index = index_json(&tmp.path().join("zoo"));
+    let bundles: Vec<_> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["artifactType"] == "application/vnd.dev.sigstore.bundle.v0.3+json")
+        .collect();
+    assert_eq!(bundles.len(), 1, "{index}");
+    assert!(bundles[0]["annotations"]["org.opencontainers.image.ref.name"].is_null(), "not tagged");
+    // The same tag moved to other content: the signature covers the old manifest only.
+    write(&suite, "scripts/infer.py", "print('changed')\n", false);
+    run_in(tmp.path(), &["push", "-q", "--force", path(&suite), &zoo]).ok();
+    run_in(tmp.path(), &["verify", &zoo, "--key", path(&public)]).code(4);
+    // A key that is no key, and a private key given to verify, are usage errors.
+    fs::write(tmp.path().join("junk.pem"), "not a key").unwrap();
+    run_in(tmp.path(), &["sign", &zoo, "--key", path(&tmp.path().join("junk.pem"))]).code(2);
+    run_in(tmp.path(), &["verify", &zoo, "--key", path(&key)]).code(2).stderr_has("private key, not a public one");
+}
+
+#[test]
+fn a_suite_in_a_registry_is_signed_without_downloading_a_layer_and_a_tampered_signature_is_refused() {
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    let (key, public) = key_pair(tmp.path(), "key", "prime256v1");
+    let at = reg.at("zoo/signed:1");
+    run_in(tmp.path(), &["push", "-q", "--plain-http", path(&suite), &at]).ok();
+    let before = reg.requests().len();
+    run_in(tmp.path(), &["sign", "--plain-http", &at, "--key", path(&key)]).ok();
+    let signing: Vec<String> = reg.requests()[before..].to_vec();
+    assert!(
+        !signing.iter().any(|r| r.starts_with("GET") && r.contains("/blobs/")),
+        "sign downloaded a blob: {signing:#?}"
+    );
+    run_in(tmp.path(), &["verify", "--plain-http", &at, "--key", path(&public)]).ok();
+    // Distribution 2.8 has no referrers API: the signature is listed under the subject's tag.
+    let tags = run_in(tmp.path(), &["tags", "--plain-http", &reg.at("zoo/signed")]);
+    assert!(tags.stdout.contains("sha256-"), "the referrers tag schema: {}", tags.stdout);
+    // Tampered in the registry's storage: the bundle's bytes are no longer their digest.
+    let blobs = reg.data_dir().join("data/docker/registry/v2/blobs/sha256");
+    let mut tampered = 0;
+    for prefix in fs::read_dir(&blobs).unwrap().flatten() {
+        for blob in fs::read_dir(prefix.path()).unwrap().flatten() {
+            let data = blob.path().join("data");
+            let bytes = fs::read(&data).unwrap();
+            if bytes.windows(18).any(|w| w == b"\"dsseEnvelope\":{\"p") {
+                let text = String::from_utf8(bytes).unwrap().replacen("\"keyid\":\"\"", "\"keyid\":\"x\"", 1);
+                fs::write(&data, text).unwrap();
+                tampered += 1;
+            }
+        }
+    }
+    assert_eq!(tampered, 1, "one bundle in the registry's storage");
+    run_in(tmp.path(), &["verify", "--plain-http", &at, "--key", path(&public)]).code(5);
+}
