@@ -44,6 +44,16 @@ if ! "$venv/bin/python" -c 'import oras, kitops.modelkit.kitfile, huggingface_hu
   "$venv/bin/pip" install --quiet --disable-pip-version-check 'oras==0.2.43' 'kitops==1.5.0' 'huggingface_hub==2.4.0'
 fi
 
+# PyPI's model-signing, the reference verifier of OpenSSF Model Signing, for the signing tests
+# (zoo-oci's signatures checked by it, and its signatures by zoo-oci). Its own virtualenv: it
+# brings sigstore and its pins. It imports pyOpenSSL without declaring it.
+oms_venv="${ZOO_OCI_CACHE:-$HOME/.cache/zoo-oci}/venv-model-signing"
+if ! "$oms_venv/bin/python" -c 'import model_signing, OpenSSL' 2>/dev/null; then
+  echo "setup: installing model-signing into $oms_venv" >&2
+  python3 -m venv "$oms_venv"
+  "$oms_venv/bin/pip" install --quiet --disable-pip-version-check 'model-signing==1.1.1' 'pyOpenSSL==26.4.0'
+fi
+
 # skopeo refuses to run without a signature policy; a fresh machine may have none.
 if [ ! -f /etc/containers/policy.json ] && [ ! -f "${HOME}/.config/containers/policy.json" ]; then
   mkdir -p "${HOME}/.config/containers"

@@ -67,6 +67,14 @@ pub enum Event {
         /// Whether they stop the push.
         blocks: bool,
     },
+    /// A signature by the key given covers the suite (`pull --verify-key`), checked before any
+    /// layer was downloaded.
+    Verified {
+        /// The signature's manifest digest.
+        signature: String,
+        /// How many files it covers.
+        files: usize,
+    },
 }
 
 /// Where events go.
@@ -112,6 +120,9 @@ impl Event {
             Event::Uploaded(d, took) => blob("uploaded", d, Some(took.as_secs_f64()), None),
             Event::Hashed { bytes, took } => json!({"event": "hashed", "bytes": bytes, "seconds": took.as_secs_f64()}),
             Event::Notice(message) => json!({"event": "notice", "message": message}),
+            Event::Verified { signature, files } => {
+                json!({"event": "verified", "signature": signature, "files": files})
+            }
             Event::Credentials { .. } | Event::Checked { .. } => return None,
         })
     }

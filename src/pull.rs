@@ -126,6 +126,9 @@ pub struct FolderOptions {
     pub source_name: String,
     /// Where layers are copied from rather than downloaded: the shared cache.
     pub cache: Option<Arc<dyn LayerSupply>>,
+    /// Files written beside the suite's and recorded as the pull's (a re-pull replaces them):
+    /// the verified signature, `model.sig`, of a `pull --verify-key`.
+    pub extra_files: Vec<(String, Vec<u8>)>,
 }
 
 /// Where a folder pull may take layers from instead of downloading them. The shared cache
@@ -457,6 +460,12 @@ async fn pull_into_scratch(
         files: {
             let mut files = sink.written();
             files.extend(from_cache);
+            for (path, bytes) in &options.extra_files {
+                let at = scratch.path().join(path);
+                fs::write(&at, bytes).map_err(|e| Error::io("write", &at, e))?;
+                let sha256 = crate::digest::of_bytes(bytes);
+                files.push(FileRecord { path: path.clone(), size: bytes.len() as u64, sha256, executable: false });
+            }
             files.sort_by(|a, b| a.path.cmp(&b.path));
             files
         },

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util::registry::Registry;
+use crate::util::registry::{Registry, model_signing};
 use crate::util::*;
 
 /// An ECDSA key pair made by openssl, as users make them: (private SEC1 PEM, public SPKI PEM).
@@ -105,4 +105,92 @@ fn a_suite_in_a_registry_is_signed_without_downloading_a_layer_and_a_tampered_si
     }
     assert_eq!(tampered, 1, "one bundle in the registry's storage");
     run_in(tmp.path(), &["verify", "--plain-http", &at, "--key", path(&public)]).code(5);
+}
+
+#[test]
+fn pull_verify_key_checks_before_downloading_and_writes_a_signature_model_signing_accepts() {
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    let (key, public) = key_pair(tmp.path(), "key", "prime256v1");
+    let (_, other) = key_pair(tmp.path(), "other", "secp384r1");
+    let at = reg.at("zoo/verified:1");
+    run_in(tmp.path(), &["push", "-q", "--plain-http", path(&suite), &at]).ok();
+    // Unsigned: refused before any layer comes down, no destination.
+    let before = reg.requests().len();
+    run_in(tmp.path(), &["pull", "--plain-http", &at, "-o", "out", "--verify-key", path(&public)])
+        .code(4)
+        .stderr_has("has no signature");
+    assert!(!reg.requests()[before..].iter().any(|r| r.starts_with("GET") && r.contains("/blobs/")));
+    assert!(!tmp.path().join("out").exists());
+    run_in(tmp.path(), &["sign", "--plain-http", &at, "--key", path(&key)]).ok();
+    // Another key: exit 5, nothing downloaded, no destination.
+    let before = reg.requests().len();
+    run_in(tmp.path(), &["pull", "--plain-http", &at, "-o", "out", "--verify-key", path(&other)]).code(5);
+    // The one blob read is the signature's bundle; no layer of the suite.
+    let requests = reg.requests();
+    let blob_reads: Vec<&String> =
+        requests[before..].iter().filter(|r| r.starts_with("GET") && r.contains("/blobs/sha256")).collect();
+    assert_eq!(blob_reads.len(), 1, "only the bundle is read before the refusal: {blob_reads:#?}");
+    assert!(!tmp.path().join("out").exists());
+    // The right key: pulled, with the verified bundle as model.sig.
+    run_in(tmp.path(), &["pull", "--plain-http", &at, "-o", "out", "--verify-key", path(&public)])
+        .ok()
+        .stderr_has("verified");
+    let out = tmp.path().join("out");
+    assert!(out.join("model.sig").is_file());
+    // PyPI's model_signing verifies the folder with it (the signature file itself it skips).
+    let checked = Command::new(model_signing())
+        .current_dir(tmp.path())
+        .args(["verify", "key", "out", "--signature", "out/model.sig", "--public_key", path(&public)])
+        .args(["--ignore-paths", "out/.zoo-oci.json"])
+        .output()
+        .unwrap();
+    assert!(checked.status.success(), "model_signing refused it: {}", String::from_utf8_lossy(&checked.stderr));
+    // A file changed afterwards: model_signing refuses the folder.
+    write(&out, "scripts/infer.py", "print('changed')\n", false);
+    let checked = Command::new(model_signing())
+        .current_dir(tmp.path())
+        .args(["verify", "key", "out", "--signature", "out/model.sig", "--public_key", path(&public)])
+        .args(["--ignore-paths", "out/.zoo-oci.json"])
+        .output()
+        .unwrap();
+    assert!(!checked.status.success(), "model_signing accepted a changed file");
+}
+
+#[test]
+fn a_layer_tampered_with_in_the_registry_stops_a_verified_pull_and_leaves_nothing() {
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    let (key, public) = key_pair(tmp.path(), "key", "prime256v1");
+    let at = reg.at("zoo/tampered:1");
+    run_in(tmp.path(), &["push", "-q", "--plain-http", path(&suite), &at]).ok();
+    run_in(tmp.path(), &["sign", "--plain-http", &at, "--key", path(&key)]).ok();
+    // The script layer's bytes changed in the registry's storage (same size): its digest no
+    // longer matches, which the signature, covering the record, depends on.
+    let blobs = reg.data_dir().join("data/docker/registry/v2/blobs/sha256");
+    let mut tampered = 0;
+    for prefix in fs::read_dir(&blobs).unwrap().flatten() {
+        for blob in fs::read_dir(prefix.path()).unwrap().flatten() {
+            let data = blob.path().join("data");
+            let bytes = fs::read(&data).unwrap();
+            if let Some(at) = bytes.windows(5).position(|w| w == b"print") {
+                let mut changed = bytes.clone();
+                changed[at] = b'P';
+                fs::write(&data, changed).unwrap();
+                tampered += 1;
+            }
+        }
+    }
+    assert!(tampered >= 1, "a blob holding a script");
+    run_in(tmp.path(), &["pull", "--plain-http", &at, "-o", "out", "--verify-key", path(&public)]).code(5);
+    assert!(!tmp.path().join("out").exists(), "no destination");
+    let left: Vec<_> = fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().starts_with("out"))
+        .collect();
+    assert!(left.is_empty(), "nothing partial: {left:?}");
 }

@@ -497,6 +497,14 @@ pub fn progress(global: &Global) -> impl Fn(&Event) + Send + Sync + use<> {
                 }
                 return;
             }
+            Event::Verified { signature, files } => {
+                if let Some(line) = event.to_json().filter(|_| json) {
+                    eprintln!("{line}");
+                } else if !quiet {
+                    eprintln!("  verified  the signature {signature} covers the suite's {files} files");
+                }
+                return;
+            }
             Event::Credentials { registry, source } => {
                 if verbose {
                     eprintln!("credentials for {registry}: from {}", credential_source(source));

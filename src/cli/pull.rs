@@ -57,6 +57,11 @@ pub struct PullArgs {
     /// size a layer may expand to.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_EXPANSION)]
     pub max_expansion: u64,
+    /// Pull only a suite signed by this public key (PEM), checked before any layer is
+    /// downloaded; the verified signature is written as DIR/model.sig, which PyPI's
+    /// model_signing verifies too.
+    #[arg(long, value_name = "PUB.pem")]
+    pub verify_key: Option<std::path::PathBuf>,
     /// Output format of the result.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -79,6 +84,7 @@ pub async fn run(global: &Global, args: PullArgs) -> Result<u8> {
         force: args.force,
         max_expansion: args.max_expansion,
         resolved_from: None,
+        verify_key: args.verify_key,
     };
     let report = ops::pull(&options, &global.context()).await?;
     // Warnings go to stderr even with -q: a layer left behind is something to know.

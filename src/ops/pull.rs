@@ -32,6 +32,9 @@ pub struct PullOptions {
     /// With `into_cache` and a digest source: the tag that digest was resolved from, kept in the
     /// cache as a pull by that tag keeps it (so the tag resolves offline afterwards).
     pub resolved_from: Option<String>,
+    /// A PEM public key: the suite must carry a signature by it covering its files, checked
+    /// before any layer is downloaded; the verified bundle is written as `model.sig`.
+    pub verify_key: Option<PathBuf>,
 }
 
 impl PullOptions {
@@ -45,9 +48,14 @@ impl PullOptions {
             force: false,
             max_expansion: DEFAULT_MAX_EXPANSION,
             resolved_from: None,
+            verify_key: None,
         }
     }
 }
+
+/// The file a `pull --verify-key` writes the verified signature to, where `model_signing`
+/// looks for it.
+pub const SIGNATURE_FILE: &str = "model.sig";
 
 /// What a pull did.
 pub type PullReport = pull::PullOutcome;
@@ -71,15 +79,29 @@ pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport
         return into_cache(options, context).await;
     }
     let source = context.open_source(&options.source).await?;
-    let reference = store::reference_or_only_tag(&options.source, source.as_ref()).await?;
+    let mut reference = store::reference_or_only_tag(&options.source, source.as_ref()).await?;
+    let source_name = options.source.with_reference(Some(reference.clone())).to_string();
+    let mut extra_files = Vec::new();
+    if let Some(key_path) = &options.verify_key {
+        // Checked before any layer comes down; the pull then takes the very manifest checked
+        // (by digest: a tag moved meanwhile is not pulled unchecked), and every file is checked
+        // against the digest its record gives, which the signature covers.
+        let key = crate::signing::PublicKey::read(key_path)?;
+        let view = super::sign::suite(source.as_ref(), &options.source).await?;
+        let found = super::sign::verified(source.as_ref(), &view, &key, &options.source.to_string(), key_path).await?;
+        (context.events)(&Event::Verified { signature: found.signature.clone(), files: found.files });
+        extra_files.push((SIGNATURE_FILE.to_string(), found.bundle));
+        reference = crate::reference::Reference::Digest(view.manifest_descriptor.digest.clone());
+    }
     let folder = FolderOptions {
         selection: options.selection.clone(),
         destination: options.destination.clone(),
         force: options.force,
         max_expansion: options.max_expansion,
         transfer: transfer(context),
-        source_name: options.source.with_reference(Some(reference.clone())).to_string(),
+        source_name,
         cache: context.cache_root.clone().map(|root| std::sync::Arc::new(Cache::at(root)) as _),
+        extra_files,
     };
     let on_event = |e: &Event| (context.events)(e);
     pull::into_folder(source.as_ref(), &reference, &folder, &on_event).await
@@ -89,6 +111,11 @@ pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport
 /// that cannot be reached, for a suite the cache holds, is waited for briefly
 /// ([`crate::cache::PATIENCE_WITH_A_COPY`]), then the cached copy stands in, with a warning.
 async fn into_cache(options: &PullOptions, context: &Context) -> Result<PullReport> {
+    if options.verify_key.is_some() {
+        return Err(crate::error::Error::usage("pull --cache does not check signatures yet").with_hint(
+            "pull into a folder with -o DIR --verify-key PUB.pem, or verify first: zoo-oci verify REF --key PUB.pem",
+        ));
+    }
     let cache = context.cache()?;
     let cache = &cache;
     let read = |source: std::sync::Arc<dyn Source>, context: Context, offline: bool| async move {

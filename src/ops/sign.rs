@@ -102,7 +102,7 @@ fn resources(view: &SuiteView) -> Result<Vec<Resource>> {
 }
 
 /// The suite `location` names: its descriptor and what its manifest says.
-async fn suite(source: &dyn Source, location: &Location) -> Result<SuiteView> {
+pub(crate) async fn suite(source: &dyn Source, location: &Location) -> Result<SuiteView> {
     let reference = store::reference_or_only_tag(location, source).await?;
     let descriptor = source.resolve(&reference).await?;
     let bytes = source.fetch_manifest(&descriptor).await?;
@@ -167,7 +167,32 @@ pub async fn verify(options: &VerifyOptions, context: &Context) -> Result<Verify
     let key = PublicKey::read(&options.key)?;
     let source = context.source(&options.source).await?;
     let view = suite(source.as_ref(), &options.source).await?;
-    let files = resources(&view)?;
+    let found = verified(source.as_ref(), &view, &key, &options.source.to_string(), &options.key).await?;
+    Ok(VerifyReport {
+        subject: view.manifest_descriptor.digest.clone(),
+        signature: found.signature,
+        files: found.files,
+    })
+}
+
+/// A signature that verified: its manifest's digest, the bundle, the files it covers.
+pub(crate) struct Verified {
+    pub signature: String,
+    pub bundle: Vec<u8>,
+    pub files: usize,
+}
+
+/// The first of the suite's referrers that is a bundle signed by `key` covering exactly the
+/// files the manifest records. No signature at all: not found (exit 4); signatures none of
+/// which verifies or covers the suite: a signature failure (exit 5), naming why for each.
+pub(crate) async fn verified(
+    source: &dyn Source,
+    view: &SuiteView,
+    key: &PublicKey,
+    named: &str,
+    key_path: &std::path::Path,
+) -> Result<Verified> {
+    let files = resources(view)?;
     let referrers = match source.referrers() {
         Some(r) => r.referrers(&view.manifest_descriptor).await?,
         None => Vec::new(),
@@ -177,29 +202,23 @@ pub async fn verify(options: &VerifyOptions, context: &Context) -> Result<Verify
         let bytes = source.fetch_manifest(referrer).await?;
         let manifest = crate::artifact::manifest::parse_manifest(&bytes, &format!("signature {}", referrer.digest))?;
         for layer in manifest.layers.iter().filter(|l| is_bundle_type(&l.media_type)) {
-            let bundle = store::read_small_blob(source.as_ref(), layer, &format!("signature {}", layer.digest)).await?;
-            let outcome = signing::verify(&bundle, &key, &format!("signature {}", referrer.digest))
+            let bundle = store::read_small_blob(source, layer, &format!("signature {}", layer.digest)).await?;
+            let outcome = signing::verify(&bundle, key, &format!("signature {}", referrer.digest))
                 .and_then(|signed| signing::covers(&signed, &files).map_err(|why| refused(&referrer.digest, &why)));
             match outcome {
-                Ok(()) => {
-                    return Ok(VerifyReport {
-                        subject: view.manifest_descriptor.digest.clone(),
-                        signature: referrer.digest.clone(),
-                        files: files.len(),
-                    });
-                }
+                Ok(()) => return Ok(Verified { signature: referrer.digest.clone(), bundle, files: files.len() }),
                 Err(e) if matches!(e.kind(), ErrorKind::Integrity(_)) => refusals.push(e.to_string()),
                 Err(e) => return Err(e),
             }
         }
     }
     if refusals.is_empty() {
-        return Err(Error::not_found(format!("{} has no signature", options.source))
-            .with_hint(format!("sign it: zoo-oci sign {} --key KEY.pem", options.source)));
+        return Err(Error::not_found(format!("{named} has no signature"))
+            .with_hint(format!("sign it: zoo-oci sign {named} --key KEY.pem")));
     }
     Err(Error::integrity(
         IntegrityFailure::Signature,
-        format!("no signature of {} verifies with {}: {}", options.source, options.key.display(), refusals.join("; ")),
+        format!("no signature of {named} verifies with {}: {}", key_path.display(), refusals.join("; ")),
     ))
 }
 

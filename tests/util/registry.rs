@@ -319,3 +319,18 @@ pub fn oras_python() -> PathBuf {
     );
     python
 }
+
+/// PyPI's `model_signing` command (model-signing 1.1.1, in its virtualenv made by scripts/setup.sh).
+pub fn model_signing() -> PathBuf {
+    let cache = std::env::var_os("ZOO_OCI_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/zoo-oci"));
+    let command = cache.join("venv-model-signing/bin/model_signing");
+    let ok = Command::new(&command).arg("--help").output().map(|o| o.status.success()).unwrap_or(false);
+    assert!(
+        ok,
+        "setup error: model-signing is not installed in {}; run scripts/setup.sh (scripts/test.sh runs it)",
+        command.display()
+    );
+    command
+}
