@@ -194,3 +194,20 @@ fn a_layer_tampered_with_in_the_registry_stops_a_verified_pull_and_leaves_nothin
         .collect();
     assert!(left.is_empty(), "nothing partial: {left:?}");
 }
+
+#[test]
+fn push_sign_key_pushes_and_signs_in_one_run_and_a_bad_key_stops_it_before_packing() {
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    let (key, public) = key_pair(tmp.path(), "key", "secp384r1");
+    let at = reg.at("zoo/pushed-signed:1");
+    fs::write(tmp.path().join("junk.pem"), "not a key").unwrap();
+    run_in(tmp.path(), &["push", "--plain-http", "--sign-key", path(&tmp.path().join("junk.pem")), path(&suite), &at])
+        .code(2);
+    assert!(!reg.requests().iter().any(|r| r.starts_with("PUT")), "nothing pushed with a bad key");
+    run_in(tmp.path(), &["push", "--plain-http", "--sign-key", path(&key), path(&suite), &at])
+        .ok()
+        .stderr_has("signed: sha256:");
+    run_in(tmp.path(), &["verify", "--plain-http", &at, "--key", path(&public)]).ok();
+}

@@ -53,6 +53,10 @@ pub struct PushArgs {
     /// unchanged files (the cache in $ZOO_OCI_CACHE or ~/.cache/zoo-oci/digests).
     #[arg(long)]
     pub no_cache: bool,
+    /// Sign the suite once pushed, with this private key (PEM, ECDSA P-256 or P-384): an
+    /// OpenSSF Model Signing signature stored as a referrer, as `zoo-oci sign` stores it.
+    #[arg(long, value_name = "KEY.pem")]
+    pub sign_key: Option<std::path::PathBuf>,
     /// The media type and annotation names to write. auto (default): ModelPack's
     /// (application/vnd.cncf.model.*), unless the registry is a released Harbor (2.13-2.15),
     /// which shows models only under model-spec 0.0.5's (application/vnd.cnai.model.*); then
@@ -110,14 +114,16 @@ pub async fn run(global: &Global, args: PushArgs) -> Result<u8> {
             (_, NamesArg::Modelpack) => Some(Names::ModelPack),
             (_, NamesArg::Auto) => None,
         },
+        sign_key: args.sign_key,
     };
     let report = ops::push(&options, &global.context()).await?;
     match args.format {
         Format::Json => super::print_json_line(&report)?,
         Format::Text => {
             let text = || {
+                let signed = report.signature.as_ref().map(|s| format!("; signed: {s}")).unwrap_or_default();
                 format!(
-                    "pushed {} {} to {}: {} uploaded ({}), {} mounted, {} already there",
+                    "pushed {} {} to {}: {} uploaded ({}), {} mounted, {} already there{signed}",
                     report.name,
                     report.version,
                     report.location,

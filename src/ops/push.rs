@@ -41,6 +41,9 @@ pub struct PushOptions {
     /// The names to write (`--names`); `None`: ModelPack's, unless the destination is a Harbor
     /// that shows models only under model-spec 0.0.5's names.
     pub names: Option<Names>,
+    /// Sign the suite once pushed (`--sign-key`): a PEM private key, read before anything is
+    /// packed so that a bad key stops the push at once.
+    pub sign_key: Option<PathBuf>,
 }
 
 impl PushOptions {
@@ -56,6 +59,7 @@ impl PushOptions {
             links: Links::Refuse,
             digest_cache: true,
             names: None,
+            sign_key: None,
         }
     }
 }
@@ -93,6 +97,9 @@ pub struct PushReport {
     pub mounted: u64,
     /// Blobs the destination already had.
     pub skipped: u64,
+    /// The signature's manifest digest, with `sign_key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// Checks, packs and uploads a suite. The check's findings go to the context's events
@@ -109,6 +116,9 @@ pub struct PushReport {
 /// # Ok(()) }
 /// ```
 pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport> {
+    if let Some(key) = &options.sign_key {
+        crate::signing::PrivateKey::read(key)?;
+    }
     // Checking reads every file's head (the model readers) and lists the folder: off the async
     // runtime, whose threads the registry's connections share.
     let checked = {
@@ -233,7 +243,17 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
     .await?;
     // The layers spooled while packing were uploaded then: the copy found them there.
     let spooled_bytes: u64 = spooled.iter().map(|(_, size)| size).sum();
+    // Signed by digest (the manifest just pushed, whatever the tag holds by then), from the file
+    // digests its record holds: packing's hashes, not a second read of the files.
+    let signature = match &options.sign_key {
+        Some(key) => {
+            let pushed = options.destination.with_reference(Some(Reference::Digest(root.descriptor.digest.clone())));
+            Some(super::sign::sign(&super::SignOptions::new(pushed, key), context).await?.signature)
+        }
+        None => None,
+    };
     Ok(PushReport {
+        signature,
         location: options.destination.with_reference(Some(Reference::Tag(tag))).to_string(),
         digest: root.descriptor.digest,
         name,
