@@ -319,7 +319,7 @@ fn json(report: &impl serde::Serialize) -> String {
 }
 
 #[pyfunction]
-#[pyo3(signature = (r#ref, dest, only, variant, framework, include, exclude, force, net, progress, resolved_from=None))]
+#[pyo3(signature = (r#ref, dest, only, variant, framework, include, exclude, force, net, progress, resolved_from=None, verify_key=None))]
 #[allow(clippy::too_many_arguments)]
 fn pull(
     py: Python<'_>,
@@ -334,9 +334,11 @@ fn pull(
     net: Net,
     progress: Option<Py<PyAny>>,
     resolved_from: Option<String>,
+    verify_key: Option<PathBuf>,
 ) -> PyResult<String> {
     let mut options = ops::PullOptions::new(location(py, r#ref)?);
     options.resolved_from = resolved_from;
+    options.verify_key = verify_key;
     options.into_cache = dest.is_none();
     options.destination = dest;
     options.force = force;
@@ -428,6 +430,18 @@ fn copy(py: Python<'_>, src: &str, dst: &str, net: Net, progress: Option<Py<PyAn
 fn tag(py: Python<'_>, r#ref: &str, tags: Vec<String>, net: Net) -> PyResult<String> {
     let options = ops::TagOptions::new(location(py, r#ref)?, tags);
     run(py, net, None, move |context| Box::pin(async move { ops::tag(&options, &context).await.map(|r| json(&r)) }))
+}
+
+#[pyfunction]
+fn sign(py: Python<'_>, r#ref: &str, key: PathBuf, net: Net) -> PyResult<String> {
+    let options = ops::SignOptions::new(location(py, r#ref)?, key);
+    run(py, net, None, move |context| Box::pin(async move { ops::sign(&options, &context).await.map(|r| json(&r)) }))
+}
+
+#[pyfunction]
+fn verify(py: Python<'_>, r#ref: &str, key: PathBuf, net: Net) -> PyResult<String> {
+    let options = ops::VerifyOptions::new(location(py, r#ref)?, key);
+    run(py, net, None, move |context| Box::pin(async move { ops::verify(&options, &context).await.map(|r| json(&r)) }))
 }
 
 #[pyfunction]
@@ -529,6 +543,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(gc, m)?)?;
     m.add_function(wrap_pyfunction!(login, m)?)?;
     m.add_function(wrap_pyfunction!(logout, m)?)?;
+    m.add_function(wrap_pyfunction!(sign, m)?)?;
+    m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add_function(wrap_pyfunction!(cache_root, m)?)?;
     m.add_function(wrap_pyfunction!(cache_ls, m)?)?;
     m.add_function(wrap_pyfunction!(cache_rm, m)?)?;

@@ -38,6 +38,8 @@ PUBLIC_API = {
     "gc",
     "login",
     "logout",
+    "sign",
+    "verify",
     "RegistryOptions",
     "Client",
     # data
@@ -80,6 +82,8 @@ OPERATIONS = [
     "gc",
     "login",
     "logout",
+    "sign",
+    "verify",
 ]
 
 

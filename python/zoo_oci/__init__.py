@@ -82,6 +82,8 @@ __all__ = [
     "gc",
     "login",
     "logout",
+    "sign",
+    "verify",
     # the registry options, declared once, and held once
     "RegistryOptions",
     "Client",
@@ -219,6 +221,7 @@ def pull(
     exclude: Optional[Names] = None,
     force: bool = False,
     quiet: bool = False,
+    verify_key: Optional[StrPath] = None,
     **options: Unpack[RegistryOptions],
 ) -> Path:
     """Download a suite, or the part of it you select, and return the folder that holds it.
@@ -249,6 +252,9 @@ def pull(
             without `/` matches file names in any folder).
         exclude: Globs of files to leave out.
         force: Write into a non-empty folder zoo-oci did not create.
+        verify_key: A PEM public key: the suite must carry a signature by it covering its
+            files (`zoo_oci.sign`), checked before any layer is downloaded; the verified
+            signature is written as `model.sig` in the folder. Needs `dest` for now.
         **options: How to reach the registry, and which cache: `plain_http`, `ca_file`,
             `cert_file` and `key_file`, `insecure`, `timeout`, `retry_timeout`,
             `docker_config`, `concurrency`, `cache_dir`, `offline`, as the command line's flags
@@ -302,6 +308,7 @@ def pull(
             _options.net(options, "pull"),
             progress,
             resolved_from,
+            None if verify_key is None else _path(verify_key, "verify_key"),
         )
     report = _report(text)
     _warn(report)
@@ -807,6 +814,53 @@ def logout(registry: str, docker_config: Optional[StrPath] = None) -> bool:
     return bool(_report(_native.logout(registry, config)).get("removed"))
 
 
+
+@_options.registry_options
+def sign(ref: Union[str, Suite], key: StrPath, **options: Unpack[RegistryOptions]) -> str:
+    """Sign a suite where it is stored, without downloading it: an OpenSSF Model Signing v1.0
+    signature over every file's sha256 (from the manifest's record), stored as an OCI referrer
+    of the suite's manifest, as `zoo-oci sign` does.
+
+    Args:
+        ref: The suite, with its tag or digest.
+        key: A PEM private key, ECDSA P-256 or P-384 (SEC1 or PKCS#8), as openssl writes it.
+        **options: The registry options (`zoo_oci.RegistryOptions`), as for `pull`.
+
+    Returns:
+        The signature's manifest digest.
+
+    Example:
+        >>> zoo_oci.sign("oci:./zoo:1.0", "key.pem")
+        'sha256:2d92f1b0…'
+    """
+    report = _report(_native.sign(_ref(ref), _path(key, "key"), _options.net(options, "sign")))
+    return str(report["signature"])
+
+
+@_options.registry_options
+def verify(ref: Union[str, Suite], key: StrPath, **options: Unpack[RegistryOptions]) -> str:
+    """Check that a signature by `key` covers the suite as it is stored: every file, every
+    digest. No layer is downloaded.
+
+    Args:
+        ref: The suite, with its tag or digest.
+        key: A PEM public key (`PUBLIC KEY`).
+        **options: The registry options (`zoo_oci.RegistryOptions`), as for `pull`.
+
+    Returns:
+        The manifest digest of the signature that verified.
+
+    Raises:
+        IntegrityError: signatures are there, but none is the key's or they cover other content.
+        NotFoundError: the suite has no signature.
+
+    Example:
+        >>> zoo_oci.verify("oci:./zoo:1.0", "pub.pem")
+        'sha256:2d92f1b0…'
+    """
+    report = _report(_native.verify(_ref(ref), _path(key, "key"), _options.net(options, "verify")))
+    return str(report["signature"])
+
 # -- Client: the options held once ---------------------------------------------------------------
 
 
@@ -922,6 +976,8 @@ class Client:
     gc = _Method(gc)
     login = _Method(login)
     logout = _Method(logout)
+    sign = _Method(sign)
+    verify = _Method(verify)
 
 
 from . import cache, hub  # noqa: E402  (they use the functions above)

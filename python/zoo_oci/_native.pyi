@@ -57,6 +57,7 @@ def pull(
     net: Net,
     progress: Optional[Progress],
     resolved_from: Optional[str] = None,
+    verify_key: Optional[str] = None,
 ) -> str:
     """Pull into `dest`, or (None) into the shared cache; `resolved_from`, for a digest `ref`
     pulled into the cache, is the tag it was resolved from, kept there as a pull by it keeps it. JSON: {"destination", "digest",
@@ -121,6 +122,12 @@ def login(registry: str, username: str, password: str, net: Net) -> str:
 def logout(registry: str, docker_config: Optional[str] = None) -> str:
     """Removes a registry's credentials from the Docker config (`docker_config`, else the usual
     one); JSON {"registry", "removed"}."""
+
+def sign(ref: str, key: str, net: Net) -> str:
+    """Signs a suite where it is stored; JSON {"subject", "signature", "files"}."""
+
+def verify(ref: str, key: str, net: Net) -> str:
+    """Checks a signature by the key covers the suite; JSON {"subject", "signature", "files"}."""
 
 def cache_root() -> str:
     """The cache folder: $ZOO_OCI_CACHE, else $XDG_CACHE_HOME/zoo-oci, else ~/.cache/zoo-oci."""

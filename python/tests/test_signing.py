@@ -1,0 +1,49 @@
+"""zoo_oci.sign, zoo_oci.verify and pull(verify_key=...) (issue 23): OpenSSF Model Signing
+signatures made from a suite's manifest, stored beside it, checked with the right and the wrong
+key, on a layout and a real registry."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import zoo_oci
+from conftest import small_suite
+
+
+def key_pair(folder: Path, name: str, curve: str = "prime256v1") -> tuple[Path, Path]:
+    """A PEM private key (SEC1) and its public key, made by openssl as users make them."""
+    private, public = folder / f"{name}.pem", folder / f"{name}.pub.pem"
+    subprocess.run(["openssl", "ecparam", "-name", curve, "-genkey", "-noout", "-out", str(private)], check=True)
+    subprocess.run(["openssl", "ec", "-pubout", "-in", str(private), "-out", str(public)], check=True, capture_output=True)
+    return private, public
+
+
+def test_a_signed_layout_suite_verifies_with_its_key_and_pulls_with_its_signature(tmp_path, zoo_cache):
+    ref = f"oci:{tmp_path / 'zoo'}:1.0.0"
+    zoo_oci.push(small_suite(tmp_path), ref, quiet=True)
+    key, public = key_pair(tmp_path, "key")
+    _, other = key_pair(tmp_path, "other", "secp384r1")
+    with pytest.raises(zoo_oci.NotFoundError):
+        zoo_oci.verify(ref, public)
+    signature = zoo_oci.sign(ref, key)
+    assert signature.startswith("sha256:")
+    assert zoo_oci.verify(ref, public) == signature
+    with pytest.raises(zoo_oci.IntegrityError) as refused:
+        zoo_oci.verify(ref, other)
+    assert refused.value.exit_code == 5
+    folder = zoo_oci.pull(ref, tmp_path / "out", verify_key=public, quiet=True)
+    assert (folder / "model.sig").is_file()
+    with pytest.raises(zoo_oci.IntegrityError):
+        zoo_oci.pull(ref, tmp_path / "refused", verify_key=other, quiet=True)
+    assert not (tmp_path / "refused").exists()
+
+
+def test_a_client_signs_and_verifies_in_a_registry(registry, tmp_path, repo):
+    ref = registry.at(f"{repo}:1.0.0")
+    client = zoo_oci.Client(plain_http=True)
+    client.push(small_suite(tmp_path), ref, quiet=True)
+    key, public = key_pair(tmp_path, "key", "secp384r1")
+    signature = client.sign(ref, key)
+    assert client.verify(ref, public) == signature
