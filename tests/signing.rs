@@ -42,6 +42,10 @@ fn a_suite_in_a_layout_signed_with_a_key_verifies_with_its_public_key_only() {
     run_in(tmp.path(), &["verify", &zoo, "--key", path(&public)]).code(4).stderr_has("has no signature");
     run_in(tmp.path(), &["sign", &zoo, "--key", path(&key)]).ok().stderr_has("signed sha256:");
     run_in(tmp.path(), &["verify", &zoo, "--key", path(&public)]).ok().stderr_has("verified sha256:");
+    let inspected: serde_json::Value =
+        serde_json::from_str(&run_in(tmp.path(), &["inspect", "--format", "json", &zoo]).ok().stdout).unwrap();
+    assert_eq!(inspected["signatures"].as_array().map(|s| s.len()), Some(1), "inspect lists the signature");
+    run_in(tmp.path(), &["inspect", &zoo]).ok().stdout_has("signatures");
     run_in(tmp.path(), &["verify", &zoo, "--key", path(&other)]).code(5).stderr_has("not signed by this key");
     // copy -r carries the signature along; a plain copy does not.
     let carried = format!("oci:{}:1", tmp.path().join("carried").display());

@@ -95,6 +95,12 @@ fn to_text(report: &InspectReport) -> String {
     field("created", report.annotation(media::ANN_CREATED).map(String::from));
     field("digest", Some(report.digest.clone()));
     field("size", Some(human_bytes(report.size)));
+    if !report.signatures.is_empty() {
+        field(
+            "signatures",
+            Some(format!("{} (zoo-oci verify … --key PUB.pem checks them)", report.signatures.join(", "))),
+        );
+    }
 
     if !report.variants.is_empty() {
         let _ = writeln!(out, "\nVariants");

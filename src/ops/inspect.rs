@@ -79,6 +79,9 @@ pub struct InspectReport {
     pub kitfile: Option<serde_json::Value>,
     /// For an image index: the manifests it holds, named as `pull --variant` picks them.
     pub children: Vec<crate::artifact::manifest::IndexChild>,
+    /// The manifest digests of the Sigstore bundles that refer to it (`zoo-oci sign`, cosign,
+    /// any OCI client): listed, not checked (`zoo-oci verify` checks them against a key).
+    pub signatures: Vec<String>,
 }
 
 /// A layer zoo-oci does not read.
@@ -157,7 +160,22 @@ async fn inspect_in(options: &InspectOptions, context: &Context, source: &dyn st
     let view = store::suite_view(source, &root.descriptor, &root.bytes)
         .await
         .map_err(|e: Error| e.on(Side::Source, source.name()))?;
-    Ok(report(view, &location.to_string(), plain_http))
+    let mut report = report(view, &location.to_string(), plain_http);
+    if let Some(referrers) = source.referrers() {
+        match referrers.referrers(&root.descriptor).await {
+            Ok(found) => {
+                report.signatures = found
+                    .into_iter()
+                    .filter(|r| {
+                        r.artifact_type.as_deref().is_some_and(|t| t.starts_with("application/vnd.dev.sigstore.bundle"))
+                    })
+                    .map(|r| r.digest)
+                    .collect();
+            }
+            Err(e) => report.warnings.push(format!("its referrers (signatures) could not be listed: {e}")),
+        }
+    }
+    Ok(report)
 }
 
 /// An image index: its children, and how to pull one.
@@ -198,6 +216,7 @@ fn index_report(
         warnings: Vec::new(),
         kitfile: None,
         children,
+        signatures: Vec::new(),
     }
 }
 
@@ -255,6 +274,7 @@ fn report(view: SuiteView, location: &str, plain_http: bool) -> InspectReport {
         warnings: view.warnings,
         kitfile: view.kitfile,
         children: Vec::new(),
+        signatures: Vec::new(),
         model_config: view.model_config,
         variants: view.variants,
         descriptor: view.spec,
