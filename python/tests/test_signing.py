@@ -47,3 +47,33 @@ def test_a_client_signs_and_verifies_in_a_registry(registry, tmp_path, repo):
     key, public = key_pair(tmp_path, "key", "secp384r1")
     signature = client.sign(ref, key)
     assert client.verify(ref, public) == signature
+
+
+def test_a_pull_into_the_cache_checks_the_signature_first(tmp_path, zoo_cache):
+    ref = f"oci:{tmp_path / 'zoo'}:1.0.0"
+    zoo_oci.push(small_suite(tmp_path), ref, quiet=True)
+    key, public = key_pair(tmp_path, "key")
+    _, other = key_pair(tmp_path, "other")
+    with pytest.raises(zoo_oci.NotFoundError):
+        zoo_oci.pull(ref, verify_key=public, quiet=True)
+    zoo_oci.sign(ref, key)
+    with pytest.raises(zoo_oci.IntegrityError):
+        zoo_oci.pull(ref, verify_key=other, quiet=True)
+    assert zoo_oci.cache.ls() == [], "nothing cached before the signature held"
+    snapshot = zoo_oci.pull(ref, verify_key=public, quiet=True)
+    assert (snapshot / "zoo.yaml").is_file()
+    assert not (snapshot / "model.sig").exists(), "the cache keeps the suite's files only"
+
+
+def test_hub_load_with_a_verify_key_loads_a_signed_suite_and_refuses_another_key(tmp_path, zoo_cache):
+    from zoo_oci import hub
+
+    ref = f"oci:{tmp_path / 'zoo'}:1.0"
+    zoo_oci.push(Path(__file__).resolve().parents[2] / "examples" / "iris-logreg", ref, quiet=True)
+    key, public = key_pair(tmp_path, "key")
+    _, other = key_pair(tmp_path, "other", "secp384r1")
+    zoo_oci.sign(ref, key)
+    with pytest.raises(zoo_oci.IntegrityError):
+        hub.load(ref, verify_key=other, quiet=True)
+    session = hub.load(ref, verify_key=public, quiet=True)
+    assert type(session).__name__ == "InferenceSession"

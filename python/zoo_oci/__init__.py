@@ -254,7 +254,8 @@ def pull(
         force: Write into a non-empty folder zoo-oci did not create.
         verify_key: A PEM public key: the suite must carry a signature by it covering its
             files (`zoo_oci.sign`), checked before any layer is downloaded; the verified
-            signature is written as `model.sig` in the folder. Needs `dest` for now.
+            signature is written as `model.sig` in a folder (`dest`; the shared cache keeps
+            no file that is not the suite's).
         **options: How to reach the registry, and which cache: `plain_http`, `ca_file`,
             `cert_file` and `key_file`, `insecure`, `timeout`, `retry_timeout`,
             `docker_config`, `concurrency`, `cache_dir`, `offline`, as the command line's flags

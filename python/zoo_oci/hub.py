@@ -320,6 +320,7 @@ def load(
     framework: Optional[Union[str, Sequence[str]]] = None,
     client: Optional[_zoo.Client] = None,
     quiet: bool = False,
+    verify_key: Optional[Union[str, "os.PathLike[str]"]] = None,
     **kwargs: Any,
 ) -> Any:
     """Load a suite's model in one line: the first variant an installed runtime can load.
@@ -353,6 +354,9 @@ def load(
         client: A `zoo_oci.Client` whose options (its cache folder and offline switch too)
             apply; registry options given as keywords add to them.
         quiet: No progress bar for the download.
+        verify_key: A PEM public key: the suite must carry a signature by it covering its files
+            (`zoo_oci.sign`), checked before any file is downloaded (`IntegrityError` when
+            none of its signatures is the key's, `NotFoundError` when it has none).
         **kwargs: The registry options (`zoo_oci.RegistryOptions`: `plain_http`, `ca_file`,
             `cert_file`, `key_file`, `insecure`, `timeout`, `retry_timeout`, `docker_config`,
             `concurrency`, `cache_dir`, `offline`), as for `zoo_oci.pull`; the other keywords
@@ -419,7 +423,9 @@ def load(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                snapshot = _api(client).pull(pinned, only="model", variant=v.name, quiet=quiet, **registry)
+                snapshot = _api(client).pull(
+                    pinned, only="model", variant=v.name, quiet=quiet, verify_key=verify_key, **registry
+                )
             except _errors.NotFoundError as e:
                 if not offline:
                     raise

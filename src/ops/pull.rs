@@ -33,7 +33,8 @@ pub struct PullOptions {
     /// cache as a pull by that tag keeps it (so the tag resolves offline afterwards).
     pub resolved_from: Option<String>,
     /// A PEM public key: the suite must carry a signature by it covering its files, checked
-    /// before any layer is downloaded; the verified bundle is written as `model.sig`.
+    /// before any layer is downloaded; a folder gets the verified bundle as `model.sig` (the
+    /// shared cache keeps no file that is not a layer's).
     pub verify_key: Option<PathBuf>,
 }
 
@@ -111,11 +112,6 @@ pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport
 /// that cannot be reached, for a suite the cache holds, is waited for briefly
 /// ([`crate::cache::PATIENCE_WITH_A_COPY`]), then the cached copy stands in, with a warning.
 async fn into_cache(options: &PullOptions, context: &Context) -> Result<PullReport> {
-    if options.verify_key.is_some() {
-        return Err(crate::error::Error::usage("pull --cache does not check signatures yet").with_hint(
-            "pull into a folder with -o DIR --verify-key PUB.pem, or verify first: zoo-oci verify REF --key PUB.pem",
-        ));
-    }
     let cache = context.cache()?;
     let cache = &cache;
     let read = |source: std::sync::Arc<dyn Source>, context: Context, offline: bool| async move {
@@ -131,13 +127,27 @@ async fn into_cache_from(
     source: &dyn Source,
     offline: bool,
 ) -> Result<PullReport> {
-    let reference = store::reference_or_only_tag(&options.source, source).await?;
+    let mut reference = store::reference_or_only_tag(&options.source, source).await?;
+    let mut resolved_from = options.resolved_from.clone();
+    if let Some(key_path) = &options.verify_key {
+        // As into a folder: checked before any layer comes down, then pulled by the digest
+        // checked (the cache keeps the tag as resolved to it). The snapshot holds the suite's
+        // files only: the shared cache keeps no file that is not a layer's.
+        let key = crate::signing::PublicKey::read(key_path)?;
+        let view = super::sign::suite(source, &options.source).await?;
+        let found = super::sign::verified(source, &view, &key, &options.source.to_string(), key_path).await?;
+        (context.events)(&Event::Verified { signature: found.signature.clone(), files: found.files });
+        if let crate::reference::Reference::Tag(tag) = &reference {
+            resolved_from.get_or_insert_with(|| tag.clone());
+        }
+        reference = crate::reference::Reference::Digest(view.manifest_descriptor.digest.clone());
+    }
     let snapshot = SnapshotOptions {
         selection: options.selection.clone(),
         max_expansion: options.max_expansion,
         transfer: transfer(context),
         offline,
-        resolved_from: options.resolved_from.clone(),
+        resolved_from,
     };
     let on_event = |e: &Event| (context.events)(e);
     crate::cache::into_snapshot(cache, &options.source, source, &reference, &snapshot, &on_event).await
