@@ -31,6 +31,35 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// Rewrites, in the registry's own storage, every blob `change` gives new bytes for; gives how
+/// many it rewrote.
+fn tamper_in_storage(reg: &Registry, change: impl Fn(&[u8]) -> Option<Vec<u8>>) -> usize {
+    let blobs = reg.data_dir().join("data/docker/registry/v2/blobs/sha256");
+    let mut tampered = 0;
+    for prefix in fs::read_dir(&blobs).unwrap().flatten() {
+        for blob in fs::read_dir(prefix.path()).unwrap().flatten() {
+            let data = blob.path().join("data");
+            if let Some(changed) = change(&fs::read(&data).unwrap()) {
+                fs::write(&data, changed).unwrap();
+                tampered += 1;
+            }
+        }
+    }
+    tampered
+}
+
+/// `model_signing verify key FOLDER` with the `model.sig` a verified pull wrote, run in `cwd`.
+fn model_signing_verify(cwd: &Path, folder: &str, public: &Path) -> std::process::Output {
+    let signature = format!("{folder}/model.sig");
+    let record = format!("{folder}/.zoo-oci.json");
+    Command::new(model_signing())
+        .current_dir(cwd)
+        .args(["verify", "key", folder, "--signature", &signature, "--public_key", path(public)])
+        .args(["--ignore-paths", &record])
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_suite_in_a_layout_signed_with_a_key_verifies_with_its_public_key_only() {
     let tmp = scratch();
@@ -94,19 +123,11 @@ fn a_suite_in_a_registry_is_signed_without_downloading_a_layer_and_a_tampered_si
     let tags = run_in(tmp.path(), &["tags", "--plain-http", &reg.at("zoo/signed")]);
     assert!(tags.stdout.contains("sha256-"), "the referrers tag schema: {}", tags.stdout);
     // Tampered in the registry's storage: the bundle's bytes are no longer their digest.
-    let blobs = reg.data_dir().join("data/docker/registry/v2/blobs/sha256");
-    let mut tampered = 0;
-    for prefix in fs::read_dir(&blobs).unwrap().flatten() {
-        for blob in fs::read_dir(prefix.path()).unwrap().flatten() {
-            let data = blob.path().join("data");
-            let bytes = fs::read(&data).unwrap();
-            if bytes.windows(18).any(|w| w == b"\"dsseEnvelope\":{\"p") {
-                let text = String::from_utf8(bytes).unwrap().replacen("\"keyid\":\"\"", "\"keyid\":\"x\"", 1);
-                fs::write(&data, text).unwrap();
-                tampered += 1;
-            }
-        }
-    }
+    let tampered = tamper_in_storage(&reg, |bytes| {
+        bytes.windows(18).any(|w| w == b"\"dsseEnvelope\":{\"p").then(|| {
+            String::from_utf8(bytes.to_vec()).unwrap().replacen("\"keyid\":\"\"", "\"keyid\":\"x\"", 1).into_bytes()
+        })
+    });
     assert_eq!(tampered, 1, "one bundle in the registry's storage");
     run_in(tmp.path(), &["verify", "--plain-http", &at, "--key", path(&public)]).code(5);
 }
@@ -144,22 +165,14 @@ fn pull_verify_key_checks_before_downloading_and_writes_a_signature_model_signin
     let out = tmp.path().join("out");
     assert!(out.join("model.sig").is_file());
     // PyPI's model_signing verifies the folder with it (the signature file itself it skips).
-    let checked = Command::new(model_signing())
-        .current_dir(tmp.path())
-        .args(["verify", "key", "out", "--signature", "out/model.sig", "--public_key", path(&public)])
-        .args(["--ignore-paths", "out/.zoo-oci.json"])
-        .output()
-        .unwrap();
+    let checked = model_signing_verify(tmp.path(), "out", &public);
     assert!(checked.status.success(), "model_signing refused it: {}", String::from_utf8_lossy(&checked.stderr));
     // A file changed afterwards: model_signing refuses the folder.
     write(&out, "scripts/infer.py", "print('changed')\n", false);
-    let checked = Command::new(model_signing())
-        .current_dir(tmp.path())
-        .args(["verify", "key", "out", "--signature", "out/model.sig", "--public_key", path(&public)])
-        .args(["--ignore-paths", "out/.zoo-oci.json"])
-        .output()
-        .unwrap();
-    assert!(!checked.status.success(), "model_signing accepted a changed file");
+    assert!(
+        !model_signing_verify(tmp.path(), "out", &public).status.success(),
+        "model_signing accepted a changed file"
+    );
 }
 
 #[test]
@@ -173,20 +186,13 @@ fn a_layer_tampered_with_in_the_registry_stops_a_verified_pull_and_leaves_nothin
     run_in(tmp.path(), &["sign", "--plain-http", &at, "--key", path(&key)]).ok();
     // The script layer's bytes changed in the registry's storage (same size): its digest no
     // longer matches, which the signature, covering the record, depends on.
-    let blobs = reg.data_dir().join("data/docker/registry/v2/blobs/sha256");
-    let mut tampered = 0;
-    for prefix in fs::read_dir(&blobs).unwrap().flatten() {
-        for blob in fs::read_dir(prefix.path()).unwrap().flatten() {
-            let data = blob.path().join("data");
-            let bytes = fs::read(&data).unwrap();
-            if let Some(at) = bytes.windows(5).position(|w| w == b"print") {
-                let mut changed = bytes.clone();
-                changed[at] = b'P';
-                fs::write(&data, changed).unwrap();
-                tampered += 1;
-            }
-        }
-    }
+    let tampered = tamper_in_storage(&reg, |bytes| {
+        bytes.windows(5).position(|w| w == b"print").map(|at| {
+            let mut changed = bytes.to_vec();
+            changed[at] = b'P';
+            changed
+        })
+    });
     assert!(tampered >= 1, "a blob holding a script");
     run_in(tmp.path(), &["pull", "--plain-http", &at, "-o", "out", "--verify-key", path(&public)]).code(5);
     assert!(!tmp.path().join("out").exists(), "no destination");

@@ -84,15 +84,9 @@ pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport
     let source_name = options.source.with_reference(Some(reference.clone())).to_string();
     let mut extra_files = Vec::new();
     if let Some(key_path) = &options.verify_key {
-        // Checked before any layer comes down; the pull then takes the very manifest checked
-        // (by digest: a tag moved meanwhile is not pulled unchecked), and every file is checked
-        // against the digest its record gives, which the signature covers.
-        let key = crate::signing::PublicKey::read(key_path)?;
-        let view = super::sign::suite(source.as_ref(), &options.source).await?;
-        let found = super::sign::verified(source.as_ref(), &view, &key, &options.source.to_string(), key_path).await?;
-        (context.events)(&Event::Verified { signature: found.signature.clone(), files: found.files });
+        let (found, digest) = verify_first(source.as_ref(), options, key_path, context).await?;
         extra_files.push((SIGNATURE_FILE.to_string(), found.bundle));
-        reference = crate::reference::Reference::Digest(view.manifest_descriptor.digest.clone());
+        reference = digest;
     }
     let folder = FolderOptions {
         selection: options.selection.clone(),
@@ -130,17 +124,13 @@ async fn into_cache_from(
     let mut reference = store::reference_or_only_tag(&options.source, source).await?;
     let mut resolved_from = options.resolved_from.clone();
     if let Some(key_path) = &options.verify_key {
-        // As into a folder: checked before any layer comes down, then pulled by the digest
-        // checked (the cache keeps the tag as resolved to it). The snapshot holds the suite's
-        // files only: the shared cache keeps no file that is not a layer's.
-        let key = crate::signing::PublicKey::read(key_path)?;
-        let view = super::sign::suite(source, &options.source).await?;
-        let found = super::sign::verified(source, &view, &key, &options.source.to_string(), key_path).await?;
-        (context.events)(&Event::Verified { signature: found.signature.clone(), files: found.files });
+        // The cache keeps the tag as resolved to the digest checked, and no `model.sig`: it
+        // keeps no file that is not a layer's.
+        let (_, digest) = verify_first(source, options, key_path, context).await?;
         if let crate::reference::Reference::Tag(tag) = &reference {
             resolved_from.get_or_insert_with(|| tag.clone());
         }
-        reference = crate::reference::Reference::Digest(view.manifest_descriptor.digest.clone());
+        reference = digest;
     }
     let snapshot = SnapshotOptions {
         selection: options.selection.clone(),
@@ -151,6 +141,23 @@ async fn into_cache_from(
     };
     let on_event = |e: &Event| (context.events)(e);
     crate::cache::into_snapshot(cache, &options.source, source, &reference, &snapshot, &on_event).await
+}
+
+/// `--verify-key`: a signature by the key must cover the suite, checked before any layer comes
+/// down. Gives it and the digest it covers, which the pull then takes (a tag moved meanwhile is
+/// not pulled unchecked); every file is then checked against the digest its record gives, which
+/// the signature covers.
+async fn verify_first(
+    source: &dyn Source,
+    options: &PullOptions,
+    key_path: &std::path::Path,
+    context: &Context,
+) -> Result<(super::sign::Verified, crate::reference::Reference)> {
+    let key = crate::signing::PublicKey::read(key_path)?;
+    let view = super::sign::suite(source, &options.source).await?;
+    let found = super::sign::verified(source, &view, &key, &options.source.to_string(), key_path).await?;
+    (context.events)(&Event::Verified { signature: found.signature.clone(), files: found.files });
+    Ok((found, crate::reference::Reference::Digest(view.manifest_descriptor.digest.clone())))
 }
 
 /// How a pull's layers come down: the context's concurrency and timeouts, resumable downloads.

@@ -141,15 +141,6 @@ impl PublicKey {
         };
         pem.expect("an EC public key encodes")
     }
-
-    /// The key as SPKI DER, the bytes a key's identity is computed from.
-    pub fn spki_der(&self) -> Vec<u8> {
-        let der = match self {
-            PublicKey::P256(k) => k.to_public_key_der(),
-            PublicKey::P384(k) => k.to_public_key_der(),
-        };
-        der.expect("an EC public key encodes").as_bytes().to_vec()
-    }
 }
 
 #[cfg(test)]

@@ -237,8 +237,6 @@ pub fn verify(bundle: &[u8], key: &PublicKey, what: &str) -> Result<Signed> {
 /// Whether `signed` covers exactly `files` (each path with its sha256): the same paths, the
 /// same digests. Gives the first difference, said for people.
 pub fn covers(signed: &Signed, files: &[Resource]) -> std::result::Result<(), String> {
-    let mut files = files.to_vec();
-    files.sort();
     let signed_map: std::collections::BTreeMap<&str, &str> =
         signed.resources.iter().map(|r| (r.name.as_str(), r.digest.as_str())).collect();
     let files_map: std::collections::BTreeMap<&str, &str> =
