@@ -197,15 +197,38 @@ pub fn extract_tar<R: Read>(
     include: &dyn Fn(&str) -> bool,
     extracted: &mut Extracted,
 ) -> Result<()> {
+    let bound = match expected {
+        Expected::Files(files) => files.values().map(|f| f.size + 1024).sum::<u64>() + 64 * 1024,
+        Expected::Bound(b) => *b,
+    };
+    let blob_digest = blob.digest.as_str();
+    each_entry(raw, blob, compression, bound, |entry| {
+        extract_entry(entry, blob_digest, dest, expected, include, extracted)
+    })?;
+    if let Expected::Files(files) = expected {
+        let got: std::collections::BTreeSet<&str> = extracted.files.iter().map(|f| f.path.as_str()).collect();
+        if let Some(missing) = files.keys().find(|p| include(p) && !got.contains(p.as_str())) {
+            return Err(Error::malformed(format!("layer {blob_digest} lacks {missing}, which the manifest lists")));
+        }
+    }
+    Ok(())
+}
+
+/// Reads a tar layer from `raw` (the blob bytes, possibly compressed), giving each entry to
+/// `on_entry`, its expansion bounded by `bound` bytes. Verifies the blob's size and digest over
+/// every byte of `raw`: a corrupt blob is reported as such, not as the broken tar it may look like.
+fn each_entry<R: Read>(
+    raw: R,
+    blob: &Descriptor,
+    compression: Compression,
+    bound: u64,
+    mut on_entry: impl for<'a, 'b> FnMut(tar::Entry<'a, LimitedReader<Box<dyn Read + 'b>>>) -> Result<()>,
+) -> Result<()> {
     let (blob_digest, blob_size) = (blob.digest.as_str(), blob.size);
     // A blob may not be longer than its descriptor says: read one byte more to notice. The
     // layer's digest is taken on a second thread for a big layer (ChunkHashingReader), while
     // this one unpacks and hashes each file: the two hashes of every byte run side by side.
     let mut hashed = ChunkHashingReader::new(raw.take(blob_size + 1), blob_size);
-    let bound = match expected {
-        Expected::Files(files) => files.values().map(|f| f.size + 1024).sum::<u64>() + 64 * 1024,
-        Expected::Bound(b) => *b,
-    };
     let unpacked = (|| -> Result<()> {
         let plain: Box<dyn Read + '_> = match compression {
             Compression::None => Box::new(&mut hashed),
@@ -220,8 +243,7 @@ pub fn extract_tar<R: Read>(
         let mut archive = tar::Archive::new(limited);
         let entries = archive.entries().map_err(|e| tar_error(blob_digest, e))?;
         for entry in entries {
-            let entry = entry.map_err(|e| tar_error(blob_digest, e))?;
-            extract_entry(entry, blob_digest, dest, expected, include, extracted)?;
+            on_entry(entry.map_err(|e| tar_error(blob_digest, e))?)?;
         }
         Ok(())
     })();
@@ -233,17 +255,52 @@ pub fn extract_tar<R: Read>(
     let verified =
         drained.and_then(|_| digest::verify(&format!("layer {blob_digest}"), blob_digest, blob_size, &actual, size));
     match (unpacked, verified) {
-        (_, Err(corrupt)) => return Err(corrupt),
-        (Err(e), Ok(())) => return Err(e),
-        (Ok(()), Ok(())) => {}
+        (_, Err(corrupt)) => Err(corrupt),
+        (Err(e), Ok(())) => Err(e),
+        (Ok(()), Ok(())) => Ok(()),
     }
-    if let Expected::Files(files) = expected {
-        let got: std::collections::BTreeSet<&str> = extracted.files.iter().map(|f| f.path.as_str()).collect();
-        if let Some(missing) = files.keys().find(|p| include(p) && !got.contains(p.as_str())) {
-            return Err(Error::malformed(format!("layer {blob_digest} lacks {missing}, which the manifest lists")));
+}
+
+/// The files of a tar layer with their sizes and digests, read from `raw` without writing
+/// anything: what signing needs of a layer whose manifest lists no file digests. The same
+/// checks as extraction: paths stay inside, only files and folders, a path at most once.
+pub fn file_digests<R: Read>(
+    raw: R,
+    blob: &Descriptor,
+    compression: Compression,
+    bound: u64,
+) -> Result<Vec<FileRecord>> {
+    let layer = blob.digest.as_str();
+    let mut files: Vec<FileRecord> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    each_entry(raw, blob, compression, bound, |mut entry| {
+        let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let Some(path) = safe_relative_path(&raw_path) else {
+            return Err(hostile(layer, format!("entry {raw_path:?} leaves the destination (absolute or ..)")));
+        };
+        let path = path.to_string();
+        let kind = entry.header().entry_type();
+        if kind.is_dir() {
+            return Ok(());
         }
-    }
-    Ok(())
+        if !kind.is_file() {
+            return Err(hostile(layer, format!("entry {path:?} is a {kind:?}; only files and folders are allowed")));
+        }
+        if !seen.insert(path.clone()) {
+            return Err(hostile(layer, format!("entry {path:?} appears twice")));
+        }
+        let executable = entry.header().mode().map_err(|e| tar_error(layer, e))? & 0o111 != 0;
+        let claimed = entry.header().size().map_err(|e| tar_error(layer, e))?;
+        let mut out = HashingWriter::new(io::sink());
+        let size = copy_large(&mut (&mut entry).take(claimed), &mut out, claimed).map_err(|e| tar_error(layer, e))?;
+        if size != claimed {
+            return Err(hostile(layer, format!("entry {path:?} is truncated")));
+        }
+        let (_, sha256, _) = out.finish();
+        files.push(FileRecord { path, size, sha256, executable });
+        Ok(())
+    })?;
+    Ok(files)
 }
 
 fn tar_error(layer: &str, e: io::Error) -> Error {

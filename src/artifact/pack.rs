@@ -45,6 +45,9 @@ pub struct PackOptions {
     /// transfer): a packing thread waits for one of them to finish before it opens another
     /// spool. Layers not spooled (known to the digest cache, or held there) are not counted.
     pub spools_at_once: usize,
+    /// Hash every file, also in layers of more than [`media::FILE_LIST_LIMIT`] files whose
+    /// manifest record lists none: a signature of the push lists them all.
+    pub every_file_digest: bool,
     /// Set when the push is abandoned (Ctrl-C, SIGTERM): packing stops at its next write and
     /// drops its spools, which removes what they wrote.
     pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -63,6 +66,7 @@ impl Default for PackOptions {
             cache: None,
             spooler: None,
             spools_at_once: 3,
+            every_file_digest: false,
             stop: Default::default(),
             names: media::Names::ModelPack,
         }
@@ -412,7 +416,11 @@ fn pack_layer(
         let key = cache.key(&suite.root, plan, media_type, compression.is_some())?;
         Some((cache, key))
     });
-    if let Some(known) = cached.as_ref().and_then(|(cache, key)| cache.get(key, plan)) {
+    let listed = plan.content.files().count() <= media::FILE_LIST_LIMIT;
+    // A signed push needs every file's digest: a large layer the digest cache knows (which
+    // records none of its files' digests) is read again rather than taken from it.
+    let cached_known = cached.as_ref().filter(|_| listed || !options.every_file_digest);
+    if let Some(known) = cached_known.and_then(|(cache, key)| cache.get(key, plan)) {
         if let Some(unread) = &options.unread {
             let bytes = plan.content.files().map(|f| f.size()).sum::<u64>();
             unread.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
@@ -442,8 +450,9 @@ fn pack_layer(
         Counted { counter: options.hashed.as_deref(), written: 0, spool, spool_failed: false, stop: &options.stop };
     // Each file's digest is recorded only where the manifest lists the files (at most
     // FILE_LIST_LIMIT a layer): above that, hashing every small file once more would cost
-    // about a third of packing, for a list nobody keeps. The layer's digest covers them.
-    let record = plan.content.files().count() <= media::FILE_LIST_LIMIT;
+    // about a third of packing, for a list nobody keeps. The layer's digest covers them. A
+    // signature lists them all, so a signed push hashes them all, once, here.
+    let record = listed || options.every_file_digest;
     let chosen = compression.unwrap_or(Compression::None);
     let (counted, digest, written) = if chosen == Compression::None {
         // Uncompressed, the layer is its content: its digest is the diff_id, hashed once.
@@ -462,11 +471,16 @@ fn pack_layer(
     }
     drop(slot);
     let known = Known { digest, size: counted.written, diff_id: written.diff_id, files: written.files };
+    // The cache keeps what the manifest keeps: no file digests for a large layer.
+    let remembered = match listed {
+        true => std::borrow::Cow::Borrowed(&known),
+        false => std::borrow::Cow::Owned(Known { files: Vec::new(), ..known.clone() }),
+    };
     if let Some((cache, key)) = &cached {
-        cache.put(key, &known);
+        cache.put(key, &remembered);
     }
     if let Some((cache, key)) = &likely {
-        cache.put(key, &known);
+        cache.put(key, &remembered);
     }
     Ok((describe(plan, known, compression, options.names), spool))
 }

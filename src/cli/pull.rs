@@ -59,9 +59,16 @@ pub struct PullArgs {
     pub max_expansion: u64,
     /// Pull only a suite signed by this public key (PEM), checked before any layer is
     /// downloaded; the verified signature is written as DIR/model.sig, which PyPI's
-    /// model_signing verifies too.
+    /// model_signing verifies too. Root certificates (PEM) instead of a key: the suite's
+    /// signing certificate must chain to one of them (certificate mode).
     #[arg(long, value_name = "PUB.pem")]
     pub verify_key: Option<std::path::PathBuf>,
+    /// The signature policy: which keys must have signed the suites of which registries and
+    /// repositories, enforced, warned about or off (default: $ZOO_OCI_POLICY, else
+    /// ~/.config/zoo-oci/policy.json, else /etc/zoo-oci/policy.json, if there is one).
+    /// --verify-key overrides it.
+    #[arg(long, value_name = "FILE", conflicts_with = "verify_key")]
+    pub policy: Option<std::path::PathBuf>,
     /// Output format of the result.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -85,6 +92,7 @@ pub async fn run(global: &Global, args: PullArgs) -> Result<u8> {
         max_expansion: args.max_expansion,
         resolved_from: None,
         verify_key: args.verify_key,
+        policy: args.policy,
     };
     let report = ops::pull(&options, &global.context()).await?;
     // Warnings go to stderr even with -q: a layer left behind is something to know.

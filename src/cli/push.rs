@@ -57,6 +57,12 @@ pub struct PushArgs {
     /// OpenSSF Model Signing signature stored as a referrer, as `zoo-oci sign` stores it.
     #[arg(long, value_name = "KEY.pem")]
     pub sign_key: Option<std::path::PathBuf>,
+    /// Certificate mode of --sign-key: the key's signing certificate (PEM).
+    #[arg(long, value_name = "CERT.pem", requires = "sign_key")]
+    pub sign_certificate: Option<std::path::PathBuf>,
+    /// Certificate mode of --sign-key: the certificates that issued the signing certificate.
+    #[arg(long, value_name = "CHAIN.pem", requires = "sign_certificate")]
+    pub sign_certificate_chain: Option<std::path::PathBuf>,
     /// The media type and annotation names to write. auto (default): ModelPack's
     /// (application/vnd.cncf.model.*), unless the registry is a released Harbor (2.13-2.15),
     /// which shows models only under model-spec 0.0.5's (application/vnd.cnai.model.*); then
@@ -115,13 +121,21 @@ pub async fn run(global: &Global, args: PushArgs) -> Result<u8> {
             (_, NamesArg::Auto) => None,
         },
         sign_key: args.sign_key,
+        sign_certificate: args.sign_certificate,
+        sign_certificate_chain: args.sign_certificate_chain,
     };
     let report = ops::push(&options, &global.context()).await?;
     match args.format {
         Format::Json => super::print_json_line(&report)?,
         Format::Text => {
             let text = || {
-                let signed = report.signature.as_ref().map(|s| format!("; signed: {s}")).unwrap_or_default();
+                let signed: String = [
+                    report.signature.as_ref().map(|s| format!("; signed: {s}")),
+                    report.carried_signature.as_ref().map(|s| format!("; model.sig stored as signature {s}")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
                 format!(
                     "pushed {} {} to {}: {} uploaded ({}), {} mounted, {} already there{signed}",
                     report.name,

@@ -11,12 +11,14 @@ use super::{Global, location, say};
 const SIGN_EXAMPLES: &str = "Examples:
   zoo-oci sign oci:./zoo:1.1.0 --key key.pem
   zoo-oci sign ghcr.io/team/squeezenet:1.1.0 --key key.pem
+  zoo-oci sign ghcr.io/team/squeezenet:1.1.0 --key key.pem --certificate cert.pem --certificate-chain ca.pem
 Keys: ECDSA P-256 or P-384 in PEM, e.g.
   openssl ecparam -name prime256v1 -genkey -noout -out key.pem && openssl ec -in key.pem -pubout -out pub.pem";
 
 const VERIFY_EXAMPLES: &str = "Examples:
   zoo-oci verify oci:./zoo:1.1.0 --key pub.pem
   zoo-oci verify ghcr.io/team/squeezenet:1.1.0 --key pub.pem
+  zoo-oci verify ghcr.io/team/squeezenet:1.1.0 --certificate-chain root.pem
 Exit codes: 0 verified; 5 a signature is invalid, by another key, or covers other content; 4 no signature";
 
 /// Arguments of `sign`.
@@ -28,6 +30,14 @@ pub struct SignArgs {
     /// The private key (PEM: SEC1 `EC PRIVATE KEY` or PKCS#8 `PRIVATE KEY`).
     #[arg(long, value_name = "KEY.pem")]
     pub key: PathBuf,
+    /// Certificate mode: the key's signing certificate (PEM), carried in the signature so that
+    /// verifiers need only the root (as `model_signing sign certificate --signing_certificate`).
+    #[arg(long, value_name = "CERT.pem")]
+    pub certificate: Option<PathBuf>,
+    /// Certificate mode: the certificates that issued the signing certificate (PEM, its issuer
+    /// first), carried in the signature too.
+    #[arg(long, value_name = "CHAIN.pem", requires = "certificate")]
+    pub certificate_chain: Option<PathBuf>,
     #[command(flatten)]
     pub net: super::RegistryFlags,
 }
@@ -39,14 +49,20 @@ pub struct VerifyArgs {
     /// The suite: HOST[:PORT]/REPO[:TAG|@DIGEST] or oci:PATH[:TAG|@DIGEST].
     pub source: String,
     /// The public key (PEM, `PUBLIC KEY`).
-    #[arg(long, value_name = "PUB.pem")]
-    pub key: PathBuf,
+    #[arg(long, value_name = "PUB.pem", required_unless_present = "certificate_chain")]
+    pub key: Option<PathBuf>,
+    /// Certificate mode: root certificates (PEM) that the signing certificate a signature
+    /// carries must chain to (as `model_signing verify certificate --certificate_chain`).
+    #[arg(long, value_name = "ROOTS.pem", conflicts_with = "key")]
+    pub certificate_chain: Option<PathBuf>,
     #[command(flatten)]
     pub net: super::RegistryFlags,
 }
 
 pub async fn sign(global: &Global, args: SignArgs) -> Result<u8> {
-    let options = SignOptions::new(location(&args.source)?, args.key);
+    let mut options = SignOptions::new(location(&args.source)?, args.key);
+    options.certificate = args.certificate;
+    options.certificate_chain = args.certificate_chain;
     let report = ops::sign(&options, &global.context()).await?;
     let event = serde_json::json!({"event": "signed", "subject": report.subject, "signature": report.signature, "files": report.files});
     say(
@@ -58,7 +74,8 @@ pub async fn sign(global: &Global, args: SignArgs) -> Result<u8> {
 }
 
 pub async fn verify(global: &Global, args: VerifyArgs) -> Result<u8> {
-    let options = VerifyOptions::new(location(&args.source)?, args.key);
+    let trusted = args.key.or(args.certificate_chain).expect("clap requires one of --key and --certificate-chain");
+    let options = VerifyOptions::new(location(&args.source)?, trusted);
     let report = ops::verify(&options, &global.context()).await?;
     let event = serde_json::json!({"event": "verified", "subject": report.subject, "signature": report.signature, "files": report.files});
     say(

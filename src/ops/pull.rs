@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use super::Context;
+use super::sign::Trusted;
 use crate::cache::{Cache, SnapshotOptions};
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::event::Event;
 use crate::pull::{self, DEFAULT_MAX_EXPANSION, FolderOptions, Selection};
 use crate::reference::Location;
@@ -36,6 +37,9 @@ pub struct PullOptions {
     /// before any layer is downloaded; a folder gets the verified bundle as `model.sig` (the
     /// shared cache keeps no file that is not a layer's).
     pub verify_key: Option<PathBuf>,
+    /// The signature policy (`--policy`); `None`: the default one, if there is a file
+    /// ([`crate::signing::policy::Policy::find`]). Not consulted with `verify_key`.
+    pub policy: Option<PathBuf>,
 }
 
 impl PullOptions {
@@ -50,13 +54,14 @@ impl PullOptions {
             max_expansion: DEFAULT_MAX_EXPANSION,
             resolved_from: None,
             verify_key: None,
+            policy: None,
         }
     }
 }
 
 /// The file a `pull --verify-key` writes the verified signature to, where `model_signing`
 /// looks for it.
-pub const SIGNATURE_FILE: &str = "model.sig";
+pub const SIGNATURE_FILE: &str = crate::suite::SIGNATURE_FILE;
 
 /// What a pull did.
 pub type PullReport = pull::PullOutcome;
@@ -83,10 +88,15 @@ pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport
     let mut reference = store::reference_or_only_tag(&options.source, source.as_ref()).await?;
     let source_name = options.source.with_reference(Some(reference.clone())).to_string();
     let mut extra_files = Vec::new();
-    if let Some(key_path) = &options.verify_key {
-        let (found, digest) = verify_first(source.as_ref(), options, key_path, context).await?;
-        extra_files.push((SIGNATURE_FILE.to_string(), found.bundle));
-        reference = digest;
+    let check = signature_check(options)?;
+    let mut warnings = Vec::new();
+    match verify_first(source.as_ref(), options, check.as_ref(), context).await? {
+        Checked::Verified(found, digest) => {
+            extra_files.push((SIGNATURE_FILE.to_string(), found.bundle));
+            reference = digest;
+        }
+        Checked::Warned(warning) => warnings.push(warning),
+        Checked::Unchecked => {}
     }
     let folder = FolderOptions {
         selection: options.selection.clone(),
@@ -99,7 +109,9 @@ pub async fn pull(options: &PullOptions, context: &Context) -> Result<PullReport
         extra_files,
     };
     let on_event = |e: &Event| (context.events)(e);
-    pull::into_folder(source.as_ref(), &reference, &folder, &on_event).await
+    let mut report = pull::into_folder(source.as_ref(), &reference, &folder, &on_event).await?;
+    report.warnings.extend(warnings);
+    Ok(report)
 }
 
 /// A pull into the shared cache; with `ZOO_OCI_OFFLINE` set, from the cache alone. A registry
@@ -123,14 +135,20 @@ async fn into_cache_from(
 ) -> Result<PullReport> {
     let mut reference = store::reference_or_only_tag(&options.source, source).await?;
     let mut resolved_from = options.resolved_from.clone();
-    if let Some(key_path) = &options.verify_key {
+    let mut warnings = Vec::new();
+    // Offline, the cache's copy was checked when it came in (or not at all): nothing to ask.
+    let check = if offline { None } else { signature_check(options)? };
+    match verify_first(source, options, check.as_ref(), context).await? {
         // The cache keeps the tag as resolved to the digest checked, and no `model.sig`: it
         // keeps no file that is not a layer's.
-        let (_, digest) = verify_first(source, options, key_path, context).await?;
-        if let crate::reference::Reference::Tag(tag) = &reference {
-            resolved_from.get_or_insert_with(|| tag.clone());
+        Checked::Verified(_, digest) => {
+            if let crate::reference::Reference::Tag(tag) = &reference {
+                resolved_from.get_or_insert_with(|| tag.clone());
+            }
+            reference = digest;
         }
-        reference = digest;
+        Checked::Warned(warning) => warnings.push(warning),
+        Checked::Unchecked => {}
     }
     let snapshot = SnapshotOptions {
         selection: options.selection.clone(),
@@ -140,24 +158,72 @@ async fn into_cache_from(
         resolved_from,
     };
     let on_event = |e: &Event| (context.events)(e);
-    crate::cache::into_snapshot(cache, &options.source, source, &reference, &snapshot, &on_event).await
+    let mut report =
+        crate::cache::into_snapshot(cache, &options.source, source, &reference, &snapshot, &on_event).await?;
+    report.warnings.extend(warnings);
+    Ok(report)
 }
 
-/// `--verify-key`: a signature by the key must cover the suite, checked before any layer comes
-/// down. Gives it and the digest it covers, which the pull then takes (a tag moved meanwhile is
-/// not pulled unchecked); every file is then checked against the digest its record gives, which
+/// What a pull must check of the suite's signatures: `--verify-key`'s key (enforced), else
+/// what the signature policy says for the source; `None` when nothing is to be checked.
+fn signature_check(options: &PullOptions) -> Result<Option<SignatureCheck>> {
+    use crate::signing::policy::{Mode, Policy};
+    if let Some(key) = &options.verify_key {
+        return Ok(Some(SignatureCheck { trusted: vec![Trusted::read(key)?], enforce: true, why: String::new() }));
+    }
+    let Some(policy) = Policy::find(options.policy.as_deref())? else { return Ok(None) };
+    let requirement = policy.requirement(&options.source);
+    if requirement.mode == Mode::Off {
+        return Ok(None);
+    }
+    let trusted = requirement.keys.iter().map(|k| Trusted::read(k)).collect::<Result<Vec<_>>>()?;
+    let why = format!("the policy {} (scope {})", requirement.file.display(), requirement.scope);
+    Ok(Some(SignatureCheck { trusted, enforce: requirement.mode == Mode::Enforce, why }))
+}
+
+/// The keys a signature must be by, and whether a pull without one fails or only warns.
+struct SignatureCheck {
+    trusted: Vec<Trusted>,
+    enforce: bool,
+    /// Where the requirement comes from, for messages: the policy and its scope (empty for
+    /// `--verify-key`).
+    why: String,
+}
+
+/// What checking the signatures found.
+enum Checked {
+    /// A trusted signature covers the suite: pull the digest it covers.
+    Verified(super::sign::Verified, crate::reference::Reference),
+    /// None does, and the policy only warns: the warning, and the pull goes on unchecked.
+    Warned(String),
+    /// Nothing was to be checked.
+    Unchecked,
+}
+
+/// A signature by a trusted key must cover the suite, checked before any layer comes down.
+/// Gives it and the digest it covers, which the pull then takes (a tag moved meanwhile is not
+/// pulled unchecked); every file is then checked against the digest its record gives, which
 /// the signature covers.
 async fn verify_first(
     source: &dyn Source,
     options: &PullOptions,
-    key_path: &std::path::Path,
+    check: Option<&SignatureCheck>,
     context: &Context,
-) -> Result<(super::sign::Verified, crate::reference::Reference)> {
-    let key = crate::signing::PublicKey::read(key_path)?;
+) -> Result<Checked> {
+    let Some(check) = check else { return Ok(Checked::Unchecked) };
     let view = super::sign::suite(source, &options.source).await?;
-    let found = super::sign::verified(source, &view, &key, &options.source.to_string(), key_path).await?;
-    (context.events)(&Event::Verified { signature: found.signature.clone(), files: found.files });
-    Ok((found, crate::reference::Reference::Digest(view.manifest_descriptor.digest.clone())))
+    match super::sign::verified(source, &view, &check.trusted, &options.source.to_string()).await {
+        Ok(found) => {
+            (context.events)(&Event::Verified { signature: found.signature.clone(), files: found.files });
+            let digest = crate::reference::Reference::Digest(view.manifest_descriptor.digest.clone());
+            Ok(Checked::Verified(found, digest))
+        }
+        Err(e) if !check.enforce && matches!(e.kind(), ErrorKind::Integrity(_) | ErrorKind::NotFound) => {
+            Ok(Checked::Warned(format!("{e}; pulled anyway, as {} only warns", check.why)))
+        }
+        Err(e) if check.why.is_empty() => Err(e),
+        Err(e) => Err(e.context(format!("{} requires a signature", check.why))),
+    }
 }
 
 /// How a pull's layers come down: the context's concurrency and timeouts, resumable downloads.

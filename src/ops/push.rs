@@ -44,6 +44,10 @@ pub struct PushOptions {
     /// Sign the suite once pushed (`--sign-key`): a PEM private key, read before anything is
     /// packed so that a bad key stops the push at once.
     pub sign_key: Option<PathBuf>,
+    /// With `sign_key`, certificate mode: the key's signing certificate (PEM).
+    pub sign_certificate: Option<PathBuf>,
+    /// With `sign_certificate`: the certificates that issued it (PEM).
+    pub sign_certificate_chain: Option<PathBuf>,
 }
 
 impl PushOptions {
@@ -60,6 +64,8 @@ impl PushOptions {
             digest_cache: true,
             names: None,
             sign_key: None,
+            sign_certificate: None,
+            sign_certificate_chain: None,
         }
     }
 }
@@ -100,6 +106,31 @@ pub struct PushReport {
     /// The signature's manifest digest, with `sign_key`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
+    /// The referrer the folder's `model.sig` became (a signature made by `model_signing`), when
+    /// the folder has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carried_signature: Option<String>,
+}
+
+/// The folder's `model.sig`, when it has one: an OMS signature (made by `model_signing sign`)
+/// that push stores as the suite's signature rather than shipping it as a file. Read before
+/// anything is packed, so that a broken one stops the push at once.
+fn carried_signature(dir: &std::path::Path) -> Result<Option<(Vec<u8>, crate::signing::Signed)>> {
+    const MOST: u64 = 16 << 20; // a signature lists every file: 100,000 of them is about 15 MB
+    let path = dir.join(suite::SIGNATURE_FILE);
+    let meta = match std::fs::symlink_metadata(&path) {
+        Ok(meta) if meta.is_file() => meta,
+        Ok(_) => return Err(Error::usage(format!("{} is not a file", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", &path, e)),
+    };
+    if meta.len() > MOST {
+        return Err(Error::malformed(format!("{} is over 16 MiB: not a signature", path.display())));
+    }
+    let bundle = std::fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+    let signed = crate::signing::claimed(&bundle, &path.display().to_string())
+        .map_err(|e| e.with_hint(format!("sign the folder again with model_signing, or remove {}", path.display())))?;
+    Ok(Some((bundle, signed)))
 }
 
 /// Checks, packs and uploads a suite. The check's findings go to the context's events
@@ -116,9 +147,16 @@ pub struct PushReport {
 /// # Ok(()) }
 /// ```
 pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport> {
-    if let Some(key) = &options.sign_key {
-        crate::signing::PrivateKey::read(key)?;
+    let signing = options.sign_key.as_ref().map(|key| {
+        let mut signing = super::SignOptions::new(options.destination.clone(), key);
+        signing.certificate = options.sign_certificate.clone();
+        signing.certificate_chain = options.sign_certificate_chain.clone();
+        signing
+    });
+    if let Some(signing) = &signing {
+        super::sign::Signer::read(signing)?;
     }
+    let carried = carried_signature(&options.dir)?;
     // Checking reads every file's head (the model readers) and lists the folder: off the async
     // runtime, whose threads the registry's connections share.
     let checked = {
@@ -160,6 +198,7 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
         spooler: None,
         // `--concurrency` bounds the uploads packing streams as well as the copy's transfers.
         spools_at_once: context.concurrency,
+        every_file_digest: options.sign_key.is_some() || carried.is_some(),
         stop: Default::default(),
         names: options.names.unwrap_or_default(),
     };
@@ -223,6 +262,38 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
         .filter(|l| packed.spooled.contains(&l.descriptor.digest))
         .map(|l| (l.descriptor.digest.clone(), l.descriptor.size))
         .collect();
+    // What packing hashed of the layers whose record lists no file: the signature needs it.
+    let file_digests: std::collections::HashMap<String, Vec<crate::artifact::archive::FileRecord>> =
+        match options.sign_key.is_some() || carried.is_some() {
+            true => packed.layers.iter().map(|l| (l.descriptor.digest.clone(), l.files.clone())).collect(),
+            false => Default::default(),
+        };
+    // A folder's own signature must cover exactly what is pushed, or it would be a signature
+    // that never verifies: refused before the manifest is, so nothing appears.
+    if let Some((_, signed)) = &carried {
+        let mut files: Vec<crate::signing::Resource> = file_digests
+            .values()
+            .flatten()
+            .map(|f| crate::signing::Resource {
+                name: f.path.clone(),
+                digest: f.sha256.trim_start_matches("sha256:").to_string(),
+            })
+            .collect();
+        files.sort_by(crate::signing::path_order);
+        if let Err(why) = crate::signing::covers(signed, &files) {
+            let at = options.dir.join(suite::SIGNATURE_FILE);
+            return Err(Error::integrity(
+                crate::error::IntegrityFailure::Signature,
+                format!("{} does not sign the files being pushed: {why}", at.display()),
+            )
+            .with_hint(format!(
+                "sign the folder again (model_signing sign key {} --signature {}), or remove {}",
+                options.dir.display(),
+                at.display(),
+                at.display()
+            )));
+        }
+    }
     let source = PackedSource::new(packed);
     // The layers spooled while packing went up then: the copy finds them there, and they are
     // told as uploaded, not as found.
@@ -243,17 +314,27 @@ pub async fn push(options: &PushOptions, context: &Context) -> Result<PushReport
     .await?;
     // The layers spooled while packing were uploaded then: the copy found them there.
     let spooled_bytes: u64 = spooled.iter().map(|(_, size)| size).sum();
-    // Signed by digest (the manifest just pushed, whatever the tag holds by then), from the file
-    // digests its record holds: packing's hashes, not a second read of the files.
-    let signature = match &options.sign_key {
-        Some(key) => {
+    // Signed by digest (the manifest just pushed, whatever the tag holds by then), from packing's
+    // hashes: the file digests its record holds, and those of larger layers packing took for it.
+    let signature = match signing {
+        Some(mut signing) => {
+            signing.source =
+                options.destination.with_reference(Some(Reference::Digest(root.descriptor.digest.clone())));
+            Some(super::sign::sign_knowing(&signing, context, &file_digests).await?.signature)
+        }
+        None => None,
+    };
+    let carried_signature = match carried {
+        Some((bundle, _)) => {
             let pushed = options.destination.with_reference(Some(Reference::Digest(root.descriptor.digest.clone())));
-            Some(super::sign::sign(&super::SignOptions::new(pushed, key), context).await?.signature)
+            let view = super::sign::suite(destination.as_ref(), &pushed).await?;
+            Some(super::sign::attach(destination.as_ref(), &view, bundle).await?)
         }
         None => None,
     };
     Ok(PushReport {
         signature,
+        carried_signature,
         location: options.destination.with_reference(Some(Reference::Tag(tag))).to_string(),
         digest: root.descriptor.digest,
         name,

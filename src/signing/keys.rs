@@ -133,6 +133,28 @@ impl PublicKey {
         }
     }
 
+    /// Reads a DER SPKI (a certificate's key); `None` for a key that is not P-256 or P-384.
+    pub fn from_spki_der(der: &[u8]) -> Option<PublicKey> {
+        if let Ok(key) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
+            return Some(PublicKey::P256(key));
+        }
+        p384::ecdsa::VerifyingKey::from_public_key_der(der).ok().map(PublicKey::P384)
+    }
+
+    /// Whether `signature` (DER) is this key's signature of a message whose hash is `digest`
+    /// (a certificate's, hashed as its signature algorithm says).
+    pub fn verifies_prehash(&self, digest: &[u8], signature: &[u8]) -> bool {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        match self {
+            PublicKey::P256(k) => {
+                p256::ecdsa::Signature::from_der(signature).is_ok_and(|s| k.verify_prehash(digest, &s).is_ok())
+            }
+            PublicKey::P384(k) => {
+                p384::ecdsa::Signature::from_der(signature).is_ok_and(|s| k.verify_prehash(digest, &s).is_ok())
+            }
+        }
+    }
+
     /// The key as SPKI PEM, as `openssl ec -pubout` and Python's `cryptography` write it.
     pub fn pem(&self) -> String {
         let pem = match self {

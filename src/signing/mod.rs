@@ -4,7 +4,9 @@
 //! DSSE envelope inside a Sigstore bundle v0.3, the bytes PyPI's `model_signing` writes to
 //! `model.sig` and verifies.
 
+pub mod certs;
 pub mod keys;
+pub mod policy;
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
@@ -99,15 +101,31 @@ pub fn key_hint(key: &PublicKey) -> String {
 /// Signs `resources` under `name`: a Sigstore bundle (v0.3) holding a DSSE envelope of the
 /// statement, its signature by `key`, and the public key's hint.
 pub fn sign(key: &PrivateKey, name: &str, resources: &[Resource]) -> Result<Vec<u8>> {
+    let material = serde_json::json!({"publicKey": {"hint": key_hint(&key.public_key())}, "tlogEntries": []});
+    envelope_bundle(key, material, name, resources)
+}
+
+/// Signs as [`sign`] does, in certificate mode: the bundle carries `chain` (DER, the signing
+/// certificate first, then its issuers), as `model_signing sign certificate` writes it.
+pub fn sign_certified(key: &PrivateKey, chain: &[Vec<u8>], name: &str, resources: &[Resource]) -> Result<Vec<u8>> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let certificates: Vec<_> = chain.iter().map(|der| serde_json::json!({"rawBytes": b64.encode(der)})).collect();
+    let material = serde_json::json!({"x509CertificateChain": {"certificates": certificates}, "tlogEntries": []});
+    envelope_bundle(key, material, name, resources)
+}
+
+fn envelope_bundle(
+    key: &PrivateKey,
+    material: serde_json::Value,
+    name: &str,
+    resources: &[Resource],
+) -> Result<Vec<u8>> {
     let payload = statement(name, resources)?;
     let signature = key.sign(&pae(PAYLOAD_TYPE, &payload));
     let b64 = base64::engine::general_purpose::STANDARD;
     let bundle = serde_json::json!({
         "mediaType": BUNDLE_MEDIA_TYPE,
-        "verificationMaterial": {
-            "publicKey": {"hint": key_hint(&key.public_key())},
-            "tlogEntries": [],
-        },
+        "verificationMaterial": material,
         "dsseEnvelope": {
             "payload": b64.encode(&payload),
             "payloadType": PAYLOAD_TYPE,
@@ -116,6 +134,38 @@ pub fn sign(key: &PrivateKey, name: &str, resources: &[Resource]) -> Result<Vec<
     });
     // Compact, as model_signing writes it.
     Ok(serde_json::to_vec(&bundle).expect("bundles serialise"))
+}
+
+/// Whom a signature must be by: a public key, or (certificate mode) any signing certificate
+/// that chains to one of these roots.
+#[derive(Debug, Clone)]
+pub enum Trust {
+    /// A bare public key (SPKI PEM).
+    Key(PublicKey),
+    /// Root certificates (PEM).
+    Roots(certs::Roots),
+}
+
+impl From<PublicKey> for Trust {
+    fn from(key: PublicKey) -> Trust {
+        Trust::Key(key)
+    }
+}
+
+impl Trust {
+    /// Reads a PEM file of either kind: certificates are roots, anything else a public key.
+    pub fn from_pem(text: &str, named: &str) -> Result<Trust> {
+        match text.contains("-----BEGIN CERTIFICATE-----") {
+            true => Ok(Trust::Roots(certs::Roots::from_pem(text, named)?)),
+            false => Ok(Trust::Key(PublicKey::from_pem(text, named)?)),
+        }
+    }
+
+    /// Reads a PEM public key or root certificates from `path`.
+    pub fn read(path: &std::path::Path) -> Result<Trust> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read the public key", path, e))?;
+        Trust::from_pem(&text, &path.display().to_string())
+    }
 }
 
 /// What a signature that verified covers.
@@ -131,7 +181,28 @@ pub struct Signed {
 #[serde(rename_all = "camelCase")]
 struct Bundle {
     media_type: String,
+    #[serde(default)]
+    verification_material: Material,
     dsse_envelope: Option<Envelope>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Material {
+    x509_certificate_chain: Option<CertificateChain>,
+    /// Bundle v0.3's single certificate (a leaf whose issuers the verifier holds).
+    certificate: Option<RawBytes>,
+}
+
+#[derive(Deserialize)]
+struct CertificateChain {
+    certificates: Vec<RawBytes>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawBytes {
+    raw_bytes: String,
 }
 
 #[derive(Deserialize)]
@@ -180,11 +251,17 @@ fn refused(why: impl Into<String>) -> Error {
     Error::integrity(IntegrityFailure::Signature, why)
 }
 
-/// Checks a Sigstore bundle against `key`: one of its DSSE signatures is `key`'s over the
-/// envelope's payload, the payload is an OMS v1.0 statement, and its subject digest is the one
-/// its resources make. Gives what it covers; whether that is the content at hand is the
-/// caller's to check ([`covers`]).
-pub fn verify(bundle: &[u8], key: &PublicKey, what: &str) -> Result<Signed> {
+/// A bundle's DSSE envelope, read: the message its signatures sign (the PAE of its payload),
+/// the signatures, and the payload.
+struct Opened {
+    /// The certificates the bundle carries (DER, leaf first); none in key mode.
+    chain: Vec<Vec<u8>>,
+    message: Vec<u8>,
+    signatures: Vec<Vec<u8>>,
+    payload: Vec<u8>,
+}
+
+fn open(bundle: &[u8], what: &str) -> Result<Opened> {
     let bundle: Bundle = serde_json::from_slice(bundle)
         .map_err(|e| Error::malformed(format!("{what} is not a Sigstore bundle")).with_cause(e))?;
     if !bundle.media_type.starts_with("application/vnd.dev.sigstore.bundle") {
@@ -201,13 +278,58 @@ pub fn verify(bundle: &[u8], key: &PublicKey, what: &str) -> Result<Signed> {
         .decode(&envelope.payload)
         .map_err(|e| Error::malformed(format!("{what}'s payload is not base64")).with_cause(e))?;
     let message = pae(&envelope.payload_type, &payload);
-    let signed_by_key =
-        envelope.signatures.iter().filter_map(|s| b64.decode(&s.sig).ok()).any(|sig| key.verifies(&message, &sig));
-    if !signed_by_key {
-        return Err(refused(format!("{what} is not signed by this key"))
+    let signatures = envelope.signatures.iter().filter_map(|s| b64.decode(&s.sig).ok()).collect();
+    let material = bundle.verification_material;
+    let carried = match (material.x509_certificate_chain, material.certificate) {
+        (Some(chain), _) => chain.certificates,
+        (None, Some(one)) => vec![one],
+        (None, None) => Vec::new(),
+    };
+    let chain = carried
+        .iter()
+        .map(|c| b64.decode(&c.raw_bytes))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| Error::malformed(format!("{what}'s certificates are not base64")).with_cause(e))?;
+    Ok(Opened { chain, message, signatures, payload })
+}
+
+/// Checks a Sigstore bundle against `trust`: one of its DSSE signatures is the trusted key's
+/// (or the key of a signing certificate the bundle carries, chained to a trusted root) over the
+/// envelope's payload, the payload is an OMS v1.0 statement, and its subject digest is the one
+/// its resources make. Gives what it covers; whether that is the content at hand is the
+/// caller's to check ([`covers`]).
+pub fn verify(bundle: &[u8], trust: &Trust, what: &str) -> Result<Signed> {
+    let opened = open(bundle, what)?;
+    let key = match trust {
+        Trust::Key(key) => key.clone(),
+        Trust::Roots(roots) => {
+            if opened.chain.is_empty() {
+                return Err(refused(format!("{what} carries no certificate (it was signed with a bare key)"))
+                    .with_hint("verify it with the signer's public key instead of root certificates"));
+            }
+            certs::leaf_key(&opened.chain, roots)
+                .map_err(|why| refused(format!("{what}'s signing certificate is not trusted: {why}")))?
+        }
+    };
+    if !opened.signatures.iter().any(|sig| key.verifies(&opened.message, sig)) {
+        let whose = match trust {
+            Trust::Key(_) => "this key",
+            Trust::Roots(_) => "its signing certificate's key",
+        };
+        return Err(refused(format!("{what} is not signed by {whose}"))
             .with_hint("check that the public key is the one the suite was signed with"));
     }
-    let statement: Statement = serde_json::from_slice(&payload)
+    statement_of(&opened.payload, what)
+}
+
+/// What a bundle says it covers, its signature not checked (no key is at hand): for a folder's
+/// `model.sig` that a push carries along as the suite's signature, which `verify` checks later.
+pub fn claimed(bundle: &[u8], what: &str) -> Result<Signed> {
+    statement_of(&open(bundle, what)?.payload, what)
+}
+
+fn statement_of(payload: &[u8], what: &str) -> Result<Signed> {
+    let statement: Statement = serde_json::from_slice(payload)
         .map_err(|e| refused(format!("{what} signs something that is not an in-toto statement")).with_cause(e))?;
     if statement.kind != STATEMENT_TYPE || statement.predicate_type != PREDICATE_TYPE {
         return Err(refused(format!(
@@ -299,13 +421,13 @@ mod tests {
     #[test]
     fn model_signings_bundles_verify_and_cover_the_folder_they_signed() {
         for (bundle, key) in [("model.sig", "pub.pem"), ("model_p384.sig", "pub384.pem")] {
-            let signed = verify(&fixture(bundle), &public(key), bundle).unwrap();
+            let signed = verify(&fixture(bundle), &public(key).into(), bundle).unwrap();
             assert_eq!(signed.name, "model");
             covers(&signed, &folder()).unwrap();
         }
         // Each with its own key only.
-        assert!(is_refused(verify(&fixture("model.sig"), &public("pub384.pem"), "model.sig")));
-        assert!(is_refused(verify(&fixture("model_p384.sig"), &public("pub.pem"), "model_p384.sig")));
+        assert!(is_refused(verify(&fixture("model.sig"), &public("pub384.pem").into(), "model.sig")));
+        assert!(is_refused(verify(&fixture("model_p384.sig"), &public("pub.pem").into(), "model_p384.sig")));
     }
 
     #[test]
@@ -318,10 +440,10 @@ mod tests {
     fn a_bundle_signed_here_verifies_and_says_what_it_covers() {
         let key = p256_key(3);
         let bundle = sign(&key, "tiny", &folder()).unwrap();
-        let signed = verify(&bundle, &key.public_key(), "the signature").unwrap();
+        let signed = verify(&bundle, &key.public_key().into(), "the signature").unwrap();
         assert_eq!(signed.name, "tiny");
         covers(&signed, &folder()).unwrap();
-        assert!(is_refused(verify(&bundle, &p256_key(4).public_key(), "the signature")), "another key");
+        assert!(is_refused(verify(&bundle, &p256_key(4).public_key().into(), "the signature")), "another key");
         let mut changed = folder();
         changed[1].digest = "00".repeat(32);
         assert_eq!(covers(&signed, &changed).unwrap_err(), "sub/b.bin is not the file that was signed");
@@ -339,14 +461,14 @@ mod tests {
         let payload = b64.decode(bundle["dsseEnvelope"]["payload"].as_str().unwrap()).unwrap();
         let tampered = String::from_utf8(payload).unwrap().replace(&folder()[0].digest, &"22".repeat(32));
         bundle["dsseEnvelope"]["payload"] = b64.encode(tampered.as_bytes()).into();
-        assert!(is_refused(verify(&serde_json::to_vec(&bundle).unwrap(), &key.public_key(), "s")));
+        assert!(is_refused(verify(&serde_json::to_vec(&bundle).unwrap(), &key.public_key().into(), "s")));
         // Signed, but its subject digest is not what its resources make.
         let mut statement: serde_json::Value = serde_json::from_slice(&statement("tiny", &folder()).unwrap()).unwrap();
         statement["subject"][0]["digest"]["sha256"] = "33".repeat(32).into();
         let payload = serde_json::to_vec(&statement).unwrap();
         bundle["dsseEnvelope"]["payload"] = b64.encode(&payload).into();
         bundle["dsseEnvelope"]["signatures"][0]["sig"] = b64.encode(key.sign(&pae(PAYLOAD_TYPE, &payload))).into();
-        let e = verify(&serde_json::to_vec(&bundle).unwrap(), &key.public_key(), "s").unwrap_err();
+        let e = verify(&serde_json::to_vec(&bundle).unwrap(), &key.public_key().into(), "s").unwrap_err();
         assert!(e.to_string().contains("subject digest"), "{e}");
     }
 

@@ -23,6 +23,10 @@ pub use spec::{ModelPath, SuiteSpec};
 use crate::error::{Error, Result};
 use crate::taxonomy;
 
+/// Where a suite folder holds its OpenSSF Model Signing signature (`model_signing`'s default
+/// name): not one of the suite's files, but its signature, which `push` stores as a referrer
+/// and a verified `pull` writes back.
+pub const SIGNATURE_FILE: &str = "model.sig";
 /// The file classes, one or more layers each (DESIGN §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -902,7 +906,11 @@ impl<'a> Planner<'a> {
         walker.names_only = true;
         walker.walk_following("", self.root, "", &mut all);
         for entry in all {
-            if matches!(entry.kind, EntryKind::File { .. }) && !self.owners.contains_key(&entry.path) {
+            // A folder's OMS signature is the suite's signature, carried by push, not a file.
+            if matches!(entry.kind, EntryKind::File { .. })
+                && !self.owners.contains_key(&entry.path)
+                && entry.path != SIGNATURE_FILE
+            {
                 self.problems.warning(
                     entry.path,
                     "not declared in the descriptor, so it will not be shipped",
