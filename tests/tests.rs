@@ -35,3 +35,4 @@ mod signing;
 mod tls;
 mod tour;
 mod transfers;
+mod trust;
