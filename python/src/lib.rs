@@ -319,7 +319,7 @@ fn json(report: &impl serde::Serialize) -> String {
 }
 
 #[pyfunction]
-#[pyo3(signature = (r#ref, dest, only, variant, framework, include, exclude, force, net, progress, resolved_from=None, verify_key=None))]
+#[pyo3(signature = (r#ref, dest, only, variant, framework, include, exclude, force, net, progress, resolved_from=None, verify_key=None, policy=None))]
 #[allow(clippy::too_many_arguments)]
 fn pull(
     py: Python<'_>,
@@ -335,10 +335,12 @@ fn pull(
     progress: Option<Py<PyAny>>,
     resolved_from: Option<String>,
     verify_key: Option<PathBuf>,
+    policy: Option<PathBuf>,
 ) -> PyResult<String> {
     let mut options = ops::PullOptions::new(location(py, r#ref)?);
     options.resolved_from = resolved_from;
     options.verify_key = verify_key;
+    options.policy = policy;
     options.into_cache = dest.is_none();
     options.destination = dest;
     options.force = force;
@@ -433,8 +435,18 @@ fn tag(py: Python<'_>, r#ref: &str, tags: Vec<String>, net: Net) -> PyResult<Str
 }
 
 #[pyfunction]
-fn sign(py: Python<'_>, r#ref: &str, key: PathBuf, net: Net) -> PyResult<String> {
-    let options = ops::SignOptions::new(location(py, r#ref)?, key);
+#[pyo3(signature = (r#ref, key, net, certificate=None, certificate_chain=None))]
+fn sign(
+    py: Python<'_>,
+    r#ref: &str,
+    key: PathBuf,
+    net: Net,
+    certificate: Option<PathBuf>,
+    certificate_chain: Option<PathBuf>,
+) -> PyResult<String> {
+    let mut options = ops::SignOptions::new(location(py, r#ref)?, key);
+    options.certificate = certificate;
+    options.certificate_chain = certificate_chain;
     run(py, net, None, move |context| Box::pin(async move { ops::sign(&options, &context).await.map(|r| json(&r)) }))
 }
 

@@ -77,3 +77,35 @@ def test_hub_load_with_a_verify_key_loads_a_signed_suite_and_refuses_another_key
         hub.load(ref, verify_key=other, quiet=True)
     session = hub.load(ref, verify_key=public, quiet=True)
     assert type(session).__name__ == "InferenceSession"
+
+
+CERTS = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "oms" / "cert"
+
+
+def test_certificate_mode_and_a_policy_from_python(tmp_path, zoo_cache):
+    ref = f"oci:{tmp_path / 'zoo'}:1.0.0"
+    zoo_oci.push(small_suite(tmp_path), ref, quiet=True)
+    signature = zoo_oci.sign(
+        ref, CERTS / "leaf-key.pem", certificate=CERTS / "leaf.pem", certificate_chain=CERTS / "chain.pem"
+    )
+    assert zoo_oci.verify(ref, CERTS / "root.pem") == signature
+    with pytest.raises(zoo_oci.IntegrityError, match="not trusted"):
+        zoo_oci.verify(ref, CERTS / "other-root.pem")
+    # A policy enforcing another root refuses the pull, one enforcing this root takes it, and
+    # one that only warns pulls with a warning.
+    layout = str(tmp_path / "zoo")
+    policies = {}
+    cases = [("other", "enforce", "other-root.pem"), ("this", "enforce", "root.pem"), ("lax", "warn", "other-root.pem")]
+    for name, mode, roots in cases:
+        policies[name] = tmp_path / f"{name}.json"
+        policies[name].write_text(
+            '{"scopes": {"oci:%s": {"mode": "%s", "keys": ["%s"]}}}' % (layout, mode, CERTS / roots)
+        )
+    with pytest.raises(zoo_oci.IntegrityError, match="requires a signature"):
+        zoo_oci.pull(ref, tmp_path / "refused", policy=policies["other"], quiet=True)
+    assert not (tmp_path / "refused").exists()
+    folder = zoo_oci.pull(ref, tmp_path / "taken", policy=policies["this"], quiet=True)
+    assert (folder / "model.sig").is_file()
+    with pytest.warns(zoo_oci.ZooWarning, match="only warns"):
+        zoo_oci.pull(ref, tmp_path / "warned", policy=policies["lax"], quiet=True)
+    assert not (tmp_path / "warned" / "model.sig").exists()

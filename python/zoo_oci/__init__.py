@@ -222,6 +222,7 @@ def pull(
     force: bool = False,
     quiet: bool = False,
     verify_key: Optional[StrPath] = None,
+    policy: Optional[StrPath] = None,
     **options: Unpack[RegistryOptions],
 ) -> Path:
     """Download a suite, or the part of it you select, and return the folder that holds it.
@@ -255,7 +256,14 @@ def pull(
         verify_key: A PEM public key: the suite must carry a signature by it covering its
             files (`zoo_oci.sign`), checked before any layer is downloaded; the verified
             signature is written as `model.sig` in a folder (`dest`; the shared cache keeps
-            no file that is not the suite's).
+            no file that is not the suite's). Root certificates (PEM) instead of a key: the
+            signature's signing certificate must chain to one of them (certificate mode).
+        policy: A signature policy file (JSON: which keys must have signed the suites of
+            which registries and repositories, `enforce`, `warn` or `off`; see the README's
+            "Signing and verifying"). None: the default one, when there is a file
+            (`$ZOO_OCI_POLICY`, `~/.config/zoo-oci/policy.json`, `/etc/zoo-oci/policy.json`).
+            `verify_key` overrides it. A suite the policy refuses raises as `verify_key` does;
+            one it only warns about is pulled with a `ZooWarning`.
         **options: How to reach the registry, and which cache: `plain_http`, `ca_file`,
             `cert_file` and `key_file`, `insecure`, `timeout`, `retry_timeout`,
             `docker_config`, `concurrency`, `cache_dir`, `offline`, as the command line's flags
@@ -310,6 +318,7 @@ def pull(
             progress,
             resolved_from,
             None if verify_key is None else _path(verify_key, "verify_key"),
+            None if policy is None else _path(policy, "policy"),
         )
     report = _report(text)
     _warn(report)
@@ -817,7 +826,14 @@ def logout(registry: str, docker_config: Optional[StrPath] = None) -> bool:
 
 
 @_options.registry_options
-def sign(ref: Union[str, Suite], key: StrPath, **options: Unpack[RegistryOptions]) -> str:
+def sign(
+    ref: Union[str, Suite],
+    key: StrPath,
+    *,
+    certificate: Optional[StrPath] = None,
+    certificate_chain: Optional[StrPath] = None,
+    **options: Unpack[RegistryOptions],
+) -> str:
     """Sign a suite where it is stored, without downloading it: an OpenSSF Model Signing v1.0
     signature over every file's sha256 (from the manifest's record), stored as an OCI referrer
     of the suite's manifest, as `zoo-oci sign` does.
@@ -825,6 +841,9 @@ def sign(ref: Union[str, Suite], key: StrPath, **options: Unpack[RegistryOptions
     Args:
         ref: The suite, with its tag or digest.
         key: A PEM private key, ECDSA P-256 or P-384 (SEC1 or PKCS#8), as openssl writes it.
+        certificate: Certificate mode: the key's signing certificate (PEM), carried in the
+            signature so that verifiers need only a root (`verify(ref, "root.pem")`).
+        certificate_chain: Certificate mode: the certificates that issued it (PEM).
         **options: The registry options (`zoo_oci.RegistryOptions`), as for `pull`.
 
     Returns:
@@ -834,7 +853,15 @@ def sign(ref: Union[str, Suite], key: StrPath, **options: Unpack[RegistryOptions
         >>> zoo_oci.sign("oci:./zoo:1.0", "key.pem")
         'sha256:2d92f1b0…'
     """
-    report = _report(_native.sign(_ref(ref), _path(key, "key"), _options.net(options, "sign")))
+    report = _report(
+        _native.sign(
+            _ref(ref),
+            _path(key, "key"),
+            _options.net(options, "sign"),
+            None if certificate is None else _path(certificate, "certificate"),
+            None if certificate_chain is None else _path(certificate_chain, "certificate_chain"),
+        )
+    )
     return str(report["signature"])
 
 
@@ -845,7 +872,8 @@ def verify(ref: Union[str, Suite], key: StrPath, **options: Unpack[RegistryOptio
 
     Args:
         ref: The suite, with its tag or digest.
-        key: A PEM public key (`PUBLIC KEY`).
+        key: A PEM public key (`PUBLIC KEY`), or root certificates (PEM) that the signing
+            certificate a signature carries must chain to (certificate mode).
         **options: The registry options (`zoo_oci.RegistryOptions`), as for `pull`.
 
     Returns:

@@ -58,6 +58,7 @@ def pull(
     progress: Optional[Progress],
     resolved_from: Optional[str] = None,
     verify_key: Optional[str] = None,
+    policy: Optional[str] = None,
 ) -> str:
     """Pull into `dest`, or (None) into the shared cache; `resolved_from`, for a digest `ref`
     pulled into the cache, is the tag it was resolved from, kept there as a pull by it keeps it. JSON: {"destination", "digest",
@@ -123,7 +124,9 @@ def logout(registry: str, docker_config: Optional[str] = None) -> str:
     """Removes a registry's credentials from the Docker config (`docker_config`, else the usual
     one); JSON {"registry", "removed"}."""
 
-def sign(ref: str, key: str, net: Net) -> str:
+def sign(
+    ref: str, key: str, net: Net, certificate: Optional[str] = None, certificate_chain: Optional[str] = None
+) -> str:
     """Signs a suite where it is stored; JSON {"subject", "signature", "files"}."""
 
 def verify(ref: str, key: str, net: Net) -> str:
