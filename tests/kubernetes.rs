@@ -45,6 +45,23 @@ fn the_example_init_container_command_pulls_just_the_model_variant_and_reruns_as
         [("ZOO_OCI_USERNAME", USER), ("ZOO_OCI_PASSWORD", PASSWORD), ("DOCKER_CONFIG", tmp.path().to_str().unwrap())];
     run_env(tmp.path(), &creds, &["push", "-q", "--ca-file", &ca, suite.to_str().unwrap(), &reg.at("zoo/iris-logreg")])
         .ok();
+    // The platform's signing key (trust.yaml holds its public half).
+    require_tool("openssl");
+    let (key, public) = (tmp.path().join("platform-key.pem"), tmp.path().join("platform.pub"));
+    let made = std::process::Command::new("openssl")
+        .args(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let made = std::process::Command::new("openssl")
+        .args(["ec", "-pubout", "-in"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&public)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
 
     // Read the init container from the manifest users apply.
     let yaml = fs::read_to_string(repo().join("examples/k8s/deployment.yaml")).unwrap();
@@ -61,7 +78,15 @@ fn the_example_init_container_command_pulls_just_the_model_variant_and_reruns_as
         let volume = volumes.iter().find(|v| v["name"] == name).unwrap();
         let dir = tmp.path().join("mounts").join(name);
         fs::create_dir_all(&dir).unwrap();
-        if volume.get("secret").is_some() {
+        if volume["secret"]["secretName"] == "zoo-oci-trust" {
+            // The policy Secret of trust.yaml, its placeholder key replaced by the test's.
+            let yaml = fs::read_to_string(repo().join("examples/k8s/trust.yaml")).unwrap();
+            let secret: Value = serde_saphyr::from_str(&yaml).unwrap();
+            let policy = secret["stringData"]["policy.json"].as_str().unwrap();
+            fs::write(dir.join("policy.json"), policy.replace("registry.example.com", &reg.addr)).unwrap();
+            assert!(secret["stringData"]["platform.pub"].as_str().unwrap().contains("PUBLIC KEY"));
+            fs::copy(&public, dir.join("platform.pub")).unwrap();
+        } else if volume.get("secret").is_some() {
             // A kubernetes.io/dockerconfigjson Secret mounts as a file named .dockerconfigjson.
             let auth = {
                 use base64::Engine as _;
@@ -106,6 +131,17 @@ fn the_example_init_container_command_pulls_just_the_model_variant_and_reruns_as
         }
         cmd.output().unwrap()
     };
+    // Unsigned, the suite is refused by the policy: no layer leaves the registry, nothing is written.
+    reg.clear_requests();
+    let refused = run_init();
+    assert_eq!(refused.status.code(), Some(4), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("requires a signature"));
+    assert!(blob_gets(&reg.requests()).is_empty(), "{:?}", reg.requests());
+    let models_mount = mounts.iter().find(|(p, _)| p == "/models").unwrap().1.clone();
+    assert!(!models_mount.join("iris-logreg").exists());
+    let sign = ["sign", "-q", "--ca-file", &ca, &reg.at("zoo/iris-logreg:1.0"), "--key", key.to_str().unwrap()];
+    run_env(tmp.path(), &creds, &sign).ok();
+
     reg.clear_requests();
     let first = run_init();
     let stderr = String::from_utf8_lossy(&first.stderr).into_owned();
@@ -116,17 +152,20 @@ fn the_example_init_container_command_pulls_just_the_model_variant_and_reruns_as
         let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON: {line:?}: {e}"));
         assert!(v["event"].is_string());
     }
-    // Only the onnx variant's layer left the registry.
-    let gets = blob_gets(&reg.requests());
+    // Only the onnx variant's layer left the registry, beside the signature's bundle.
+    let all_gets = blob_gets(&reg.requests());
     let at = reg.at("zoo/iris-logreg:1.0");
     let m = registry_manifest(tmp.path(), &creds, &at, &["--ca-file", &ca]);
+    let suite_blobs: Vec<String> = layer_digests(&m, |_| true);
+    let gets: Vec<String> = all_gets.iter().filter(|g| suite_blobs.iter().any(|d| g.ends_with(d))).cloned().collect();
     let wanted = layer_digests(&m, |l| l["annotations"]["io.zoo-oci.variant"] == "onnx");
     assert_eq!(gets.len(), 1, "{gets:?}");
     assert!(gets[0].ends_with(&wanted[0]), "{gets:?} vs {wanted:?}");
+    assert_eq!(all_gets.len(), 2, "the layer and the signature's bundle: {all_gets:?}");
     // The files the server reads.
     let models = mounts.iter().find(|(p, _)| p == "/models").unwrap().1.join("iris-logreg");
     let pulled: Vec<String> = tree(&models).into_iter().map(|(n, _, _)| n).collect();
-    assert_eq!(pulled, ["models/logreg_iris_fixed.onnx"]);
+    assert_eq!(pulled, ["model.sig", "models/logreg_iris_fixed.onnx"], "the model, and the signature that verified");
     assert_eq!(
         fs::read(models.join("models/logreg_iris_fixed.onnx")).unwrap(),
         fs::read(suite.join("models/logreg_iris_fixed.onnx")).unwrap()
@@ -137,11 +176,13 @@ fn the_example_init_container_command_pulls_just_the_model_variant_and_reruns_as
         "the server reads what the init container writes"
     );
 
-    // A restarted pod keeping its emptyDir: the same pull downloads nothing.
+    // A restarted pod keeping its emptyDir: the same pull checks the signature again (one
+    // small bundle) and downloads no layer.
     reg.clear_requests();
     let second = run_init();
     assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
-    assert!(blob_gets(&reg.requests()).is_empty(), "{:?}", reg.requests());
+    let again = blob_gets(&reg.requests());
+    assert!(!again.iter().any(|g| suite_blobs.iter().any(|d| g.ends_with(d))), "{again:?}");
 }
 
 fn init_server_model_path(pod: &Value) -> String {
