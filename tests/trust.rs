@@ -196,7 +196,10 @@ fn certificate_mode_signs_here_and_verifies_there_and_back() {
     let (leaf_key, root, other_root) = (cert("leaf-key.pem"), cert("root.pem"), cert("other-root.pem"));
     let leaf = cert("leaf.pem");
     run_in(tmp.path(), &["push", "-q", "--plain-http", path(&suite), &at]).ok();
-    // The certificate of another key is refused before anything is signed.
+    // A certificate that may not sign, or that is another key's, is refused before signing.
+    run_in(tmp.path(), &["sign", "--plain-http", &at, "--key", &leaf_key, "--certificate", &cert("leaf-nosign.pem")])
+        .code(2)
+        .stderr_has("may not sign");
     let (other_key, _) = key_pair(tmp.path(), "other");
     run_in(tmp.path(), &["sign", "--plain-http", &at, "--key", path(&other_key), "--certificate", &leaf])
         .code(2)
@@ -297,4 +300,35 @@ fn a_policy_enforces_warns_or_stays_off_per_scope_from_its_default_places_too() 
     run_env(tmp.path(), &xdg, &["pull", "--plain-http", &signed, "-o", "by-key", "--verify-key", path(&team)]).ok();
     fs::write(policy_dir.join("broken.json"), r#"{"default": {"mode": "enforce"}}"#).unwrap();
     pull(&signed, "broken", &[], Some(&policy_dir.join("broken.json"))).code(2).stderr_has("names no key");
+}
+
+#[test]
+fn a_manifest_tampered_with_in_the_registry_stops_a_verified_pull_before_any_layer() {
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    let (key, public) = key_pair(tmp.path(), "key");
+    let at = reg.at("zoo/manifest-tampered:1");
+    run_in(tmp.path(), &["push", "-q", "--plain-http", "--sign-key", path(&key), path(&suite), &at]).ok();
+    // The suite's manifest, in the registry's storage: its summary changed, same length.
+    let blobs = reg.data_dir().join("data/docker/registry/v2/blobs/sha256");
+    let mut tampered = 0;
+    for data in fs::read_dir(&blobs).unwrap().flatten().flat_map(|p| fs::read_dir(p.path()).unwrap().flatten()) {
+        let data = data.path().join("data");
+        let bytes = fs::read(&data).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        if text.contains("\"schemaVersion\"") && text.contains("\"config\"") && text.contains("A tiny suite for tests")
+        {
+            fs::write(&data, text.replace("A tiny suite for tests", "A tiny suite for pests")).unwrap();
+            tampered += 1;
+        }
+    }
+    assert_eq!(tampered, 1, "one suite manifest");
+    let before = reg.requests().len();
+    run_in(tmp.path(), &["pull", "--plain-http", &at, "-o", "out", "--verify-key", path(&public)])
+        .code(5)
+        .stderr_has("the registry says the manifest is sha256:");
+    assert!(blob_gets(&reg.requests()[before..]).is_empty(), "no blob read after a bad manifest");
+    assert!(!tmp.path().join("out").exists());
+    run_in(tmp.path(), &["verify", "--plain-http", &at, "--key", path(&public)]).code(5);
 }

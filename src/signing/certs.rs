@@ -79,10 +79,12 @@ pub fn read_pem_chain(text: &str, named: &str) -> Result<Vec<Vec<u8>>> {
         .collect()
 }
 
-/// The public key of a certificate (DER), for signing: it must be the private key's.
+/// The public key of a signing certificate (DER), for signing: it must be the private key's,
+/// and the certificate must allow signing (else every verifier would refuse the signature).
 pub fn certificate_key(der: &[u8], named: &str) -> Result<PublicKey> {
     let certificate = Certificate::from_der(der)
         .map_err(|e| Error::usage(format!("{named} is not an X.509 certificate")).with_cause(e))?;
+    may_sign(&certificate).map_err(|why| Error::usage(format!("{named}: {why}")))?;
     key_of(&certificate).map_err(|why| Error::usage(format!("{named}: {why}")))
 }
 

@@ -287,10 +287,29 @@ impl RegistryStore {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|v| v.split(';').next().unwrap_or(v).trim().to_string());
+        let claimed = response
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .filter(|d| d.starts_with("sha256:"))
+            .map(str::to_string);
         let bytes = read_limited(response, media::MANIFEST_LIMIT).await.map_err(|e| match e {
             api::ReadError::TooBig => Error::malformed(format!("{doing}: the manifest is over 4 MiB")),
             e => self.read_error(e, doing),
         })?;
+        // The registry names the manifest's digest; bytes that do not hash to it were changed
+        // in its storage (or on the way). By tag, nothing else would notice: the changed bytes
+        // would pass for another manifest.
+        if let Some(claimed) = claimed {
+            let actual = digest::of_bytes(&bytes);
+            if claimed != actual {
+                return Err(Error::integrity(
+                    IntegrityFailure::DigestMismatch,
+                    format!("{doing}: the registry says the manifest is {claimed}, but sent bytes whose digest is {actual}"),
+                )
+                .with_hint("the manifest in the registry's storage is corrupt or was changed; push it again"));
+            }
+        }
         Ok((bytes, content_type))
     }
 
