@@ -305,7 +305,9 @@ impl RegistryStore {
             if claimed != actual {
                 return Err(Error::integrity(
                     IntegrityFailure::DigestMismatch,
-                    format!("{doing}: the registry says the manifest is {claimed}, but sent bytes whose digest is {actual}"),
+                    format!(
+                        "{doing}: the registry says the manifest is {claimed}, but sent bytes whose digest is {actual}"
+                    ),
                 )
                 .with_hint("the manifest in the registry's storage is corrupt or was changed; push it again"));
             }
