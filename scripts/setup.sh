@@ -13,6 +13,8 @@ command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium fonts-dejavu-core)
 command -v umoci >/dev/null 2>&1 || need_apt+=(umoci)
+# bubblewrap: the sandbox `zoo-oci validate` runs a suite's validate script in.
+command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
 # nginx limits each connection's rate in front of a registry (the parallel-range download's test).
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need_apt+=(nginx-light)
 # Virtualenvs (the readers below, the Python package's build and tests): Debian splits venv and
@@ -28,7 +30,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
-for tool in skopeo docker-registry htpasswd openssl chromium umoci; do
+for tool in skopeo docker-registry htpasswd openssl chromium umoci bwrap; do
   command -v "$tool" >/dev/null || { echo "setup: $tool is still missing after install" >&2; exit 1; }
 done
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || { echo "setup: nginx is still missing after install" >&2; exit 1; }

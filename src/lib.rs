@@ -32,6 +32,7 @@ pub mod pull;
 pub mod reference;
 pub mod resume;
 pub mod retry;
+pub mod sandbox;
 pub mod signing;
 pub mod store;
 pub mod stream;

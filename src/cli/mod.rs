@@ -17,6 +17,7 @@ mod push;
 mod sign;
 mod tag;
 mod tags;
+mod validate;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -258,6 +259,8 @@ pub enum Command {
     Sign(sign::SignArgs),
     /// Check that a signature by a key covers a suite as it is stored.
     Verify(sign::VerifyArgs),
+    /// Reproduce a suite's claimed metrics: run its validate script on its test set, in a sandbox.
+    Validate(validate::ValidateArgs),
     /// Remove a tag or manifest (a layout keeps the blobs until gc).
     Rm(tags::RmArgs),
     /// Remove the blobs of a layout that no tag reaches.
@@ -305,6 +308,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Rm(a) => tags::rm(&with(&a.net), a).await,
         Command::Sign(a) => sign::sign(&with(&a.net), a).await,
         Command::Verify(a) => sign::verify(&with(&a.net), a).await,
+        Command::Validate(a) => validate::run(&with(&a.net), a).await,
         Command::Gc(a) => tags::gc(&plain(), a),
         Command::Cache(a) => cache::run(&plain(), a),
         Command::Completions { shell } => {

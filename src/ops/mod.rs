@@ -30,6 +30,7 @@ mod rm;
 mod sign;
 mod tag;
 mod tags;
+mod validate;
 
 pub use crate::cache::{
     CacheListing, CachedSuite, RemoveReport, list as cache_ls, prune as cache_prune, remove as cache_rm,
@@ -52,6 +53,9 @@ pub use rm::{RmOptions, RmReport, rm};
 pub use sign::{SignOptions, SignReport, VerifyOptions, VerifyReport, sign, verify};
 pub use tag::{TagOptions, TagReport, tag};
 pub use tags::{TagEntry, TagsOptions, TagsReport, tags};
+pub use validate::{
+    Harness, MetricCheck, ValidateOptions, ValidateReport, ValidateSource, Verdict, default_tolerance, validate,
+};
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -833,6 +833,7 @@ fn import_card(card: &Value, d: &mut SuiteSpec, guessed: &mut Vec<String>) {
                             kind: m["type"].as_str()?.to_string(),
                             value: m["value"].as_f64()?,
                             name: m["name"].as_str().map(String::from),
+                            tolerance: None,
                         })
                     })
                     .collect();

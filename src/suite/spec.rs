@@ -236,6 +236,10 @@ pub struct Metric {
     /// Display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// How far a value `validate` measures may be from `value` and still reproduce it
+    /// (absolute); default: half a unit in the last decimal `value` is written with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<f64>,
 }
 
 /// A performance measurement.

@@ -2,6 +2,11 @@
 """Reproduce the suite's result: accuracy on the shipped test sample, for every variant.
 
     python3 scripts/validate.py [--csv data/test/iris_test.csv]
+    zoo-oci validate . [--variant safetensors]     # the contract below, in a sandbox
+
+Under `zoo-oci validate` (ZOO_OCI_MODEL set), it measures the one variant ZOO_OCI_MODEL names on
+the test set in ZOO_OCI_DATA and writes {"accuracy": percent} to the file ZOO_OCI_METRICS; zoo-oci
+compares that with results[] in zoo.yaml. Run by hand, it checks every variant, as below.
 
 Runs the fixed ONNX graph with onnxruntime and the safetensors parameters with numpy on the
 labelled rows, prints accuracy and the confusion matrix, checks that both variants agree, and
@@ -25,7 +30,25 @@ from infer import SPECIES, SUITE, predict_onnx, predict_safetensors, read_csv  #
 RECORDED_ACCURACY = 90.0  # zoo.yaml results[0], percent
 
 
+def contract():
+    """zoo-oci validate's contract: measure the variant ZOO_OCI_MODEL names, write the metrics."""
+    import json
+
+    model = os.environ["ZOO_OCI_MODEL"]
+    x, rows = read_csv(os.path.join(os.environ["ZOO_OCI_DATA"], "iris_test.csv"))
+    y = np.array([int(r["label"]) for r in rows])
+    predict = predict_safetensors if model.endswith(".safetensors") else predict_onnx
+    labels, _ = predict(x, model)
+    accuracy = 100.0 * float(np.mean(labels == y))
+    print(f"{os.path.basename(model)}: accuracy {accuracy:.1f} % ({int(np.sum(labels == y))}/{len(y)})")
+    with open(os.environ["ZOO_OCI_METRICS"], "w", encoding="utf-8") as f:
+        json.dump({"accuracy": accuracy}, f)
+    return 0
+
+
 def main():
+    if os.environ.get("ZOO_OCI_MODEL"):
+        return contract()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--csv", default=os.path.join(SUITE, "data", "test", "iris_test.csv"))
     args = ap.parse_args()

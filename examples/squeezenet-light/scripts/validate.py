@@ -10,6 +10,10 @@ loading its tensors into the graph of models/onnx/ in place of the external-data
 (this step needs the onnx package; it is reported as skipped without it).
 
 Exit status: 0 when every variant that ran matches, 1 otherwise.
+
+Under `zoo-oci validate` (ZOO_OCI_MODEL set), it runs the one variant ZOO_OCI_MODEL names on the
+input in ZOO_OCI_DATA and writes {"max_abs_error": …} to the file ZOO_OCI_METRICS, which zoo-oci
+compares with results[] in zoo.yaml (claimed 0.0, tolerance 1e-6).
 """
 
 import json
@@ -64,7 +68,27 @@ def safetensors_model():
     return model.SerializeToString()
 
 
+def contract():
+    """zoo-oci validate's contract: measure the variant ZOO_OCI_MODEL names, write the metrics."""
+    model, data = os.environ["ZOO_OCI_MODEL"], os.environ["ZOO_OCI_DATA"]
+    x = np.load(os.path.join(data, "input_0.npy"))
+    expected = np.load(os.path.join(data, "output_0.npy"))
+    if model.endswith(".safetensors"):
+        y = run(safetensors_model(), x)
+    elif os.path.isdir(model):
+        y = run(os.path.join(model, "model.onnx"), x)
+    else:
+        y = run(model, x)
+    err = float(np.max(np.abs(y - expected))) if y.shape == expected.shape else float("inf")
+    print(f"{os.path.basename(model.rstrip('/'))}: max |output - reference| = {err:.3g}")
+    with open(os.environ["ZOO_OCI_METRICS"], "w", encoding="utf-8") as f:
+        json.dump({"max_abs_error": err}, f)
+    return 0
+
+
 def main():
+    if os.environ.get("ZOO_OCI_MODEL"):
+        return contract()
     x = np.load(path("data/test/input_0.npy"))
     expected = np.load(path("data/test/output_0.npy"))
     checks = [
