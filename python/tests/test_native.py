@@ -161,32 +161,46 @@ def test_the_gil_is_released_while_a_pull_runs(big_suite, slow_registry, tmp_pat
     shutil.rmtree(dest)  # 200 MB
 
 
+FORKED = r"""
+import os, signal, sys, time, zoo_oci
+suite, layout, child = sys.argv[1:4]
+digest = zoo_oci.push(suite, layout, quiet=True)  # the parent's runtime is running now
+pid = os.fork()
+if pid == 0:  # the child: report through the exit status only
+    try:
+        ok = zoo_oci.inspect(layout).digest == digest and (zoo_oci.pull(layout, child, quiet=True) / "zoo.yaml").is_file()
+        os._exit(0 if ok else 1)
+    except BaseException:
+        os._exit(2)
+deadline = time.monotonic() + 30
+while True:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    if time.monotonic() > deadline:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        sys.exit("the forked child hung on the runtime it inherited")
+    time.sleep(0.05)
+if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
+    sys.exit(f"the child failed: status {status}")
+# And the parent's runtime still works.
+sys.exit(0 if zoo_oci.inspect(layout).digest == digest else "the parent's runtime broke")
+"""
+
+
 def test_a_forked_child_pulls_with_its_own_runtime(tmp_path):
     """A process forked after zoo_oci ran (multiprocessing's fork start method, a DataLoader's
-    workers) inherits the runtime without its threads: it must start its own, not wait for ever."""
+    workers) inherits the runtime without its threads: it must start its own, not wait for ever.
+    In a process of its own: pytest's process holds other tests' threads (registries, proxies),
+    and a fork copies any lock one of them holds at that moment, which would hang the child for
+    reasons that are not zoo-oci's."""
     suite = small_suite(tmp_path)
     layout = f"oci:{tmp_path / 'zoo'}:1.0.0"
-    digest = zoo_oci.push(suite, layout, quiet=True)  # the parent's runtime is running now
-    pid = os.fork()
-    if pid == 0:  # the child: report through the exit status only
-        try:
-            ok = (
-                zoo_oci.inspect(layout).digest == digest
-                and (zoo_oci.pull(layout, tmp_path / "child", quiet=True) / "zoo.yaml").is_file()
-            )
-            os._exit(0 if ok else 1)
-        except BaseException:
-            os._exit(2)
-    deadline = time.monotonic() + 30
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            raise AssertionError("the forked child hung on the runtime it inherited")
-        time.sleep(0.05)
-    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"the child failed: status {status}"
-    # And the parent's runtime still works.
-    assert zoo_oci.inspect(layout).digest == digest
+    run = subprocess.run(
+        [sys.executable, "-c", FORKED, str(suite), layout, str(tmp_path / "child")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
