@@ -36,3 +36,4 @@ mod tls;
 mod tour;
 mod transfers;
 mod trust;
+mod validate;

@@ -277,6 +277,13 @@ pub fn require_tool(name: &str) {
     assert!(found, "setup error: `{name}` is not installed; run scripts/test.sh (it installs what the tests need)");
 }
 
+/// Where `name` is on `PATH` (after [`require_tool`]'s check).
+pub fn which(name: &str) -> PathBuf {
+    require_tool(name);
+    let out = Command::new("sh").arg("-c").arg(format!("command -v {name}")).output().unwrap();
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

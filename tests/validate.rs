@@ -1,0 +1,236 @@
+//! `validate` (issue 24): a real validate script, run under bubblewrap, its metrics compared with
+//! the suite's claims; an honest claim reproduced, an inflated one refused, and each escape a
+//! stranger's script might try contained, each shown to work without the sandbox so that the
+//! containment, not the script, is what the test sees.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::util::registry::Registry;
+use crate::util::*;
+
+/// A validate script of the standard library only: the share of test rows whose `a` is under
+/// 3 (0.6 on the small suite's five rows), after `escape` (code that must not succeed; it exits
+/// 42 when it does).
+fn script(escape: &str) -> String {
+    format!(
+        r#"import csv, glob, json, os, sys
+{escape}
+data, model = os.environ["ZOO_OCI_DATA"], os.environ["ZOO_OCI_MODEL"]
+assert os.path.exists(model), model
+rows = []
+for name in sorted(glob.glob(os.path.join(data, "*.csv"))):
+    with open(name, newline="") as f:
+        rows += list(csv.DictReader(f))
+accuracy = sum(1 for r in rows if int(r["a"]) < 3) / len(rows)
+with open(os.environ["ZOO_OCI_METRICS"], "w") as f:
+    json.dump({{"accuracy": accuracy, "rows": len(rows)}}, f)
+print("measured", accuracy)
+"#
+    )
+}
+
+/// The small suite with `escape` in its validate script, claiming `claimed` accuracy.
+fn suite(root: &Path, escape: &str, claimed: &str) -> PathBuf {
+    let dir = small_suite(root);
+    write(&dir, "scripts/validate.py", script(escape), true);
+    let yaml = fs::read_to_string(dir.join("zoo.yaml")).unwrap();
+    fs::write(
+        dir.join("zoo.yaml"),
+        yaml.replace("{type: accuracy, value: 0.5}", &format!("{{type: accuracy, value: {claimed}}}")),
+    )
+    .unwrap();
+    dir
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn report(run: &Run) -> serde_json::Value {
+    serde_json::from_str(run.stdout.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {}", run.stdout))
+}
+
+/// A folder outside `/tmp` (the sandbox hides `/tmp` anyway; a secret there would prove nothing).
+fn outside_tmp(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(name).tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
+}
+
+#[test]
+fn an_honest_claim_is_reproduced_and_an_inflated_one_is_refused() {
+    require_tool("bwrap");
+    let tmp = scratch();
+    let honest = suite(tmp.path(), "", "0.6");
+    let run = run_in(tmp.path(), &["validate", path(&honest)]);
+    run.ok().stdout_has("accuracy").stdout_has("reproduced").stdout_has("sandboxed");
+    let json = report(&run_in(tmp.path(), &["validate", "--format", "json", path(&honest)]));
+    assert_eq!(json["verdict"], "reproduced");
+    assert_eq!(json["metrics"][0]["measured"], 0.6);
+    assert_eq!(json["metrics"][0]["tolerance"], 0.05, "half a unit in the claim's last decimal");
+    assert_eq!(json["metrics"][1]["type"], "rows", "a metric nobody claimed is listed");
+    assert!(json["metrics"][1]["passed"].is_null());
+    assert_eq!(json["dataset_files"].as_object().map(|o| o.len()), Some(5), "the test set's files, hashed");
+    assert!(json["harness"]["script_digest"].as_str().unwrap().starts_with("sha256:"));
+    // Inflated: exit 1, naming the metric and both values.
+    let tmp = scratch();
+    let inflated = suite(tmp.path(), "", "0.9");
+    run_in(tmp.path(), &["validate", path(&inflated)])
+        .code(1)
+        .stdout_has("NOT reproduced")
+        .stderr_has("accuracy: claimed 0.9, measured 0.6");
+    // An explicit tolerance wide enough accepts it.
+    let yaml = fs::read_to_string(inflated.join("zoo.yaml")).unwrap();
+    fs::write(inflated.join("zoo.yaml"), yaml.replace("value: 0.9}", "value: 0.9, tolerance: 0.35}")).unwrap();
+    run_in(tmp.path(), &["validate", path(&inflated)]).ok();
+}
+
+#[test]
+fn nothing_to_check_and_a_failing_script_have_their_own_exit_codes() {
+    require_tool("bwrap");
+    let tmp = scratch();
+    let dir = suite(tmp.path(), "", "0.6");
+    let yaml = fs::read_to_string(dir.join("zoo.yaml")).unwrap();
+    // No claim on the test set: 2, saying so; nothing runs.
+    fs::write(dir.join("zoo.yaml"), yaml.replace("dataset: {name: tiny-test", "dataset: {name: another")).unwrap();
+    run_in(tmp.path(), &["validate", path(&dir)]).code(2).stderr_has("no result claims a metric on the test dataset");
+    fs::write(dir.join("zoo.yaml"), &yaml).unwrap();
+    // A script that fails: 6, with its last output.
+    write(
+        &dir,
+        "scripts/validate.py",
+        "import sys\nprint('cannot load the model', file=sys.stderr)\nsys.exit(3)\n",
+        true,
+    );
+    run_in(tmp.path(), &["validate", path(&dir)])
+        .code(6)
+        .stderr_has("exited with status 3")
+        .stderr_has("cannot load the model");
+    // One that writes no metrics, or not numbers: 6 too, saying what is wrong.
+    write(&dir, "scripts/validate.py", "print('done')\n", true);
+    run_in(tmp.path(), &["validate", path(&dir)]).code(6).stderr_has("wrote no metrics");
+    let bad = "import json, os\njson.dump({'accuracy': 'high'}, open(os.environ['ZOO_OCI_METRICS'], 'w'))\n";
+    write(&dir, "scripts/validate.py", bad, true);
+    run_in(tmp.path(), &["validate", path(&dir)]).code(6).stderr_has("\"accuracy\" is not a number");
+}
+
+#[test]
+fn the_network_is_out_of_reach() {
+    require_tool("bwrap");
+    let reg = Registry::plain();
+    let port = reg.at("").trim_end_matches('/').rsplit(':').next().unwrap().to_string();
+    let escape = format!(
+        "import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3)\nexcept OSError:\n    pass\nelse:\n    sys.exit(42)"
+    );
+    let tmp = scratch();
+    let dir = suite(tmp.path(), &escape, "0.6");
+    run_in(tmp.path(), &["validate", path(&dir)]).ok();
+    // Unsandboxed, the same script reaches the registry: the test can tell.
+    run_in(tmp.path(), &["validate", "--unsandboxed", path(&dir)]).code(6).stderr_has("exited with status 42");
+}
+
+#[test]
+fn credentials_and_files_outside_are_neither_readable_nor_writable() {
+    require_tool("bwrap");
+    let home = outside_tmp("home-");
+    write(home.path(), ".docker/config.json", r#"{"auths":{"r.example":{"auth":"c2VjcmV0"}}}"#, false);
+    let docker = outside_tmp("docker-");
+    write(docker.path(), "config.json", r#"{"auths":{"r.example":{"auth":"c2VjcmV0"}}}"#, false);
+    let elsewhere = outside_tmp("elsewhere-");
+    let escape = format!(
+        r#"for secret in ({:?}, {:?}):
+    try:
+        open(secret).read()
+    except OSError:
+        pass
+    else:
+        sys.exit(42)
+for target in (os.path.join(os.environ["ZOO_OCI_MODEL"], "planted"), {:?}):
+    try:
+        open(target, "w").write("x")
+    except OSError:
+        pass
+    else:
+        sys.exit(43)
+assert not os.path.exists(os.path.expanduser("~/.docker/config.json"))
+assert open(os.path.join(os.environ["TMPDIR"], "scratch"), "w").write("ok") == 2"#,
+        home.path().join(".docker/config.json"),
+        docker.path().join("config.json"),
+        elsewhere.path().join("planted"),
+    );
+    let tmp = scratch();
+    let dir = suite(tmp.path(), &escape, "0.6");
+    let env = [("HOME", path(home.path())), ("DOCKER_CONFIG", path(docker.path()))];
+    run_env(tmp.path(), &env, &["validate", path(&dir)]).ok();
+    assert!(!dir.join("models/onnx/planted").exists() && !elsewhere.path().join("planted").exists());
+    // Unsandboxed, the same script reads the credentials.
+    run_env(tmp.path(), &env, &["validate", "--unsandboxed", path(&dir)]).code(6).stderr_has("exited with status 42");
+}
+
+#[test]
+fn a_script_that_never_ends_is_killed_with_every_process_it_started() {
+    require_tool("bwrap");
+    let marker = format!("zoo-oci-runaway-{}", std::process::id());
+    let escape = format!(
+        r#"import subprocess, time
+subprocess.Popen([sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)", {marker:?}], start_new_session=True)
+time.sleep(600)"#
+    );
+    let tmp = scratch();
+    let dir = suite(tmp.path(), &escape, "0.6");
+    let started = std::time::Instant::now();
+    run_in(tmp.path(), &["validate", "--time-limit", "2s", path(&dir)]).code(7).stderr_has("timed out after 2s");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    // No process of the sandbox is left, the setsid grandchild that ignores SIGTERM included.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let left: Vec<String> = fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| fs::read(e.path().join("cmdline")).ok())
+            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+            .filter(|c| c.contains(&marker) && !c.contains("validate"))
+            .collect();
+        if left.is_empty() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "left running: {left:?}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn memory_past_the_limit_fails_the_script_not_the_machine() {
+    require_tool("bwrap");
+    let tmp = scratch();
+    let dir = suite(tmp.path(), "hog = bytearray(1 << 30)", "0.6");
+    run_in(tmp.path(), &["validate", "--memory-limit", "256MiB", path(&dir)]).code(6).stderr_has("MemoryError");
+    run_in(tmp.path(), &["validate", "--memory-limit", "4GiB", path(&dir)]).ok();
+}
+
+#[test]
+fn without_bubblewrap_validate_refuses_and_names_the_package() {
+    let tmp = scratch();
+    let dir = suite(tmp.path(), "", "0.6");
+    let python = crate::util::which("python3");
+    run_env(tmp.path(), &[("PATH", "/nonexistent")], &["validate", "--python", path(&python), path(&dir)])
+        .code(2)
+        .stderr_has("apt-get install bubblewrap")
+        .stderr_has("--unsandboxed");
+}
+
+#[test]
+fn a_suite_in_a_registry_is_validated_from_what_it_needs() {
+    require_tool("bwrap");
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let dir = suite(tmp.path(), "", "0.6");
+    let at = reg.at("zoo/validated:1");
+    run_in(tmp.path(), &["push", "-q", "--plain-http", path(&dir), &at]).ok();
+    reg.clear_requests();
+    let json = report(&run_in(tmp.path(), &["validate", "--plain-http", "--format", "json", &at]));
+    assert_eq!(json["verdict"], "reproduced", "{json}");
+    assert!(json["manifest"].as_str().unwrap().starts_with("sha256:"));
+    // The chosen variant, the scripts and the test set came down; not the notebook or the docs.
+    let gets = reg.requests().iter().filter(|r| r.starts_with("GET") && r.contains("/blobs/sha256")).count();
+    assert!(gets >= 3 && gets <= 5, "{:#?}", reg.requests());
+}
