@@ -232,5 +232,5 @@ fn a_suite_in_a_registry_is_validated_from_what_it_needs() {
     assert!(json["manifest"].as_str().unwrap().starts_with("sha256:"));
     // The chosen variant, the scripts and the test set came down; not the notebook or the docs.
     let gets = reg.requests().iter().filter(|r| r.starts_with("GET") && r.contains("/blobs/sha256")).count();
-    assert!(gets >= 3 && gets <= 5, "{:#?}", reg.requests());
+    assert!((3..=5).contains(&gets), "{:#?}", reg.requests());
 }
