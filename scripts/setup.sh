@@ -56,6 +56,15 @@ if ! "$oms_venv/bin/python" -c 'import model_signing, OpenSSL' 2>/dev/null; then
   "$oms_venv/bin/pip" install --quiet --disable-pip-version-check 'model-signing==1.1.1' 'pyOpenSSL==26.4.0'
 fi
 
+# PyPI's securesystemslib, an independent DSSE verifier, checks the attestations of
+# `validate --attach` (in its own virtualenv: its pins are not model-signing's).
+sslib_venv="${ZOO_OCI_CACHE:-$HOME/.cache/zoo-oci}/venv-securesystemslib"
+if ! "$sslib_venv/bin/python" -c 'import securesystemslib.dsse, cryptography' 2>/dev/null; then
+  echo "setup: installing securesystemslib into $sslib_venv" >&2
+  python3 -m venv "$sslib_venv"
+  "$sslib_venv/bin/pip" install --quiet --disable-pip-version-check 'securesystemslib[crypto]==1.6.0'
+fi
+
 # skopeo refuses to run without a signature policy; a fresh machine may have none.
 if [ ! -f /etc/containers/policy.json ] && [ ! -f "${HOME}/.config/containers/policy.json" ]; then
   mkdir -p "${HOME}/.config/containers"

@@ -234,3 +234,130 @@ fn a_suite_in_a_registry_is_validated_from_what_it_needs() {
     let gets = reg.requests().iter().filter(|r| r.starts_with("GET") && r.contains("/blobs/sha256")).count();
     assert!((3..=5).contains(&gets), "{:#?}", reg.requests());
 }
+
+/// Verifies a DSSE envelope with PyPI's securesystemslib (made by scripts/setup.sh), against
+/// the public key PEM, whose sha256 must be the signature's keyid; prints the payload.
+const SSLIB_VERIFY: &str = r#"
+import hashlib, json, sys
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from securesystemslib.dsse import Envelope
+from securesystemslib.signer import SSlibKey
+envelope_path, pem_path = sys.argv[1:3]
+pem = open(pem_path, "rb").read()
+key = SSlibKey.from_crypto(load_pem_public_key(pem), keyid=hashlib.sha256(pem).hexdigest())
+envelope = Envelope.from_dict(json.load(open(envelope_path)))
+assert envelope.payload_type == "application/vnd.in-toto+json", envelope.payload_type
+envelope.verify([key], 1)
+print(envelope.payload.decode())
+"#;
+
+fn securesystemslib_python() -> PathBuf {
+    let cache = std::env::var_os("ZOO_OCI_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/zoo-oci"));
+    let python = cache.join("venv-securesystemslib/bin/python");
+    let ok = std::process::Command::new(&python)
+        .args(["-c", "import securesystemslib.dsse"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(ok, "setup error: securesystemslib is not installed in {}; run scripts/setup.sh", python.display());
+    python
+}
+
+#[test]
+fn attach_publishes_a_signed_attestation_that_securesystemslib_verifies_and_inspect_shows() {
+    require_tool("bwrap");
+    require_tool("openssl");
+    let tmp = scratch();
+    let dir = suite(tmp.path(), "", "0.6");
+    let (key, public) = (tmp.path().join("key.pem"), tmp.path().join("pub.pem"));
+    let made = std::process::Command::new("openssl")
+        .args(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let made = std::process::Command::new("openssl")
+        .args(["ec", "-pubout", "-in"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&public)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    // A folder has nowhere to publish to.
+    run_in(tmp.path(), &["validate", path(&dir), "--attach", "--key", path(&key)]).code(2).stderr_has("--attach");
+    let zoo = tmp.path().join("zoo");
+    let at = format!("oci:{}:1", zoo.display());
+    run_in(tmp.path(), &["push", "-q", path(&dir), &at]).ok();
+    let json = report(&run_in(tmp.path(), &["validate", "--format", "json", &at, "--attach", "--key", path(&key)]));
+    let attestation = json["attestation"].as_str().unwrap().to_string();
+    // The referrer in index.json, then its one layer: the envelope.
+    let blob = |digest: &str| zoo.join("blobs/sha256").join(digest.trim_start_matches("sha256:"));
+    let manifest: serde_json::Value = serde_json::from_slice(&fs::read(blob(&attestation)).unwrap()).unwrap();
+    assert_eq!(manifest["artifactType"], "application/vnd.dsse.envelope.v1+json");
+    assert_eq!(manifest["subject"]["digest"], json["manifest"]);
+    let envelope = blob(manifest["layers"][0]["digest"].as_str().unwrap());
+    let checked = std::process::Command::new(securesystemslib_python())
+        .args(["-c", SSLIB_VERIFY, path(&envelope), path(&public)])
+        .output()
+        .unwrap();
+    assert!(checked.status.success(), "securesystemslib refused it: {}", String::from_utf8_lossy(&checked.stderr));
+    let statement: serde_json::Value = serde_json::from_slice(&checked.stdout).unwrap();
+    assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(statement["predicateType"], "https://in-toto.io/attestation/test-result/v0.1");
+    let manifest_hex = json["manifest"].as_str().unwrap().trim_start_matches("sha256:");
+    assert_eq!(statement["subject"][0]["digest"]["sha256"], manifest_hex);
+    let predicate = &statement["predicate"];
+    assert_eq!(predicate["result"], "PASSED");
+    assert_eq!(predicate["passedTests"], serde_json::json!(["accuracy"]));
+    assert_eq!(predicate["metrics"][0]["measured"], 0.6);
+    assert_eq!(predicate["metrics"][0]["passed"], true);
+    assert_eq!(predicate["harness"]["scriptDigest"], json["harness"]["script_digest"]);
+    assert_eq!(predicate["dataset"]["files"].as_object().map(|f| f.len()), Some(5));
+    // Another key: securesystemslib refuses it.
+    let other = tmp.path().join("other.pem");
+    let made = std::process::Command::new("openssl")
+        .args(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out"])
+        .arg(&other)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let other_pub = std::process::Command::new("openssl").args(["ec", "-pubout", "-in"]).arg(&other).output().unwrap();
+    fs::write(tmp.path().join("other.pub.pem"), &other_pub.stdout).unwrap();
+    let refused = std::process::Command::new(securesystemslib_python())
+        .args(["-c", SSLIB_VERIFY, path(&envelope), path(&tmp.path().join("other.pub.pem"))])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success(), "securesystemslib accepted another key");
+    // inspect shows the metric as reproduced, with date and signer; its JSON carries it too.
+    run_in(tmp.path(), &["inspect", &at]).ok().stdout_has("Validated").stdout_has("reproduced (");
+    let inspected: serde_json::Value =
+        serde_json::from_str(&run_in(tmp.path(), &["inspect", "--format", "json", &at]).ok().stdout).unwrap();
+    let metric = &inspected["validations"][0]["metrics"][0];
+    assert_eq!((metric["measured"].as_f64(), metric["passed"].as_bool()), (Some(0.6), Some(true)));
+}
+
+#[test]
+fn attach_to_a_registry_without_the_referrers_api_goes_under_the_tag_schema() {
+    require_tool("bwrap");
+    let reg = Registry::plain();
+    let tmp = scratch();
+    let dir = suite(tmp.path(), "", "0.9");
+    let key = tmp.path().join("key.pem");
+    let made = std::process::Command::new("openssl")
+        .args(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out"])
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let at = reg.at("zoo/attested:1");
+    run_in(tmp.path(), &["push", "-q", "--plain-http", path(&dir), &at]).ok();
+    // Not reproduced is an outcome too: published, exit 1.
+    run_in(tmp.path(), &["validate", "--plain-http", &at, "--attach", "--key", path(&key)])
+        .code(1)
+        .stdout_has("attached the outcome");
+    let tags = run_in(tmp.path(), &["tags", "--plain-http", &reg.at("zoo/attested")]).ok().stdout.clone();
+    assert!(tags.contains("sha256-"), "the referrers tag schema: {tags}");
+    run_in(tmp.path(), &["inspect", "--plain-http", &at]).ok().stdout_has("NOT reproduced (claimed 0.9)");
+}

@@ -101,6 +101,21 @@ fn to_text(report: &InspectReport) -> String {
             Some(format!("{} (zoo-oci verify … --key PUB.pem checks them)", report.signatures.join(", "))),
         );
     }
+    for v in &report.validations {
+        let date = v.validated_at.split('T').next().unwrap_or_default();
+        let signer = v.signer.get(..12).unwrap_or(&v.signer);
+        let _ =
+            writeln!(out, "\nValidated {date} by key {signer}… (variant {}, attestation {})", v.variant, v.attestation);
+        for m in &v.metrics {
+            let measured = m.measured.map_or("-".to_string(), |x| x.to_string());
+            let outcome = match m.passed {
+                Some(true) => format!("reproduced ({date}, signer {signer}…)"),
+                Some(false) => format!("NOT reproduced (claimed {})", m.claimed.map_or("-".into(), |c| c.to_string())),
+                None => "not claimed".to_string(),
+            };
+            let _ = writeln!(out, "  {:<20} measured {measured:>10}  {outcome}", m.kind);
+        }
+    }
 
     if !report.variants.is_empty() {
         let _ = writeln!(out, "\nVariants");

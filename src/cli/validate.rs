@@ -13,6 +13,7 @@ const EXAMPLES: &str = "Examples:
   zoo-oci validate ./iris-logreg
   zoo-oci validate ghcr.io/team/squeezenet:1.1.0 --variant onnx-light --python ~/.venvs/ort/bin/python
   zoo-oci validate oci:./zoo:1.0 --time-limit 30m
+  zoo-oci validate ghcr.io/team/squeezenet:1.1.0 --attach --key key.pem
 Exit codes: 0 every claim reproduced; 1 a claim was not; 2 the suite declares nothing to check;
 6 the script failed; 7 it ran out of time (and was killed, with all it started)";
 
@@ -39,6 +40,13 @@ pub struct ValidateArgs {
     /// network, read your files and credentials, and write anywhere you can.
     #[arg(long)]
     pub unsandboxed: bool,
+    /// Publish the outcome: an in-toto test-result attestation of the suite's manifest, signed
+    /// with --key in a DSSE envelope, stored as a referrer of the suite (inspect shows it).
+    #[arg(long, requires = "key")]
+    pub attach: bool,
+    /// The private key (PEM, ECDSA P-256 or P-384) that signs the attestation.
+    #[arg(long, value_name = "KEY.pem", requires = "attach")]
+    pub key: Option<PathBuf>,
     /// Output format of the result.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -74,6 +82,7 @@ pub async fn run(global: &Global, args: ValidateArgs) -> Result<u8> {
     options.time_limit = args.time_limit;
     options.memory_limit = args.memory_limit;
     options.unsandboxed = args.unsandboxed;
+    options.attach_key = args.key;
     if options.unsandboxed {
         eprintln!("warning: --unsandboxed: the suite's script runs with your rights, network and files");
     }
@@ -112,6 +121,9 @@ pub async fn run(global: &Global, args: ValidateArgs) -> Result<u8> {
                     show(m.claimed),
                     show(m.measured)
                 ));
+            }
+            if let Some(attestation) = &report.attestation {
+                lines.push(format!("attached the outcome: attestation {attestation}"));
             }
             for line in lines {
                 println_out(line)?;

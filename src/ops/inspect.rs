@@ -82,6 +82,23 @@ pub struct InspectReport {
     /// The manifest digests of the Sigstore bundles that refer to it (`zoo-oci sign`, cosign,
     /// any OCI client): listed, not checked (`zoo-oci verify` checks them against a key).
     pub signatures: Vec<String>,
+    /// The validations published of it (`zoo-oci validate --attach`): what each measured, read
+    /// from its attestation; the attestations' signatures are not checked here.
+    pub validations: Vec<super::validate::Validation>,
+}
+
+/// The validation an attestation referrer holds, if it is one.
+async fn validation(
+    source: &dyn crate::store::Source,
+    referrer: &crate::artifact::manifest::Descriptor,
+) -> Result<Option<super::validate::Validation>> {
+    let bytes = source.fetch_manifest(referrer).await?;
+    let manifest = crate::artifact::manifest::parse_manifest(&bytes, &format!("attestation {}", referrer.digest))?;
+    let Some(layer) = manifest.layers.iter().find(|l| l.media_type == super::validate::ENVELOPE_MEDIA_TYPE) else {
+        return Ok(None);
+    };
+    let envelope = store::read_small_blob(source, layer, &format!("attestation {}", layer.digest)).await?;
+    Ok(super::validate::read_validation(&referrer.digest, &envelope))
 }
 
 /// A layer zoo-oci does not read.
@@ -165,12 +182,23 @@ async fn inspect_in(options: &InspectOptions, context: &Context, source: &dyn st
         match referrers.referrers(&root.descriptor).await {
             Ok(found) => {
                 report.signatures = found
-                    .into_iter()
+                    .iter()
                     .filter(|r| {
                         r.artifact_type.as_deref().is_some_and(|t| t.starts_with("application/vnd.dev.sigstore.bundle"))
                     })
-                    .map(|r| r.digest)
+                    .map(|r| r.digest.clone())
                     .collect();
+                let attestations =
+                    found.iter().filter(|r| r.artifact_type.as_deref() == Some(super::validate::ENVELOPE_MEDIA_TYPE));
+                for referrer in attestations {
+                    match validation(source, referrer).await {
+                        Ok(Some(v)) => report.validations.push(v),
+                        Ok(None) => {}
+                        Err(e) => {
+                            report.warnings.push(format!("attestation {} could not be read: {e}", referrer.digest))
+                        }
+                    }
+                }
             }
             Err(e) => report.warnings.push(format!("its referrers (signatures) could not be listed: {e}")),
         }
@@ -217,6 +245,7 @@ fn index_report(
         kitfile: None,
         children,
         signatures: Vec::new(),
+        validations: Vec::new(),
     }
 }
 
@@ -275,6 +304,7 @@ fn report(view: SuiteView, location: &str, plain_http: bool) -> InspectReport {
         kitfile: view.kitfile,
         children: Vec::new(),
         signatures: Vec::new(),
+        validations: Vec::new(),
         model_config: view.model_config,
         variants: view.variants,
         descriptor: view.spec,

@@ -217,23 +217,32 @@ impl Signer {
 /// the suite, whose `artifactType` and one layer are the bundle's media type, over OCI's empty
 /// config (how cosign stores a bundle). Gives the referrer's manifest digest.
 pub(crate) async fn attach(target: &dyn store::Target, view: &SuiteView, bundle: Vec<u8>) -> Result<String> {
-    let bundle_desc = Descriptor::for_bytes(signing::BUNDLE_MEDIA_TYPE, &bundle);
+    attach_as(target, view, signing::BUNDLE_MEDIA_TYPE, bundle).await
+}
+
+/// Stores `content` (of media type `kind`) as a referrer of the suite `view`, as [`attach`]
+/// stores a bundle: `kind` is the manifest's `artifactType` and its one layer's media type.
+pub(crate) async fn attach_as(
+    target: &dyn store::Target,
+    view: &SuiteView,
+    kind: &str,
+    bundle: Vec<u8>,
+) -> Result<String> {
+    let bundle_desc = Descriptor::for_bytes(kind, &bundle);
     let config = b"{}".to_vec();
     let config_desc = Descriptor::for_bytes(EMPTY_CONFIG, &config);
     let manifest = Manifest {
         schema_version: 2,
         media_type: Some(media::OCI_MANIFEST.into()),
-        artifact_type: Some(signing::BUNDLE_MEDIA_TYPE.into()),
+        artifact_type: Some(kind.into()),
         config: config_desc.clone(),
         layers: vec![bundle_desc.clone()],
         subject: Some(subject_of(view)),
         annotations: Default::default(),
     };
     let manifest_bytes = serde_json::to_vec(&manifest).expect("manifests serialise");
-    let manifest_desc = Descriptor {
-        artifact_type: Some(signing::BUNDLE_MEDIA_TYPE.into()),
-        ..Descriptor::for_bytes(media::OCI_MANIFEST, &manifest_bytes)
-    };
+    let manifest_desc =
+        Descriptor { artifact_type: Some(kind.into()), ..Descriptor::for_bytes(media::OCI_MANIFEST, &manifest_bytes) };
     for (descriptor, bytes) in [(&config_desc, config), (&bundle_desc, bundle)] {
         let bytes = std::sync::Arc::new(bytes);
         let open = move || {

@@ -54,6 +54,9 @@ pub struct ValidateOptions {
     pub memory_limit: u64,
     /// Run the script without the sandbox, with the user's own rights (`--unsandboxed`).
     pub unsandboxed: bool,
+    /// `--attach --key KEY.pem`: publish the outcome as a signed in-toto attestation, a
+    /// referrer of the suite (a stored suite only).
+    pub attach_key: Option<PathBuf>,
 }
 
 impl ValidateOptions {
@@ -66,6 +69,7 @@ impl ValidateOptions {
             time_limit: DEFAULT_TIME_LIMIT,
             memory_limit: DEFAULT_MEMORY_LIMIT,
             unsandboxed: false,
+            attach_key: None,
         }
     }
 }
@@ -172,6 +176,9 @@ pub struct ValidateReport {
     pub reason: Option<String>,
     /// The end of the script's stderr (and stdout), for a failure.
     pub output: String,
+    /// The attestation published (`--attach`): its referrer manifest's digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<String>,
 }
 
 /// The default tolerance of a claim: half a unit in the last decimal the claim is written with
@@ -262,6 +269,17 @@ fn variant_path(path: &crate::suite::spec::ModelPath) -> String {
 /// suite claims. A script that fails or is not reproduced is a report, not an error: errors are
 /// zoo-oci's (a suite that cannot be read or pulled, no bubblewrap, no interpreter).
 pub async fn validate(options: &ValidateOptions, context: &Context) -> Result<ValidateReport> {
+    // Read first: a key that cannot sign stops the run before anything is pulled or run.
+    let attach_key = match (&options.attach_key, &options.source) {
+        (Some(_), ValidateSource::Folder(_)) => {
+            return Err(Error::usage(
+                "--attach publishes to where the suite is stored: give a layout or registry reference",
+            )
+            .with_hint("push the suite, then: zoo-oci validate REF --attach --key KEY.pem"));
+        }
+        (Some(path), _) => Some(crate::signing::PrivateKey::read(path)?),
+        (None, _) => None,
+    };
     let (spec, manifest, stored) = match &options.source {
         ValidateSource::Folder(dir) => {
             let dir = dir.clone();
@@ -299,6 +317,7 @@ pub async fn validate(options: &ValidateOptions, context: &Context) -> Result<Va
         verdict: Verdict::NothingToCheck,
         reason: None,
         output: String::new(),
+        attestation: None,
     };
     let plan = match plan(&spec, options.variant.as_deref()) {
         Ok(plan) => plan?,
@@ -414,7 +433,89 @@ pub async fn validate(options: &ValidateOptions, context: &Context) -> Result<Va
         }
     };
     compare(&mut report, &plan.claims, measured);
+    if let (Some(key), ValidateSource::Stored(location)) = (&attach_key, &options.source) {
+        report.attestation = Some(attach(&report, key, location, context).await?);
+    }
     Ok(report)
+}
+
+/// The predicate type of the attestation: in-toto's test result. Its consumers (policy engines,
+/// GUAC) read `result`, `passedTests` and `failedTests` without knowing zoo-oci; the claims and
+/// measurements, the harness and the test data ride along as fields of their own, which those
+/// consumers ignore. A zoo-oci predicate type would carry the same and be read by nobody else.
+pub const PREDICATE_TYPE: &str = "https://in-toto.io/attestation/test-result/v0.1";
+/// The media type of a DSSE envelope, the attestation's artifact type.
+pub const ENVELOPE_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
+
+/// The in-toto statement of a validation: subject the suite's manifest, predicate the outcome.
+pub fn statement(report: &ValidateReport, at: &str) -> Vec<u8> {
+    let digest = report.manifest.as_deref().unwrap_or_default().trim_start_matches("sha256:");
+    let named = |passed: bool| -> Vec<&str> {
+        report.metrics.iter().filter(|m| m.passed == Some(passed)).map(|m| m.kind.as_str()).collect()
+    };
+    let mut configuration = vec![serde_json::json!({
+        "name": report.script,
+        "digest": {"sha256": report.harness.script_digest.trim_start_matches("sha256:")},
+    })];
+    configuration.extend(report.dataset_files.iter().map(
+        |(path, digest)| serde_json::json!({"name": path, "digest": {"sha256": digest.trim_start_matches("sha256:")}}),
+    ));
+    let statement = serde_json::json!({
+        "_type": crate::signing::STATEMENT_TYPE,
+        "subject": [{"name": format!("{}:{}", report.name, report.version), "digest": {"sha256": digest}}],
+        "predicateType": PREDICATE_TYPE,
+        "predicate": {
+            "result": if report.verdict == Verdict::Reproduced { "PASSED" } else { "FAILED" },
+            "configuration": configuration,
+            "passedTests": named(true),
+            "warnedTests": [],
+            "failedTests": named(false),
+            "validatedAt": at,
+            "verdict": report.verdict,
+            "variant": report.variant,
+            "dataset": {"name": report.dataset, "files": report.dataset_files},
+            "metrics": report.metrics,
+            "harness": {
+                "tool": format!("zoo-oci {}", env!("CARGO_PKG_VERSION")),
+                "script": report.script,
+                "scriptDigest": report.harness.script_digest,
+                "python": report.harness.python_version,
+                "runtimes": report.harness.runtimes,
+                "sandboxed": report.sandboxed,
+            },
+        },
+    });
+    serde_json::to_vec(&statement).expect("statements serialise")
+}
+
+/// A DSSE envelope of `payload`, signed by `key` over the PAE. The `keyid` is the sha256 of the
+/// public key's PEM (what `model_signing` calls the key's hint), so that a verifier holding
+/// several keys knows which one to try.
+pub fn envelope(key: &crate::signing::PrivateKey, payload: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let signature = key.sign(&crate::signing::pae(crate::signing::PAYLOAD_TYPE, payload));
+    let envelope = serde_json::json!({
+        "payload": b64.encode(payload),
+        "payloadType": crate::signing::PAYLOAD_TYPE,
+        "signatures": [{"keyid": crate::signing::key_hint(&key.public_key()), "sig": b64.encode(signature)}],
+    });
+    serde_json::to_vec(&envelope).expect("envelopes serialise")
+}
+
+async fn attach(
+    report: &ValidateReport,
+    key: &crate::signing::PrivateKey,
+    location: &Location,
+    context: &Context,
+) -> Result<String> {
+    let at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let bytes = envelope(key, &statement(report, &at));
+    let digest = report.manifest.clone().expect("a stored suite has a manifest");
+    let pinned = location.with_reference(Some(crate::reference::Reference::Digest(digest)));
+    let target = context.target(&pinned, crate::store::Access::Update).await?;
+    let view = super::sign::suite(target.as_ref(), &pinned).await?;
+    super::sign::attach_as(target.as_ref(), &view, ENVELOPE_MEDIA_TYPE, bytes).await
 }
 
 fn options_dir(options: &ValidateOptions) -> &Path {
@@ -589,5 +690,88 @@ fn harness(python: &Interpreter, script: &Path) -> Result<Harness> {
         python_version: python.version.clone(),
         runtimes: python.runtimes.clone(),
         script_digest: crate::artifact::archive::sha256_file(script)?.0,
+    })
+}
+
+/// A published validation, as `inspect` lists it: read, its signature not checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Validation {
+    /// The attestation's referrer manifest digest.
+    pub attestation: String,
+    /// When it was made (RFC 3339).
+    pub validated_at: String,
+    /// The `keyid` of its signature: the sha256 of the signer's public key PEM.
+    pub signer: String,
+    /// `PASSED` or `FAILED`.
+    pub result: String,
+    /// The variant run.
+    pub variant: String,
+    /// Each metric: claimed, measured, tolerance, passed.
+    pub metrics: Vec<MetricCheck>,
+}
+
+/// Reads a validation attestation (a DSSE envelope of a statement [`statement`] writes).
+pub(crate) fn read_validation(attestation: &str, bytes: &[u8]) -> Option<Validation> {
+    use base64::Engine as _;
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        payload: String,
+        signatures: Vec<Signature>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Signature {
+        #[serde(default)]
+        keyid: String,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Statement {
+        predicate_type: String,
+        predicate: Predicate,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Predicate {
+        result: String,
+        #[serde(default)]
+        validated_at: String,
+        #[serde(default)]
+        variant: String,
+        #[serde(default)]
+        metrics: Vec<MetricRead>,
+    }
+    #[derive(serde::Deserialize)]
+    struct MetricRead {
+        #[serde(rename = "type")]
+        kind: String,
+        claimed: Option<f64>,
+        measured: Option<f64>,
+        tolerance: Option<f64>,
+        passed: Option<bool>,
+    }
+    let envelope: Envelope = serde_json::from_slice(bytes).ok()?;
+    let payload = base64::engine::general_purpose::STANDARD.decode(&envelope.payload).ok()?;
+    let statement: Statement = serde_json::from_slice(&payload).ok()?;
+    if statement.predicate_type != PREDICATE_TYPE {
+        return None;
+    }
+    let p = statement.predicate;
+    Some(Validation {
+        attestation: attestation.to_string(),
+        validated_at: p.validated_at,
+        signer: envelope.signatures.first().map(|s| s.keyid.clone()).unwrap_or_default(),
+        result: p.result,
+        variant: p.variant,
+        metrics: p
+            .metrics
+            .into_iter()
+            .map(|m| MetricCheck {
+                kind: m.kind,
+                claimed: m.claimed,
+                measured: m.measured,
+                tolerance: m.tolerance,
+                passed: m.passed,
+            })
+            .collect(),
     })
 }
