@@ -457,6 +457,39 @@ fn verify(py: Python<'_>, r#ref: &str, key: PathBuf, net: Net) -> PyResult<Strin
 }
 
 #[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn validate(
+    py: Python<'_>,
+    source: &str,
+    folder: bool,
+    variant: Option<String>,
+    python: Option<PathBuf>,
+    time_limit: f64,
+    memory_limit: u64,
+    unsandboxed: bool,
+    attach_key: Option<PathBuf>,
+    net: Net,
+) -> PyResult<String> {
+    let source = match folder {
+        true => ops::ValidateSource::Folder(PathBuf::from(source)),
+        false => ops::ValidateSource::Stored(location(py, source)?),
+    };
+    if !(time_limit.is_finite() && time_limit > 0.0) {
+        return Err(to_py(py, zoo_oci::Error::usage("time_limit must be a positive number of seconds")));
+    }
+    let mut options = ops::ValidateOptions::new(source);
+    options.variant = variant;
+    options.python = python;
+    options.time_limit = Duration::from_secs_f64(time_limit);
+    options.memory_limit = memory_limit;
+    options.unsandboxed = unsandboxed;
+    options.attach_key = attach_key;
+    run(py, net, None, move |context| {
+        Box::pin(async move { ops::validate(&options, &context).await.map(|r| json(&r)) })
+    })
+}
+
+#[pyfunction]
 fn diff(py: Python<'_>, a: &str, b: &str, net: Net) -> PyResult<String> {
     let options = ops::DiffOptions::new(location(py, a)?, location(py, b)?);
     run(py, net, None, move |context| Box::pin(async move { ops::diff(&options, &context).await.map(|r| json(&r)) }))
@@ -557,6 +590,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(logout, m)?)?;
     m.add_function(wrap_pyfunction!(sign, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;
+    m.add_function(wrap_pyfunction!(validate, m)?)?;
     m.add_function(wrap_pyfunction!(cache_root, m)?)?;
     m.add_function(wrap_pyfunction!(cache_ls, m)?)?;
     m.add_function(wrap_pyfunction!(cache_rm, m)?)?;

@@ -40,6 +40,7 @@ PUBLIC_API = {
     "logout",
     "sign",
     "verify",
+    "validate",
     "RegistryOptions",
     "Client",
     # data
@@ -53,6 +54,8 @@ PUBLIC_API = {
     "TagEntry",
     "RmResult",
     "GcResult",
+    "MetricCheck",
+    "ValidateResult",
     # errors and warnings
     "ZooError",
     "UsageError",
@@ -84,6 +87,7 @@ OPERATIONS = [
     "logout",
     "sign",
     "verify",
+    "validate",
 ]
 
 

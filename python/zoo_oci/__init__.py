@@ -51,7 +51,7 @@ from . import _errors, _native, _options
 from ._errors import AuthError, IntegrityError, NotFoundError, TransportError, UsageError, ZooError
 from ._options import CaFiles, RegistryOptions, StrPath
 from ._progress import Progress as _Progress
-from ._results import ClassDiff, Diff, DiffSide, GcResult, RmResult, TagEntry
+from ._results import ClassDiff, Diff, DiffSide, GcResult, MetricCheck, RmResult, TagEntry, ValidateResult
 from ._suite import CheckResult, Layer, Suite, Variant
 
 if _typing.TYPE_CHECKING:
@@ -84,6 +84,7 @@ __all__ = [
     "logout",
     "sign",
     "verify",
+    "validate",
     # the registry options, declared once, and held once
     "RegistryOptions",
     "Client",
@@ -98,6 +99,8 @@ __all__ = [
     "TagEntry",
     "RmResult",
     "GcResult",
+    "MetricCheck",
+    "ValidateResult",
     # errors and warnings
     "ZooError",
     "UsageError",
@@ -890,6 +893,69 @@ def verify(ref: Union[str, Suite], key: StrPath, **options: Unpack[RegistryOptio
     report = _report(_native.verify(_ref(ref), _path(key, "key"), _options.net(options, "verify")))
     return str(report["signature"])
 
+@_options.registry_options
+def validate(
+    source: Union[str, Suite, StrPath],
+    *,
+    variant: Optional[str] = None,
+    python: Optional[StrPath] = None,
+    time_limit: float = 600.0,
+    memory_limit: int = 8 << 30,
+    unsandboxed: bool = False,
+    attach_key: Optional[StrPath] = None,
+    **options: Unpack[RegistryOptions],
+) -> ValidateResult:
+    """Reproduce a suite's claimed metrics: run its validate script on the test set it ships,
+    in a sandbox (bubblewrap: no network, no home folder, the suite read-only), and compare what
+    it measures with `results` in its zoo.yaml, as `zoo-oci validate` does.
+
+    Args:
+        source: A suite folder, or where the suite is stored (`oci:./zoo:1.0`,
+            `ghcr.io/team/model:1.0`, a `Suite`): the variant, the scripts and the test set are
+            pulled into the shared cache first.
+        variant: The model variant to run (default: the first in `models`).
+        python: The interpreter whose environment has the suite's runtime (default:
+            `python3` on PATH); `sys.executable` runs it in this environment.
+        time_limit: Seconds before the script, and every process it started, is killed.
+        memory_limit: The script's address-space limit, in bytes.
+        unsandboxed: Run the script with your own rights, network and files.
+        attach_key: A PEM private key: publish the outcome as a signed in-toto attestation,
+            a referrer of the suite (a stored suite only).
+        **options: The registry options (`zoo_oci.RegistryOptions`), as for `pull`.
+
+    Returns:
+        A `ValidateResult`: `verdict`, `exit_code`, `ok`, the `metrics` claimed and measured.
+        A script that fails or is not reproduced is a result, not an exception.
+
+    Raises:
+        UsageError: bubblewrap is not installed (and `unsandboxed` is not set), or the
+            interpreter does not run.
+        NotFoundError: the suite, or the variant, does not exist.
+
+    Example:
+        >>> result = zoo_oci.validate("examples/iris-logreg", python=sys.executable)
+        >>> result.ok, [(m.type, m.measured) for m in result.metrics]
+        (True, [('accuracy', 90.0)])
+    """
+    if isinstance(source, Suite):
+        text, folder = _ref(source), False
+    else:
+        text = _os.fspath(source)
+        folder = _os.path.isdir(text)
+    report = _native.validate(
+        text,
+        folder,
+        variant,
+        None if python is None else _os.fspath(python),
+        float(time_limit),
+        int(memory_limit),
+        bool(unsandboxed),
+        None if attach_key is None else _path(attach_key, "attach_key"),
+        _options.net(options, "validate"),
+    )
+    return ValidateResult.from_report(_report(report))
+
+
 # -- Client: the options held once ---------------------------------------------------------------
 
 
@@ -1007,6 +1073,7 @@ class Client:
     logout = _Method(logout)
     sign = _Method(sign)
     verify = _Method(verify)
+    validate = _Method(validate)
 
 
 from . import cache, hub  # noqa: E402  (they use the functions above)

@@ -150,3 +150,14 @@ def cache_prune(older_than_seconds: Optional[float]) -> str:
 def main(argv: Sequence[str]) -> int:
     """Run the `zoo-oci` command line in this process with argv[1:] as its arguments; returns
     its exit code."""
+def validate(
+    source: str,
+    folder: bool,
+    variant: Optional[str],
+    python: Optional[str],
+    time_limit: float,
+    memory_limit: int,
+    unsandboxed: bool,
+    attach_key: Optional[str],
+    net: Net,
+) -> str: ...

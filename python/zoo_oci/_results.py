@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ._suite import human_bytes
 
-__all__ = ["Diff", "DiffSide", "ClassDiff", "TagEntry", "RmResult", "GcResult"]
+__all__ = ["Diff", "DiffSide", "ClassDiff", "TagEntry", "RmResult", "GcResult", "MetricCheck", "ValidateResult"]
 
 JSON = Dict[str, Any]
 
@@ -226,4 +226,65 @@ class GcResult:
             bytes=int(r.get("bytes") or 0),
             kept=int(r.get("kept") or 0),
             dry_run=bool(r.get("dry_run")),
+        )
+
+
+@dataclass(frozen=True)
+class MetricCheck:
+    """One metric of a `validate`: its `type`, the value `claimed` in zoo.yaml (None: the script
+    reported a metric nobody claimed), the value `measured`, the `tolerance`, and whether it
+    `passed` (None for an unclaimed metric)."""
+
+    type: str
+    claimed: Optional[float]
+    measured: Optional[float]
+    tolerance: Optional[float]
+    passed: Optional[bool]
+
+
+@dataclass(frozen=True)
+class ValidateResult:
+    """What `validate` found: the `verdict` (`reproduced`, `not_reproduced`, `nothing_to_check`,
+    `script_failed`, `timed_out`) and its `exit_code` (0, 1, 2, 6, 7, as the command's), the
+    `metrics`, the `reason` when not reproduced, the `variant` and test `dataset` run, the
+    script's last `output`, and the `attestation` published (`attach_key`). `ok` is True only
+    when every claim was reproduced; `raw` is the whole report."""
+
+    verdict: str
+    exit_code: int
+    metrics: List[MetricCheck]
+    reason: Optional[str]
+    variant: str
+    dataset: str
+    output: str
+    attestation: Optional[str]
+    raw: JSON = field(repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == "reproduced"
+
+    @classmethod
+    def from_report(cls, r: Mapping[str, Any]) -> "ValidateResult":
+        codes = {"reproduced": 0, "not_reproduced": 1, "nothing_to_check": 2, "script_failed": 6, "timed_out": 7}
+        verdict = str(r.get("verdict"))
+        return cls(
+            verdict=verdict,
+            exit_code=codes.get(verdict, 1),
+            metrics=[
+                MetricCheck(
+                    type=str(m.get("type")),
+                    claimed=m.get("claimed"),
+                    measured=m.get("measured"),
+                    tolerance=m.get("tolerance"),
+                    passed=m.get("passed"),
+                )
+                for m in _dicts(r.get("metrics"))
+            ],
+            reason=_str(r.get("reason")),
+            variant=str(r.get("variant") or ""),
+            dataset=str(r.get("dataset") or ""),
+            output=str(r.get("output") or ""),
+            attestation=_str(r.get("attestation")),
+            raw=dict(r),
         )
