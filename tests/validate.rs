@@ -361,3 +361,34 @@ fn attach_to_a_registry_without_the_referrers_api_goes_under_the_tag_schema() {
     assert!(tags.contains("sha256-"), "the referrers tag schema: {tags}");
     run_in(tmp.path(), &["inspect", "--plain-http", &at]).ok().stdout_has("NOT reproduced (claimed 0.9)");
 }
+
+#[test]
+fn init_writes_a_validate_skeleton_that_says_what_to_fill_in() {
+    require_tool("bwrap");
+    let tmp = scratch();
+    let dir = tmp.path().join("fresh");
+    write(&dir, "model.safetensors", safetensors_model(&pseudo_random(4_000, 5)), false);
+    write(&dir, "data/test/rows.csv", "a,b\n1,2\n", false);
+    run_in(tmp.path(), &["init", path(&dir)]).ok().stderr_has("scripts/validate.py: a skeleton");
+    let skeleton = fs::read_to_string(dir.join("scripts/validate.py")).unwrap();
+    for contract in ["ZOO_OCI_MODEL", "ZOO_OCI_DATA", "ZOO_OCI_METRICS", "TMPDIR"] {
+        assert!(skeleton.contains(contract), "the skeleton documents {contract}");
+    }
+    let yaml = fs::read_to_string(dir.join("zoo.yaml")).unwrap();
+    assert!(yaml.contains("validate: scripts/validate.py"), "{yaml}");
+    // Claimed, not yet written: the script fails, saying what to do.
+    let claim = "results:\n  - dataset: {name: test, split: test}\n    metrics: [{type: accuracy, value: 0.9}]\n";
+    fs::write(dir.join("zoo.yaml"), format!("{yaml}{claim}")).unwrap();
+    run_in(tmp.path(), &["validate", path(&dir)])
+        .code(6)
+        .stderr_has("NotImplementedError")
+        .stderr_has("make measure()");
+    // A folder that already has a validate script gets none.
+    let tmp = scratch();
+    let dir = tmp.path().join("scripted");
+    write(&dir, "model.safetensors", safetensors_model(&pseudo_random(4_000, 5)), false);
+    write(&dir, "data/test/rows.csv", "a,b\n1,2\n", false);
+    write(&dir, "eval.py", "print(1)\n", false);
+    run_in(tmp.path(), &["init", path(&dir)]).ok();
+    assert!(!dir.join("scripts/validate.py").exists());
+}

@@ -36,6 +36,9 @@ pub struct InitPlan {
     pub todo: Vec<String>,
     /// A README skeleton, when the folder has none.
     pub readme_skeleton: Option<String>,
+    /// A validate script skeleton (`scripts/validate.py`), when the folder ships a test set and
+    /// no validate script: `zoo-oci validate`'s contract, ready to fill in.
+    pub validate_skeleton: Option<String>,
     /// Model files whose content could not be read, and files left out, and why.
     pub warnings: Vec<String>,
 }
@@ -335,7 +338,18 @@ pub fn plan(dir: &Path, links: Links) -> Result<InitPlan> {
     }
     todo.extend(io_todo);
     let readme_skeleton = readme.is_none().then(|| skeleton(&d));
-    Ok(InitPlan { spec: d, guessed, todo, readme_skeleton, warnings })
+    let test_set = d.datasets.iter().find(|t| t.role == "test" && t.path.is_some()).map(|t| t.name.clone());
+    let validate_skeleton = match (&d.scripts.validate, test_set) {
+        (None, Some(test)) if !dir.join(VALIDATE_SKELETON).exists() => {
+            d.scripts.validate = Some(VALIDATE_SKELETON.into());
+            todo.push(format!(
+                "{VALIDATE_SKELETON}: a skeleton; make it measure the metrics results[] claims on {test} (zoo-oci validate runs it)"
+            ));
+            Some(validate_skeleton(&test))
+        }
+        _ => None,
+    };
+    Ok(InitPlan { spec: d, guessed, todo, readme_skeleton, validate_skeleton, warnings })
 }
 
 /// One variant `init` declares.
@@ -908,8 +922,59 @@ fn card_front_matter(d: &SuiteSpec) -> String {
     format!("{}\n\n", lines.join("\n"))
 }
 
-/// Writes the plan into `dir`: `zoo.yaml` (refused if present unless `force`), and the README
-/// skeleton when there was no README. Returns the paths written.
+/// Where `init` writes its validate skeleton.
+const VALIDATE_SKELETON: &str = "scripts/validate.py";
+
+/// The validate script `init` writes: `zoo-oci validate`'s contract, and a clear failure until
+/// it measures something.
+fn validate_skeleton(test_set: &str) -> String {
+    format!(
+        r#"#!/usr/bin/env python3
+"""Measure this suite's metrics on its test set, for `zoo-oci validate`.
+
+zoo-oci validate runs this script in a sandbox (no network, no home folder), in the suite's
+folder, read-only, with a private writable TMPDIR, and these variables:
+
+    ZOO_OCI_MODEL    the chosen model variant's path (a file or a folder)
+    ZOO_OCI_DATA     the test dataset's folder ({test_set})
+    ZOO_OCI_METRICS  the file to write the measured metrics to: one JSON object,
+                     {{"metric type": number, ...}}
+
+It then compares each number with the claim in zoo.yaml's results[] whose dataset.name is
+"{test_set}" and whose metrics[].type is the same key, within the metric's tolerance (default:
+half a unit in the last decimal the claim is written with).
+"""
+
+import json
+import os
+import sys
+
+
+def measure(model_path, data_dir):
+    """Load the model at model_path, run it on the test set in data_dir, return the metrics."""
+    raise NotImplementedError(
+        "scripts/validate.py is zoo-oci init's skeleton: make measure() load the model, run it "
+        "on the test set and return e.g. {{'accuracy': 0.93}}"
+    )
+
+
+def main():
+    metrics = measure(os.environ["ZOO_OCI_MODEL"], os.environ["ZOO_OCI_DATA"])
+    with open(os.environ["ZOO_OCI_METRICS"], "w", encoding="utf-8") as f:
+        json.dump(metrics, f)
+    print(json.dumps(metrics))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+"#
+    )
+}
+
+/// Writes the plan into `dir`: `zoo.yaml` (refused if present unless `force`), the README
+/// skeleton when there was no README, and the validate skeleton when there was a test set and no
+/// validate script. Returns the paths written.
 pub fn write(dir: &Path, plan: &InitPlan, force: bool) -> Result<Vec<PathBuf>> {
     let target = dir.join("zoo.yaml");
     if (target.exists() || dir.join("zoo.json").exists()) && !force {
@@ -925,6 +990,17 @@ pub fn write(dir: &Path, plan: &InitPlan, force: bool) -> Result<Vec<PathBuf>> {
         let path = dir.join("README.md");
         if !path.exists() {
             fs::write(&path, readme).map_err(|e| Error::io("write", &path, e))?;
+            written.push(path);
+        }
+    }
+    if let Some(script) = &plan.validate_skeleton {
+        let path = dir.join(VALIDATE_SKELETON);
+        if !path.exists() {
+            let folder = path.parent().expect("a script path has a folder");
+            fs::create_dir_all(folder).map_err(|e| Error::io("create", folder, e))?;
+            fs::write(&path, script).map_err(|e| Error::io("write", &path, e))?;
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).map_err(|e| Error::io("write", &path, e))?;
             written.push(path);
         }
     }
