@@ -336,6 +336,8 @@ fn attach_publishes_a_signed_attestation_that_securesystemslib_verifies_and_insp
         serde_json::from_str(&run_in(tmp.path(), &["inspect", "--format", "json", &at]).ok().stdout).unwrap();
     let metric = &inspected["validations"][0]["metrics"][0];
     assert_eq!((metric["measured"].as_f64(), metric["passed"].as_bool()), (Some(0.6), Some(true)));
+    // index of the layout marks it reproduced.
+    run_in(tmp.path(), &["index", &format!("oci:{}", zoo.display())]).ok().stdout_has("accuracy 0.6 ✓");
 }
 
 #[test]
@@ -360,6 +362,19 @@ fn attach_to_a_registry_without_the_referrers_api_goes_under_the_tag_schema() {
     let tags = run_in(tmp.path(), &["tags", "--plain-http", &reg.at("zoo/attested")]).ok().stdout.clone();
     assert!(tags.contains("sha256-"), "the referrers tag schema: {tags}");
     run_in(tmp.path(), &["inspect", "--plain-http", &at]).ok().stdout_has("NOT reproduced (claimed 0.9)");
+    // index marks the metric with what the validation measured, and lists no referrers tag.
+    let index: serde_json::Value = serde_json::from_str(
+        &run_in(tmp.path(), &["index", "--plain-http", "--format", "json", &reg.at("zoo")]).ok().stdout,
+    )
+    .unwrap();
+    let metric = &index["suites"][0]["metrics"][0];
+    assert_eq!(metric["reproduced"]["passed"], false, "{index}");
+    assert_eq!(metric["reproduced"]["measured"], 0.6);
+    assert_eq!(index["skipped"].as_array().map(|s| s.len()), Some(0), "the sha256- tag is not a suite: {index}");
+    run_in(tmp.path(), &["index", "--plain-http", &reg.at("zoo")]).ok().stdout_has("accuracy 0.9 ✗");
+    let html = tmp.path().join("zoo.html");
+    run_in(tmp.path(), &["index", "--plain-http", "--format", "html", "-o", path(&html), &reg.at("zoo")]).ok();
+    assert!(fs::read_to_string(&html).unwrap().contains("not reproduced 20"), "the catalogue marks it");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! suite into a manifest, and decoding a manifest back into what a suite holds.
 
 pub mod archive;
+pub mod attestation;
 pub mod decode;
 pub mod image;
 pub mod known;

@@ -10,6 +10,7 @@ use std::path::Path;
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 
+use crate::artifact::attestation::{self, Validation};
 use crate::artifact::decode::SuiteView;
 use crate::artifact::media;
 use crate::error::{Error, Result};
@@ -95,6 +96,25 @@ pub struct MetricEntry {
     pub kind: String,
     /// Value.
     pub value: f64,
+    /// What the latest published validation (`validate --attach`) measured of it, when one
+    /// did: absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reproduced: Option<Reproduced>,
+}
+
+/// A metric as a published validation measured it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Reproduced {
+    /// The value measured.
+    pub measured: Option<f64>,
+    /// Within the claim's tolerance.
+    pub passed: bool,
+    /// When (RFC 3339).
+    pub validated_at: String,
+    /// The signer's key id (sha256 of its public key PEM); the signature is not checked here.
+    pub signer: String,
+    /// The attestation's referrer digest.
+    pub attestation: String,
 }
 
 /// A manifest left out of the index.
@@ -127,11 +147,70 @@ pub async fn walk_layout(layout: &LayoutStore, source: &str) -> Result<Index> {
 
 async fn read_layout(layout: &LayoutStore, tags: Vec<String>, source: &str) -> Vec<Found> {
     let mut found = Vec::new();
-    for tag in tags {
+    for tag in tags.iter().filter(|t| !is_referrers_tag(t)) {
         let location = format!("{source}:{tag}");
-        found.push(read_one(layout, &tag, &location, source).await);
+        found.push(read_one(layout, tag, &location, source).await);
     }
+    // A layout lists its referrers in index.json, untagged: the attestations among them, read once.
+    let mut validations: BTreeMap<String, Vec<Validation>> = BTreeMap::new();
+    let attestations = layout.read_index().map(|i| i.manifests).unwrap_or_default();
+    for entry in attestations.iter().filter(|e| e.artifact_type.as_deref() == Some(attestation::ENVELOPE_MEDIA_TYPE)) {
+        let Ok(bytes) = layout.fetch_manifest(entry).await else { continue };
+        let Some((subject, _)) = crate::artifact::manifest::as_referrer(entry, &bytes) else { continue };
+        if let Ok(Some(v)) = crate::store::validation_of(layout, entry).await {
+            validations.entry(subject).or_default().push(v);
+        }
+    }
+    mark_reproduced(&mut found, &validations);
     found
+}
+
+/// Whether a tag is the referrers tag schema's (`sha256-<hex>`, listing a manifest's
+/// referrers on a registry without the referrers API), not a version.
+fn is_referrers_tag(tag: &str) -> bool {
+    tag.strip_prefix("sha256-").is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The validations listed under a repository's referrers tags, by subject digest. Only the
+/// tags the walk lists anyway are read: a registry with the referrers API (and no such tags) is
+/// not asked once per suite, which would double an index's requests.
+async fn validations_by_tags(target: &dyn Source, tags: &[String]) -> BTreeMap<String, Vec<Validation>> {
+    let mut out: BTreeMap<String, Vec<Validation>> = BTreeMap::new();
+    for tag in tags.iter().filter(|t| is_referrers_tag(t)) {
+        let subject = format!("sha256:{}", &tag["sha256-".len()..]);
+        let Ok(descriptor) = target.resolve(&Reference::Tag(tag.clone())).await else { continue };
+        let Ok(bytes) = target.fetch_manifest(&descriptor).await else { continue };
+        let Ok(index) = crate::artifact::manifest::parse_index(&bytes, tag) else { continue };
+        let attestations =
+            index.manifests.iter().filter(|e| e.artifact_type.as_deref() == Some(attestation::ENVELOPE_MEDIA_TYPE));
+        for entry in attestations {
+            if let Ok(Some(v)) = crate::store::validation_of(target, entry).await {
+                out.entry(subject.clone()).or_default().push(v);
+            }
+        }
+    }
+    out
+}
+
+/// Marks each claimed metric that the latest validation of its suite measured (same dataset,
+/// same type).
+fn mark_reproduced(found: &mut [Found], validations: &BTreeMap<String, Vec<Validation>>) {
+    for f in found.iter_mut() {
+        let Found::Suite(entry) = f else { continue };
+        let Some(list) = validations.get(&entry.digest) else { continue };
+        let Some(latest) = list.iter().max_by(|a, b| a.validated_at.cmp(&b.validated_at)) else { continue };
+        for metric in entry.metrics.iter_mut().filter(|m| m.dataset == latest.dataset) {
+            if let Some(m) = latest.metrics.iter().find(|m2| m2.kind == metric.kind && m2.passed.is_some()) {
+                metric.reproduced = Some(Reproduced {
+                    measured: m.measured,
+                    passed: m.passed == Some(true),
+                    validated_at: latest.validated_at.clone(),
+                    signer: latest.signer.clone(),
+                    attestation: latest.attestation.clone(),
+                });
+            }
+        }
+    }
 }
 
 /// Walks `oci:PATH` (`source`): one layout, or a folder of layouts, one per suite as a
@@ -265,9 +344,10 @@ pub async fn walk_registry(
             match target.tags().await {
                 Ok(tags) => {
                     let mut found = Vec::new();
-                    for tag in tags {
-                        found.push(read_one(&target, &tag, &format!("{base}:{tag}"), &base).await);
+                    for tag in tags.iter().filter(|t| !is_referrers_tag(t)) {
+                        found.push(read_one(&target, tag, &format!("{base}:{tag}"), &base).await);
                     }
+                    mark_reproduced(&mut found, &validations_by_tags(&target, &tags).await);
                     found
                 }
                 Err(e) => vec![Found::Skipped(Skipped { location: base, reason: e.to_string() })],
@@ -370,6 +450,7 @@ fn entry(view: &SuiteView, tag: &str, location: &str, repository: &str) -> Suite
                         split: r.dataset.split.clone(),
                         kind: m.kind.clone(),
                         value: m.value,
+                        reproduced: None,
                     })
                 })
                 .collect()

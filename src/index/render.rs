@@ -22,7 +22,32 @@ fn format_with_opset(v: &super::Variant) -> String {
 }
 
 fn headline_metric(s: &SuiteEntry) -> String {
-    s.metrics.first().map(|m| format!("{} {}", m.kind, trim_float(m.value))).unwrap_or_default()
+    s.metrics
+        .first()
+        .map(|m| format!("{} {}{}", m.kind, trim_float(m.value), reproduced_mark(m.reproduced.as_ref())))
+        .unwrap_or_default()
+}
+
+/// ` ✓` when a published validation reproduced the metric, ` ✗` when it did not, else nothing.
+fn reproduced_mark(r: Option<&super::Reproduced>) -> &'static str {
+    match r {
+        Some(r) if r.passed => " ✓",
+        Some(_) => " ✗",
+        None => "",
+    }
+}
+
+/// What a validation found of a metric, said for people: `reproduced 2026-12-07 (90)`.
+fn reproduced_text(r: Option<&super::Reproduced>) -> String {
+    match r {
+        Some(r) => format!(
+            "{} {} ({})",
+            if r.passed { "reproduced" } else { "not reproduced" },
+            r.validated_at.split('T').next().unwrap_or_default(),
+            r.measured.map_or("-".into(), trim_float)
+        ),
+        None => String::new(),
+    }
 }
 
 fn trim_float(v: f64) -> String {
@@ -172,15 +197,16 @@ pub fn markdown(index: &Index) -> String {
             out.push('\n');
         }
         if !s.metrics.is_empty() {
-            let _ = writeln!(out, "| Dataset | Split | Metric | Value |\n|---|---|---|---|");
+            let _ = writeln!(out, "| Dataset | Split | Metric | Value | Validated |\n|---|---|---|---|---|");
             for m in &s.metrics {
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} |",
                     md_escape(&m.dataset),
                     md_escape(m.split.as_deref().unwrap_or("")),
                     md_escape(&m.kind),
-                    trim_float(m.value)
+                    trim_float(m.value),
+                    reproduced_text(m.reproduced.as_ref())
                 );
             }
             out.push('\n');
@@ -379,7 +405,7 @@ fn card(out: &mut String, s: &SuiteEntry) {
     }
     if !s.metrics.is_empty() {
         out.push_str(
-            "<table class=\"metrics\"><thead><tr><th>Dataset</th><th>Metric</th><th>Value</th></tr></thead><tbody>",
+            "<table class=\"metrics\"><thead><tr><th>Dataset</th><th>Metric</th><th>Value</th><th>Validated</th></tr></thead><tbody>",
         );
         for m in &s.metrics {
             let dataset = match &m.split {
@@ -388,10 +414,11 @@ fn card(out: &mut String, s: &SuiteEntry) {
             };
             let _ = write!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"validated\">{}</td></tr>",
                 html_escape(&dataset),
                 html_escape(&m.kind),
-                trim_float(m.value)
+                trim_float(m.value),
+                html_escape(&reproduced_text(m.reproduced.as_ref()))
             );
         }
         out.push_str("</tbody></table>\n");

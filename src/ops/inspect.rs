@@ -84,21 +84,7 @@ pub struct InspectReport {
     pub signatures: Vec<String>,
     /// The validations published of it (`zoo-oci validate --attach`): what each measured, read
     /// from its attestation; the attestations' signatures are not checked here.
-    pub validations: Vec<super::validate::Validation>,
-}
-
-/// The validation an attestation referrer holds, if it is one.
-async fn validation(
-    source: &dyn crate::store::Source,
-    referrer: &crate::artifact::manifest::Descriptor,
-) -> Result<Option<super::validate::Validation>> {
-    let bytes = source.fetch_manifest(referrer).await?;
-    let manifest = crate::artifact::manifest::parse_manifest(&bytes, &format!("attestation {}", referrer.digest))?;
-    let Some(layer) = manifest.layers.iter().find(|l| l.media_type == super::validate::ENVELOPE_MEDIA_TYPE) else {
-        return Ok(None);
-    };
-    let envelope = store::read_small_blob(source, layer, &format!("attestation {}", layer.digest)).await?;
-    Ok(super::validate::read_validation(&referrer.digest, &envelope))
+    pub validations: Vec<crate::artifact::attestation::Validation>,
 }
 
 /// A layer zoo-oci does not read.
@@ -188,10 +174,11 @@ async fn inspect_in(options: &InspectOptions, context: &Context, source: &dyn st
                     })
                     .map(|r| r.digest.clone())
                     .collect();
-                let attestations =
-                    found.iter().filter(|r| r.artifact_type.as_deref() == Some(super::validate::ENVELOPE_MEDIA_TYPE));
+                let attestations = found
+                    .iter()
+                    .filter(|r| r.artifact_type.as_deref() == Some(crate::artifact::attestation::ENVELOPE_MEDIA_TYPE));
                 for referrer in attestations {
-                    match validation(source, referrer).await {
+                    match store::validation_of(source, referrer).await {
                         Ok(Some(v)) => report.validations.push(v),
                         Ok(None) => {}
                         Err(e) => {

@@ -32,6 +32,7 @@ mod tag;
 mod tags;
 mod validate;
 
+pub use crate::artifact::attestation::{MetricCheck, Validation};
 pub use crate::cache::{
     CacheListing, CachedSuite, RemoveReport, list as cache_ls, prune as cache_prune, remove as cache_rm,
 };
@@ -53,9 +54,7 @@ pub use rm::{RmOptions, RmReport, rm};
 pub use sign::{SignOptions, SignReport, VerifyOptions, VerifyReport, sign, verify};
 pub use tag::{TagOptions, TagReport, tag};
 pub use tags::{TagEntry, TagsOptions, TagsReport, tags};
-pub use validate::{
-    Harness, MetricCheck, ValidateOptions, ValidateReport, ValidateSource, Verdict, default_tolerance, validate,
-};
+pub use validate::{Harness, ValidateOptions, ValidateReport, ValidateSource, Verdict, default_tolerance, validate};
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -347,3 +347,19 @@ pub async fn reference_or_only_tag(location: &Location, source: &dyn Source) -> 
         }
     }
 }
+
+/// The validation an attestation referrer (`validate --attach`) holds; `None` when the referrer
+/// is not one.
+pub async fn validation_of(
+    source: &dyn Source,
+    referrer: &Descriptor,
+) -> Result<Option<crate::artifact::attestation::Validation>> {
+    use crate::artifact::attestation::{ENVELOPE_MEDIA_TYPE, read_validation};
+    let bytes = source.fetch_manifest(referrer).await?;
+    let manifest = crate::artifact::manifest::parse_manifest(&bytes, &format!("attestation {}", referrer.digest))?;
+    let Some(layer) = manifest.layers.iter().find(|l| l.media_type == ENVELOPE_MEDIA_TYPE) else {
+        return Ok(None);
+    };
+    let envelope = read_small_blob(source, layer, &format!("attestation {}", layer.digest)).await?;
+    Ok(read_validation(&referrer.digest, &envelope))
+}
