@@ -71,6 +71,9 @@ fn an_honest_claim_is_reproduced_and_an_inflated_one_is_refused() {
     assert!(json["metrics"][1]["passed"].is_null());
     assert_eq!(json["dataset_files"].as_object().map(|o| o.len()), Some(5), "the test set's files, hashed");
     assert!(json["harness"]["script_digest"].as_str().unwrap().starts_with("sha256:"));
+    // A virtualenv under a home folder the sandbox hides (the test tools' own) still runs.
+    let venv_python = crate::util::registry::oras_python();
+    run_in(tmp.path(), &["validate", "--python", path(&venv_python), path(&honest)]).ok().stdout_has("reproduced");
     // Inflated: exit 1, naming the metric and both values.
     let tmp = scratch();
     let inflated = suite(tmp.path(), "", "0.9");
@@ -162,8 +165,12 @@ assert open(os.path.join(os.environ["TMPDIR"], "scratch"), "w").write("ok") == 2
     let env = [("HOME", path(home.path())), ("DOCKER_CONFIG", path(docker.path()))];
     run_env(tmp.path(), &env, &["validate", path(&dir)]).ok();
     assert!(!dir.join("models/onnx/planted").exists() && !elsewhere.path().join("planted").exists());
-    // Unsandboxed, the same script reads the credentials.
+    // Unsandboxed, the same script reads the credentials; and, once it may not read them, writes.
     run_env(tmp.path(), &env, &["validate", "--unsandboxed", path(&dir)]).code(6).stderr_has("exited with status 42");
+    fs::remove_file(home.path().join(".docker/config.json")).unwrap();
+    fs::remove_file(docker.path().join("config.json")).unwrap();
+    run_env(tmp.path(), &env, &["validate", "--unsandboxed", path(&dir)]).code(6).stderr_has("exited with status 43");
+    assert!(elsewhere.path().join("planted").exists() || dir.join("models/onnx/planted").exists());
 }
 
 #[test]
