@@ -669,3 +669,26 @@ fn harness(python: &Interpreter, script: &Path) -> Result<Harness> {
         script_digest: crate::artifact::archive::sha256_file(script)?.0,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_tolerance_is_half_a_unit_in_the_claims_last_decimal() {
+        for (claim, tolerance) in [(0.967, 0.0005), (90.0, 0.5), (94.67, 0.005), (0.5, 0.05), (0.0, 0.5), (1e-7, 5e-8)]
+        {
+            assert!((default_tolerance(claim) - tolerance).abs() < 1e-12, "{claim}: {}", default_tolerance(claim));
+        }
+    }
+
+    #[test]
+    fn a_variant_of_several_entries_is_the_folder_that_holds_them() {
+        use crate::suite::spec::ModelPath;
+        assert_eq!(variant_path(&ModelPath::One("models/onnx/".into())), "models/onnx");
+        let many =
+            ModelPath::Many(vec!["hf/model.safetensors".into(), "hf/config.json".into(), "hf/tok/a.json".into()]);
+        assert_eq!(variant_path(&many), "hf");
+        assert_eq!(variant_path(&ModelPath::Many(vec!["a.bin".into(), "b/c.bin".into()])), ".");
+    }
+}
