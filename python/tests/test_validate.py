@@ -46,3 +46,13 @@ def test_a_stored_suite_is_validated_from_its_reference_or_suite(iris_example: P
     zoo_oci.push(iris_example, ref, quiet=True)
     assert zoo_oci.validate(ref, python=sys.executable).ok
     assert zoo_oci.validate(zoo_oci.inspect(ref), python=sys.executable, time_limit=120).ok
+
+
+def test_the_squeezenet_examples_claim_is_reproduced_for_its_onnx_variants() -> None:
+    suite = Path(__file__).resolve().parents[2] / "examples" / "squeezenet-light"
+    if not (suite / "models" / "squeezenet1.1-light.onnx").is_file():
+        pytest.fail(f"setup error: {suite}/models is missing its files; run scripts/fetch-examples.sh", pytrace=False)
+    for variant in ("onnx-light", "onnx-external-data"):
+        result = zoo_oci.validate(suite, variant=variant, python=sys.executable)
+        assert result.ok, (variant, result.reason, result.output)
+        assert [(m.type, m.claimed, m.tolerance) for m in result.metrics] == [("max_abs_error", 0.0, 1e-06)]
