@@ -24,6 +24,7 @@ mod layout;
 mod mistakes;
 mod modes;
 mod output;
+mod proxies;
 mod pull;
 mod ranges;
 mod registry;

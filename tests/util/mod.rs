@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod forward;
 pub mod nginx;
 pub mod proxy;
 pub mod registry;
