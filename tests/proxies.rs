@@ -107,3 +107,76 @@ fn twenty_processes_pulling_into_one_shared_cache_download_each_layer_once() {
         assert_eq!(*gets, 1, "blob {blob} was downloaded {gets} times: {per_blob:#?}");
     }
 }
+
+/// The layers' blob GETs the origin saw, by digest.
+fn origin_blob_gets(origin: &Registry) -> std::collections::BTreeMap<String, usize> {
+    let mut per_blob = std::collections::BTreeMap::new();
+    for r in origin.requests().iter().filter(|r| r.starts_with("GET") && r.contains("/blobs/sha256:")) {
+        *per_blob.entry(r.rsplit('/').next().unwrap().to_string()).or_default() += 1;
+    }
+    per_blob
+}
+
+/// Pulls `at` into `out` in `n` processes at once; panics unless all succeed with the bytes of
+/// `suite`.
+fn pull_at_once(dir: &std::path::Path, at: &str, n: usize, suite: &std::path::Path, out: &str) {
+    let pulls: Vec<_> = (0..n)
+        .map(|i| {
+            zoo()
+                .current_dir(dir)
+                .args(["pull", "-q", "--plain-http", at, "-o", &format!("{out}-{i}")])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (i, pull) in pulls.into_iter().enumerate() {
+        let done = pull.wait_with_output().unwrap();
+        assert!(done.status.success(), "pull {i} failed: {}", String::from_utf8_lossy(&done.stderr));
+        let got = std::fs::read(dir.join(format!("{out}-{i}/models/model.safetensors"))).unwrap();
+        assert_eq!(got, std::fs::read(suite.join("models/model.safetensors")).unwrap(), "pull {i}: other bytes");
+    }
+}
+
+#[test]
+fn a_pull_through_cache_serves_a_rollout_and_keeps_serving_with_the_origin_down() {
+    let mut origin = Registry::plain();
+    let cache = Registry::pull_through(&origin);
+    let tmp = scratch();
+    let suite = small_suite(tmp.path());
+    run_in(tmp.path(), &["push", "-q", "--plain-http", suite.to_str().unwrap(), &origin.at("zoo/rollout:1")]).ok();
+    let through = cache.at("zoo/rollout:1");
+    // Twenty pulls started at once, the cache cold: all complete with the right bytes.
+    origin.clear_requests();
+    pull_at_once(tmp.path(), &through, 20, &suite, "cold");
+    let cold = origin_blob_gets(&origin);
+    assert!(!cold.is_empty(), "the cache fetched from the origin");
+    eprintln!("cold rollout, origin GETs per blob: {:?}", cold.values().collect::<Vec<_>>());
+    // Warm: twenty at once cost the origin at most two GETs per blob (Distribution's proxy
+    // fetches once for the client and once for its store; here, none at all once stored).
+    origin.clear_requests();
+    pull_at_once(tmp.path(), &through, 20, &suite, "warm");
+    let warm = origin_blob_gets(&origin);
+    eprintln!("warm rollout, origin GETs per blob: {:?}", warm.values().collect::<Vec<_>>());
+    for (blob, gets) in warm {
+        assert!(gets <= 2, "the origin served {blob} {gets} times to a warm cache");
+    }
+    // The origin stopped: what the cache holds still pulls, by tag and by digest.
+    let digest = digest_of(tmp.path(), &through);
+    origin.stop();
+    run_in(tmp.path(), &["pull", "-q", "--plain-http", &through, "-o", "offline-tag"]).ok();
+    let pinned = format!("{}@{digest}", cache.at("zoo/rollout"));
+    run_in(tmp.path(), &["pull", "-q", "--plain-http", &pinned, "-o", "offline-digest"]).ok();
+    for out in ["offline-tag", "offline-digest"] {
+        let got = std::fs::read(tmp.path().join(out).join("models/model.safetensors")).unwrap();
+        assert_eq!(got, std::fs::read(suite.join("models/model.safetensors")).unwrap());
+    }
+}
+
+/// The manifest digest `at` resolves to, as `inspect --format json` says.
+fn digest_of(dir: &std::path::Path, at: &str) -> String {
+    let json: serde_json::Value =
+        serde_json::from_str(&run_in(dir, &["inspect", "--plain-http", "--format", "json", at]).ok().stdout).unwrap();
+    json["digest"].as_str().unwrap().to_string()
+}

@@ -100,6 +100,8 @@ pub struct Setup {
     pub auth: bool,
     /// Refuse to delete manifests (Distribution's default; the tests' registries allow it).
     pub no_delete: bool,
+    /// A pull-through cache of this origin (`http://HOST:PORT`): Distribution's `proxy` mode.
+    pub proxy_of: Option<String>,
 }
 
 pub fn free_port() -> u16 {
@@ -110,6 +112,11 @@ impl Registry {
     /// A plain-HTTP registry without authentication.
     pub fn plain() -> Registry {
         Registry::start(Setup::default())
+    }
+
+    /// A pull-through cache in front of `origin` (Distribution's proxy mode), plain HTTP.
+    pub fn pull_through(origin: &Registry) -> Registry {
+        Registry::start(Setup { proxy_of: Some(format!("http://{}", origin.addr)), ..Setup::default() })
     }
 
     /// A TLS registry with htpasswd authentication ([`USER`], [`PASSWORD`]).
@@ -157,6 +164,9 @@ impl Registry {
             if let Some(client_ca) = &setup.client_ca {
                 config.push_str(&format!("    clientcas:\n      - {}\n", client_ca.display()));
             }
+        }
+        if let Some(origin) = &setup.proxy_of {
+            config.push_str(&format!("proxy:\n  remoteurl: {origin}\n"));
         }
         if setup.auth {
             require_tool("htpasswd");
