@@ -197,6 +197,10 @@ pub struct PullRecord {
     pub zoo_oci: u32,
     /// Where it came from, as typed.
     pub source: String,
+    /// The mirror that served it (`HOST[:PORT]`), when one did: `source` stays the reference
+    /// as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mirror: Option<String>,
     /// The manifest digest pulled.
     pub manifest: String,
     /// Suite name.
@@ -453,6 +457,7 @@ async fn pull_into_scratch(
     let record = PullRecord {
         zoo_oci: 1,
         source: options.source_name.clone(),
+        mirror: source.served_by(),
         manifest: view.manifest_descriptor.digest.clone(),
         name: view.name().map(String::from),
         version: view.version().map(String::from),

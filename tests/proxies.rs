@@ -180,3 +180,133 @@ fn digest_of(dir: &std::path::Path, at: &str) -> String {
         serde_json::from_str(&run_in(dir, &["inspect", "--plain-http", "--format", "json", at]).ok().stdout).unwrap();
     json["digest"].as_str().unwrap().to_string()
 }
+
+/// An origin holding the small suite at `zoo/mirrored:1`, and a mirror holding a copy.
+fn origin_and_mirror(dir: &std::path::Path) -> (Registry, Registry, std::path::PathBuf) {
+    let origin = Registry::plain();
+    let mirror = Registry::plain();
+    let suite = small_suite(dir);
+    run_in(dir, &["push", "-q", "--plain-http", suite.to_str().unwrap(), &origin.at("zoo/mirrored:1")]).ok();
+    run_in(
+        dir,
+        &[
+            "copy",
+            "-q",
+            "--from-plain-http",
+            "--to-plain-http",
+            &origin.at("zoo/mirrored:1"),
+            &mirror.at("zoo/mirrored:1"),
+        ],
+    )
+    .ok();
+    origin.clear_requests();
+    mirror.clear_requests();
+    (origin, mirror, suite)
+}
+
+fn record(dir: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join(".zoo-oci.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn mirrors_from_registries_conf_serve_reads_and_a_dead_one_is_skipped_at_once() {
+    let tmp = scratch();
+    let (origin, mirror, _) = origin_and_mirror(tmp.path());
+    let dead = format!("127.0.0.1:{}", crate::util::registry::free_port());
+    let conf = tmp.path().join("registries.conf");
+    let host = origin.at("").trim_end_matches('/').to_string();
+    let mirror_host = mirror.at("").trim_end_matches('/').to_string();
+    std::fs::write(
+        &conf,
+        format!(
+            "unqualified-search-registries = [\"docker.io\"]\n[aliases]\n\"tiny\" = \"{host}/zoo/mirrored\"\n\n\
+             [[registry]]\nlocation = \"{host}\"\ninsecure = true\n\n\
+             [[registry.mirror]]\nlocation = \"{dead}\"\ninsecure = true\n\n\
+             [[registry.mirror]]\nlocation = \"{mirror_host}\"\ninsecure = true\n"
+        ),
+    )
+    .unwrap();
+    let env = [("CONTAINERS_REGISTRIES_CONF", conf.to_str().unwrap())];
+    let at = origin.at("zoo/mirrored:1");
+    let started = std::time::Instant::now();
+    let run = run_env(tmp.path(), &env, &["pull", "--plain-http", &at, "-o", "out"]);
+    run.ok().stderr_has(&format!("mirror {dead} skipped")).stderr_has(&format!("through its mirror {mirror_host}"));
+    assert_eq!(run.stderr.matches(&format!("mirror {dead} skipped")).count(), 1, "one line: {}", run.stderr);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "the dead mirror was waited for");
+    assert!(origin.requests().is_empty(), "the origin saw requests: {:#?}", origin.requests());
+    assert!(mirror.requests().iter().any(|r| r.contains("/blobs/sha256:")));
+    let rec = record(&tmp.path().join("out"));
+    assert_eq!(rec["source"], at.as_str(), "the record keeps the reference as given");
+    assert_eq!(rec["mirror"], mirror_host.as_str(), "and says which mirror served it");
+    // inspect reads through it too; writes go to the origin only.
+    run_env(tmp.path(), &env, &["inspect", "--plain-http", &at]).ok().stdout_has("tiny");
+    assert!(origin.requests().is_empty());
+    let suite2 = small_suite(&tmp.path().join("two"));
+    run_env(tmp.path(), &env, &["push", "-q", "--plain-http", suite2.to_str().unwrap(), &origin.at("zoo/mirrored:2")])
+        .ok();
+    assert!(
+        !mirror.requests().iter().any(|r| r.starts_with("PUT") || r.starts_with("POST")),
+        "a write went to the mirror"
+    );
+    // A tag the mirror does not have (404): skipped, the origin answers.
+    run_env(tmp.path(), &env, &["pull", "--plain-http", &origin.at("zoo/mirrored:2"), "-o", "second"])
+        .ok()
+        .stderr_has(&format!("mirror {mirror_host} skipped"));
+    assert!(record(&tmp.path().join("second"))["mirror"].is_null());
+}
+
+#[test]
+fn hosts_toml_and_the_mirror_flag_configure_mirrors_too() {
+    let tmp = scratch();
+    let (origin, mirror, _) = origin_and_mirror(tmp.path());
+    let host = origin.at("").trim_end_matches('/').to_string();
+    let mirror_host = mirror.at("").trim_end_matches('/').to_string();
+    let certs = tmp.path().join("certs.d");
+    std::fs::create_dir_all(certs.join(&host)).unwrap();
+    std::fs::write(
+        certs.join(&host).join("hosts.toml"),
+        format!(
+            "server = \"http://{host}\"\n\n[host.\"http://{mirror_host}\"]\n  capabilities = [\"pull\", \"resolve\"]\n"
+        ),
+    )
+    .unwrap();
+    let at = origin.at("zoo/mirrored:1");
+    run_in(tmp.path(), &["pull", "--plain-http", "--certs-dir", certs.to_str().unwrap(), &at, "-o", "by-hosts"]).ok();
+    assert!(origin.requests().is_empty(), "{:#?}", origin.requests());
+    assert_eq!(record(&tmp.path().join("by-hosts"))["mirror"], mirror_host.as_str());
+    // --mirror, for one command.
+    run_in(tmp.path(), &["pull", "--plain-http", "--mirror", &mirror_host, &at, "-o", "by-flag"]).ok();
+    assert!(origin.requests().is_empty(), "{:#?}", origin.requests());
+    assert_eq!(record(&tmp.path().join("by-flag"))["mirror"], mirror_host.as_str());
+}
+
+#[test]
+fn a_mirror_serving_other_bytes_is_an_integrity_error_for_it_and_the_next_is_tried() {
+    let tmp = scratch();
+    let (origin, mirror, suite) = origin_and_mirror(tmp.path());
+    // The mirror's copy of the manifest changed in its storage, same length.
+    let blobs = mirror.data_dir().join("data/docker/registry/v2/blobs/sha256");
+    let mut tampered = 0;
+    for data in
+        std::fs::read_dir(&blobs).unwrap().flatten().flat_map(|p| std::fs::read_dir(p.path()).unwrap().flatten())
+    {
+        let data = data.path().join("data");
+        let text = String::from_utf8_lossy(&std::fs::read(&data).unwrap()).into_owned();
+        if text.contains("\"schemaVersion\"") && text.contains("A tiny suite for tests") {
+            std::fs::write(&data, text.replace("A tiny suite for tests", "A tiny suite for pests")).unwrap();
+            tampered += 1;
+        }
+    }
+    assert_eq!(tampered, 1);
+    let mirror_host = mirror.at("").trim_end_matches('/').to_string();
+    let at = origin.at("zoo/mirrored:1");
+    run_in(tmp.path(), &["pull", "--plain-http", "--mirror", &mirror_host, &at, "-o", "out"])
+        .ok()
+        .stderr_has(&format!("mirror {mirror_host} skipped"))
+        .stderr_has("the registry says the manifest is");
+    assert!(record(&tmp.path().join("out"))["mirror"].is_null(), "the origin served it");
+    assert_eq!(
+        std::fs::read(tmp.path().join("out/models/model.safetensors")).unwrap(),
+        std::fs::read(suite.join("models/model.safetensors")).unwrap()
+    );
+}

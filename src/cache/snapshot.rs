@@ -121,6 +121,7 @@ pub async fn into_snapshot(
         link_snapshot(&linking, &snapshot, &wanted, |files| PullRecord {
             zoo_oci: 1,
             source: source_name,
+            mirror: None,
             manifest: digest,
             name: view_name,
             version: view_version,

@@ -88,6 +88,11 @@ pub struct RegistryFlags {
     /// Verify no TLS certificate (a throwaway test registry only; warns on every run).
     #[arg(long)]
     pub insecure: bool,
+    /// Read through this mirror first (HOST[:PORT]; http://HOST[:PORT] for plain HTTP), before
+    /// those registries.conf and hosts.toml configure and the registry itself; repeatable.
+    /// Writes never go to a mirror.
+    #[arg(long = "mirror", value_name = "HOST[:PORT]")]
+    pub mirrors: Vec<String>,
     /// Read credentials from this Docker config file only (config.json, or the
     /// .dockerconfigjson of a Kubernetes Secret).
     #[arg(long, value_name = "FILE")]
@@ -113,6 +118,7 @@ impl Default for RegistryFlags {
             client_key: None,
             certs_dirs: Vec::new(),
             insecure: false,
+            mirrors: Vec::new(),
             docker_config: None,
             retry_timeout: None,
             timeout: crate::retry::DEFAULT_IDLE_TIMEOUT,
@@ -212,7 +218,28 @@ impl Global {
     /// The transport for registries, with `plain_http` decided by the caller (copy has two).
     pub fn transport(&self, plain_http: bool) -> Transport {
         let net = &self.net;
+        let certs_dirs: Vec<PathBuf> = if net.certs_dirs.is_empty() {
+            crate::store::registry::SYSTEM_CERTS_DIRS.iter().map(PathBuf::from).collect()
+        } else {
+            net.certs_dirs.clone()
+        };
+        // containerd's certs.d holds hosts.toml files too; its CAs are containerd's business.
+        let mut hosts_dirs = certs_dirs.clone();
+        if net.certs_dirs.is_empty() {
+            hosts_dirs.push(PathBuf::from(crate::store::mirrors::CONTAINERD_CERTS_DIR));
+        }
+        let mut mirrors = crate::store::mirrors::Mirrors::load(&hosts_dirs).unwrap_or_else(|e| {
+            eprintln!("warning: {e}; no configured mirror is used");
+            crate::store::mirrors::Mirrors::default()
+        });
+        for mirror in net.mirrors.iter().rev() {
+            match mirror.strip_prefix("http://") {
+                Some(host) => mirrors.add_everywhere(host, true),
+                None => mirrors.add_everywhere(mirror.strip_prefix("https://").unwrap_or(mirror), plain_http),
+            }
+        }
         Transport {
+            mirrors,
             plain_http,
             ca_files: net.ca_files.clone(),
             client_cert: net.client_cert.clone(),
@@ -221,11 +248,7 @@ impl Global {
             retry_timeout: net.retry_timeout.unwrap_or(DEFAULT_RETRY_TIMEOUT),
             wait_for_registry: net.retry_timeout.unwrap_or_default(),
             idle_timeout: net.timeout,
-            certs_dirs: if net.certs_dirs.is_empty() {
-                crate::store::registry::SYSTEM_CERTS_DIRS.iter().map(PathBuf::from).collect()
-            } else {
-                net.certs_dirs.clone()
-            },
+            certs_dirs,
             insecure: net.insecure,
         }
     }

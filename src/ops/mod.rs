@@ -85,8 +85,14 @@ pub struct Context {
 
 impl Default for Context {
     fn default() -> Self {
+        let mut transport = Transport::default();
+        // The system's mirrors (registries.conf, hosts.toml), as the command line reads them; a
+        // file that cannot be read leaves none (the command line says so; a default cannot).
+        let mut hosts_dirs = transport.certs_dirs.clone();
+        hosts_dirs.push(std::path::PathBuf::from(crate::store::mirrors::CONTAINERD_CERTS_DIR));
+        transport.mirrors = crate::store::mirrors::Mirrors::load(&hosts_dirs).unwrap_or_default();
         Context {
-            transport: Transport::default(),
+            transport,
             concurrency: crate::copy::DEFAULT_CONCURRENCY,
             events: event::ignore(),
             cache_root: crate::cache::root(),
@@ -125,7 +131,7 @@ impl Context {
         if self.offline && matches!(location, Location::Registry { .. }) {
             return Ok(Box::new(crate::cache::OfflineSource::new(self.cache()?, location.clone())));
         }
-        Ok(crate::store::open_source(location, &self.transport, &self.events).await?)
+        crate::store::mirrors::open_reader(location, &self.transport, &self.events).await
     }
 
     /// What writes `location` (`access`): offline, a registry is refused at once.
@@ -184,8 +190,8 @@ where
     let mut patient = context.clone();
     patient.transport.retry_timeout = patient.transport.retry_timeout.min(crate::cache::PATIENCE_WITH_A_COPY);
     let online = async {
-        let source = crate::store::open_source(location, &patient.transport, &patient.events).await?;
-        read(Arc::from(source as Box<dyn Source>), patient.clone(), false).await
+        let source = crate::store::mirrors::open_reader(location, &patient.transport, &patient.events).await?;
+        read(Arc::from(source), patient.clone(), false).await
     };
     match online.await {
         Err(e) if crate::cache::unreachable(&e) => {

@@ -11,6 +11,7 @@ pub mod dir;
 pub mod layout;
 #[cfg(test)]
 pub(crate) mod memory;
+pub mod mirrors;
 pub mod packed;
 pub mod registry;
 
@@ -75,6 +76,11 @@ pub trait Source: Store {
 
     /// Capability: a blob's bytes from an offset on, for resuming a download.
     fn ranged(&self) -> Option<&dyn RangedFetch> {
+        None
+    }
+
+    /// The mirror this source read through, once it resolved a reference through one.
+    fn served_by(&self) -> Option<String> {
         None
     }
 }

@@ -64,6 +64,8 @@ pub struct Transport {
     pub certs_dirs: Vec<PathBuf>,
     /// Verify no certificate at all (`--insecure`): for a throwaway test registry only.
     pub insecure: bool,
+    /// The mirrors reads go through first ([`crate::store::mirrors`]).
+    pub mirrors: crate::store::mirrors::Mirrors,
 }
 
 /// Where docker and podman look for a registry's CAs.
@@ -82,6 +84,7 @@ impl Default for Transport {
             idle_timeout: crate::retry::DEFAULT_IDLE_TIMEOUT,
             certs_dirs: SYSTEM_CERTS_DIRS.iter().map(PathBuf::from).collect(),
             insecure: false,
+            mirrors: Default::default(),
         }
     }
 }
