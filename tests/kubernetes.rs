@@ -46,22 +46,7 @@ fn the_example_init_container_command_pulls_just_the_model_variant_and_reruns_as
     run_env(tmp.path(), &creds, &["push", "-q", "--ca-file", &ca, suite.to_str().unwrap(), &reg.at("zoo/iris-logreg")])
         .ok();
     // The platform's signing key (trust.yaml holds its public half).
-    require_tool("openssl");
-    let (key, public) = (tmp.path().join("platform-key.pem"), tmp.path().join("platform.pub"));
-    let made = std::process::Command::new("openssl")
-        .args(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out"])
-        .arg(&key)
-        .status()
-        .unwrap();
-    assert!(made.success());
-    let made = std::process::Command::new("openssl")
-        .args(["ec", "-pubout", "-in"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&public)
-        .output()
-        .unwrap();
-    assert!(made.status.success());
+    let (key, public) = key_pair(tmp.path(), "platform", "prime256v1");
 
     // Read the init container from the manifest users apply.
     let yaml = fs::read_to_string(repo().join("examples/k8s/deployment.yaml")).unwrap();

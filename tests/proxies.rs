@@ -285,18 +285,11 @@ fn a_mirror_serving_other_bytes_is_an_integrity_error_for_it_and_the_next_is_tri
     let tmp = scratch();
     let (origin, mirror, suite) = origin_and_mirror(tmp.path());
     // The mirror's copy of the manifest changed in its storage, same length.
-    let blobs = mirror.data_dir().join("data/docker/registry/v2/blobs/sha256");
-    let mut tampered = 0;
-    for data in
-        std::fs::read_dir(&blobs).unwrap().flatten().flat_map(|p| std::fs::read_dir(p.path()).unwrap().flatten())
-    {
-        let data = data.path().join("data");
-        let text = String::from_utf8_lossy(&std::fs::read(&data).unwrap()).into_owned();
-        if text.contains("\"schemaVersion\"") && text.contains("A tiny suite for tests") {
-            std::fs::write(&data, text.replace("A tiny suite for tests", "A tiny suite for pests")).unwrap();
-            tampered += 1;
-        }
-    }
+    let tampered = mirror.tamper_in_storage(|bytes| {
+        let text = String::from_utf8_lossy(bytes);
+        (text.contains("\"schemaVersion\"") && text.contains("A tiny suite for tests"))
+            .then(|| text.replace("A tiny suite for tests", "A tiny suite for pests").into_bytes())
+    });
     assert_eq!(tampered, 1);
     let mirror_host = mirror.at("").trim_end_matches('/').to_string();
     let at = origin.at("zoo/mirrored:1");

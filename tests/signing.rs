@@ -4,48 +4,14 @@
 //! signature, and a signature tampered with in the registry's own storage.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use crate::util::registry::{Registry, model_signing};
 use crate::util::*;
 
-/// An ECDSA key pair made by openssl, as users make them: (private SEC1 PEM, public SPKI PEM).
-fn key_pair(dir: &Path, name: &str, curve: &str) -> (PathBuf, PathBuf) {
-    require_tool("openssl");
-    let private = dir.join(format!("{name}.pem"));
-    let public = dir.join(format!("{name}.pub.pem"));
-    let made = Command::new("openssl")
-        .args(["ecparam", "-name", curve, "-genkey", "-noout", "-out"])
-        .arg(&private)
-        .status()
-        .unwrap();
-    assert!(made.success());
-    let made =
-        Command::new("openssl").args(["ec", "-pubout", "-in"]).arg(&private).arg("-out").arg(&public).output().unwrap();
-    assert!(made.status.success());
-    (private, public)
-}
-
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-/// Rewrites, in the registry's own storage, every blob `change` gives new bytes for; gives how
-/// many it rewrote.
-fn tamper_in_storage(reg: &Registry, change: impl Fn(&[u8]) -> Option<Vec<u8>>) -> usize {
-    let blobs = reg.data_dir().join("data/docker/registry/v2/blobs/sha256");
-    let mut tampered = 0;
-    for prefix in fs::read_dir(&blobs).unwrap().flatten() {
-        for blob in fs::read_dir(prefix.path()).unwrap().flatten() {
-            let data = blob.path().join("data");
-            if let Some(changed) = change(&fs::read(&data).unwrap()) {
-                fs::write(&data, changed).unwrap();
-                tampered += 1;
-            }
-        }
-    }
-    tampered
 }
 
 /// `model_signing verify key FOLDER` with the `model.sig` a verified pull wrote, run in `cwd`.
@@ -123,7 +89,7 @@ fn a_suite_in_a_registry_is_signed_without_downloading_a_layer_and_a_tampered_si
     let tags = run_in(tmp.path(), &["tags", "--plain-http", &reg.at("zoo/signed")]);
     assert!(tags.stdout.contains("sha256-"), "the referrers tag schema: {}", tags.stdout);
     // Tampered in the registry's storage: the bundle's bytes are no longer their digest.
-    let tampered = tamper_in_storage(&reg, |bytes| {
+    let tampered = reg.tamper_in_storage(|bytes| {
         bytes.windows(18).any(|w| w == b"\"dsseEnvelope\":{\"p").then(|| {
             String::from_utf8(bytes.to_vec()).unwrap().replacen("\"keyid\":\"\"", "\"keyid\":\"x\"", 1).into_bytes()
         })
@@ -186,7 +152,7 @@ fn a_layer_tampered_with_in_the_registry_stops_a_verified_pull_and_leaves_nothin
     run_in(tmp.path(), &["sign", "--plain-http", &at, "--key", path(&key)]).ok();
     // The script layer's bytes changed in the registry's storage (same size): its digest no
     // longer matches, which the signature, covering the record, depends on.
-    let tampered = tamper_in_storage(&reg, |bytes| {
+    let tampered = reg.tamper_in_storage(|bytes| {
         bytes.windows(5).position(|w| w == b"print").map(|at| {
             let mut changed = bytes.to_vec();
             changed[at] = b'P';

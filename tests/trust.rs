@@ -5,29 +5,13 @@
 //! of unattended pulls.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use crate::util::registry::{Registry, model_signing, oras_python};
 use crate::util::*;
 
 const CERTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oms/cert");
-
-fn key_pair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    require_tool("openssl");
-    let private = dir.join(format!("{name}.pem"));
-    let public = dir.join(format!("{name}.pub.pem"));
-    let made = Command::new("openssl")
-        .args(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out"])
-        .arg(&private)
-        .status()
-        .unwrap();
-    assert!(made.success());
-    let made =
-        Command::new("openssl").args(["ec", "-pubout", "-in"]).arg(&private).arg("-out").arg(&public).output().unwrap();
-    assert!(made.status.success());
-    (private, public)
-}
 
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -60,7 +44,7 @@ fn a_layer_of_over_a_thousand_files_is_read_once_to_sign_and_a_signed_push_reads
     for i in 0..1_200 {
         write(&suite, &format!("data/test/many/{i:04}.txt"), format!("sample {i}\n"), false);
     }
-    let (key, public) = key_pair(tmp.path(), "key");
+    let (key, public) = key_pair(tmp.path(), "key", "prime256v1");
     let at = reg.at("zoo/many:1");
     run_in(tmp.path(), &["push", "-q", "--plain-http", path(&suite), &at]).ok();
     // The dataset's record lists no file: signing reads that layer, once, and no other.
@@ -96,7 +80,7 @@ fn a_folder_signed_by_model_signing_is_pushed_with_its_signature_and_a_stale_one
     let reg = Registry::plain();
     let tmp = scratch();
     let suite = small_suite(tmp.path());
-    let (key, public) = key_pair(tmp.path(), "key");
+    let (key, public) = key_pair(tmp.path(), "key", "prime256v1");
     model_signing_ok(
         tmp.path(),
         &["sign", "key", "suite", "--private_key", path(&key), "--signature", "suite/model.sig"],
@@ -170,7 +154,7 @@ fn a_bundle_another_client_stored_the_cosign_way_verifies() {
     let reg = Registry::plain();
     let tmp = scratch();
     let suite = small_suite(tmp.path());
-    let (key, public) = key_pair(tmp.path(), "key");
+    let (key, public) = key_pair(tmp.path(), "key", "prime256v1");
     let at = reg.at("zoo/cosigned:1");
     run_in(tmp.path(), &["push", "-q", "--plain-http", path(&suite), &at]).ok();
     run_in(tmp.path(), &["verify", "--plain-http", &at, "--key", path(&public)]).code(4);
@@ -200,7 +184,7 @@ fn certificate_mode_signs_here_and_verifies_there_and_back() {
     run_in(tmp.path(), &["sign", "--plain-http", &at, "--key", &leaf_key, "--certificate", &cert("leaf-nosign.pem")])
         .code(2)
         .stderr_has("may not sign");
-    let (other_key, _) = key_pair(tmp.path(), "other");
+    let (other_key, _) = key_pair(tmp.path(), "other", "prime256v1");
     run_in(tmp.path(), &["sign", "--plain-http", &at, "--key", path(&other_key), "--certificate", &leaf])
         .code(2)
         .stderr_has("is not the certificate of the key");
@@ -239,8 +223,8 @@ fn a_policy_enforces_warns_or_stays_off_per_scope_from_its_default_places_too() 
     let reg = Registry::plain();
     let tmp = scratch();
     let suite = small_suite(tmp.path());
-    let (key, _) = key_pair(tmp.path(), "key");
-    let (_, other_public) = key_pair(tmp.path(), "other");
+    let (key, _) = key_pair(tmp.path(), "key", "prime256v1");
+    let (_, other_public) = key_pair(tmp.path(), "other", "prime256v1");
     let policy_dir = tmp.path().join("etc");
     fs::create_dir_all(&policy_dir).unwrap();
     fs::copy(tmp.path().join("key.pub.pem"), policy_dir.join("team.pub")).unwrap();
@@ -307,22 +291,16 @@ fn a_manifest_tampered_with_in_the_registry_stops_a_verified_pull_before_any_lay
     let reg = Registry::plain();
     let tmp = scratch();
     let suite = small_suite(tmp.path());
-    let (key, public) = key_pair(tmp.path(), "key");
+    let (key, public) = key_pair(tmp.path(), "key", "prime256v1");
     let at = reg.at("zoo/manifest-tampered:1");
     run_in(tmp.path(), &["push", "-q", "--plain-http", "--sign-key", path(&key), path(&suite), &at]).ok();
     // The suite's manifest, in the registry's storage: its summary changed, same length.
-    let blobs = reg.data_dir().join("data/docker/registry/v2/blobs/sha256");
-    let mut tampered = 0;
-    for data in fs::read_dir(&blobs).unwrap().flatten().flat_map(|p| fs::read_dir(p.path()).unwrap().flatten()) {
-        let data = data.path().join("data");
-        let bytes = fs::read(&data).unwrap();
-        let text = String::from_utf8_lossy(&bytes);
-        if text.contains("\"schemaVersion\"") && text.contains("\"config\"") && text.contains("A tiny suite for tests")
-        {
-            fs::write(&data, text.replace("A tiny suite for tests", "A tiny suite for pests")).unwrap();
-            tampered += 1;
-        }
-    }
+    let tampered = reg.tamper_in_storage(|bytes| {
+        let text = String::from_utf8_lossy(bytes);
+        let manifest = text.contains("\"schemaVersion\"") && text.contains("\"config\"");
+        (manifest && text.contains("A tiny suite for tests"))
+            .then(|| text.replace("A tiny suite for tests", "A tiny suite for pests").into_bytes())
+    });
     assert_eq!(tampered, 1, "one suite manifest");
     let before = reg.requests().len();
     run_in(tmp.path(), &["pull", "--plain-http", &at, "-o", "out", "--verify-key", path(&public)])

@@ -259,39 +259,19 @@ print(envelope.payload.decode())
 "#;
 
 fn securesystemslib_python() -> PathBuf {
-    let cache = std::env::var_os("ZOO_OCI_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/zoo-oci"));
-    let python = cache.join("venv-securesystemslib/bin/python");
-    let ok = std::process::Command::new(&python)
-        .args(["-c", "import securesystemslib.dsse"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(ok, "setup error: securesystemslib is not installed in {}; run scripts/setup.sh", python.display());
-    python
+    crate::util::registry::setup_tool(
+        "venv-securesystemslib/bin/python",
+        &["-c", "import securesystemslib.dsse"],
+        "securesystemslib",
+    )
 }
 
 #[test]
 fn attach_publishes_a_signed_attestation_that_securesystemslib_verifies_and_inspect_shows() {
     require_tool("bwrap");
-    require_tool("openssl");
     let tmp = scratch();
     let dir = suite(tmp.path(), "", "0.6");
-    let (key, public) = (tmp.path().join("key.pem"), tmp.path().join("pub.pem"));
-    let made = std::process::Command::new("openssl")
-        .args(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out"])
-        .arg(&key)
-        .status()
-        .unwrap();
-    assert!(made.success());
-    let made = std::process::Command::new("openssl")
-        .args(["ec", "-pubout", "-in"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&public)
-        .output()
-        .unwrap();
-    assert!(made.status.success());
+    let (key, public) = key_pair(tmp.path(), "key", "prime256v1");
     // A folder has nowhere to publish to.
     run_in(tmp.path(), &["validate", path(&dir), "--attach", "--key", path(&key)]).code(2).stderr_has("--attach");
     let zoo = tmp.path().join("zoo");
@@ -323,17 +303,9 @@ fn attach_publishes_a_signed_attestation_that_securesystemslib_verifies_and_insp
     assert_eq!(predicate["harness"]["scriptDigest"], json["harness"]["script_digest"]);
     assert_eq!(predicate["dataset"]["files"].as_object().map(|f| f.len()), Some(5));
     // Another key: securesystemslib refuses it.
-    let other = tmp.path().join("other.pem");
-    let made = std::process::Command::new("openssl")
-        .args(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out"])
-        .arg(&other)
-        .status()
-        .unwrap();
-    assert!(made.success());
-    let other_pub = std::process::Command::new("openssl").args(["ec", "-pubout", "-in"]).arg(&other).output().unwrap();
-    fs::write(tmp.path().join("other.pub.pem"), &other_pub.stdout).unwrap();
+    let (_, other_public) = key_pair(tmp.path(), "other", "prime256v1");
     let refused = std::process::Command::new(securesystemslib_python())
-        .args(["-c", SSLIB_VERIFY, path(&envelope), path(&tmp.path().join("other.pub.pem"))])
+        .args(["-c", SSLIB_VERIFY, path(&envelope), path(&other_public)])
         .output()
         .unwrap();
     assert!(!refused.status.success(), "securesystemslib accepted another key");
@@ -353,13 +325,7 @@ fn attach_to_a_registry_without_the_referrers_api_goes_under_the_tag_schema() {
     let reg = Registry::plain();
     let tmp = scratch();
     let dir = suite(tmp.path(), "", "0.9");
-    let key = tmp.path().join("key.pem");
-    let made = std::process::Command::new("openssl")
-        .args(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out"])
-        .arg(&key)
-        .status()
-        .unwrap();
-    assert!(made.success());
+    let (key, _) = key_pair(tmp.path(), "key", "prime256v1");
     let at = reg.at("zoo/attested:1");
     run_in(tmp.path(), &["push", "-q", "--plain-http", path(&dir), &at]).ok();
     // Not reproduced is an outcome too: published, exit 1.

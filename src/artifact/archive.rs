@@ -261,6 +261,20 @@ fn each_entry<R: Read>(
     }
 }
 
+/// An entry's path, checked to stay inside, and whether it is a folder (else a regular file):
+/// links, devices and the rest are refused as extraction refuses them.
+fn checked_entry<R: Read>(entry: &tar::Entry<'_, R>, layer: &str) -> Result<(String, bool)> {
+    let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+    let Some(path) = safe_relative_path(&raw_path) else {
+        return Err(hostile(layer, format!("entry {raw_path:?} leaves the destination (absolute or ..)")));
+    };
+    let kind = entry.header().entry_type();
+    if !kind.is_dir() && !kind.is_file() {
+        return Err(hostile(layer, format!("entry {path:?} is a {kind:?}; only files and folders are allowed")));
+    }
+    Ok((path.to_string(), kind.is_dir()))
+}
+
 /// The files of a tar layer with their sizes and digests, read from `raw` without writing
 /// anything: what signing needs of a layer whose manifest lists no file digests. The same
 /// checks as extraction: paths stay inside, only files and folders, a path at most once.
@@ -274,17 +288,9 @@ pub fn file_digests<R: Read>(
     let mut files: Vec<FileRecord> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     each_entry(raw, blob, compression, bound, |mut entry| {
-        let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let Some(path) = safe_relative_path(&raw_path) else {
-            return Err(hostile(layer, format!("entry {raw_path:?} leaves the destination (absolute or ..)")));
-        };
-        let path = path.to_string();
-        let kind = entry.header().entry_type();
-        if kind.is_dir() {
+        let (path, folder) = checked_entry(&entry, layer)?;
+        if folder {
             return Ok(());
-        }
-        if !kind.is_file() {
-            return Err(hostile(layer, format!("entry {path:?} is a {kind:?}; only files and folders are allowed")));
         }
         if !seen.insert(path.clone()) {
             return Err(hostile(layer, format!("entry {path:?} appears twice")));
@@ -377,22 +383,14 @@ fn extract_entry<R: Read>(
     include: &dyn Fn(&str) -> bool,
     extracted: &mut Extracted,
 ) -> Result<()> {
-    let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-    let Some(path) = safe_relative_path(&raw_path) else {
-        return Err(hostile(layer, format!("entry {raw_path:?} leaves the destination (absolute or ..)")));
-    };
-    let path = path.to_string();
-    let kind = entry.header().entry_type();
-    if kind.is_dir() {
+    let (path, folder) = checked_entry(&entry, layer)?;
+    if folder {
         let full = dest.join(&path);
         if !extracted.folders.contains(&full) {
             fs::create_dir_all(&full).map_err(|e| Error::io("create", &full, e))?;
             extracted.folders.insert(full);
         }
         return Ok(());
-    }
-    if !kind.is_file() {
-        return Err(hostile(layer, format!("entry {path:?} is a {kind:?}; only files and folders are allowed")));
     }
     let claimed = entry.header().size().map_err(|e| tar_error(layer, e))?;
     let record = match expected {

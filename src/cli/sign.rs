@@ -64,24 +64,20 @@ pub async fn sign(global: &Global, args: SignArgs) -> Result<u8> {
     options.certificate = args.certificate;
     options.certificate_chain = args.certificate_chain;
     let report = ops::sign(&options, &global.context()).await?;
-    let event = serde_json::json!({"event": "signed", "subject": report.subject, "signature": report.signature, "files": report.files});
-    say(
-        global,
-        || format!("signed {} ({} files): signature {}", report.subject, report.files, report.signature),
-        event,
-    );
+    tell(global, "signed", &report.subject, report.files, &report.signature);
     Ok(0)
+}
+
+/// One line (or JSON event) for what `sign` or `verify` did.
+fn tell(global: &Global, done: &str, subject: &str, files: usize, signature: &str) {
+    let event = serde_json::json!({"event": done, "subject": subject, "signature": signature, "files": files});
+    say(global, || format!("{done} {subject} ({files} files): signature {signature}"), event);
 }
 
 pub async fn verify(global: &Global, args: VerifyArgs) -> Result<u8> {
     let trusted = args.key.or(args.certificate_chain).expect("clap requires one of --key and --certificate-chain");
     let options = VerifyOptions::new(location(&args.source)?, trusted);
     let report = ops::verify(&options, &global.context()).await?;
-    let event = serde_json::json!({"event": "verified", "subject": report.subject, "signature": report.signature, "files": report.files});
-    say(
-        global,
-        || format!("verified {} ({} files): signature {}", report.subject, report.files, report.signature),
-        event,
-    );
+    tell(global, "verified", &report.subject, report.files, &report.signature);
     Ok(0)
 }

@@ -125,15 +125,14 @@ impl Policy {
         if let Some(path) = explicit {
             return Policy::read(path).map(Some);
         }
+        if let Some(path) = std::env::var_os("ZOO_OCI_POLICY").filter(|v| !v.is_empty()) {
+            return Policy::read(Path::new(&path)).map(Some);
+        }
         let user = std::env::var_os("XDG_CONFIG_HOME")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
             .map(|config| config.join("zoo-oci/policy.json"));
-        let named = std::env::var_os("ZOO_OCI_POLICY").filter(|v| !v.is_empty()).map(PathBuf::from);
-        if let Some(path) = named {
-            return Policy::read(&path).map(Some);
-        }
         for path in user.into_iter().chain([PathBuf::from(SYSTEM_POLICY)]) {
             if path.is_file() {
                 return Policy::read(&path).map(Some);

@@ -278,6 +278,24 @@ pub fn require_tool(name: &str) {
     assert!(found, "setup error: `{name}` is not installed; run scripts/test.sh (it installs what the tests need)");
 }
 
+/// An ECDSA key pair made by openssl, as users make them: (private SEC1 PEM, public SPKI PEM),
+/// `DIR/NAME.pem` and `DIR/NAME.pub.pem`; `curve` is openssl's name (`prime256v1`, `secp384r1`).
+pub fn key_pair(dir: &Path, name: &str, curve: &str) -> (PathBuf, PathBuf) {
+    require_tool("openssl");
+    let private = dir.join(format!("{name}.pem"));
+    let public = dir.join(format!("{name}.pub.pem"));
+    let made = Command::new("openssl")
+        .args(["ecparam", "-name", curve, "-genkey", "-noout", "-out"])
+        .arg(&private)
+        .status()
+        .unwrap();
+    assert!(made.success(), "openssl ecparam");
+    let made =
+        Command::new("openssl").args(["ec", "-pubout", "-in"]).arg(&private).arg("-out").arg(&public).output().unwrap();
+    assert!(made.status.success(), "openssl ec -pubout");
+    (private, public)
+}
+
 /// Where `name` is on `PATH` (after [`require_tool`]'s check).
 pub fn which(name: &str) -> PathBuf {
     require_tool(name);

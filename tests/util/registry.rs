@@ -232,6 +232,23 @@ impl Registry {
         }
     }
 
+    /// Rewrites, in the registry's own storage, every blob `change` gives new bytes for (what
+    /// tampering on the server looks like); gives how many it rewrote.
+    pub fn tamper_in_storage(&self, change: impl Fn(&[u8]) -> Option<Vec<u8>>) -> usize {
+        let blobs = self.data_dir().join("data/docker/registry/v2/blobs/sha256");
+        let mut tampered = 0;
+        for prefix in fs::read_dir(&blobs).unwrap().flatten() {
+            for blob in fs::read_dir(prefix.path()).unwrap().flatten() {
+                let data = blob.path().join("data");
+                if let Some(changed) = change(&fs::read(&data).unwrap()) {
+                    fs::write(&data, changed).unwrap();
+                    tampered += 1;
+                }
+            }
+        }
+        tampered
+    }
+
     /// `ADDR/REPO:TAG`.
     pub fn at(&self, repo_tag: &str) -> String {
         format!("{}/{repo_tag}", self.addr)
@@ -314,33 +331,29 @@ pub fn uploads(requests: &[String]) -> usize {
     requests.iter().filter(|r| r.starts_with("POST ") && r.contains("/blobs/uploads/") && !r.contains("mount=")).count()
 }
 
-/// The Python interpreter of the virtualenv holding the ORAS SDK (made by scripts/setup.sh).
-pub fn oras_python() -> PathBuf {
+/// A program in one of the virtualenvs scripts/setup.sh makes under `$ZOO_OCI_CACHE` (else
+/// `~/.cache/zoo-oci`), `rel` below it, checked by running it with `probe`: a setup error naming
+/// `what` when it is not there.
+pub fn setup_tool(rel: &str, probe: &[&str], what: &str) -> PathBuf {
     let cache = std::env::var_os("ZOO_OCI_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/zoo-oci"));
-    let python = cache.join("venv/bin/python");
-    let ok =
-        Command::new(&python).args(["-c", "import oras.client"]).output().map(|o| o.status.success()).unwrap_or(false);
+    let program = cache.join(rel);
+    let ok = Command::new(&program).args(probe).output().is_ok_and(|o| o.status.success());
     assert!(
         ok,
-        "setup error: the ORAS Python SDK is not installed in {}; run scripts/test.sh (it installs it)",
-        python.display()
+        "setup error: {what} is not installed in {}; run scripts/setup.sh (scripts/test.sh runs it)",
+        program.display()
     );
-    python
+    program
 }
 
-/// PyPI's `model_signing` command (model-signing 1.1.1, in its virtualenv made by scripts/setup.sh).
+/// The Python interpreter of the virtualenv holding the ORAS SDK.
+pub fn oras_python() -> PathBuf {
+    setup_tool("venv/bin/python", &["-c", "import oras.client"], "the ORAS Python SDK")
+}
+
+/// PyPI's `model_signing` command (model-signing 1.1.1).
 pub fn model_signing() -> PathBuf {
-    let cache = std::env::var_os("ZOO_OCI_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/zoo-oci"));
-    let command = cache.join("venv-model-signing/bin/model_signing");
-    let ok = Command::new(&command).arg("--help").output().map(|o| o.status.success()).unwrap_or(false);
-    assert!(
-        ok,
-        "setup error: model-signing is not installed in {}; run scripts/setup.sh (scripts/test.sh runs it)",
-        command.display()
-    );
-    command
+    setup_tool("venv-model-signing/bin/model_signing", &["--help"], "model-signing")
 }
