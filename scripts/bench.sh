@@ -11,6 +11,11 @@
 #       registry against curl moving the same 4 blobs one connection at a time; then a 19-byte
 #       change to config.json: the bytes its re-push uploads and the bytes its pull into the
 #       shared cache (after the first version's) downloads;
+#   (e) a catalogue of CATALOG_SUITES suites in one registry (issue 25), each in its own
+#       repository (the iris example's manifest under another name): index with an empty cache,
+#       against a plain client reading the same catalogue, tag lists and manifests with as many
+#       requests in flight (scripts/bench_catalog.py plain); then, with one repository pushed in
+#       between, the index again with the cache the first one filled (checked to show it);
 #   (d) the large file of (a) pulled through nginx limiting each connection to LIMIT_MBPS
 #       (CDNs, object stores), against curl through the same limit (one connection). nginx lets
 #       each request have its first second of bytes at once, so parts smaller than LIMIT_MBPS
@@ -31,6 +36,8 @@
 #                    tmpfs); needs about 5×SIZE_MB + 12×SHARD_MB MiB plus (2×RUNS+2)×FILES×4 KiB
 #   BENCH_REGISTRY=0 skip the registry steps (and so (c), (d));  BENCH_SMALL=0 skip (b);
 #   BENCH_SCALE=0    skip (c) and (d)
+#   CATALOG_SUITES=3000  suites in (e);  CATALOG_CONCURRENCY=8  requests in flight in (e)
+#   BENCH_CATALOG=0  skip (e);  BENCH_CATALOG_ONLY=1  run (e) alone
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mb=${SIZE_MB:-1024}
@@ -39,7 +46,12 @@ runs=${RUNS:-3}
 with_registry=${BENCH_REGISTRY:-1}
 with_small=${BENCH_SMALL:-1}
 with_scale=${BENCH_SCALE:-1}
-[ "$with_registry" = 1 ] || with_scale=0
+with_catalog=${BENCH_CATALOG:-1}
+catalog_only=${BENCH_CATALOG_ONLY:-0}
+catalog_suites=${CATALOG_SUITES:-3000}
+catalog_concurrency=${CATALOG_CONCURRENCY:-8}
+if [ "$catalog_only" = 1 ]; then with_catalog=1 with_small=0 with_scale=0 size_mb=1; fi
+[ "$with_registry" = 1 ] || { with_scale=0; with_catalog=0; }
 shard_mb=${SHARD_MB:-256}
 limit_mbps=${LIMIT_MBPS:-16}
 
@@ -188,6 +200,7 @@ digest=sha256:$hex
 echo '{}' >"$work/no-auth.json"
 skopeo=(env "REGISTRY_AUTH_FILE=$work/no-auth.json" "DOCKER_CONFIG=$work/docker" skopeo)
 
+if [ "$catalog_only" = 0 ]; then
 for round in $(seq "$runs"); do
   layout=$work/layout-$round
   measure openssl 'openssl dgst -sha256' "$big_bytes" openssl dgst -sha256 "$weights"
@@ -245,6 +258,7 @@ for round in $(seq "$runs"); do
   fi
   rm -rf "$layout"
 done
+fi
 
 # (b) Many small files in a dataset folder, 1,000 to a subfolder.
 if [ "$with_small" = 1 ]; then
@@ -385,6 +399,34 @@ YAML
   done
 fi
 
+# (e) A catalogue of thousands of suites: index cold, the plain client, index again.
+if [ "$with_catalog" = 1 ]; then
+  start_registry
+  cc=$catalog_concurrency
+  "$zoo" push -q --plain-http examples/iris-logreg "$addr/zoo/template:1.0" >/dev/null
+  python3 scripts/bench_catalog.py populate "$addr" zoo/template:1.0 "$catalog_suites" >/dev/null
+  suites=$((catalog_suites + 1))
+  # count FILE: the suites an index JSON lists.
+  count() { python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["suites"]))' "$1"; }
+  for round in $(seq "$runs"); do
+    measure plain-index "plain client, ${cc} at once" 0 python3 scripts/bench_catalog.py plain "$addr" "$cc"
+    grep -q "^$suites manifests of $suites repositories" "$work/out.plain-index" ||
+      fail "the plain client read $(cat "$work/out.plain-index"), not $suites manifests"
+    index_cache=$work/index-cache-$round
+    measure index "index, empty cache" 0 env ZOO_OCI_CACHE="$index_cache" \
+      "$zoo" index -q --plain-http --concurrency "$cc" --format json -o "$work/index.json" "$addr"
+    [ "$(count "$work/index.json")" = "$suites" ] || fail "index listed $(count "$work/index.json") of $suites suites"
+    ZOO_OCI_CACHE=$work/copy-cache "$zoo" copy -q --plain-http "$addr/zoo/template:1.0" "$addr/zoo/new-$round:1.0" >/dev/null
+    suites=$((suites + 1))
+    measure reindex "index again, 1 new" 0 env ZOO_OCI_CACHE="$index_cache" \
+      "$zoo" index -q --plain-http --concurrency "$cc" --format json -o "$work/reindex.json" "$addr"
+    [ "$(count "$work/reindex.json")" = "$suites" ] || fail "the second index listed $(count "$work/reindex.json") of $suites suites"
+    grep -q "\"$addr/zoo/new-$round:1.0\"" "$work/reindex.json" || fail "the second index lacks zoo/new-$round"
+    rm -rf "$index_cache"
+  done
+  stop_registry
+fi
+
 # The tables. A step's ratio is its speed over its ceiling's (the ceiling's seconds over the
 # step's), so more is better; a re-push's ceiling is the first push.
 declare -A ceilings=(
@@ -393,6 +435,7 @@ declare -A ceilings=(
   [small-push]=tar-c [small-repush]=small-push [small-pull]=tar-x
   [shard-push]=curl-put4 [shard-pull]=curl-get4 [config-push]=shard-push [config-pull]=shard-pull
   [lim-pull]=lim-curl
+  [index]=plain-index [reindex]=index
 )
 has() { [ -n "${secs[$1]:-}" ]; }
 # div A B: A / B to 2 decimals; n/a when either took under 10 ms, what %e resolves.
@@ -401,13 +444,18 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a < 0.01 || b < 0.01) print "n/a"; 
 # The tables go through sed to lose the padding at the ends of lines.
 {
 echo
-scenarios="(a) one ${size_mb} MiB random file"
+if [ "$catalog_only" = 1 ]; then scenarios="(a) not run"; else scenarios="(a) one ${size_mb} MiB random file"; fi
 [ "$with_registry" = 1 ] || scenarios+=", no registry"
 if [ "$with_small" = 1 ]; then scenarios+="; (b) ${files} files of 512 B"; else scenarios+="; (b) not run"; fi
 if [ "$with_scale" = 1 ]; then
   scenarios+="; (c) 4 shards of ${shard_mb} MiB; (d) (a)'s file behind ${limit_mbps} MB/s a connection"
 else
   scenarios+="; (c), (d) not run"
+fi
+if [ "$with_catalog" = 1 ]; then
+  scenarios+="; (e) ${catalog_suites} suites, ${catalog_concurrency} requests at once"
+else
+  scenarios+="; (e) not run"
 fi
 echo "$scenarios; best of $runs runs, warm page cache;"
 echo "scratch folder on $(df --output=fstype "$work" | tail -1) (${work%/*}); $(nproc) cores, load average $load_before" \
@@ -416,7 +464,7 @@ row='%-4s %-20s %8s %8s %10s  %-22s %6s   %s\n'
 # shellcheck disable=SC2059
 printf "$row" '' step seconds MB/s 'peak RSS' ceiling ratio 'every run (s)'
 for key in "${order[@]}"; do
-  case $key in small-* | tar-*) part=b ;; shard-* | config-* | curl-put4 | curl-get4) part=c ;; lim-*) part=d ;; *) part=a ;; esac
+  case $key in plain-index | index | reindex) part=e ;; small-* | tar-*) part=b ;; shard-* | config-* | curl-put4 | curl-get4) part=c ;; lim-*) part=d ;; *) part=a ;; esac
   rate=$(awk -v n="${bytes[$key]}" -v s="${secs[$key]}" 'BEGIN { if (s < 0.01) print "n/a"; else printf "%.0f", n / 1e6 / s }')
   mib=$(awk -v k="${rss[$key]}" 'BEGIN { printf "%.1f MiB", k / 1024 }')
   set -- "$part" "${label[$key]}" "${secs[$key]}" "$rate" "$mib"
@@ -497,4 +545,8 @@ line 'config-only change: re-push < 1 MiB' "$(kib "$config_push_bytes")" le 1024
 line 'config-only change: cache pull < 1 MiB' "$(kib "$config_pull_bytes")" le 1024 "KiB downloaded"
 line 'limited pull <= 0.5x curl time (2x speed)' "$(times lim-pull lim-curl)" le 0.5 "x curl's time"
 line 'peak RSS <= 100 MiB, (c) and (d)' "$(peak shard-push shard-pull config-push config-pull lim-pull)" le 100 "MiB"
+# The bar of issue 25, set for 3,000 suites.
+line 'index <= 3x the plain parallel client' "$(times index plain-index)" le 3 "x the plain client's time"
+line 'index again < 0.25x the first' "$(times reindex index)" le 0.25 "x the first index's time"
+line 'peak RSS < 150 MiB, index' "$(peak index reindex)" le 150 "MiB"
 } | sed 's/ *$//'

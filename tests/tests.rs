@@ -6,6 +6,7 @@ mod architecture;
 mod artifact;
 mod browse;
 mod cache;
+mod catalogue;
 mod check;
 mod container;
 mod conventions;

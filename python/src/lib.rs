@@ -362,6 +362,7 @@ fn inspect(py: Python<'_>, r#ref: &str, net: Net) -> PyResult<String> {
 
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (location, task, framework, license, query, net, tags_max_age_seconds=None, refresh=false))]
 fn index(
     py: Python<'_>,
     location: &str,
@@ -370,9 +371,17 @@ fn index(
     license: Option<String>,
     query: Option<String>,
     net: Net,
+    tags_max_age_seconds: Option<f64>,
+    refresh: bool,
 ) -> PyResult<String> {
     let mut options = ops::IndexOptions::new(Scope::parse(location).map_err(|e| to_py(py, e))?);
     options.filters = zoo_oci::index::Filters { task, framework, license, query };
+    if let Some(age) = seconds(tags_max_age_seconds, "tags_max_age", true)? {
+        options.tags_max_age = age;
+    }
+    if refresh {
+        options.tags_max_age = std::time::Duration::ZERO;
+    }
     run(py, net, None, move |context| Box::pin(async move { ops::index(&options, &context).await.map(|r| json(&r)) }))
 }
 

@@ -384,6 +384,8 @@ def index(
     framework: Optional[str] = None,
     license: Optional[str] = None,
     query: Optional[str] = None,
+    tags_max_age: Optional[float] = None,
+    refresh: bool = False,
     **options: Unpack[RegistryOptions],
 ) -> List[Suite]:
     """Every suite of a registry, a namespace, a repository or a layout, one per version.
@@ -398,6 +400,10 @@ def index(
         framework: Keep suites with a variant in this framework.
         license: Keep suites whose licence expression has this part (case-insensitive).
         query: Free text, looked for in name, summary, task, keywords, frameworks and README.
+        tags_max_age: Seconds a registry repository's tags, once listed, are used from the
+            shared cache without listing them again (default 900); new repositories show
+            regardless, as the catalogue is read every time.
+        refresh: List every repository's tags again (`tags_max_age=0`).
         **options: The registry options (`zoo_oci.RegistryOptions`), as for `pull`.
 
     Returns:
@@ -418,6 +424,8 @@ def index(
         license,
         query,
         _options.net(options, "index"),
+        tags_max_age,
+        refresh,
     )
     data = _json.loads(text)
     entries = data.get("suites", []) if isinstance(data, dict) else data

@@ -75,6 +75,8 @@ def index(
     license: Optional[str],
     query: Optional[str],
     net: Net,
+    tags_max_age_seconds: Optional[float] = None,
+    refresh: bool = False,
 ) -> str:
     """JSON of `zoo-oci index --format json LOCATION` (its "suites" list, filtered)."""
 

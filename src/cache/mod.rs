@@ -7,9 +7,11 @@
 //! files/sha256/ab/<hex>[.x]    every file pulled, once, by its sha256 (`.x`: executable), read-only
 //! layers/sha256/<hex>.json     what a layer holds (paths, sizes, sha256s): a cached layer is never
 //!                              downloaded again, by any suite that has it
-//! blobs/sha256/<hex>           manifests and configs, for offline use
+//! blobs/sha256/<hex>           manifests and configs, for offline use and for `index`
 //! refs/<registry>/<repo>/@<tag>, refs/oci/<id>/@<tag>
 //!                              the manifest a tag last resolved to (`ZOO_OCI_OFFLINE=1` reads these)
+//! catalogues/<registry>.json   `index`'s tag book of a registry: each repository's tags as last
+//!                              listed, and when ([`crate::index::remembered`])
 //! snapshots/<hex>/             a suite as pulled: its files, hard links into files/, and .zoo-oci.json
 //! locks/                       flock(2) files: pulls hold cache.lock shared, rm and prune exclusive;
 //!                              one pull fills a snapshot at a time
@@ -249,6 +251,11 @@ impl Cache {
     pub fn read_blob(&self, digest: &str) -> Option<Vec<u8>> {
         let bytes = fs::read(self.blob_path(digest).ok()?).ok()?;
         (digest::of_bytes(&bytes) == digest).then_some(bytes)
+    }
+
+    /// Keeps a manifest or config (bytes already checked against `digest`) for later reads.
+    pub fn keep_blob(&self, digest: &str, bytes: &[u8]) -> Result<()> {
+        self.put_blob(digest, bytes)
     }
 
     fn put_blob(&self, digest: &str, bytes: &[u8]) -> Result<()> {

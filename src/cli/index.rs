@@ -49,6 +49,13 @@ pub struct IndexArgs {
     /// such as GHCR), or these layouts of a folder of layouts (their paths in it); repeatable.
     #[arg(long = "repo", value_name = "NAME")]
     pub repos: Vec<String>,
+    /// In a registry, use a repository's tags as an index listed them within this long (kept
+    /// in the shared cache) instead of listing them again; new repositories show regardless.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = super::parse_duration)]
+    pub tags_max_age: std::time::Duration,
+    /// List every repository's tags again (the same as --tags-max-age 0).
+    #[arg(long)]
+    pub refresh: bool,
     #[command(flatten)]
     pub net: super::RegistryFlags,
 }
@@ -71,8 +78,14 @@ pub async fn run(global: &Global, args: IndexArgs) -> Result<u8> {
         scope: Scope::parse(&args.location)?,
         repositories: args.repos,
         filters: Filters { task: args.task, framework: args.framework, license: args.license, query: args.query },
+        tags_max_age: if args.refresh { std::time::Duration::ZERO } else { args.tags_max_age },
     };
     let index = ops::index(&options, &global.context()).await?;
+    if !global.quiet {
+        for note in &index.notes {
+            eprintln!("note: {}", super::printable(note));
+        }
+    }
     let text = match args.format {
         IndexFormat::Table => render::table(&index),
         IndexFormat::Json => serde_json::to_string_pretty(&index).expect("json") + "\n",

@@ -2,17 +2,25 @@
 //! manifests alone, grouped by modality and task, filtered, and rendered as a terminal table,
 //! JSON, Markdown or one self-contained HTML page. The JSON shape is `schemas/index.schema.json`.
 
+pub mod remembered;
 pub mod render;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+
+use self::remembered::{Remembering, TagBook};
 
 use crate::artifact::attestation::{self, Validation};
 use crate::artifact::decode::SuiteView;
 use crate::artifact::media;
+use crate::cache::Cache;
 use crate::error::{Error, Result};
 use crate::reference::Reference;
 use crate::store::Source;
@@ -39,6 +47,10 @@ pub struct Index {
     pub suites: Vec<SuiteEntry>,
     /// Manifests that are not model suites, or could not be read, and why.
     pub skipped: Vec<Skipped>,
+    /// What the reader should know of how complete the catalogue is: a pull-through cache
+    /// listing only what it has seen, tags as listed a while ago.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// One suite version.
@@ -321,42 +333,94 @@ fn find_layouts(root: &Path, source: &str, skipped: &mut Vec<Skipped>) -> Vec<St
     layouts
 }
 
+/// How a registry is walked.
+#[derive(Debug, Clone, Copy)]
+pub struct RegistryWalk<'a> {
+    /// Requests in flight at most (tag lists, manifests, configs).
+    pub concurrency: usize,
+    /// The shared cache: what was read by digest is kept there and read back, and each
+    /// repository's tags in the registry's tag book ([`remembered`]).
+    pub cache: Option<&'a Cache>,
+    /// How long a repository's tags, once listed, are used without listing them again; zero
+    /// lists every repository's tags.
+    pub tags_max_age: Duration,
+}
+
 /// Walks a registry: the repositories named, or those its catalogue lists (under `namespace`),
-/// their tags and manifests, `concurrency` repositories at a time.
+/// their tags and manifests. `walk.concurrency` requests are in flight at most, whether the
+/// registry holds many repositories of few tags or few of many.
 pub async fn walk_registry(
     registry: &RegistryStore,
     namespace: Option<&str>,
     repositories: &[String],
-    concurrency: usize,
+    walk: &RegistryWalk<'_>,
 ) -> Result<Index> {
-    let repos = if repositories.is_empty() { registry.catalog(namespace).await? } else { repositories.to_vec() };
+    let whole_catalogue = repositories.is_empty();
+    let repos = if whole_catalogue { registry.catalog(namespace).await? } else { repositories.to_vec() };
     let source = match namespace {
         Some(ns) => format!("{}/{ns}", registry.registry()),
         None => registry.registry().to_string(),
     };
-    let per_repo: Vec<Vec<Found>> = stream::iter(repos)
+    let concurrency = walk.concurrency.max(1);
+    let slots = Semaphore::new(concurrency);
+    let book = Mutex::new(TagBook::open(walk.cache, registry.registry()));
+    let from_the_book = AtomicUsize::new(0);
+    let (slots, book_ref, from_the_book_ref) = (&slots, &book, &from_the_book);
+    let per_repo: Vec<Vec<Found>> = stream::iter(&repos)
         .map(|repo| async move {
             let base = format!("{}/{repo}", registry.registry());
-            let target = match registry.repository(&repo).await {
-                Ok(t) => t,
+            let known = book_ref.lock().expect("no panics").fresh(repo, walk.tags_max_age);
+            let target = Remembering::new(registry, repo, walk.cache, known);
+            let tags = {
+                let _slot = slots.acquire().await.expect("never closed");
+                target.tags().await
+            };
+            let tags = match tags {
+                Ok(tags) => tags,
                 Err(e) => return vec![Found::Skipped(Skipped { location: base, reason: e.to_string() })],
             };
-            match target.tags().await {
-                Ok(tags) => {
-                    let mut found = Vec::new();
-                    for tag in tags.iter().filter(|t| !is_referrers_tag(t)) {
-                        found.push(read_one(&target, tag, &format!("{base}:{tag}"), &base).await);
-                    }
-                    mark_reproduced(&mut found, &validations_by_tags(&target, &tags).await);
-                    found
-                }
-                Err(e) => vec![Found::Skipped(Skipped { location: base, reason: e.to_string() })],
+            if target.from_the_book() {
+                from_the_book_ref.fetch_add(1, Ordering::Relaxed);
             }
+            let (target, base) = (&target, &base);
+            let mut found: Vec<Found> = stream::iter(tags.iter().filter(|t| !is_referrers_tag(t)))
+                .map(|tag| async move {
+                    let _slot = slots.acquire().await.expect("never closed");
+                    read_one(target, tag, &format!("{base}:{tag}"), base).await
+                })
+                .buffer_unordered(concurrency)
+                .collect()
+                .await;
+            let validations = {
+                let _slot = slots.acquire().await.expect("never closed");
+                validations_by_tags(target, &tags).await
+            };
+            mark_reproduced(&mut found, &validations);
+            if let Some(listing) = target.listing(&tags) {
+                book_ref.lock().expect("no panics").record(repo, listing);
+            }
+            found
         })
-        .buffer_unordered(concurrency.max(1))
+        .buffer_unordered(concurrency)
         .collect()
         .await;
-    Ok(assemble(&source, per_repo.into_iter().flatten().collect()))
+    let mut book = book.into_inner().expect("no panics");
+    if whole_catalogue && namespace.is_none() {
+        // Gone from the catalogue: gone from the book.
+        let listed: std::collections::BTreeSet<&str> = repos.iter().map(String::as_str).collect();
+        book.retain(|r| listed.contains(r));
+    }
+    book.save();
+    let mut index = assemble(&source, per_repo.into_iter().flatten().collect());
+    let kept = from_the_book.into_inner();
+    if kept > 0 {
+        index.notes.push(format!(
+            "the tags of {kept} of {} repositories are as listed within the last {} (--refresh lists them again)",
+            repos.len(),
+            humantime::format_duration(walk.tags_max_age)
+        ));
+    }
+    Ok(index)
 }
 
 /// An index of one: the suite `view` describes, listed as the catalogue of `repository` would
@@ -530,8 +594,14 @@ fn assemble(source: &str, found: Vec<Found>) -> Index {
         ))
     });
     skipped.sort_by(|a, b| a.location.cmp(&b.location));
-    let mut index =
-        Index { zoo_oci_index: FORMAT_VERSION, source: source.to_string(), counts: BTreeMap::new(), suites, skipped };
+    let mut index = Index {
+        zoo_oci_index: FORMAT_VERSION,
+        source: source.to_string(),
+        counts: BTreeMap::new(),
+        suites,
+        skipped,
+        notes: Vec::new(),
+    };
     recount(&mut index);
     index
 }

@@ -1,5 +1,7 @@
 //! `index`: a categorised catalogue of every suite in a registry, a namespace or a layout.
 
+use std::time::Duration;
+
 use super::Context;
 use crate::copy;
 use crate::error::{Error, Result, Side};
@@ -21,12 +23,26 @@ pub struct IndexOptions {
     pub repositories: Vec<String>,
     /// Keep only the suites every given filter accepts.
     pub filters: Filters,
+    /// In a registry, how long a repository's tags, once listed, are used from the shared
+    /// cache without listing them again ([`DEFAULT_TAGS_MAX_AGE`]); zero lists them all again.
+    /// The catalogue is read every time, so new repositories show whatever this is.
+    pub tags_max_age: Duration,
 }
+
+/// How long an index keeps a repository's tags by default: long enough that indexing a zoo
+/// again a few minutes later costs its catalogue and what is new, short enough that a tag moved
+/// in a known repository shows within the quarter hour without asking.
+pub const DEFAULT_TAGS_MAX_AGE: Duration = Duration::from_secs(15 * 60);
 
 impl IndexOptions {
     /// Catalogues everything `scope` holds, unfiltered.
     pub fn new(scope: Scope) -> Self {
-        IndexOptions { scope, repositories: Vec::new(), filters: Filters::default() }
+        IndexOptions {
+            scope,
+            repositories: Vec::new(),
+            filters: Filters::default(),
+            tags_max_age: DEFAULT_TAGS_MAX_AGE,
+        }
     }
 }
 
@@ -64,7 +80,27 @@ pub async fn index(options: &IndexOptions, context: &Context) -> Result<Index> {
                     _ => r.clone(),
                 })
                 .collect();
-            index::walk_registry(&store, namespace.as_deref(), &repositories, context.concurrency.max(4)).await?
+            let cache = context.cache().ok();
+            let walk = index::RegistryWalk {
+                concurrency: context.concurrency.max(4),
+                cache: cache.as_ref(),
+                tags_max_age: options.tags_max_age,
+            };
+            let mut catalogue = index::walk_registry(&store, namespace.as_deref(), &repositories, &walk).await?;
+            // Only a walk of the catalogue is incomplete through a cache: named repositories
+            // are fetched from its origin like any pull.
+            if repositories.is_empty() {
+                let probe = match catalogue.suites.first() {
+                    Some(suite) => suite.repository.trim_start_matches(&format!("{registry}/")).to_string(),
+                    None => namespace.as_deref().map_or("zoo-oci-probe".into(), |ns| format!("{ns}/zoo-oci-probe")),
+                };
+                if store.is_pull_through_cache(&probe).await {
+                    catalogue.notes.insert(0, format!(
+                        "{registry} is a pull-through cache: its catalogue lists only the repositories it has been asked for; index its origin for the whole zoo, or name repositories with --repo (fetched through the cache)"
+                    ));
+                }
+            }
+            catalogue
         }
         Scope::Suite(location) => {
             if !options.repositories.is_empty() {

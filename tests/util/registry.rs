@@ -102,6 +102,9 @@ pub struct Setup {
     pub no_delete: bool,
     /// A pull-through cache of this origin (`http://HOST:PORT`): Distribution's `proxy` mode.
     pub proxy_of: Option<String>,
+    /// The largest catalogue page it gives (`catalog.maxentries`; Distribution's default 1000),
+    /// refusing a larger `n`.
+    pub catalog_max_entries: Option<u32>,
 }
 
 pub fn free_port() -> u16 {
@@ -167,6 +170,9 @@ impl Registry {
         }
         if let Some(origin) = &setup.proxy_of {
             config.push_str(&format!("proxy:\n  remoteurl: {origin}\n"));
+        }
+        if let Some(n) = setup.catalog_max_entries {
+            config.push_str(&format!("catalog:\n  maxentries: {n}\n"));
         }
         if setup.auth {
             require_tool("htpasswd");

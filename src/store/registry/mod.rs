@@ -68,6 +68,10 @@ pub struct Transport {
     pub mirrors: crate::store::mirrors::Mirrors,
 }
 
+/// The page size asked of paged lists (catalogue, tags): Distribution's largest by default
+/// (its `catalog.maxentries`), so that 3,000 repositories are three requests.
+const LIST_PAGE: usize = 1000;
+
 /// Where docker and podman look for a registry's CAs.
 pub const SYSTEM_CERTS_DIRS: [&str; 2] = ["/etc/docker/certs.d", "/etc/containers/certs.d"];
 
@@ -203,41 +207,37 @@ impl RegistryStore {
         Ok(store)
     }
 
+    /// Whether the registry is a pull-through cache, whose catalogue lists only what it has
+    /// been asked for. Told without writing anything: it is sent a manifest whose config no
+    /// registry holds (the all-zero digest), which a registry of its own refuses as
+    /// `MANIFEST_BLOB_UNKNOWN` before storing a byte, and Distribution in proxy mode refuses as
+    /// `UNSUPPORTED` (405). Anything else (a refusal of our credentials included) says no.
+    pub async fn is_pull_through_cache(&self, repository: &str) -> bool {
+        const PROBE: &str = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","size":2},"layers":[]}"#;
+        let url = self.api.url(&format!("/v2/{repository}/manifests/{}", digest::of_bytes(PROBE.as_bytes())));
+        let doing = format!("asking {} whether it is a pull-through cache", self.registry());
+        let scope = TokenScope::push(repository);
+        let send =
+            self.api.send(&scope, &doing, |http| http.put(&url).header(CONTENT_TYPE, media::OCI_MANIFEST).body(PROBE));
+        match send.await {
+            Ok(response) if response.status() == StatusCode::METHOD_NOT_ALLOWED => {
+                Refusal::read(response).await.codes.iter().any(|c| c == "UNSUPPORTED")
+            }
+            _ => false,
+        }
+    }
+
     /// The registry's repositories (`/v2/_catalog`, page by page), those under `prefix` if given.
     pub async fn catalog(&self, prefix: Option<&str>) -> Result<Vec<String>> {
-        const PAGE: usize = 100;
-        #[derive(serde::Deserialize)]
-        struct Page {
-            #[serde(default)]
-            repositories: Vec<String>,
-        }
         let doing = format!("listing the repositories of {} (/v2/_catalog)", self.registry());
-        let mut all: Vec<String> = Vec::new();
-        let mut path = format!("/v2/_catalog?n={PAGE}");
-        loop {
-            let url = self.api.url(&path);
-            let response = self.api.send(&TokenScope::catalog(), &doing, |http| http.get(&url)).await?;
-            if response.status() != StatusCode::OK {
-                let e = self.api.refusal(Refusal::read(response).await, &doing);
-                return Err(e.with_hint(
+        let mut all = self.list_pages("/v2/_catalog", "repositories", &TokenScope::catalog(), &doing).await.map_err(
+            |e| match e.kind() {
+                ErrorKind::Transport(_) => e,
+                _ => e.with_hint(
                     "this registry may not offer its catalogue (GHCR, Docker Hub don't): name repositories with --repo",
-                ));
-            }
-            let link = next_page(response.headers());
-            let body = read_limited(response, media::MANIFEST_LIMIT).await.map_err(|e| self.read_error(e, &doing))?;
-            let page: Page = serde_json::from_slice(&body)
-                .map_err(|e| Error::malformed(format!("{doing}: the answer is not a catalogue")).with_cause(e))?;
-            let (n, last) = (page.repositories.len(), page.repositories.last().cloned());
-            let before = all.len();
-            all.extend(page.repositories);
-            // Registries that page say so with a Link header; one that ignores `n` returns
-            // everything at once. A page that adds nothing ends the walk either way.
-            match (link, last) {
-                (Some(next), _) if all.len() > before => path = next,
-                (None, Some(last)) if n >= PAGE => path = format!("/v2/_catalog?n={PAGE}&last={last}"),
-                _ => break,
-            }
-        }
+                ),
+            },
+        )?;
         if let Some(prefix) = prefix {
             let prefix = prefix.trim_end_matches('/');
             all.retain(|r| r == prefix || r.starts_with(&format!("{prefix}/")));
@@ -245,6 +245,62 @@ impl RegistryStore {
         all.sort();
         all.dedup();
         Ok(all)
+    }
+
+    /// Walks a paged list (`/v2/_catalog`, `/v2/NAME/tags/list`): the names under `field` of
+    /// every page. Pages of [`LIST_PAGE`] are asked for; a registry that refuses that size
+    /// (Distribution's `catalog.maxentries` below it: `PAGINATION_NUMBER_INVALID`) is asked
+    /// again without `n`, for pages of its own size. The next page is the one the `Link` header
+    /// names; without one, a full page goes on from its last name (`last`), as the distribution
+    /// spec says; a registry that ignores `n` answers everything at once. A page that adds
+    /// nothing, or a `Link` back to a page already read, ends the walk.
+    async fn list_pages(&self, base: &str, field: &str, scope: &TokenScope, doing: &str) -> Result<Vec<String>> {
+        let mut names: Vec<String> = Vec::new();
+        let mut asked = Some(LIST_PAGE);
+        let mut path = format!("{base}?n={LIST_PAGE}");
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            seen.insert(path.clone());
+            let url = self.api.url(&path);
+            let response = self.api.send(scope, doing, |http| http.get(&url)).await?;
+            if response.status() != StatusCode::OK {
+                let refusal = Refusal::read(response).await;
+                if asked.is_some() && names.is_empty() && refusal.codes.iter().any(|c| c == "PAGINATION_NUMBER_INVALID")
+                {
+                    asked = None;
+                    path = base.to_string();
+                    continue;
+                }
+                return Err(self.api.refusal(refusal, doing));
+            }
+            let link = next_page(response.headers());
+            let body = read_limited(response, media::MANIFEST_LIMIT).await.map_err(|e| self.read_error(e, doing))?;
+            let page: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|e| Error::malformed(format!("{doing}: the answer is not a list of {field}")).with_cause(e))?;
+            let page: Vec<String> = match page.get(field) {
+                Some(serde_json::Value::Null) | None => Vec::new(),
+                Some(list) => serde_json::from_value(list.clone()).map_err(|e| {
+                    Error::malformed(format!("{doing}: `{field}` is not a list of names")).with_cause(e)
+                })?,
+            };
+            let full = asked.is_some_and(|n| page.len() >= n);
+            let last = page.last().cloned();
+            names.extend(page);
+            let next = match (link, last) {
+                (Some(next), Some(_)) => next,
+                (None, Some(last)) if full => {
+                    // Names are [a-z0-9._/-] (tags add A-Z); `/` is what a query may not hold raw.
+                    let last = last.replace('%', "%25").replace('/', "%2F").replace('&', "%26").replace('+', "%2B");
+                    format!("{base}?n={}&last={last}", asked.unwrap_or(LIST_PAGE))
+                }
+                _ => break,
+            };
+            if seen.contains(&next) {
+                break;
+            }
+            path = next;
+        }
+        Ok(names)
     }
 
     fn pull_scope(&self) -> TokenScope {
@@ -722,30 +778,9 @@ impl Source for RegistryStore {
     }
 
     async fn tags(&self) -> Result<Vec<String>> {
-        #[derive(serde::Deserialize)]
-        struct Page {
-            tags: Option<Vec<String>>,
-        }
         let doing = self.doing("listing tags");
-        let mut tags = Vec::new();
-        let mut path = format!("/v2/{}/tags/list?n=1000", self.repository);
-        loop {
-            let url = self.api.url(&path);
-            let response = self.api.send(&self.pull_scope(), &doing, |http| http.get(&url)).await?;
-            if response.status() != StatusCode::OK {
-                return Err(self.api.refusal(Refusal::read(response).await, &doing));
-            }
-            let next = next_page(response.headers());
-            let body = read_limited(response, media::MANIFEST_LIMIT).await.map_err(|e| self.read_error(e, &doing))?;
-            let page: Page = serde_json::from_slice(&body)
-                .map_err(|e| Error::malformed(format!("{doing}: the answer is not a tag list")).with_cause(e))?;
-            let added = page.tags.as_ref().is_some_and(|t| !t.is_empty());
-            tags.extend(page.tags.unwrap_or_default());
-            match next {
-                Some(next) if added => path = next,
-                _ => break,
-            }
-        }
+        let base = format!("/v2/{}/tags/list", self.repository);
+        let mut tags = self.list_pages(&base, "tags", &self.pull_scope(), &doing).await?;
         tags.sort();
         tags.dedup();
         Ok(tags)
