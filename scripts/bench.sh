@@ -465,7 +465,7 @@ row='%-4s %-20s %8s %8s %10s  %-22s %6s   %s\n'
 printf "$row" '' step seconds MB/s 'peak RSS' ceiling ratio 'every run (s)'
 for key in "${order[@]}"; do
   case $key in plain-index | index | reindex) part=e ;; small-* | tar-*) part=b ;; shard-* | config-* | curl-put4 | curl-get4) part=c ;; lim-*) part=d ;; *) part=a ;; esac
-  rate=$(awk -v n="${bytes[$key]}" -v s="${secs[$key]}" 'BEGIN { if (s < 0.01) print "n/a"; else printf "%.0f", n / 1e6 / s }')
+  rate=$(awk -v n="${bytes[$key]}" -v s="${secs[$key]}" 'BEGIN { if (n == 0) print "-"; else if (s < 0.01) print "n/a"; else printf "%.0f", n / 1e6 / s }')
   mib=$(awk -v k="${rss[$key]}" 'BEGIN { printf "%.1f MiB", k / 1024 }')
   set -- "$part" "${label[$key]}" "${secs[$key]}" "$rate" "$mib"
   first=1
