@@ -303,3 +303,42 @@ fn a_mirror_serving_other_bytes_is_an_integrity_error_for_it_and_the_next_is_tri
         std::fs::read(suite.join("models/model.safetensors")).unwrap()
     );
 }
+
+#[test]
+fn a_mirror_sending_other_bytes_for_a_blob_is_skipped_for_it_and_the_origin_sends_it() {
+    let tmp = scratch();
+    let (origin, mirror, suite) = origin_and_mirror(tmp.path());
+    let weights = std::fs::read(suite.join("models/model.safetensors")).unwrap();
+    // The mirror's copy of the safetensors layer (a raw layer: the file's bytes) changed in its
+    // storage, same length.
+    // So did the test set's tar layer, extracted as it streams in: a value in sample-3.csv.
+    let tampered = mirror.tamper_in_storage(|bytes| {
+        let tar = bytes.len() > 512 && &bytes[257..262] == b"ustar";
+        let sample = bytes.windows(7).position(|w| w == b"a,b\n3,6");
+        if bytes == weights.as_slice() {
+            let mut changed = bytes.to_vec();
+            let last = changed.len() - 1;
+            changed[last] ^= 0xff;
+            Some(changed)
+        } else if let (true, Some(at)) = (tar, sample) {
+            let mut changed = bytes.to_vec();
+            changed[at + 6] = b'7';
+            Some(changed)
+        } else {
+            None
+        }
+    });
+    assert_eq!(tampered, 2);
+    let mirror_host = mirror.at("").trim_end_matches('/').to_string();
+    let at = origin.at("zoo/mirrored:1");
+    let run = run_in(tmp.path(), &["pull", "--plain-http", "--mirror", &mirror_host, &at, "-o", "out"]);
+    run.ok().stderr_has(&format!("mirror {mirror_host} skipped for blob sha256:")).stderr_has("other bytes");
+    assert_eq!(std::fs::read(tmp.path().join("out/models/model.safetensors")).unwrap(), weights);
+    assert_same_tree(&suite, &tmp.path().join("out"));
+    assert_eq!(run.stderr.matches("skipped for blob").count(), 2, "a line each: {}", run.stderr);
+    // The mirror served the manifest and every other layer; the origin those two blobs.
+    assert_eq!(record(&tmp.path().join("out"))["mirror"], mirror_host.as_str());
+    let from_origin: Vec<String> = origin.requests().into_iter().filter(|r| r.contains("/blobs/")).collect();
+    assert_eq!(from_origin.len(), 2, "{from_origin:#?}");
+    assert!(origin.requests().iter().all(|r| !r.contains("/manifests/")), "{:#?}", origin.requests());
+}

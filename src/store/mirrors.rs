@@ -16,11 +16,13 @@
 //! resets connections, or does not have the reference, is skipped at once with one line. Writes
 //! never go to a mirror.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
 
 use super::{BlobReader, Referrers, Source, Store};
 use crate::artifact::manifest::Descriptor;
@@ -207,6 +209,8 @@ pub struct MirroredSource {
     chosen: std::sync::Mutex<Option<usize>>,
     events: Events,
     origin_name: String,
+    /// Blobs the serving mirror sent other bytes for: the origin's to send from then on.
+    refused_blobs: Arc<Mutex<HashSet<String>>>,
 }
 
 impl MirroredSource {
@@ -291,11 +295,25 @@ impl Source for MirroredSource {
     }
 
     async fn fetch_blob(&self, descriptor: &Descriptor) -> Result<BlobReader> {
+        let Some(mirror) = self.serving_mirror() else {
+            return self.current().await?.fetch_blob(descriptor).await;
+        };
+        if self.refused_blobs.lock().expect("no panics").contains(&descriptor.digest) {
+            return self.origin().await?.fetch_blob(descriptor).await;
+        }
         match self.current().await?.fetch_blob(descriptor).await {
-            Err(e) if self.serving_mirror().is_some() && skip_mirror(&e) => {
-                self.origin().await?.fetch_blob(descriptor).await
-            }
-            result => result,
+            Ok(reader) => Ok(Box::pin(MirrorBlob {
+                inner: reader,
+                hasher: Sha256::new(),
+                descriptor: descriptor.clone(),
+                read: 0,
+                checked: false,
+                refusal: None,
+                mirror,
+                refused: self.refused_blobs.clone(),
+            })),
+            Err(e) if skip_mirror(&e) => self.origin().await?.fetch_blob(descriptor).await,
+            Err(e) => Err(e),
         }
     }
 
@@ -315,6 +333,82 @@ impl Source for MirroredSource {
             Some(i) => self.mirrors[i].1.referrers(),
             None => self.origin.get().and_then(|o| o.referrers()),
         }
+    }
+}
+
+/// A blob as a mirror sends it, hashed on the way: once its size has passed, bytes that are
+/// not its digest fail the read with an error the download retries, and the blob is marked for
+/// the origin, so that the next attempt asks the origin. (Every destination verifies what it
+/// reads anyway; this check is what turns a lying mirror into a detour instead of a failure.)
+struct MirrorBlob {
+    inner: BlobReader,
+    hasher: Sha256,
+    descriptor: Descriptor,
+    read: u64,
+    checked: bool,
+    /// The refusal, given again to every later read: a reader that drains the rest after a
+    /// failure (to tell a corrupt blob from a hostile one) must not see an ordinary end.
+    refusal: Option<Error>,
+    mirror: String,
+    refused: Arc<Mutex<HashSet<String>>>,
+}
+
+impl MirrorBlob {
+    /// The failure of a blob whose bytes are not its digest (or that ran past its size).
+    fn refuse(&mut self, why: &str) -> std::io::Error {
+        self.refused.lock().expect("no panics").insert(self.descriptor.digest.clone());
+        let message = format!(
+            "mirror {} skipped for blob {}: it sent {why}; the origin is asked",
+            self.mirror, self.descriptor.digest
+        );
+        // Said once, by the download's retry line that carries this error.
+        let error = Error::integrity(crate::error::IntegrityFailure::DigestMismatch, message).retryable();
+        self.refusal = Some(error.clone());
+        std::io::Error::other(crate::stream::ProducerError(error))
+    }
+}
+
+impl tokio::io::AsyncRead for MirrorBlob {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        if let Some(refusal) = &this.refusal {
+            return Poll::Ready(Err(std::io::Error::other(crate::stream::ProducerError(refusal.clone()))));
+        }
+        let before = buf.filled().len();
+        let room = buf.remaining() > 0;
+        match this.inner.as_mut().poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {}
+            other => return other,
+        }
+        let new = &buf.filled()[before..];
+        if this.checked {
+            // Past the check (a reader making sure of the end): nothing more to say.
+            return Poll::Ready(Ok(()));
+        }
+        this.hasher.update(new);
+        this.read += new.len() as u64;
+        let size = this.descriptor.size;
+        if new.is_empty() && room && this.read < size {
+            this.checked = true;
+            return Poll::Ready(Err(this.refuse(&format!("only {} of its {size} bytes", this.read))));
+        }
+        if this.read > size {
+            this.checked = true;
+            return Poll::Ready(Err(this.refuse(&format!("more than its {size} bytes"))));
+        }
+        if this.read == size {
+            this.checked = true;
+            let sha256 = crate::digest::format(std::mem::take(&mut this.hasher));
+            if sha256 != this.descriptor.digest {
+                return Poll::Ready(Err(this.refuse("other bytes")));
+            }
+        }
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -356,5 +450,6 @@ pub async fn open_reader(
         chosen: std::sync::Mutex::new(None),
         events: events.clone(),
         origin_name: location.with_reference(None).to_string(),
+        refused_blobs: Arc::default(),
     }))
 }
