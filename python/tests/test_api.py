@@ -341,6 +341,24 @@ def test_index_lists_suites_and_its_filters_narrow_the_list(where, registry, tmp
     assert zoo_oci.index(location, task="tabular-classification", framework="onnx", **opts) == []
 
 
+def test_index_keeps_a_registrys_tags_for_tags_max_age_and_refresh_lists_them_again(registry, tmp_path, namespace):
+    tiny = small_suite(tmp_path)
+    at = registry.at(f"{namespace}/tiny:1")
+    zoo_oci.push(tiny, at, quiet=True, plain_http=True)
+    location = registry.at(namespace)
+    assert [s.version for s in zoo_oci.index(location, plain_http=True)] == ["1.0.0"]
+    # The same tag now holds another version of the suite.
+    yaml = (tiny / "zoo.yaml").read_text().replace('version: "1.0.0"', 'version: "2.0.0"')
+    (tiny / "zoo.yaml").write_text(yaml)
+    zoo_oci.push(tiny, at, quiet=True, plain_http=True)
+    # Within the default age, the tags as the first index listed them; then listed again.
+    assert [s.version for s in zoo_oci.index(location, plain_http=True)] == ["1.0.0"]
+    assert [s.version for s in zoo_oci.index(location, refresh=True, plain_http=True)] == ["2.0.0"]
+    assert [s.version for s in zoo_oci.index(location, tags_max_age=0, plain_http=True)] == ["2.0.0"]
+    with pytest.raises(zoo_oci.UsageError, match="tags_max_age"):
+        zoo_oci.index(location, tags_max_age=-1, plain_http=True)
+
+
 # --------------------------------------------------------------------------------------------
 # copy and pull
 # --------------------------------------------------------------------------------------------

@@ -366,11 +366,11 @@ pub async fn walk_registry(
     let book = Mutex::new(TagBook::open(walk.cache, registry.registry()));
     let from_the_book = AtomicUsize::new(0);
     let (slots, book_ref, from_the_book_ref) = (&slots, &book, &from_the_book);
-    let per_repo: Vec<Vec<Found>> = stream::iter(&repos)
-        .map(|repo| async move {
+    let per_repo: Vec<Vec<Found>> = stream::iter(repos.iter().cloned())
+        .map(|repo: String| async move {
             let base = format!("{}/{repo}", registry.registry());
-            let known = book_ref.lock().expect("no panics").fresh(repo, walk.tags_max_age);
-            let target = Remembering::new(registry, repo, walk.cache, known);
+            let known = book_ref.lock().expect("no panics").fresh(&repo, walk.tags_max_age);
+            let target = Remembering::new(registry, &repo, walk.cache, known);
             let tags = {
                 let _slot = slots.acquire().await.expect("never closed");
                 target.tags().await
@@ -382,11 +382,12 @@ pub async fn walk_registry(
             if target.from_the_book() {
                 from_the_book_ref.fetch_add(1, Ordering::Relaxed);
             }
+            let versions: Vec<String> = tags.iter().filter(|t| !is_referrers_tag(t)).cloned().collect();
             let (target, base) = (&target, &base);
-            let mut found: Vec<Found> = stream::iter(tags.iter().filter(|t| !is_referrers_tag(t)))
-                .map(|tag| async move {
+            let mut found: Vec<Found> = stream::iter(versions)
+                .map(|tag: String| async move {
                     let _slot = slots.acquire().await.expect("never closed");
-                    read_one(target, tag, &format!("{base}:{tag}"), base).await
+                    read_one(target, &tag, &format!("{base}:{tag}"), base).await
                 })
                 .buffer_unordered(concurrency)
                 .collect()
@@ -397,7 +398,7 @@ pub async fn walk_registry(
             };
             mark_reproduced(&mut found, &validations);
             if let Some(listing) = target.listing(&tags) {
-                book_ref.lock().expect("no panics").record(repo, listing);
+                book_ref.lock().expect("no panics").record(&repo, listing);
             }
             found
         })
