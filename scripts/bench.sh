@@ -16,6 +16,9 @@
 #       against a plain client reading the same catalogue, tag lists and manifests with as many
 #       requests in flight (scripts/bench_catalog.py plain); then, with one repository pushed in
 #       between, the index again with the cache the first one filled (checked to show it);
+#   (f) the site of SITE_SUITES suites (issue 26): `index --format site` into a new folder, then
+#       again unchanged (checked to rewrite nothing), and the front page's ready time in headless
+#       Chromium (tests/site/ready.mjs: DOMContentLoaded and load from file://, best of 5);
 #   (d) the large file of (a) pulled through nginx limiting each connection to LIMIT_MBPS
 #       (CDNs, object stores), against curl through the same limit (one connection). nginx lets
 #       each request have its first second of bytes at once, so parts smaller than LIMIT_MBPS
@@ -37,7 +40,9 @@
 #   BENCH_REGISTRY=0 skip the registry steps (and so (c), (d));  BENCH_SMALL=0 skip (b);
 #   BENCH_SCALE=0    skip (c) and (d)
 #   CATALOG_SUITES=3000  suites in (e);  CATALOG_CONCURRENCY=8  requests in flight in (e)
-#   BENCH_CATALOG=0  skip (e);  BENCH_CATALOG_ONLY=1  run (e) alone
+#   SITE_SUITES=500  suites in (f)
+#   BENCH_CATALOG=0  skip (e);  BENCH_SITE=0  skip (f)
+#   BENCH_ONLY=ef    run only the parts named (letters a to f)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mb=${SIZE_MB:-1024}
@@ -47,11 +52,20 @@ with_registry=${BENCH_REGISTRY:-1}
 with_small=${BENCH_SMALL:-1}
 with_scale=${BENCH_SCALE:-1}
 with_catalog=${BENCH_CATALOG:-1}
-catalog_only=${BENCH_CATALOG_ONLY:-0}
+with_site=${BENCH_SITE:-1}
 catalog_suites=${CATALOG_SUITES:-3000}
 catalog_concurrency=${CATALOG_CONCURRENCY:-8}
-if [ "$catalog_only" = 1 ]; then with_catalog=1 with_small=0 with_scale=0 size_mb=1; fi
-[ "$with_registry" = 1 ] || { with_scale=0; with_catalog=0; }
+site_suites=${SITE_SUITES:-500}
+with_core=1
+only=${BENCH_ONLY:-}
+if [ -n "$only" ]; then
+  # part LETTER: whether BENCH_ONLY names it.
+  part() { case $only in *"$1"*) echo 1 ;; *) echo 0 ;; esac; }
+  with_core=$(part a) with_small=$(part b) with_catalog=$(part e) with_site=$(part f)
+  if [ "$(part c)$(part d)" = 00 ]; then with_scale=0; fi
+  [ "$with_core" = 1 ] || size_mb=1
+fi
+[ "$with_registry" = 1 ] || { with_scale=0; with_catalog=0; with_site=0; }
 shard_mb=${SHARD_MB:-256}
 limit_mbps=${LIMIT_MBPS:-16}
 
@@ -200,7 +214,7 @@ digest=sha256:$hex
 echo '{}' >"$work/no-auth.json"
 skopeo=(env "REGISTRY_AUTH_FILE=$work/no-auth.json" "DOCKER_CONFIG=$work/docker" skopeo)
 
-if [ "$catalog_only" = 0 ]; then
+if [ "$with_core" = 1 ]; then
 for round in $(seq "$runs"); do
   layout=$work/layout-$round
   measure openssl 'openssl dgst -sha256' "$big_bytes" openssl dgst -sha256 "$weights"
@@ -427,6 +441,29 @@ if [ "$with_catalog" = 1 ]; then
   stop_registry
 fi
 
+# (f) The site of a zoo: written, written again unchanged, and its front page in Chromium.
+site_ready=
+if [ "$with_site" = 1 ]; then
+  need node "scripts/setup.sh installs it"
+  [ -d tests/site/node_modules/puppeteer-core ] || fail "tests/site/node_modules lacks puppeteer-core: run scripts/setup.sh"
+  start_registry
+  "$zoo" push -q --plain-http examples/iris-logreg "$addr/zoo/template:1.0" >/dev/null
+  python3 scripts/bench_catalog.py populate "$addr" zoo/template:1.0 "$site_suites" >/dev/null
+  for round in $(seq "$runs"); do
+    site=$work/site-$round
+    measure site "site, $((site_suites + 1)) suites" 0 env ZOO_OCI_CACHE="$work/site-cache-$round" \
+      "$zoo" index -q --plain-http --format site -o "$site" "$addr"
+    [ "$(find "$site" -name index.html | wc -l)" = "$((site_suites + 2))" ] || fail "the site lacks pages"
+    measure site-again "site again, unchanged" 0 env ZOO_OCI_CACHE="$work/site-cache-$round" \
+      "$zoo" index --plain-http --format site -o "$site" "$addr"
+    grep -q " 0 files written" "$work/err" || fail "writing the site again rewrote files: $(cat "$work/err")"
+  done
+  node tests/site/ready.mjs "$site" 5 >"$work/ready.json" || fail "ready.mjs failed"
+  site_ready=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(min(l["load"] for l in r["loads"]), min(l["domContentLoaded"] for l in r["loads"]), r["suites"])' "$work/ready.json")
+  rm -rf "$work"/site-*
+  stop_registry
+fi
+
 # The tables. A step's ratio is its speed over its ceiling's (the ceiling's seconds over the
 # step's), so more is better; a re-push's ceiling is the first push.
 declare -A ceilings=(
@@ -444,7 +481,7 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a < 0.01 || b < 0.01) print "n/a"; 
 # The tables go through sed to lose the padding at the ends of lines.
 {
 echo
-if [ "$catalog_only" = 1 ]; then scenarios="(a) not run"; else scenarios="(a) one ${size_mb} MiB random file"; fi
+if [ "$with_core" = 0 ]; then scenarios="(a) not run"; else scenarios="(a) one ${size_mb} MiB random file"; fi
 [ "$with_registry" = 1 ] || scenarios+=", no registry"
 if [ "$with_small" = 1 ]; then scenarios+="; (b) ${files} files of 512 B"; else scenarios+="; (b) not run"; fi
 if [ "$with_scale" = 1 ]; then
@@ -457,6 +494,7 @@ if [ "$with_catalog" = 1 ]; then
 else
   scenarios+="; (e) not run"
 fi
+if [ "$with_site" = 1 ]; then scenarios+="; (f) a site of ${site_suites} suites"; else scenarios+="; (f) not run"; fi
 echo "$scenarios; best of $runs runs, warm page cache;"
 echo "scratch folder on $(df --output=fstype "$work" | tail -1) (${work%/*}); $(nproc) cores, load average $load_before" \
   "at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
@@ -464,7 +502,7 @@ row='%-4s %-20s %8s %8s %10s  %-22s %6s   %s\n'
 # shellcheck disable=SC2059
 printf "$row" '' step seconds MB/s 'peak RSS' ceiling ratio 'every run (s)'
 for key in "${order[@]}"; do
-  case $key in plain-index | index | reindex) part=e ;; small-* | tar-*) part=b ;; shard-* | config-* | curl-put4 | curl-get4) part=c ;; lim-*) part=d ;; *) part=a ;; esac
+  case $key in plain-index | index | reindex) part=e ;; site | site-again) part=f ;; small-* | tar-*) part=b ;; shard-* | config-* | curl-put4 | curl-get4) part=c ;; lim-*) part=d ;; *) part=a ;; esac
   rate=$(awk -v n="${bytes[$key]}" -v s="${secs[$key]}" 'BEGIN { if (n == 0) print "-"; else if (s < 0.01) print "n/a"; else printf "%.0f", n / 1e6 / s }')
   mib=$(awk -v k="${rss[$key]}" 'BEGIN { printf "%.1f MiB", k / 1024 }')
   set -- "$part" "${label[$key]}" "${secs[$key]}" "$rate" "$mib"
@@ -549,4 +587,12 @@ line 'peak RSS <= 100 MiB, (c) and (d)' "$(peak shard-push shard-pull config-pus
 line 'index <= 3x the plain parallel client' "$(times index plain-index)" le 3 "x the plain client's time"
 line 'index again < 0.25x the first' "$(times reindex index)" le 0.25 "x the first index's time"
 line 'peak RSS < 150 MiB, index' "$(peak index reindex)" le 150 "MiB"
+# The bar of issue 26, set for 500 suites.
+line 'site of 500 suites written < 60 s' "$(if has site; then echo "${secs[site]}"; fi)" le 60 "s"
+ready_ms=${site_ready%% *}
+line 'front page ready < 1.5 s (Chromium, load)' "$(if [ -n "$site_ready" ]; then awk -v m="$ready_ms" 'BEGIN { printf "%.2f", m / 1000 }'; fi)" le 1.5 "s"
+if [ -n "$site_ready" ]; then
+  read -r load dcl named <<<"$site_ready"
+  echo "front page: DOMContentLoaded ${dcl} ms, load ${load} ms (best of 5 loads from file://), ${named} suites in its table"
+fi
 } | sed 's/ *$//'

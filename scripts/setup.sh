@@ -15,6 +15,9 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium fonts-dejavu-core)
 command -v umoci >/dev/null 2>&1 || need_apt+=(umoci)
 # bubblewrap: the sandbox `zoo-oci validate` runs a suite's validate script in.
 command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
+# Node.js and npm run the site's browser tests (puppeteer-core driving Debian's Chromium).
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 # nginx limits each connection's rate in front of a registry (the parallel-range download's test).
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need_apt+=(nginx-light)
 # Virtualenvs (the readers below, the Python package's build and tests): Debian splits venv and
@@ -30,7 +33,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
-for tool in skopeo docker-registry htpasswd openssl chromium umoci bwrap; do
+for tool in skopeo docker-registry htpasswd openssl chromium umoci bwrap node npm; do
   command -v "$tool" >/dev/null || { echo "setup: $tool is still missing after install" >&2; exit 1; }
 done
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || { echo "setup: nginx is still missing after install" >&2; exit 1; }
@@ -63,6 +66,16 @@ if ! "$sslib_venv/bin/python" -c 'import securesystemslib.dsse, cryptography' 2>
   echo "setup: installing securesystemslib into $sslib_venv" >&2
   python3 -m venv "$sslib_venv"
   "$sslib_venv/bin/pip" install --quiet --disable-pip-version-check 'securesystemslib[crypto]==1.6.0'
+fi
+
+# npm's puppeteer-core and axe-core for the site's browser tests (tests/site/check.mjs), at the
+# versions tests/site/package-lock.json pins; puppeteer-core downloads no browser (Debian's
+# Chromium is driven).
+if ! (cd tests/site && node -e 'require.resolve("puppeteer-core"); require.resolve("axe-core")' 2>/dev/null) ||
+  ! cmp -s tests/site/package-lock.json tests/site/node_modules/.package-lock.json.zoo-oci; then
+  echo "setup: installing puppeteer-core and axe-core into tests/site/node_modules" >&2
+  (cd tests/site && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  cp tests/site/package-lock.json tests/site/node_modules/.package-lock.json.zoo-oci
 fi
 
 # skopeo refuses to run without a signature policy; a fresh machine may have none.

@@ -72,7 +72,7 @@ fn a_catalogue_in_small_pages_is_walked_whole_and_a_second_index_reads_only_what
     assert_eq!(other.count(), 0, "only the catalogue was read: {requests:#?}");
     assert_eq!((tag_lists, manifests), (0, 0));
     assert!(stderr.contains("the tags of 5 of 5 repositories are as listed within the last 15m"), "{stderr}");
-    assert!(second["notes"][0].as_str().unwrap().contains("--refresh"), "{second}");
+    assert!(second.get("notes").is_none(), "the JSON is the catalogue's, the same as before: {second}");
 
     // A repository pushed in between shows, and is the only one read.
     run_in(tmp.path(), &["copy", "-q", "--plain-http", &reg.at("zoo/s0:1"), &reg.at("zoo/new:2")]).ok();

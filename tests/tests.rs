@@ -34,6 +34,7 @@ mod runtime;
 mod scale;
 mod shared_cache;
 mod signing;
+mod site;
 mod tls;
 mod tour;
 mod transfers;

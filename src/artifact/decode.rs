@@ -77,6 +77,57 @@ pub struct SuiteView {
     pub kitfile: Option<Value>,
 }
 
+/// One entry of what a layer holds, as its manifest says: a file it lists, or, for a layer
+/// whose files are not listed (more than 1,000 of them, or another tool's tar), the layer as
+/// one entry standing for them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ListedFile {
+    /// Suite-relative path (a folder's, ending in `/`, for a layer standing for its files).
+    pub path: String,
+    /// Size in bytes (for a layer standing for its files, their total when recorded).
+    pub size: u64,
+    /// `sha256:<hex>` of its bytes (the layer's, for a layer standing for its files).
+    pub digest: String,
+    /// Packed with mode 0755.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub executable: bool,
+    /// Set when this entry stands for a whole layer whose files are not listed: their count,
+    /// when recorded (0 when not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer_files: Option<u64>,
+}
+
+impl LayerView {
+    /// The layer's files as the manifest lists them; else the layer as one entry: a raw layer
+    /// is one file (its digest is the file's sha256), a tar layer stands for the files it holds.
+    pub fn listed_files(&self) -> Vec<ListedFile> {
+        if let Some(files) = &self.files {
+            return files
+                .iter()
+                .map(|f| ListedFile {
+                    path: f.path.clone(),
+                    size: f.size,
+                    digest: f.sha256.clone(),
+                    executable: f.executable,
+                    layer_files: None,
+                })
+                .collect();
+        }
+        let path =
+            self.filepath.clone().or_else(|| self.name.clone()).unwrap_or_else(|| self.descriptor.digest.clone());
+        vec![ListedFile {
+            path,
+            size: self.unpacked_size.unwrap_or(self.descriptor.size),
+            digest: self.descriptor.digest.clone(),
+            executable: false,
+            layer_files: match self.storage {
+                Storage::Raw => None,
+                Storage::Tar(_) => Some(self.file_count.unwrap_or(0)),
+            },
+        }]
+    }
+}
+
 /// The facts of a ModelPack config (model-spec `config.go`), as other tools write them.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelPackConfig {

@@ -71,6 +71,8 @@ pub enum IndexFormat {
     Markdown,
     /// One self-contained HTML page.
     Html,
+    /// A static site in the folder -o names: a front page, a page per suite, index.json.
+    Site,
 }
 
 pub async fn run(global: &Global, args: IndexArgs) -> Result<u8> {
@@ -80,17 +82,37 @@ pub async fn run(global: &Global, args: IndexArgs) -> Result<u8> {
         filters: Filters { task: args.task, framework: args.framework, license: args.license, query: args.query },
         tags_max_age: if args.refresh { std::time::Duration::ZERO } else { args.tags_max_age },
     };
+    if args.format == IndexFormat::Site && args.output.is_none() {
+        return Err(crate::Error::usage("--format site writes a folder: name it with -o DIR")
+            .with_hint("e.g. zoo-oci index REGISTRY --format site -o site/"));
+    }
     let index = ops::index(&options, &global.context()).await?;
     if !global.quiet {
-        for note in &index.notes {
+        for note in index.notes.iter().chain(&index.run_notes) {
             eprintln!("note: {}", super::printable(note));
         }
+    }
+    if args.format == IndexFormat::Site {
+        let dir = args.output.as_deref().expect("checked above");
+        let written = crate::index::site::write(dir, &crate::index::site::build(&index))?;
+        if !global.quiet {
+            eprintln!(
+                "wrote the site of {} to {}: {} written, {} unchanged{}",
+                crate::format::count(written.suites, "suite", "suites"),
+                dir.display(),
+                crate::format::count(written.written, "file", "files"),
+                written.unchanged,
+                if written.removed > 0 { format!(", {} removed", written.removed) } else { String::new() }
+            );
+        }
+        return Ok(0);
     }
     let text = match args.format {
         IndexFormat::Table => render::table(&index),
         IndexFormat::Json => serde_json::to_string_pretty(&index).expect("json") + "\n",
         IndexFormat::Markdown => render::markdown(&index),
         IndexFormat::Html => render::html(&index),
+        IndexFormat::Site => unreachable!("written above"),
     };
     match &args.output {
         Some(path) => {

@@ -4,6 +4,7 @@
 
 pub mod remembered;
 pub mod render;
+pub mod site;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -28,6 +29,7 @@ use crate::store::layout::LayoutStore;
 use crate::store::registry::RegistryStore;
 use crate::taxonomy;
 
+pub use crate::artifact::decode::ListedFile;
 pub use crate::artifact::variant::Variant;
 
 /// Version of the index JSON shape.
@@ -51,6 +53,11 @@ pub struct Index {
     /// listing only what it has seen, tags as listed a while ago.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// What the reader of this run's output should know that is not the catalogue's (tags used
+    /// as an earlier run listed them): told on the terminal, kept out of what is written, so
+    /// that indexing an unchanged zoo writes the same bytes.
+    #[serde(skip)]
+    pub run_notes: Vec<String>,
 }
 
 /// One suite version.
@@ -94,6 +101,51 @@ pub struct SuiteEntry {
     pub readme: Option<String>,
     /// The command that pulls it.
     pub pull: String,
+    /// Its files under their classes, as the manifest lists them (a layer whose files are
+    /// not listed stands for them), in layer order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<SuiteFile>,
+    /// The datasets it names: shipped (a path, and the layer's digest) or to download (a URL,
+    /// its sha256 and size when known).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub datasets: Vec<DatasetEntry>,
+}
+
+/// A file of a suite, under its class.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SuiteFile {
+    /// `model`, `scripts`, `notebooks`, `dataset`, `readme`, `license` or `docs`.
+    pub class: String,
+    /// The file (or the layer standing for files it does not list).
+    #[serde(flatten)]
+    pub file: ListedFile,
+}
+
+/// A dataset a suite names.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DatasetEntry {
+    /// Name.
+    pub name: String,
+    /// `test`, `validation`, `train`, `calibration` or `other`.
+    pub role: String,
+    /// Shipped: its file or folder in the suite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Shipped: the digest of the layer holding it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Not shipped: where to get it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// sha256 of the download, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Size of the download in bytes, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// The dataset's own licence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
 }
 
 /// One metric value.
@@ -415,7 +467,7 @@ pub async fn walk_registry(
     let mut index = assemble(&source, per_repo.into_iter().flatten().collect());
     let kept = from_the_book.into_inner();
     if kept > 0 {
-        index.notes.push(format!(
+        index.run_notes.push(format!(
             "the tags of {kept} of {} repositories are as listed within the last {} (--refresh lists them again)",
             repos.len(),
             humantime::format_duration(walk.tags_max_age)
@@ -525,7 +577,36 @@ fn entry(view: &SuiteView, tag: &str, location: &str, repository: &str) -> Suite
     // Another tool's artifact: what its ModelPack config says.
     let config = view.model_config.as_ref().map(|c| &c.descriptor);
     let joined = |v: &Vec<String>| (!v.is_empty()).then(|| v.join(" AND "));
+    let files = view
+        .layers
+        .iter()
+        .flat_map(|l| l.listed_files().into_iter().map(|file| SuiteFile { class: l.class.to_string(), file }))
+        .collect();
+    let datasets = d
+        .map(|d| {
+            d.datasets
+                .iter()
+                .map(|ds| {
+                    let layer = view.layers.iter().find(|l| {
+                        l.class == crate::suite::Class::Dataset && l.name.as_deref() == Some(ds.name.as_str())
+                    });
+                    DatasetEntry {
+                        name: ds.name.clone(),
+                        role: ds.role.clone(),
+                        path: ds.path.clone(),
+                        digest: layer.map(|l| l.descriptor.digest.clone()),
+                        url: ds.url.clone(),
+                        sha256: ds.sha256.clone(),
+                        size: ds.size,
+                        license: ds.license.clone(),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     SuiteEntry {
+        files,
+        datasets,
         version: view.version().map(String::from).unwrap_or_else(|| tag.to_string()),
         summary: d
             .and_then(|d| d.summary.clone())
@@ -602,6 +683,7 @@ fn assemble(source: &str, found: Vec<Found>) -> Index {
         suites,
         skipped,
         notes: Vec::new(),
+        run_notes: Vec::new(),
     };
     recount(&mut index);
     index

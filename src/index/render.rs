@@ -12,7 +12,7 @@ use crate::suite::card::body as without_front_matter;
 use crate::taxonomy;
 
 /// `onnx opset 13`, `gguf`, or empty.
-fn format_with_opset(v: &super::Variant) -> String {
+pub(super) fn format_with_opset(v: &super::Variant) -> String {
     match (&v.format, v.opset) {
         (Some(f), Some(o)) => format!("{f} opset {o}"),
         (Some(f), None) => f.clone(),
@@ -21,7 +21,7 @@ fn format_with_opset(v: &super::Variant) -> String {
     }
 }
 
-fn headline_metric(s: &SuiteEntry) -> String {
+pub(super) fn headline_metric(s: &SuiteEntry) -> String {
     s.metrics
         .first()
         .map(|m| format!("{} {}{}", m.kind, trim_float(m.value), reproduced_mark(m.reproduced.as_ref())))
@@ -38,7 +38,7 @@ fn reproduced_mark(r: Option<&super::Reproduced>) -> &'static str {
 }
 
 /// What a validation found of a metric, said for people: `reproduced 2026-12-07 (90)`.
-fn reproduced_text(r: Option<&super::Reproduced>) -> String {
+pub(super) fn reproduced_text(r: Option<&super::Reproduced>) -> String {
     match r {
         Some(r) => format!(
             "{} {} ({})",
@@ -50,7 +50,7 @@ fn reproduced_text(r: Option<&super::Reproduced>) -> String {
     }
 }
 
-fn trim_float(v: f64) -> String {
+pub(super) fn trim_float(v: f64) -> String {
     let text = format!("{v:.4}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::Context;
-use crate::artifact::decode::{self, LayerView, SuiteView};
+use crate::artifact::decode::{LayerView, SuiteView};
 use crate::artifact::media;
 use crate::artifact::variant::Variant;
 use crate::copy;
@@ -280,30 +280,18 @@ fn files_by_class(view: &SuiteView) -> BTreeMap<Class, ClassFiles> {
     by_class
 }
 
-/// A layer's files as the record lists them; else the layer as one entry: a raw layer is one
-/// file (its digest is the file's sha256), a tar layer stands for the files it holds.
+/// A layer's files as the record lists them, else the layer as one entry
+/// ([`LayerView::listed_files`]).
 fn layer_files(layer: &LayerView) -> Vec<(String, FileState)> {
-    if let Some(files) = &layer.files {
-        return files
-            .iter()
-            .map(|f| {
-                let state =
-                    FileState { size: f.size, digest: f.sha256.clone(), executable: f.executable, layer_files: None };
-                (f.path.clone(), state)
-            })
-            .collect();
-    }
-    let path = layer.filepath.clone().or_else(|| layer.name.clone()).unwrap_or_else(|| layer.descriptor.digest.clone());
-    let whole = FileState {
-        size: layer.unpacked_size.unwrap_or(layer.descriptor.size),
-        digest: layer.descriptor.digest.clone(),
-        executable: false,
-        layer_files: match layer.storage {
-            decode::Storage::Raw => None,
-            decode::Storage::Tar(_) => Some(layer.file_count.unwrap_or(0)),
-        },
-    };
-    vec![(path, whole)]
+    layer
+        .listed_files()
+        .into_iter()
+        .map(|f| {
+            let state =
+                FileState { size: f.size, digest: f.digest, executable: f.executable, layer_files: f.layer_files };
+            (f.path, state)
+        })
+        .collect()
 }
 
 fn compare_class(class: Class, old: Option<&ClassFiles>, new: Option<&ClassFiles>) -> Option<ClassDiff> {
