@@ -57,7 +57,7 @@ impl Site {
 }
 
 /// tiny 1.0.0 and 1.1.0 (a notebook more, a metric changed) in zoo/tiny, zebra-tab 3.1 in
-/// lab/zebra-tab.
+/// lab/zebra-tab, and the iris example (a real README: tables, code) in zoo/iris-logreg.
 fn zoo() -> Site {
     let tmp = scratch();
     let root = tmp.path().to_path_buf();
@@ -73,13 +73,15 @@ fn zoo() -> Site {
     run_in(&root, &["push", "-q", "--plain-http", tiny.to_str().unwrap(), &reg.at("zoo/tiny:1.1.0")]).ok();
     let tab = tabular_suite(&root);
     run_in(&root, &["push", "-q", "--plain-http", tab.to_str().unwrap(), &reg.at("lab/zebra-tab:3.1")]).ok();
+    let iris = example("iris-logreg");
+    run_in(&root, &["push", "-q", "--plain-http", iris.to_str().unwrap(), &reg.at("zoo/iris-logreg:1.0")]).ok();
     Site { _tmp: tmp, root, reg }
 }
 
 #[test]
 fn the_site_has_a_grouped_front_page_a_page_per_suite_with_every_version_and_the_json() {
     let site = zoo();
-    site.write(&[]).ok().stderr_has("wrote the site of 2 suites");
+    site.write(&[]).ok().stderr_has("wrote the site of 3 suites");
     let front = site.page("index.html");
     // Sections per modality and per task, each headed by its label, holding its suites.
     let cv = front.find("<h2 id=\"h-modality-cv\">Computer vision").expect("a section for vision");
@@ -103,7 +105,7 @@ fn the_site_has_a_grouped_front_page_a_page_per_suite_with_every_version_and_the
     let json = run_in(&site.root, &["index", "--plain-http", &site.reg.addr, "--format", "json"]).ok().stdout.clone();
     assert_eq!(site.page("index.json"), json);
     let parsed: Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(parsed["suites"].as_array().unwrap().len(), 3, "three versions");
+    assert_eq!(parsed["suites"].as_array().unwrap().len(), 4, "four versions");
 
     // A suite's page: its tutorial.
     let tiny = site.page("tiny/index.html");
@@ -163,15 +165,17 @@ fn writing_the_site_again_rewrites_nothing_and_a_suite_gone_loses_its_page() {
     let site = zoo();
     site.write(&[]).ok();
     let stamp = |rel: &str| fs::metadata(site.dir().join(rel)).unwrap().modified().unwrap();
-    let before: Vec<_> = ["index.html", "index.json", "tiny/index.html", "zebra-tab/index.html"].map(stamp).into();
+    let pages = ["index.html", "index.json", "tiny/index.html", "zebra-tab/index.html", "iris-logreg/index.html"];
+    let before: Vec<_> = pages.map(stamp).into();
     std::thread::sleep(std::time::Duration::from_millis(50));
-    site.write(&[]).ok().stderr_has("0 files written, 4 unchanged");
-    let after: Vec<_> = ["index.html", "index.json", "tiny/index.html", "zebra-tab/index.html"].map(stamp).into();
+    site.write(&[]).ok().stderr_has("0 files written, 5 unchanged");
+    let after: Vec<_> = pages.map(stamp).into();
     assert_eq!(before, after, "a file was rewritten");
     // Only zoo/tiny indexed now: zebra-tab's page goes, with its folder; nothing else does.
     fs::write(site.dir().join("CNAME"), "zoo.example.org\n").unwrap();
-    site.write(&["--repo", "zoo/tiny"]).ok().stderr_has("1 removed");
-    assert!(!site.dir().join("zebra-tab").exists());
+    site.write(&["--repo", "zoo/tiny"]).ok().stderr_has("2 removed");
+    assert!(!site.dir().join("zebra-tab").exists() && !site.dir().join("iris-logreg").exists());
+    assert!(site.dir().join("tiny/index.html").exists());
     assert!(site.dir().join("CNAME").exists(), "a file the site did not write was removed");
     // A folder of someone else's files is refused, whole.
     let other = site.root.join("other");
@@ -211,7 +215,7 @@ fn the_site_reads_right_in_chromium_at_every_width() {
     let shots = repo().join("target/site-screenshots");
     let seen = browse(&site.dir(), &shots, "zebra", "onnx");
     let list = |key: &str| seen[key].as_array().unwrap().clone();
-    assert_eq!(list("pages").len(), 3);
+    assert_eq!(list("pages").len(), 4);
     assert!(list("overflow").is_empty(), "pages scroll sideways: {:#}", seen["overflow"]);
     assert!(list("console").is_empty(), "console errors: {:#}", seen["console"]);
     assert!(list("failed").is_empty(), "failed loads: {:#}", seen["failed"]);
@@ -230,16 +234,17 @@ fn the_site_reads_right_in_chromium_at_every_width() {
     assert!(seen["keyboard"]["h1"].is_string(), "no suite link took the focus: {}", seen["keyboard"]);
     // Search and the framework filter.
     let search = &seen["search"];
-    assert_eq!(search["all"], serde_json::json!(["tiny", "zebra-tab"]));
+    assert_eq!(search["all"], serde_json::json!(["iris-logreg", "tiny", "zebra-tab"]));
     assert_eq!(search["filtersShown"], true);
     assert_eq!(search["word"]["rows"], serde_json::json!(["zebra-tab"]));
     assert_eq!(search["word"]["cards"], serde_json::json!(["zebra-tab"]));
-    assert_eq!(search["word"]["status"], "1 of 2 suites");
-    assert_eq!(search["framework"]["rows"], serde_json::json!(["tiny"]));
+    assert_eq!(search["word"]["status"], "1 of 3 suites");
+    assert_eq!(search["word"]["hiddenSections"], serde_json::json!(["modality-cv", "task-image-classification"]));
+    assert_eq!(search["framework"]["rows"], serde_json::json!(["iris-logreg", "tiny"]));
+    assert_eq!(search["framework"]["cards"], serde_json::json!(["tiny", "iris-logreg"]));
     assert_eq!(search["framework"]["hash"], "#framework=onnx");
-    assert_eq!(search["framework"]["hiddenSections"], serde_json::json!(["task-tabular-classification"]));
     // Without JavaScript every suite reads, and the controls that need it are not shown.
-    assert_eq!(seen["noScript"]["rows"], serde_json::json!(["tiny", "zebra-tab"]));
+    assert_eq!(seen["noScript"]["rows"], serde_json::json!(["iris-logreg", "tiny", "zebra-tab"]));
     assert_eq!(seen["noScript"]["filtersShown"], false);
     // Every copy button copies its snippet.
     let copies = list("copy");

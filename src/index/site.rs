@@ -329,7 +329,7 @@ fn front_page(index: &Index, suites: &[Suite<'_>]) -> String {
     }
     out.push_str(
         "<section id=\"all\" aria-labelledby=\"h-all\">\n<h2 id=\"h-all\">All suites</h2>\n\
-         <div class=\"scroll\" role=\"region\" aria-labelledby=\"h-all\" tabindex=\"0\">\n<table>\n\
+         <div class=\"scroll\" role=\"region\" aria-label=\"All suites, as a table\" tabindex=\"0\">\n<table>\n\
          <thead><tr><th scope=\"col\">Suite</th><th scope=\"col\">Version</th><th scope=\"col\">Task</th><th scope=\"col\">Frameworks</th><th scope=\"col\">Licence</th><th scope=\"col\">Size</th><th scope=\"col\">Versions</th></tr></thead>\n<tbody>\n",
     );
     for s in suites {
@@ -480,11 +480,11 @@ fn suite_page(index: &Index, suite: &Suite<'_>) -> String {
         let _ = writeln!(
             out,
             "<section id=\"readme\" aria-labelledby=\"h-readme\"><h2 id=\"h-readme\">README</h2>\n<div class=\"md\">{}</div></section>",
-            readme_html(readme)
+            scrollable_by_keyboard(&readme_html(readme))
         );
     }
     if !s.variants.is_empty() {
-        out.push_str("<section id=\"variants\" aria-labelledby=\"h-variants\"><h2 id=\"h-variants\">Variants</h2>\n<div class=\"scroll\" role=\"region\" aria-labelledby=\"h-variants\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">Variant</th><th scope=\"col\">Framework</th><th scope=\"col\">Format</th><th scope=\"col\">Precision</th><th scope=\"col\">Parameters</th><th scope=\"col\">Size</th></tr></thead><tbody>\n");
+        out.push_str("<section id=\"variants\" aria-labelledby=\"h-variants\"><h2 id=\"h-variants\">Variants</h2>\n<div class=\"scroll\" role=\"region\" aria-label=\"The variants\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">Variant</th><th scope=\"col\">Framework</th><th scope=\"col\">Format</th><th scope=\"col\">Precision</th><th scope=\"col\">Parameters</th><th scope=\"col\">Size</th></tr></thead><tbody>\n");
         for v in &s.variants {
             let fw =
                 [v.framework.clone(), v.framework_version.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ");
@@ -529,7 +529,7 @@ fn suite_page(index: &Index, suite: &Suite<'_>) -> String {
         out.push_str("</section>\n");
     }
     if !s.datasets.is_empty() {
-        out.push_str("<section id=\"datasets\" aria-labelledby=\"h-datasets\"><h2 id=\"h-datasets\">Datasets</h2>\n<div class=\"scroll\" role=\"region\" aria-labelledby=\"h-datasets\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">Dataset</th><th scope=\"col\">Role</th><th scope=\"col\">Where</th><th scope=\"col\">Checksum</th><th scope=\"col\">Size</th></tr></thead><tbody>\n");
+        out.push_str("<section id=\"datasets\" aria-labelledby=\"h-datasets\"><h2 id=\"h-datasets\">Datasets</h2>\n<div class=\"scroll\" role=\"region\" aria-label=\"The datasets\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">Dataset</th><th scope=\"col\">Role</th><th scope=\"col\">Where</th><th scope=\"col\">Checksum</th><th scope=\"col\">Size</th></tr></thead><tbody>\n");
         for d in &s.datasets {
             let (where_, checksum) = match (&d.path, &d.url) {
                 (Some(path), _) => (
@@ -554,7 +554,7 @@ fn suite_page(index: &Index, suite: &Suite<'_>) -> String {
         out.push_str("</tbody></table></div></section>\n");
     }
     if !s.metrics.is_empty() {
-        out.push_str("<section id=\"metrics\" aria-labelledby=\"h-metrics\"><h2 id=\"h-metrics\">Metrics</h2>\n<div class=\"scroll\" role=\"region\" aria-labelledby=\"h-metrics\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">Dataset</th><th scope=\"col\">Split</th><th scope=\"col\">Metric</th><th scope=\"col\">Claimed</th><th scope=\"col\">Reproduced</th></tr></thead><tbody>\n");
+        out.push_str("<section id=\"metrics\" aria-labelledby=\"h-metrics\"><h2 id=\"h-metrics\">Metrics</h2>\n<div class=\"scroll\" role=\"region\" aria-label=\"The metrics\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">Dataset</th><th scope=\"col\">Split</th><th scope=\"col\">Metric</th><th scope=\"col\">Claimed</th><th scope=\"col\">Reproduced</th></tr></thead><tbody>\n");
         for m in &s.metrics {
             let reproduced = reproduced_text(m.reproduced.as_ref());
             let _ = writeln!(
@@ -623,6 +623,24 @@ fn suite_page(index: &Index, suite: &Suite<'_>) -> String {
     }
     out.push_str("</section>\n</div></main>\n");
     tail(&mut out, index);
+    out
+}
+
+/// The README's code blocks and tables, which scroll sideways on a narrow screen, made
+/// reachable by keyboard (a scrolling region must take the focus, or its hidden part cannot be
+/// read without a mouse).
+fn scrollable_by_keyboard(html: &str) -> String {
+    // Each table a region of its own name: landmarks of one name cannot be told apart.
+    let mut out = String::with_capacity(html.len() + 256);
+    for (i, part) in html.replace("<pre>", "<pre tabindex=\"0\">").split("<table>").enumerate() {
+        if i > 0 {
+            let _ = write!(
+                out,
+                "<div class=\"scroll\" role=\"region\" aria-label=\"Table {i} of the README\" tabindex=\"0\"><table>"
+            );
+        }
+        out.push_str(&part.replace("</table>", "</table></div>"));
+    }
     out
 }
 

@@ -173,7 +173,12 @@ for (let i = 0; i < 3; i++) {
   result.search = { all: await visible(), filtersShown: await page.$eval("#filters", (f) => !f.hidden) };
   if (searchWord) {
     await page.type("#q", searchWord);
-    result.search.word = { rows: await visible(), cards: await cards(), status: await page.$eval("#shown", (e) => e.textContent) };
+    result.search.word = {
+      rows: await visible(),
+      cards: await cards(),
+      status: await page.$eval("#shown", (e) => e.textContent),
+      hiddenSections: await page.$$eval("section[hidden]", (s) => s.map((e) => e.id)),
+    };
     await page.$eval("#q", (e) => { e.value = ""; e.dispatchEvent(new Event("input")); });
   }
   if (framework) {
