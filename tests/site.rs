@@ -191,6 +191,10 @@ fn writing_the_site_again_rewrites_nothing_and_a_suite_gone_loses_its_page() {
 
 /// What tests/site/check.mjs saw of the site in `dir`.
 fn browse(dir: &Path, shots: &Path, search: &str, framework: &str) -> Value {
+    browse_with(dir, shots, &[search, framework], false)
+}
+
+fn browse_with(dir: &Path, shots: &Path, words: &[&str], layout_only: bool) -> Value {
     require_tool("node");
     require_tool("chromium");
     let tools = repo().join("tests/site");
@@ -201,7 +205,8 @@ fn browse(dir: &Path, shots: &Path, search: &str, framework: &str) -> Value {
     let out = Command::new("node")
         .arg(tools.join("check.mjs"))
         .args([dir, shots])
-        .args([search, framework])
+        .args(words)
+        .env("LAYOUT_ONLY", if layout_only { "1" } else { "0" })
         .output()
         .expect("node runs");
     assert!(out.status.success(), "check.mjs failed:\n{}", String::from_utf8_lossy(&out.stderr));
@@ -255,4 +260,21 @@ fn the_site_reads_right_in_chromium_at_every_width() {
         let png = fs::read(shots.join(format!("{name}.png"))).unwrap();
         assert!(png.starts_with(b"\x89PNG") && png.len() > 5_000, "{name}.png");
     }
+}
+
+#[test]
+fn the_one_page_index_fits_every_width_too() {
+    // `--format html`, the one self-contained page: its cards' tables and pull commands scroll
+    // inside the card, by keyboard too, and the page never sideways.
+    let site = zoo();
+    let dir = site.root.join("one-page");
+    run_in(&site.root, &["index", "--plain-http", &site.reg.addr, "--format", "html", "-o", "one-page/index.html"])
+        .ok();
+    let seen = browse_with(&dir, &site.root.join("shots"), &[], true);
+    assert!(seen["overflow"].as_array().unwrap().is_empty(), "the page scrolls sideways: {:#}", seen["overflow"]);
+    assert!(seen["console"].as_array().unwrap().is_empty(), "console errors: {:#}", seen["console"]);
+    let axe = seen["axe"].as_array().unwrap();
+    let serious: Vec<&Value> =
+        axe.iter().filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical"))).collect();
+    assert!(serious.is_empty(), "axe-core finds serious or critical violations: {serious:#?}");
 }

@@ -275,6 +275,24 @@ pub fn readme_html(markdown: &str) -> String {
     out
 }
 
+/// A README's code blocks and tables, which scroll sideways on a narrow screen, made reachable
+/// by keyboard (a scrolling region must take the focus, or its hidden part cannot be read
+/// without a mouse), each table a region named apart (`Table N of the README of WHOSE`).
+pub(super) fn scrollable_by_keyboard(html: &str, whose: &str) -> String {
+    let mut out = String::with_capacity(html.len() + 256);
+    for (i, part) in html.replace("<pre>", "<pre tabindex=\"0\">").split("<table>").enumerate() {
+        if i > 0 {
+            let _ = write!(
+                out,
+                "<div class=\"scroll\" role=\"region\" aria-label=\"Table {i} of the README of {}\" tabindex=\"0\"><table>",
+                html_escape(whose)
+            );
+        }
+        out.push_str(&part.replace("</table>", "</table></div>"));
+    }
+    out
+}
+
 const STYLE: &str = include_str!("page.css");
 const SCRIPT: &str = include_str!("page.js");
 
@@ -290,7 +308,7 @@ pub fn html(index: &Index) -> String {
     let title = format!("Model zoo — {}", index.source);
     let _ = write!(
         out,
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"zoo-oci\">\n<title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n",
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"generator\" content=\"zoo-oci\">\n<link rel=\"icon\" href=\"data:,\">\n<title>{}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n",
         html_escape(&title)
     );
     let _ = write!(
@@ -392,6 +410,12 @@ fn card(out: &mut String, s: &SuiteEntry) {
     let _ = write!(out, "<span class=\"badge size\">{}</span>", human_bytes(s.size));
     out.push_str("</p>\n");
     if !s.variants.is_empty() {
+        let _ = write!(
+            out,
+            "<div class=\"scroll\" role=\"region\" tabindex=\"0\" aria-label=\"Variants of {} {}\">",
+            html_escape(&s.name),
+            html_escape(&s.version)
+        );
         out.push_str("<table class=\"variants\"><thead><tr><th>Variant</th><th>Framework</th><th>Format</th><th>Precision</th><th>Params</th><th>Size</th></tr></thead><tbody>");
         for v in &s.variants {
             let fw =
@@ -407,9 +431,15 @@ fn card(out: &mut String, s: &SuiteEntry) {
                 human_bytes(v.size)
             );
         }
-        out.push_str("</tbody></table>\n");
+        out.push_str("</tbody></table></div>\n");
     }
     if !s.metrics.is_empty() {
+        let _ = write!(
+            out,
+            "<div class=\"scroll\" role=\"region\" tabindex=\"0\" aria-label=\"Metrics of {} {}\">",
+            html_escape(&s.name),
+            html_escape(&s.version)
+        );
         out.push_str(
             "<table class=\"metrics\"><thead><tr><th>Dataset</th><th>Metric</th><th>Value</th><th>Validated</th></tr></thead><tbody>",
         );
@@ -427,11 +457,11 @@ fn card(out: &mut String, s: &SuiteEntry) {
                 html_escape(&reproduced_text(m.reproduced.as_ref()))
             );
         }
-        out.push_str("</tbody></table>\n");
+        out.push_str("</tbody></table></div>\n");
     }
     let _ = writeln!(
         out,
-        "<div class=\"pull\"><code>{0}</code><button type=\"button\" class=\"copy\" data-copy=\"{0}\">Copy</button></div>",
+        "<div class=\"pull\"><code tabindex=\"0\">{0}</code><button type=\"button\" class=\"copy\" data-copy=\"{0}\">Copy</button></div>",
         html_escape(&s.pull)
     );
     let _ = writeln!(
@@ -444,7 +474,7 @@ fn card(out: &mut String, s: &SuiteEntry) {
         let _ = writeln!(
             out,
             "<details class=\"readme\"><summary>README</summary><div class=\"md\">{}</div></details>",
-            readme_html(readme)
+            scrollable_by_keyboard(&readme_html(readme), &format!("{} {}", s.name, s.version))
         );
     }
     out.push_str("</article>\n");

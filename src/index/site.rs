@@ -15,7 +15,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::render::{format_with_opset, headline_metric, html_escape, readme_html, reproduced_text, trim_float};
+use super::render::{
+    format_with_opset, headline_metric, html_escape, readme_html, reproduced_text, scrollable_by_keyboard, trim_float,
+};
 use super::{Index, SuiteEntry};
 use crate::error::{Error, Result};
 use crate::format::{count, human_bytes};
@@ -480,7 +482,7 @@ fn suite_page(index: &Index, suite: &Suite<'_>) -> String {
         let _ = writeln!(
             out,
             "<section id=\"readme\" aria-labelledby=\"h-readme\"><h2 id=\"h-readme\">README</h2>\n<div class=\"md\">{}</div></section>",
-            scrollable_by_keyboard(&readme_html(readme))
+            scrollable_by_keyboard(&readme_html(readme), &s.name)
         );
     }
     if !s.variants.is_empty() {
@@ -623,24 +625,6 @@ fn suite_page(index: &Index, suite: &Suite<'_>) -> String {
     }
     out.push_str("</section>\n</div></main>\n");
     tail(&mut out, index);
-    out
-}
-
-/// The README's code blocks and tables, which scroll sideways on a narrow screen, made
-/// reachable by keyboard (a scrolling region must take the focus, or its hidden part cannot be
-/// read without a mouse).
-fn scrollable_by_keyboard(html: &str) -> String {
-    // Each table a region of its own name: landmarks of one name cannot be told apart.
-    let mut out = String::with_capacity(html.len() + 256);
-    for (i, part) in html.replace("<pre>", "<pre tabindex=\"0\">").split("<table>").enumerate() {
-        if i > 0 {
-            let _ = write!(
-                out,
-                "<div class=\"scroll\" role=\"region\" aria-label=\"Table {i} of the README\" tabindex=\"0\"><table>"
-            );
-        }
-        out.push_str(&part.replace("</table>", "</table></div>"));
-    }
     out
 }
 

@@ -4,6 +4,9 @@
 //
 //   node check.mjs SITE_DIR SHOTS_DIR [SEARCH_WORD FRAMEWORK]
 //
+// With LAYOUT_ONLY=1 in the environment, only the first part (widths, loads, axe-core), for a
+// page that is not the site's (`index --format html`).
+//
 // - every page at widths 320, 420, 768, 1280 and 1920: whether the document scrolls sideways
 //   (scrollWidth past the viewport), console errors, page errors, failed or non-2xx loads, and
 //   loads of another origin;
@@ -114,6 +117,13 @@ for (const rel of all) {
     }
     await page.close();
   }
+}
+
+if (process.env.LAYOUT_ONLY === "1") {
+  await browser.close();
+  server.close();
+  process.stdout.write(JSON.stringify(result, null, 1) + "\n");
+  process.exit(0);
 }
 
 // Ready time of the front page, from file:// (the best of three loads).
