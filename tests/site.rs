@@ -64,6 +64,7 @@ fn zoo() -> Site {
     let reg = Registry::plain();
     let tiny = small_suite(&root);
     run_in(&root, &["push", "-q", "--plain-http", tiny.to_str().unwrap(), &reg.at("zoo/tiny:1.0.0")]).ok();
+    run_in(&root, &["tag", "--plain-http", &reg.at("zoo/tiny:1.0.0"), "stable"]).ok();
     write(&tiny, "notebooks/more.ipynb", r#"{"cells":[],"metadata":{},"nbformat":4,"nbformat_minor":5}"#, false);
     let yaml = SMALL_SUITE_YAML
         .replace("version: \"1.0.0\"", "version: \"1.1.0\"")
@@ -145,6 +146,8 @@ fn the_site_has_a_grouped_front_page_a_page_per_suite_with_every_version_and_the
         "<h4>Changes from 1.0.0</h4>",
         "notebooks: <code>notebooks/more.ipynb</code> added",
         "accuracy on tiny-test: 0.5 → 0.75",
+        // A second tag of 1.0.0's manifest is the same version, listed once with both tags.
+        "<li><a href=\"#v-1.0.0\">1.0.0</a> <span class=\"muted\">1.0.0, stable</span></li>",
     ] {
         assert!(tiny.contains(want), "tiny's page lacks {want:?}");
     }
@@ -277,4 +280,30 @@ fn the_one_page_index_fits_every_width_too() {
     let serious: Vec<&Value> =
         axe.iter().filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical"))).collect();
     assert!(serious.is_empty(), "axe-core finds serious or critical violations: {serious:#?}");
+}
+
+#[test]
+fn two_manifests_claiming_one_version_each_get_a_section_of_their_own() {
+    let tmp = scratch();
+    let reg = Registry::plain();
+    let tiny = small_suite(tmp.path());
+    run_in(tmp.path(), &["push", "-q", "--plain-http", tiny.to_str().unwrap(), &reg.at("zoo/tiny:first")]).ok();
+    write(&tiny, "docs/card.md", "Rebuilt, same version.\n", false);
+    run_in(tmp.path(), &["push", "-q", "--plain-http", tiny.to_str().unwrap(), &reg.at("zoo/tiny:rebuilt")]).ok();
+    run_in(tmp.path(), &["index", "-q", "--plain-http", &reg.addr, "--format", "site", "-o", "site"]).ok();
+    let page = fs::read_to_string(tmp.path().join("site/tiny/index.html")).unwrap();
+    let ids: Vec<&str> =
+        page.split("<section class=\"version\" id=\"").skip(1).map(|p| &p[..p.find('"').unwrap()]).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert_ne!(ids[0], ids[1], "one id twice");
+    assert!(ids.iter().all(|id| id.starts_with("v-1.0.0")), "{ids:?}");
+    for id in &ids {
+        assert!(page.contains(&format!("<li><a href=\"#{id}\">1.0.0</a>")), "no link to {id}");
+    }
+    let changes = &page[page.find("<h4>Changes from").expect("changes are said")..];
+    assert!(
+        changes.contains("docs: <code>"),
+        "what changed between them is said: {}",
+        &changes[..changes.len().min(600)]
+    );
 }

@@ -578,21 +578,37 @@ fn suite_page(index: &Index, suite: &Suite<'_>) -> String {
         "<section id=\"versions\" aria-labelledby=\"h-versions\"><h2 id=\"h-versions\">Versions <span class=\"count\">{}</span></h2>\n<ul class=\"versions\">",
         suite.versions.len()
     );
-    for v in &suite.versions {
+    // Two manifests may claim one version (a tag moved, another kept): each its own anchor.
+    let mut taken = BTreeSet::new();
+    let anchors: Vec<String> = suite
+        .versions
+        .iter()
+        .map(|v| {
+            let anchor = version_anchor(&v.version);
+            if taken.insert(anchor.clone()) {
+                return anchor;
+            }
+            let hex = v.digest.trim_start_matches("sha256:");
+            let unique = format!("{anchor}-{}", &hex[..hex.len().min(12)]);
+            taken.insert(unique.clone());
+            unique
+        })
+        .collect();
+    for (v, anchor) in suite.versions.iter().zip(&anchors) {
         let _ = writeln!(
             out,
             "<li><a href=\"#{}\">{}</a> <span class=\"muted\">{}</span></li>",
-            version_anchor(&v.version),
+            anchor,
             html_escape(&v.version),
             html_escape(&v.tags.join(", "))
         );
     }
     out.push_str("</ul>\n");
-    for (i, v) in suite.versions.iter().enumerate() {
+    for (i, (v, anchor)) in suite.versions.iter().zip(&anchors).enumerate() {
         let _ = writeln!(
             out,
             "<section class=\"version\" id=\"{}\" aria-labelledby=\"h-{0}\"><h3 id=\"h-{0}\">{}</h3>\n<p>Reference <code>{}</code> · {} · tags {}</p>\n<p>Digest <code class=\"digest\">{}</code></p>",
-            version_anchor(&v.version),
+            anchor,
             html_escape(&v.version),
             html_escape(&v.location),
             human_bytes(v.size),
