@@ -24,6 +24,16 @@ pub struct WriteOptions<'a> {
 /// Writes `bytes` to `path` through a temp file renamed over it, so that a reader sees the old
 /// file or the new one, never a part; `path`'s folder is created when missing.
 pub fn write_file(path: &Path, bytes: &[u8], options: WriteOptions<'_>) -> Result<()> {
+    write_with(path, options, |out| out.write_all(bytes))
+}
+
+/// [`write_file`] of what `fill` writes, streamed into the temp file: for content too large to
+/// hold twice in memory (a catalogue's JSON).
+pub fn write_with(
+    path: &Path,
+    options: WriteOptions<'_>,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<()> {
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| Error::io("create the folder", parent, e))?;
     let temp_dir = options.temp_in.unwrap_or(parent);
@@ -32,7 +42,10 @@ pub fn write_file(path: &Path, bytes: &[u8], options: WriteOptions<'_>) -> Resul
         .permissions(std::fs::Permissions::from_mode(mode))
         .tempfile_in(temp_dir)
         .map_err(|e| Error::io("create a temp file in", temp_dir, e))?;
-    temp.write_all(bytes).map_err(|e| Error::io("write", temp.path(), e))?;
+    {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, temp.as_file_mut());
+        fill(&mut out).and_then(|()| out.flush()).map_err(|e| Error::io("write", path, e))?;
+    }
     if options.durable {
         temp.as_file().sync_all().map_err(|e| Error::io("sync", temp.path(), e))?;
     }

@@ -107,9 +107,32 @@ pub async fn run(global: &Global, args: IndexArgs) -> Result<u8> {
         }
         return Ok(0);
     }
+    if args.format == IndexFormat::Json {
+        // Streamed: a catalogue of thousands is tens of megabytes, not to be held twice.
+        let write_json = |out: &mut dyn std::io::Write| -> std::io::Result<()> {
+            serde_json::to_writer_pretty(&mut *out, &index).map_err(std::io::Error::from)?;
+            out.write_all(b"\n")
+        };
+        match &args.output {
+            Some(path) => {
+                crate::atomic::write_with(path, crate::atomic::WriteOptions::default(), write_json)?;
+                if !global.quiet {
+                    eprintln!("wrote {} to {}", crate::index::render::tally(&index), path.display());
+                }
+            }
+            None => {
+                let stdout = std::io::stdout();
+                let mut out = std::io::BufWriter::new(stdout.lock());
+                write_json(&mut out)
+                    .and_then(|()| std::io::Write::flush(&mut out))
+                    .map_err(|e| crate::Error::failed("could not write to standard output").with_cause(e))?;
+            }
+        }
+        return Ok(0);
+    }
     let text = match args.format {
         IndexFormat::Table => render::table(&index),
-        IndexFormat::Json => serde_json::to_string_pretty(&index).expect("json") + "\n",
+        IndexFormat::Json => unreachable!("streamed above"),
         IndexFormat::Markdown => render::markdown(&index),
         IndexFormat::Html => render::html(&index),
         IndexFormat::Site => unreachable!("written above"),
@@ -122,8 +145,6 @@ pub async fn run(global: &Global, args: IndexArgs) -> Result<u8> {
                 eprintln!("wrote {} to {}", crate::index::render::tally(&index), path.display());
             }
         }
-        // JSON stays exact; what people read is made printable.
-        None if args.format == IndexFormat::Json => super::print_raw(&text)?,
         None => print_out(&text)?,
     }
     Ok(0)
