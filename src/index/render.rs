@@ -12,13 +12,27 @@ use crate::suite::card::body as without_front_matter;
 use crate::taxonomy;
 
 /// `onnx opset 13`, `gguf`, or empty.
-pub(super) fn format_with_opset(v: &super::Variant) -> String {
+fn format_with_opset(v: &super::Variant) -> String {
     match (&v.format, v.opset) {
         (Some(f), Some(o)) => format!("{f} opset {o}"),
         (Some(f), None) => f.clone(),
         (None, Some(o)) => format!("opset {o}"),
         (None, None) => String::new(),
     }
+}
+
+/// A variant's cells in an HTML table, escaped: name, framework and its version, format,
+/// precision, parameters, size.
+pub(super) fn variant_cells(v: &super::Variant) -> [String; 6] {
+    let framework = [v.framework.as_deref(), v.framework_version.as_deref()].into_iter().flatten().collect::<Vec<_>>();
+    [
+        html_escape(&v.name),
+        html_escape(&framework.join(" ")),
+        html_escape(&format_with_opset(v)),
+        html_escape(v.precision.as_deref().unwrap_or("")),
+        v.params.map(crate::format::param_size).unwrap_or_default(),
+        human_bytes(v.size),
+    ]
 }
 
 pub(super) fn headline_metric(s: &SuiteEntry) -> String {
@@ -418,18 +432,7 @@ fn card(out: &mut String, s: &SuiteEntry) {
         );
         out.push_str("<table class=\"variants\"><thead><tr><th>Variant</th><th>Framework</th><th>Format</th><th>Precision</th><th>Params</th><th>Size</th></tr></thead><tbody>");
         for v in &s.variants {
-            let fw =
-                [v.framework.clone(), v.framework_version.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-            let _ = write!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                html_escape(&v.name),
-                html_escape(&fw),
-                html_escape(&format_with_opset(v)),
-                html_escape(v.precision.as_deref().unwrap_or("")),
-                v.params.map(crate::format::param_size).unwrap_or_default(),
-                human_bytes(v.size)
-            );
+            let _ = write!(out, "<tr><td>{}</td></tr>", variant_cells(v).join("</td><td>"));
         }
         out.push_str("</tbody></table></div>\n");
     }

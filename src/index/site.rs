@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::render::{
-    format_with_opset, headline_metric, html_escape, readme_html, reproduced_text, scrollable_by_keyboard, trim_float,
+    headline_metric, html_escape, readme_html, reproduced_text, scrollable_by_keyboard, trim_float, variant_cells,
 };
 use super::{Index, SuiteEntry};
 use crate::error::{Error, Result};
@@ -455,14 +455,14 @@ fn suite_page(index: &Index, suite: &Suite<'_>) -> String {
         &mut out,
         "snippet-python",
         "Load it in Python",
-        &format!("import zoo_oci\n\nmodel = zoo_oci.hub.load({})", python_string(reference)),
+        &format!("import zoo_oci\n\nmodel = zoo_oci.hub.load({})", quoted(reference)),
     );
     out.push_str(
         "<h3>Kubernetes</h3>\n<p>An init container pulls the model files into a volume the server reads (the zoo-oci image: <code>scripts/build-image.sh</code>):</p>\n",
     );
     let init = format!(
         "initContainers:\n  - name: fetch-model\n    image: REGISTRY/tools/zoo-oci:0.1.0\n    args: [\"pull\", {}, \"-o\", \"/models/{folder}\", \"--only\", \"model\"]\n    volumeMounts:\n      - {{name: models, mountPath: /models}}\nvolumes:\n  - {{name: models, emptyDir: {{}}}}",
-        yaml_string(reference)
+        quoted(reference)
     );
     snippet(&mut out, "snippet-init", "Kubernetes init container", &init);
     let image = format!("{}-image", reference);
@@ -473,7 +473,7 @@ fn suite_page(index: &Index, suite: &Suite<'_>) -> String {
         "Kubernetes image volume",
         &format!(
             "# zoo-oci copy {reference} {image} --as-image --prefix /models --only model\nvolumes:\n  - name: model\n    image: {{reference: {}, pullPolicy: IfNotPresent}}",
-            yaml_string(&image)
+            quoted(&image)
         ),
     );
     out.push_str("</section>\n");
@@ -488,17 +488,10 @@ fn suite_page(index: &Index, suite: &Suite<'_>) -> String {
     if !s.variants.is_empty() {
         out.push_str("<section id=\"variants\" aria-labelledby=\"h-variants\"><h2 id=\"h-variants\">Variants</h2>\n<div class=\"scroll\" role=\"region\" aria-label=\"The variants\" tabindex=\"0\"><table><thead><tr><th scope=\"col\">Variant</th><th scope=\"col\">Framework</th><th scope=\"col\">Format</th><th scope=\"col\">Precision</th><th scope=\"col\">Parameters</th><th scope=\"col\">Size</th></tr></thead><tbody>\n");
         for v in &s.variants {
-            let fw =
-                [v.framework.clone(), v.framework_version.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+            let [name, framework, format, precision, params, size] = variant_cells(v);
             let _ = writeln!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                html_escape(&v.name),
-                html_escape(&fw),
-                html_escape(&format_with_opset(v)),
-                html_escape(v.precision.as_deref().unwrap_or("")),
-                v.params.map(crate::format::param_size).unwrap_or_default(),
-                human_bytes(v.size)
+                "<tr><td>{name}</td><td>{framework}</td><td>{format}</td><td>{precision}</td><td class=\"num\">{params}</td><td class=\"num\">{size}</td></tr>"
             );
         }
         out.push_str("</tbody></table></div></section>\n");
@@ -654,11 +647,8 @@ fn link(url: &str) -> String {
     }
 }
 
-fn python_string(text: &str) -> String {
-    serde_json::to_string(text).expect("a string serialises")
-}
-
-fn yaml_string(text: &str) -> String {
+/// `text` as a double-quoted string literal: JSON's quoting, which Python and YAML read as is.
+fn quoted(text: &str) -> String {
     serde_json::to_string(text).expect("a string serialises")
 }
 
